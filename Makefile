@@ -1,0 +1,145 @@
+# metrics-apiserver - one non-recursive build.
+#
+#   make deps      install the Debian packages the build, tests and benches need
+#   make           release build (-O2) into build/
+#   make test      every Check suite, then every end-to-end suite
+#   make asan      ASan+UBSan build and test run (build-asan/)
+#   make valgrind  Check suites under valgrind (leak check)
+#   make demo      kubesim + metrics-apiserver + real kubectl top
+#   make bench-*   benchmarks (print figures; not part of make test)
+#   make clean
+#
+# Sources are found by folder, so adding a file needs no Makefile change:
+#   common/ kube/ scraper/ store/ apis/ certs/ hpa/ server/  -> libmas.a
+#   server/main.c                                           -> metrics-apiserver
+#   test/kubesim/*.c (main.c is the entry point)            -> kubesim
+#   test/unit/check_<module>.c                              -> one Check binary each
+#   test/e2e/NN-<name>.sh                                   -> end-to-end suites
+#   test/bench/bench_<name>.c                               -> benchmark drivers
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+PKGS    := libmicrohttpd jansson libcurl gnutls yaml-0.1
+DEBS    := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+           libcurl4-gnutls-dev libgnutls28-dev libyaml-dev check valgrind \
+           clang gnuplot-nox curl
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -I. -MMD -MP $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+LIB_DIRS := common kube scraper store apis certs hpa server
+LIB_SRCS := $(filter-out server/main.c,$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
+UNIT_SRCS := $(wildcard test/unit/check_*.c)
+BENCH_SRCS := $(wildcard test/bench/bench_*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/test/%)
+
+SERVER_BIN := $(BUILD)/metrics-apiserver
+SIM_BIN    := $(BUILD)/kubesim
+
+.PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
+        bench-parser bench-scrape bench-kubesim lint
+
+all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
+
+# ---- dependencies --------------------------------------------------------
+
+# Installs every package; run by `make deps` and by any target when one is missing.
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	 $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBS)
+
+deps-check:
+	@missing=; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	 if [ -n "$$missing" ]; then echo "installing missing packages:$$missing"; $(MAKE) --no-print-directory deps; fi
+
+# ---- build ---------------------------------------------------------------
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libmas.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libkubesim.a: $(SIM_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SERVER_BIN): $(BUILD)/server/main.o $(BUILD)/libmas.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(SIM_BIN): $(BUILD)/test/kubesim/main.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Suites named check_kubesim_* also link the simulator's objects.
+$(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $(BUILD)/libmas.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(BUILD)/test/bench_%: $(BUILD)/test/bench/bench_%.o $(BUILD)/libmas.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- tests ---------------------------------------------------------------
+
+# Unit suites run from the top folder (fixtures are found by relative path);
+# e2e suites get the binaries through the environment.
+test: all unit e2e
+
+unit: all
+	@fail=0; for t in $(UNIT_BINS); do \
+	   echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; \
+	 done; exit $$fail
+
+e2e: all
+	@BUILD=$(abspath $(BUILD)) test/e2e/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+
+valgrind: all
+	@fail=0; for t in $(UNIT_BINS); do \
+	   echo "== valgrind $$t"; \
+	   CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	     --error-exitcode=99 $$t || fail=1; \
+	 done; exit $$fail
+
+lint:
+	@test/lint.sh
+
+# ---- demo and benchmarks -------------------------------------------------
+
+demo: all
+	@BUILD=$(abspath $(BUILD)) test/demo/demo.sh
+
+bench-parser: all
+	$(BUILD)/test/bench_parser test/data/kubelet
+
+NODES ?= 1000
+PODS  ?= 30
+SECONDS_MEASURED ?= 120
+bench-scrape: all
+	@BUILD=$(abspath $(BUILD)) NODES=$(NODES) PODS=$(PODS) SECONDS_MEASURED=$(SECONDS_MEASURED) test/bench/scrape.sh
+
+bench-kubesim: all
+	@BUILD=$(abspath $(BUILD)) NODES=$(or $(BENCH_NODES),10000) PODS=$(PODS) test/bench/kubesim.sh
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,65 @@
+/*
+ * apis.h - the public face of apis/: pure functions that turn a store
+ * snapshot and a kube snapshot into the bytes Kubernetes clients parse
+ * (metrics.k8s.io objects, lists, Tables, discovery, Status errors,
+ * /version, /openapi/v2).  No sockets, no threads, no clock reads: the
+ * request carries "now".
+ */
+#ifndef APIS_H
+#define APIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "kube/kube.h"
+#include "store/store.h"
+
+struct apis_request {
+	const char *method;          /* "GET", ... */
+	const char *path;            /* URL path, already percent-decoded */
+	const char *label_selector;  /* query labelSelector or NULL */
+	const char *field_selector;  /* query fieldSelector or NULL */
+	const char *accept;          /* Accept header or NULL */
+	const char *include_object;  /* query includeObject or NULL */
+	bool watch;                  /* query watch is present and true */
+	bool pretty;                 /* ?pretty=true or curl/Wget/Mozilla UA */
+	int64_t now_ns;              /* creationTimestamp of served items */
+};
+
+struct apis_sources {
+	const struct store_snapshot *store;
+	const struct kube_snapshot *kube;
+	const struct selector *node_selector;   /* --node-selector, may be NULL */
+	const char *git_version;                /* for /version */
+	/* Called once per served item with its sample time (freshness
+	 * histogram); may be NULL. */
+	void (*observe_item)(void *ud, int64_t item_ts_ns);
+	void *ud;
+};
+
+struct apis_response {
+	int status;                  /* HTTP status */
+	const char *content_type;    /* static string */
+	struct dynbuf body;          /* caller releases */
+};
+
+/* True when apis/ serves this path (/apis..., /version, /openapi/...). */
+bool apis_owns_path(const char *path);
+
+/*
+ * Renders the response for req.  resp->body must be initialised by the
+ * caller (dynbuf_init).  Always fills status and content_type; errors are
+ * Status objects exactly as the Go apiservers write them.
+ */
+void apis_handle(const struct apis_request *req, const struct apis_sources *src,
+		 struct apis_response *resp);
+
+/* A Status JSON body (kind Status, status Failure) into out; details
+ * fields may be NULL to omit them. */
+int apis_status_json(struct dynbuf *out, int code, const char *reason, const char *message,
+		     const char *details_name, const char *details_group,
+		     const char *details_kind) COMMON_WUR;
+
+#endif

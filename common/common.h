@@ -1,0 +1,217 @@
+/*
+ * common.h - the public face of common/: small, safe primitives that every
+ * other folder (and test/kubesim) uses.  common/ depends on nothing else in
+ * the project, only on libc and jansson.
+ *
+ *   memory     xmalloc & co.: one OOM policy (abort with a message)
+ *   errors     negative error codes from one X-macro list, err_str()
+ *   dynbuf     growable byte buffer with a mandatory cap
+ *   log        klog-style lines on stderr, -v levels
+ *   clock      wall and monotonic clocks, fakeable for tests
+ *   timefmt    RFC 3339 and Go duration strings (apimachinery formats)
+ *   quantity   resource.Quantity parse / canonical format
+ *   labels     sorted key=value sets and label selectors (apimachinery grammar)
+ */
+#ifndef COMMON_H
+#define COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define COMMON_UNUSED(x) ((void)(x))
+#define COMMON_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define COMMON_WUR __attribute__((warn_unused_result))
+#define COMMON_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- memory ----------------------------------------------------------- */
+
+/* All allocate or abort the process with a message: callers never see NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a new string built like printf; caller frees. */
+char *xasprintf(const char *fmt, ...) COMMON_PRINTF(1, 2);
+
+/* ---- errors ----------------------------------------------------------- */
+
+#define COMMON_ERRNO_MAP(XX)                                   \
+	XX(NOMEM, -1, "out of memory")                          \
+	XX(TOOBIG, -2, "input exceeds its size limit")          \
+	XX(PARSE, -3, "parse error")                            \
+	XX(IO, -4, "i/o error")                                 \
+	XX(TIMEOUT, -5, "timed out")                            \
+	XX(NOTFOUND, -6, "not found")                           \
+	XX(INVAL, -7, "invalid argument")                       \
+	XX(TLS, -8, "TLS error")                                \
+	XX(HTTP, -9, "unexpected HTTP status")                  \
+	XX(CONFLICT, -10, "conflict")                           \
+	XX(GONE, -11, "resource version too old")               \
+	XX(AGAIN, -12, "try again")
+
+enum common_err {
+	ERR_OK = 0,
+#define COMMON_ERR_ENUM(name, val, text) ERR_##name = val,
+	COMMON_ERRNO_MAP(COMMON_ERR_ENUM)
+#undef COMMON_ERR_ENUM
+};
+
+/* Static text for an error code; never NULL. */
+const char *err_str(int err);
+
+/* ---- dynbuf ----------------------------------------------------------- */
+
+/*
+ * A growable byte buffer that never grows past `max` bytes.  `buf` is
+ * always NUL-terminated once anything was added (len excludes the NUL).
+ * On failure an adder returns ERR_TOOBIG and leaves the content unchanged.
+ */
+struct dynbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+/* Named caps, one list for the whole project. */
+#define DYN_KUBELET_BODY (64u << 20)     /* one /metrics/resource body */
+#define DYN_API_RESPONSE (1024u << 20)   /* one rendered API response */
+#define DYN_KUBE_RESPONSE (2048u << 20)  /* one list from kube-apiserver */
+#define DYN_REQUEST_BODY (4u << 20)      /* one HTTP request body */
+#define DYN_CONFIG_FILE (4u << 20)       /* a config / kubeconfig file */
+#define DYN_SMALL (64u << 10)
+
+void dynbuf_init(struct dynbuf *b, size_t max);
+int dynbuf_add(struct dynbuf *b, const void *p, size_t n) COMMON_WUR;
+int dynbuf_addstr(struct dynbuf *b, const char *s) COMMON_WUR;
+int dynbuf_addch(struct dynbuf *b, char c) COMMON_WUR;
+int dynbuf_printf(struct dynbuf *b, const char *fmt, ...) COMMON_PRINTF(2, 3) COMMON_WUR;
+int dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap) COMMON_WUR;
+/* Empties the buffer, keeps the allocation. */
+void dynbuf_reset(struct dynbuf *b);
+/* Frees the storage; the buffer is re-initialised with the same cap. */
+void dynbuf_release(struct dynbuf *b);
+/* Hands the storage to the caller (free() it; never NULL) and resets b. */
+char *dynbuf_take(struct dynbuf *b, size_t *len);
+
+/* Reads a whole file into b (cap applies). 0, ERR_IO or ERR_TOOBIG. */
+int dynbuf_read_file(struct dynbuf *b, const char *path) COMMON_WUR;
+
+/* ---- log -------------------------------------------------------------- */
+
+/*
+ * klog-style: "I1123 09:01:02.123456   4242 file.c:42] message key=value".
+ * log_v(v, ...) prints only when the verbosity set with log_set_verbosity
+ * is >= v.  Nothing secret (tokens, keys) is ever passed to these.
+ */
+enum log_severity { LOG_SEV_INFO, LOG_SEV_WARNING, LOG_SEV_ERROR };
+void log_set_verbosity(int v);
+int log_verbosity(void);
+void log_write(enum log_severity sev, const char *file, int line, const char *fmt, ...)
+	COMMON_PRINTF(4, 5);
+#define log_info(...) log_write(LOG_SEV_INFO, __FILE__, __LINE__, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_SEV_WARNING, __FILE__, __LINE__, __VA_ARGS__)
+#define log_error(...) log_write(LOG_SEV_ERROR, __FILE__, __LINE__, __VA_ARGS__)
+#define log_v(v, ...)                                                   \
+	do {                                                            \
+		if (log_verbosity() >= (v))                             \
+			log_write(LOG_SEV_INFO, __FILE__, __LINE__, __VA_ARGS__); \
+	} while (0)
+
+/* ---- clock ------------------------------------------------------------ */
+
+#define NS_PER_SEC INT64_C(1000000000)
+#define NS_PER_MS INT64_C(1000000)
+
+/* Wall clock, ns since the Unix epoch.  A test may fake it. */
+int64_t clock_now_ns(void);
+/* Monotonic clock, ns; not faked. */
+int64_t clock_mono_ns(void);
+/* Tests: make clock_now_ns() return `ns` (0 restores the real clock). */
+void clock_set_fake_now(int64_t ns);
+
+/* ---- timefmt (apimachinery formats) ------------------------------------ */
+
+/* metav1.Time: "2006-01-02T15:04:05Z" (UTC, seconds truncated). buf >= 32. */
+void fmt_rfc3339(int64_t ns, char *buf, size_t len);
+/* RFC 3339 with optional fraction and offset -> ns. 0 or ERR_PARSE. */
+int parse_rfc3339(const char *s, int64_t *ns) COMMON_WUR;
+/* Go time.Duration.String(): "0s", "20.043s", "1m0s", "500ms", "1µs". buf >= 40. */
+void fmt_go_duration(int64_t ns, char *buf, size_t len);
+/* Go time.ParseDuration ("15s", "1m30s", "250ms", "1h"). 0 or ERR_PARSE. */
+int parse_go_duration(const char *s, int64_t *ns) COMMON_WUR;
+
+/* ---- quantity (resource.Quantity) -------------------------------------- */
+
+enum quantity_format { QF_DECIMAL_SI, QF_BINARY_SI, QF_DECIMAL_EXPONENT };
+
+/* value x 10^scale, as apimachinery's int64 fast path. */
+struct quantity {
+	int64_t value;
+	int32_t scale;
+	enum quantity_format format;
+};
+
+/* Canonical string as Quantity.String(). buf >= 48. */
+void quantity_format(const struct quantity *q, char *buf, size_t len);
+/* ParseQuantity; values finer than nano are rounded up to 1n. 0 or ERR_PARSE. */
+int quantity_parse(const char *s, struct quantity *q) COMMON_WUR;
+/* Quantity.MilliValue() / Value(): ceil for positives, as upstream. */
+int64_t quantity_milli_value(const struct quantity *q);
+int64_t quantity_value(const struct quantity *q);
+/* Value in nano units (value x 10^(scale+9)), saturating. */
+int64_t quantity_nano_value(const struct quantity *q);
+
+/* ---- labels and selectors --------------------------------------------- */
+
+struct label {
+	char *key;
+	char *value;
+};
+
+/* A set of labels sorted by key (unique keys). */
+struct labels {
+	size_t n;
+	struct label *items;
+};
+
+void labels_init(struct labels *l);
+/* Copies key and value; replaces an existing key. */
+void labels_set(struct labels *l, const char *key, const char *value);
+/* Borrowed value or NULL. */
+const char *labels_get(const struct labels *l, const char *key);
+void labels_copy(struct labels *dst, const struct labels *src);
+void labels_release(struct labels *l);
+
+/* A parsed label selector (labels.Parse grammar: =, ==, !=, in, notin,
+ * exists, !exists, >, <).  Opaque. */
+struct selector;
+
+/* Parses s ("" or NULL = everything).  On error returns NULL and writes a
+ * message (as apimachinery words it) into err. */
+struct selector *selector_parse(const char *s, char *err, size_t errlen);
+bool selector_matches(const struct selector *sel, const struct labels *l);
+bool selector_empty(const struct selector *sel);
+/* Canonical string (requirements sorted by key), caller frees. */
+char *selector_string(const struct selector *sel);
+void selector_free(struct selector *sel);
+
+/* A field selector on metadata.name / metadata.namespace style keys:
+ * "k=v,k2!=v2".  Only = == != .  Keys are checked by the caller. */
+struct field_req {
+	char *key;
+	char *value;
+	bool negate;
+};
+struct field_selector {
+	size_t n;
+	struct field_req *reqs;
+};
+int field_selector_parse(const char *s, struct field_selector *out, char *err, size_t errlen)
+	COMMON_WUR;
+void field_selector_release(struct field_selector *fs);
+
+#endif
