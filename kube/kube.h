@@ -32,7 +32,10 @@ struct kube_config {
 };
 
 /* Loads `path` (kubeconfig, current-context) or, when path is NULL/"",
- * the in-cluster config.  0, or an error code with a message in err. */
+ * the in-cluster config (KUBERNETES_SERVICE_HOST/PORT, service-account
+ * files in $KUBE_SA_DIR or /var/run/secrets/kubernetes.io/serviceaccount).
+ * Relative paths in a kubeconfig start at its folder.  0 with cfg filled
+ * (release it), or an error code with a message in err and cfg empty. */
 int kube_config_load(const char *path, struct kube_config *cfg, char *err, size_t errlen) COMMON_WUR;
 void kube_config_release(struct kube_config *cfg);
 
@@ -40,11 +43,18 @@ void kube_config_release(struct kube_config *cfg);
 
 struct kube_client;
 
+/* Copies what it needs of cfg.  PEM bytes are written to 0600 files in a
+ * private temporary folder (libcurl+GnuTLS cannot take them as blobs),
+ * removed by kube_client_free.  NULL when they cannot be written. */
 struct kube_client *kube_client_new(const struct kube_config *cfg);
+/* Frees c (NULL is fine); no request or informer may still use it. */
 void kube_client_free(struct kube_client *c);
 
 /*
- * A blocking JSON request (thread-safe; one curl handle per call site).
+ * A blocking JSON request (thread-safe; easy handles come from a pool of
+ * the client, so connections are reused).  10 s per try; connection
+ * errors, 5xx and 429 are tried again (5 tries, 0.5 s then x1.5).  The
+ * response is capped at DYN_KUBE_RESPONSE.
  * method "GET"/"POST"/"PUT"/"PATCH"; body may be NULL.  On return *status
  * is the HTTP status (0 on transport error) and *out the parsed body (new
  * reference, or NULL).  Returns 0 when a response was received, else an
@@ -77,8 +87,8 @@ struct kube_pod {
 	char *name;
 	int64_t created_ns;
 	struct labels labels;
-	char *node_name;
-	char *phase;                     /* "Running", ... */
+	char *node_name;                 /* spec.nodeName, "" when unscheduled */
+	char *phase;                     /* "Running", ..., "" when unset */
 	int64_t start_ns;                /* status.startTime, 0 if unset */
 };
 
@@ -92,6 +102,7 @@ struct kube_snapshot {
 	bool synced;     /* both informers completed their first list */
 };
 
+/* Binary searches; borrowed results (valid while s is held), or NULL. */
 const struct kube_node *kube_snapshot_node(const struct kube_snapshot *s, const char *name);
 const struct kube_pod *kube_snapshot_pod(const struct kube_snapshot *s, const char *ns,
 					 const char *name);
@@ -105,19 +116,26 @@ struct kube_informer;
 
 /*
  * Starts list+watch of nodes and pods (pods: all phases, the APIs filter)
- * on a thread of its own.  `on_change` (may be NULL) is called from that
- * thread after a new snapshot is published.
+ * on a thread each.  `on_change` (may be NULL) is called from those
+ * threads (possibly both at once) after a new snapshot is published:
+ * right after a list, then at most every ~100 ms while changes stream.
+ * NULL only when a thread cannot be started.  c must outlive it.
  */
 struct kube_informer *kube_informer_start(struct kube_client *c,
 					  void (*on_change)(void *ud), void *ud);
-/* A new reference to the latest snapshot; never NULL (may be empty). */
+/* A new reference to the latest snapshot (release it); never NULL (may be
+ * empty). */
 struct kube_snapshot *kube_informer_acquire(struct kube_informer *inf);
+/* Drops a reference (NULL is fine); snapshots outlive their informer. */
 void kube_snapshot_release(struct kube_snapshot *s);
 /* Blocks up to timeout_ns for the first full list; true when synced. */
 bool kube_informer_wait_synced(struct kube_informer *inf, int64_t timeout_ns);
+/* Interrupts transfers and backoffs at once, joins the threads, frees. */
 void kube_informer_stop(struct kube_informer *inf);
 
-/* Tests and the index build snapshots from JSON lists too. */
+/* Tests and the index build snapshots from JSON lists too: NodeList and
+ * PodList objects (either may be NULL), borrowed; items that are not
+ * valid objects are skipped with a warning.  A synced snapshot, 1 ref. */
 struct kube_snapshot *kube_snapshot_from_lists(json_t *nodes_list, json_t *pods_list);
 
 #endif

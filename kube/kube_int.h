@@ -1,0 +1,126 @@
+/*
+ * kube_int.h - declarations shared inside kube/ only.
+ *
+ *   object.c    JSON Node / Pod -> immutable refcounted objects
+ *   index.c     sorted refcounted object arrays, merges, snapshots
+ *   client.c    curl handle pool, TLS material, bearer token
+ *   stream.c    interruptible streaming transfers (lists and watches)
+ *   watch.c     list + watch loop of one resource
+ *   informer.c  the two watch threads and snapshot publication
+ */
+#ifndef KUBE_INT_H
+#define KUBE_INT_H
+
+#include <stdatomic.h>
+
+#include <curl/curl.h>
+
+#include "kube/kube.h"
+
+enum kube_kind { KUBE_NODE, KUBE_POD, KUBE_NKINDS };
+
+/* Immutable once shared; freed when the last reference is dropped. */
+struct kube_obj {
+	atomic_uint refs;
+	enum kube_kind kind;
+	bool tombstone; /* a DELETED event's key; only in change lists */
+	union {
+		struct kube_node node;
+		struct kube_pod pod;
+	} u;
+};
+
+/* ---- object.c ---- */
+
+/* Parses one API object; a new object with one reference, or NULL with
+ * the reason in err. */
+struct kube_obj *kube_obj_parse(enum kube_kind kind, json_t *item, char *err, size_t errlen);
+struct kube_obj *kube_obj_ref(struct kube_obj *o);
+void kube_obj_unref(struct kube_obj *o);
+/* Orders by namespace ("" for nodes), then name. */
+int kube_obj_cmp(const struct kube_obj *a, const struct kube_obj *b);
+
+/* ---- index.c ---- */
+
+/* A sorted array of objects of one kind, unique keys, refcounted. */
+struct kube_objs;
+
+/* Merges changes[0..n) into base (NULL = empty; only read): tombstones
+ * delete, a later change of a key wins.  Takes over the references held
+ * by changes (the array itself stays the caller's).  New array, 1 ref. */
+struct kube_objs *kube_objs_merge(enum kube_kind kind, const struct kube_objs *base,
+				  struct kube_obj **changes, size_t n);
+struct kube_objs *kube_objs_ref(struct kube_objs *a);
+void kube_objs_release(struct kube_objs *a);
+size_t kube_objs_count(const struct kube_objs *a);
+
+/* A snapshot taking one new reference on each array (NULL = empty). */
+struct kube_snapshot *kube_snapshot_new(struct kube_objs *nodes, struct kube_objs *pods,
+					bool synced);
+struct kube_snapshot *kube_snapshot_ref(struct kube_snapshot *s);
+
+/* ---- client.c ---- */
+
+/* An easy handle from the pool (or a new one); give it back with put. */
+CURL *kube_client_handle_get(struct kube_client *c);
+void kube_client_handle_put(struct kube_client *c, CURL *h);
+/*
+ * Sets URL, TLS, timeouts and headers (Accept, Authorization, and
+ * Content-Type when with_body) on h for server + path.  *hdrs receives
+ * the header list to free with curl_slist_free_all after the transfer.
+ * 0, or ERR_INVAL with text in err.
+ */
+int kube_client_setup(struct kube_client *c, CURL *h, const char *path, bool with_body,
+		      struct curl_slist **hdrs, char *err, size_t errlen) COMMON_WUR;
+
+/* ---- stream.c ---- */
+
+/* One transfer run on its own multi handle so that it can be interrupted. */
+struct kube_stream {
+	struct kube_client *client;
+	CURLM *multi;                  /* owned by the caller; woken to stop */
+	const atomic_bool *stop;       /* set -> the transfer ends (ERR_AGAIN) */
+	long timeout_ms;               /* whole transfer; 0 = none (watches) */
+	/* Body bytes of a 2xx response; false aborts the transfer. */
+	bool (*on_data)(void *ud, const char *p, size_t n);
+	/* Called after every poll; returns the ms until it wants the next call. */
+	long (*on_tick)(void *ud);
+	void *ud;
+};
+
+/*
+ * GETs path.  *status is the HTTP status (0 when none).  The body of a
+ * non-2xx response is parsed into *errbody (new reference or NULL).
+ * 0 when the transfer completed, ERR_AGAIN when stopped, ERR_IO /
+ * ERR_TIMEOUT / ERR_TLS with text in err otherwise (an on_data abort
+ * returns ERR_IO).
+ */
+int kube_stream_get(struct kube_stream *s, const char *path, int *status, json_t **errbody,
+		    char *err, size_t errlen) COMMON_WUR;
+
+/* ---- watch.c ---- */
+
+struct kube_watcher;
+
+struct kube_watcher *kube_watcher_new(struct kube_informer *inf, struct kube_client *c,
+				      enum kube_kind kind, const atomic_bool *stop);
+void kube_watcher_free(struct kube_watcher *w);
+/* Interrupts a blocking transfer of w (thread-safe). */
+void kube_watcher_wake(struct kube_watcher *w);
+/* Thread body: list, then watch, until *stop. */
+void *kube_watcher_main(void *w);
+
+/* ---- informer.c (called by watchers) ---- */
+
+/* Publishes objs (a new reference is taken) as the current array of kind. */
+void kube_informer_publish(struct kube_informer *inf, enum kube_kind kind, struct kube_objs *objs,
+			   bool listed);
+/* Waits up to ns or until stopped; false when stopping. */
+bool kube_informer_pause(struct kube_informer *inf, int64_t ns);
+
+/* ---- shared JSON helpers (object.c) ---- */
+
+/* The string at obj[key], or NULL when absent or not a string. */
+const char *kube_json_str(json_t *obj, const char *key);
+
+#endif

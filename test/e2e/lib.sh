@@ -1,0 +1,97 @@
+# lib.sh - shared helpers for the end-to-end suites (sourced, not run).
+#
+# Every suite: source this, start what it needs with start_kubesim /
+# start_server, assert with check / check_eq, end with finish.  Processes
+# are killed and the work dir removed on exit (KEEP=1 keeps it).
+set -euo pipefail
+
+BUILD=${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+WORK=$(mktemp -d /tmp/mas-e2e.XXXXXX)
+E2E_PIDS=()
+E2E_FAILS=0
+
+e2e_cleanup() {
+	local p
+	for p in "${E2E_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${E2E_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ "${KEEP:-0}" = 1 ] || [ "$E2E_FAILS" -gt 0 ]; then
+		echo "# work dir kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap e2e_cleanup EXIT
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; E2E_FAILS=$((E2E_FAILS + 1)); }
+
+# check "description" command...   (passes when the command succeeds)
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else notok "$desc"; fi
+}
+
+# check_eq "description" expected actual
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1: expected [$2] got [$3]"; fi
+}
+
+# check_range "description" lo hi value   (integers)
+check_range() {
+	if [ -n "$4" ] && [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then ok "$1 ($4)"
+	else notok "$1: [$4] not in [$2, $3]"; fi
+}
+
+finish() {
+	if [ "$E2E_FAILS" -gt 0 ]; then
+		echo "# $E2E_FAILS check(s) failed"
+		exit 1
+	fi
+	echo "# all checks passed"
+}
+
+# wait_until seconds command...   (polls every 0.2 s; returns 1 on timeout)
+wait_until() {
+	local deadline=$(( $(date +%s) + $1 ))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_kubesim [kubesim flags...]: sets SIM_DIR, SIM_SERVER, KUBECONFIG.
+start_kubesim() {
+	SIM_DIR=$WORK/sim
+	mkdir -p "$SIM_DIR"
+	"$BUILD/kubesim" --dir "$SIM_DIR" --parent-pid $$ "$@" \
+		>"$WORK/kubesim.out" 2>"$WORK/kubesim.log" &
+	E2E_PIDS+=($!)
+	if ! wait_until 60 grep -q '^kubesim ready' "$WORK/kubesim.out"; then
+		echo "# kubesim did not become ready; log:"; tail -20 "$WORK/kubesim.log"
+		return 1
+	fi
+	SIM_SERVER=$(sed -n 's/^kubesim ready server=\([^ ]*\).*/\1/p' "$WORK/kubesim.out")
+	export KUBECONFIG=$SIM_DIR/kubeconfig
+}
+
+# start_server [metrics-apiserver flags...]: sets MAS_PORT, MAS_PID, MAS_LOG.
+start_server() {
+	MAS_PORT=$(free_port)
+	MAS_LOG=$WORK/server.$MAS_PORT.log
+	"$BUILD/metrics-apiserver" --kubeconfig "$KUBECONFIG" --secure-port "$MAS_PORT" \
+		--bind-address 127.0.0.1 --cert-dir "$WORK/certs" "$@" >"$MAS_LOG" 2>&1 &
+	MAS_PID=$!
+	E2E_PIDS+=($MAS_PID)
+	wait_until 30 curl -ksf "https://127.0.0.1:$MAS_PORT/livez"
+}
+
+stop_server() {
+	kill "$MAS_PID" 2>/dev/null || true
+	wait "$MAS_PID" 2>/dev/null || true
+}
