@@ -29,8 +29,8 @@ struct apis_request {
 };
 
 struct apis_sources {
-	const struct store_snapshot *store;
-	const struct kube_snapshot *kube;
+	const struct store_snapshot *store;     /* must not be NULL */
+	const struct kube_snapshot *kube;       /* NULL reads as empty */
 	const struct selector *node_selector;   /* --node-selector, may be NULL */
 	const char *git_version;                /* for /version */
 	/* Called once per served item with its sample time (freshness
@@ -56,8 +56,10 @@ bool apis_owns_path(const char *path);
 void apis_handle(const struct apis_request *req, const struct apis_sources *src,
 		 struct apis_response *resp);
 
-/* A Status JSON body (kind Status, status Failure) into out; details
- * fields may be NULL to omit them. */
+/* A Status JSON body (kind Status, status Failure, compact, trailing
+ * "\n") appended to out.  Each details field is omitted when NULL or "";
+ * the whole details object is omitted only when all three are NULL (pass
+ * "" to get the generic "details":{}).  0 or ERR_TOOBIG (out's cap). */
 int apis_status_json(struct dynbuf *out, int code, const char *reason, const char *message,
 		     const char *details_name, const char *details_group,
 		     const char *details_kind) COMMON_WUR;

@@ -50,9 +50,12 @@ void store_batch_free(struct store_batch *b);
 
 struct store;
 
-/* resolution_ns = --metric-resolution (the fresh-container upper bound). */
+/* resolution_ns = --metric-resolution (the fresh-container upper bound).
+ * Free with store_free() once no snapshot is in use by the caller's
+ * threads (snapshots acquired earlier stay valid until released). */
 struct store *store_new(int64_t resolution_ns);
-/* Takes ownership of b (frees it).  Publishes a new snapshot. */
+/* Takes ownership of b (frees it).  Publishes a new snapshot.  Calls are
+ * serialised; the build runs without blocking readers. */
 void store_apply(struct store *s, struct store_batch *b);
 void store_free(struct store *s);
 
@@ -84,7 +87,8 @@ struct store_container_usage {
  * container of the pod has two points.  On 0, *containers points into the
  * snapshot (borrowed; valid while the snapshot is held), sorted by
  * container name; *n may be 0 (all containers failed the rate check);
- * *time is the container with the earliest newer timestamp.
+ * *time is the container with the earliest newer timestamp (all zero when
+ * *n is 0: Go's zero TimeInfo, rendered as "timestamp":null).
  */
 int store_pod_usage(const struct store_snapshot *snap, const char *ns, const char *pod,
 		    const struct store_container_usage **containers, size_t *n,

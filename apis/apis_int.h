@@ -1,0 +1,133 @@
+/*
+ * apis_int.h - declarations shared inside apis/ only.
+ *
+ *   json_write.c  Go-compatible JSON string escaping, pretty re-indent
+ *   negotiate.c   Accept header -> what to render
+ *   status.c      metav1.Status bodies and canned errors
+ *   discovery.c   /apis, group, resource list, /version, /openapi/v2
+ *   metrics.c     metrics.k8s.io routes and object sourcing
+ *   render.c      NodeMetrics / PodMetrics objects and lists
+ *   table.c       meta.k8s.io Table output
+ */
+#ifndef APIS_INT_H
+#define APIS_INT_H
+
+#include "apis/apis.h"
+
+#define APIS_GROUP "metrics.k8s.io"
+#define APIS_VERSION "v1beta1"
+#define APIS_GV APIS_GROUP "/" APIS_VERSION
+
+#define CT_JSON "application/json"
+#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_DISCOVERY_V2 "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+/* ---- json_write.c ------------------------------------------------------- */
+
+/* s as a JSON string literal, escaped as Go's encoding/json (HTML-safe:
+ * <, >, & as \u003c...; U+2028/2029; invalid UTF-8 as \ufffd). */
+int jw_string(struct dynbuf *b, const char *s) COMMON_WUR;
+/* "key": with the key escaped. */
+int jw_key(struct dynbuf *b, const char *key) COMMON_WUR;
+/* Re-indents compact JSON in `in` as Go's json.Indent(prefix "", indent
+ * "  ") into out.  `in` must be valid JSON. */
+int jw_indent(struct dynbuf *out, const char *in, size_t len) COMMON_WUR;
+
+/* ---- negotiate.c -------------------------------------------------------- */
+
+enum apis_media {
+	MEDIA_NONE,          /* nothing acceptable: 406 */
+	MEDIA_JSON,
+	MEDIA_TABLE_V1,
+	MEDIA_TABLE_V1BETA1,
+	MEDIA_DISCOVERY_V2,
+};
+
+/* Picks the reply for an Accept header (NULL/"" = JSON).  Table and
+ * aggregated discovery are chosen only where allowed. */
+enum apis_media apis_negotiate(const char *accept, bool allow_table, bool allow_discovery);
+
+/* ---- status.c ----------------------------------------------------------- */
+
+/* Fills resp with a Status error (pretty when asked). */
+void apis_error(struct apis_response *resp, bool pretty, int code, const char *reason,
+		const char *message, const char *dname, const char *dgroup, const char *dkind);
+/* The generic apiserver's 404 Status ("the server could not find ..."). */
+void apis_error_not_found_generic(struct apis_response *resp, bool pretty);
+/* 405 for a method other than GET. */
+void apis_error_method(struct apis_response *resp, bool pretty);
+/* 406 NotAcceptable. */
+void apis_error_not_acceptable(struct apis_response *resp, bool pretty);
+/* 400 BadRequest with message. */
+void apis_error_bad_request(struct apis_response *resp, bool pretty, const char *message);
+/* 500 when rendering failed (e.g. ERR_TOOBIG). */
+void apis_error_internal(struct apis_response *resp, bool pretty, int err);
+/* Plain "404 page not found\n". */
+void apis_page_not_found(struct apis_response *resp);
+/* Finishes a compact JSON body already in resp->body: appends "\n", or
+ * re-indents it when pretty.  Returns 0 or an error code. */
+int apis_finish_json(struct apis_response *resp, bool pretty) COMMON_WUR;
+
+/* ---- discovery.c -------------------------------------------------------- */
+
+/* Handles /apis, /apis/metrics.k8s.io, /apis/metrics.k8s.io/v1beta1,
+ * /version and /openapi/v2.  False when path is none of these. */
+bool apis_discovery(const struct apis_request *req, const struct apis_sources *src,
+		    struct apis_response *resp);
+
+/* ---- metrics.c ---------------------------------------------------------- */
+
+/* Handles a path below /apis/metrics.k8s.io/v1beta1/ (rest = the part
+ * after that prefix, without the leading slash). */
+void apis_metrics(const struct apis_request *req, const struct apis_sources *src,
+		  const char *rest, struct apis_response *resp);
+
+/* ---- render.c / table.c ------------------------------------------------- */
+
+enum apis_kind { KIND_NODES, KIND_PODS };
+
+/* One served object: a node or a pod joined with its usage. */
+struct apis_item {
+	const char *name;
+	const char *ns;                 /* NULL for nodes */
+	const struct labels *labels;
+	struct store_usage usage;       /* pods: timestamp and window only */
+	const struct store_container_usage *containers;
+	size_t ncontainers;
+};
+
+struct apis_items {
+	enum apis_kind kind;
+	struct apis_item *v;
+	size_t n, cap;
+};
+
+enum include_object { INCLUDE_METADATA, INCLUDE_NONE, INCLUDE_OBJECT };
+
+/* Per-response formatting state: creationTimestamp is formatted once and
+ * the last sample second is cached (pods of a node share it). */
+struct apis_wctx {
+	int64_t now_ns;
+	char now[40];
+	int64_t ts_ns;
+	char ts[40];
+};
+
+void apis_wctx_init(struct apis_wctx *w, int64_t now_ns);
+
+/* Quantities as metrics-server builds them (uint64Quantity). */
+void apis_cpu_string(uint64_t nanocores, char *buf, size_t len);
+void apis_mem_string(uint64_t bytes, char *buf, size_t len);
+
+/* ObjectMeta {name, namespace, creationTimestamp, labels}. */
+int apis_write_meta(struct dynbuf *b, const struct apis_item *it, struct apis_wctx *w) COMMON_WUR;
+/* One NodeMetrics/PodMetrics; typemeta adds kind and apiVersion. */
+int apis_write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_item *it,
+		    struct apis_wctx *w, bool typemeta) COMMON_WUR;
+/* NodeMetricsList / PodMetricsList. */
+int apis_write_list(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w) COMMON_WUR;
+/* A meta.k8s.io Table of the items; table_version "v1" or "v1beta1". */
+int apis_write_table(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w,
+		     const char *table_version, enum include_object inc) COMMON_WUR;
+
+#endif

@@ -1,0 +1,701 @@
+/*
+ * selector.c - label selectors with apimachinery's labels.Parse grammar
+ * (lexer, parser, validation and error wording follow
+ * k8s.io/apimachinery/pkg/labels/selector.go), and field selectors as
+ * fields.ParseSelector splits them.
+ */
+#include "common/common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SELECTOR_MAX_LEN (64u << 10)
+#define KEY_NAME_MAX 63
+#define DNS_SUBDOMAIN_MAX 253
+
+#define QNAME_FMT "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+#define QNAME_MSG "must consist of alphanumeric characters, '-', '_' or '.', " \
+	"and must start and end with an alphanumeric character"
+#define QNAME_EXAMPLES "(e.g. 'MyName',  or 'my.name',  or '123-abc', "
+#define DNS_LABEL_FMT "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+#define DNS_SUB_FMT DNS_LABEL_FMT "(\\." DNS_LABEL_FMT ")*"
+
+enum op { OP_IN, OP_NOTIN, OP_EQ, OP_DEQ, OP_NEQ, OP_GT, OP_LT, OP_EXISTS, OP_NOTEXISTS };
+
+enum tok {
+	T_EOS, T_CLOSE, T_COMMA, T_NOT, T_DEQ, T_EQ, T_GT, T_ID, T_IN, T_LT, T_NEQ, T_NOTIN,
+	T_OPEN
+};
+
+struct token {
+	enum tok tok;
+	const char *lit;
+	size_t len;
+};
+
+struct requirement {
+	char *key;
+	enum op op;
+	char **values; /* sorted, unique */
+	size_t nvalues;
+};
+
+struct selector {
+	size_t n;
+	struct requirement *reqs;
+};
+
+struct parser {
+	struct token *toks;
+	size_t ntoks;
+	size_t pos;
+	char *err;
+	size_t errlen;
+};
+
+/* ---- lexer -------------------------------------------------------------- */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_special(char c)
+{
+	return c == '=' || c == '!' || c == '(' || c == ')' || c == ',' || c == '>' || c == '<';
+}
+
+/* Token for an exact special-symbol string, or T_EOS when it is none. */
+static enum tok special_token(const char *s, size_t n)
+{
+	static const struct {
+		const char *s;
+		enum tok t;
+	} map[] = {
+		{ ")", T_CLOSE }, { ",", T_COMMA }, { "!", T_NOT }, { "==", T_DEQ },
+		{ "=", T_EQ },    { ">", T_GT },    { "<", T_LT },  { "!=", T_NEQ },
+		{ "(", T_OPEN },
+	};
+	size_t i;
+
+	for (i = 0; i < COMMON_ARRAY_LEN(map); i++)
+		if (strlen(map[i].s) == n && memcmp(map[i].s, s, n) == 0)
+			return map[i].t;
+	return T_EOS;
+}
+
+/* Longest special symbol at s that is a token (every single one is). */
+static size_t scan_special(const char *s, enum tok *t)
+{
+	size_t n = 1, best = 0;
+
+	*t = T_EOS;
+	while (s[n - 1] && is_special(s[n - 1])) {
+		enum tok cand = special_token(s, n);
+
+		if (cand != T_EOS) {
+			*t = cand;
+			best = n;
+		} else if (best) {
+			break;
+		}
+		n++;
+	}
+	return best ? best : 1;
+}
+
+static void lex(const char *s, struct token *toks, size_t *ntoks)
+{
+	size_t n = 0;
+
+	for (;;) {
+		struct token *t = &toks[n++];
+
+		while (is_space(*s))
+			s++;
+		t->lit = s;
+		if (!*s) {
+			t->tok = T_EOS;
+			t->len = 0;
+			break;
+		}
+		if (is_special(*s)) {
+			t->len = scan_special(s, &t->tok);
+		} else {
+			t->len = 0;
+			while (s[t->len] && !is_space(s[t->len]) && !is_special(s[t->len]))
+				t->len++;
+			t->tok = T_ID;
+			if (t->len == 2 && memcmp(s, "in", 2) == 0)
+				t->tok = T_IN;
+			else if (t->len == 5 && memcmp(s, "notin", 5) == 0)
+				t->tok = T_NOTIN;
+		}
+		s += t->len;
+	}
+	*ntoks = n;
+}
+
+/* ---- validation (k8s.io/apimachinery/pkg/util/validation) --------------- */
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool qname_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (i = 1; i + 1 < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static bool dns_subdomain_ok(const char *s, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.') {
+			bool lower = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+
+			if (!lower && s[i] != '-')
+				return false;
+			continue;
+		}
+		if (i == start || s[start] == '-' || s[i - 1] == '-')
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
+/* Appends to a message buffer; a message past its cap is cut short. */
+static void appendf(struct dynbuf *b, const char *fmt, ...) COMMON_PRINTF(2, 3);
+static void appendf(struct dynbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = dynbuf_vprintf(b, fmt, ap);
+	va_end(ap);
+	COMMON_UNUSED(rc);
+}
+
+/* Appends "; " between messages, as strings.Join(errs, "; "). */
+static void add_msg(struct dynbuf *b, const char *msg)
+{
+	appendf(b, "%s%s", b->len ? "; " : "", msg);
+}
+
+/* validation.IsQualifiedName; messages into b (empty = valid). */
+static void check_qualified_name(const char *k, struct dynbuf *b)
+{
+	const char *slash = strchr(k, '/');
+	const char *name = slash ? slash + 1 : k;
+	size_t nlen = strlen(name);
+
+	if (slash && strchr(slash + 1, '/')) {
+		add_msg(b, "a qualified name " QNAME_MSG " " QNAME_EXAMPLES
+			   "regex used for validation is '" QNAME_FMT "') with an optional DNS "
+			   "subdomain prefix and '/' (e.g. 'example.com/MyName')");
+		return;
+	}
+	if (slash && slash == k) {
+		add_msg(b, "prefix part must be non-empty");
+	} else if (slash) {
+		size_t plen = (size_t)(slash - k);
+
+		if (plen > DNS_SUBDOMAIN_MAX)
+			add_msg(b, "prefix part must be no more than 253 characters");
+		if (!dns_subdomain_ok(k, plen))
+			add_msg(b, "prefix part a lowercase RFC 1123 subdomain must consist of lower "
+				   "case alphanumeric characters, '-' or '.', and must start and end "
+				   "with an alphanumeric character (e.g. 'example.com', regex used for "
+				   "validation is '" DNS_SUB_FMT "')");
+	}
+	if (nlen == 0)
+		add_msg(b, "name part must be non-empty");
+	else if (nlen > KEY_NAME_MAX)
+		add_msg(b, "name part must be no more than 63 characters");
+	if (!qname_ok(name, nlen))
+		add_msg(b, "name part " QNAME_MSG " " QNAME_EXAMPLES
+			   "regex used for validation is '" QNAME_FMT "')");
+}
+
+/* validation.IsValidLabelValue. */
+static void check_label_value(const char *v, struct dynbuf *b)
+{
+	size_t n = strlen(v);
+
+	if (n > KEY_NAME_MAX)
+		add_msg(b, "must be no more than 63 characters");
+	if (n && !qname_ok(v, n))
+		add_msg(b, "a valid label must be an empty string or consist of alphanumeric "
+			   "characters, '-', '_' or '.', and must start and end with an "
+			   "alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
+			   "regex used for validation is '(" QNAME_FMT ")?')");
+}
+
+/* Go's %q for the printable ASCII subset; other bytes as \xNN. */
+static void quote_go(struct dynbuf *b, const char *s)
+{
+	appendf(b, "%c", '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			appendf(b, "\\%c", c);
+		else if (c == '\n')
+			appendf(b, "%s", "\\n");
+		else if (c == '\t')
+			appendf(b, "%s", "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			appendf(b, "\\x%02x", c);
+		else
+			appendf(b, "%c", (char)c);
+	}
+	appendf(b, "%c", '"');
+}
+
+/* field.Invalid(path, value, detail).Error() appended to out. */
+static void field_invalid(struct dynbuf *out, const char *path, const char *value,
+			  const char *detail)
+{
+	appendf(out, "%s: Invalid value: ", path);
+	quote_go(out, value);
+	appendf(out, ": %s", detail);
+}
+
+/* strconv.ParseInt(s, 10, 64). */
+static bool parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '+' || *s == '-'))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || !(end[-1] >= '0' && end[-1] <= '9'))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ---- requirements -------------------------------------------------------- */
+
+static void req_release(struct requirement *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nvalues; i++)
+		free(r->values[i]);
+	free(r->values);
+	free(r->key);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Inserts a value keeping the set sorted and unique. */
+static void req_add_value(struct requirement *r, const char *v, size_t n)
+{
+	char *s = xstrndup(v, n);
+	size_t i;
+
+	for (i = 0; i < r->nvalues; i++)
+		if (strcmp(r->values[i], s) == 0) {
+			free(s);
+			return;
+		}
+	r->values = xrealloc(r->values, (r->nvalues + 1) * sizeof(*r->values));
+	r->values[r->nvalues++] = s;
+	qsort(r->values, r->nvalues, sizeof(*r->values), cmp_str);
+}
+
+/* labels.NewRequirement's checks of the values; message into err. */
+static bool req_validate(const struct requirement *r, struct parser *p)
+{
+	struct dynbuf all, one, path;
+	size_t i, nerr = 0;
+	bool ok;
+
+	dynbuf_init(&all, DYN_SMALL);
+	dynbuf_init(&one, DYN_SMALL);
+	dynbuf_init(&path, DYN_SMALL);
+	for (i = 0; i < r->nvalues; i++) {
+		int64_t dummy;
+
+		dynbuf_reset(&path);
+		appendf(&path, "values[%zu]", i);
+		if ((r->op == OP_GT || r->op == OP_LT) && !parse_int64(r->values[i], &dummy)) {
+			appendf(&all, "%s", nerr++ ? ", " : "");
+			field_invalid(&all, path.buf, r->values[i],
+				      "for 'Gt', 'Lt' operators, the value must be an integer");
+		}
+		dynbuf_reset(&one);
+		check_label_value(r->values[i], &one);
+		if (one.len) {
+			appendf(&path, "[%s]", r->key);
+			appendf(&all, "%s", nerr++ ? ", " : "");
+			field_invalid(&all, path.buf, r->values[i], one.buf);
+		}
+	}
+	ok = nerr == 0;
+	if (!ok)
+		snprintf(p->err, p->errlen, "unable to parse requirement: %s%s%s",
+			 nerr > 1 ? "[" : "", all.buf, nerr > 1 ? "]" : "");
+	dynbuf_release(&all);
+	dynbuf_release(&one);
+	dynbuf_release(&path);
+	return ok;
+}
+
+/* ---- parser --------------------------------------------------------------- */
+
+/* Keywords read as identifiers in the Values context. */
+static enum tok values_tok(enum tok t)
+{
+	return t == T_IN || t == T_NOTIN ? T_ID : t;
+}
+
+static const struct token *peek(const struct parser *p)
+{
+	return &p->toks[p->pos];
+}
+
+static const struct token *next(struct parser *p)
+{
+	const struct token *t = &p->toks[p->pos];
+
+	if (t->tok != T_EOS)
+		p->pos++;
+	return t;
+}
+
+static bool fail(struct parser *p, const char *prefix, const struct token *t, const char *what)
+{
+	snprintf(p->err, p->errlen, "%sfound '%.*s'%s", prefix, (int)t->len, t->lit, what);
+	return false;
+}
+
+#define REQ_PREFIX "unable to parse requirement: "
+
+static bool parse_key(struct parser *p, struct requirement *r)
+{
+	const struct token *t = next(p);
+	struct dynbuf msg;
+	enum tok la;
+
+	r->op = OP_EQ;
+	if (t->tok == T_NOT) {
+		r->op = OP_NOTEXISTS;
+		t = next(p);
+	}
+	if (values_tok(t->tok) != T_ID)
+		return fail(p, REQ_PREFIX, t, ", expected: identifier");
+	r->key = xstrndup(t->lit, t->len);
+	dynbuf_init(&msg, DYN_SMALL);
+	check_qualified_name(r->key, &msg);
+	if (msg.len) {
+		struct dynbuf full;
+
+		dynbuf_init(&full, DYN_SMALL);
+		field_invalid(&full, "", r->key, msg.buf);
+		snprintf(p->err, p->errlen, REQ_PREFIX "%s", full.buf);
+		dynbuf_release(&full);
+		dynbuf_release(&msg);
+		return false;
+	}
+	dynbuf_release(&msg);
+	la = values_tok(peek(p)->tok);
+	if ((la == T_EOS || la == T_COMMA) && r->op != OP_NOTEXISTS)
+		r->op = OP_EXISTS;
+	return true;
+}
+
+static bool parse_operator(struct parser *p, struct requirement *r)
+{
+	const struct token *t = next(p);
+
+	switch (t->tok) {
+	case T_IN: r->op = OP_IN; return true;
+	case T_NOTIN: r->op = OP_NOTIN; return true;
+	case T_EQ: r->op = OP_EQ; return true;
+	case T_DEQ: r->op = OP_DEQ; return true;
+	case T_NEQ: r->op = OP_NEQ; return true;
+	case T_GT: r->op = OP_GT; return true;
+	case T_LT: r->op = OP_LT; return true;
+	default:
+		return fail(p, REQ_PREFIX, t, ", expected: in, notin, =, ==, !=, gt, lt");
+	}
+}
+
+/* parseIdentifiersList: after '(' up to (not including) ')'. */
+static bool parse_identifiers(struct parser *p, struct requirement *r)
+{
+	for (;;) {
+		const struct token *t = next(p), *la;
+
+		if (values_tok(t->tok) == T_ID) {
+			req_add_value(r, t->lit, t->len);
+			la = peek(p);
+			if (la->tok == T_COMMA)
+				continue;
+			if (la->tok == T_CLOSE)
+				return true;
+			return fail(p, REQ_PREFIX, la, ", expected: ',' or ')'");
+		}
+		if (t->tok != T_COMMA)
+			return fail(p, REQ_PREFIX, t, ", expected: ',', or identifier");
+		if (r->nvalues == 0)
+			req_add_value(r, "", 0);
+		la = peek(p);
+		if (la->tok == T_CLOSE) {
+			req_add_value(r, "", 0);
+			return true;
+		}
+		if (la->tok == T_COMMA) {
+			next(p);
+			req_add_value(r, "", 0);
+		}
+	}
+}
+
+static bool parse_values(struct parser *p, struct requirement *r)
+{
+	const struct token *t = next(p), *la;
+
+	if (t->tok != T_OPEN)
+		return fail(p, REQ_PREFIX, t, " expected: '('");
+	la = peek(p);
+	if (values_tok(la->tok) == T_ID || la->tok == T_COMMA) {
+		if (!parse_identifiers(p, r))
+			return false;
+		if (next(p)->tok != T_CLOSE)
+			return fail(p, REQ_PREFIX, la, ", expected: ')'");
+		return true;
+	}
+	if (la->tok == T_CLOSE) {
+		next(p);
+		req_add_value(r, "", 0);
+		return true;
+	}
+	return fail(p, REQ_PREFIX, la, ", expected: ',', ')' or identifier");
+}
+
+static bool parse_exact_value(struct parser *p, struct requirement *r)
+{
+	const struct token *t = peek(p);
+
+	if (t->tok == T_EOS || t->tok == T_COMMA) {
+		req_add_value(r, "", 0);
+		return true;
+	}
+	t = next(p);
+	if (values_tok(t->tok) != T_ID)
+		return fail(p, REQ_PREFIX, t, ", expected: identifier");
+	req_add_value(r, t->lit, t->len);
+	return true;
+}
+
+static bool parse_requirement(struct parser *p, struct requirement *r)
+{
+	if (!parse_key(p, r))
+		return false;
+	if (r->op == OP_EXISTS || r->op == OP_NOTEXISTS)
+		return true;
+	if (!parse_operator(p, r))
+		return false;
+	if (r->op == OP_IN || r->op == OP_NOTIN) {
+		if (!parse_values(p, r))
+			return false;
+	} else if (!parse_exact_value(p, r)) {
+		return false;
+	}
+	return req_validate(r, p);
+}
+
+/* After a requirement: end, or ',' followed by another requirement. */
+static bool parse_separator(struct parser *p, bool *done)
+{
+	const struct token *t = next(p), *la;
+
+	*done = t->tok == T_EOS;
+	if (*done)
+		return true;
+	if (t->tok != T_COMMA)
+		return fail(p, "", t, ", expected: ',' or 'end of string'");
+	la = peek(p);
+	if (values_tok(la->tok) != T_ID && la->tok != T_NOT)
+		return fail(p, "", la, ", expected: identifier after ','");
+	return true;
+}
+
+static bool parse_all(struct parser *p, struct selector *sel)
+{
+	for (;;) {
+		const struct token *la = peek(p);
+		struct requirement r = { 0 };
+		bool done;
+
+		if (la->tok == T_EOS)
+			return true;
+		if (values_tok(la->tok) != T_ID && la->tok != T_NOT)
+			return fail(p, "", la, ", expected: !, identifier, or 'end of string'");
+		if (!parse_requirement(p, &r)) {
+			req_release(&r);
+			return false;
+		}
+		sel->reqs = xrealloc(sel->reqs, (sel->n + 1) * sizeof(*sel->reqs));
+		sel->reqs[sel->n++] = r;
+		if (!parse_separator(p, &done))
+			return false;
+		if (done)
+			return true;
+	}
+}
+
+/* Stable insertion sort by key, so equal keys keep their order. */
+static void sort_by_key(struct selector *sel)
+{
+	size_t i, j;
+
+	for (i = 1; i < sel->n; i++) {
+		struct requirement r = sel->reqs[i];
+
+		for (j = i; j > 0 && strcmp(sel->reqs[j - 1].key, r.key) > 0; j--)
+			sel->reqs[j] = sel->reqs[j - 1];
+		sel->reqs[j] = r;
+	}
+}
+
+struct selector *selector_parse(const char *s, char *err, size_t errlen)
+{
+	struct selector *sel = xcalloc(1, sizeof(*sel));
+	struct parser p = { .err = err, .errlen = errlen };
+	size_t len = s ? strlen(s) : 0;
+
+	if (errlen)
+		err[0] = '\0';
+	if (len == 0)
+		return sel;
+	if (len > SELECTOR_MAX_LEN) {
+		snprintf(err, errlen, "label selector is longer than %u bytes", SELECTOR_MAX_LEN);
+		free(sel);
+		return NULL;
+	}
+	p.toks = xcalloc(len + 1, sizeof(*p.toks));
+	lex(s, p.toks, &p.ntoks);
+	if (!parse_all(&p, sel)) {
+		selector_free(sel);
+		sel = NULL;
+	} else {
+		sort_by_key(sel);
+	}
+	free(p.toks);
+	return sel;
+}
+
+/* ---- matching and printing ------------------------------------------------ */
+
+static bool has_value(const struct requirement *r, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < r->nvalues; i++)
+		if (strcmp(r->values[i], v) == 0)
+			return true;
+	return false;
+}
+
+static bool req_matches(const struct requirement *r, const struct labels *l)
+{
+	const char *v = labels_get(l, r->key);
+	int64_t have, want;
+
+	switch (r->op) {
+	case OP_IN:
+	case OP_EQ:
+	case OP_DEQ:
+		return v && has_value(r, v);
+	case OP_NOTIN:
+	case OP_NEQ:
+		return !v || !has_value(r, v);
+	case OP_EXISTS:
+		return v != NULL;
+	case OP_NOTEXISTS:
+		return v == NULL;
+	case OP_GT:
+	case OP_LT:
+		if (!v || r->nvalues != 1 || !parse_int64(v, &have) ||
+		    !parse_int64(r->values[0], &want))
+			return false;
+		return r->op == OP_GT ? have > want : have < want;
+	}
+	return false;
+}
+
+bool selector_matches(const struct selector *sel, const struct labels *l)
+{
+	size_t i;
+
+	for (i = 0; i < sel->n; i++)
+		if (!req_matches(&sel->reqs[i], l))
+			return false;
+	return true;
+}
+
+bool selector_empty(const struct selector *sel)
+{
+	return sel->n == 0;
+}
+
+char *selector_string(const struct selector *sel)
+{
+	static const char *const ops[] = {
+		[OP_IN] = " in (", [OP_NOTIN] = " notin (", [OP_EQ] = "=", [OP_DEQ] = "==",
+		[OP_NEQ] = "!=",   [OP_GT] = ">",           [OP_LT] = "<", [OP_EXISTS] = "",
+		[OP_NOTEXISTS] = "",
+	};
+	struct dynbuf b;
+	size_t i, j;
+
+	dynbuf_init(&b, SIZE_MAX / 2);
+	appendf(&b, "%s", "");
+	for (i = 0; i < sel->n; i++) {
+		const struct requirement *r = &sel->reqs[i];
+
+		appendf(&b, "%s%s%s%s", i ? "," : "",
+				    r->op == OP_NOTEXISTS ? "!" : "", r->key, ops[r->op]);
+		if (r->op == OP_EXISTS || r->op == OP_NOTEXISTS)
+			continue;
+		for (j = 0; j < r->nvalues; j++)
+			appendf(&b, "%s%s", j ? "," : "", r->values[j]);
+		if (r->op == OP_IN || r->op == OP_NOTIN)
+			appendf(&b, "%c", ')');
+	}
+	return dynbuf_take(&b, NULL);
+}
+
+void selector_free(struct selector *sel)
+{
+	size_t i;
+
+	if (!sel)
+		return;
+	for (i = 0; i < sel->n; i++)
+		req_release(&sel->reqs[i]);
+	free(sel->reqs);
+	free(sel);
+}
