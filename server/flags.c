@@ -1,0 +1,410 @@
+/*
+ * flags.c - metrics-server's command line, parsed with pflag's rules and
+ * error wording (cobra prints them as "Error: <message>").
+ */
+#include "server/flags_table.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLAGS_MAX_LIST 256     /* values in one list flag */
+#define FLAGS_MAX_VALUE 4096   /* bytes in one flag value */
+
+static const char *const default_address_types[] = {
+	"Hostname", "InternalDNS", "InternalIP", "ExternalDNS", "ExternalIP",
+};
+static const char *const default_allow_paths[] = { "/healthz", "/readyz", "/livez" };
+
+/* ---- string lists ------------------------------------------------------- */
+
+static void strlist_clear(struct server_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static void strlist_set(struct server_strlist *l, const char *const *items, size_t n)
+{
+	strlist_clear(l);
+	l->items = xcalloc(n ? n : 1, sizeof(*l->items));
+	for (size_t i = 0; i < n; i++)
+		l->items[i] = xstrdup(items[i]);
+	l->n = n;
+}
+
+/* Appends the comma-separated values of s; ERR_TOOBIG past FLAGS_MAX_LIST. */
+static int strlist_append_csv(struct server_strlist *l, const char *s)
+{
+	const char *p = s;
+
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (l->n >= FLAGS_MAX_LIST)
+			return ERR_TOOBIG;
+		l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+		l->items[l->n++] = xstrndup(p, len);
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* ---- defaults and release ----------------------------------------------- */
+
+void server_config_init(struct server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->metric_resolution_ns = 15 * NS_PER_SEC;
+	cfg->kubelet.port = 10250;
+	cfg->kubelet.request_timeout_ns = 10 * NS_PER_SEC;
+	strlist_set(&cfg->kubelet.preferred_address_types, default_address_types,
+		    COMMON_ARRAY_LEN(default_address_types));
+	cfg->serving.secure_port = 10250;
+	cfg->serving.bind_address = xstrdup("0.0.0.0");
+	cfg->serving.cert_dir = xstrdup("apiserver.local.config/certificates");
+	strlist_set(&cfg->authn.requestheader_username_headers,
+		    (const char *const[]){ "x-remote-user" }, 1);
+	strlist_set(&cfg->authn.requestheader_group_headers,
+		    (const char *const[]){ "x-remote-group" }, 1);
+	strlist_set(&cfg->authn.requestheader_extra_headers_prefix,
+		    (const char *const[]){ "x-remote-extra-" }, 1);
+	strlist_set(&cfg->authz.always_allow_paths, default_allow_paths,
+		    COMMON_ARRAY_LEN(default_allow_paths));
+}
+
+void server_config_release(struct server_config *cfg)
+{
+	for (size_t i = 0; i < server_flag_ndefs; i++) {
+		const struct flag_def *d = &server_flag_defs[i];
+		void *field = (char *)cfg + d->offset;
+
+		if (d->type == FLAG_STRING || d->type == FLAG_IP) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+		} else if (d->type == FLAG_STRINGS) {
+			strlist_clear(field);
+		}
+	}
+}
+
+/* ---- value parsers (Go's strconv / time wording) ------------------------ */
+
+static int parse_bool(const char *s, bool *out, char *why, size_t len)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	snprintf(why, len, "strconv.ParseBool: parsing \"%.200s\": invalid syntax", s);
+	return ERR_INVAL;
+}
+
+/* strconv.ParseInt(s, 0, 64) narrowed to [min, max]; ParseUint (fn) takes
+ * no sign. */
+static int parse_int(const char *s, long long min, long long max, const char *fn, int *out,
+		     char *why, size_t len)
+{
+	bool unsigned_syntax = strcmp(fn, "strconv.ParseUint") == 0;
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, unsigned_syntax ? 10 : 0);
+	if (*s == '\0' || *s == ' ' || end == s || *end != '\0' ||
+	    (unsigned_syntax && (*s == '-' || *s == '+'))) {
+		snprintf(why, len, "%s: parsing \"%.200s\": invalid syntax", fn, s);
+		return ERR_INVAL;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		snprintf(why, len, "%s: parsing \"%.200s\": value out of range", fn, s);
+		return ERR_INVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_duration(const char *s, int64_t *out, char *why, size_t len)
+{
+	size_t digits = strspn(s, "0123456789");
+
+	if (parse_go_duration(s, out) == 0)
+		return 0;
+	if (digits > 0 && s[digits] == '\0')
+		snprintf(why, len, "time: missing unit in duration \"%.200s\"", s);
+	else
+		snprintf(why, len, "time: invalid duration \"%.200s\"", s);
+	return ERR_INVAL;
+}
+
+static int parse_ip(const char *s, char **out, char *why, size_t len)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1) {
+		snprintf(why, len, "failed to parse IP: \"%.200s\"", s);
+		return ERR_INVAL;
+	}
+	free(*out);
+	*out = xstrdup(s);
+	return 0;
+}
+
+/* Stores value into the field of d; a list flag replaces its default on
+ * the first use and appends afterwards (pflag stringSlice). */
+static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *seen,
+		    const char *value, char *why, size_t len)
+{
+	void *field = (char *)cfg + d->offset;
+
+	switch (d->type) {
+	case FLAG_BOOL:
+		return parse_bool(value, field, why, len);
+	case FLAG_STRING:
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case FLAG_INT:
+		return parse_int(value, INT_MIN, INT_MAX, "strconv.ParseInt", field, why, len);
+	case FLAG_LEVEL:
+		return parse_int(value, 0, INT_MAX, "strconv.ParseUint", field, why, len);
+	case FLAG_DURATION:
+		return parse_duration(value, field, why, len);
+	case FLAG_IP:
+		return parse_ip(value, field, why, len);
+	case FLAG_STRINGS:
+		if (!*seen)
+			strlist_clear(field);
+		*seen = true;
+		if (strlist_append_csv(field, value) != 0) {
+			snprintf(why, len, "more than %d values", FLAGS_MAX_LIST);
+			return ERR_INVAL;
+		}
+		return 0;
+	}
+	return ERR_INVAL;
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+static const struct flag_def *find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < server_flag_ndefs; i++) {
+		const char *n = server_flag_defs[i].name;
+
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
+			return &server_flag_defs[i];
+	}
+	return NULL;
+}
+
+static const struct flag_def *find_short(char c)
+{
+	for (size_t i = 0; i < server_flag_ndefs; i++)
+		if (server_flag_defs[i].shorthand == c)
+			return &server_flag_defs[i];
+	return NULL;
+}
+
+/* Sets d from value, wording a failure as pflag does. */
+static int apply(struct server_config *cfg, const struct flag_def *d, bool *seen,
+		 const char *value, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (strlen(value) > FLAGS_MAX_VALUE) {
+		snprintf(err, errlen, "invalid argument for \"--%s\" flag: value longer than %d bytes",
+			 d->name, FLAGS_MAX_VALUE);
+		return ERR_INVAL;
+	}
+	if (flag_set(cfg, d, seen, value, why, sizeof(why)) == 0)
+		return 0;
+	if (d->shorthand)
+		snprintf(err, errlen, "invalid argument \"%.200s\" for \"-%c, --%s\" flag: %s", value,
+			 d->shorthand, d->name, why);
+	else
+		snprintf(err, errlen, "invalid argument \"%.200s\" for \"--%s\" flag: %s", value, d->name,
+			 why);
+	return ERR_INVAL;
+}
+
+struct cursor {
+	int argc;
+	char **argv;
+	int i;              /* the argument being parsed */
+	bool seen[64];      /* per flag definition: list flag already set */
+};
+
+static int parse_long(struct server_config *cfg, struct cursor *cur, char *err, size_t errlen)
+{
+	const char *arg = cur->argv[cur->i];
+	const char *name = arg + 2;
+	const char *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct flag_def *d;
+	const char *value;
+
+	if (len == 0 || name[0] == '-') {
+		snprintf(err, errlen, "bad flag syntax: %s", arg);
+		return ERR_INVAL;
+	}
+	if (len == 4 && memcmp(name, "help", 4) == 0) {
+		cfg->show_help = true;
+		return 0;
+	}
+	d = find_long(name, len);
+	if (!d) {
+		snprintf(err, errlen, "unknown flag: --%.*s", (int)(len > 200 ? 200 : len), name);
+		return ERR_INVAL;
+	}
+	if (eq) {
+		value = eq + 1;
+	} else if (d->type == FLAG_BOOL) {
+		value = "true";
+	} else if (cur->i + 1 < cur->argc) {
+		value = cur->argv[++cur->i];
+	} else {
+		snprintf(err, errlen, "flag needs an argument: %s", arg);
+		return ERR_INVAL;
+	}
+	return apply(cfg, d, &cur->seen[d - server_flag_defs], value, err, errlen);
+}
+
+/* "-l value", "-lvalue", "-l=value", "-h"; shorthands may be combined
+ * when all but the last are bools ("-hv4"). */
+static int parse_short(struct server_config *cfg, struct cursor *cur, char *err, size_t errlen)
+{
+	const char *s = cur->argv[cur->i] + 1;
+
+	while (*s) {
+		const struct flag_def *d = find_short(*s);
+		const char *value;
+
+		if (!d && *s == 'h') {
+			cfg->show_help = true;
+			s++;
+			continue;
+		}
+		if (!d) {
+			snprintf(err, errlen, "unknown shorthand flag: '%c' in -%.200s", *s, s);
+			return ERR_INVAL;
+		}
+		if (s[1] == '=' && s[2] != '\0') {
+			value = s + 2;
+		} else if (d->type == FLAG_BOOL) {
+			value = "true";
+		} else if (s[1] != '\0') {
+			value = s + 1;
+		} else if (cur->i + 1 < cur->argc) {
+			value = cur->argv[++cur->i];
+		} else {
+			snprintf(err, errlen, "flag needs an argument: '%c' in -%s", *s, s);
+			return ERR_INVAL;
+		}
+		if (apply(cfg, d, &cur->seen[d - server_flag_defs], value, err, errlen) != 0)
+			return ERR_INVAL;
+		if (d->type != FLAG_BOOL || s[1] == '=')
+			return 0;
+		s++;
+	}
+	return 0;
+}
+
+int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	struct cursor cur = { .argc = argc, .argv = argv };
+	int rc = 0;
+
+	if (server_flag_ndefs > COMMON_ARRAY_LEN(cur.seen))
+		abort(); /* the flag table outgrew cursor.seen: a build defect */
+	for (cur.i = 1; cur.i < argc && rc == 0; cur.i++) {
+		const char *a = argv[cur.i];
+
+		if (strcmp(a, "--") == 0) {
+			if (cur.i + 1 < argc)
+				a = argv[cur.i + 1];
+			else
+				break;
+		} else if (a[0] == '-' && a[1] == '-') {
+			rc = parse_long(cfg, &cur, err, errlen);
+			continue;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			rc = parse_short(cfg, &cur, err, errlen);
+			continue;
+		}
+		snprintf(err, errlen, "unknown command \"%.200s\" for \"metrics-apiserver\"", a);
+		return ERR_INVAL;
+	}
+	return rc;
+}
+
+/* ---- validation ------------------------------------------------------------ */
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+/* resolution * 9 / 10 without overflow (Go's integer arithmetic). */
+static int64_t nine_tenths(int64_t ns)
+{
+	return ns / 10 * 9 + ns % 10 * 9 / 10;
+}
+
+/* metrics-server checks the kubelet client options first, then its own;
+ * the first message wins.  Checks of our own come last. */
+int server_config_validate(const struct server_config *cfg, char *err, size_t errlen)
+{
+	const struct server_kubelet_flags *k = &cfg->kubelet;
+	const struct server_serving_flags *s = &cfg->serving;
+	char res[40], timeout[40];
+
+	fmt_go_duration(cfg->metric_resolution_ns, res, sizeof(res));
+	fmt_go_duration(k->request_timeout_ns, timeout, sizeof(timeout));
+	if (set(k->ca_file) && k->insecure_tls)
+		snprintf(err, errlen,
+			 "cannot use both --kubelet-certificate-authority and --kubelet-insecure-tls");
+	else if (set(k->client_key) != set(k->client_cert))
+		snprintf(err, errlen, "need both --kubelet-client-key and --kubelet-client-certificate");
+	else if (k->request_timeout_ns <= 0)
+		snprintf(err, errlen, "kubelet-request-timeout should be positive");
+	else if (cfg->metric_resolution_ns < 10 * NS_PER_SEC)
+		snprintf(err, errlen,
+			 "metric-resolution should be a time duration at least 10s, but value %s provided",
+			 res);
+	else if (nine_tenths(cfg->metric_resolution_ns) < k->request_timeout_ns)
+		snprintf(err, errlen,
+			 "metric-resolution should be larger than kubelet-request-timeout, but "
+			 "metric-resolution value %s kubelet-request-timeout value %s provided",
+			 res, timeout);
+	else if (s->secure_port < 1 || s->secure_port > 65535)
+		snprintf(err, errlen,
+			 "--secure-port %d must be between 1 and 65535, inclusive. It cannot be turned "
+			 "off with 0", s->secure_port);
+	else if (k->port < 1 || k->port > 65535)
+		snprintf(err, errlen, "--kubelet-port %d must be between 1 and 65535, inclusive",
+			 k->port);
+	else if (set(s->tls_cert_file) != set(s->tls_private_key_file))
+		snprintf(err, errlen, "need both --tls-cert-file and --tls-private-key-file");
+	else
+		return 0;
+	return ERR_INVAL;
+}

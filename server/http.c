@@ -1,0 +1,378 @@
+/*
+ * http.c - the HTTPS daemon: libmicrohttpd with GnuTLS (TLS >= 1.2), an
+ * internal pool of epoll threads, bounded connections, headers and bodies.
+ *
+ * Each request runs the generic apiserver's filter order once its body
+ * (if any, discarded) has been read:
+ *
+ *   authenticate (401) -> authorize (403) -> route (404) -> method (405)
+ *   -> handler
+ *
+ * The handler fills a server_exchange; its on_done hook (releasing
+ * snapshots) runs when libmicrohttpd reports the request complete.
+ */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HTTP_TLS_PRIORITIES "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-SSL3.0"
+#define HTTP_CONN_MEMORY (128u << 10)   /* headers + URL of one connection */
+#define HTTP_MAX_BODY DYN_REQUEST_BODY
+
+struct server_http {
+	struct MHD_Daemon *daemon;
+	struct server_http_options o;
+	char *cert_pem, *key_pem;        /* kept for the daemon's life */
+	int port;
+};
+
+/* One request, from its first header to completion. */
+struct http_req {
+	struct server_exchange x;
+	struct server_user user;
+	bool have_user;
+	bool responded;
+	uint64_t body_bytes;
+};
+
+/* ---- query access for handlers ------------------------------------------- */
+
+const char *server_query(const struct server_exchange *x, const char *key, bool *present)
+{
+	const char *v = NULL;
+	bool found = MHD_lookup_connection_value_n(x->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+						   &v, NULL) == MHD_YES;
+
+	if (present)
+		*present = found;
+	return found ? v : NULL;
+}
+
+struct query_scan {
+	const char *key;
+	const char **vals;
+	size_t max, n;
+};
+
+static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct query_scan *s = cls;
+
+	(void)kind;
+	if (key && strcmp(key, s->key) == 0 && value && s->n < s->max)
+		s->vals[s->n++] = value;
+	return s->n < s->max ? MHD_YES : MHD_NO;
+}
+
+size_t server_query_all(const struct server_exchange *x, const char *key, const char **vals,
+			size_t max)
+{
+	struct query_scan s = { key, vals, max, 0 };
+
+	if (max > 0)
+		MHD_get_connection_values(x->conn, MHD_GET_ARGUMENT_KIND, scan_query, &s);
+	return s.n;
+}
+
+/* ---- request lifecycle ----------------------------------------------------- */
+
+/* apiserver isPrettyPrint: ?pretty=<bool> decides, else the User-Agent. */
+static bool want_pretty(struct server_exchange *x)
+{
+	static const char *const agents[] = { "curl", "Wget", "Mozilla/5.0" };
+	const char *p = server_query(x, "pretty", NULL);
+	const char *ua = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "User-Agent");
+
+	if (p && *p)
+		return strcmp(p, "1") == 0 || strcasecmp(p, "t") == 0 || strcasecmp(p, "true") == 0;
+	for (size_t i = 0; ua && i < COMMON_ARRAY_LEN(agents); i++)
+		if (strncmp(ua, agents[i], strlen(agents[i])) == 0)
+			return true;
+	return false;
+}
+
+static struct http_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
+{
+	struct http_req *r = xcalloc(1, sizeof(*r));
+
+	r->x.conn = c;
+	r->x.method = method;
+	r->x.path = url;
+	r->x.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+	r->x.now_ns = clock_now_ns();
+	r->x.pretty = want_pretty(&r->x);
+	r->x.status = 500;
+	r->x.content_type = "text/plain; charset=utf-8";
+	dynbuf_init(&r->x.body, DYN_API_RESPONSE);
+	return r;
+}
+
+static const struct server_route *find_route(const struct server_http *h, const char *path)
+{
+	for (size_t i = 0; i < h->o.nroutes; i++) {
+		const struct server_route *rt = &h->o.routes[i];
+		size_t len = rt->path ? strlen(rt->path) : 0;
+
+		if (rt->owns && rt->owns(path))
+			return rt;
+		if (rt->path && strncmp(path, rt->path, len) == 0 &&
+		    (path[len] == '\0' || (rt->subtree && path[len] == '/')))
+			return rt;
+	}
+	return NULL;
+}
+
+/* Authenticate, authorize, route, answer: fills r->x. */
+static void serve(struct server_http *h, struct http_req *r)
+{
+	struct server_exchange *x = &r->x;
+	const struct server_route *rt;
+	struct server_attrs at;
+	bool watch_present;
+	const char *watch;
+
+	if (strlen(x->path) > SERVER_MAX_PATH) {
+		server_reply_text(x, 414, "URI Too Long\n");
+		return;
+	}
+	if (server_authn_request(h->o.authn, x->conn, &r->user) != 0) {
+		server_reply_status(x, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL);
+		return;
+	}
+	r->have_user = true;
+	x->user = &r->user;
+	watch = server_query(x, "watch", &watch_present);
+	server_attrs_parse(&at, x->method, x->path, watch, watch_present,
+			   server_query(x, "fieldSelector", NULL));
+	if (!server_authz_allowed(h->o.authz, &r->user, &at)) {
+		server_authz_forbid(x, &r->user, &at);
+		return;
+	}
+	rt = find_route(h, x->path);
+	if (!rt)
+		server_reply_text(x, 404, "404 page not found\n");
+	else if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
+		server_reply_status(x, 405, "MethodNotAllowed",
+				    "the server does not allow this method on the requested resource",
+				    NULL, NULL, NULL);
+	else
+		rt->handler(rt->ud, x);
+}
+
+static enum MHD_Result queue(struct http_req *r)
+{
+	struct server_exchange *x = &r->x;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t len;
+	char *body = dynbuf_take(&x->body, &len);
+
+	r->responded = true;
+	resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, x->content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
+	if (strncmp(x->content_type, "text/plain", 10) == 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+	ret = MHD_queue_response(x->conn, (unsigned)x->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A declared or streamed body beyond HTTP_MAX_BODY is answered with 413. */
+static bool body_too_large(struct http_req *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->x.conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (r->body_bytes > HTTP_MAX_BODY)
+		return true;
+	return cl && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > HTTP_MAX_BODY);
+}
+
+static enum MHD_Result reply_too_large(struct http_req *r)
+{
+	server_reply_status(&r->x, 413, "RequestEntityTooLarge", "the request body is too large",
+			    NULL, NULL, NULL);
+	return queue(r);
+}
+
+/* Called for the headers, for each body chunk (counted, discarded) and once
+ * more at the end, when the request is served. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct server_http *h = cls;
+	struct http_req *r = *req_cls;
+
+	(void)version;
+	(void)upload_data;
+	if (!r) {
+		r = req_new(c, url, method);
+		*req_cls = r;
+		return body_too_large(r) ? reply_too_large(r) : MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		r->body_bytes += *upload_data_size;
+		*upload_data_size = 0;
+		if (r->responded || !body_too_large(r))
+			return MHD_YES;
+		return reply_too_large(r);
+	}
+	if (r->responded)
+		return MHD_YES;
+	serve(h, r);
+	return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *req_cls;
+
+	(void)cls;
+	(void)c;
+	if (!r)
+		return;
+	log_v(4, "\"HTTP\" verb=\"%s\" URI=\"%s\" latency=\"%.3fms\" resp=%d%s", r->x.method,
+	      r->x.path, (double)(clock_now_ns() - r->x.now_ns) / 1e6, r->x.status,
+	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	if (r->x.on_done)
+		r->x.on_done(r->x.done_arg);
+	if (r->have_user)
+		server_user_release(&r->user);
+	dynbuf_release(&r->x.body);
+	free(r);
+	*req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t len;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len > 0 && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	log_v(2, "libmicrohttpd: %s", msg);
+}
+
+/* ---- the daemon --------------------------------------------------------------- */
+
+union http_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/* Fills addr from the bind address; *v6 tells the family. */
+static int parse_bind(const char *bind, int port, union http_addr *addr, bool *v6)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, bind, &addr->v4.sin_addr) == 1) {
+		addr->v4.sin_family = AF_INET;
+		addr->v4.sin_port = htons((uint16_t)port);
+		*v6 = false;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, bind, &addr->v6.sin6_addr) == 1) {
+		addr->v6.sin6_family = AF_INET6;
+		addr->v6.sin6_port = htons((uint16_t)port);
+		*v6 = true;
+		return 0;
+	}
+	return ERR_INVAL;
+}
+
+static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_addr *addr,
+				       unsigned flags, const char *trust)
+{
+	const struct server_http_options *o = &h->o;
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->sa },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES },
+		{ MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+		/* Only asks the client for a certificate; authn.c verifies it. */
+		{ trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, opts,
+				MHD_OPTION_END);
+}
+
+struct server_http *server_http_start(const struct server_http_options *o, char *err,
+				      size_t errlen)
+{
+	struct server_http *h = xcalloc(1, sizeof(*h));
+	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	const char *trust = server_authn_trust_pem(o->authn);
+	const union MHD_DaemonInfo *info;
+	union http_addr addr;
+	bool v6;
+
+	h->o = *o;
+	h->cert_pem = xstrdup(o->cert_pem);
+	h->key_pem = xstrdup(o->key_pem);
+	if (parse_bind(o->bind_address, o->port, &addr, &v6) != 0) {
+		snprintf(err, errlen, "invalid bind address %s", o->bind_address);
+		goto fail;
+	}
+	/* Like Go, an unspecified IPv4 address listens on every family when the
+	 * host has IPv6; plain IPv4 otherwise. */
+	if (!v6 && addr.v4.sin_addr.s_addr == htonl(INADDR_ANY)) {
+		union http_addr any6 = { .v6 = { .sin6_family = AF_INET6,
+						 .sin6_port = addr.v4.sin_port,
+						 .sin6_addr = IN6ADDR_ANY_INIT } };
+
+		h->daemon = start_daemon(h, &any6, flags | MHD_USE_DUAL_STACK, trust);
+	}
+	if (!h->daemon)
+		h->daemon = start_daemon(h, &addr, flags | (v6 ? MHD_USE_IPv6 : 0), trust);
+	if (!h->daemon) {
+		snprintf(err, errlen, "failed to listen on %s:%d (TLS material or port unusable)",
+			 o->bind_address, o->port);
+		goto fail;
+	}
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : o->port;
+	return h;
+fail:
+	server_http_stop(h);
+	return NULL;
+}
+
+int server_http_port(const struct server_http *h)
+{
+	return h->port;
+}
+
+void server_http_stop(struct server_http *h)
+{
+	if (!h)
+		return;
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
+	free(h->cert_pem);
+	free(h->key_pem);
+	free(h);
+}

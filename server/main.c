@@ -1,0 +1,266 @@
+/*
+ * main.c - metrics-apiserver: parse flags, connect to kube-apiserver, wait
+ * for the node and pod caches, start the scrape loop, then serve HTTPS
+ * until SIGINT or SIGTERM, and tear everything down in reverse order.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/certs.h"
+#include "kube/kube.h"
+#include "scraper/scraper.h"
+#include "server/server.h"
+#include "store/store.h"
+
+#define MAIN_MAX_ROUTES 8
+
+/* Everything the running process holds; released by runtime_release. */
+struct runtime {
+	struct kube_config kc;
+	bool kc_loaded;
+	struct selector *node_selector;
+	char *cert_pem, *key_pem;
+	struct server_authn *authn;
+	struct server_authz *authz;
+	struct kube_client *client;
+	struct kube_informer *informer;
+	struct store *store;
+	struct server_app app;
+	struct server_route routes[MAIN_MAX_ROUTES];
+	struct server_http *http;
+};
+
+/* ---- setup steps ---------------------------------------------------------- */
+
+static char *read_pem(const char *path, char *err, size_t errlen)
+{
+	struct dynbuf b;
+	size_t len;
+
+	dynbuf_init(&b, DYN_CONFIG_FILE);
+	if (dynbuf_read_file(&b, path) != 0 || b.len == 0) {
+		snprintf(err, errlen, "unable to load %s", path);
+		dynbuf_release(&b);
+		return NULL;
+	}
+	return dynbuf_take(&b, &len);
+}
+
+/* --tls-cert-file/--tls-private-key-file, else a self-signed pair kept in
+ * --cert-dir (MaybeDefaultWithSelfSignedCerts). */
+static int load_serving_cert(const struct server_config *cfg, struct runtime *rt, char *err,
+			     size_t errlen)
+{
+	const struct server_serving_flags *s = &cfg->serving;
+	char *crt = NULL, *key = NULL;
+	int rc = ERR_IO;
+
+	if (s->tls_cert_file && *s->tls_cert_file) {
+		crt = xstrdup(s->tls_cert_file);
+		key = xstrdup(s->tls_private_key_file);
+	} else if (certs_ensure_self_signed(s->cert_dir, &crt, &key, err, errlen) != 0) {
+		goto out;
+	}
+	rt->cert_pem = read_pem(crt, err, errlen);
+	rt->key_pem = rt->cert_pem ? read_pem(key, err, errlen) : NULL;
+	if (rt->key_pem)
+		rc = 0;
+out:
+	free(crt);
+	free(key);
+	return rc;
+}
+
+/* Kubelet client options as metrics-server derives them: start from the
+ * kube config's TLS and credentials, then apply the --kubelet-* flags. */
+static void scraper_options(const struct server_config *cfg, const struct runtime *rt,
+			    struct scraper_options *o)
+{
+	const struct server_kubelet_flags *k = &cfg->kubelet;
+	bool has_ca_flag = k->ca_file && *k->ca_file;
+
+	memset(o, 0, sizeof(*o));
+	o->resolution_ns = cfg->metric_resolution_ns;
+	o->request_timeout_ns = k->request_timeout_ns;
+	o->preferred_address_types = k->preferred_address_types.items;
+	o->npreferred = k->preferred_address_types.n;
+	o->kubelet_port = k->port;
+	o->use_node_status_port = k->use_node_status_port;
+	o->insecure_tls = k->insecure_tls || rt->kc.insecure_skip_tls_verify;
+	if (!o->insecure_tls) {
+		o->ca_file = has_ca_flag ? k->ca_file : rt->kc.ca_file;
+		o->ca_data = has_ca_flag ? NULL : rt->kc.ca_data;
+	}
+	o->client_cert_file = k->client_cert ? k->client_cert : rt->kc.client_cert_file;
+	o->client_key_file = k->client_key ? k->client_key : rt->kc.client_key_file;
+	o->bearer_token = rt->kc.token;
+	o->bearer_token_file = rt->kc.token_file;
+	o->node_selector = rt->node_selector;
+}
+
+/* Blocks until the informer synced; false when a signal came first. */
+static bool wait_synced(struct kube_informer *inf, const sigset_t *stop)
+{
+	const struct timespec poll = { 0, 0 };
+
+	log_info("Waiting for node and pod caches to sync");
+	while (!kube_informer_wait_synced(inf, NS_PER_SEC)) {
+		if (sigtimedwait(stop, NULL, &poll) > 0)
+			return false;
+	}
+	log_info("Caches are synced");
+	return true;
+}
+
+static int start_kube(const struct server_config *cfg, struct runtime *rt, char *err,
+		      size_t errlen)
+{
+	char why[384];
+
+	if (kube_config_load(cfg->kubeconfig, &rt->kc, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "unable to construct lister client config: %s", why);
+		return ERR_INVAL;
+	}
+	rt->kc_loaded = true;
+	rt->client = kube_client_new(&rt->kc);
+	rt->informer = kube_informer_start(rt->client, NULL, NULL);
+	return 0;
+}
+
+static int start_http(const struct server_config *cfg, struct runtime *rt, char *err,
+		      size_t errlen)
+{
+	struct server_http_options o = {
+		.bind_address = cfg->serving.bind_address,
+		.port = cfg->serving.secure_port,
+		.cert_pem = rt->cert_pem,
+		.key_pem = rt->key_pem,
+		.routes = rt->routes,
+		.nroutes = server_routes_build(&rt->app, rt->routes, MAIN_MAX_ROUTES),
+		.authn = rt->authn,
+		.authz = rt->authz,
+	};
+
+	rt->http = server_http_start(&o, err, errlen);
+	if (!rt->http)
+		return ERR_IO;
+	log_info("Serving securely on %s:%d", cfg->serving.bind_address, server_http_port(rt->http));
+	return 0;
+}
+
+/* ---- run and teardown ------------------------------------------------------ */
+
+static void runtime_release(struct runtime *rt)
+{
+	server_http_stop(rt->http);
+	if (rt->app.scraper)
+		scraper_free(rt->app.scraper);
+	if (rt->informer)
+		kube_informer_stop(rt->informer);
+	if (rt->client)
+		kube_client_free(rt->client);
+	if (rt->store)
+		store_free(rt->store);
+	server_metrics_free(rt->app.metrics);
+	server_authz_free(rt->authz);
+	server_authn_free(rt->authn);
+	selector_free(rt->node_selector);
+	if (rt->kc_loaded)
+		kube_config_release(&rt->kc);
+	free(rt->cert_pem);
+	free(rt->key_pem);
+}
+
+static int setup(const struct server_config *cfg, struct runtime *rt, char *err, size_t errlen)
+{
+	struct scraper_options so;
+
+	rt->node_selector = selector_parse(cfg->kubelet.node_selector, err, errlen);
+	if (!rt->node_selector)
+		return ERR_INVAL;
+	if (load_serving_cert(cfg, rt, err, errlen) != 0)
+		return ERR_IO;
+	rt->authn = server_authn_new(&cfg->authn, err, errlen);
+	if (!rt->authn)
+		return ERR_IO;
+	rt->authz = server_authz_new(&cfg->authz);
+	if (start_kube(cfg, rt, err, errlen) != 0)
+		return ERR_INVAL;
+	rt->store = store_new(cfg->metric_resolution_ns);
+	scraper_options(cfg, rt, &so);
+	rt->app.store = rt->store;
+	rt->app.informer = rt->informer;
+	rt->app.node_selector = rt->node_selector;
+	rt->app.resolution_ns = cfg->metric_resolution_ns;
+	rt->app.metrics = server_metrics_new();
+	rt->app.scraper = scraper_new(&so, rt->store);
+	return 0;
+}
+
+static int run(const struct server_config *cfg, const sigset_t *stop)
+{
+	struct runtime rt;
+	char err[512] = "";
+	int sig = 0, rc = 1;
+
+	memset(&rt, 0, sizeof(rt));
+	if (setup(cfg, &rt, err, sizeof(err)) != 0)
+		goto out;
+	if (!wait_synced(rt.informer, stop)) {
+		rc = 0;
+		goto out;
+	}
+	if (scraper_start(rt.app.scraper, rt.informer, NULL, NULL) != 0) {
+		snprintf(err, sizeof(err), "cannot start the scrape loop");
+		goto out;
+	}
+	if (start_http(cfg, &rt, err, sizeof(err)) != 0)
+		goto out;
+	sigwait(stop, &sig);
+	log_info("Received signal %d, shutting down", sig);
+	atomic_store(&rt.app.health.shutting_down, true);
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "Error: %s\n", err);
+	runtime_release(&rt);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct server_config cfg;
+	sigset_t stop;
+	char err[512];
+	int rc = 1;
+
+	/* Every thread inherits the mask; only sigwait() sees the signals. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	server_config_init(&cfg);
+	if (server_flags_parse(&cfg, argc, argv, err, sizeof(err)) != 0 ||
+	    (!cfg.show_help && !cfg.show_version &&
+	     server_config_validate(&cfg, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "Error: %s\n", err);
+		goto out;
+	}
+	if (cfg.show_help) {
+		server_flags_usage(stdout);
+		rc = 0;
+	} else if (cfg.show_version) {
+		printf("%s\n", SERVER_GIT_VERSION);
+		rc = 0;
+	} else {
+		log_set_verbosity(cfg.verbosity);
+		rc = run(&cfg, &stop);
+	}
+out:
+	server_config_release(&cfg);
+	return rc;
+}

@@ -1,0 +1,318 @@
+/*
+ * server.h - the public face of server/: the metrics-apiserver process.
+ *
+ *   flags     metrics-server's command line (names, defaults, messages)
+ *   http      the libmicrohttpd HTTPS daemon: TLS >= 1.2, request
+ *             lifecycle, authn -> authz -> route -> response
+ *   authn     front-proxy (request-header) and x509 client-cert users
+ *   authz     always-allow groups and paths; the 403 Status
+ *   health    /healthz, /livez, /readyz with the generic apiserver texts
+ *   metrics   self-metrics (freshness histogram, storage points gauge)
+ *   routes    the real route table (health, /metrics, apis/)
+ */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/common.h"
+
+/* What --version prints and /version reports. */
+#define SERVER_GIT_VERSION "v0.1.0"
+
+/* ---- flags ------------------------------------------------------------ */
+
+/* A flag holding a comma-separated list (pflag "strings"). */
+struct server_strlist {
+	char **items;
+	size_t n;
+};
+
+struct server_kubelet_flags {
+	bool insecure_tls;              /* --kubelet-insecure-tls */
+	char *ca_file;                  /* --kubelet-certificate-authority */
+	char *client_cert;              /* --kubelet-client-certificate */
+	char *client_key;               /* --kubelet-client-key */
+	int port;                       /* --kubelet-port */
+	bool use_node_status_port;      /* --kubelet-use-node-status-port */
+	struct server_strlist preferred_address_types;
+	int64_t request_timeout_ns;     /* --kubelet-request-timeout */
+	char *node_selector;            /* -l, --node-selector */
+};
+
+struct server_serving_flags {
+	int secure_port;                /* --secure-port */
+	char *bind_address;             /* --bind-address (validated IP text) */
+	char *cert_dir;                 /* --cert-dir */
+	char *tls_cert_file;            /* --tls-cert-file */
+	char *tls_private_key_file;     /* --tls-private-key-file */
+};
+
+struct server_authn_flags {
+	char *requestheader_client_ca_file;
+	struct server_strlist requestheader_allowed_names;
+	struct server_strlist requestheader_username_headers;
+	struct server_strlist requestheader_group_headers;
+	struct server_strlist requestheader_extra_headers_prefix;
+	char *client_ca_file;
+};
+
+struct server_authz_flags {
+	struct server_strlist always_allow_paths;
+};
+
+/* Every flag; strings are owned (NULL when unset). */
+struct server_config {
+	int64_t metric_resolution_ns;   /* --metric-resolution */
+	char *kubeconfig;               /* --kubeconfig */
+	bool show_version;              /* --version */
+	bool show_help;                 /* -h, --help */
+	int verbosity;                  /* -v, --v */
+	struct server_kubelet_flags kubelet;
+	struct server_serving_flags serving;
+	struct server_authn_flags authn;
+	struct server_authz_flags authz;
+};
+
+/* Fills cfg with the defaults (our --metric-resolution default is 15s). */
+void server_config_init(struct server_config *cfg);
+/* Frees what cfg owns; cfg may be re-initialised afterwards. */
+void server_config_release(struct server_config *cfg);
+
+/*
+ * Parses argv[1..argc) into cfg (initialise it first) with pflag's
+ * syntax: --flag=value, --flag value, bools as --flag or --flag=false,
+ * shorthands -l value / -lvalue, "--" ends flags.  0, or ERR_INVAL with
+ * cobra's wording in err ("unknown flag: --foo").  On error cfg stays
+ * valid for server_config_release.
+ */
+int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *err,
+		       size_t errlen) COMMON_WUR;
+
+/* metrics-server's Validate(): 0, or ERR_INVAL with its first message. */
+int server_config_validate(const struct server_config *cfg, char *err, size_t errlen) COMMON_WUR;
+
+/* Writes the --help text (sections, defaults) to out. */
+void server_flags_usage(FILE *out);
+
+/* ---- users (authentication results) ----------------------------------- */
+
+struct server_extra {
+	char *key;     /* lower-case, unescaped */
+	char *value;
+};
+
+struct server_user {
+	char *name;                /* "system:anonymous" when anonymous */
+	char **groups;
+	size_t ngroups;
+	struct server_extra *extra;
+	size_t nextra;
+	bool anonymous;
+};
+
+void server_user_release(struct server_user *u);
+bool server_user_in_group(const struct server_user *u, const char *group);
+
+/* ---- one request being served ---------------------------------------- */
+
+struct MHD_Connection;
+
+/*
+ * What a route handler sees and fills.  Request fields are read-only and
+ * valid for the handler call.  The handler sets status and content_type
+ * and writes body (initialised, capped at DYN_API_RESPONSE); on_done, if
+ * set, runs with done_arg when libmicrohttpd reports the request complete
+ * (after the body was sent or the connection failed).
+ */
+struct server_exchange {
+	const char *method;
+	const char *path;              /* percent-decoded URL path */
+	const char *accept;            /* Accept header or NULL */
+	const struct server_user *user;
+	bool pretty;                   /* ?pretty=true or curl/Wget/Mozilla UA */
+	int64_t now_ns;                /* request start (wall clock) */
+
+	int status;
+	const char *content_type;      /* static string */
+	struct dynbuf body;
+	void (*on_done)(void *arg);
+	void *done_arg;
+
+	struct MHD_Connection *conn;   /* private to server/ */
+};
+
+/* First value of query parameter key (NULL when absent or valueless);
+ * *present (may be NULL) tells whether the key occurs at all. */
+const char *server_query(const struct server_exchange *x, const char *key, bool *present);
+/* Up to max values of a repeated query parameter, in order; count. */
+size_t server_query_all(const struct server_exchange *x, const char *key, const char **vals,
+			size_t max);
+
+/* Fills x as a plain-text reply. */
+void server_reply_text(struct server_exchange *x, int status, const char *text);
+/* Fills x with a Status JSON error (kind Status, status Failure).  details
+ * is omitted when name, group and kind are all NULL; NULL or "" fields are
+ * left out of it (all "" gives "details":{}). */
+void server_reply_status(struct server_exchange *x, int code, const char *reason,
+			 const char *message, const char *name, const char *group,
+			 const char *kind);
+
+/* ---- routes ----------------------------------------------------------- */
+
+typedef void (*server_handler_fn)(void *ud, struct server_exchange *x);
+
+/* A route matches `path` exactly, or also path + "/..." when subtree, or
+ * whatever `owns` accepts when it is set. */
+struct server_route {
+	const char *path;
+	bool subtree;
+	bool (*owns)(const char *path);
+	server_handler_fn handler;
+	void *ud;
+};
+
+/* ---- authentication ----------------------------------------------------- */
+
+struct server_authn;
+
+/*
+ * Loads the CA bundles named in flags (PEM lists).  NULL with a message
+ * in err when a file cannot be read or holds no certificate.  flags is
+ * borrowed and must outlive the authenticator.
+ */
+struct server_authn *server_authn_new(const struct server_authn_flags *flags, char *err,
+				      size_t errlen);
+void server_authn_free(struct server_authn *a);
+/* PEM of every CA that may sign client certs (for the TLS certificate
+ * request), or NULL when none is configured.  Borrowed. */
+const char *server_authn_trust_pem(const struct server_authn *a);
+
+/*
+ * The delegating authenticator chain: request-header (front proxy) user,
+ * then x509 client-cert user, else anonymous.  0 with *out filled
+ * (release it), or ERR_INVAL when a presented certificate fails every
+ * verifier (-> 401); the reason is logged as "Unable to authenticate the
+ * request".
+ */
+int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
+			 struct server_user *out) COMMON_WUR;
+
+/* ---- authorization ------------------------------------------------------ */
+
+#define SERVER_MAX_PATH 2048   /* longer URL paths are refused with 414 */
+
+/* apiserver RequestInfo: what a request asks to do.  Pointers are into
+ * the struct's own buffers or, for path, the request. */
+struct server_attrs {
+	bool is_resource;       /* resource request, else non-resource */
+	char verb[24];          /* "get", "list", "watch", "post", ... */
+	const char *path;       /* the request path (borrowed) */
+	const char *ns, *group, *version, *resource, *subresource, *name; /* "" when none */
+	char parts[SERVER_MAX_PATH + 1];
+	char name_buf[256];
+};
+
+/* Parses method + path (+ the watch and fieldSelector query values) as
+ * RequestInfoFactory does.  path must be at most SERVER_MAX_PATH bytes and
+ * outlive at. */
+void server_attrs_parse(struct server_attrs *at, const char *method, const char *path,
+			const char *watch, bool watch_present, const char *field_selector);
+
+/* ?watch: present and not "0"/"false" (any case); a bare ?watch counts. */
+bool server_watch_requested(const char *watch, bool present);
+
+struct server_authz;
+
+/* flags is borrowed and must outlive the authorizer. */
+struct server_authz *server_authz_new(const struct server_authz_flags *flags);
+void server_authz_free(struct server_authz *z);
+/* True when u may do at; else the caller answers server_authz_forbid. */
+bool server_authz_allowed(const struct server_authz *z, const struct server_user *u,
+			  const struct server_attrs *at);
+/* Fills x with the 403 Status for u and at, as the Go apiserver words it. */
+void server_authz_forbid(struct server_exchange *x, const struct server_user *u,
+			 const struct server_attrs *at);
+
+/* ---- the HTTPS daemon ----------------------------------------------------- */
+
+struct server_http_options {
+	const char *bind_address;        /* "0.0.0.0", "::", "127.0.0.1" */
+	int port;                        /* 0 = ephemeral (tests) */
+	const char *cert_pem;            /* serving chain, PEM */
+	const char *key_pem;             /* its key, PEM */
+	const struct server_route *routes; /* borrowed for the daemon's life */
+	size_t nroutes;
+	const struct server_authn *authn; /* borrowed */
+	const struct server_authz *authz; /* borrowed */
+	unsigned threads;                /* 0 = 2 */
+	unsigned max_connections;        /* 0 = 1024 */
+	unsigned timeout_s;              /* idle connection timeout, 0 = 60 */
+};
+
+struct server_http;
+
+/* Starts serving (an unspecified IPv4 bind address also takes IPv6 when
+ * the host has it).  NULL with a message in err (bad key, port in use). */
+struct server_http *server_http_start(const struct server_http_options *o, char *err,
+				      size_t errlen);
+/* The bound port (useful with port 0). */
+int server_http_port(const struct server_http *h);
+/* Stops accepting, waits for the worker threads, frees. */
+void server_http_stop(struct server_http *h);
+
+/* ---- health probes -------------------------------------------------------- */
+
+/* An application check: true when healthy, else a reason in err. */
+typedef bool (*server_check_fn)(void *ud, const char *name, char *err, size_t errlen);
+
+struct server_health {
+	server_check_fn check;   /* asked for metric-* and *-informer-sync */
+	void *ud;
+	atomic_bool shutting_down; /* fails readyz "shutdown" */
+};
+
+/* Route handler for /healthz, /livez, /readyz and their /<check> paths;
+ * ud is a struct server_health. */
+void server_health_handler(void *ud, struct server_exchange *x);
+
+/* ---- self-metrics --------------------------------------------------------- */
+
+struct server_metrics;
+
+struct server_metrics *server_metrics_new(void);
+void server_metrics_free(struct server_metrics *m);
+/* Thread-safe: one API item served whose sample is `seconds` old. */
+void server_metrics_observe_freshness(struct server_metrics *m, double seconds);
+/* Appends the metrics_server_api_metric_freshness_seconds family. */
+int server_metrics_write_freshness(struct server_metrics *m, struct dynbuf *out) COMMON_WUR;
+/* Appends the metrics_server_storage_points family. */
+int server_metrics_write_storage_points(size_t node_points, size_t container_points,
+					struct dynbuf *out) COMMON_WUR;
+
+/* ---- the real routes (server/routes.c) ----------------------------------- */
+
+struct store;
+struct kube_informer;
+struct scraper;
+struct selector;
+
+struct server_app {
+	struct store *store;
+	struct kube_informer *informer;
+	struct scraper *scraper;             /* may be NULL before start */
+	const struct selector *node_selector;
+	int64_t resolution_ns;
+	struct server_metrics *metrics;
+	struct server_health health;
+};
+
+/* Fills routes[0..n) (n <= max) for app; returns n.  Borrowed: app must
+ * outlive the daemon. */
+size_t server_routes_build(struct server_app *app, struct server_route *routes, size_t max);
+
+#endif

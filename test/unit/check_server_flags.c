@@ -1,0 +1,293 @@
+/* check_server_flags.c - server/flags*.c: defaults, both syntaxes, pflag's
+ * error wording, metrics-server's validation messages, the --help text. */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+static struct server_config cfg;
+static char err[512];
+
+static void setup(void)
+{
+	server_config_init(&cfg);
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	server_config_release(&cfg);
+}
+
+/* Parses the NULL-terminated arguments (argv[0] added). */
+static int parse_args(const char *first, ...)
+{
+	char *argv[32] = { "metrics-apiserver" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	return server_flags_parse(&cfg, argc, argv, err, sizeof(err));
+}
+
+#define PARSE(...) parse_args(__VA_ARGS__, (const char *)NULL)
+
+static void assert_parse_error(int rc, const char *want)
+{
+	ck_assert_int_eq(rc, ERR_INVAL);
+	ck_assert_str_eq(err, want);
+}
+
+static void assert_invalid(const char *want)
+{
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), ERR_INVAL);
+	ck_assert_str_eq(err, want);
+}
+
+START_TEST(test_defaults)
+{
+	const struct server_strlist *types = &cfg.kubelet.preferred_address_types;
+
+	ck_assert_int_eq(cfg.metric_resolution_ns, 15 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.kubelet.request_timeout_ns, 10 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.kubelet.port, 10250);
+	ck_assert_int_eq(cfg.serving.secure_port, 10250);
+	ck_assert_str_eq(cfg.serving.bind_address, "0.0.0.0");
+	ck_assert_str_eq(cfg.serving.cert_dir, "apiserver.local.config/certificates");
+	ck_assert_uint_eq(types->n, 5);
+	ck_assert_str_eq(types->items[0], "Hostname");
+	ck_assert_str_eq(types->items[1], "InternalDNS");
+	ck_assert_str_eq(types->items[2], "InternalIP");
+	ck_assert_str_eq(types->items[3], "ExternalDNS");
+	ck_assert_str_eq(types->items[4], "ExternalIP");
+	ck_assert_str_eq(cfg.authn.requestheader_username_headers.items[0], "x-remote-user");
+	ck_assert_str_eq(cfg.authn.requestheader_group_headers.items[0], "x-remote-group");
+	ck_assert_str_eq(cfg.authn.requestheader_extra_headers_prefix.items[0], "x-remote-extra-");
+	ck_assert_uint_eq(cfg.authz.always_allow_paths.n, 3);
+	ck_assert_str_eq(cfg.authz.always_allow_paths.items[2], "/livez");
+	ck_assert_ptr_null(cfg.kubeconfig);
+	ck_assert(!cfg.kubelet.insecure_tls && !cfg.kubelet.use_node_status_port);
+	ck_assert_int_eq(cfg.verbosity, 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_both_syntaxes)
+{
+	ck_assert_int_eq(PARSE("--kubelet-port=4443", "--secure-port", "8443", "--kubeconfig",
+			       "/k.yaml", "--metric-resolution=30s", "--kubelet-request-timeout",
+			       "1m30s", "--bind-address=127.0.0.1", "-v", "4"), 0);
+	ck_assert_int_eq(cfg.kubelet.port, 4443);
+	ck_assert_int_eq(cfg.serving.secure_port, 8443);
+	ck_assert_str_eq(cfg.kubeconfig, "/k.yaml");
+	ck_assert_int_eq(cfg.metric_resolution_ns, 30 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.kubelet.request_timeout_ns, 90 * NS_PER_SEC);
+	ck_assert_str_eq(cfg.serving.bind_address, "127.0.0.1");
+	ck_assert_int_eq(cfg.verbosity, 4);
+	ck_assert_int_eq(PARSE("-l", "a=b", "--v=6"), 0);
+	ck_assert_str_eq(cfg.kubelet.node_selector, "a=b");
+	ck_assert_int_eq(cfg.verbosity, 6);
+	ck_assert_int_eq(PARSE("-lx!=y", "-v2"), 0);
+	ck_assert_str_eq(cfg.kubelet.node_selector, "x!=y");
+	ck_assert_int_eq(cfg.verbosity, 2);
+	ck_assert_int_eq(PARSE("-l=k==v", "--node-selector=last=1"), 0);
+	ck_assert_str_eq(cfg.kubelet.node_selector, "last=1");
+}
+END_TEST
+
+START_TEST(test_bools)
+{
+	ck_assert_int_eq(PARSE("--kubelet-insecure-tls", "--kubelet-use-node-status-port=true"), 0);
+	ck_assert(cfg.kubelet.insecure_tls);
+	ck_assert(cfg.kubelet.use_node_status_port);
+	ck_assert_int_eq(PARSE("--kubelet-insecure-tls=false", "--kubelet-use-node-status-port=F"),
+			 0);
+	ck_assert(!cfg.kubelet.insecure_tls);
+	ck_assert(!cfg.kubelet.use_node_status_port);
+	/* A bool never takes the next argument: "false" is a stray word. */
+	assert_parse_error(PARSE("--kubelet-insecure-tls", "false"),
+			   "unknown command \"false\" for \"metrics-apiserver\"");
+	assert_parse_error(PARSE("--version=maybe"),
+			   "invalid argument \"maybe\" for \"--version\" flag: "
+			   "strconv.ParseBool: parsing \"maybe\": invalid syntax");
+	ck_assert_int_eq(PARSE("--version"), 0);
+	ck_assert(cfg.show_version);
+	ck_assert_int_eq(PARSE("-h"), 0);
+	ck_assert(cfg.show_help);
+}
+END_TEST
+
+START_TEST(test_lists)
+{
+	const struct server_strlist *t = &cfg.kubelet.preferred_address_types;
+
+	/* The first use replaces the default, later uses append (pflag). */
+	ck_assert_int_eq(PARSE("--kubelet-preferred-address-types=InternalIP,ExternalIP",
+			       "--kubelet-preferred-address-types", "Hostname"), 0);
+	ck_assert_uint_eq(t->n, 3);
+	ck_assert_str_eq(t->items[0], "InternalIP");
+	ck_assert_str_eq(t->items[1], "ExternalIP");
+	ck_assert_str_eq(t->items[2], "Hostname");
+	ck_assert_int_eq(PARSE("--authorization-always-allow-paths=/metrics,/healthz*",
+			       "--requestheader-allowed-names="), 0);
+	ck_assert_uint_eq(cfg.authz.always_allow_paths.n, 2);
+	ck_assert_str_eq(cfg.authz.always_allow_paths.items[0], "/metrics");
+	ck_assert_uint_eq(cfg.authn.requestheader_allowed_names.n, 0);
+}
+END_TEST
+
+START_TEST(test_unknown_and_missing)
+{
+	assert_parse_error(PARSE("--foo"), "unknown flag: --foo");
+	assert_parse_error(PARSE("--foo=bar"), "unknown flag: --foo");
+	assert_parse_error(PARSE("-x"), "unknown shorthand flag: 'x' in -x");
+	assert_parse_error(PARSE("--kubeconfig"), "flag needs an argument: --kubeconfig");
+	assert_parse_error(PARSE("-l"), "flag needs an argument: 'l' in -l");
+	assert_parse_error(PARSE("---secure-port=1"), "bad flag syntax: ---secure-port=1");
+	assert_parse_error(PARSE("serve"), "unknown command \"serve\" for \"metrics-apiserver\"");
+	assert_parse_error(PARSE("--", "x"), "unknown command \"x\" for \"metrics-apiserver\"");
+	ck_assert_int_eq(PARSE("--"), 0);
+}
+END_TEST
+
+START_TEST(test_bad_values)
+{
+	assert_parse_error(PARSE("--kubelet-port=abc"),
+			   "invalid argument \"abc\" for \"--kubelet-port\" flag: "
+			   "strconv.ParseInt: parsing \"abc\": invalid syntax");
+	assert_parse_error(PARSE("--secure-port", "99999999999999999999"),
+			   "invalid argument \"99999999999999999999\" for \"--secure-port\" flag: "
+			   "strconv.ParseInt: parsing \"99999999999999999999\": value out of range");
+	assert_parse_error(PARSE("--kubelet-port=12x"),
+			   "invalid argument \"12x\" for \"--kubelet-port\" flag: "
+			   "strconv.ParseInt: parsing \"12x\": invalid syntax");
+	assert_parse_error(PARSE("--metric-resolution=10"),
+			   "invalid argument \"10\" for \"--metric-resolution\" flag: "
+			   "time: missing unit in duration \"10\"");
+	assert_parse_error(PARSE("--kubelet-request-timeout=soon"),
+			   "invalid argument \"soon\" for \"--kubelet-request-timeout\" flag: "
+			   "time: invalid duration \"soon\"");
+	assert_parse_error(PARSE("--bind-address=localhost"),
+			   "invalid argument \"localhost\" for \"--bind-address\" flag: "
+			   "failed to parse IP: \"localhost\"");
+	assert_parse_error(PARSE("-v", "-1"),
+			   "invalid argument \"-1\" for \"-v, --v\" flag: "
+			   "strconv.ParseUint: parsing \"-1\": invalid syntax");
+	ck_assert_int_eq(PARSE("--bind-address=::1", "--kubelet-port=0x10"), 0);
+	ck_assert_str_eq(cfg.serving.bind_address, "::1");
+	ck_assert_int_eq(cfg.kubelet.port, 16);
+}
+END_TEST
+
+START_TEST(test_validation_messages)
+{
+	ck_assert_int_eq(PARSE("--metric-resolution=5s"), 0);
+	assert_invalid("metric-resolution should be a time duration at least 10s, but value 5s "
+		       "provided");
+	ck_assert_int_eq(PARSE("--metric-resolution=10s", "--kubelet-request-timeout=10s"), 0);
+	assert_invalid("metric-resolution should be larger than kubelet-request-timeout, but "
+		       "metric-resolution value 10s kubelet-request-timeout value 10s provided");
+	ck_assert_int_eq(PARSE("--kubelet-request-timeout=9s"), 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(PARSE("--kubelet-request-timeout=0s"), 0);
+	assert_invalid("kubelet-request-timeout should be positive");
+	ck_assert_int_eq(PARSE("--kubelet-request-timeout=1s", "--kubelet-client-key=/k"), 0);
+	assert_invalid("need both --kubelet-client-key and --kubelet-client-certificate");
+	ck_assert_int_eq(PARSE("--kubelet-client-certificate=/c"), 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(PARSE("--kubelet-certificate-authority=/ca", "--kubelet-insecure-tls"), 0);
+	assert_invalid("cannot use both --kubelet-certificate-authority and --kubelet-insecure-tls");
+}
+END_TEST
+
+START_TEST(test_validation_ports_and_tls)
+{
+	ck_assert_int_eq(PARSE("--secure-port=0"), 0);
+	assert_invalid("--secure-port 0 must be between 1 and 65535, inclusive. It cannot be "
+		       "turned off with 0");
+	ck_assert_int_eq(PARSE("--secure-port=443", "--kubelet-port=70000"), 0);
+	assert_invalid("--kubelet-port 70000 must be between 1 and 65535, inclusive");
+	ck_assert_int_eq(PARSE("--kubelet-port=10250", "--tls-cert-file=/c.crt"), 0);
+	assert_invalid("need both --tls-cert-file and --tls-private-key-file");
+	ck_assert_int_eq(PARSE("--tls-private-key-file=/c.key"), 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+}
+END_TEST
+
+static char *usage_text(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	server_flags_usage(f);
+	fclose(f);
+	return text;
+}
+
+START_TEST(test_help)
+{
+	char *text = usage_text();
+
+	ck_assert_ptr_nonnull(strstr(text, "Usage:\n  metrics-apiserver [flags]\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+		"\nMetrics server flags:\n\n"
+		"      --kubeconfig string            The path to the kubeconfig used to connect to "
+		"the Kubernetes API server and the Kubelets (defaults to in-cluster config)\n"
+		"      --metric-resolution duration   The resolution at which metrics-server will "
+		"retain metrics, must set value at least 10s. (default 15s)\n"
+		"      --version                      Show version\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  -l, --node-selector string                      "
+					   "Selector (label query)"));
+	ck_assert_ptr_nonnull(strstr(text, "(default [Hostname,InternalDNS,InternalIP,"
+					   "ExternalDNS,ExternalIP])\n"));
+	ck_assert_ptr_nonnull(strstr(text, "      --kubelet-port int                          "
+					   "The port to use to connect to Kubelets. (default 10250)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default \"apiserver.local.config/certificates\")\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default 0.0.0.0)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default [/healthz,/readyz,/livez])\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default [x-remote-extra-])\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nLogging flags:\n\n  -v, --v Level   number for the "
+					   "log level verbosity\n"));
+	ck_assert_ptr_null(strstr(text, "(default false)"));
+	free(text);
+}
+END_TEST
+
+static Suite *flags_suite(void)
+{
+	Suite *s = suite_create("server_flags");
+	TCase *tc = tcase_create("flags");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_both_syntaxes);
+	tcase_add_test(tc, test_bools);
+	tcase_add_test(tc, test_lists);
+	tcase_add_test(tc, test_unknown_and_missing);
+	tcase_add_test(tc, test_bad_values);
+	tcase_add_test(tc, test_validation_messages);
+	tcase_add_test(tc, test_validation_ports_and_tls);
+	tcase_add_test(tc, test_help);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(flags_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,589 @@
+/*
+ * check_server_http.c - server/http.c, authn.c, authz.c, health.c over real
+ * TLS on 127.0.0.1 with libcurl: health texts, 404, front-proxy and x509
+ * users, untrusted X-Remote-* headers, 401 / 403 / 405 Status bodies, TLS
+ * 1.1 refused; plus RequestInfo parsing.
+ */
+#include <check.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "certs/certs.h"
+#include "server/server.h"
+
+/* ---- fixture: CAs, certificates, a daemon with test routes ------------------- */
+
+static char dir[] = "/tmp/check_server_http.XXXXXX";
+static struct server_config cfg;
+static struct server_authn *authn;
+static struct server_authz *authz;
+static struct server_http *http;
+static struct server_health health;
+static struct certs_pair serving;
+static bool storage_ready;
+static char base_url[64];
+
+static char *path_in_dir(const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+static void write_file(const char *name, const char *pem)
+{
+	char *p = path_in_dir(name);
+
+	ck_assert_int_eq(certs_write_file(p, pem, 0600), 0);
+	free(p);
+}
+
+/* Creates name.crt / name.key signed by issuer (NULL: a self-signed CA). */
+static void make_cert(const char *name, const char *cn, const char *org,
+		      const struct certs_pair *issuer, struct certs_pair *out)
+{
+	const char *const orgs[] = { org };
+	struct certs_spec spec = { .cn = cn, .orgs = orgs, .norgs = org ? 1 : 0,
+				   .is_ca = !issuer, .client_auth = issuer != NULL };
+	char err[256], file[64];
+
+	ck_assert_msg(certs_create(&spec, issuer, out, err, sizeof(err)) == 0, "%s", err);
+	snprintf(file, sizeof(file), "%s.crt", name);
+	write_file(file, out->cert_pem);
+	snprintf(file, sizeof(file), "%s.key", name);
+	write_file(file, out->key_pem);
+}
+
+static void make_pki(void)
+{
+	struct certs_pair proxy_ca = { 0 }, client_ca = { 0 }, impostor_ca = { 0 }, leaf = { 0 };
+	struct certs_spec srv = { .cn = "localhost", .server_auth = true };
+	char err[256];
+
+	make_cert("proxy-ca", "front-proxy-ca", NULL, NULL, &proxy_ca);
+	make_cert("client-ca", "kubernetes-ca", NULL, NULL, &client_ca);
+	/* Same subject as the real front-proxy CA, different key. */
+	make_cert("impostor-ca", "front-proxy-ca", NULL, NULL, &impostor_ca);
+	make_cert("front-proxy-client", "front-proxy-client", NULL, &proxy_ca, &leaf);
+	certs_pair_release(&leaf);
+	make_cert("other-proxy", "not-the-proxy", NULL, &proxy_ca, &leaf);
+	certs_pair_release(&leaf);
+	make_cert("jane", "jane", "dev", &client_ca, &leaf);
+	certs_pair_release(&leaf);
+	make_cert("forged-proxy", "front-proxy-client", NULL, &impostor_ca, &leaf);
+	certs_pair_release(&leaf);
+	certs_pair_release(&proxy_ca);
+	certs_pair_release(&client_ca);
+	certs_pair_release(&impostor_ca);
+	ck_assert_int_eq(certs_create(&srv, NULL, &serving, err, sizeof(err)), 0);
+}
+
+static bool fake_check(void *ud, const char *name, char *err, size_t len)
+{
+	(void)ud;
+	if (strcmp(name, "metric-storage-ready") == 0 && !storage_ready) {
+		snprintf(err, len, "no metrics to serve");
+		return false;
+	}
+	return true;
+}
+
+static bool owns_apis(const char *path)
+{
+	return strncmp(path, "/apis", 5) == 0;
+}
+
+/* Echoes who the request was authenticated as. */
+static void whoami(void *ud, struct server_exchange *x)
+{
+	(void)ud;
+	x->status = 200;
+	x->content_type = "text/plain; charset=utf-8";
+	ck_assert_int_eq(dynbuf_printf(&x->body, "user=%s groups=", x->user->name), 0);
+	for (size_t i = 0; i < x->user->ngroups; i++)
+		ck_assert_int_eq(dynbuf_printf(&x->body, "%s%s", i ? "," : "", x->user->groups[i]),
+				 0);
+	for (size_t i = 0; i < x->user->nextra; i++)
+		ck_assert_int_eq(dynbuf_printf(&x->body, " %s=%s", x->user->extra[i].key,
+					       x->user->extra[i].value), 0);
+}
+
+static const struct server_route routes[] = {
+	{ "/healthz", true, NULL, server_health_handler, &health },
+	{ "/livez", true, NULL, server_health_handler, &health },
+	{ "/readyz", true, NULL, server_health_handler, &health },
+	{ NULL, false, owns_apis, whoami, NULL },
+};
+
+static void setup(void)
+{
+	const char *names[] = { "front-proxy-client" };
+	char err[256];
+	char *rh, *cc;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	make_pki();
+	server_config_init(&cfg);
+	rh = path_in_dir("proxy-ca.crt");
+	cc = path_in_dir("client-ca.crt");
+	cfg.authn.requestheader_client_ca_file = rh;
+	cfg.authn.client_ca_file = cc;
+	cfg.authn.requestheader_allowed_names.items = xcalloc(1, sizeof(char *));
+	cfg.authn.requestheader_allowed_names.items[0] = xstrdup(names[0]);
+	cfg.authn.requestheader_allowed_names.n = 1;
+	authn = server_authn_new(&cfg.authn, err, sizeof(err));
+	ck_assert_msg(authn != NULL, "%s", err);
+	authz = server_authz_new(&cfg.authz);
+	health.check = fake_check;
+	storage_ready = true;
+	atomic_store(&health.shutting_down, false);
+	http = server_http_start(&(struct server_http_options){
+		.bind_address = "127.0.0.1", .port = 0,
+		.cert_pem = serving.cert_pem, .key_pem = serving.key_pem,
+		.routes = routes, .nroutes = COMMON_ARRAY_LEN(routes),
+		.authn = authn, .authz = authz, .threads = 2, .timeout_s = 10,
+	}, err, sizeof(err));
+	ck_assert_msg(http != NULL, "%s", err);
+	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%d", server_http_port(http));
+}
+
+static void teardown(void)
+{
+	static const char *const files[] = {
+		"proxy-ca", "client-ca", "impostor-ca", "front-proxy-client", "other-proxy", "jane",
+		"forged-proxy",
+	};
+	char name[64];
+
+	server_http_stop(http);
+	server_authz_free(authz);
+	server_authn_free(authn);
+	server_config_release(&cfg);
+	certs_pair_release(&serving);
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(files); i++) {
+		char *p;
+
+		snprintf(name, sizeof(name), "%s.crt", files[i]);
+		p = path_in_dir(name);
+		unlink(p);
+		free(p);
+		snprintf(name, sizeof(name), "%s.key", files[i]);
+		p = path_in_dir(name);
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+}
+
+/* ---- a tiny client ------------------------------------------------------------- */
+
+struct reply {
+	long status;
+	char body[4096];
+	size_t len;
+	char content_type[128];
+	CURLcode rc;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct reply *r = ud;
+	size_t len = size * n;
+
+	if (r->len + len >= sizeof(r->body))
+		return 0;
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+struct call {
+	const char *method;      /* NULL = GET */
+	const char *cert;        /* client cert name in dir, or NULL */
+	const char *headers[4];  /* extra header lines */
+	long tls_max;            /* 0, or CURL_SSLVERSION_* to force */
+};
+
+static struct reply request(const char *path, const struct call *c)
+{
+	struct reply r = { .status = 0 };
+	struct curl_slist *hdrs = NULL;
+	char url[512], *crt = NULL, *key = NULL, *ct = NULL;
+	CURL *h = curl_easy_init();
+
+	snprintf(url, sizeof(url), "%s%s", base_url, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "check_server_http");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	if (c && c->method)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+	if (c && c->tls_max)
+		curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | c->tls_max);
+	if (c && c->cert) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s.crt", c->cert);
+		crt = path_in_dir(name);
+		snprintf(name, sizeof(name), "%s.key", c->cert);
+		key = path_in_dir(name);
+		curl_easy_setopt(h, CURLOPT_SSLCERT, crt);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, key);
+	}
+	for (size_t i = 0; c && i < COMMON_ARRAY_LEN(c->headers) && c->headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, c->headers[i]);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	r.rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+		snprintf(r.content_type, sizeof(r.content_type), "%s", ct);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	free(crt);
+	free(key);
+	return r;
+}
+
+static void assert_reply(const struct reply *r, long status, const char *body)
+{
+	ck_assert_msg(r->rc == CURLE_OK, "curl: %s", curl_easy_strerror(r->rc));
+	ck_assert_int_eq(r->status, status);
+	ck_assert_str_eq(r->body, body);
+}
+
+static const struct call front_proxy_alice = {
+	.cert = "front-proxy-client",
+	.headers = { "X-Remote-User: alice", "X-Remote-Group: g1", "X-Remote-Group: g2",
+		     "X-Remote-Extra-Authentication.kubernetes.io%2fcredential-Id: JTI=1" },
+};
+
+/* ---- health --------------------------------------------------------------------- */
+
+START_TEST(test_readyz_verbose)
+{
+	struct reply r = request("/readyz?verbose", NULL);
+
+	assert_reply(&r, 200,
+		     "[+]ping ok\n"
+		     "[+]log ok\n"
+		     "[+]poststarthook/max-in-flight-filter ok\n"
+		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+		     "[+]metric-storage-ready ok\n"
+		     "[+]metric-informer-sync ok\n"
+		     "[+]metadata-informer-sync ok\n"
+		     "[+]shutdown ok\n"
+		     "readyz check passed\n");
+	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
+	r = request("/readyz", NULL);
+	assert_reply(&r, 200, "ok");
+}
+END_TEST
+
+START_TEST(test_livez_and_healthz_verbose)
+{
+	struct reply r = request("/livez?verbose", NULL);
+
+	assert_reply(&r, 200,
+		     "[+]ping ok\n"
+		     "[+]log ok\n"
+		     "[+]poststarthook/max-in-flight-filter ok\n"
+		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+		     "[+]metric-collection-timely ok\n"
+		     "[+]metadata-informer-sync ok\n"
+		     "livez check passed\n");
+	r = request("/healthz?verbose=1", NULL);
+	assert_reply(&r, 200,
+		     "[+]ping ok\n"
+		     "[+]log ok\n"
+		     "[+]poststarthook/max-in-flight-filter ok\n"
+		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+		     "[+]metadata-informer-sync ok\n"
+		     "healthz check passed\n");
+}
+END_TEST
+
+START_TEST(test_readyz_failing)
+{
+	struct reply r;
+
+	storage_ready = false;
+	atomic_store(&health.shutting_down, true);
+	r = request("/readyz", NULL);
+	assert_reply(&r, 500,
+		     "[+]ping ok\n"
+		     "[+]log ok\n"
+		     "[+]poststarthook/max-in-flight-filter ok\n"
+		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+		     "[-]metric-storage-ready failed: reason withheld\n"
+		     "[+]metric-informer-sync ok\n"
+		     "[+]metadata-informer-sync ok\n"
+		     "[-]shutdown failed: reason withheld\n"
+		     "readyz check failed\n");
+	/* livez does not look at the store. */
+	r = request("/livez", NULL);
+	assert_reply(&r, 200, "ok");
+	/* Per-check paths are not on the always-allow list: a user is needed. */
+	r = request("/readyz/metric-storage-ready", &front_proxy_alice);
+	assert_reply(&r, 500, "internal server error: no metrics to serve\n");
+	r = request("/readyz/ping", &front_proxy_alice);
+	assert_reply(&r, 200, "ok");
+	r = request("/readyz/nope", &front_proxy_alice);
+	assert_reply(&r, 404, "404 page not found\n");
+}
+END_TEST
+
+START_TEST(test_readyz_exclude)
+{
+	struct reply r;
+
+	storage_ready = false;
+	r = request("/readyz?verbose&exclude=metric-storage-ready&exclude=bogus", NULL);
+	assert_reply(&r, 200,
+		     "[+]ping ok\n"
+		     "[+]log ok\n"
+		     "[+]poststarthook/max-in-flight-filter ok\n"
+		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+		     "[+]metric-storage-ready excluded: ok\n"
+		     "[+]metric-informer-sync ok\n"
+		     "[+]metadata-informer-sync ok\n"
+		     "[+]shutdown ok\n"
+		     "warn: some health checks cannot be excluded: no matches for \"bogus\"\n"
+		     "readyz check passed\n");
+}
+END_TEST
+
+/* ---- routing and methods ------------------------------------------------------------ */
+
+START_TEST(test_not_found_and_method)
+{
+	struct reply r = request("/nope", &front_proxy_alice);
+
+	assert_reply(&r, 404, "404 page not found\n");
+	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct call){
+		.method = "DELETE", .cert = "front-proxy-client",
+		.headers = { "X-Remote-User: alice" } });
+	assert_reply(&r, 405,
+		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		     "\"message\":\"the server does not allow this method on the requested resource\","
+		     "\"reason\":\"MethodNotAllowed\",\"code\":405}\n");
+	ck_assert_str_eq(r.content_type, "application/json");
+}
+END_TEST
+
+START_TEST(test_body_too_large)
+{
+	static char body[(4u << 20) + 1];
+	struct reply r = { .status = 0 };
+	CURL *h = curl_easy_init();
+	char url[128];
+
+	memset(body, 'x', sizeof(body));
+	snprintf(url, sizeof(url), "%s/apis/metrics.k8s.io/v1beta1/nodes", base_url);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sizeof(body));
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	r.rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_easy_cleanup(h);
+	assert_reply(&r, 413,
+		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		     "\"message\":\"the request body is too large\",\"reason\":\"RequestEntityTooLarge\","
+		     "\"code\":413}\n");
+}
+END_TEST
+
+/* ---- authentication ------------------------------------------------------------------ */
+
+START_TEST(test_front_proxy_user)
+{
+	struct reply r = request("/apis/metrics.k8s.io/v1beta1", &front_proxy_alice);
+
+	assert_reply(&r, 200, "user=alice groups=g1,g2,system:authenticated "
+			      "authentication.kubernetes.io/credential-id=JTI=1");
+	/* The aggregator's discovery identity has no groups. */
+	r = request("/apis", &(struct call){ .cert = "front-proxy-client",
+					     .headers = { "X-Remote-User: system:kube-aggregator" } });
+	assert_reply(&r, 200, "user=system:kube-aggregator groups=system:authenticated");
+}
+END_TEST
+
+START_TEST(test_headers_ignored_without_trusted_cert)
+{
+	static const char forbidden[] =
+		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		"\"message\":\"forbidden: User \\\"system:anonymous\\\" cannot get path "
+		"\\\"/apis/metrics.k8s.io/v1beta1\\\"\",\"reason\":\"Forbidden\",\"details\":{},"
+		"\"code\":403}\n";
+	struct reply r = request("/apis/metrics.k8s.io/v1beta1", &(struct call){
+		.headers = { "X-Remote-User: admin", "X-Remote-Group: system:masters" } });
+
+	assert_reply(&r, 403, forbidden);
+	/* A client-CA user keeps its own name whatever the headers say. */
+	r = request("/apis/x", &(struct call){
+		.cert = "jane", .headers = { "X-Remote-User: admin", "X-Remote-Group: system:masters" } });
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "user=jane groups=dev,system:authenticated "
+					     "authentication.kubernetes.io/credential-id=X509SHA256="));
+	ck_assert_uint_eq(strlen(strstr(r.body, "X509SHA256=") + 11), 64);
+}
+END_TEST
+
+START_TEST(test_untrusted_cert_is_401)
+{
+	static const char unauthorized[] =
+		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		"\"message\":\"Unauthorized\",\"reason\":\"Unauthorized\",\"code\":401}\n";
+	struct reply r = request("/apis/metrics.k8s.io/v1beta1", &(struct call){
+		.cert = "forged-proxy", .headers = { "X-Remote-User: alice" } });
+
+	assert_reply(&r, 401, unauthorized);
+	ck_assert_str_eq(r.content_type, "application/json");
+	/* Signed by the right CA but not an allowed name: 401 as well. */
+	r = request("/apis/metrics.k8s.io/v1beta1", &(struct call){
+		.cert = "other-proxy", .headers = { "X-Remote-User: alice" } });
+	assert_reply(&r, 401, unauthorized);
+	/* Even health paths: authentication runs before the allow-list. */
+	r = request("/livez", &(struct call){ .cert = "forged-proxy" });
+	assert_reply(&r, 401, unauthorized);
+}
+END_TEST
+
+/* ---- authorization --------------------------------------------------------------------- */
+
+START_TEST(test_forbidden_resource_messages)
+{
+	struct reply r = request("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/p1", NULL);
+
+	assert_reply(&r, 403,
+		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		     "\"message\":\"pods.metrics.k8s.io \\\"p1\\\" is forbidden: User "
+		     "\\\"system:anonymous\\\" cannot get resource \\\"pods\\\" in API group "
+		     "\\\"metrics.k8s.io\\\" in the namespace \\\"default\\\"\",\"reason\":\"Forbidden\","
+		     "\"details\":{\"name\":\"p1\",\"group\":\"metrics.k8s.io\",\"kind\":\"pods\"},"
+		     "\"code\":403}\n");
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes?watch=true", NULL);
+	assert_reply(&r, 403,
+		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		     "\"message\":\"nodes.metrics.k8s.io is forbidden: User \\\"system:anonymous\\\" "
+		     "cannot watch resource \\\"nodes\\\" in API group \\\"metrics.k8s.io\\\" at the "
+		     "cluster scope\",\"reason\":\"Forbidden\","
+		     "\"details\":{\"group\":\"metrics.k8s.io\",\"kind\":\"nodes\"},\"code\":403}\n");
+}
+END_TEST
+
+START_TEST(test_request_attributes)
+{
+	struct server_attrs at;
+
+	server_attrs_parse(&at, "GET", "/apis/metrics.k8s.io/v1beta1/nodes", NULL, false, NULL);
+	ck_assert(at.is_resource);
+	ck_assert_str_eq(at.verb, "list");
+	ck_assert_str_eq(at.group, "metrics.k8s.io");
+	ck_assert_str_eq(at.version, "v1beta1");
+	ck_assert_str_eq(at.resource, "nodes");
+	ck_assert_str_eq(at.name, "");
+	server_attrs_parse(&at, "GET", "/apis/metrics.k8s.io/v1beta1/pods", "false", true,
+			   "metadata.name==p9,metadata.namespace=x");
+	ck_assert_str_eq(at.verb, "list");
+	ck_assert_str_eq(at.name, "p9");
+	ck_assert_str_eq(at.ns, "");
+	server_attrs_parse(&at, "GET", "/apis/metrics.k8s.io/v1beta1/nodes", "", true, NULL);
+	ck_assert_str_eq(at.verb, "watch");
+	server_attrs_parse(&at, "GET", "/apis/metrics.k8s.io/v1beta1/namespaces/ns1/pods/p/log",
+			   NULL, false, NULL);
+	ck_assert_str_eq(at.verb, "get");
+	ck_assert_str_eq(at.ns, "ns1");
+	ck_assert_str_eq(at.resource, "pods");
+	ck_assert_str_eq(at.name, "p");
+	ck_assert_str_eq(at.subresource, "log");
+	server_attrs_parse(&at, "POST", "/apis/metrics.k8s.io/v1beta1", NULL, false, NULL);
+	ck_assert(!at.is_resource);
+	ck_assert_str_eq(at.verb, "post");
+	ck_assert_str_eq(at.path, "/apis/metrics.k8s.io/v1beta1");
+	server_attrs_parse(&at, "DELETE", "/apis/g/v/namespaces/n/pods", NULL, false, NULL);
+	ck_assert_str_eq(at.verb, "deletecollection");
+}
+END_TEST
+
+START_TEST(test_always_allow_paths_and_masters)
+{
+	struct server_user anon = { .name = "system:anonymous", .anonymous = true };
+	char *masters[] = { "system:masters" };
+	struct server_user admin = { .name = "system:kube-aggregator", .groups = masters,
+				     .ngroups = 1, .anonymous = false };
+	struct server_attrs at;
+
+	server_attrs_parse(&at, "GET", "/livez", NULL, false, NULL);
+	ck_assert(server_authz_allowed(authz, &anon, &at));
+	server_attrs_parse(&at, "GET", "/livez/ping", NULL, false, NULL);
+	ck_assert(!server_authz_allowed(authz, &anon, &at));
+	server_attrs_parse(&at, "GET", "/metrics", NULL, false, NULL);
+	ck_assert(!server_authz_allowed(authz, &anon, &at));
+	ck_assert(server_authz_allowed(authz, &admin, &at));
+}
+END_TEST
+
+/* ---- TLS ------------------------------------------------------------------------------------ */
+
+START_TEST(test_tls11_refused)
+{
+	struct reply r = request("/livez", &(struct call){ .tls_max = CURL_SSLVERSION_MAX_TLSv1_1 });
+
+	ck_assert_int_eq(r.rc, CURLE_SSL_CONNECT_ERROR);
+	ck_assert_int_eq(r.status, 0);
+	r = request("/livez", &(struct call){ .tls_max = CURL_SSLVERSION_MAX_TLSv1_2 });
+	assert_reply(&r, 200, "ok");
+}
+END_TEST
+
+static Suite *http_suite(void)
+{
+	Suite *s = suite_create("server_http");
+	TCase *tc = tcase_create("https");
+	TCase *unit = tcase_create("attributes");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_readyz_verbose);
+	tcase_add_test(tc, test_livez_and_healthz_verbose);
+	tcase_add_test(tc, test_readyz_failing);
+	tcase_add_test(tc, test_readyz_exclude);
+	tcase_add_test(tc, test_not_found_and_method);
+	tcase_add_test(tc, test_body_too_large);
+	tcase_add_test(tc, test_front_proxy_user);
+	tcase_add_test(tc, test_headers_ignored_without_trusted_cert);
+	tcase_add_test(tc, test_untrusted_cert_is_401);
+	tcase_add_test(tc, test_forbidden_resource_messages);
+	tcase_add_test(tc, test_always_allow_paths_and_masters);
+	tcase_add_test(tc, test_tls11_refused);
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(unit, 10);
+	tcase_add_test(unit, test_request_attributes);
+	suite_add_tcase(s, unit);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(http_suite());
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
