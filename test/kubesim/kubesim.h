@@ -51,6 +51,8 @@ struct sim_config {
 	char *token;             /* bearer token accepted for clients */
 	int parent_pid;          /* exit when this process goes away, 0 = off */
 	json_t *extra;           /* parsed config file (objects, policy, ...) or NULL */
+	size_t watch_cache_size; /* retained watch events (0 = 10000) */
+	int verbosity;           /* -v */
 };
 
 /* ---- HTTP plumbing shared by the apiserver's handlers ----------------- */
@@ -114,12 +116,30 @@ json_t *sim_store_get(struct sim_store *s, const char *resource, const char *ns,
 		      const char *name);
 /* Array of deep copies (new reference). */
 json_t *sim_store_list(struct sim_store *s, const char *resource, const char *ns);
-/* Create / replace; obj is copied; metadata (uid, resourceVersion,
- * creationTimestamp) filled in.  0, ERR_CONFLICT, ERR_NOTFOUND. */
+/* Create / replace.  obj is not stolen: the store keeps a serialised copy
+ * and, on success, fills obj's metadata in place (uid, resourceVersion,
+ * creationTimestamp, generation) so it equals the stored object.  kind and
+ * apiVersion are not stored (lists omit them).  An update whose
+ * metadata.resourceVersion is set and differs fails with ERR_CONFLICT.
+ * 0, ERR_CONFLICT (exists / stale), ERR_NOTFOUND, ERR_INVAL (no name). */
 int sim_store_create(struct sim_store *s, const char *resource, json_t *obj);
 int sim_store_update(struct sim_store *s, const char *resource, json_t *obj);
 int sim_store_delete(struct sim_store *s, const char *resource, const char *ns,
 		     const char *name);
+
+/* Read-modify-write under the store's lock: fn gets a private copy of the
+ * stored object, changes it in place and returns 0 to store it (or an
+ * error, which is returned and nothing changes).  fn must not call the
+ * store.  On success *out (if not NULL) is the stored object (new
+ * reference).  0, ERR_NOTFOUND, or fn's error. */
+typedef int (*sim_store_modify_fn)(void *ud, json_t *obj);
+int sim_store_modify(struct sim_store *s, const char *resource, const char *ns,
+		     const char *name, sim_store_modify_fn fn, void *ud, json_t **out);
+
+/* A store keeping ring_size watch events (0 = 10000); never NULL. */
+struct sim_store *sim_store_new(size_t ring_size);
+/* Frees every object; no subscriber is called. */
+void sim_store_free(struct sim_store *s);
 
 /* ---- the simulation as a whole (main.c wires it) ---------------------- */
 

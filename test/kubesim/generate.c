@@ -1,0 +1,308 @@
+/*
+ * generate.c - the initial cluster: system namespaces, local
+ * APIServices, the extension-apiserver-authentication ConfigMap,
+ * --nodes generated nodes with --pods-per-node running pods each, and the
+ * objects listed in --config.  Deterministic for a given --seed.
+ */
+#include "test/kubesim/apiserver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const gen_namespaces[] = { "default", "kube-system", "team-a", "team-b" };
+
+static int create_or_fail(struct sim_cluster *c, const char *resource, json_t *obj, char *err,
+			  size_t errlen)
+{
+	int rc = sim_store_create(c->store, resource, obj);
+
+	if (rc)
+		snprintf(err, errlen, "cannot create %s %s: %s", resource,
+			 sim_json_path_str(obj, "metadata.name") ?: "?", err_str(rc));
+	json_decref(obj);
+	return rc;
+}
+
+static int system_objects(struct sim_cluster *c, char *err, size_t errlen)
+{
+	static const char *const ns[] = { "default", "kube-system", "kube-public",
+					  "kube-node-lease", "team-a", "team-b" };
+	static const char *const local[][2] = {
+		{ "", "v1" }, { "apps", "v1" }, { "autoscaling", "v2" },
+		{ "apiregistration.k8s.io", "v1" }, { "authentication.k8s.io", "v1" },
+		{ "authorization.k8s.io", "v1" },
+	};
+	char ts[40];
+	size_t i;
+	int rc = 0;
+
+	fmt_rfc3339(clock_now_ns(), ts, sizeof(ts));
+	for (i = 0; i < COMMON_ARRAY_LEN(ns) && !rc; i++)
+		rc = create_or_fail(c, "namespaces", json_pack("{s:{s:s}}", "metadata", "name", ns[i]),
+				    err, errlen);
+	for (i = 0; i < COMMON_ARRAY_LEN(local) && !rc; i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s.%s", local[i][1], local[i][0]);
+		rc = create_or_fail(c, "apiservices",
+				    json_pack("{s:{s:s,s:{s:s}},s:{s:s,s:s,s:i,s:i},s:{s:[{s:s,s:s,"
+					      "s:s,s:s,s:s}]}}",
+					      "metadata", "name", name, "labels",
+					      "kube-aggregator.kubernetes.io/automanaged", "onstart",
+					      "spec", "group", local[i][0], "version", local[i][1],
+					      "groupPriorityMinimum", 18000, "versionPriority", 15,
+					      "status", "conditions", "type", "Available", "status",
+					      "True", "lastTransitionTime", ts, "reason", "Local",
+					      "message", "Local APIServices are always available"),
+				    err, errlen);
+	}
+	if (!rc)
+		rc = create_or_fail(
+			c, "configmaps",
+			json_pack("{s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "metadata", "name",
+				  "extension-apiserver-authentication", "namespace", "kube-system",
+				  "data", "client-ca-file", c->ca.cert_pem,
+				  "requestheader-client-ca-file", c->front_proxy_ca.cert_pem,
+				  "requestheader-allowed-names", "[\"front-proxy-client\"]",
+				  "requestheader-username-headers", "[\"X-Remote-User\"]",
+				  "requestheader-group-headers", "[\"X-Remote-Group\"]",
+				  "requestheader-extra-headers-prefix", "[\"X-Remote-Extra-\"]"),
+			err, errlen);
+	return rc;
+}
+
+/* ---- nodes ------------------------------------------------------------------------ */
+
+static json_t *node_conditions(const char *ts)
+{
+	static const char *const pressure[][3] = {
+		{ "MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available" },
+		{ "DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure" },
+		{ "PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available" },
+	};
+	json_t *conds = json_array();
+	size_t i;
+
+	for (i = 0; i < COMMON_ARRAY_LEN(pressure); i++)
+		json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+						       pressure[i][0], "status", "False",
+						       "lastHeartbeatTime", ts, "lastTransitionTime",
+						       ts, "reason", pressure[i][1], "message",
+						       pressure[i][2]));
+	json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "Ready",
+					       "status", "True", "lastHeartbeatTime", ts,
+					       "lastTransitionTime", ts, "reason", "KubeletReady",
+					       "message", "kubelet is posting ready status"));
+	return conds;
+}
+
+static json_t *node_object(const struct sim_cluster *c, int i, const char *ts)
+{
+	char name[32], addr[32], cidr[40], role[64], provider[48];
+
+	snprintf(name, sizeof(name), "node-%d", i);
+	snprintf(cidr, sizeof(cidr), "10.%d.%d.0/24", 64 + i / 256, i % 256);
+	snprintf(role, sizeof(role), "node-role.kubernetes.io/%s", i == 0 ? "control-plane" : "worker");
+	snprintf(provider, sizeof(provider), "kubesim://%s", name);
+	sim_node_address(i, addr, sizeof(addr));
+	return json_pack(
+		"{s:{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s}},s:{s:s,s:s},"
+		"s:{s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s},s:o,"
+		"s:[{s:s,s:s},{s:s,s:s}],s:{s:{s:i}},"
+		"s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}}",
+		"metadata", "name", name, "labels", "beta.kubernetes.io/arch", "amd64",
+		"beta.kubernetes.io/os", "linux", "kubernetes.io/arch", "amd64",
+		"kubernetes.io/hostname", name, "kubernetes.io/os", "linux", role, "",
+		"spec", "podCIDR", cidr, "providerID", provider, "status", "capacity", "cpu", "4",
+		"memory", "16Gi", "pods", "110", "ephemeral-storage", "100Gi", "allocatable", "cpu",
+		"4", "memory", "16Gi", "pods", "110", "ephemeral-storage", "100Gi", "conditions",
+		node_conditions(ts), "addresses", "type", "InternalIP", "address", addr, "type",
+		"Hostname", "address", name, "daemonEndpoints", "kubeletEndpoint", "Port",
+		c->cfg.kubelet_port, "nodeInfo", "machineID", name, "kernelVersion",
+		"6.1.0-kubesim", "osImage", "Debian GNU/Linux 12 (bookworm)",
+		"containerRuntimeVersion", "containerd://1.7.24", "kubeletVersion", "v1.32.0",
+		"kubeProxyVersion", "v1.32.0", "operatingSystem", "linux", "architecture", "amd64");
+}
+
+/* ---- generated pods --------------------------------------------------------------- */
+
+static json_t *container(const char *name, const char *cpu, const char *mem)
+{
+	return json_pack("{s:s,s:s,s:{s:{s:s,s:s}}}", "name", name, "image",
+			 "registry.k8s.io/pause:3.10", "resources", "requests", "cpu", cpu, "memory",
+			 mem);
+}
+
+static json_t *container_status(const char *name, const char *ts, uint64_t id)
+{
+	char cid[96];
+
+	snprintf(cid, sizeof(cid), "containerd://%016llx%016llx", (unsigned long long)id,
+		 (unsigned long long)(id * 31));
+	return json_pack("{s:s,s:{s:{s:s}},s:b,s:i,s:s,s:s,s:s,s:b}", "name", name, "state",
+			 "running", "startedAt", ts, "ready", 1, "restartCount", 0, "image",
+			 "registry.k8s.io/pause:3.10", "imageID", "", "containerID", cid, "started", 1);
+}
+
+static json_t *running_conditions(const char *ts)
+{
+	static const char *const types[] = { "PodReadyToStartContainers", "Initialized", "Ready",
+					     "ContainersReady", "PodScheduled" };
+	json_t *conds = json_array();
+	size_t i;
+
+	for (i = 0; i < COMMON_ARRAY_LEN(types); i++)
+		json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s}", "type", types[i],
+						       "status", "True", "lastProbeTime",
+						       "lastTransitionTime", ts));
+	return conds;
+}
+
+static json_t *generated_pod(const struct sim_cluster *c, int node, int j, const char *ts,
+			     uint64_t *rng)
+{
+	char name[48], nodename[32], app[32], addr[32], ip[32], cpu[96];
+	bool sidecar = j % 3 == 2;
+	json_t *pod, *containers, *statuses;
+
+	snprintf(nodename, sizeof(nodename), "node-%d", node);
+	snprintf(name, sizeof(name), "pod-%d-%d", node, j);
+	snprintf(app, sizeof(app), "app-%d", j % 5);
+	snprintf(ip, sizeof(ip), "10.%d.%d.%d", 64 + node / 256, node % 256, j % 250 + 2);
+	snprintf(cpu, sizeof(cpu), "sine:base=%dm,amp=%dm,period=%ds",
+		 20 + (int)(sim_rand_next(rng) % 180), 10 + (int)(sim_rand_next(rng) % 20),
+		 30 + (int)(sim_rand_next(rng) % 90));
+	sim_node_address(node, addr, sizeof(addr));
+	containers = json_pack("[o]", container("app", "100m", "128Mi"));
+	statuses = json_pack("[o]", container_status("app", ts, (uint64_t)node * 1000 + (uint64_t)j));
+	if (sidecar) {
+		json_array_append_new(containers, container("sidecar", "10m", "32Mi"));
+		json_array_append_new(statuses, container_status("sidecar", ts,
+								 (uint64_t)node * 1000 + (uint64_t)j + 500));
+	}
+	pod = json_pack("{s:{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s}},s:{s:s,s:o,s:s,s:s},"
+			"s:{s:s,s:o,s:s,s:[{s:s}],s:s,s:[{s:s}],s:s,s:s,s:o}}",
+			"metadata", "name", name, "namespace",
+			gen_namespaces[(node + j) % COMMON_ARRAY_LEN(gen_namespaces)], "labels", "app",
+			app, "kubesim.io/generated", "true", "annotations", "kubesim.io/cpu", cpu,
+			"kubesim.io/memory", sidecar ? "const:96Mi" : "const:64Mi", "spec", "nodeName",
+			nodename, "containers", containers, "restartPolicy", "Always",
+			"schedulerName", "default-scheduler", "status", "phase", "Running",
+			"conditions", running_conditions(ts), "hostIP", addr, "hostIPs", "ip", addr,
+			"podIP", ip, "podIPs", "ip", ip, "startTime", ts, "qosClass", "Burstable",
+			"containerStatuses", statuses);
+	return pod;
+}
+
+static int generated_cluster(struct sim_cluster *c, char *err, size_t errlen)
+{
+	uint64_t rng = c->cfg.seed * 0x9e3779b97f4a7c15ULL + 1;
+	char ts[40];
+	int i, j, rc = 0;
+
+	fmt_rfc3339(clock_now_ns(), ts, sizeof(ts));
+	for (i = 0; i < c->cfg.nodes && !rc; i++)
+		rc = create_or_fail(c, "nodes", node_object(c, i, ts), err, errlen);
+	for (i = 0; i < c->cfg.nodes && !rc; i++)
+		for (j = 0; j < c->cfg.pods_per_node && !rc; j++)
+			rc = create_or_fail(c, "pods", generated_pod(c, i, j, ts, &rng), err, errlen);
+	return rc;
+}
+
+/* ---- objects from --config ----------------------------------------------------------- */
+
+/* Creates namespace `name` unless it exists. */
+static int ensure_namespace(struct sim_cluster *c, const char *name, char *err, size_t errlen)
+{
+	struct sim_obj *ns = sim_store_get_obj(c->store, "namespaces", NULL, name);
+
+	if (ns) {
+		sim_obj_unref(ns);
+		return ERR_OK;
+	}
+	return create_or_fail(c, "namespaces", json_pack("{s:{s:s}}", "metadata", "name", name),
+			      err, errlen);
+}
+
+static int config_object(struct sim_cluster *c, const char *key, size_t i,
+			 const struct sim_kind *k, json_t *obj, char *err, size_t errlen)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+
+	if (!name) {
+		snprintf(err, errlen, "--config: %s[%zu] has no metadata.name", key, i);
+		json_decref(obj);
+		return ERR_INVAL;
+	}
+	if (k == &sim_kind_namespaces) {
+		int rc = ensure_namespace(c, name, err, errlen);
+
+		json_decref(obj);
+		return rc;
+	}
+	if (k->namespaced) {
+		int rc;
+
+		if (!json_object_get(meta, "namespace"))
+			json_object_set_new(meta, "namespace", json_string("default"));
+		rc = ensure_namespace(c, sim_json_path_str(obj, "metadata.namespace") ?: "default",
+				      err, errlen);
+		if (rc) {
+			json_decref(obj);
+			return rc;
+		}
+	}
+	return create_or_fail(c, k->resource, obj, err, errlen);
+}
+
+static int config_list(struct sim_cluster *c, const char *key, const struct sim_kind *k,
+		       char *err, size_t errlen)
+{
+	json_t *list = json_object_get(c->cfg.extra, key), *item;
+	size_t i;
+	int rc = 0;
+
+	if (list && !json_is_array(list)) {
+		snprintf(err, errlen, "--config: %s must be a list", key);
+		return ERR_INVAL;
+	}
+	json_array_foreach(list, i, item) {
+		json_t *obj = json_is_string(item)
+				      ? json_pack("{s:{s:O}}", "metadata", "name", item)
+				      : json_deep_copy(item);
+
+		if (!json_is_object(obj) || !json_is_object(json_object_get(obj, "metadata"))) {
+			snprintf(err, errlen, "--config: %s[%zu] has no metadata", key, i);
+			json_decref(obj);
+			return ERR_INVAL;
+		}
+		rc = config_object(c, key, i, k, obj, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return rc;
+}
+
+int sim_generate(struct sim_cluster *c, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		const struct sim_kind *kind;
+	} lists[] = {
+		{ "namespaces", &sim_kind_namespaces },  { "configmaps", &sim_kind_configmaps },
+		{ "services", &sim_kind_services },      { "endpoints", &sim_kind_endpoints },
+		{ "pods", &sim_kind_pods },              { "deployments", &sim_kind_deployments },
+		{ "horizontalpodautoscalers", &sim_kind_hpas },
+		{ "apiservices", &sim_kind_apiservices },
+	};
+	size_t i;
+	int rc = system_objects(c, err, errlen);
+
+	if (!rc)
+		rc = generated_cluster(c, err, errlen);
+	for (i = 0; i < COMMON_ARRAY_LEN(lists) && !rc; i++)
+		rc = config_list(c, lists[i].key, lists[i].kind, err, errlen);
+	return rc;
+}

@@ -1,0 +1,140 @@
+/* util.c - small helpers of kubesim: base64, JSON paths, names, uids. */
+#include "test/kubesim/apiserver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *sim_base64_encode(const void *p, size_t n)
+{
+	const unsigned char *in = p;
+	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = b64[v >> 6 & 63];
+		*o++ = b64[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+char *sim_base64_decode(const char *s, size_t *n)
+{
+	size_t len = strlen(s), i;
+	char *out = xmalloc(len / 4 * 3 + 4);
+	uint32_t acc = 0;
+	int bits = 0;
+
+	*n = 0;
+	for (i = 0; i < len && s[i] != '='; i++) {
+		int v = b64_value(s[i]);
+
+		if (v < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[(*n)++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	out[*n] = '\0';
+	return out;
+}
+
+int sim_json_quote(struct dynbuf *b, const char *s)
+{
+	json_t *str = json_string(s ? s : "");
+	char *enc = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+	int rc = enc ? dynbuf_addstr(b, enc) : ERR_INVAL;
+
+	free(enc);
+	json_decref(str);
+	return rc;
+}
+
+json_t *sim_json_path(const json_t *obj, const char *path)
+{
+	const char *p = path;
+	json_t *cur = (json_t *)obj;
+
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		cur = json_is_object(cur) ? json_object_getn(cur, p, n) : NULL;
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return cur;
+}
+
+const char *sim_json_path_str(const json_t *obj, const char *path)
+{
+	return json_string_value(sim_json_path(obj, path));
+}
+
+uint64_t sim_rand_next(uint64_t *state)
+{
+	uint64_t x = *state ? *state : 0x2545f4914f6cdd1dULL;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+void sim_rand_suffix(uint64_t *state, char *buf, size_t n)
+{
+	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = alphabet[sim_rand_next(state) % (sizeof(alphabet) - 1)];
+	buf[n] = '\0';
+}
+
+void sim_uid(uint64_t n, char *buf, size_t len)
+{
+	uint64_t h = n * 0x9e3779b97f4a7c15ULL, state = h ^ 0xda942042e4dd58b5ULL;
+	uint64_t r = sim_rand_next(&state);
+
+	snprintf(buf, len, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
+		 (unsigned long long)(h >> 32), (unsigned long long)(h >> 16 & 0xffff),
+		 (unsigned long long)(r >> 52), (unsigned long long)(r >> 40 & 0xfff),
+		 (unsigned long long)(n & 0xffffffffffffULL));
+}
