@@ -32,7 +32,9 @@
 
 struct scraper_decoder;
 
-/* default_ts_ns: used for samples without a timestamp (request start). */
+/* default_ts_ns: used for samples without a timestamp (request start),
+ * truncated to whole milliseconds as upstream.  node is copied.  Never
+ * NULL; free with scraper_decoder_free(). */
 struct scraper_decoder *scraper_decoder_new(const char *node, int64_t default_ts_ns);
 /* 0, or ERR_PARSE / ERR_TOOBIG (then the decoder is failed; see _error). */
 int scraper_decoder_feed(struct scraper_decoder *d, const char *buf, size_t len);
@@ -42,7 +44,8 @@ int scraper_decoder_feed(struct scraper_decoder *d, const char *buf, size_t len)
  * adds what survives to batch.  0, or the first error (nothing added).
  */
 int scraper_decoder_finish(struct scraper_decoder *d, struct store_batch *batch);
-/* Human text of the failure ("failed parsing metrics: ..."), or "". */
+/* Human text of the failure ("failed parsing metrics: line N: ..."), or "";
+ * borrowed, valid until the next reset. */
 const char *scraper_decoder_error(const struct scraper_decoder *d);
 /* Reuse for another body without freeing its buffers. */
 void scraper_decoder_reset(struct scraper_decoder *d, const char *node, int64_t default_ts_ns);
@@ -68,8 +71,9 @@ struct scraper_options {
 	size_t max_concurrency;         /* 0 = all nodes at once */
 };
 
-/* Chooses the kubelet URL for a node.  0, or ERR_NOTFOUND with text
- * "no address matched types [..]" in err. */
+/* Chooses the kubelet URL for a node into url.  0, or ERR_NOTFOUND with
+ * text "no address matched types [..]" in err, ERR_INVAL for an address,
+ * port or metrics path that cannot be used, ERR_TOOBIG when url is short. */
 int scraper_node_url(const struct scraper_options *o, const struct kube_node *n, char *url,
 		     size_t urllen, char *err, size_t errlen);
 
@@ -80,29 +84,34 @@ struct scraper;
 struct scraper_round_stats {
 	int64_t started_ns;      /* wall clock */
 	int64_t duration_ns;
-	size_t nodes;            /* scraped */
-	size_t failed;
+	size_t nodes;            /* scraped (after --node-selector) */
+	size_t failed;           /* of those, contributed nothing */
 	size_t pods;             /* pods stored */
 };
 
-/* Options are copied; store and node selector are borrowed. */
+/* Options are copied; store and node selector are borrowed.  Never NULL;
+ * free with scraper_free(). */
 struct scraper *scraper_new(const struct scraper_options *o, struct store *st);
-/* Runs one round over the snapshot's nodes (blocking) and applies it. */
+/* Runs one round over the snapshot's nodes (blocking, at most one
+ * resolution) and applies it; a failed node only loses its points (logged
+ * as metrics-server does).  out may be NULL.  Not while the loop runs. */
 void scraper_round(struct scraper *s, const struct kube_snapshot *k, struct scraper_round_stats *out);
 /*
  * Starts the loop on its own thread: one round immediately, then one per
  * resolution (rounds never overlap).  on_round (may be NULL) is called on
- * that thread after each store_apply().
+ * that thread after each store_apply().  inf is borrowed until
+ * scraper_free().  0, ERR_INVAL (already started, or resolution <= 0) or
+ * ERR_AGAIN (no thread; on_round is then never called).
  */
 int scraper_start(struct scraper *s, struct kube_informer *inf,
 		  void (*on_round)(void *ud, const struct scraper_round_stats *st), void *ud) COMMON_WUR;
-/* Stops the loop (joins the thread) and frees. */
+/* Stops the loop (aborting a round in flight, joins the thread) and frees. */
 void scraper_free(struct scraper *s);
 
 /* Wall-clock start of the last round (0 = none yet), for livez. */
 int64_t scraper_last_round_start_ns(struct scraper *s);
 /* Appends the metrics_server_kubelet_* and metrics_server_manager_tick_*
- * families (Prometheus text) to out. */
+ * families (Prometheus text) to out; thread-safe.  0 or ERR_TOOBIG. */
 int scraper_write_metrics(struct scraper *s, struct dynbuf *out) COMMON_WUR;
 
 #endif
