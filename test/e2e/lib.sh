@@ -25,11 +25,29 @@ trap e2e_cleanup EXIT
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; E2E_FAILS=$((E2E_FAILS + 1)); }
 
-# check "description" command...   (passes when the command succeeds)
+# check "description" command...   (passes when the command succeeds;
+# its stdout is discarded, stderr kept for the log)
 check() {
 	local desc=$1
 	shift
-	if "$@"; then ok "$desc"; else notok "$desc"; fi
+	if "$@" >/dev/null; then ok "$desc"; else notok "$desc"; fi
+}
+
+# quantity_milli "250m" -> 250; "1500n" -> 1 (ceil, as Quantity.MilliValue)
+quantity_milli() {
+	python3 -c '
+import sys, math
+from decimal import Decimal
+s = sys.argv[1]
+mult = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(1000),
+        "M": Decimal(10**6), "G": Decimal(10**9), "Ki": Decimal(1024), "Mi": Decimal(1024**2),
+        "Gi": Decimal(1024**3)}
+for suf in ("Ki", "Mi", "Gi", "n", "u", "m", "k", "M", "G"):
+    if s.endswith(suf):
+        print(math.ceil(Decimal(s[:-len(suf)]) * mult[suf] * 1000)); break
+else:
+    print(math.ceil(Decimal(s) * 1000))
+' "$1"
 }
 
 # check_eq "description" expected actual
@@ -65,11 +83,13 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_kubesim [kubesim flags...]: sets SIM_DIR, SIM_SERVER, KUBECONFIG.
+# start_kubesim [kubesim flags...]: sets SIM_DIR, SIM_SERVER, KUBECONFIG,
+# KUBELET_PORT (a free port, so suites never collide on 10250).
 start_kubesim() {
 	SIM_DIR=$WORK/sim
 	mkdir -p "$SIM_DIR"
-	"$BUILD/kubesim" --dir "$SIM_DIR" --parent-pid $$ "$@" \
+	KUBELET_PORT=$(free_port)
+	"$BUILD/kubesim" --dir "$SIM_DIR" --parent-pid $$ --kubelet-port "$KUBELET_PORT" "$@" \
 		>"$WORK/kubesim.out" 2>"$WORK/kubesim.log" &
 	E2E_PIDS+=($!)
 	if ! wait_until 60 grep -q '^kubesim ready' "$WORK/kubesim.out"; then

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# 10-kubesim-kubectl.sh - the real kubectl against kubesim: discovery, Table
+# output, selectors, deployment scaling, and watch resume / 410 via curl.
+#
+# Usage: BUILD=build test/e2e/10-kubesim-kubectl.sh
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+KUBESIM=$BUILD/kubesim
+WORK=$(mktemp -d /tmp/kubesim-e2e.XXXXXX)
+SIM_PID=
+FAILED=0
+
+cleanup() {
+	if [ -n "$SIM_PID" ]; then
+		kill "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; }
+not_ok() {
+	echo "not ok - $1"
+	FAILED=1
+}
+
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@" >"$WORK/last.out" 2>&1; then ok "$what"; else
+		not_ok "$what"
+		sed 's/^/#   /' "$WORK/last.out" | head -20
+	fi
+}
+
+# eventually SECONDS DESCRIPTION COMMAND...: retries every 0.2 s.
+eventually() {
+	local limit=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < limit * 5; i++)); do
+		if "$@" >"$WORK/last.out" 2>&1; then
+			ok "$what"
+			return 0
+		fi
+		sleep 0.2
+	done
+	not_ok "$what"
+	sed 's/^/#   /' "$WORK/last.out" | head -20
+}
+
+# ---- start kubesim ------------------------------------------------------------
+
+KUBELET_PORT=$((20000 + RANDOM % 20000))
+"$KUBESIM" --dir "$WORK/sim" --port 0 --nodes 3 --pods-per-node 4 --seed 7 \
+	--kubelet-port "$KUBELET_PORT" --watch-cache-size 40 \
+	--pod-start-delay 200ms --pod-ready-delay 200ms --parent-pid $$ \
+	>"$WORK/sim.out" 2>"$WORK/sim.err" &
+SIM_PID=$!
+for ((i = 0; i < 100; i++)); do
+	grep -q '^kubesim ready ' "$WORK/sim.out" 2>/dev/null && break
+	sleep 0.1
+done
+if ! grep -q '^kubesim ready ' "$WORK/sim.out"; then
+	not_ok "kubesim prints its ready line"
+	sed 's/^/#   /' "$WORK/sim.err" | tail -20
+	exit 1
+fi
+ok "kubesim prints its ready line"
+SERVER=$(sed -n 's/^kubesim ready server=\([^ ]*\) .*/\1/p' "$WORK/sim.out")
+export KUBECONFIG=$WORK/sim/kubeconfig
+export HOME=$WORK # kubectl's discovery cache stays in the temp dir
+CURL=(curl -sS --cacert "$WORK/sim/ca.crt" --cert "$WORK/sim/admin.crt" --key "$WORK/sim/admin.key")
+
+# ---- discovery and tables ------------------------------------------------------------
+
+nodes_listed() {
+	local out
+	out=$(kubectl get nodes)
+	echo "$out"
+	[ "$(echo "$out" | grep -c ' Ready ')" = 3 ] && echo "$out" | grep -q '^node-0 .*control-plane'
+}
+check "kubectl get nodes shows 3 Ready nodes" nodes_listed
+
+pods_wide() {
+	local out
+	out=$(kubectl get pods -A -o wide)
+	echo "$out"
+	echo "$out" | head -1 | grep -q 'NAMESPACE.*NAME.*READY.*STATUS.*IP.*NODE' &&
+		[ "$(echo "$out" | grep -c ' Running ')" = 12 ] &&
+		echo "$out" | grep -q 'pod-1-0 .* 10\.64\.1\.2 .* node-1 '
+}
+check "kubectl get pods -A -o wide has IP and NODE columns" pods_wide
+
+apiservices() {
+	kubectl get apiservices | tee /dev/stderr | grep -q '^v1.apps .*Local .*True'
+}
+check "kubectl get apiservices lists the local groups" apiservices
+
+raw_apis() {
+	kubectl get --raw /apis | grep -q '"name":"apps"'
+}
+check "kubectl get --raw /apis is an APIGroupList" raw_apis
+
+aggregated_apis() {
+	"${CURL[@]}" -D "$WORK/h" -o "$WORK/b" -H \
+		'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' \
+		"$SERVER/apis"
+	grep -qi '^content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$WORK/h" &&
+		grep -q '"kind":"APIGroupDiscoveryList"' "$WORK/b"
+}
+check "/apis answers aggregated discovery v2 with its content type" aggregated_apis
+
+unauthorized() {
+	[ "$(curl -sk -o /dev/null -w '%{http_code}' "$SERVER/api/v1/nodes")" = 401 ]
+}
+check "a client without credentials gets 401" unauthorized
+
+token_client() {
+	curl -sS --cacert "$WORK/sim/ca.crt" -H "Authorization: Bearer $(cat "$WORK/sim/token")" \
+		"$SERVER/api/v1/namespaces/default/pods" | grep -q '"kind":"PodList"'
+}
+check "the bearer token authenticates" token_client
+
+# ---- selectors ---------------------------------------------------------------------
+
+label_selector() {
+	[ "$(kubectl get pods -A -l 'app in (app-0,app-1)' --no-headers | wc -l)" = 6 ] &&
+		[ "$(kubectl get pods -A -l 'app=app-0' --no-headers | wc -l)" = 3 ]
+}
+check "kubectl -l filters pods by label" label_selector
+
+field_selector() {
+	local out
+	out=$(kubectl get pods -A --field-selector spec.nodeName=node-2 --no-headers)
+	echo "$out"
+	[ "$(echo "$out" | wc -l)" = 4 ] && ! echo "$out" | grep -qv 'pod-2-'
+}
+check "kubectl --field-selector spec.nodeName= filters pods" field_selector
+
+bad_selector() {
+	kubectl get pods -A -l 'app in (a' 2>&1 | grep -q "unable to parse requirement"
+}
+check "a bad label selector is a 400 with apimachinery's message" bad_selector
+
+pagination() {
+	local first cont
+	first=$("${CURL[@]}" "$SERVER/api/v1/pods?limit=5")
+	cont=$(echo "$first" | sed -n 's/.*"continue":"\([^"]*\)".*/\1/p')
+	[ -n "$cont" ] && echo "$first" | grep -q '"remainingItemCount":7' &&
+		"${CURL[@]}" "$SERVER/api/v1/pods?limit=5&continue=$cont" | grep -q '"remainingItemCount":2'
+}
+check "limit/continue pages through pods" pagination
+
+# ---- deployment scaling ------------------------------------------------------------------
+
+cat >"$WORK/web.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations: {kubesim.io/cpu: "const:100m"}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        resources: {requests: {cpu: 100m, memory: 64Mi}}
+EOF
+check "kubectl apply creates a deployment" kubectl apply -f "$WORK/web.yaml"
+
+running_web() {
+	local want=$1 out
+	out=$(kubectl get pods -l app=web --no-headers)
+	echo "$out"
+	[ "$(echo "$out" | grep -c ' 1/1 .*Running')" = "$want" ] &&
+		[ "$(echo "$out" | grep -c .)" = "$want" ]
+}
+eventually 10 "deployment pods become Running and Ready" running_web 2
+check "kubectl scale deployment --replicas=4" kubectl scale deployment web --replicas=4
+eventually 10 "scaled-up pods appear" running_web 4
+
+deploy_ready() {
+	kubectl get deploy web --no-headers | grep -q '^web *4/4 *4 *4 '
+}
+eventually 10 "deployment status counts 4/4 ready" deploy_ready
+
+pod_names() {
+	kubectl get pods -l app=web -o name | grep -Eq '^pod/web-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$'
+}
+check "pods are named <deploy>-<hash>-<5 chars>" pod_names
+check "kubectl scale deployment --replicas=1" kubectl scale deployment web --replicas=1
+eventually 10 "scaled-down pods disappear" running_web 1
+
+scale_subresource() {
+	kubectl get --raw /apis/apps/v1/namespaces/default/deployments/web/scale |
+		grep -q '"spec":{"replicas":1},"status":{"replicas":1,"selector":"app=web"}'
+}
+eventually 5 "the scale subresource reports replicas and selector" scale_subresource
+
+# ---- watch resume and 410 ---------------------------------------------------------------
+
+watch_resume() {
+	local rv
+	rv=$("${CURL[@]}" "$SERVER/api/v1/namespaces/team-a/pods" |
+		sed -n 's/.*"metadata":{"resourceVersion":"\([0-9]*\)".*/\1/p' | head -1)
+	kubectl label pod -n team-a pod-1-1 resumed=yes >/dev/null
+	kubectl annotate node node-0 kubesim.io/fault=slow=1s >/dev/null
+	timeout 3 "${CURL[@]}" -N "$SERVER/api/v1/namespaces/team-a/pods?watch=1&resourceVersion=$rv" \
+		>"$WORK/watch.out" || true
+	cat "$WORK/watch.out"
+	[ "$(grep -c . "$WORK/watch.out")" = 1 ] &&
+		grep -q '"type":"MODIFIED".*"name":"pod-1-1".*"resumed":"yes"' "$WORK/watch.out"
+}
+check "a watch resumed from a resourceVersion gets only later events" watch_resume
+
+watch_gone() {
+	local rv i
+	rv=$("${CURL[@]}" "$SERVER/api/v1/nodes" |
+		sed -n 's/.*"metadata":{"resourceVersion":"\([0-9]*\)".*/\1/p' | head -1)
+	for i in $(seq 1 45); do
+		kubectl label node node-1 churn="$i" --overwrite >/dev/null
+	done
+	timeout 3 "${CURL[@]}" -N "$SERVER/api/v1/nodes?watch=1&resourceVersion=$rv" \
+		>"$WORK/gone.out" || true
+	cat "$WORK/gone.out"
+	grep -q '"type":"ERROR","object":{"kind":"Status".*"reason":"Expired","code":410' "$WORK/gone.out"
+}
+check "a watch from an expired resourceVersion gets a 410 Expired event" watch_gone
+
+node_not_ready() {
+	"${CURL[@]}" -X POST -H 'Content-Type: application/json' -d '{"ready":false}' \
+		"$SERVER/kubesim/v1/nodes/node-2/ready" >/dev/null &&
+		kubectl get node node-2 --no-headers | grep -q ' NotReady '
+}
+check "the control endpoint flips a node NotReady" node_not_ready
+
+exit $FAILED
