@@ -67,33 +67,40 @@ deps-check:
 
 # ---- build ---------------------------------------------------------------
 
+# V=1 shows full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libmas.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libkubesim.a: $(SIM_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(SERVER_BIN): $(BUILD)/server/main.o $(BUILD)/libmas.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(SIM_BIN): $(BUILD)/test/kubesim/main.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Suites named check_kubesim_* also link the simulator's objects.
 $(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 $(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $(BUILD)/libmas.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 $(BUILD)/test/bench_%: $(BUILD)/test/bench/bench_%.o $(BUILD)/libmas.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Test and bench objects are intermediates of a pattern chain: keep them.
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -101,7 +108,9 @@ $(BUILD)/test/bench_%: $(BUILD)/test/bench/bench_%.o $(BUILD)/libmas.a
 
 # Unit suites run from the top folder (fixtures are found by relative path);
 # e2e suites get the binaries through the environment.
-test: all unit e2e
+test: all
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory e2e
 
 unit: all
 	@fail=0; for t in $(UNIT_BINS); do \

@@ -80,7 +80,7 @@ nodes_listed() {
 	local out
 	out=$(kubectl get nodes)
 	echo "$out"
-	[ "$(echo "$out" | grep -c ' Ready ')" = 3 ] && echo "$out" | grep -q '^node-0 .*control-plane'
+	[ "$(grep -c ' Ready ' <<<"$out")" = 3 ] && grep -q '^node-0 .*control-plane' <<<"$out"
 }
 check "kubectl get nodes shows 3 Ready nodes" nodes_listed
 
@@ -88,19 +88,24 @@ pods_wide() {
 	local out
 	out=$(kubectl get pods -A -o wide)
 	echo "$out"
-	echo "$out" | head -1 | grep -q 'NAMESPACE.*NAME.*READY.*STATUS.*IP.*NODE' &&
-		[ "$(echo "$out" | grep -c ' Running ')" = 12 ] &&
-		echo "$out" | grep -q 'pod-1-0 .* 10\.64\.1\.2 .* node-1 '
+	grep -q '^NAMESPACE.*NAME.*READY.*STATUS.*IP.*NODE' <<<"$out" &&
+		[ "$(grep -c ' Running ' <<<"$out")" = 12 ] &&
+		grep -q 'pod-1-0 .* 10\.64\.1\.2 .* node-1 ' <<<"$out"
 }
 check "kubectl get pods -A -o wide has IP and NODE columns" pods_wide
 
 apiservices() {
-	kubectl get apiservices | tee /dev/stderr | grep -q '^v1.apps .*Local .*True'
+	local out
+	out=$(kubectl get apiservices)
+	echo "$out"
+	grep -q '^v1.apps .*Local .*True' <<<"$out"
 }
 check "kubectl get apiservices lists the local groups" apiservices
 
 raw_apis() {
-	kubectl get --raw /apis | grep -q '"name":"apps"'
+	local out
+	out=$(kubectl get --raw /apis)
+	grep -q '"name":"apps"' <<<"$out"
 }
 check "kubectl get --raw /apis is an APIGroupList" raw_apis
 
@@ -119,16 +124,20 @@ unauthorized() {
 check "a client without credentials gets 401" unauthorized
 
 token_client() {
-	curl -sS --cacert "$WORK/sim/ca.crt" -H "Authorization: Bearer $(cat "$WORK/sim/token")" \
-		"$SERVER/api/v1/namespaces/default/pods" | grep -q '"kind":"PodList"'
+	local out
+	out=$(curl -sS --cacert "$WORK/sim/ca.crt" -H "Authorization: Bearer $(cat "$WORK/sim/token")" \
+		"$SERVER/api/v1/namespaces/default/pods")
+	grep -q '"kind":"PodList"' <<<"$out"
 }
 check "the bearer token authenticates" token_client
 
 # ---- selectors ---------------------------------------------------------------------
 
 label_selector() {
-	[ "$(kubectl get pods -A -l 'app in (app-0,app-1)' --no-headers | wc -l)" = 6 ] &&
-		[ "$(kubectl get pods -A -l 'app=app-0' --no-headers | wc -l)" = 3 ]
+	local two one
+	two=$(kubectl get pods -A -l 'app in (app-0,app-1)' --no-headers)
+	one=$(kubectl get pods -A -l 'app=app-0' --no-headers)
+	[ "$(grep -c . <<<"$two")" = 6 ] && [ "$(grep -c . <<<"$one")" = 3 ]
 }
 check "kubectl -l filters pods by label" label_selector
 
@@ -136,12 +145,15 @@ field_selector() {
 	local out
 	out=$(kubectl get pods -A --field-selector spec.nodeName=node-2 --no-headers)
 	echo "$out"
-	[ "$(echo "$out" | wc -l)" = 4 ] && ! echo "$out" | grep -qv 'pod-2-'
+	[ "$(grep -c . <<<"$out")" = 4 ] && ! grep -qv 'pod-2-' <<<"$out"
 }
 check "kubectl --field-selector spec.nodeName= filters pods" field_selector
 
 bad_selector() {
-	kubectl get pods -A -l 'app in (a' 2>&1 | grep -q "unable to parse requirement"
+	local out
+	out=$(kubectl get pods -A -l 'app in (a' 2>&1 || true)
+	echo "$out"
+	grep -q "(BadRequest).*unable to parse requirement: found '', expected: ',' or ')'" <<<"$out"
 }
 check "a bad label selector is a 400 with apimachinery's message" bad_selector
 
@@ -149,8 +161,8 @@ pagination() {
 	local first cont
 	first=$("${CURL[@]}" "$SERVER/api/v1/pods?limit=5")
 	cont=$(echo "$first" | sed -n 's/.*"continue":"\([^"]*\)".*/\1/p')
-	[ -n "$cont" ] && echo "$first" | grep -q '"remainingItemCount":7' &&
-		"${CURL[@]}" "$SERVER/api/v1/pods?limit=5&continue=$cont" | grep -q '"remainingItemCount":2'
+	[ -n "$cont" ] && grep -q '"remainingItemCount":7' <<<"$first" &&
+		grep -q '"remainingItemCount":2' <<<"$("${CURL[@]}" "$SERVER/api/v1/pods?limit=5&continue=$cont")"
 }
 check "limit/continue pages through pods" pagination
 
@@ -182,28 +194,37 @@ running_web() {
 	local want=$1 out
 	out=$(kubectl get pods -l app=web --no-headers)
 	echo "$out"
-	[ "$(echo "$out" | grep -c ' 1/1 .*Running')" = "$want" ] &&
-		[ "$(echo "$out" | grep -c .)" = "$want" ]
+	[ "$(grep -c ' 1/1 .*Running' <<<"$out")" = "$want" ] &&
+		[ "$(grep -c . <<<"$out")" = "$want" ]
 }
 eventually 10 "deployment pods become Running and Ready" running_web 2
 check "kubectl scale deployment --replicas=4" kubectl scale deployment web --replicas=4
 eventually 10 "scaled-up pods appear" running_web 4
 
 deploy_ready() {
-	kubectl get deploy web --no-headers | grep -q '^web *4/4 *4 *4 '
+	local out
+	out=$(kubectl get deploy web --no-headers)
+	echo "$out"
+	grep -q '^web *4/4 *4 *4 ' <<<"$out"
 }
 eventually 10 "deployment status counts 4/4 ready" deploy_ready
 
 pod_names() {
-	kubectl get pods -l app=web -o name | grep -Eq '^pod/web-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$'
+	local out
+	out=$(kubectl get pods -l app=web -o name)
+	echo "$out"
+	[ "$(grep -c . <<<"$out")" = 4 ] &&
+		! grep -Evq '^pod/web-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$' <<<"$out"
 }
 check "pods are named <deploy>-<hash>-<5 chars>" pod_names
 check "kubectl scale deployment --replicas=1" kubectl scale deployment web --replicas=1
 eventually 10 "scaled-down pods disappear" running_web 1
 
 scale_subresource() {
-	kubectl get --raw /apis/apps/v1/namespaces/default/deployments/web/scale |
-		grep -q '"spec":{"replicas":1},"status":{"replicas":1,"selector":"app=web"}'
+	local out
+	out=$(kubectl get --raw /apis/apps/v1/namespaces/default/deployments/web/scale)
+	echo "$out"
+	grep -q '"spec":{"replicas":1},"status":{"replicas":1,"selector":"app=web"}' <<<"$out"
 }
 eventually 5 "the scale subresource reports replicas and selector" scale_subresource
 
@@ -240,7 +261,7 @@ check "a watch from an expired resourceVersion gets a 410 Expired event" watch_g
 node_not_ready() {
 	"${CURL[@]}" -X POST -H 'Content-Type: application/json' -d '{"ready":false}' \
 		"$SERVER/kubesim/v1/nodes/node-2/ready" >/dev/null &&
-		kubectl get node node-2 --no-headers | grep -q ' NotReady '
+		grep -q ' NotReady ' <<<"$(kubectl get node node-2 --no-headers)"
 }
 check "the control endpoint flips a node NotReady" node_not_ready
 
