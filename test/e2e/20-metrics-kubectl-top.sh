@@ -29,20 +29,7 @@ check "server answers /livez" curl -ksf "https://127.0.0.1:$MAS_PORT/livez"
 code=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$MAS_PORT/readyz")
 check_eq "/readyz is 500 before two scrapes" 500 "$code"
 
-kubectl create --validate=false -f - >/dev/null <<EOF
-apiVersion: apiregistration.k8s.io/v1
-kind: APIService
-metadata:
-  name: v1beta1.metrics.k8s.io
-  annotations: {kubesim.io/endpoint: "127.0.0.1:$MAS_PORT"}
-spec:
-  group: metrics.k8s.io
-  version: v1beta1
-  service: {name: metrics-server, namespace: kube-system, port: 443}
-  insecureSkipTLSVerify: true
-  groupPriorityMinimum: 100
-  versionPriority: 100
-EOF
+register_apiservice
 
 check "/readyz turns ready after the first scrapes" \
 	wait_until 40 curl -ksf "https://127.0.0.1:$MAS_PORT/readyz"

@@ -115,3 +115,22 @@ stop_server() {
 	kill "$MAS_PID" 2>/dev/null || true
 	wait "$MAS_PID" 2>/dev/null || true
 }
+
+# register_apiservice [port]: registers v1beta1.metrics.k8s.io in kubesim,
+# pointing its aggregation proxy at the server (default: $MAS_PORT).
+register_apiservice() {
+	kubectl create --validate=false -f - >/dev/null <<YAML
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+  annotations: {kubesim.io/endpoint: "127.0.0.1:${1:-$MAS_PORT}"}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  service: {name: metrics-server, namespace: kube-system, port: 443}
+  insecureSkipTLSVerify: true
+  groupPriorityMinimum: 100
+  versionPriority: 100
+YAML
+}
