@@ -85,9 +85,9 @@ out=$(kubectl top pod -n e2e -l role=consumer --no-headers | awk '{print $1}' | 
 check_eq "top pod -l role=consumer" "cpu-consumer memory-consumer " "$out"
 out=$(kubectl top pod -n e2e -l 'app in (init,sidecar)' --no-headers | awk '{print $1}' | sort | tr '\n' ' ')
 check_eq "top pod -l 'app in (init,sidecar)'" "cmwithinitcontainer-consumer sidecarpod-consumer " "$out"
-out=$(kubectl top pod -n e2e --sort-by=memory --no-headers | head -1 | awk '{print $1}')
+out=$(kubectl top pod -n e2e --sort-by=memory --no-headers | awk 'NR == 1 {print $1}')
 check_eq "top pod --sort-by=memory: memory-consumer first" memory-consumer "$out"
-out=$(kubectl top pod -n e2e --sort-by=cpu --no-headers | tail -1 | awk '{print $1}')
+out=$(kubectl top pod -n e2e --sort-by=cpu --no-headers | awk 'END {print $1}')
 check_eq "top pod --sort-by=cpu: memory-consumer last" memory-consumer "$out"
 out=$(kubectl top pod -n e2e badcert-pod 2>&1 || true)
 check_eq "top pod on the bad-certificate node: 404" \

@@ -11,7 +11,11 @@ E2E_PIDS=()
 E2E_FAILS=0
 
 e2e_cleanup() {
-	local p
+	local rc=$? p
+	if [ "$rc" -ne 0 ] && [ "$E2E_FAILS" -eq 0 ]; then
+		echo "not ok - suite stopped early (exit $rc) at line ${BASH_LINENO[0]}"
+		E2E_FAILS=1
+	fi
 	for p in "${E2E_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${E2E_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [ "${KEEP:-0}" = 1 ] || [ "$E2E_FAILS" -gt 0 ]; then
@@ -19,6 +23,7 @@ e2e_cleanup() {
 	else
 		rm -rf "$WORK"
 	fi
+	exit $(( E2E_FAILS > 0 ? 1 : rc ))
 }
 trap e2e_cleanup EXIT
 
