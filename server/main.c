@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "certs/certs.h"
+#include "hpa/hpa.h"
 #include "kube/kube.h"
 #include "scraper/scraper.h"
 #include "server/server.h"
@@ -237,6 +238,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc = 1;
 
+	/* `metrics-apiserver hpa explain ...` runs the autoscaler offline. */
+	if (argc > 1 && strcmp(argv[1], "hpa") == 0)
+		return hpa_explain_main(argc - 2, argv + 2);
 	/* Every thread inherits the mask; only sigwait() sees the signals. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
