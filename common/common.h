@@ -11,6 +11,7 @@
  *   timefmt    RFC 3339 and Go duration strings (apimachinery formats)
  *   quantity   resource.Quantity parse / canonical format
  *   labels     sorted key=value sets and label selectors (apimachinery grammar)
+ *   yaml       one YAML document as a jansson value (libyaml)
  */
 #ifndef COMMON_H
 #define COMMON_H
@@ -213,5 +214,16 @@ struct field_selector {
 int field_selector_parse(const char *s, struct field_selector *out, char *err, size_t errlen)
 	COMMON_WUR;
 void field_selector_release(struct field_selector *fs);
+
+/* ---- yaml ------------------------------------------------------------- */
+
+struct json_t;
+
+/*
+ * One YAML document as JSON (new reference), or NULL with a message in err.
+ * Plain scalars are typed by the YAML 1.2 core schema; depth and node
+ * count are bounded.
+ */
+struct json_t *yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
 
 #endif

@@ -5,23 +5,13 @@
  * fields.ParseSelector splits them.
  */
 #include "common/common.h"
+#include "common/common_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SELECTOR_MAX_LEN (64u << 10)
-#define KEY_NAME_MAX 63
-#define DNS_SUBDOMAIN_MAX 253
-
-#define QNAME_FMT "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-#define QNAME_MSG "must consist of alphanumeric characters, '-', '_' or '.', " \
-	"and must start and end with an alphanumeric character"
-#define QNAME_EXAMPLES "(e.g. 'MyName',  or 'my.name',  or '123-abc', "
-#define DNS_LABEL_FMT "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-#define DNS_SUB_FMT DNS_LABEL_FMT "(\\." DNS_LABEL_FMT ")*"
-
 enum op { OP_IN, OP_NOTIN, OP_EQ, OP_DEQ, OP_NEQ, OP_GT, OP_LT, OP_EXISTS, OP_NOTEXISTS };
 
 enum tok {
@@ -138,158 +128,6 @@ static void lex(const char *s, struct token *toks, size_t *ntoks)
 	*ntoks = n;
 }
 
-/* ---- validation (k8s.io/apimachinery/pkg/util/validation) --------------- */
-
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static bool qname_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return false;
-	for (i = 1; i + 1 < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
-static bool dns_subdomain_ok(const char *s, size_t n)
-{
-	size_t i, start = 0;
-
-	for (i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.') {
-			bool lower = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-
-			if (!lower && s[i] != '-')
-				return false;
-			continue;
-		}
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		start = i + 1;
-	}
-	return true;
-}
-
-/* Appends to a message buffer; a message past its cap is cut short. */
-static void appendf(struct dynbuf *b, const char *fmt, ...) COMMON_PRINTF(2, 3);
-static void appendf(struct dynbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = dynbuf_vprintf(b, fmt, ap);
-	va_end(ap);
-	COMMON_UNUSED(rc);
-}
-
-/* Appends "; " between messages, as strings.Join(errs, "; "). */
-static void add_msg(struct dynbuf *b, const char *msg)
-{
-	appendf(b, "%s%s", b->len ? "; " : "", msg);
-}
-
-/* validation.IsQualifiedName; messages into b (empty = valid). */
-static void check_qualified_name(const char *k, struct dynbuf *b)
-{
-	const char *slash = strchr(k, '/');
-	const char *name = slash ? slash + 1 : k;
-	size_t nlen = strlen(name);
-
-	if (slash && strchr(slash + 1, '/')) {
-		add_msg(b, "a qualified name " QNAME_MSG " " QNAME_EXAMPLES
-			   "regex used for validation is '" QNAME_FMT "') with an optional DNS "
-			   "subdomain prefix and '/' (e.g. 'example.com/MyName')");
-		return;
-	}
-	if (slash && slash == k) {
-		add_msg(b, "prefix part must be non-empty");
-	} else if (slash) {
-		size_t plen = (size_t)(slash - k);
-
-		if (plen > DNS_SUBDOMAIN_MAX)
-			add_msg(b, "prefix part must be no more than 253 characters");
-		if (!dns_subdomain_ok(k, plen))
-			add_msg(b, "prefix part a lowercase RFC 1123 subdomain must consist of lower "
-				   "case alphanumeric characters, '-' or '.', and must start and end "
-				   "with an alphanumeric character (e.g. 'example.com', regex used for "
-				   "validation is '" DNS_SUB_FMT "')");
-	}
-	if (nlen == 0)
-		add_msg(b, "name part must be non-empty");
-	else if (nlen > KEY_NAME_MAX)
-		add_msg(b, "name part must be no more than 63 characters");
-	if (!qname_ok(name, nlen))
-		add_msg(b, "name part " QNAME_MSG " " QNAME_EXAMPLES
-			   "regex used for validation is '" QNAME_FMT "')");
-}
-
-/* validation.IsValidLabelValue. */
-static void check_label_value(const char *v, struct dynbuf *b)
-{
-	size_t n = strlen(v);
-
-	if (n > KEY_NAME_MAX)
-		add_msg(b, "must be no more than 63 characters");
-	if (n && !qname_ok(v, n))
-		add_msg(b, "a valid label must be an empty string or consist of alphanumeric "
-			   "characters, '-', '_' or '.', and must start and end with an "
-			   "alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
-			   "regex used for validation is '(" QNAME_FMT ")?')");
-}
-
-/* Go's %q for the printable ASCII subset; other bytes as \xNN. */
-static void quote_go(struct dynbuf *b, const char *s)
-{
-	appendf(b, "%c", '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			appendf(b, "\\%c", c);
-		else if (c == '\n')
-			appendf(b, "%s", "\\n");
-		else if (c == '\t')
-			appendf(b, "%s", "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			appendf(b, "\\x%02x", c);
-		else
-			appendf(b, "%c", (char)c);
-	}
-	appendf(b, "%c", '"');
-}
-
-/* field.Invalid(path, value, detail).Error() appended to out. */
-static void field_invalid(struct dynbuf *out, const char *path, const char *value,
-			  const char *detail)
-{
-	appendf(out, "%s: Invalid value: ", path);
-	quote_go(out, value);
-	appendf(out, ": %s", detail);
-}
-
-/* strconv.ParseInt(s, 10, 64). */
-static bool parse_int64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!((*s >= '0' && *s <= '9') || *s == '+' || *s == '-'))
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || !(end[-1] >= '0' && end[-1] <= '9'))
-		return false;
-	*out = v;
-	return true;
-}
-
 /* ---- requirements -------------------------------------------------------- */
 
 static void req_release(struct requirement *r)
@@ -337,18 +175,18 @@ static bool req_validate(const struct requirement *r, struct parser *p)
 		int64_t dummy;
 
 		dynbuf_reset(&path);
-		appendf(&path, "values[%zu]", i);
-		if ((r->op == OP_GT || r->op == OP_LT) && !parse_int64(r->values[i], &dummy)) {
-			appendf(&all, "%s", nerr++ ? ", " : "");
-			field_invalid(&all, path.buf, r->values[i],
+		common__appendf(&path, "values[%zu]", i);
+		if ((r->op == OP_GT || r->op == OP_LT) && !common__parse_int64(r->values[i], &dummy)) {
+			common__appendf(&all, "%s", nerr++ ? ", " : "");
+			common__field_invalid(&all, path.buf, r->values[i],
 				      "for 'Gt', 'Lt' operators, the value must be an integer");
 		}
 		dynbuf_reset(&one);
-		check_label_value(r->values[i], &one);
+		common__check_label_value(r->values[i], &one);
 		if (one.len) {
-			appendf(&path, "[%s]", r->key);
-			appendf(&all, "%s", nerr++ ? ", " : "");
-			field_invalid(&all, path.buf, r->values[i], one.buf);
+			common__appendf(&path, "[%s]", r->key);
+			common__appendf(&all, "%s", nerr++ ? ", " : "");
+			common__field_invalid(&all, path.buf, r->values[i], one.buf);
 		}
 	}
 	ok = nerr == 0;
@@ -406,12 +244,12 @@ static bool parse_key(struct parser *p, struct requirement *r)
 		return fail(p, REQ_PREFIX, t, ", expected: identifier");
 	r->key = xstrndup(t->lit, t->len);
 	dynbuf_init(&msg, DYN_SMALL);
-	check_qualified_name(r->key, &msg);
+	common__check_qualified_name(r->key, &msg);
 	if (msg.len) {
 		struct dynbuf full;
 
 		dynbuf_init(&full, DYN_SMALL);
-		field_invalid(&full, "", r->key, msg.buf);
+		common__field_invalid(&full, "", r->key, msg.buf);
 		snprintf(p->err, p->errlen, REQ_PREFIX "%s", full.buf);
 		dynbuf_release(&full);
 		dynbuf_release(&msg);
@@ -638,8 +476,8 @@ static bool req_matches(const struct requirement *r, const struct labels *l)
 		return v == NULL;
 	case OP_GT:
 	case OP_LT:
-		if (!v || r->nvalues != 1 || !parse_int64(v, &have) ||
-		    !parse_int64(r->values[0], &want))
+		if (!v || r->nvalues != 1 || !common__parse_int64(v, &have) ||
+		    !common__parse_int64(r->values[0], &want))
 			return false;
 		return r->op == OP_GT ? have > want : have < want;
 	}
@@ -672,18 +510,18 @@ char *selector_string(const struct selector *sel)
 	size_t i, j;
 
 	dynbuf_init(&b, SIZE_MAX / 2);
-	appendf(&b, "%s", "");
+	common__appendf(&b, "%s", "");
 	for (i = 0; i < sel->n; i++) {
 		const struct requirement *r = &sel->reqs[i];
 
-		appendf(&b, "%s%s%s%s", i ? "," : "",
+		common__appendf(&b, "%s%s%s%s", i ? "," : "",
 				    r->op == OP_NOTEXISTS ? "!" : "", r->key, ops[r->op]);
 		if (r->op == OP_EXISTS || r->op == OP_NOTEXISTS)
 			continue;
 		for (j = 0; j < r->nvalues; j++)
-			appendf(&b, "%s%s", j ? "," : "", r->values[j]);
+			common__appendf(&b, "%s%s", j ? "," : "", r->values[j]);
 		if (r->op == OP_IN || r->op == OP_NOTIN)
-			appendf(&b, "%c", ')');
+			common__appendf(&b, "%c", ')');
 	}
 	return dynbuf_take(&b, NULL);
 }

@@ -315,10 +315,6 @@ struct hpa_compute {
  */
 int hpa_compute_metrics(struct hpa_compute *x);
 
-/* ---- scenario helpers (yaml.c) ----------------------------------------- */
-
-/* One YAML document as JSON (new reference), or NULL with a message in err. */
-json_t *hpa_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
 
 /* Appends an event to out. */
 void hpa_event_add(struct hpa_result *out, const char *type, const char *reason,

@@ -1,11 +1,13 @@
 /*
- * yaml.c - a YAML document to jansson with libyaml's event parser, for
- * scenario files written in YAML.  Plain scalars are typed as the YAML 1.2
+ * yaml.c - a YAML document to jansson with libyaml's event parser (HPA
+ * scenario files, kubesim config files).  Plain scalars are typed as the YAML 1.2
  * core schema (null, bool, int, float, else string); quoted scalars stay
  * strings; anchors and aliases are shared values.  Depth and node count are
  * bounded.
  */
-#include "hpa/hpa_int.h"
+#include "common/common.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <math.h>
@@ -185,7 +187,7 @@ static bool root_event(struct yaml_ctx *y, yaml_event_t *ev)
 	return true;
 }
 
-json_t *hpa_yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
+json_t *yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct yaml_ctx y = { .err = err, .errlen = errlen };
 	yaml_event_t ev;
