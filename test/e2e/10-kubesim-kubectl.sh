@@ -228,6 +228,15 @@ scale_subresource() {
 }
 eventually 5 "the scale subresource reports replicas and selector" scale_subresource
 
+imperative_create() {
+	local out
+	kubectl create namespace e2e-ns &&
+		kubectl create configmap cm1 -n e2e-ns --from-literal=k=v &&
+		out=$(kubectl get configmap cm1 -n e2e-ns -o jsonpath='{.data.k}') &&
+		[ "$out" = v ]
+}
+check "kubectl create namespace/configmap (protobuf bodies) work" imperative_create
+
 # ---- watch resume and 410 ---------------------------------------------------------------
 
 watch_resume() {

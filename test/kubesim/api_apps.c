@@ -22,7 +22,7 @@ static void deployment_defaults(json_t *obj, bool create)
 		json_object_set_new(spec, "revisionHistoryLimit", json_integer(10));
 	if (!json_object_get(spec, "progressDeadlineSeconds"))
 		json_object_set_new(spec, "progressDeadlineSeconds", json_integer(600));
-	if (!json_object_get(spec, "strategy"))
+	if (!json_is_string(sim_json_path(spec, "strategy.type")))
 		json_object_set_new(spec, "strategy",
 				    json_pack("{s:s,s:{s:s,s:s}}", "type", "RollingUpdate",
 					      "rollingUpdate", "maxUnavailable", "25%",

@@ -116,6 +116,23 @@ void sim_snapshot_release(struct sim_snapshot *snap);
 bool sim_query_matches(const struct sim_kind *k, const struct sim_query *q,
 		       const struct sim_obj *o);
 
+/* ---- bulk loading (generated objects) ---------------------------------- */
+
+/* Reserves the next resourceVersion and uid sequence number. */
+uint64_t sim_store_next_rv(struct sim_store *s);
+uint64_t sim_store_next_uid(struct sim_store *s);
+/* An object version from ready JSON text (taken; metadata already holds
+ * the reserved rv, uid and creationTimestamp); index fields are set by
+ * the caller with labels_set and sim_obj_set_field. */
+struct sim_obj *sim_obj_prepared(const char *ns, const char *name, char *json, size_t len,
+				 uint64_t rv);
+void sim_obj_set_field(const struct sim_kind *k, struct sim_obj *o, const char *key,
+		       const char *value);
+/* Inserts a prepared version (takes its reference), records an ADDED
+ * event and notifies subscribers (parsing the text only if there are any).
+ * 0, or ERR_CONFLICT when the key exists (o released). */
+int sim_store_insert_prepared(struct sim_store *s, const char *resource, struct sim_obj *o);
+
 /* Stored version of one object, referenced (unref it) or NULL. */
 struct sim_obj *sim_store_get_obj(struct sim_store *s, const char *resource, const char *ns,
 				  const char *name);
@@ -213,6 +230,11 @@ void sim_table_age(const json_t *obj, int64_t now_ns, char *buf, size_t len);
  * filling resp with a 400 Status (rest.c). */
 json_t *sim_request_json(const struct sim_request *req, struct sim_response *resp);
 
+/* A protobuf request body (k8s envelope) of a Pod, Deployment, Namespace,
+ * ConfigMap or Service as JSON (new reference), or NULL with a message
+ * (protobuf.c). */
+json_t *sim_protobuf_to_json(const void *body, size_t len, char *err, size_t errlen);
+
 /* Applies a PATCH body to target by the request's Content-Type (merge and
  * strategic merge as RFC 7386, JSON patch as RFC 6902).  0, or an HTTP
  * status (400, 415, 422) with a message in err (patch.c). */
@@ -234,9 +256,6 @@ int sim_json_patch(json_t *target, const json_t *ops, char *err, size_t errlen) 
 int sim_config_parse(struct sim_config *cfg, int argc, char **argv, char *err, size_t errlen)
 	COMMON_WUR;
 void sim_config_release(struct sim_config *cfg);
-/* YAML text -> JSON (mappings, sequences, scalars typed as YAML 1.2 core).
- * New reference, or NULL with a message in err. */
-json_t *sim_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
 
 /* Creates the cluster CA, the admin client cert (CN kubesim-admin, O
  * system:masters), the front-proxy CA and client, and the bearer token,

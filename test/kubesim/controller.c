@@ -100,7 +100,7 @@ static json_t *pod_from_template(struct sim_controller *ctl, const json_t *d, co
 	}
 	json_object_set_new(labels, "pod-template-hash", json_string(hash));
 	json_object_set_new(meta, "name", json_string(name));
-	json_object_set_new(meta, "generateName", json_string_nocheck(rs));
+	json_object_set_new(meta, "generateName", json_sprintf("%s-", rs));
 	json_object_set_new(meta, "namespace", json_string(ns));
 	json_object_set_new(meta, "ownerReferences",
 			    json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", "apps/v1", "kind",
@@ -387,16 +387,27 @@ static void *controller_main(void *arg)
 	return NULL;
 }
 
-/* Queues the pods that exist before the controller starts. */
+/* Queues the pods that exist before the controller starts (generated
+ * pods are Running and Ready: they are skipped without being parsed). */
 static void adopt_existing(struct sim_controller *ctl)
 {
-	json_t *pods = sim_store_list(ctl->c->store, "pods", NULL), *p;
+	char err[128];
+	struct selector *sel = selector_parse("!kubesim.io/generated", err, sizeof(err));
+	struct sim_query q = { .labels = sel };
+	struct sim_snapshot snap;
 	size_t i;
 
-	json_array_foreach(pods, i, p)
-		if (sim_lifecycle_pending(p))
-			on_pod(ctl, SIM_ADDED, "pods", p);
-	json_decref(pods);
+	if (sim_store_query(ctl->c->store, "pods", &q, &snap, err, sizeof(err)) == ERR_OK) {
+		for (i = 0; i < snap.n; i++) {
+			json_t *p = sim_obj_load(snap.objs[i]);
+
+			if (sim_lifecycle_pending(p))
+				on_pod(ctl, SIM_ADDED, "pods", p);
+			json_decref(p);
+		}
+		sim_snapshot_release(&snap);
+	}
+	selector_free(sel);
 }
 
 struct sim_controller *sim_controller_start(struct sim_cluster *c)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,7 +432,12 @@ static void *loop_main(void *arg)
 {
 	struct sim_kl_loop *l = arg;
 	struct epoll_event evs[MAX_EVENTS];
+	sigset_t pipe;
 
+	/* a peer that went away makes writes fail with EPIPE, not kill us */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (!atomic_load(&l->stop)) {
 		int n = epoll_wait(l->ep, evs, MAX_EVENTS, next_timeout_ms(l));
 

@@ -2,7 +2,8 @@
  * kubesim.h - internal face of test/kubesim, the simulated cluster.
  *
  * Three parts share this header:
- *   apiserver   (api_*.c, store.c, controller.c, config.c, main.c)
+ *   apiserver   (api_*.c, store*.c, controller.c, config.c, main.c and
+ *               the rest listed in apiserver.h, its private header)
  *               a mini kube-apiserver over HTTPS: object store with
  *               resourceVersions and watch, REST, discovery, kubeconfig,
  *               Deployment controller, control endpoint
@@ -114,8 +115,14 @@ void sim_store_subscribe(struct sim_store *s, const char *resource, sim_store_cb
 /* New reference (a deep copy) or NULL. ns may be NULL for cluster scope. */
 json_t *sim_store_get(struct sim_store *s, const char *resource, const char *ns,
 		      const char *name);
-/* Array of deep copies (new reference). */
+/* Array of deep copies (new reference).  Every object is parsed at once:
+ * for large resources prefer sim_store_foreach. */
 json_t *sim_store_list(struct sim_store *s, const char *resource, const char *ns);
+/* Calls fn once per object (sorted by namespace/name, ns NULL = all), each
+ * parsed just for the call (borrowed; valid during the call), without the
+ * store's lock held, so fn may call the store.  Returns the count. */
+size_t sim_store_foreach(struct sim_store *s, const char *resource, const char *ns,
+			 void (*fn)(void *ud, const json_t *obj), void *ud);
 /* Create / replace.  obj is not stolen: the store keeps a serialised copy
  * and, on success, fills obj's metadata in place (uid, resourceVersion,
  * creationTimestamp, generation) so it equals the stored object.  kind and

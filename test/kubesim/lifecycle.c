@@ -132,7 +132,8 @@ static struct sim_node_room *node_rooms(struct sim_store *s, size_t *n)
 	return rooms;
 }
 
-/* Name of the node with the most free cpu that fits (borrowed) or NULL. */
+/* Name of the node with the most free cpu (then pod slots) that fits
+ * (borrowed), or NULL. */
 static const char *pick_node(struct sim_node_room *rooms, size_t n, int64_t cpu)
 {
 	struct sim_node_room *best = NULL;
@@ -143,7 +144,8 @@ static const char *pick_node(struct sim_node_room *rooms, size_t n, int64_t cpu)
 
 		if (!r->schedulable || r->pods_free < 1 || r->cpu_free < cpu)
 			continue;
-		if (!best || r->cpu_free > best->cpu_free)
+		if (!best || r->cpu_free > best->cpu_free ||
+		    (r->cpu_free == best->cpu_free && r->pods_free > best->pods_free))
 			best = r;
 	}
 	return best ? best->obj->name : NULL;
@@ -158,9 +160,10 @@ struct bind_ctx {
 static int bind_pod(void *ud, json_t *pod)
 {
 	struct bind_ctx *b = ud;
+	const char *bound = sim_json_path_str(pod, "spec.nodeName");
 	char msg[128];
 
-	if (sim_json_path_str(pod, "spec.nodeName"))
+	if (bound && *bound)
 		return ERR_CONFLICT; /* bound meanwhile */
 	if (!b->node) {
 		snprintf(msg, sizeof(msg), "0/%zu nodes are available: insufficient cpu or pods.",
@@ -326,7 +329,7 @@ bool sim_lifecycle_step(struct sim_controller *ctl, struct sim_sched_cache *cach
 	s.ts = ts;
 	phase = sim_json_path_str(pod, "status.phase");
 	node = sim_json_path_str(pod, "spec.nodeName");
-	if (!node) {
+	if (!node || !*node) {
 		schedule(ctl, cache, ns, name, o->cpu_milli, ts);
 	} else if (phase && strcmp(phase, "Pending") == 0) {
 		if (now_ns >= step_time(pod, "PodScheduled", NULL) + c->cfg.pod_start_delay_ns) {

@@ -60,12 +60,19 @@ static int start_parts(struct sim_cluster *c, char *err, size_t errlen)
 
 	if (rc)
 		return rc;
+	int64_t t0 = clock_mono_ns();
+
 	c->store = sim_store_new(c->cfg.watch_cache_size);
 	rc = sim_generate(c, err, errlen);
 	if (rc)
 		return rc;
+	log_info("kubesim: generated %d nodes and %d pods in %.3fs", c->cfg.nodes,
+		 c->cfg.nodes * c->cfg.pods_per_node, (double)(clock_mono_ns() - t0) / 1e9);
+	t0 = clock_mono_ns();
 	c->agg = sim_aggregator_new(c);
 	c->kubelets = sim_kubelets_start(c);
+	log_info("kubesim: aggregator and kubelets started in %.3fs",
+		 (double)(clock_mono_ns() - t0) / 1e9);
 	return ERR_OK;
 }
 
@@ -97,8 +104,7 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot write %s/kubeconfig", c.cfg.dir);
 		goto out;
 	}
-	log_info("kubesim: %d nodes, %d pods in %.3fs", c.cfg.nodes,
-		 c.cfg.nodes * c.cfg.pods_per_node, (double)(clock_mono_ns() - t0) / 1e9);
+	log_info("kubesim: ready in %.3fs", (double)(clock_mono_ns() - t0) / 1e9);
 	printf("kubesim ready server=%s kubeconfig=%s/kubeconfig\n", c.server_url, c.cfg.dir);
 	fflush(stdout);
 	wait_for_end(&c.cfg, ppid);

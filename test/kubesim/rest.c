@@ -90,6 +90,12 @@ json_t *sim_request_json(const struct sim_request *req, struct sim_response *res
 	json_t *j;
 	char msg[300];
 
+	if (ct && strncmp(ct, "application/vnd.kubernetes.protobuf", 35) == 0) {
+		j = sim_protobuf_to_json(req->body, req->body_len, msg, sizeof(msg));
+		if (!j)
+			sim_response_status(resp, 415, "UnsupportedMediaType", msg);
+		return j;
+	}
 	if (ct && strncmp(ct, "application/json", 16) != 0) {
 		sim_response_status(resp, 415, "UnsupportedMediaType",
 				    "the body of the request was in an unknown format - accepted "
@@ -97,7 +103,6 @@ json_t *sim_request_json(const struct sim_request *req, struct sim_response *res
 		return NULL;
 	}
 	j = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
-
 	if (json_is_object(j))
 		return j;
 	json_decref(j);
@@ -430,6 +435,25 @@ out:
 	json_decref(w.body);
 }
 
+/* Deleting a namespace deletes what it holds (no Terminating phase). */
+static void delete_namespace_contents(struct sim_cluster *c, const char *ns)
+{
+	struct sim_query q = { .ns = ns };
+	struct sim_snapshot snap;
+	char err[64];
+	size_t i, j;
+
+	for (i = 0; sim_kinds[i]; i++) {
+		if (!sim_kinds[i]->namespaced ||
+		    sim_store_query(c->store, sim_kinds[i]->resource, &q, &snap, err, sizeof(err)))
+			continue;
+		for (j = 0; j < snap.n; j++)
+			(void)sim_store_delete(c->store, sim_kinds[i]->resource, ns,
+					       snap.objs[j]->name);
+		sim_snapshot_release(&snap);
+	}
+}
+
 static void delete_one(struct sim_cluster *c, const struct sim_rest_target *t,
 		       struct sim_response *resp)
 {
@@ -438,6 +462,8 @@ static void delete_one(struct sim_cluster *c, const struct sim_rest_target *t,
 	if (!o || sim_store_delete(c->store, t->kind->resource, t->ns, t->name)) {
 		sim_response_not_found(resp, t->kind, t->name);
 	} else {
+		if (t->kind == &sim_kind_namespaces)
+			delete_namespace_contents(c, t->name);
 		sim_response_object(resp, 200, t->kind, o->json, o->len);
 	}
 	if (o)

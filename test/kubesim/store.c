@@ -358,6 +358,62 @@ out:
 	return rc;
 }
 
+uint64_t sim_store_next_rv(struct sim_store *s)
+{
+	uint64_t rv;
+
+	pthread_mutex_lock(&s->mu);
+	rv = ++s->rv;
+	pthread_mutex_unlock(&s->mu);
+	return rv;
+}
+
+uint64_t sim_store_next_uid(struct sim_store *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = ++s->uid_seq;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+static bool has_subscriber(const struct sim_store *s, const char *resource)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsubs; i++)
+		if (strcmp(s->subs[i].resource, resource) == 0)
+			return true;
+	return false;
+}
+
+int sim_store_insert_prepared(struct sim_store *s, const char *resource, struct sim_obj *o)
+{
+	struct sim_table *t;
+	int rc = ERR_OK;
+
+	pthread_mutex_lock(&s->mu);
+	t = sim_store_table(s, resource);
+	if (!t || sim_objmap_get(&t->map, o->ns, o->name)) {
+		rc = t ? ERR_CONFLICT : ERR_INVAL;
+		sim_obj_unref(o);
+		goto out;
+	}
+	sim_objmap_put(&t->map, o);
+	sim_obj_ref(o);
+	ring_push(s, SIM_ADDED, t, o, NULL);
+	if (has_subscriber(s, resource)) {
+		json_t *j = sim_obj_load(o);
+
+		notify(s, SIM_ADDED, resource, j);
+		json_decref(j);
+	}
+out:
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 struct sim_obj *sim_store_get_obj(struct sim_store *s, const char *resource, const char *ns,
 				  const char *name)
 {
@@ -385,6 +441,31 @@ json_t *sim_store_get(struct sim_store *s, const char *resource, const char *ns,
 	j = sim_obj_load(o);
 	sim_obj_unref(o);
 	return j;
+}
+
+size_t sim_store_foreach(struct sim_store *s, const char *resource, const char *ns,
+			 void (*fn)(void *ud, const json_t *obj), void *ud)
+{
+	struct sim_query q = { .ns = ns };
+	struct sim_snapshot snap;
+	char err[64];
+	size_t i, n = 0;
+
+	if (sim_store_query(s, resource, &q, &snap, err, sizeof(err)) != ERR_OK)
+		return 0;
+	for (i = 0; i < snap.n; i++) {
+		json_t *j = sim_obj_load(snap.objs[i]);
+
+		fn(ud, j);
+		json_decref(j);
+		/* Drop each version as soon as it is used. */
+		sim_obj_unref(snap.objs[i]);
+		snap.objs[i] = NULL;
+	}
+	n = snap.n;
+	snap.n = 0;
+	sim_snapshot_release(&snap);
+	return n;
 }
 
 json_t *sim_store_list(struct sim_store *s, const char *resource, const char *ns)

@@ -86,6 +86,35 @@ struct sim_obj *sim_obj_new(const struct sim_kind *k, json_t *obj, uint64_t rv)
 	return o;
 }
 
+struct sim_obj *sim_obj_prepared(const char *ns, const char *name, char *json, size_t len,
+				 uint64_t rv)
+{
+	struct sim_obj *o = xcalloc(1, sizeof(*o));
+
+	atomic_init(&o->refs, 1);
+	o->rv = rv;
+	o->ns = xstrdup(ns ? ns : "");
+	o->name = xstrdup(name);
+	labels_init(&o->labels);
+	o->json = json;
+	o->len = len;
+	return o;
+}
+
+void sim_obj_set_field(const struct sim_kind *k, struct sim_obj *o, const char *key,
+		       const char *value)
+{
+	size_t i;
+
+	for (i = 0; k && k->fields && k->fields[i] && i < SIM_MAX_FIELDS; i++) {
+		if (strcmp(k->fields[i], key) == 0) {
+			free(o->fields[i]);
+			o->fields[i] = xstrdup(value);
+			return;
+		}
+	}
+}
+
 const char *sim_obj_field(const struct sim_kind *k, const struct sim_obj *o, const char *key)
 {
 	size_t i;
