@@ -286,7 +286,7 @@ static int apply_sample(struct scraper_decoder *d, const struct scraper__sample 
 {
 	int64_t ts = s->has_ts ? s->ts_ms * NS_PER_MS : d->default_ts_ns;
 	struct dec_container *c;
-	struct key k;
+	struct key k = { 0 };
 
 	switch (s->metric) {
 	case SCRAPER__M_NODE_CPU:

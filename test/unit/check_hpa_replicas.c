@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hpa/hpa_int.h"
+#include "test/unit/unit.h"
 
 #define NOW (INT64_C(1735732800) * NS_PER_SEC)
 #define MAXP 16
@@ -40,7 +41,7 @@ struct rc_case {
 	bool deleted[MAXP];
 };
 
-static char pod_names[MAXP][16];
+static char pod_names[MAXP][24];
 
 static void build(const struct rc_case *tc, struct hpa_pods *pods, struct hpa_pod_metric *m)
 {
@@ -412,11 +413,5 @@ static Suite *hpa_replicas_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hpa_replicas_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(hpa_replicas_suite());
 }
