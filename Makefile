@@ -39,18 +39,20 @@ LIB_DIRS := common kube scraper store apis certs hpa server
 LIB_SRCS := $(filter-out server/main.c,$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
 UNIT_SRCS := $(wildcard test/unit/check_*.c)
+TESTLIB_SRCS := $(wildcard test/unit/testlib*.c)
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/test/%)
 
 SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
 .PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
-        bench-parser bench-scrape bench-kubesim lint
+        bench-parser bench-scrape bench-kubesim bench-hpa lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -90,10 +92,10 @@ $(SIM_BIN): $(BUILD)/test/kubesim/main.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Suites named check_kubesim_* also link the simulator's objects.
-$(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
+$(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $(TESTLIB_OBJS) $(BUILD)/libkubesim.a $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
-$(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $(BUILD)/libmas.a
+$(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $(TESTLIB_OBJS) $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 $(BUILD)/test/bench_%: $(BUILD)/test/bench/bench_%.o $(BUILD)/libmas.a
@@ -149,6 +151,10 @@ bench-scrape: all
 
 bench-kubesim: all
 	@BUILD=$(abspath $(BUILD)) NODES=$(or $(BENCH_NODES),10000) PODS=$(PODS) test/bench/kubesim.sh
+
+# Load step -> scale write of the embedded HPA controller (measured, not asserted).
+bench-hpa: all
+	@BUILD=$(abspath $(BUILD)) test/bench/hpa.sh
 
 clean:
 	rm -rf build build-asan

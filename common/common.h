@@ -12,6 +12,9 @@
  *   quantity   resource.Quantity parse / canonical format
  *   labels     sorted key=value sets and label selectors (apimachinery grammar)
  *   yaml       one YAML document as a jansson value (libyaml)
+ *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
+ *   promwrite  Prometheus text exposition: heads, samples, histograms
+ *   base64     RFC 4648 standard base64, strict decoder
  */
 #ifndef COMMON_H
 #define COMMON_H
@@ -144,6 +147,72 @@ int parse_rfc3339(const char *s, int64_t *ns) COMMON_WUR;
 void fmt_go_duration(int64_t ns, char *buf, size_t len);
 /* Go time.ParseDuration ("15s", "1m30s", "250ms", "1h"). 0 or ERR_PARSE. */
 int parse_go_duration(const char *s, int64_t *ns) COMMON_WUR;
+
+/* ---- gofloat (Go's shortest 'g' float text) ---------------------------- */
+
+/* Writes v as strconv.FormatFloat(v, 'g', -1, 64) - "1e+06", "0.005",
+ * "1.633253809e+09", "+Inf", "-Inf", "NaN", "-0" - into buf (cut short,
+ * still NUL-terminated, when len is too small; 32 bytes always suffice). */
+#define GO_FLOAT_LEN 32
+void fmt_go_float(double v, char *buf, size_t len);
+
+/* ---- promwrite (Prometheus text format 0.0.4) --------------------------- */
+
+/* One label of a series; value is escaped when written. */
+struct prom_label {
+	const char *name;
+	const char *value;
+};
+
+/* A histogram as the Go client keeps it: bounds are borrowed, ascending,
+ * without +Inf; counts are per bucket (not cumulative). */
+#define PROM_MAX_BUCKETS 24
+struct prom_histogram {
+	const double *bounds;
+	size_t nb;
+	uint64_t counts[PROM_MAX_BUCKETS];
+	uint64_t count;
+	double sum;
+};
+
+/* Zeroes h over bounds[0..nb) (nb past PROM_MAX_BUCKETS is cut to it). */
+void prom_histogram_init(struct prom_histogram *h, const double *bounds, size_t nb);
+/* Counts v in the first bucket whose bound is >= v (le is inclusive). */
+void prom_histogram_observe(struct prom_histogram *h, double v);
+
+/*
+ * Writers append to out and return 0 or ERR_TOOBIG (out's cap; a line may
+ * then be cut short, the caller discards the output).  labels may be NULL
+ * when n is 0; a series without labels has no braces.
+ */
+/* "# HELP name help\n# TYPE name type\n" (help escaped). */
+int prom_write_help_type(struct dynbuf *out, const char *name, const char *help,
+			 const char *type) COMMON_WUR;
+/* "name{labels} value\n", value as fmt_go_float. */
+int prom_write_sample(struct dynbuf *out, const char *name, const struct prom_label *labels,
+		      size_t n, double value) COMMON_WUR;
+/* The same with an integer value ("%llu"). */
+int prom_write_sample_uint(struct dynbuf *out, const char *name, const struct prom_label *labels,
+			   size_t n, uint64_t value) COMMON_WUR;
+/* name_bucket{labels,le="b"} (cumulative) for each bound and +Inf, then
+ * name_sum{labels} and name_count{labels}. */
+int prom_write_histogram(struct dynbuf *out, const char *name, const struct prom_label *labels,
+			 size_t n, const struct prom_histogram *h) COMMON_WUR;
+
+/* ---- base64 (RFC 4648 standard alphabet, '=' padded) ------------------- */
+
+/* n bytes as padded standard base64: a new NUL-terminated string (caller
+ * frees; never NULL). */
+char *base64_encode(const void *p, size_t n);
+/*
+ * Decodes s[0..len) as Go's base64.StdEncoding.DecodeString in strict
+ * mode: standard alphabet, full '=' padding, nothing after it, unused bits
+ * zero; '\r' and '\n' are skipped.  On success *out is a new buffer of
+ * *out_len bytes plus a NUL (caller frees).  ERR_PARSE for anything else,
+ * ERR_TOOBIG when the result would pass max_out bytes; then *out is NULL.
+ */
+int base64_decode(const char *s, size_t len, size_t max_out, char **out, size_t *out_len)
+	COMMON_WUR;
 
 /* ---- quantity (resource.Quantity) -------------------------------------- */
 

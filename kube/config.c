@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
 #include <yaml.h>
 
 #define YAML_MAX_DEPTH 32
@@ -166,14 +165,14 @@ static char *get_path(struct loader *ld, yaml_node_t *m, const char *key)
 	return xasprintf("%s/%s", ld->dir, s);
 }
 
-/* m[key] base64-decoded into *out (NUL-terminated PEM text). */
+/* m[key] base64-decoded into *out (NUL-terminated PEM text); blanks in
+ * the value (folded YAML) are dropped first. */
 static int get_b64(struct loader *ld, yaml_node_t *m, const char *key, const char *owner,
 		   char **out)
 {
 	const char *s = map_str(ld, m, key);
-	gnutls_datum_t in, dec = { NULL, 0 };
-	char *clean;
-	size_t i, n = 0;
+	char *clean, *dec = NULL;
+	size_t i, n = 0, declen = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -183,13 +182,13 @@ static int get_b64(struct loader *ld, yaml_node_t *m, const char *key, const cha
 	for (i = 0; s[i]; i++)
 		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
 			clean[n++] = s[i];
-	in.data = (unsigned char *)clean;
-	in.size = (unsigned)n;
-	if (!n || gnutls_base64_decode2(&in, &dec) < 0 || memchr(dec.data, '\0', dec.size))
+	if (!n || base64_decode(clean, n, DYN_CONFIG_FILE, &dec, &declen) != 0 ||
+	    memchr(dec, '\0', declen)) {
 		rc = fail(ld, ERR_PARSE, "%s: %s is not valid base64 PEM data", owner, key);
-	else
-		*out = xstrndup((const char *)dec.data, dec.size);
-	gnutls_free(dec.data);
+		free(dec);
+	} else {
+		*out = dec;
+	}
 	free(clean);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * floatparse.c - sample values as Go reads and writes them.
+ * floatparse.c - sample values as Go reads them (common/gofloat.c writes
+ * them).
  *
  * Parsing follows strconv.ParseFloat as Prometheus' text parser calls it
  * (decimal only, case-insensitive Inf/Infinity/NaN, overflow is an
@@ -13,7 +14,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -121,52 +121,4 @@ int scraper__parse_float(const char *p, size_t n, double *out)
 	v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
 	*out = neg ? -v : v;
 	return 0;
-}
-
-/* The decimal exponent of a "%e" rendering ("1.5e+09" -> 9). */
-static int exponent_of(const char *e)
-{
-	const char *p = strchr(e, 'e');
-	int x = 0;
-	bool neg;
-
-	if (!p)
-		return 0;
-	neg = p[1] == '-';
-	for (p += 2; *p >= '0' && *p <= '9'; p++)
-		x = x * 10 + (*p - '0');
-	return neg ? -x : x;
-}
-
-void scraper__format_float(double v, char *buf, size_t len)
-{
-	char e[40];
-	int nd, exp10;
-
-	if (isnan(v)) {
-		snprintf(buf, len, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		snprintf(buf, len, "%s", v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	if (v == 0) {
-		snprintf(buf, len, "%s", signbit(v) ? "-0" : "0");
-		return;
-	}
-	/* shortest digit count that reads back exactly */
-	for (nd = 1; nd < 17; nd++) {
-		snprintf(e, sizeof(e), "%.*e", nd - 1, v);
-		if (strtod(e, NULL) == v)
-			break;
-	}
-	snprintf(e, sizeof(e), "%.*e", nd - 1, v);
-	exp10 = exponent_of(e);
-	/* Go 'g' with shortest precision: exponent form if exp < -4 || exp >= 6 */
-	if (exp10 < -4 || exp10 >= 6) {
-		snprintf(buf, len, "%s", e);
-		return;
-	}
-	snprintf(buf, len, "%.*f", nd - 1 - exp10 > 0 ? nd - 1 - exp10 : 0, v);
 }

@@ -64,10 +64,6 @@ size_t scraper__lval_unescape(const struct scraper__lval *lv, char *out);
  */
 int scraper__parse_float(const char *p, size_t n, double *out);
 
-/* Formats v as Go's strconv.FormatFloat(v, 'g', -1, 64) ("1e+06",
- * "0.005", "+Inf" as Prometheus writes it).  buf >= 32. */
-void scraper__format_float(double v, char *buf, size_t len);
-
 /* ---- decoder internals used by the round ----------------------------- */
 
 /* Receives what survives the completeness rules; strings are borrowed

@@ -11,21 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DefBuckets plus at most 4 from BucketsForScrapeDuration */
 #define MAX_BUCKETS 16
 
 static const double def_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-struct hist {
-	const double *bounds;
-	size_t nb;
-	uint64_t counts[MAX_BUCKETS]; /* per bucket, not cumulative */
-	double sum;
-	uint64_t count;
-};
-
 struct scraper__node_series {
 	char *node;
-	struct hist dur;
+	struct prom_histogram dur;
 	int64_t last_unix_s;
 };
 
@@ -35,20 +28,8 @@ struct scraper__metrics {
 	struct scraper__node_series **nodes; /* sorted by name */
 	size_t n, cap;
 	double tick_bounds[MAX_BUCKETS];
-	struct hist tick;
+	struct prom_histogram tick;
 };
-
-static void hist_observe(struct hist *h, double v)
-{
-	size_t i = 0;
-
-	while (i < h->nb && v > h->bounds[i])
-		i++;
-	if (i < h->nb)
-		h->counts[i]++;
-	h->sum += v;
-	h->count++;
-}
 
 /* utils.BucketsForScrapeDuration; returns the bucket count. */
 static size_t scrape_buckets(double t, double *out)
@@ -80,8 +61,8 @@ struct scraper__metrics *scraper__metrics_new(int64_t resolution_ns)
 	struct scraper__metrics *m = xcalloc(1, sizeof(*m));
 
 	pthread_mutex_init(&m->mu, NULL);
-	m->tick.nb = scrape_buckets((double)resolution_ns / 1e9, m->tick_bounds);
-	m->tick.bounds = m->tick_bounds;
+	prom_histogram_init(&m->tick, m->tick_bounds,
+			    scrape_buckets((double)resolution_ns / 1e9, m->tick_bounds));
 	return m;
 }
 
@@ -125,8 +106,7 @@ struct scraper__node_series *scraper__metrics_node(struct scraper__metrics *m, c
 	} else {
 		s = xcalloc(1, sizeof(*s));
 		s->node = xstrdup(node);
-		s->dur.bounds = def_buckets;
-		s->dur.nb = COMMON_ARRAY_LEN(def_buckets);
+		prom_histogram_init(&s->dur, def_buckets, COMMON_ARRAY_LEN(def_buckets));
 		if (m->n == m->cap) {
 			m->cap = m->cap ? m->cap * 2 : 16;
 			m->nodes = xrealloc(m->nodes, m->cap * sizeof(*m->nodes));
@@ -162,7 +142,7 @@ void scraper__metrics_request(struct scraper__metrics *m, struct scraper__node_s
 		m->req_ok++;
 	else
 		m->req_fail++;
-	hist_observe(&s->dur, seconds);
+	prom_histogram_observe(&s->dur, seconds);
 	s->last_unix_s = end_unix_s;
 	pthread_mutex_unlock(&m->mu);
 }
@@ -170,66 +150,21 @@ void scraper__metrics_request(struct scraper__metrics *m, struct scraper__node_s
 void scraper__metrics_tick(struct scraper__metrics *m, double seconds)
 {
 	pthread_mutex_lock(&m->mu);
-	hist_observe(&m->tick, seconds);
+	prom_histogram_observe(&m->tick, seconds);
 	pthread_mutex_unlock(&m->mu);
 }
 
 /* ---- text output --------------------------------------------------------- */
 
 #define PFX "metrics_server_"
-
-static int family_head(struct dynbuf *out, const char *name, const char *help, const char *type)
-{
-	return dynbuf_printf(out, "# HELP " PFX "%s [ALPHA] %s\n# TYPE " PFX "%s %s\n", name, help,
-			     name, type);
-}
-
-/* `key="value"` with the exposition escapes (names are DNS labels; a
- * longer value is cut at the buffer's end). */
-static void label_pair(const char *key, const char *value, char *buf, size_t len)
-{
-	size_t j = (size_t)snprintf(buf, len, "%s=\"", key);
-
-	for (const char *p = value; *p && j + 4 < len; p++) {
-		if (*p == '\\' || *p == '"' || *p == '\n')
-			buf[j++] = '\\';
-		buf[j++] = *p == '\n' ? 'n' : *p;
-	}
-	buf[j++] = '"';
-	buf[j] = '\0';
-}
-
-/* One histogram's series; labels is "" or `k="v"`. */
-static int write_hist(struct dynbuf *out, const char *name, const char *labels,
-		      const struct hist *h)
-{
-	const char *sep = *labels ? "," : "";
-	char num[40];
-	uint64_t cum = 0;
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < h->nb; i++) {
-		cum += h->counts[i];
-		scraper__format_float(h->bounds[i], num, sizeof(num));
-		rc = dynbuf_printf(out, PFX "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels, sep, num,
-				   (unsigned long long)cum);
-	}
-	scraper__format_float(h->sum, num, sizeof(num));
-	if (!rc)
-		rc = dynbuf_printf(out, PFX "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
-				   (unsigned long long)h->count);
-	if (!rc)
-		rc = dynbuf_printf(out, PFX "%s_sum%s%s%s %s\n", name, *labels ? "{" : "", labels,
-				   *labels ? "}" : "", num);
-	if (!rc)
-		rc = dynbuf_printf(out, PFX "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels,
-				   *labels ? "}" : "", (unsigned long long)h->count);
-	return rc;
-}
+#define LAST_REQUEST PFX "kubelet_last_request_time_seconds"
+#define REQUEST_DURATION PFX "kubelet_request_duration_seconds"
+#define REQUESTS PFX "kubelet_request_total"
+#define TICK PFX "manager_tick_duration_seconds"
 
 static int write_kubelet(const struct scraper__metrics *m, struct dynbuf *out)
 {
-	char num[40], lbl[600];
+	struct prom_label node = { "node", NULL };
 	size_t seen = 0;
 	int rc = 0;
 
@@ -237,24 +172,24 @@ static int write_kubelet(const struct scraper__metrics *m, struct dynbuf *out)
 		seen += m->nodes[i]->dur.count != 0;
 	if (seen == 0)
 		return 0; /* Go only shows a vector's children once observed */
-	rc = family_head(out, "kubelet_last_request_time_seconds",
-			 "Time of last request performed to Kubelet API since unix epoch in seconds",
-			 "gauge");
+	rc = prom_write_help_type(out, LAST_REQUEST,
+				  "[ALPHA] Time of last request performed to Kubelet API since unix "
+				  "epoch in seconds", "gauge");
 	for (size_t i = 0; !rc && i < m->n; i++) {
 		if (m->nodes[i]->dur.count == 0)
 			continue;
-		label_pair("node", m->nodes[i]->node, lbl, sizeof(lbl));
-		scraper__format_float((double)m->nodes[i]->last_unix_s, num, sizeof(num));
-		rc = dynbuf_printf(out, PFX "kubelet_last_request_time_seconds{%s} %s\n", lbl, num);
+		node.value = m->nodes[i]->node;
+		rc = prom_write_sample(out, LAST_REQUEST, &node, 1, (double)m->nodes[i]->last_unix_s);
 	}
 	if (!rc)
-		rc = family_head(out, "kubelet_request_duration_seconds",
-				 "Duration of requests to Kubelet API in seconds", "histogram");
+		rc = prom_write_help_type(out, REQUEST_DURATION,
+					  "[ALPHA] Duration of requests to Kubelet API in seconds",
+					  "histogram");
 	for (size_t i = 0; !rc && i < m->n; i++) {
 		if (m->nodes[i]->dur.count == 0)
 			continue;
-		label_pair("node", m->nodes[i]->node, lbl, sizeof(lbl));
-		rc = write_hist(out, "kubelet_request_duration_seconds", lbl, &m->nodes[i]->dur);
+		node.value = m->nodes[i]->node;
+		rc = prom_write_histogram(out, REQUEST_DURATION, &node, 1, &m->nodes[i]->dur);
 	}
 	return rc;
 }
@@ -265,14 +200,14 @@ static int write_requests(const struct scraper__metrics *m, struct dynbuf *out)
 
 	if (m->req_ok == 0 && m->req_fail == 0)
 		return 0;
-	rc = family_head(out, "kubelet_request_total", "Number of requests sent to Kubelet API",
-			 "counter");
+	rc = prom_write_help_type(out, REQUESTS, "[ALPHA] Number of requests sent to Kubelet API",
+				  "counter");
 	if (!rc && m->req_fail)
-		rc = dynbuf_printf(out, PFX "kubelet_request_total{success=\"false\"} %llu\n",
-				   (unsigned long long)m->req_fail);
+		rc = prom_write_sample_uint(out, REQUESTS, &(struct prom_label){ "success", "false" },
+					    1, m->req_fail);
 	if (!rc && m->req_ok)
-		rc = dynbuf_printf(out, PFX "kubelet_request_total{success=\"true\"} %llu\n",
-				   (unsigned long long)m->req_ok);
+		rc = prom_write_sample_uint(out, REQUESTS, &(struct prom_label){ "success", "true" },
+					    1, m->req_ok);
 	return rc;
 }
 
@@ -285,11 +220,11 @@ int scraper__metrics_write(struct scraper__metrics *m, struct dynbuf *out)
 	if (!rc)
 		rc = write_requests(m, out);
 	if (!rc)
-		rc = family_head(out, "manager_tick_duration_seconds",
-				 "The total time spent collecting and storing metrics in seconds.",
-				 "histogram");
+		rc = prom_write_help_type(out, TICK,
+					  "[ALPHA] The total time spent collecting and storing "
+					  "metrics in seconds.", "histogram");
 	if (!rc)
-		rc = write_hist(out, "manager_tick_duration_seconds", "", &m->tick);
+		rc = prom_write_histogram(out, TICK, NULL, 0, &m->tick);
 	pthread_mutex_unlock(&m->mu);
 	return rc;
 }

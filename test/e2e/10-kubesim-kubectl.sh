@@ -2,77 +2,20 @@
 # 10-kubesim-kubectl.sh - the real kubectl against kubesim: discovery, Table
 # output, selectors, deployment scaling, and watch resume / 410 via curl.
 #
-# Usage: BUILD=build test/e2e/10-kubesim-kubectl.sh
-set -euo pipefail
-
-BUILD=${BUILD:-build}
-KUBESIM=$BUILD/kubesim
-WORK=$(mktemp -d /tmp/kubesim-e2e.XXXXXX)
-SIM_PID=
-FAILED=0
-
-cleanup() {
-	if [ -n "$SIM_PID" ]; then
-		kill "$SIM_PID" 2>/dev/null || true
-		wait "$SIM_PID" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() {
-	echo "not ok - $1"
-	FAILED=1
-}
-
-# check DESCRIPTION COMMAND...: ok when the command succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@" >"$WORK/last.out" 2>&1; then ok "$what"; else
-		not_ok "$what"
-		sed 's/^/#   /' "$WORK/last.out" | head -20
-	fi
-}
-
-# eventually SECONDS DESCRIPTION COMMAND...: retries every 0.2 s.
-eventually() {
-	local limit=$1 what=$2 i
-	shift 2
-	for ((i = 0; i < limit * 5; i++)); do
-		if "$@" >"$WORK/last.out" 2>&1; then
-			ok "$what"
-			return 0
-		fi
-		sleep 0.2
-	done
-	not_ok "$what"
-	sed 's/^/#   /' "$WORK/last.out" | head -20
-}
+# Usage: BUILD=build test/e2e/10-kubesim-kubectl.sh (helpers: lib.sh)
+source "$(dirname "$0")/lib.sh"
 
 # ---- start kubesim ------------------------------------------------------------
 
-KUBELET_PORT=$((20000 + RANDOM % 20000))
-"$KUBESIM" --dir "$WORK/sim" --port 0 --nodes 3 --pods-per-node 4 --seed 7 \
-	--kubelet-port "$KUBELET_PORT" --watch-cache-size 40 \
-	--pod-start-delay 200ms --pod-ready-delay 200ms --parent-pid $$ \
-	>"$WORK/sim.out" 2>"$WORK/sim.err" &
-SIM_PID=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q '^kubesim ready ' "$WORK/sim.out" 2>/dev/null && break
-	sleep 0.1
-done
-if ! grep -q '^kubesim ready ' "$WORK/sim.out"; then
-	not_ok "kubesim prints its ready line"
-	sed 's/^/#   /' "$WORK/sim.err" | tail -20
-	exit 1
+if start_kubesim --port 0 --nodes 3 --pods-per-node 4 --seed 7 --watch-cache-size 40 \
+	--pod-start-delay 200ms --pod-ready-delay 200ms; then
+	ok "kubesim prints its ready line"
+else
+	notok "kubesim prints its ready line"
+	finish
 fi
-ok "kubesim prints its ready line"
-SERVER=$(sed -n 's/^kubesim ready server=\([^ ]*\) .*/\1/p' "$WORK/sim.out")
-export KUBECONFIG=$WORK/sim/kubeconfig
 export HOME=$WORK # kubectl's discovery cache stays in the temp dir
-CURL=(curl -sS --cacert "$WORK/sim/ca.crt" --cert "$WORK/sim/admin.crt" --key "$WORK/sim/admin.key")
+CURL=(curl -sS --cacert "$SIM_DIR/ca.crt" --cert "$SIM_DIR/admin.crt" --key "$SIM_DIR/admin.key")
 
 # ---- discovery and tables ------------------------------------------------------------
 
@@ -82,7 +25,7 @@ nodes_listed() {
 	echo "$out"
 	[ "$(grep -c ' Ready ' <<<"$out")" = 3 ] && grep -q '^node-0 .*control-plane' <<<"$out"
 }
-check "kubectl get nodes shows 3 Ready nodes" nodes_listed
+check_out "kubectl get nodes shows 3 Ready nodes" nodes_listed
 
 pods_wide() {
 	local out
@@ -92,7 +35,7 @@ pods_wide() {
 		[ "$(grep -c ' Running ' <<<"$out")" = 12 ] &&
 		grep -q 'pod-1-0 .* 10\.64\.1\.2 .* node-1 ' <<<"$out"
 }
-check "kubectl get pods -A -o wide has IP and NODE columns" pods_wide
+check_out "kubectl get pods -A -o wide has IP and NODE columns" pods_wide
 
 apiservices() {
 	local out
@@ -100,36 +43,36 @@ apiservices() {
 	echo "$out"
 	grep -q '^v1.apps .*Local .*True' <<<"$out"
 }
-check "kubectl get apiservices lists the local groups" apiservices
+check_out "kubectl get apiservices lists the local groups" apiservices
 
 raw_apis() {
 	local out
 	out=$(kubectl get --raw /apis)
 	grep -q '"name":"apps"' <<<"$out"
 }
-check "kubectl get --raw /apis is an APIGroupList" raw_apis
+check_out "kubectl get --raw /apis is an APIGroupList" raw_apis
 
 aggregated_apis() {
 	"${CURL[@]}" -D "$WORK/h" -o "$WORK/b" -H \
 		'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' \
-		"$SERVER/apis"
+		"$SIM_SERVER/apis"
 	grep -qi '^content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$WORK/h" &&
 		grep -q '"kind":"APIGroupDiscoveryList"' "$WORK/b"
 }
-check "/apis answers aggregated discovery v2 with its content type" aggregated_apis
+check_out "/apis answers aggregated discovery v2 with its content type" aggregated_apis
 
 unauthorized() {
-	[ "$(curl -sk -o /dev/null -w '%{http_code}' "$SERVER/api/v1/nodes")" = 401 ]
+	[ "$(curl -sk -o /dev/null -w '%{http_code}' "$SIM_SERVER/api/v1/nodes")" = 401 ]
 }
-check "a client without credentials gets 401" unauthorized
+check_out "a client without credentials gets 401" unauthorized
 
 token_client() {
 	local out
-	out=$(curl -sS --cacert "$WORK/sim/ca.crt" -H "Authorization: Bearer $(cat "$WORK/sim/token")" \
-		"$SERVER/api/v1/namespaces/default/pods")
+	out=$(curl -sS --cacert "$SIM_DIR/ca.crt" -H "Authorization: Bearer $(cat "$SIM_DIR/token")" \
+		"$SIM_SERVER/api/v1/namespaces/default/pods")
 	grep -q '"kind":"PodList"' <<<"$out"
 }
-check "the bearer token authenticates" token_client
+check_out "the bearer token authenticates" token_client
 
 # ---- selectors ---------------------------------------------------------------------
 
@@ -139,7 +82,7 @@ label_selector() {
 	one=$(kubectl get pods -A -l 'app=app-0' --no-headers)
 	[ "$(grep -c . <<<"$two")" = 6 ] && [ "$(grep -c . <<<"$one")" = 3 ]
 }
-check "kubectl -l filters pods by label" label_selector
+check_out "kubectl -l filters pods by label" label_selector
 
 field_selector() {
 	local out
@@ -147,7 +90,7 @@ field_selector() {
 	echo "$out"
 	[ "$(grep -c . <<<"$out")" = 4 ] && ! grep -qv 'pod-2-' <<<"$out"
 }
-check "kubectl --field-selector spec.nodeName= filters pods" field_selector
+check_out "kubectl --field-selector spec.nodeName= filters pods" field_selector
 
 bad_selector() {
 	local out
@@ -155,16 +98,16 @@ bad_selector() {
 	echo "$out"
 	grep -q "(BadRequest).*unable to parse requirement: found '', expected: ',' or ')'" <<<"$out"
 }
-check "a bad label selector is a 400 with apimachinery's message" bad_selector
+check_out "a bad label selector is a 400 with apimachinery's message" bad_selector
 
 pagination() {
 	local first cont
-	first=$("${CURL[@]}" "$SERVER/api/v1/pods?limit=5")
+	first=$("${CURL[@]}" "$SIM_SERVER/api/v1/pods?limit=5")
 	cont=$(echo "$first" | sed -n 's/.*"continue":"\([^"]*\)".*/\1/p')
 	[ -n "$cont" ] && grep -q '"remainingItemCount":7' <<<"$first" &&
-		grep -q '"remainingItemCount":2' <<<"$("${CURL[@]}" "$SERVER/api/v1/pods?limit=5&continue=$cont")"
+		grep -q '"remainingItemCount":2' <<<"$("${CURL[@]}" "$SIM_SERVER/api/v1/pods?limit=5&continue=$cont")"
 }
-check "limit/continue pages through pods" pagination
+check_out "limit/continue pages through pods" pagination
 
 # ---- deployment scaling ------------------------------------------------------------------
 
@@ -188,7 +131,7 @@ spec:
         image: nginx
         resources: {requests: {cpu: 100m, memory: 64Mi}}
 EOF
-check "kubectl apply creates a deployment" kubectl apply -f "$WORK/web.yaml"
+check_out "kubectl apply creates a deployment" kubectl apply -f "$WORK/web.yaml"
 
 running_web() {
 	local want=$1 out
@@ -198,7 +141,7 @@ running_web() {
 		[ "$(grep -c . <<<"$out")" = "$want" ]
 }
 eventually 10 "deployment pods become Running and Ready" running_web 2
-check "kubectl scale deployment --replicas=4" kubectl scale deployment web --replicas=4
+check_out "kubectl scale deployment --replicas=4" kubectl scale deployment web --replicas=4
 eventually 10 "scaled-up pods appear" running_web 4
 
 deploy_ready() {
@@ -216,8 +159,8 @@ pod_names() {
 	[ "$(grep -c . <<<"$out")" = 4 ] &&
 		! grep -Evq '^pod/web-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$' <<<"$out"
 }
-check "pods are named <deploy>-<hash>-<5 chars>" pod_names
-check "kubectl scale deployment --replicas=1" kubectl scale deployment web --replicas=1
+check_out "pods are named <deploy>-<hash>-<5 chars>" pod_names
+check_out "kubectl scale deployment --replicas=1" kubectl scale deployment web --replicas=1
 eventually 10 "scaled-down pods disappear" running_web 1
 
 scale_subresource() {
@@ -235,43 +178,43 @@ imperative_create() {
 		out=$(kubectl get configmap cm1 -n e2e-ns -o jsonpath='{.data.k}') &&
 		[ "$out" = v ]
 }
-check "kubectl create namespace/configmap (protobuf bodies) work" imperative_create
+check_out "kubectl create namespace/configmap (protobuf bodies) work" imperative_create
 
 # ---- watch resume and 410 ---------------------------------------------------------------
 
 watch_resume() {
 	local rv
-	rv=$("${CURL[@]}" "$SERVER/api/v1/namespaces/team-a/pods" |
+	rv=$("${CURL[@]}" "$SIM_SERVER/api/v1/namespaces/team-a/pods" |
 		sed -n 's/.*"metadata":{"resourceVersion":"\([0-9]*\)".*/\1/p' | head -1)
 	kubectl label pod -n team-a pod-1-1 resumed=yes >/dev/null
 	kubectl annotate node node-0 kubesim.io/fault=slow=1s >/dev/null
-	timeout 3 "${CURL[@]}" -N "$SERVER/api/v1/namespaces/team-a/pods?watch=1&resourceVersion=$rv" \
+	timeout 3 "${CURL[@]}" -N "$SIM_SERVER/api/v1/namespaces/team-a/pods?watch=1&resourceVersion=$rv" \
 		>"$WORK/watch.out" || true
 	cat "$WORK/watch.out"
 	[ "$(grep -c . "$WORK/watch.out")" = 1 ] &&
 		grep -q '"type":"MODIFIED".*"name":"pod-1-1".*"resumed":"yes"' "$WORK/watch.out"
 }
-check "a watch resumed from a resourceVersion gets only later events" watch_resume
+check_out "a watch resumed from a resourceVersion gets only later events" watch_resume
 
 watch_gone() {
 	local rv i
-	rv=$("${CURL[@]}" "$SERVER/api/v1/nodes" |
+	rv=$("${CURL[@]}" "$SIM_SERVER/api/v1/nodes" |
 		sed -n 's/.*"metadata":{"resourceVersion":"\([0-9]*\)".*/\1/p' | head -1)
 	for i in $(seq 1 45); do
 		kubectl label node node-1 churn="$i" --overwrite >/dev/null
 	done
-	timeout 3 "${CURL[@]}" -N "$SERVER/api/v1/nodes?watch=1&resourceVersion=$rv" \
+	timeout 3 "${CURL[@]}" -N "$SIM_SERVER/api/v1/nodes?watch=1&resourceVersion=$rv" \
 		>"$WORK/gone.out" || true
 	cat "$WORK/gone.out"
 	grep -q '"type":"ERROR","object":{"kind":"Status".*"reason":"Expired","code":410' "$WORK/gone.out"
 }
-check "a watch from an expired resourceVersion gets a 410 Expired event" watch_gone
+check_out "a watch from an expired resourceVersion gets a 410 Expired event" watch_gone
 
 node_not_ready() {
 	"${CURL[@]}" -X POST -H 'Content-Type: application/json' -d '{"ready":false}' \
-		"$SERVER/kubesim/v1/nodes/node-2/ready" >/dev/null &&
+		"$SIM_SERVER/kubesim/v1/nodes/node-2/ready" >/dev/null &&
 		grep -q ' NotReady ' <<<"$(kubectl get node node-2 --no-headers)"
 }
-check "the control endpoint flips a node NotReady" node_not_ready
+check_out "the control endpoint flips a node NotReady" node_not_ready
 
-exit $FAILED
+finish

@@ -38,6 +38,33 @@ check() {
 	if "$@" >/dev/null; then ok "$desc"; else notok "$desc"; fi
 }
 
+# check_out "description" command...   (as check, but on failure the
+# command's stdout and stderr are shown, indented, first 20 lines)
+check_out() {
+	local desc=$1
+	shift
+	if "$@" >"$WORK/last.out" 2>&1; then ok "$desc"; else
+		notok "$desc"
+		sed 's/^/#   /' "$WORK/last.out" | head -20
+	fi
+}
+
+# eventually seconds "description" command...   (check_out, retried every
+# 0.2 s until the command succeeds or the time is up)
+eventually() {
+	local limit=$1 desc=$2 i
+	shift 2
+	for ((i = 0; i < limit * 5; i++)); do
+		if "$@" >"$WORK/last.out" 2>&1; then
+			ok "$desc"
+			return 0
+		fi
+		sleep 0.2
+	done
+	notok "$desc"
+	sed 's/^/#   /' "$WORK/last.out" | head -20
+}
+
 # quantity_milli "250m" -> 250; "1500n" -> 1 (ceil, as Quantity.MilliValue)
 quantity_milli() {
 	python3 -c '

@@ -27,8 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #define DEFAULT_RESYNC_NS (30 * NS_PER_SEC)
 #define DEFAULT_DISCOVERY_NS (60 * NS_PER_SEC)
 #define MAX_CA_BUNDLE (1u << 20)
@@ -47,18 +45,16 @@ static const char *jpath_str(const json_t *obj, const char *k1, const char *k2)
 	return jstr(json_object_get(obj, k1), k2);
 }
 
-/* Decodes standard base64 (Go's []byte JSON form). New string or NULL. */
-static char *base64_decode(const char *b64)
+/* Decodes a caBundle (standard base64, Go's []byte JSON form) of at most
+ * 2 MiB of text. New NUL-terminated string or NULL. */
+static char *decode_ca_bundle(const char *b64)
 {
-	gnutls_datum_t in = {(unsigned char *)b64, (unsigned)strlen(b64)};
-	gnutls_datum_t out = {NULL, 0};
-	char *s;
+	size_t len = strlen(b64), n;
+	char *pem;
 
-	if (strlen(b64) > MAX_CA_BUNDLE * 2 || gnutls_base64_decode2(&in, &out) < 0)
+	if (len > MAX_CA_BUNDLE * 2 || base64_decode(b64, len, MAX_CA_BUNDLE * 2, &pem, &n) != 0)
 		return NULL;
-	s = xstrndup((const char *)out.data, out.size);
-	gnutls_free(out.data);
-	return s;
+	return pem;
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -121,7 +117,7 @@ static void validate_service(const json_t *spec, struct dynbuf *b, int *n)
 				"port is not valid: must be between 1 and 65535, inclusive");
 	}
 	if (*ca) {
-		pem = base64_decode(ca);
+		pem = decode_ca_bundle(ca);
 		if (!pem)
 			add_field_error(b, n, "spec.caBundle", "\"<bytes>\"",
 					"illegal base64 data");
@@ -217,7 +213,7 @@ static bool condition_available(const json_t *obj)
 /* Writes the decoded caBundle to a file of its own; caller holds a->mu. */
 static char *write_ca_file(struct sim_aggregator *a, const char *b64)
 {
-	char *pem = base64_decode(b64);
+	char *pem = decode_ca_bundle(b64);
 	char *path = NULL;
 
 	if (!pem)

@@ -274,10 +274,6 @@ void sim_controller_stop(struct sim_controller *ctl);
 
 /* ---- small helpers (util.c) -------------------------------------------- */
 
-/* Standard base64; caller frees. */
-char *sim_base64_encode(const void *p, size_t n);
-/* Decodes standard or URL base64; caller frees; NULL when invalid. */
-char *sim_base64_decode(const char *s, size_t *n);
 /* Writes s as a JSON string literal (with quotes). */
 int sim_json_quote(struct dynbuf *b, const char *s) COMMON_WUR;
 /* Dotted path lookup ("spec.nodeName"), borrowed or NULL. */

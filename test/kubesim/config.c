@@ -66,7 +66,7 @@ static char *random_token(void)
 		for (i = 0; i < sizeof(raw); i++)
 			raw[i] = (unsigned char)sim_rand_next(&state);
 	}
-	b64 = sim_base64_encode(raw, sizeof(raw));
+	b64 = base64_encode(raw, sizeof(raw));
 	for (p = b64; *p; p++)
 		if (*p == '+' || *p == '/')
 			*p = 'x';

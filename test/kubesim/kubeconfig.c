@@ -84,9 +84,9 @@ int sim_kubeconfig_setup(struct sim_cluster *c, char *err, size_t errlen)
 
 int sim_kubeconfig_write(const struct sim_cluster *c)
 {
-	char *ca = sim_base64_encode(c->ca.cert_pem, strlen(c->ca.cert_pem));
-	char *crt = sim_base64_encode(c->admin_client.cert_pem, strlen(c->admin_client.cert_pem));
-	char *key = sim_base64_encode(c->admin_client.key_pem, strlen(c->admin_client.key_pem));
+	char *ca = base64_encode(c->ca.cert_pem, strlen(c->ca.cert_pem));
+	char *crt = base64_encode(c->admin_client.cert_pem, strlen(c->admin_client.cert_pem));
+	char *key = base64_encode(c->admin_client.key_pem, strlen(c->admin_client.key_pem));
 	char *text = xasprintf(
 		"apiVersion: v1\n"
 		"kind: Config\n"

@@ -71,6 +71,12 @@ static int start_parts(struct sim_cluster *c, char *err, size_t errlen)
 	t0 = clock_mono_ns();
 	c->agg = sim_aggregator_new(c);
 	c->kubelets = sim_kubelets_start(c);
+	if (!c->kubelets) {
+		/* A cluster without kubelets would only mislead its tests. */
+		snprintf(err, errlen, "cannot start the kubelets on port %d (see the log)",
+			 c->cfg.kubelet_port);
+		return ERR_IO;
+	}
 	log_info("kubesim: aggregator and kubelets started in %.3fs",
 		 (double)(clock_mono_ns() - t0) / 1e9);
 	return ERR_OK;

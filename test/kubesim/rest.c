@@ -150,7 +150,7 @@ static char *encode_continue(uint64_t rv, const char *key)
 {
 	json_t *j = json_pack("{s:s,s:I,s:s}", "v", "meta.k8s.io/v1", "rv", (json_int_t)rv,
 			      "start", key);
-	char *s = json_dumps(j, JSON_COMPACT), *out = sim_base64_encode(s, strlen(s));
+	char *s = json_dumps(j, JSON_COMPACT), *out = base64_encode(s, strlen(s));
 
 	free(s);
 	json_decref(j);
@@ -160,10 +160,13 @@ static char *encode_continue(uint64_t rv, const char *key)
 static char *decode_continue(const char *tok)
 {
 	size_t n;
-	char *raw = sim_base64_decode(tok, &n), *start = NULL;
-	json_t *j = raw ? json_loadb(raw, n, 0, NULL) : NULL;
-	const char *s = json_string_value(json_object_get(j, "start"));
+	char *raw = NULL, *start = NULL;
+	json_t *j = NULL;
+	const char *s;
 
+	if (base64_decode(tok, strlen(tok), DYN_SMALL, &raw, &n) == 0)
+		j = json_loadb(raw, n, 0, NULL);
+	s = json_string_value(json_object_get(j, "start"));
 	if (s && strchr(s, '/'))
 		start = xstrdup(s);
 	json_decref(j);

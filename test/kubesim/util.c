@@ -1,78 +1,9 @@
-/* util.c - small helpers of kubesim: base64, JSON paths, names, uids. */
+/* util.c - small helpers of kubesim: JSON paths, names, uids. */
 #include "test/kubesim/apiserver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *sim_base64_encode(const void *p, size_t n)
-{
-	const unsigned char *in = p;
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-		*o++ = b64[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-char *sim_base64_decode(const char *s, size_t *n)
-{
-	size_t len = strlen(s), i;
-	char *out = xmalloc(len / 4 * 3 + 4);
-	uint32_t acc = 0;
-	int bits = 0;
-
-	*n = 0;
-	for (i = 0; i < len && s[i] != '='; i++) {
-		int v = b64_value(s[i]);
-
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[(*n)++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	out[*n] = '\0';
-	return out;
-}
 
 int sim_json_quote(struct dynbuf *b, const char *s)
 {

@@ -13,6 +13,7 @@
 #include "common/common.h"
 #include "kube/kube.h"
 #include "store/store.h"
+#include "test/unit/unit.h"
 
 #define MS NS_PER_MS
 #define SEC NS_PER_SEC
@@ -548,8 +549,6 @@ int main(void)
 {
 	Suite *s = suite_create("apis");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 10);
@@ -569,9 +568,5 @@ int main(void)
 	tcase_add_test(tc, test_status_json_helper);
 	tcase_add_test(tc, test_response_cap);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "certs/certs.h"
+#include "test/unit/unit.h"
 
 static gnutls_x509_crt_t import(const char *pem)
 {
@@ -112,17 +113,11 @@ int main(void)
 {
 	Suite *s = suite_create("certs");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_chain_verifies);
 	tcase_add_test(tc, test_bad_ip_rejected);
 	tcase_add_test(tc, test_self_signed_files);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

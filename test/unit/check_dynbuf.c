@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "test/unit/unit.h"
 
 START_TEST(test_add_and_cap)
 {
@@ -98,8 +99,6 @@ int main(void)
 {
 	Suite *s = suite_create("dynbuf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_add_and_cap);
@@ -108,9 +107,5 @@ int main(void)
 	tcase_add_test(tc, test_read_file);
 	tcase_add_test(tc, test_err_str);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

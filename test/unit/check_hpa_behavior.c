@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hpa/hpa_int.h"
+#include "test/unit/unit.h"
 
 #define NOW (INT64_C(1735732800) * NS_PER_SEC)
 #define SEC(s) ((int64_t)(s) * NS_PER_SEC)
@@ -390,11 +391,5 @@ static Suite *hpa_behavior_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hpa_behavior_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(hpa_behavior_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hpa/hpa_int.h"
+#include "test/unit/unit.h"
 
 #define NOW_S "2025-01-01T12:00:00Z"
 
@@ -503,11 +504,5 @@ static Suite *hpa_decide_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hpa_decide_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(hpa_decide_suite());
 }

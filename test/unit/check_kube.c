@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "kube/kube_int.h"
+#include "test/unit/unit.h"
 
 #define SEC NS_PER_SEC
 
@@ -263,11 +264,5 @@ static Suite *kube_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kube_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(kube_suite());
 }

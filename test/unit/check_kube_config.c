@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "kube/kube.h"
+#include "test/unit/unit.h"
 
 static char dir[64];
 
@@ -324,11 +325,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(config_suite());
 }

@@ -6,11 +6,9 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,8 @@
 
 #include "certs/certs.h"
 #include "kube/kube.h"
+#include "test/unit/testlib.h"
+#include "test/unit/unit.h"
 
 #define WAIT_NS (10 * NS_PER_SEC)
 #define MAX_PAGES 4
@@ -40,7 +40,7 @@ struct resource {
 
 struct fake {
 	struct MHD_Daemon *d;
-	int port;
+	uint16_t port;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stopping;
@@ -255,26 +255,19 @@ static void fake_start(void)
 	struct certs_spec ca_spec = { .cn = "fake-ca", .is_ca = true };
 	struct certs_spec srv = { .cn = "apiserver", .ips = ips, .nips = 1, .server_auth = true };
 	struct certs_spec cli = { .cn = "metrics-apiserver", .client_auth = true };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	const union MHD_DaemonInfo *di;
-	char err[256];
+	const struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	memset(&F, 0, sizeof(F));
 	pthread_mutex_init(&F.mu, NULL);
 	pthread_cond_init(&F.cv, NULL);
-	ck_assert_int_eq(certs_create(&ca_spec, NULL, &ca, err, sizeof(err)), 0);
-	ck_assert_int_eq(certs_create(&srv, &ca, &server_pair, err, sizeof(err)), 0);
-	ck_assert_int_eq(certs_create(&cli, &ca, &client_pair, err, sizeof(err)), 0);
-	F.d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
-				       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-			       0, NULL, NULL, handler, NULL, MHD_OPTION_HTTPS_MEM_KEY,
-			       server_pair.key_pem, MHD_OPTION_HTTPS_MEM_CERT,
-			       server_pair.cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, ca.cert_pem,
-			       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-			       MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
-	ck_assert_ptr_nonnull(F.d);
-	di = MHD_get_daemon_info(F.d, MHD_DAEMON_INFO_BIND_PORT);
-	F.port = di->port;
+	testlib_cert(&ca_spec, NULL, &ca);
+	testlib_cert(&srv, &ca, &server_pair);
+	testlib_cert(&cli, &ca, &client_pair);
+	F.d = testlib_https_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+				   handler, NULL, &server_pair, ca.cert_pem, opts, &F.port);
 }
 
 static void fake_stop(void)
@@ -777,11 +770,5 @@ static Suite *live_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(live_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(live_suite());
 }

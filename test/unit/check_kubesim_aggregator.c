@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "test/kubesim/aggregator_int.h"
+#include "test/unit/testlib.h"
+#include "test/unit/unit.h"
 
 #define MAX_RECS 16
 #define SVC_DNS "backend.ns1.svc"
@@ -20,14 +22,6 @@
 /* ---- certificates (made once) ---------------------------------------------- */
 
 static struct certs_pair fp_ca, fp_client, serving_ca, serving, other_ca;
-
-static void make_pair(const struct certs_spec *spec, const struct certs_pair *issuer,
-		      struct certs_pair *out)
-{
-	char err[256];
-
-	ck_assert_int_eq(certs_create(spec, issuer, out, err, sizeof(err)), 0);
-}
 
 static void certs_setup(void)
 {
@@ -38,11 +32,11 @@ static void certs_setup(void)
 	struct certs_spec srv = {.cn = "backend", .dns = dns, .ndns = 1, .server_auth = true};
 	struct certs_spec oca = {.cn = "other-ca", .is_ca = true};
 
-	make_pair(&ca, NULL, &fp_ca);
-	make_pair(&client, &fp_ca, &fp_client);
-	make_pair(&sca, NULL, &serving_ca);
-	make_pair(&srv, &serving_ca, &serving);
-	make_pair(&oca, NULL, &other_ca);
+	testlib_cert(&ca, NULL, &fp_ca);
+	testlib_cert(&client, &fp_ca, &fp_client);
+	testlib_cert(&sca, NULL, &serving_ca);
+	testlib_cert(&srv, &serving_ca, &serving);
+	testlib_cert(&oca, NULL, &other_ca);
 }
 
 /* ---- the fake backend --------------------------------------------------------- */
@@ -54,7 +48,7 @@ struct rec {
 
 struct backend {
 	struct MHD_Daemon *d;
-	int port;
+	uint16_t port;
 	char endpoint[32];
 	const char *gv;          /* "group/version" it serves */
 	bool aggregated;         /* serve aggregated discovery at /apis */
@@ -184,24 +178,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
 
 static void backend_start(struct backend *b, const char *gv, bool aggregated)
 {
-	const union MHD_DaemonInfo *info;
+	const struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	memset(b, 0, sizeof(*b));
 	pthread_mutex_init(&b->mu, NULL);
 	b->gv = gv;
 	b->aggregated = aggregated;
 	b->probe_status = 200;
-	b->d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
-				0, NULL, NULL, handle, b,
-				MHD_OPTION_HTTPS_MEM_CERT, serving.cert_pem,
-				MHD_OPTION_HTTPS_MEM_KEY, serving.key_pem,
-				MHD_OPTION_HTTPS_MEM_TRUST, fp_ca.cert_pem,
-				MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				MHD_OPTION_END);
-	ck_assert_ptr_nonnull(b->d);
-	info = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_BIND_PORT);
-	b->port = info->port;
+	b->d = testlib_https_daemon(MHD_USE_AUTO_INTERNAL_THREAD, handle, b, &serving, fp_ca.cert_pem,
+				    opts, &b->port);
 	snprintf(b->endpoint, sizeof(b->endpoint), "127.0.0.1:%d", b->port);
 }
 
@@ -248,17 +237,6 @@ static void cluster_teardown(void)
 	certs_pair_release(&other_ca);
 }
 
-static char *b64(const char *pem)
-{
-	gnutls_datum_t in = {(unsigned char *)pem, (unsigned)strlen(pem)}, out;
-	char *s;
-
-	ck_assert_int_ge(gnutls_base64_encode2(&in, &out), 0);
-	s = strndup((const char *)out.data, out.size);
-	gnutls_free(out.data);
-	return s;
-}
-
 /* An APIService "<v>.<g>" for gv ("g/v"); endpoint NULL = through a Service;
  * ca NULL = insecureSkipTLSVerify. */
 static json_t *apiservice(const char *gv, const char *endpoint, const char *ca, int prio)
@@ -288,7 +266,7 @@ static json_t *apiservice(const char *gv, const char *endpoint, const char *ca, 
 
 static void register_gv(const char *gv, const char *endpoint, const char *ca_pem, int prio)
 {
-	char *ca = ca_pem ? b64(ca_pem) : NULL;
+	char *ca = ca_pem ? base64_encode(ca_pem, strlen(ca_pem)) : NULL;
 	json_t *o = apiservice(gv, endpoint, ca, prio);
 
 	ck_assert_int_eq(sim_store_create(cl.store, "apiservices", o), 0);
@@ -567,7 +545,7 @@ END_TEST
 
 static void replace_ca(const char *gv, const char *ca_pem)
 {
-	char *ca = b64(ca_pem);
+	char *ca = base64_encode(ca_pem, strlen(ca_pem));
 	json_t *o = apiservice(gv, NULL, ca, 100);
 	json_t *cur = sim_store_get(cl.store, "apiservices", NULL, "v1.widgets.example.com");
 
@@ -750,11 +728,5 @@ static Suite *aggregator_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(aggregator_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(aggregator_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "test/kubesim/kubesim.h"
+#include "test/unit/unit.h"
 
 static const char policy_json[] =
 	"{\"policy\":{"
@@ -216,11 +217,5 @@ static Suite *reviews_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reviews_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(reviews_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "test/kubesim/apiserver.h"
+#include "test/unit/unit.h"
 
 #define T0 (INT64_C(1767225600) * NS_PER_SEC) /* 2026-01-01T00:00:00Z */
 
@@ -422,11 +423,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(store_suite());
 }

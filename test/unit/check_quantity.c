@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "test/unit/unit.h"
 
 struct fmt_case {
 	int64_t value;
@@ -180,8 +181,6 @@ int main(void)
 {
 	Suite *s = suite_create("quantity");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_loop_test(tc, test_format_table, 0, (int)COMMON_ARRAY_LEN(fmt_cases));
@@ -189,9 +188,5 @@ int main(void)
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_values_round_up);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -17,6 +17,8 @@
 
 #include "certs/certs.h"
 #include "scraper/scraper.h"
+#include "test/unit/testlib.h"
+#include "test/unit/unit.h"
 
 #define FAKE_NOW (INT64_C(1700000000) * NS_PER_SEC)
 #define DYN_BASE_MS INT64_C(1699999000000)
@@ -25,7 +27,7 @@
 
 struct kubelet {
 	struct MHD_Daemon *d;
-	int port;
+	uint16_t port;
 	atomic_int dyn_round;     /* /dyn: advances per request */
 	atomic_int connections;   /* TCP connections accepted */
 	atomic_int requests;
@@ -174,17 +176,15 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 static struct kubelet *kubelet_start(const struct certs_pair *cert)
 {
 	struct kubelet *k = xcalloc(1, sizeof(*k));
+	const struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, k },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
-	k->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-					MHD_USE_TLS | MHD_USE_ERROR_LOG,
-				0, NULL, NULL, on_request, k, MHD_OPTION_HTTPS_MEM_KEY, cert->key_pem,
-				MHD_OPTION_HTTPS_MEM_CERT, cert->cert_pem, MHD_OPTION_NOTIFY_CONNECTION,
-				on_connection, k, MHD_OPTION_END);
-	ck_assert_ptr_nonnull(k->d);
-	k->port = MHD_get_daemon_info(k->d, MHD_DAEMON_INFO_BIND_PORT)->port;
-	ck_assert_int_gt(k->port, 0);
+	k->d = testlib_https_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+				    on_request, k, cert, NULL, opts, &k->port);
 	return k;
 }
 
@@ -220,9 +220,8 @@ static void make_pair(const char *cn, bool is_ca, const char *ip, const char *dn
 		.cn = cn, .ips = ips, .nips = ip ? 1 : 0, .dns = dnss, .ndns = dns ? 1 : 0,
 		.is_ca = is_ca, .server_auth = !is_ca, .days = 2,
 	};
-	char err[256];
 
-	ck_assert_msg(certs_create(&spec, issuer, out, err, sizeof(err)) == 0, "%s", err);
+	testlib_cert(&spec, issuer, out);
 }
 
 static void write_file(const char *path, const char *text)
@@ -859,11 +858,5 @@ static Suite *scraper_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(scraper_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(scraper_suite());
 }

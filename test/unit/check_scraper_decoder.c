@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scraper/scraper_int.h"
+#include "test/unit/unit.h"
 
 #define FIXTURES "test/data/kubelet/"
 #define REQ_TS INT64_C(1633253900123456789) /* default timestamp given */
@@ -627,26 +628,6 @@ START_TEST(float_matches_strtod)
 }
 END_TEST
 
-START_TEST(float_format)
-{
-	static const struct {
-		double v;
-		const char *s;
-	} cases[] = {
-		{0.005, "0.005"}, {1, "1"}, {10, "10"}, {1e6, "1e+06"}, {1633253809, "1.633253809e+09"},
-		{12.5, "12.5"}, {0.0001, "0.0001"}, {0.00001, "1e-05"}, {100000, "100000"},
-		{123456.7, "123456.7"}, {0.1 + 0.2, "0.30000000000000004"}, {-2.5, "-2.5"}, {0, "0"},
-		{INFINITY, "+Inf"}, {-INFINITY, "-Inf"}, {NAN, "NaN"}, {22.5, "22.5"},
-	};
-	char buf[40];
-
-	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {
-		scraper__format_float(cases[i].v, buf, sizeof(buf));
-		ck_assert_str_eq(buf, cases[i].s);
-	}
-}
-END_TEST
-
 static Suite *decoder_suite(void)
 {
 	Suite *s = suite_create("scraper_decoder");
@@ -689,18 +670,11 @@ static Suite *decoder_suite(void)
 	tcase_add_loop_test(tc, float_bad, 0, 22);
 	tcase_add_test(tc, float_nan);
 	tcase_add_test(tc, float_matches_strtod);
-	tcase_add_test(tc, float_format);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(decoder_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(decoder_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "test/unit/unit.h"
 
 /* ---- canonical strings ---------------------------------------------------- */
 
@@ -292,11 +293,5 @@ static Suite *selector_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(selector_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(selector_suite());
 }

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpa/hpa.h"
 #include "server/server.h"
+#include "test/unit/unit.h"
 
 static struct server_config cfg;
 static char err[512];
@@ -261,6 +263,61 @@ START_TEST(test_help)
 }
 END_TEST
 
+START_TEST(test_hpa_flags)
+{
+	struct hpa_loop_options o;
+	char *text;
+
+	/* defaults: upstream's controller values, HPAScaleToZero on */
+	ck_assert_int_eq(server_hpa_options(&cfg, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(o.mode, HPA_MODE_ANNOTATED);
+	ck_assert_int_eq(o.sync_period_ns, 15 * NS_PER_SEC);
+	ck_assert(o.algo.tolerance == 0.1);
+	ck_assert_int_eq(o.algo.downscale_window_ns, 300 * NS_PER_SEC);
+	ck_assert_int_eq(o.algo.cpu_init_period_ns, 300 * NS_PER_SEC);
+	ck_assert_int_eq(o.algo.readiness_delay_ns, 30 * NS_PER_SEC);
+	ck_assert(o.algo.gate_scale_to_zero);
+	ck_assert_int_eq(PARSE("--hpa=all", "--hpa-sync-period", "5s", "--hpa-tolerance=0.05",
+			       "--hpa-downscale-stabilization=1m", "--hpa-cpu-initialization-period",
+			       "2m", "--hpa-initial-readiness-delay=10s",
+			       "--feature-gates=HPAScaleToZero=false",
+			       "--feature-gates", "HPAConfigurableTolerance=false"),
+			 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(server_hpa_options(&cfg, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(o.mode, HPA_MODE_ALL);
+	ck_assert_int_eq(o.sync_period_ns, 5 * NS_PER_SEC);
+	ck_assert(o.algo.tolerance == 0.05);
+	ck_assert_int_eq(o.algo.downscale_window_ns, 60 * NS_PER_SEC);
+	ck_assert_int_eq(o.algo.cpu_init_period_ns, 120 * NS_PER_SEC);
+	ck_assert_int_eq(o.algo.readiness_delay_ns, 10 * NS_PER_SEC);
+	ck_assert(!o.algo.gate_scale_to_zero);
+	ck_assert(!o.algo.gate_configurable_tolerance);
+	assert_parse_error(PARSE("--hpa-tolerance=x"),
+			   "invalid argument \"x\" for \"--hpa-tolerance\" flag: "
+			   "strconv.ParseFloat: parsing \"x\": invalid syntax");
+	ck_assert_int_eq(PARSE("--hpa=some"), 0);
+	assert_invalid("--hpa must be one of off, annotated, all, but value \"some\" provided");
+	ck_assert_int_eq(PARSE("--hpa=off", "--hpa-sync-period=0s"), 0);
+	assert_invalid("--hpa-sync-period should be positive");
+	ck_assert_int_eq(PARSE("--hpa-sync-period=1s", "--hpa-tolerance=-0.5"), 0);
+	assert_invalid("--hpa-tolerance should not be negative");
+	ck_assert_int_eq(PARSE("--hpa-tolerance=0", "--feature-gates=Nope=true"), 0);
+	assert_invalid("invalid argument for \"--feature-gates\" flag: unrecognized feature gate: "
+		       "Nope");
+	text = usage_text();
+	ck_assert_ptr_nonnull(strstr(text, "\nHorizontal pod autoscaler flags:\n\n"));
+	ck_assert_ptr_nonnull(strstr(text, "      --hpa string  "));
+	ck_assert_ptr_nonnull(strstr(text, "or all. (default \"annotated\")\n"));
+	ck_assert_ptr_nonnull(strstr(text, "      --hpa-tolerance float  "));
+	ck_assert_ptr_nonnull(strstr(text, "to consider scaling. (default 0.1)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "      --feature-gates mapStringBool  "));
+	ck_assert_ptr_nonnull(strstr(text, "recommendation it made during that period. "
+					   "(default 5m0s)\n"));
+	free(text);
+}
+END_TEST
+
 static Suite *flags_suite(void)
 {
 	Suite *s = suite_create("server_flags");
@@ -277,17 +334,12 @@ static Suite *flags_suite(void)
 	tcase_add_test(tc, test_validation_messages);
 	tcase_add_test(tc, test_validation_ports_and_tls);
 	tcase_add_test(tc, test_help);
+	tcase_add_test(tc, test_hpa_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(flags_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(flags_suite());
 }

@@ -13,6 +13,8 @@
 
 #include "certs/certs.h"
 #include "server/server.h"
+#include "test/unit/testlib.h"
+#include "test/unit/unit.h"
 
 /* ---- fixture: CAs, certificates, a daemon with test routes ------------------- */
 
@@ -46,9 +48,9 @@ static void make_cert(const char *name, const char *cn, const char *org,
 	const char *const orgs[] = { org };
 	struct certs_spec spec = { .cn = cn, .orgs = orgs, .norgs = org ? 1 : 0,
 				   .is_ca = !issuer, .client_auth = issuer != NULL };
-	char err[256], file[64];
+	char file[64];
 
-	ck_assert_msg(certs_create(&spec, issuer, out, err, sizeof(err)) == 0, "%s", err);
+	testlib_cert(&spec, issuer, out);
 	snprintf(file, sizeof(file), "%s.crt", name);
 	write_file(file, out->cert_pem);
 	snprintf(file, sizeof(file), "%s.key", name);
@@ -59,7 +61,6 @@ static void make_pki(void)
 {
 	struct certs_pair proxy_ca = { 0 }, client_ca = { 0 }, impostor_ca = { 0 }, leaf = { 0 };
 	struct certs_spec srv = { .cn = "localhost", .server_auth = true };
-	char err[256];
 
 	make_cert("proxy-ca", "front-proxy-ca", NULL, NULL, &proxy_ca);
 	make_cert("client-ca", "kubernetes-ca", NULL, NULL, &client_ca);
@@ -76,7 +77,7 @@ static void make_pki(void)
 	certs_pair_release(&proxy_ca);
 	certs_pair_release(&client_ca);
 	certs_pair_release(&impostor_ca);
-	ck_assert_int_eq(certs_create(&srv, NULL, &serving, err, sizeof(err)), 0);
+	testlib_cert(&srv, NULL, &serving);
 }
 
 static bool fake_check(void *ud, const char *name, char *err, size_t len)
@@ -577,13 +578,10 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(http_suite());
-	int failed;
+	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(http_suite());
 	curl_global_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/server.h"
+#include "test/unit/unit.h"
 
 static const char *const bounds[] = {
 	"1", "1.364", "1.8604960000000004", "2.5377165440000007", "3.4614453660160014",
@@ -94,17 +95,11 @@ int main(void)
 {
 	Suite *s = suite_create("server_metrics");
 	TCase *tc = tcase_create("metrics");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_freshness_histogram);
 	tcase_add_test(tc, test_empty_and_large_sum);
 	tcase_add_test(tc, test_storage_points);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include "common/common.h"
 #include "store/store.h"
+#include "test/unit/unit.h"
 
 #define SEC NS_PER_SEC
 #define CORE_SECOND UINT64_C(1000000000)
@@ -569,8 +570,6 @@ int main(void)
 	TCase *node = tcase_create("node");
 	TCase *pod = tcase_create("pod");
 	TCase *misc = tcase_create("misc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(node, setup, teardown);
 	tcase_add_checked_fixture(pod, setup, teardown);
@@ -608,9 +607,5 @@ int main(void)
 	suite_add_tcase(s, node);
 	suite_add_tcase(s, pod);
 	suite_add_tcase(s, misc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

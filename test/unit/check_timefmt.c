@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "test/unit/unit.h"
 
 #define SEC NS_PER_SEC
 #define MS NS_PER_MS
@@ -163,8 +164,6 @@ int main(void)
 {
 	Suite *s = suite_create("timefmt");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_rfc3339_format);
@@ -175,9 +174,5 @@ int main(void)
 	tcase_add_test(tc, test_duration_parse);
 	tcase_add_test(tc, test_duration_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

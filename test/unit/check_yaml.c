@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "test/unit/unit.h"
 
 static json_t *load(const char *text, char *err, size_t errlen)
 {
@@ -64,17 +65,11 @@ int main(void)
 {
 	Suite *s = suite_create("yaml");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_core_schema_typing);
 	tcase_add_test(tc, test_anchor_alias);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

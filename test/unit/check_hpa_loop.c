@@ -1,0 +1,460 @@
+/*
+ * check_hpa_loop.c - the pure parts of the embedded HPA loop (hpa/options.c,
+ * loop_state.c, loop_objects.c): --hpa modes and the annotation filter,
+ * --feature-gates, the per-HPA state (history bookkeeping across passes,
+ * uid changes, pruning, the other HPAs' selectors), PodMetrics built from a
+ * store snapshot and fed to hpa_decide, and the Events with their counts.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hpa/loop_int.h"
+#include "test/unit/unit.h"
+
+#define SEC NS_PER_SEC
+#define T0 (INT64_C(1700000000) * SEC) /* 2023-11-14T22:13:20Z */
+
+static json_t *parse(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	ck_assert_msg(j != NULL, "bad test JSON: %s", e.text);
+	return j;
+}
+
+/* ---- modes, annotation filter, feature gates ---------------------------------- */
+
+START_TEST(test_mode_parse)
+{
+	enum hpa_mode m = HPA_MODE_ALL;
+
+	ck_assert_int_eq(hpa_mode_parse("off", &m), 0);
+	ck_assert_int_eq(m, HPA_MODE_OFF);
+	ck_assert_int_eq(hpa_mode_parse("annotated", &m), 0);
+	ck_assert_int_eq(m, HPA_MODE_ANNOTATED);
+	ck_assert_int_eq(hpa_mode_parse("all", &m), 0);
+	ck_assert_int_eq(m, HPA_MODE_ALL);
+	ck_assert_int_eq(hpa_mode_parse("All", &m), ERR_INVAL);
+	ck_assert_int_eq(hpa_mode_parse("", &m), ERR_INVAL);
+	ck_assert_int_eq(hpa_mode_parse(NULL, &m), ERR_INVAL);
+	ck_assert_int_eq(m, HPA_MODE_ALL); /* untouched on failure */
+}
+END_TEST
+
+static bool selected(enum hpa_mode mode, const char *annotations)
+{
+	char text[256];
+	json_t *hpa;
+	bool sel;
+
+	snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"h\"%s%s}}",
+		 annotations ? ",\"annotations\":" : "", annotations ? annotations : "");
+	hpa = parse(text);
+	sel = hpa_loop_selected(mode, hpa);
+	json_decref(hpa);
+	return sel;
+}
+
+START_TEST(test_annotation_filter)
+{
+	const char *yes = "{\"metrics-apiserver.io/embedded-hpa\":\"true\"}";
+
+	ck_assert(selected(HPA_MODE_ANNOTATED, yes));
+	ck_assert(!selected(HPA_MODE_ANNOTATED, NULL));
+	ck_assert(!selected(HPA_MODE_ANNOTATED, "{}"));
+	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"metrics-apiserver.io/embedded-hpa\":\"false\"}"));
+	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"metrics-apiserver.io/embedded-hpa\":\"True\"}"));
+	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"metrics-apiserver.io/embedded-hpa\":true}"));
+	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"embedded-hpa\":\"true\"}"));
+	ck_assert(selected(HPA_MODE_ALL, NULL));
+	ck_assert(selected(HPA_MODE_ALL, "{\"metrics-apiserver.io/embedded-hpa\":\"false\"}"));
+	ck_assert(!selected(HPA_MODE_OFF, yes));
+}
+END_TEST
+
+static int gates(struct hpa_options *o, const char *a, const char *b, char *err, size_t len)
+{
+	char *items[2] = { (char *)a, (char *)b };
+
+	hpa_options_default(o);
+	return hpa_feature_gates_apply(o, items, b ? 2 : 1, err, len);
+}
+
+START_TEST(test_feature_gates)
+{
+	struct hpa_options o;
+	char err[256] = "";
+
+	hpa_options_default(&o);
+	ck_assert(o.gate_scale_to_zero);
+	ck_assert(o.gate_configurable_tolerance);
+	ck_assert_int_eq(gates(&o, "HPAScaleToZero=false", " HPAConfigurableTolerance = F ", err,
+			       sizeof(err)),
+			 0);
+	ck_assert(!o.gate_scale_to_zero);
+	ck_assert(!o.gate_configurable_tolerance);
+	ck_assert(o.gate_pod_level_resources);
+	ck_assert_int_eq(gates(&o, "PodLevelResources=0", "", err, sizeof(err)), 0);
+	ck_assert(!o.gate_pod_level_resources);
+	ck_assert_int_eq(gates(&o, "Foo=true", NULL, err, sizeof(err)), ERR_INVAL);
+	ck_assert_str_eq(err, "unrecognized feature gate: Foo");
+	ck_assert_int_eq(gates(&o, "HPAScaleToZero=maybe", NULL, err, sizeof(err)), ERR_INVAL);
+	ck_assert_str_eq(err, "invalid value of HPAScaleToZero=maybe, err: strconv.ParseBool: "
+			      "parsing \"maybe\": invalid syntax");
+	ck_assert_int_eq(gates(&o, "HPAScaleToZero", NULL, err, sizeof(err)), ERR_INVAL);
+	ck_assert_str_eq(err, "malformed pair, expect string=bool");
+}
+END_TEST
+
+/* ---- per-HPA state -------------------------------------------------------------- */
+
+static void give_history(struct hpa_state *st, int32_t replicas, int64_t ts)
+{
+	struct hpa_history h = { .seen = true, .n_recs = 1 };
+
+	h.recs = xmalloc(sizeof(*h.recs));
+	h.recs[0] = (struct hpa_recommendation){ replicas, ts };
+	hpa_state_take_history(st, &h);
+	ck_assert_ptr_null(h.recs); /* moved */
+	ck_assert(!h.seen);
+}
+
+START_TEST(test_states_keep_and_prune)
+{
+	struct hpa_states s = { 0 };
+	struct hpa_state *a, *b;
+
+	hpa_states_begin(&s);
+	a = hpa_states_get(&s, "ns1", "web", "uid-a");
+	b = hpa_states_get(&s, "ns1", "api", "uid-b");
+	ck_assert(!a->history.seen);
+	give_history(a, 6, T0);
+	give_history(b, 2, T0);
+	ck_assert_uint_eq(hpa_states_prune(&s), 0);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.v[0]->key, "ns1/api"); /* sorted */
+
+	hpa_states_begin(&s); /* the next pass sees web only */
+	ck_assert_ptr_eq(hpa_states_get(&s, "ns1", "web", "uid-a"), a);
+	ck_assert_uint_eq(hpa_states_prune(&s), 1);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_ptr_null(hpa_states_find(&s, "ns1", "api"));
+	a = hpa_states_find(&s, "ns1", "web");
+	ck_assert(a->history.seen);
+	ck_assert_uint_eq(a->history.n_recs, 1);
+	ck_assert_int_eq(a->history.recs[0].replicas, 6);
+	hpa_states_release(&s);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
+START_TEST(test_states_uid_change_resets_history)
+{
+	struct hpa_states s = { 0 };
+	struct hpa_state *a;
+
+	hpa_states_begin(&s);
+	a = hpa_states_get(&s, "ns1", "web", "uid-1");
+	give_history(a, 6, T0);
+	a->selector = xstrdup("app=web");
+	a = hpa_states_get(&s, "ns1", "web", "uid-2"); /* deleted and created again */
+	ck_assert(!a->history.seen);
+	ck_assert_uint_eq(a->history.n_recs, 0);
+	ck_assert_ptr_null(a->selector);
+	ck_assert_str_eq(a->uid, "uid-2");
+	ck_assert_uint_eq(s.n, 1);
+	hpa_states_release(&s);
+}
+END_TEST
+
+START_TEST(test_states_others)
+{
+	struct hpa_states s = { 0 };
+	json_t *others, *want;
+
+	hpa_states_begin(&s);
+	hpa_states_get(&s, "ns1", "web", "u1")->selector = xstrdup("app=web");
+	hpa_states_get(&s, "ns1", "api", "u2")->selector = xstrdup("app=api");
+	hpa_states_get(&s, "ns1", "nosel", "u3");
+	hpa_states_get(&s, "ns10", "web2", "u4")->selector = xstrdup("app=web");
+	hpa_states_get(&s, "ns", "x", "u5")->selector = xstrdup("app=x");
+	others = hpa_states_others(&s, "ns1", "web");
+	want = parse("[{\"horizontalPodAutoscaler\":{\"metadata\":{\"name\":\"api\","
+		     "\"namespace\":\"ns1\"}},\"scale\":{\"status\":{\"selector\":\"app=api\"}}}]");
+	ck_assert(json_equal(others, want));
+	json_decref(others);
+	json_decref(want);
+	hpa_states_release(&s);
+}
+END_TEST
+
+/* ---- PodMetrics from a store snapshot --------------------------------------------- */
+
+/* One scrape round: each pod of pods[] (NULL-terminated) with cpu milli in
+ * a container "app" (and the same in "sidecar" for pods[0] when asked). */
+static void round_of(struct store *st, int64_t ts, const char *const *pods, const int *milli,
+		     int round, bool sidecar)
+{
+	struct store_batch *b = store_batch_new();
+
+	for (int i = 0; pods[i]; i++) {
+		struct store_point p = {
+			.ts_ns = ts,
+			.start_ns = T0 - 600 * SEC,
+			.cpu_ns = (uint64_t)milli[i] * 10 * NS_PER_MS * (uint64_t)round + 1000000000,
+			.mem_bytes = 20u << 20,
+		};
+
+		store_batch_add_container(b, "default", pods[i], "app", &p);
+		if (sidecar && i == 0)
+			store_batch_add_container(b, "default", pods[i], "sidecar", &p);
+	}
+	store_apply(st, b);
+}
+
+static const char pods_json[] =
+	"[{\"metadata\":{\"name\":\"web-%d\",\"namespace\":\"default\",\"labels\":{\"app\":"
+	"\"web\"}},\"spec\":{\"containers\":[{\"name\":\"app\",\"resources\":{\"requests\":"
+	"{\"cpu\":\"100m\"}}}]},\"status\":{\"phase\":\"Running\",\"startTime\":"
+	"\"2023-11-14T22:00:00Z\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
+	"\"lastTransitionTime\":\"2023-11-14T22:00:10Z\"}]}}]";
+
+static json_t *pods_list(int first, int n)
+{
+	json_t *all = json_array();
+	char text[sizeof(pods_json) + 16];
+
+	for (int i = first; i < first + n; i++) {
+		json_t *one;
+
+		snprintf(text, sizeof(text), pods_json, i);
+		one = parse(text);
+		json_array_extend(all, one);
+		json_decref(one);
+	}
+	return all;
+}
+
+START_TEST(test_pod_metrics_from_snapshot)
+{
+	static const char *const first[] = { "web-1", "web-2", NULL };
+	static const char *const second[] = { "web-1", "web-2", "web-3", NULL };
+	static const int milli[] = { 145, 80, 80 };
+	struct store *st = store_new(10 * SEC);
+	struct store_snapshot *snap;
+	json_t *pods = pods_list(1, 4), *pm, *want;
+
+	round_of(st, T0, first, milli, 1, true);
+	round_of(st, T0 + 10 * SEC, second, milli, 2, true); /* web-3: one point only */
+	snap = store_acquire(st);
+	pm = hpa_loop_pod_metrics(snap, pods);
+	/* web-1 (two containers) and web-2; web-3 has one point, web-4 none */
+	want = parse("[{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\",\"labels\":"
+		     "{\"app\":\"web\"}},\"containers\":[{\"name\":\"app\",\"usage\":{\"cpu\":"
+		     "\"145000000n\",\"memory\":\"20971520\"}},{\"name\":\"sidecar\",\"usage\":"
+		     "{\"cpu\":\"145000000n\",\"memory\":\"20971520\"}}],\"timestamp\":"
+		     "\"2023-11-14T22:13:30Z\",\"window\":\"10s\"},"
+		     "{\"metadata\":{\"name\":\"web-2\",\"namespace\":\"default\",\"labels\":"
+		     "{\"app\":\"web\"}},\"containers\":[{\"name\":\"app\",\"usage\":{\"cpu\":"
+		     "\"80000000n\",\"memory\":\"20971520\"}}],\"timestamp\":"
+		     "\"2023-11-14T22:13:30Z\",\"window\":\"10s\"}]");
+	ck_assert_msg(json_equal(pm, want), "got %s", json_dumps(pm, JSON_COMPACT));
+	json_decref(want);
+	json_decref(pm);
+	store_release(snap);
+	json_decref(pods);
+	store_free(st);
+}
+END_TEST
+
+static const char hpa_json[] =
+	"{\"metadata\":{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"u-web\","
+	"\"resourceVersion\":\"42\"},\"spec\":{\"scaleTargetRef\":{\"apiVersion\":\"apps/v1\","
+	"\"kind\":\"Deployment\",\"name\":\"web\"},\"minReplicas\":1,\"maxReplicas\":10,"
+	"\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\",\"target\":{\"type\":"
+	"\"Utilization\",\"averageUtilization\":50}}}]}}";
+
+/* One pass of the loop's decision on `usage` (milli per pod) of n pods. */
+static struct hpa_result decide_pass(struct hpa_state *st, int n, int usage, int64_t round_ts)
+{
+	static const char *const names[] = { "web-1", "web-2", "web-3", "web-4", NULL };
+	const int milli[] = { usage, usage, usage, usage };
+	const char *one_round[5] = { NULL };
+	struct store *store = store_new(10 * SEC);
+	struct store_snapshot *snap;
+	json_t *hpa = parse(hpa_json), *pods = pods_list(1, n), *scale, *pm;
+	struct hpa_input in = { .hpa = hpa, .now = round_ts + SEC };
+	struct hpa_result r;
+	char err[256];
+
+	for (int i = 0; i < n; i++)
+		one_round[i] = names[i];
+	scale = json_pack("{s:{s:i},s:{s:i,s:s}}", "spec", "replicas", n, "status", "replicas", n,
+			  "selector", "app=web");
+	round_of(store, round_ts - 10 * SEC, one_round, milli, 1, false);
+	round_of(store, round_ts, one_round, milli, 2, false);
+	snap = store_acquire(store);
+	pm = hpa_loop_pod_metrics(snap, pods);
+	hpa_options_default(&in.opts);
+	in.scale = scale;
+	in.pods = pods;
+	in.pod_metrics = pm;
+	ck_assert_int_eq(hpa_decide(&in, &st->history, &r, err, sizeof(err)), 0);
+	hpa_state_take_history(st, &r.history);
+	store_release(snap);
+	store_free(store);
+	json_decref(pm);
+	json_decref(scale);
+	json_decref(pods);
+	json_decref(hpa);
+	return r;
+}
+
+START_TEST(test_store_to_decision_and_history)
+{
+	struct hpa_states s = { 0 };
+	struct hpa_state *st;
+	struct hpa_result r;
+
+	hpa_states_begin(&s);
+	st = hpa_states_get(&s, "default", "web", "u-web");
+	/* 1 pod at 290m of 100m = 290%, target 50%: ceil(5.8) = 6, and the
+	 * legacy limit (no spec.behavior) max(2 * 1, 4) = 4 writes 4 */
+	r = decide_pass(st, 1, 290, T0);
+	ck_assert(r.scale_updated);
+	ck_assert_int_eq(r.metrics[0].proposed, 6);
+	ck_assert_int_eq(r.desired, 4);
+	ck_assert(r.metrics[0].has_utilization);
+	ck_assert_int_eq(r.metrics[0].utilization, 290);
+	ck_assert_uint_eq(r.metrics[0].ready.n, 1);
+	hpa_result_release(&r);
+	/* the history kept by the state: seed (1) then the proposal (6, not 4) */
+	ck_assert(st->history.seen);
+	ck_assert_uint_eq(st->history.n_recs, 2);
+	ck_assert_int_eq(st->history.recs[0].replicas, 1);
+	ck_assert_int_eq(st->history.recs[1].replicas, 6);
+	ck_assert_int_eq(st->history.recs[1].ts, T0 + SEC);
+	/* 60 s later, 4 pods at 10m: proposes 1, but the 5 min downscale
+	 * stabilization (legacy path) takes the highest recommendation of the
+	 * window, 6, and max(2 * 4, 4) = 8 lets it through: 6 */
+	r = decide_pass(st, 4, 10, T0 + 60 * SEC);
+	ck_assert_int_eq(r.metrics[0].proposed, 1);
+	ck_assert(r.scale_updated);
+	ck_assert_int_eq(r.desired, 6);
+	hpa_result_release(&r);
+	ck_assert_uint_eq(st->history.n_recs, 3);
+	ck_assert_int_eq(st->history.recs[2].replicas, 1);
+	/* a fresh state (no history) is seeded with the current count instead */
+	hpa_states_begin(&s);
+	st = hpa_states_get(&s, "default", "web", "u-web-2");
+	r = decide_pass(st, 3, 10, T0 + 60 * SEC);
+	ck_assert_int_eq(r.desired, 3);
+	ck_assert(!r.scale_updated);
+	hpa_result_release(&r);
+	hpa_states_release(&s);
+}
+END_TEST
+
+/* ---- Events ------------------------------------------------------------------------ */
+
+START_TEST(test_event_object)
+{
+	json_t *hpa = parse(hpa_json), *e, *want, *again;
+	struct hpa_event ev = { "Normal", "SuccessfulRescale",
+				"New size: 6; reason: cpu resource utilization (percentage of "
+				"request) above target" };
+
+	e = hpa_loop_event_new(hpa, &ev, T0 + 255);
+	want = parse("{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":"
+		     "\"web.17979cfe362a00ff\",\"namespace\":\"default\"},\"involvedObject\":"
+		     "{\"kind\":\"HorizontalPodAutoscaler\",\"namespace\":\"default\",\"name\":"
+		     "\"web\",\"uid\":\"u-web\",\"apiVersion\":\"autoscaling/v2\","
+		     "\"resourceVersion\":\"42\"},\"reason\":\"SuccessfulRescale\",\"message\":"
+		     "\"New size: 6; reason: cpu resource utilization (percentage of request) above "
+		     "target\",\"type\":\"Normal\",\"source\":{\"component\":"
+		     "\"horizontal-pod-autoscaler\"},\"firstTimestamp\":\"2023-11-14T22:13:20Z\","
+		     "\"lastTimestamp\":\"2023-11-14T22:13:20Z\",\"count\":1,\"eventTime\":null,"
+		     "\"reportingComponent\":\"horizontal-pod-autoscaler\",\"reportingInstance\":"
+		     "\"\"}");
+	ck_assert_msg(json_equal(e, want), "got %s", json_dumps(e, JSON_COMPACT));
+	again = hpa_loop_event_repeat(e, T0 + 75 * SEC);
+	ck_assert_int_eq(json_integer_value(json_object_get(again, "count")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(again, "lastTimestamp")),
+			 "2023-11-14T22:14:35Z");
+	ck_assert_str_eq(json_string_value(json_object_get(again, "firstTimestamp")),
+			 "2023-11-14T22:13:20Z");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "count")), 1); /* a copy */
+	json_decref(again);
+	json_decref(want);
+	json_decref(e);
+	json_decref(hpa);
+}
+END_TEST
+
+START_TEST(test_event_cache)
+{
+	struct hpa_states s = { 0 };
+	struct hpa_state *st;
+	char msg[32];
+
+	hpa_states_begin(&s);
+	st = hpa_states_get(&s, "default", "web", "u");
+	for (int i = 0; i < HPA_LOOP_EVENT_CACHE; i++) {
+		struct hpa_event ev = { "Warning", "FailedGetResourceMetric", msg };
+		json_t *obj = json_pack("{s:i}", "n", i);
+
+		snprintf(msg, sizeof(msg), "message %d", i);
+		hpa_state_event_put(st, &ev, obj, (uint64_t)(100 + i));
+		json_decref(obj);
+	}
+	ck_assert_uint_eq(st->n_events, HPA_LOOP_EVENT_CACHE);
+	{
+		struct hpa_event ev0 = { "Warning", "FailedGetResourceMetric", "message 0" };
+		struct hpa_event ev0n = { "Normal", "FailedGetResourceMetric", "message 0" };
+		struct hpa_event ev1 = { "Warning", "FailedGetResourceMetric", "message 1" };
+		struct hpa_event fresh = { "Normal", "SuccessfulRescale", "New size: 2" };
+		json_t *obj = json_pack("{s:s}", "n", "fresh");
+
+		ck_assert_ptr_nonnull(hpa_state_event_find(st, &ev0));
+		ck_assert_ptr_null(hpa_state_event_find(st, &ev0n)); /* the type counts */
+		hpa_state_event_put(st, &ev0, hpa_state_event_find(st, &ev0)->obj, 200); /* used */
+		hpa_state_event_put(st, &fresh, obj, 201); /* evicts message 1, the oldest use */
+		json_decref(obj);
+		ck_assert_uint_eq(st->n_events, HPA_LOOP_EVENT_CACHE);
+		ck_assert_ptr_null(hpa_state_event_find(st, &ev1));
+		ck_assert_ptr_nonnull(hpa_state_event_find(st, &ev0));
+		ck_assert_str_eq(json_string_value(json_object_get(
+					 hpa_state_event_find(st, &fresh)->obj, "n")),
+				 "fresh");
+	}
+	hpa_states_release(&s);
+}
+END_TEST
+
+static Suite *loop_suite(void)
+{
+	Suite *s = suite_create("hpa_loop");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_mode_parse);
+	tcase_add_test(tc, test_annotation_filter);
+	tcase_add_test(tc, test_feature_gates);
+	tcase_add_test(tc, test_states_keep_and_prune);
+	tcase_add_test(tc, test_states_uid_change_resets_history);
+	tcase_add_test(tc, test_states_others);
+	tcase_add_test(tc, test_pod_metrics_from_snapshot);
+	tcase_add_test(tc, test_store_to_decision_and_history);
+	tcase_add_test(tc, test_event_object);
+	tcase_add_test(tc, test_event_cache);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run(loop_suite());
+}
