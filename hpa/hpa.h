@@ -189,4 +189,62 @@ char *hpa_explain_text(const struct hpa_input *in, const struct hpa_result *r);
  */
 int hpa_explain_main(int argc, char **argv);
 
+/* ---- the embedded controller loop (loop*.c, options.c) ------------------ */
+
+/*
+ * Which HPAs the loop acts on (--hpa):
+ *   off        none: the loop does not run
+ *   annotated  only HPAs carrying the annotation
+ *              metrics-apiserver.io/embedded-hpa: "true" (exactly "true"),
+ *              so the loop can run beside kube-controller-manager's HPA
+ *              controller, which should then not see those HPAs twice
+ *              (the default)
+ *   all        every HPA (clusters that disabled kube-controller-manager's
+ *              horizontal-pod-autoscaler controller)
+ */
+#define HPA_ANNOTATION "metrics-apiserver.io/embedded-hpa"
+
+enum hpa_mode { HPA_MODE_OFF, HPA_MODE_ANNOTATED, HPA_MODE_ALL };
+
+/* "off" | "annotated" | "all" -> *mode; 0 or ERR_INVAL. */
+int hpa_mode_parse(const char *s, enum hpa_mode *mode);
+
+/* Whether the loop in `mode` acts on this HorizontalPodAutoscaler (borrowed). */
+bool hpa_loop_selected(enum hpa_mode mode, const json_t *hpa);
+
+/*
+ * Applies --feature-gates items ("Name=bool", as component-base's
+ * mapStringBool) to o: HPAScaleToZero, HPAConfigurableTolerance,
+ * PodLevelResources.  0, or ERR_INVAL with component-base's wording in err
+ * ("unrecognized feature gate: X"); o may be partly updated on failure.
+ */
+int hpa_feature_gates_apply(struct hpa_options *o, char *const *items, size_t n, char *err,
+			    size_t errlen);
+
+struct hpa_loop_options {
+	enum hpa_mode mode;
+	int64_t sync_period_ns; /* --hpa-sync-period: longest time between two passes */
+	struct hpa_options algo;
+};
+
+struct kube_client;
+struct store;
+struct hpa_loop;
+
+/*
+ * Starts the loop on its own thread: a pass after every hpa_loop_notify()
+ * (a scrape round applied new samples) and at least every sync period,
+ * skipped while the store cannot serve any pod yet.  A pass lists the HPAs, and for each selected one gets
+ * the Scale, lists the pods of its selector, reads their usage from the
+ * store snapshot, runs hpa_decide(), and writes the scale, the status and
+ * the Events.  o is copied; c and st are borrowed until hpa_loop_stop().
+ * NULL when o->mode is HPA_MODE_OFF or the thread cannot be started.
+ */
+struct hpa_loop *hpa_loop_start(const struct hpa_loop_options *o, struct kube_client *c,
+				struct store *st);
+/* Thread-safe and non-blocking: asks for a pass now (NULL l is fine). */
+void hpa_loop_notify(struct hpa_loop *l);
+/* Stops the thread (after the request in flight, if any), frees all (NULL is fine). */
+void hpa_loop_stop(struct hpa_loop *l);
+
 #endif

@@ -3,9 +3,11 @@
  * error wording (cobra prints them as "Error: <message>").
  */
 #include "server/flags_table.h"
+#include "hpa/hpa.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,12 @@ void server_config_init(struct server_config *cfg)
 		    (const char *const[]){ "x-remote-extra-" }, 1);
 	strlist_set(&cfg->authz.always_allow_paths, default_allow_paths,
 		    COMMON_ARRAY_LEN(default_allow_paths));
+	cfg->hpa.mode = xstrdup("annotated");
+	cfg->hpa.sync_period_ns = 15 * NS_PER_SEC;
+	cfg->hpa.tolerance = 0.1;
+	cfg->hpa.downscale_stabilization_ns = 300 * NS_PER_SEC;
+	cfg->hpa.cpu_init_period_ns = 300 * NS_PER_SEC;
+	cfg->hpa.readiness_delay_ns = 30 * NS_PER_SEC;
 }
 
 void server_config_release(struct server_config *cfg)
@@ -91,7 +99,7 @@ void server_config_release(struct server_config *cfg)
 		if (d->type == FLAG_STRING || d->type == FLAG_IP) {
 			free(*(char **)field);
 			*(char **)field = NULL;
-		} else if (d->type == FLAG_STRINGS) {
+		} else if (d->type == FLAG_STRINGS || d->type == FLAG_GATES) {
 			strlist_clear(field);
 		}
 	}
@@ -139,6 +147,26 @@ static int parse_int(const char *s, long long min, long long max, const char *fn
 		return ERR_INVAL;
 	}
 	*out = (int)v;
+	return 0;
+}
+
+/* strconv.ParseFloat(s, 64): finite values only. */
+static int parse_float(const char *s, double *out, char *why, size_t len)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *s == ' ' || end == s || *end != '\0' || v != v) {
+		snprintf(why, len, "strconv.ParseFloat: parsing \"%.200s\": invalid syntax", s);
+		return ERR_INVAL;
+	}
+	if (errno == ERANGE || v > DBL_MAX || v < -DBL_MAX) {
+		snprintf(why, len, "strconv.ParseFloat: parsing \"%.200s\": value out of range", s);
+		return ERR_INVAL;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -190,7 +218,10 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 		return parse_duration(value, field, why, len);
 	case FLAG_IP:
 		return parse_ip(value, field, why, len);
+	case FLAG_FLOAT:
+		return parse_float(value, field, why, len);
 	case FLAG_STRINGS:
+	case FLAG_GATES:
 		if (!*seen)
 			strlist_clear(field);
 		*seen = true;
@@ -375,6 +406,7 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 {
 	const struct server_kubelet_flags *k = &cfg->kubelet;
 	const struct server_serving_flags *s = &cfg->serving;
+	struct hpa_loop_options hpa;
 	char res[40], timeout[40];
 
 	fmt_go_duration(cfg->metric_resolution_ns, res, sizeof(res));
@@ -405,6 +437,6 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 	else if (set(s->tls_cert_file) != set(s->tls_private_key_file))
 		snprintf(err, errlen, "need both --tls-cert-file and --tls-private-key-file");
 	else
-		return 0;
+		return server_hpa_options(cfg, &hpa, err, errlen);
 	return ERR_INVAL;
 }

@@ -12,6 +12,7 @@
 #define SEC_SERVING "Apiserver secure serving"
 #define SEC_AUTHN "Apiserver authentication"
 #define SEC_AUTHZ "Apiserver authorization"
+#define SEC_HPA "Horizontal pod autoscaler"
 #define SEC_LOG "Logging"
 
 const struct flag_def server_flag_defs[] = {
@@ -93,6 +94,31 @@ const struct flag_def server_flag_defs[] = {
 	  SEC_AUTHZ,
 	  "A list of HTTP paths to skip during authorization, i.e. these are authorized without "
 	  "contacting the 'core' kubernetes server." },
+
+	{ "feature-gates", 0, FLAG_GATES, CFG(hpa.feature_gates), SEC_HPA,
+	  "A set of key=value pairs that describe feature gates for the embedded HPA controller. "
+	  "Options are: HPAConfigurableTolerance=true|false (BETA - default=true), "
+	  "HPAScaleToZero=true|false (default=true), "
+	  "PodLevelResources=true|false (BETA - default=true)" },
+	{ "hpa", 0, FLAG_STRING, CFG(hpa.mode), SEC_HPA,
+	  "Which HorizontalPodAutoscalers the embedded controller acts on: off, annotated (only "
+	  "those annotated metrics-apiserver.io/embedded-hpa: \"true\", so it can run beside "
+	  "kube-controller-manager) or all." },
+	{ "hpa-cpu-initialization-period", 0, FLAG_DURATION, CFG(hpa.cpu_init_period_ns), SEC_HPA,
+	  "The period after pod start when CPU samples might be skipped." },
+	{ "hpa-downscale-stabilization", 0, FLAG_DURATION, CFG(hpa.downscale_stabilization_ns),
+	  SEC_HPA,
+	  "The period for which autoscaler will look backwards and not scale down below any "
+	  "recommendation it made during that period." },
+	{ "hpa-initial-readiness-delay", 0, FLAG_DURATION, CFG(hpa.readiness_delay_ns), SEC_HPA,
+	  "The period after pod start during which readiness changes will be treated as initial "
+	  "readiness." },
+	{ "hpa-sync-period", 0, FLAG_DURATION, CFG(hpa.sync_period_ns), SEC_HPA,
+	  "The longest time between two evaluations of an HPA; every scrape round also starts "
+	  "one." },
+	{ "hpa-tolerance", 0, FLAG_FLOAT, CFG(hpa.tolerance), SEC_HPA,
+	  "The minimum change (from 1.0) in the desired-to-actual metrics ratio for the "
+	  "horizontal pod autoscaler to consider scaling." },
 
 	{ "v", 'v', FLAG_LEVEL, CFG(verbosity), SEC_LOG, "number for the log level verbosity" },
 };

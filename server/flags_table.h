@@ -18,6 +18,8 @@ enum flag_type {
 	FLAG_STRINGS,   /* struct server_strlist (comma-separated) */
 	FLAG_IP,        /* char * holding a valid IP address */
 	FLAG_LEVEL,     /* int, klog -v */
+	FLAG_FLOAT,     /* double (strconv.ParseFloat rules) */
+	FLAG_GATES,     /* struct server_strlist of "Name=bool" (mapStringBool) */
 };
 
 struct flag_def {

@@ -17,6 +17,8 @@ static const char *type_name(enum flag_type t)
 	case FLAG_STRINGS: return "strings";
 	case FLAG_IP: return "ip";
 	case FLAG_LEVEL: return "Level";
+	case FLAG_FLOAT: return "float";
+	case FLAG_GATES: return "mapStringBool";
 	}
 	return "";
 }
@@ -65,6 +67,11 @@ static void flag_default(const struct flag_def *d, const struct server_config *d
 			snprintf(buf, len, " (default %s)", dur);
 		break;
 	}
+	case FLAG_FLOAT:
+		if (*(const double *)field != 0)
+			snprintf(buf, len, " (default %g)", *(const double *)field);
+		break;
+	case FLAG_GATES:
 	case FLAG_STRINGS:
 		if (l->n == 0)
 			break;

@@ -32,6 +32,7 @@ struct runtime {
 	struct server_app app;
 	struct server_route routes[MAIN_MAX_ROUTES];
 	struct server_http *http;
+	struct hpa_loop *hpa;
 };
 
 /* ---- setup steps ---------------------------------------------------------- */
@@ -159,6 +160,7 @@ static void runtime_release(struct runtime *rt)
 	server_http_stop(rt->http);
 	if (rt->app.scraper)
 		scraper_free(rt->app.scraper);
+	hpa_loop_stop(rt->hpa);
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
 	if (rt->client)
@@ -173,6 +175,29 @@ static void runtime_release(struct runtime *rt)
 		kube_config_release(&rt->kc);
 	free(rt->cert_pem);
 	free(rt->key_pem);
+}
+
+/* The scraper's on_round: new samples, so the HPAs are evaluated again. */
+static void on_round(void *ud, const struct scraper_round_stats *st)
+{
+	COMMON_UNUSED(st);
+	hpa_loop_notify(ud);
+}
+
+/* The embedded HPA controller (not started with --hpa=off). */
+static int start_hpa(const struct server_config *cfg, struct runtime *rt, char *err,
+		     size_t errlen)
+{
+	struct hpa_loop_options o;
+
+	if (server_hpa_options(cfg, &o, err, errlen) != 0)
+		return ERR_INVAL;
+	rt->hpa = hpa_loop_start(&o, rt->client, rt->store);
+	if (!rt->hpa && o.mode != HPA_MODE_OFF) {
+		snprintf(err, errlen, "cannot start the embedded HPA controller");
+		return ERR_AGAIN;
+	}
+	return 0;
 }
 
 static int setup(const struct server_config *cfg, struct runtime *rt, char *err, size_t errlen)
@@ -214,7 +239,9 @@ static int run(const struct server_config *cfg, const sigset_t *stop)
 		rc = 0;
 		goto out;
 	}
-	if (scraper_start(rt.app.scraper, rt.informer, NULL, NULL) != 0) {
+	if (start_hpa(cfg, &rt, err, sizeof(err)) != 0)
+		goto out;
+	if (scraper_start(rt.app.scraper, rt.informer, on_round, rt.hpa) != 0) {
 		snprintf(err, sizeof(err), "cannot start the scrape loop");
 		goto out;
 	}

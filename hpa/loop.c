@@ -1,0 +1,192 @@
+/*
+ * loop.c - the embedded HPA controller's thread.  A pass lists every
+ * autoscaling/v2 HorizontalPodAutoscaler (GET, no watch: one list per pass
+ * is all a pass needs), keeps the ones --hpa selects, and reconciles each
+ * with the store snapshot current at the start of the pass.  Passes run
+ * after every scrape round (hpa_loop_notify from the scraper's on_round)
+ * and at least every --hpa-sync-period, once the store can serve pods
+ * (before that every HPA would only fail to get metrics).
+ */
+#include "hpa/loop_int.h"
+#include "kube/kube.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HPA_LIST_PATH "/apis/autoscaling/v2/horizontalpodautoscalers"
+
+struct hpa_loop {
+	struct hpa_loop_options o;
+	struct kube_client *client;
+	struct store *store;
+	struct hpa_states states; /* the loop thread's only */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* on CLOCK_MONOTONIC */
+	bool stop;                /* under mu */
+	bool pending;             /* a scrape round asked for a pass (under mu) */
+};
+
+/* GET the HPA list; new reference to its items, or NULL (logged). */
+static json_t *list_hpas(struct hpa_loop *l)
+{
+	char err[512] = "";
+	json_t *list = NULL, *items = NULL;
+	int status = 0;
+	int rc = kube_request(l->client, "GET", HPA_LIST_PATH, NULL, &status, &list, err,
+			      sizeof(err));
+
+	if (rc == 0 && status == 200 && json_is_array(json_object_get(list, "items")))
+		items = json_incref(json_object_get(list, "items"));
+	else if (rc != 0)
+		log_warn("cannot list HorizontalPodAutoscalers: %s", err);
+	else
+		log_warn("cannot list HorizontalPodAutoscalers: status %d", status);
+	json_decref(list);
+	return items;
+}
+
+static bool stopping(struct hpa_loop *l)
+{
+	bool s;
+
+	pthread_mutex_lock(&l->mu);
+	s = l->stop;
+	pthread_mutex_unlock(&l->mu);
+	return s;
+}
+
+/* One pass over the selected HPAs. */
+static void pass(struct hpa_loop *l)
+{
+	json_t *items = list_hpas(l);
+	struct store_snapshot *snap;
+	struct hpa_sync_ctx x = { .client = l->client, .algo = &l->o.algo, .states = &l->states };
+	const json_t *hpa;
+	size_t i, acted = 0;
+
+	if (!items)
+		return; /* states are kept: a failed list is not a deletion */
+	snap = store_acquire(l->store);
+	if (!store_snapshot_ready(snap)) {
+		log_v(2, "HPA pass skipped: no pod metrics are stored yet");
+		goto out;
+	}
+	x.snap = snap;
+	hpa_states_begin(&l->states);
+	json_array_foreach(items, i, hpa) {
+		const char *ns = hpa_jstr(hpa, "metadata.namespace");
+		const char *name = hpa_jstr(hpa, "metadata.name");
+
+		if (!ns || !name || !hpa_loop_selected(l->o.mode, hpa))
+			continue;
+		if (acted == HPA_LOOP_MAX_HPAS) {
+			log_warn("more than %d HPAs selected: the rest wait for a later pass",
+				 HPA_LOOP_MAX_HPAS);
+			break;
+		}
+		if (stopping(l))
+			break;
+		acted++;
+		x.now = clock_now_ns();
+		hpa_sync_one(&x, hpa, hpa_states_get(&l->states, ns, name,
+						     hpa_jstr(hpa, "metadata.uid")));
+	}
+	if (!stopping(l) && acted < HPA_LOOP_MAX_HPAS)
+		hpa_states_prune(&l->states);
+	log_v(3, "HPA pass: %zu of %zu HPAs reconciled", acted, json_array_size(items));
+out:
+	store_release(snap);
+	json_decref(items);
+}
+
+static void deadline_after(struct timespec *ts, int64_t ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ns += ts->tv_nsec;
+	ts->tv_sec += (time_t)(ns / NS_PER_SEC);
+	ts->tv_nsec = (long)(ns % NS_PER_SEC);
+}
+
+static void *loop_main(void *arg)
+{
+	struct hpa_loop *l = arg;
+	struct timespec next;
+
+	log_info("Starting the embedded HPA controller (sync period %llds)",
+		 (long long)(l->o.sync_period_ns / NS_PER_SEC));
+	deadline_after(&next, l->o.sync_period_ns);
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		while (!l->stop && !l->pending) {
+			if (pthread_cond_timedwait(&l->cv, &l->mu, &next) == ETIMEDOUT)
+				break;
+		}
+		if (l->stop)
+			break;
+		l->pending = false;
+		pthread_mutex_unlock(&l->mu);
+		pass(l);
+		deadline_after(&next, l->o.sync_period_ns);
+		pthread_mutex_lock(&l->mu);
+	}
+	pthread_mutex_unlock(&l->mu);
+	log_info("Stopped the embedded HPA controller");
+	return NULL;
+}
+
+struct hpa_loop *hpa_loop_start(const struct hpa_loop_options *o, struct kube_client *c,
+				struct store *st)
+{
+	pthread_condattr_t ca;
+	struct hpa_loop *l;
+
+	if (o->mode == HPA_MODE_OFF || o->sync_period_ns <= 0)
+		return NULL;
+	l = xcalloc(1, sizeof(*l));
+	l->o = *o;
+	l->client = c;
+	l->store = st;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+		log_error("cannot start the embedded HPA controller thread");
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void hpa_loop_notify(struct hpa_loop *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->pending = true;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void hpa_loop_stop(struct hpa_loop *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->stop = true;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	hpa_states_release(&l->states);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}

@@ -1,0 +1,199 @@
+/*
+ * loop_state.c - what the embedded controller remembers per HPA between
+ * passes (horizontal.go's recommendations / scaleUpEvents /
+ * scaleDownEvents maps, the selector map of the ambiguity check, and the
+ * Events written), keyed by namespace/name, reset when the uid changes,
+ * dropped when the HPA goes away.
+ */
+#include "hpa/loop_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void event_record_release(struct hpa_event_record *r)
+{
+	free(r->type);
+	free(r->reason);
+	free(r->message);
+	json_decref(r->obj);
+	memset(r, 0, sizeof(*r));
+}
+
+static void state_free(struct hpa_state *st)
+{
+	free(st->key);
+	free(st->uid);
+	free(st->selector);
+	hpa_history_release(&st->history);
+	for (size_t i = 0; i < st->n_events; i++)
+		event_record_release(&st->events[i]);
+	free(st);
+}
+
+/* Index of key in s->v, or where it would go (*found false). */
+static size_t states_search(const struct hpa_states *s, const char *key, bool *found)
+{
+	size_t lo = 0, hi = s->n;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->v[mid]->key, key);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void hpa_states_begin(struct hpa_states *s)
+{
+	s->pass++;
+}
+
+struct hpa_state *hpa_states_find(const struct hpa_states *s, const char *ns, const char *name)
+{
+	char *key = xasprintf("%s/%s", ns, name);
+	bool found;
+	size_t i = states_search(s, key, &found);
+
+	free(key);
+	return found ? s->v[i] : NULL;
+}
+
+struct hpa_state *hpa_states_get(struct hpa_states *s, const char *ns, const char *name,
+				 const char *uid)
+{
+	char *key = xasprintf("%s/%s", ns, name);
+	bool found;
+	size_t i = states_search(s, key, &found);
+	struct hpa_state *st;
+
+	if (found && strcmp(s->v[i]->uid, uid ? uid : "") != 0) {
+		log_v(2, "HPA %s was created again (uid %s): its history starts over", key,
+		      uid ? uid : "");
+		state_free(s->v[i]);
+		memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof(*s->v));
+		s->n--;
+		found = false;
+	}
+	if (found) {
+		free(key);
+		s->v[i]->seen = s->pass;
+		return s->v[i];
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->key = key;
+	st->uid = xstrdup(uid ? uid : "");
+	st->seen = s->pass;
+	memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
+	s->v[i] = st;
+	s->n++;
+	return st;
+}
+
+size_t hpa_states_prune(struct hpa_states *s)
+{
+	size_t kept = 0, dropped = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i]->seen == s->pass) {
+			s->v[kept++] = s->v[i];
+			continue;
+		}
+		log_v(2, "HPA %s is gone or no longer selected: its history is dropped",
+		      s->v[i]->key);
+		state_free(s->v[i]);
+		dropped++;
+	}
+	s->n = kept;
+	return dropped;
+}
+
+void hpa_states_release(struct hpa_states *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		state_free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+void hpa_state_take_history(struct hpa_state *st, struct hpa_history *h)
+{
+	hpa_history_release(&st->history);
+	st->history = *h;
+	memset(h, 0, sizeof(*h));
+}
+
+json_t *hpa_states_others(const struct hpa_states *s, const char *ns, const char *self)
+{
+	json_t *out = json_array();
+	size_t nslen = strlen(ns);
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct hpa_state *st = s->v[i];
+		const char *name = st->key + nslen + 1;
+
+		if (strncmp(st->key, ns, nslen) != 0 || st->key[nslen] != '/' ||
+		    strcmp(name, self) == 0 || !st->selector)
+			continue;
+		json_array_append_new(out, json_pack("{s:{s:{s:s,s:s}},s:{s:{s:s}}}",
+						     "horizontalPodAutoscaler", "metadata", "name",
+						     name, "namespace", ns, "scale", "status",
+						     "selector", st->selector));
+	}
+	return out;
+}
+
+/* ---- Events remembered for aggregation ------------------------------------ */
+
+static bool same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+struct hpa_event_record *hpa_state_event_find(struct hpa_state *st, const struct hpa_event *ev)
+{
+	for (size_t i = 0; i < st->n_events; i++) {
+		struct hpa_event_record *r = &st->events[i];
+
+		if (same(r->type, ev->type) && same(r->reason, ev->reason) &&
+		    same(r->message, ev->message))
+			return r;
+	}
+	return NULL;
+}
+
+void hpa_state_event_put(struct hpa_state *st, const struct hpa_event *ev, json_t *obj,
+			 uint64_t pass)
+{
+	struct hpa_event_record *r = hpa_state_event_find(st, ev);
+
+	if (!r && st->n_events < HPA_LOOP_EVENT_CACHE) {
+		r = &st->events[st->n_events++];
+	} else if (!r) {
+		r = &st->events[0];
+		for (size_t i = 1; i < st->n_events; i++)
+			if (st->events[i].used < r->used)
+				r = &st->events[i];
+	}
+	if (r->obj != obj) {
+		event_record_release(r);
+		r->type = xstrdup(ev->type ? ev->type : "");
+		r->reason = xstrdup(ev->reason ? ev->reason : "");
+		r->message = xstrdup(ev->message ? ev->message : "");
+		r->obj = json_incref(obj);
+	}
+	r->used = pass;
+}
