@@ -1,9 +1,9 @@
 /*
- * kubelet_fmt.c - numbers as Go's strconv.AppendFloat(v, 'g', -1, 64)
- * writes them, which is what the Prometheus text format uses: the
- * shortest digits that read back to the same double, in %e form when
- * the decimal exponent is < -4 or >= 6 (Go's eprec for the shortest 'g'),
- * with a two-digit minimum exponent ("1.253376e+07").
+ * kubelet_fmt.c - the render hot path's number formatting: exact decimals
+ * (counters in ns, bytes) written as Go's strconv.AppendFloat(v, 'g', -1,
+ * 64) would write the same value (what fmt_go_float does for any double),
+ * in %e form when the decimal exponent is < -4 or >= 6, with a two-digit
+ * minimum exponent ("1.253376e+07").
  */
 #include "test/kubesim/kubelet_int.h"
 
@@ -61,43 +61,6 @@ static size_t format_digits(bool neg, const char *d, int nd, int dp, char *buf)
 	}
 	buf[o] = '\0';
 	return o;
-}
-
-static size_t special(double v, char *buf)
-{
-	const char *s = isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
-
-	return (size_t)snprintf(buf, SIM_KL_FLOAT_LEN, "%s", s);
-}
-
-size_t sim_kl_fmt_float(double v, char *buf)
-{
-	char tmp[40], digits[20];
-	int nd = 0, exp10;
-	char *e;
-
-	if (!isfinite(v))
-		return special(v, buf);
-	if (v == 0) {
-		buf[0] = '0';
-		buf[1] = '\0';
-		return 1;
-	}
-	/* the shortest precision that reads back exactly */
-	for (int prec = 0; prec < 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	/* tmp is "[-]d[.ddd]e[+-]xx" */
-	for (const char *p = tmp + (v < 0); *p && *p != 'e'; p++)
-		if (*p != '.')
-			digits[nd++] = *p;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	e = strchr(tmp, 'e');
-	exp10 = (int)strtol(e + 1, NULL, 10);
-	return format_digits(v < 0, digits, nd, exp10 + 1, buf);
 }
 
 size_t sim_kl_fmt_decimal(uint64_t mant, int frac, char *buf)

@@ -62,12 +62,10 @@ void sim_kl_map_release(struct sim_kl_map *m, void (*fn)(void *val));
 
 #define SIM_KL_FLOAT_LEN 32
 
-/* strconv.AppendFloat(v, 'g', -1, 64) as Prometheus' text format writes
- * it ("10", "1.253376e+07", "4.710169", "1.6243962483020916e+09").
- * Returns the length written (buf >= SIM_KL_FLOAT_LEN). */
-size_t sim_kl_fmt_float(double v, char *buf);
-/* The same text for the double nearest to mant / 10^frac, computed with
- * integers (exact while mant < 2^52 and frac <= 9). */
+/* fmt_go_float's text (common/gofloat.c) for the double nearest to
+ * mant / 10^frac, computed with integers on the render hot path (exact
+ * while mant < 2^52 and frac <= 9).  Returns the length written
+ * (buf >= SIM_KL_FLOAT_LEN). */
 size_t sim_kl_fmt_decimal(uint64_t mant, int frac, char *buf);
 
 /* ---- compact model (kubelet_model.c, kubelet_pods.c) ----------------------- */

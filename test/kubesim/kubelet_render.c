@@ -57,7 +57,7 @@ static void new_incarnation(struct sim_kl_model *m, const struct sim_kl_pod *p,
 	c->last_cpu_ns = 0;
 	c->load0 = d ? sim_kl_deploy_integral(d, start) : 0;
 	/* as the kubelet: float64(UnixNano) / 1e9 */
-	sim_kl_fmt_float((double)start / 1e9, c->start_text);
+	fmt_go_float((double)start / 1e9, c->start_text, sizeof(c->start_text));
 }
 
 int64_t sim_kl_container_cpu(struct sim_kl_model *m, struct sim_kl_node *n,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "test/kubesim/kubelet_int.h"
+#include "test/unit/unit.h"
 
 #define T0 (INT64_C(1700000123) * NS_PER_SEC) /* 2023-11-14T22:15:23Z */
 #define T0_TEXT "2023-11-14T22:15:23Z"
@@ -104,38 +105,6 @@ static double sample_num(const char *body, const char *prefix)
 
 /* ---- Go float formatting ---------------------------------------------------------- */
 
-START_TEST(test_fmt_float)
-{
-	static const struct {
-		double v;
-		const char *want;
-	} cases[] = {
-		{0, "0"},
-		{1, "1"},
-		{10, "10"},
-		{-1.5, "-1.5"},
-		{4.710169, "4.710169"},
-		{357.35491, "357.35491"},
-		{12533760, "1.253376e+07"},
-		{1616273408, "1.616273408e+09"},
-		{1.6243962483020916e+09, "1.6243962483020916e+09"},
-		{123456, "123456"},
-		{1234567, "1.234567e+06"},
-		{0.0001, "0.0001"},
-		{0.00001, "1e-05"},
-		{1e21, "1e+21"},
-		{1e100, "1e+100"},
-		{0.1 + 0.2, "0.30000000000000004"},
-	};
-	char buf[SIM_KL_FLOAT_LEN];
-
-	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {
-		sim_kl_fmt_float(cases[i].v, buf);
-		ck_assert_str_eq(buf, cases[i].want);
-	}
-}
-END_TEST
-
 START_TEST(test_fmt_decimal_matches_float)
 {
 	char a[SIM_KL_FLOAT_LEN], b[SIM_KL_FLOAT_LEN];
@@ -154,7 +123,7 @@ START_TEST(test_fmt_decimal_matches_float)
 		x ^= x << 17;
 		mant = (x >> 12) >> (x % 40); /* < 2^52, all magnitudes */
 		sim_kl_fmt_decimal(mant, frac, a);
-		sim_kl_fmt_float(frac ? (double)mant / 1e9 : (double)mant, b);
+		fmt_go_float(frac ? (double)mant / 1e9 : (double)mant, b, sizeof(b));
 		ck_assert_msg(strcmp(a, b) == 0, "%llu/10^%d: %s vs %s", (unsigned long long)mant,
 			      frac, a, b);
 	}
@@ -736,7 +705,6 @@ static Suite *kubelet_suite(void)
 	TCase *live = tcase_create("live");
 
 	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, test_fmt_float);
 	tcase_add_test(tc, test_fmt_decimal_matches_float);
 	tcase_add_test(tc, test_render_golden);
 	tcase_add_test(tc, test_render_unknown_and_empty);
@@ -757,13 +725,10 @@ static Suite *kubelet_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kubelet_suite());
-	int failed;
+	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(kubelet_suite());
 	curl_global_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

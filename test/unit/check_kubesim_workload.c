@@ -5,6 +5,7 @@
 
 #include "test/kubesim/workload.h"
 #include "common/common.h"
+#include "test/unit/unit.h"
 
 #define S(x) ((int64_t)(x) * NS_PER_SEC)
 
@@ -204,11 +205,5 @@ static Suite *workload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(workload_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(workload_suite());
 }
