@@ -257,60 +257,56 @@ static const char *policy_name(const struct hpa_policy *p)
 	return p->type == HPA_POLICY_PODS ? "Pods" : "Percent";
 }
 
-int32_t hpa_scale_up_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
-			   int32_t current, struct hpa_trace *trace)
+/*
+ * The replica limit the policies of one direction allow (upstream's
+ * calculateScaleUpLimitWithScalingRules / ...ScaleDownLimit...).  Each
+ * policy proposes a bound from the replicas at the start of its period;
+ * selectPolicy Max takes the most permissive bound (the largest going up,
+ * the smallest going down), Min the most restrictive.
+ */
+static int32_t scale_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
+			   int32_t current, bool up, struct hpa_trace *trace)
 {
-	bool pick_min = r->select == HPA_SELECT_MIN;
-	int32_t result = pick_min ? INT32_MAX : INT32_MIN;
+	const char *dir = up ? "scale-up" : "scale-down";
+	bool pick_larger = (r->select == HPA_SELECT_MIN) != up;
+	int32_t result = pick_larger ? INT32_MIN : INT32_MAX;
 
 	if (r->select == HPA_SELECT_DISABLED) {
-		hpa_trace_add(trace, "scale-up policies: selectPolicy Disabled -> limit %d",
+		hpa_trace_add(trace, "%s policies: selectPolicy Disabled -> limit %d", dir,
 			      (int)current);
 		return current;
 	}
 	for (size_t i = 0; i < r->n_policies; i++) {
 		const struct hpa_policy *p = &r->policies[i];
 		int64_t start = period_start(h, now, p->period, current);
-		int32_t proposed = p->type == HPA_POLICY_PODS
-					   ? hpa_sat_i32(start + p->value)
-					   : hpa_ceil_i32((double)start * (1 + (double)p->value / 100));
+		double pct = (double)p->value / 100;
+		int32_t proposed;
 
-		hpa_trace_add(trace, "scale-up policy %s %d/%ds: %lld replicas at the period start "
-				     "-> at most %d",
-			      policy_name(p), (int)p->value, (int)p->period, (long long)start,
-			      (int)proposed);
-		result = pick_min ? (proposed < result ? proposed : result)
-				  : (proposed > result ? proposed : result);
+		if (p->type == HPA_POLICY_PODS)
+			proposed = hpa_sat_i32(up ? start + p->value : start - p->value);
+		else
+			proposed = up ? hpa_ceil_i32((double)start * (1 + pct))
+				      : hpa_trunc_i32((double)start * (1 - pct));
+		hpa_trace_add(trace, "%s policy %s %d/%ds: %lld replicas at the period start "
+				     "-> at %s %d",
+			      dir, policy_name(p), (int)p->value, (int)p->period, (long long)start,
+			      up ? "most" : "least", (int)proposed);
+		if (pick_larger ? proposed > result : proposed < result)
+			result = proposed;
 	}
 	return result;
+}
+
+int32_t hpa_scale_up_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
+			   int32_t current, struct hpa_trace *trace)
+{
+	return scale_limit(h, now, r, current, true, trace);
 }
 
 int32_t hpa_scale_down_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
 			     int32_t current, struct hpa_trace *trace)
 {
-	bool pick_min = r->select == HPA_SELECT_MIN;
-	int32_t result = pick_min ? INT32_MIN : INT32_MAX;
-
-	if (r->select == HPA_SELECT_DISABLED) {
-		hpa_trace_add(trace, "scale-down policies: selectPolicy Disabled -> limit %d",
-			      (int)current);
-		return current;
-	}
-	for (size_t i = 0; i < r->n_policies; i++) {
-		const struct hpa_policy *p = &r->policies[i];
-		int64_t start = period_start(h, now, p->period, current);
-		int32_t proposed = p->type == HPA_POLICY_PODS
-					   ? hpa_sat_i32(start - p->value)
-					   : hpa_trunc_i32((double)start * (1 - (double)p->value / 100));
-
-		hpa_trace_add(trace, "scale-down policy %s %d/%ds: %lld replicas at the period "
-				     "start -> at least %d",
-			      policy_name(p), (int)p->value, (int)p->period, (long long)start,
-			      (int)proposed);
-		result = pick_min ? (proposed > result ? proposed : result)
-				  : (proposed < result ? proposed : result);
-	}
-	return result;
+	return scale_limit(h, now, r, current, false, trace);
 }
 
 struct hpa_limit hpa_limit_behavior(const struct hpa_history *h, int64_t now,
