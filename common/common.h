@@ -11,6 +11,7 @@
  *   timefmt    RFC 3339 and Go duration strings (apimachinery formats)
  *   quantity   resource.Quantity parse / canonical format
  *   labels     sorted key=value sets and label selectors (apimachinery grammar)
+ *   url        Go-style percent-decoding
  *   yaml       one YAML document as a jansson value (libyaml)
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
@@ -283,6 +284,15 @@ struct field_selector {
 int field_selector_parse(const char *s, struct field_selector *out, char *err, size_t errlen)
 	COMMON_WUR;
 void field_selector_release(struct field_selector *fs);
+
+/* ---- url escapes ------------------------------------------------------ */
+
+/*
+ * Percent-decodes s[0..n) into a new string (caller frees): Go's
+ * url.QueryUnescape when plus_is_space ("+" -> " "), url.PathUnescape
+ * otherwise.  NULL when an escape is malformed ("%4", "%zz").
+ */
+char *url_unescape(const char *s, size_t n, bool plus_is_space);
 
 /* ---- yaml ------------------------------------------------------------- */
 

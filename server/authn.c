@@ -138,43 +138,6 @@ struct header_scan {
 	int rc;
 };
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "%2f" -> "/" as Go's url.PathUnescape; NULL when an escape is malformed. */
-static char *unescape_key(const char *s)
-{
-	size_t len = strlen(s), o = 0;
-	char *out = xmalloc(len + 1);
-
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		hi = i + 1 < len ? hex_value(s[i + 1]) : -1;
-		lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
-		if (hi < 0 || lo < 0) {
-			free(out);
-			return NULL;
-		}
-		out[o++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 static char *extra_key(const char *header, size_t prefix_len)
 {
 	char *lower = xstrdup(header + prefix_len);
@@ -183,7 +146,7 @@ static char *extra_key(const char *header, size_t prefix_len)
 	for (char *p = lower; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	key = unescape_key(lower);
+	key = url_unescape(lower, strlen(lower), false);
 	if (!key)
 		return lower;   /* Go keeps the raw lower-case key */
 	free(lower);

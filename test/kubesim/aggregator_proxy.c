@@ -105,41 +105,6 @@ char *sim_agg_header_key_escape(const char *key)
 	return dynbuf_take(&b, &len);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Go url.QueryUnescape of s[0..n) into a new string; NULL on a bad escape. */
-static char *query_unescape(const char *s, size_t n)
-{
-	char *out = xmalloc(n + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
-				free(out);
-				return NULL;
-			}
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* ---- query re-encoding ------------------------------------------------------ */
 
 struct qpair {
@@ -167,8 +132,8 @@ static void parse_segment(const char *seg, size_t len, struct qpair *pairs, size
 
 	if (len == 0 || memchr(seg, ';', len))
 		return;
-	k = query_unescape(seg, klen);
-	v = eq ? query_unescape(eq + 1, len - klen - 1) : xstrdup("");
+	k = url_unescape(seg, klen, true);
+	v = eq ? url_unescape(eq + 1, len - klen - 1, true) : xstrdup("");
 	if (!k || !v) {
 		free(k);
 		free(v);
