@@ -222,6 +222,11 @@ static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* libcurl 7.88 walks its whole DNS cache after every transfer; kept
+	 * alive, a kubelet connection is reused without resolving, so keep the
+	 * cache empty instead of one entry per node (addresses are IP
+	 * literals: resolving them again costs nothing). */
+	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	set_tls(t, e);
 	return x;
 }
