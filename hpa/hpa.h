@@ -177,15 +177,23 @@ int hpa_scenario_parse(const char *text, size_t len, struct hpa_scenario *sc, ch
 		       size_t errlen);
 void hpa_scenario_release(struct hpa_scenario *sc);
 
+/*
+ * The scenario document for in and history (NULL = never seen), every
+ * controller option written out and times to the nanosecond, so that
+ * hpa_scenario_parse of its text gives back the same input (new reference).
+ */
+json_t *hpa_scenario_json(const struct hpa_input *in, const struct hpa_history *history);
+
 /* The `-o json` document for a result (new reference, caller decrefs). */
 json_t *hpa_explain_json(const struct hpa_result *r);
 /* The `-o text` explanation; caller frees. */
 char *hpa_explain_text(const struct hpa_input *in, const struct hpa_result *r);
 
 /*
- * `metrics-apiserver hpa explain ...` (argv[0] = "explain").  Prints to
- * stdout/stderr; returns the process exit code: 0 ok, 1 bad scenario,
- * 2 usage error (including the not yet supported --live).
+ * `metrics-apiserver hpa explain ...` (argv[0] = "explain"): -f <file>, or
+ * --live <namespace>/<hpa> (read from the cluster).  Prints to
+ * stdout/stderr; returns the process exit code: 0 ok, 1 bad scenario or
+ * the HPA cannot be read, 2 usage error.
  */
 int hpa_explain_main(int argc, char **argv);
 

@@ -2,10 +2,11 @@
  * loop.c - the embedded HPA controller's thread.  A pass lists every
  * autoscaling/v2 HorizontalPodAutoscaler (GET, no watch: one list per pass
  * is all a pass needs), keeps the ones --hpa selects, and reconciles each
- * with the store snapshot current at the start of the pass.  Passes run
- * after every scrape round (hpa_loop_notify from the scraper's on_round)
- * and at least every --hpa-sync-period, once the store can serve pods
- * (before that every HPA would only fail to get metrics).
+ * with the store snapshot current at the start of the pass (the HPAs it
+ * does not act on still count in the ambiguity check: loop_peers.c).
+ * Passes run after every scrape round (hpa_loop_notify from the scraper's
+ * on_round) and at least every --hpa-sync-period, once the store can serve
+ * pods (before that every HPA would only fail to get metrics).
  */
 #include "hpa/loop_int.h"
 #include "kube/kube.h"
@@ -66,6 +67,7 @@ static void pass(struct hpa_loop *l)
 	json_t *items = list_hpas(l);
 	struct store_snapshot *snap;
 	struct hpa_sync_ctx x = { .client = l->client, .algo = &l->o.algo, .states = &l->states };
+	struct hpa_peers peers;
 	const json_t *hpa;
 	size_t i, acted = 0;
 
@@ -77,6 +79,8 @@ static void pass(struct hpa_loop *l)
 		goto out;
 	}
 	x.snap = snap;
+	hpa_peers_init(&peers, items, l->o.mode);
+	x.peers = &peers;
 	hpa_states_begin(&l->states);
 	json_array_foreach(items, i, hpa) {
 		const char *ns = hpa_jstr(hpa, "metadata.namespace");
@@ -99,6 +103,7 @@ static void pass(struct hpa_loop *l)
 	if (!stopping(l) && acted < HPA_LOOP_MAX_HPAS)
 		hpa_states_prune(&l->states);
 	log_v(3, "HPA pass: %zu of %zu HPAs reconciled", acted, json_array_size(items));
+	hpa_peers_release(&peers);
 out:
 	store_release(snap);
 	json_decref(items);

@@ -1,8 +1,11 @@
 /*
- * loop_int.h - shared between the files of the embedded HPA loop only
- * (loop.c, loop_sync.c, loop_state.c, loop_objects.c): the per-HPA state
- * the controller keeps in memory, and the pure builders the unit suite
- * tests on their own (PodMetrics from a store snapshot, Events).
+ * loop_int.h - shared between the files of the embedded HPA loop
+ * (loop.c, loop_sync.c, loop_state.c, loop_objects.c, loop_fetch.c,
+ * loop_peers.c) and `hpa explain --live` (explain_live.c), which reads a
+ * pass's inputs the way the loop does: the per-HPA state the controller
+ * keeps in memory, the reads from kube-apiserver, and the pure builders
+ * the unit suite tests on their own (PodMetrics from a store snapshot,
+ * Events, the other HPAs of a namespace).
  */
 #ifndef HPA_LOOP_INT_H
 #define HPA_LOOP_INT_H
@@ -60,13 +63,6 @@ void hpa_states_release(struct hpa_states *s);
 void hpa_state_take_history(struct hpa_state *st, struct hpa_history *h);
 
 /*
- * hpa_input.others for the HPA ns/self: {horizontalPodAutoscaler: {metadata},
- * scale: {status: {selector}}} for every other known HPA of ns whose scale
- * selector was seen (new reference, an array).
- */
-json_t *hpa_states_others(const struct hpa_states *s, const char *ns, const char *self);
-
-/*
  * The metrics.k8s.io/v1beta1 PodMetrics the API would serve for the listed
  * pods (a v1 Pod array, borrowed), read from snap: pods without servable
  * usage are left out, as metrics-server leaves them out.  New reference
@@ -84,9 +80,98 @@ struct hpa_event_record *hpa_state_event_find(struct hpa_state *st, const struct
 void hpa_state_event_put(struct hpa_state *st, const struct hpa_event *ev, json_t *obj,
 			 uint64_t pass);
 
-/* ---- talking to the apiserver (loop_sync.c) ---------------------------- */
+/* ---- reading from the apiserver (loop_fetch.c) -------------------------- */
 
 struct kube_client;
+
+#define HPA_ERRLEN 512
+
+/* A path segment we may paste into a URL: a DNS name, a kind, a version. */
+bool hpa_segment_ok(const char *s);
+/* Percent-encodes everything but RFC 3986 unreserved characters; caller frees. */
+char *hpa_query_escape(const char *s);
+/*
+ * One request: 0 with *out (new reference) on a 2xx with an object, else
+ * the HTTP status (-1: no response) with client-go's error text in err
+ * (the Status message, or its generic text).
+ */
+int hpa_api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
+		 json_t **out, char *err, size_t errlen);
+/* /apis/<group>/<version>/namespaces/<ns>/<resource>/<name>/scale, or NULL. */
+char *hpa_scale_path(const json_t *hpa, const char *ns);
+
+/* What a pass reads about an HPA's target (owned). */
+struct hpa_target {
+	char *scale_path;           /* NULL: the scaleTargetRef is not usable */
+	json_t *scale;              /* autoscaling/v1 Scale, NULL when the GET failed */
+	json_t *pods;               /* pods of scale.status.selector (an array) */
+	char get_error[HPA_ERRLEN]; /* why scale is NULL, "" when it was got */
+};
+
+/*
+ * GETs hpa's Scale (a failure is kept in t->get_error: hpa_decide reports
+ * it), then lists the pods of its selector.  0, or ERR_IO / ERR_TOOBIG
+ * when the pods cannot be listed (message in err; nothing can be decided).
+ * Release t with hpa_target_release in both cases.
+ */
+int hpa_target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+		     struct hpa_target *t, char *err, size_t errlen);
+void hpa_target_release(struct hpa_target *t);
+/* scale.status.selector of hpa's target (GET only); caller frees, NULL with err set if none. */
+char *hpa_scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen);
+/* An hpa_input.others entry: {horizontalPodAutoscaler: {metadata: {name,
+ * namespace}}, scale: {status: {selector}}} (new reference). */
+json_t *hpa_other_entry(const char *ns, const char *name, const char *selector);
+
+/* ---- the other HPAs of a namespace (loop_peers.c) ------------------------ */
+
+/* One HPA of the pass's list. */
+struct hpa_peer {
+	const char *ns, *name; /* borrowed from hpa */
+	const json_t *hpa;
+	bool acted;            /* selected by --hpa: its selector is in its state */
+	bool fetched;          /* not acted on: its Scale was read in this pass */
+	char *selector;        /* what that read found, NULL if nothing */
+};
+
+/* Every HPA of a pass, sorted by namespace then name. */
+struct hpa_peers {
+	size_t n;
+	struct hpa_peer *v;
+};
+
+/* Reads the scale selector of hpa (caller frees; NULL: none or failed). */
+typedef char *(*hpa_selector_fn)(void *ud, const json_t *hpa);
+
+/* The HPAs of items (borrowed, must outlive p); mode tells which are acted on. */
+void hpa_peers_init(struct hpa_peers *p, const json_t *items, enum hpa_mode mode);
+/*
+ * hpa_input.others for the HPA ns/self: an entry for every other HPA of ns
+ * with a known selector.  Acted-on HPAs take the selector in their state
+ * of s (s may be NULL); the others are read with `read` on their first
+ * need in the life of p, then cached.  New reference (an array).
+ */
+json_t *hpa_peers_others(struct hpa_peers *p, const struct hpa_states *s, const char *ns,
+			 const char *self, hpa_selector_fn read, void *ud);
+void hpa_peers_release(struct hpa_peers *p);
+
+/* ---- `hpa explain --live` (explain_live.c) ------------------------------ */
+
+struct hpa_live_request {
+	const char *kubeconfig; /* NULL/"": the first file of $KUBECONFIG, else in-cluster */
+	const char *ns, *name;  /* the HPA (URL-safe, checked by the caller) */
+	struct hpa_options opts;
+};
+
+/*
+ * The scenario the loop would build for ns/name now (`history` left out:
+ * never seen), read from the cluster; new reference, or NULL with the
+ * reason in err (config, the HPA GET - the apiserver's message, e.g.
+ * `horizontalpodautoscalers.autoscaling "x" not found` - or the pod list).
+ */
+json_t *hpa_live_scenario(const struct hpa_live_request *rq, char *err, size_t errlen);
+
+/* ---- talking to the apiserver (loop_sync.c) ---------------------------- */
 
 /* What one reconcile needs besides the HPA. */
 struct hpa_sync_ctx {
@@ -94,6 +179,7 @@ struct hpa_sync_ctx {
 	const struct hpa_options *algo;
 	const struct store_snapshot *snap;
 	struct hpa_states *states;
+	struct hpa_peers *peers; /* every HPA of the pass */
 	int64_t now;
 };
 

@@ -136,26 +136,6 @@ void hpa_state_take_history(struct hpa_state *st, struct hpa_history *h)
 	memset(h, 0, sizeof(*h));
 }
 
-json_t *hpa_states_others(const struct hpa_states *s, const char *ns, const char *self)
-{
-	json_t *out = json_array();
-	size_t nslen = strlen(ns);
-
-	for (size_t i = 0; i < s->n; i++) {
-		const struct hpa_state *st = s->v[i];
-		const char *name = st->key + nslen + 1;
-
-		if (strncmp(st->key, ns, nslen) != 0 || st->key[nslen] != '/' ||
-		    strcmp(name, self) == 0 || !st->selector)
-			continue;
-		json_array_append_new(out, json_pack("{s:{s:{s:s,s:s}},s:{s:{s:s}}}",
-						     "horizontalPodAutoscaler", "metadata", "name",
-						     name, "namespace", ns, "scale", "status",
-						     "selector", st->selector));
-	}
-	return out;
-}
-
 /* ---- Events remembered for aggregation ------------------------------------ */
 
 static bool same(const char *a, const char *b)

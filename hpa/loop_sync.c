@@ -1,8 +1,9 @@
 /*
  * loop_sync.c - one reconcile of one HPA against kube-apiserver, as
  * horizontal.go's reconcileAutoscaler does it around the pure decision:
- * GET the Scale, list the pods of its selector, read their usage from the
- * store snapshot, hpa_decide(), PUT the scale (re-GET on 409), PUT the
+ * GET the Scale and list the pods of its selector (loop_fetch.c), read
+ * their usage from the store snapshot, gather the other HPAs' selectors
+ * (loop_peers.c), hpa_decide(), PUT the scale (re-GET on 409), PUT the
  * status when it changed (re-GET on 409), write the Events.
  */
 #include "hpa/loop_int.h"
@@ -12,185 +13,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERRLEN 512
-
 /* The inputs fetched for one pass (owned). */
 struct fetched {
-	char *scale_path;
-	json_t *scale;
-	json_t *pods;
+	struct hpa_target t;
 	json_t *pod_metrics;
 	json_t *others;
-	char get_error[ERRLEN]; /* "" = the Scale was got */
 };
 
-/* A path segment we may paste into a URL: a DNS name, a kind, a version. */
-static bool segment_ok(const char *s)
+/* hpa_selector_fn for the HPAs the loop does not act on: GET only. */
+static char *bystander_selector(void *ud, const json_t *hpa)
 {
-	size_t n = s ? strlen(s) : 0;
+	const struct hpa_sync_ctx *x = ud;
+	char err[HPA_ERRLEN];
+	char *sel = hpa_scale_selector(x->client, hpa, err, sizeof(err));
 
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_'))
-			return false;
-	}
-	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+	if (!sel)
+		log_v(3, "the scale of HPA %s/%s (not acted on) gives no selector for the "
+			 "ambiguity check: %s",
+		      hpa_jstr(hpa, "metadata.namespace"), hpa_jstr(hpa, "metadata.name"), err);
+	return sel;
 }
 
-/* Percent-encodes everything but RFC 3986 unreserved characters. */
-static char *query_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = xmalloc(3 * n + 1), *p = out;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			*p++ = (char)c;
-		} else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
-/* client-go's error text for a failed request: the Status message, else its generic one. */
-static void api_error(int rc, int status, const json_t *body, const char *transport, char *err,
-		      size_t errlen)
-{
-	const char *msg = hpa_jstr(body, "message");
-
-	if (rc != 0)
-		snprintf(err, errlen, "%s", transport);
-	else if (msg && *msg)
-		snprintf(err, errlen, "%s", msg);
-	else
-		snprintf(err, errlen, "the server responded with the status code %d but did not "
-				      "return more information", status);
-}
-
-/* One request; 0 with *out (new reference) on a 2xx, else the status
- * (or -1 for no response) with err set. */
-static int call(const struct hpa_sync_ctx *x, const char *method, const char *path, json_t *body,
-		json_t **out, char *err, size_t errlen)
-{
-	char why[ERRLEN] = "";
-	json_t *resp = NULL;
-	int status = 0;
-	int rc = kube_request(x->client, method, path, body, &status, &resp, why, sizeof(why));
-
-	*out = NULL;
-	if (rc == 0 && status >= 200 && status < 300 && json_is_object(resp)) {
-		*out = resp;
-		return 0;
-	}
-	api_error(rc, status, resp, why, err, errlen);
-	json_decref(resp);
-	return rc != 0 ? -1 : (status ? status : -1);
-}
-
-/* /apis/<group>/<version>/namespaces/<ns>/<resource>/<name>/scale, or NULL. */
-static char *scale_path(const json_t *hpa, const char *ns)
-{
-	const char *av = hpa_jstr(hpa, "spec.scaleTargetRef.apiVersion");
-	const char *kind = hpa_jstr(hpa, "spec.scaleTargetRef.kind");
-	const char *name = hpa_jstr(hpa, "spec.scaleTargetRef.name");
-	const char *slash = av ? strchr(av, '/') : NULL;
-	char *gr, *dot, *path;
-
-	if (!av || !segment_ok(kind) || !segment_ok(name) || !segment_ok(slash ? slash + 1 : av) ||
-	    (slash && (slash == av || strchr(slash + 1, '/'))))
-		return NULL;
-	if (slash) {
-		char *group = xstrndup(av, (size_t)(slash - av));
-		bool ok = segment_ok(group);
-
-		free(group);
-		if (!ok)
-			return NULL;
-	}
-	gr = hpa_group_resource(av, kind);
-	dot = strchr(gr, '.');
-	if (dot)
-		*dot = '\0';
-	path = xasprintf("%s%s/namespaces/%s/%s/%s/scale", slash ? "/apis/" : "/api/", av, ns, gr,
-			 name);
-	free(gr);
-	return path;
-}
-
-static int list_pods(const struct hpa_sync_ctx *x, const char *ns, const char *selector,
-		     json_t **pods, char *err, size_t errlen)
-{
-	char *q = query_escape(selector);
-	char *path = xasprintf("/api/v1/namespaces/%s/pods?labelSelector=%s", ns, q);
-	json_t *list = NULL;
-	const json_t *items;
-	int rc = call(x, "GET", path, NULL, &list, err, errlen);
-
-	free(q);
-	free(path);
-	*pods = NULL;
-	if (rc != 0)
-		return ERR_IO;
-	items = json_object_get(list, "items");
-	if (json_array_size(items) > HPA_LOOP_MAX_PODS) {
-		snprintf(err, errlen, "more than %d pods match the selector", HPA_LOOP_MAX_PODS);
-		json_decref(list);
-		return ERR_TOOBIG;
-	}
-	*pods = json_is_array(items) ? json_incref((json_t *)items) : json_array();
-	json_decref(list);
-	return 0;
-}
-
-/* Scale, pods, their metrics and the other HPAs' selectors; ERR_IO when
- * the pods cannot be listed (the pass is skipped, nothing is decided). */
+/* Scale, pods, their metrics (from the store) and the other HPAs'
+ * selectors; ERR_IO when the pods cannot be listed (the pass is skipped,
+ * nothing is decided). */
 static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns,
 		 const char *name, struct hpa_state *st, struct fetched *f)
 {
-	const char *sel;
-	char err[ERRLEN];
+	char err[HPA_ERRLEN];
+	int rc = hpa_target_fetch(x->client, hpa, ns, &f->t, err, sizeof(err));
+	const char *sel = hpa_jstr(f->t.scale, "status.selector");
 
-	f->scale_path = scale_path(hpa, ns);
-	if (!f->scale_path)
-		snprintf(f->get_error, sizeof(f->get_error), "invalid scale target reference");
-	else if (call(x, "GET", f->scale_path, NULL, &f->scale, f->get_error,
-		      sizeof(f->get_error)) == 0)
-		f->get_error[0] = '\0';
-	sel = f->scale ? hpa_jstr(f->scale, "status.selector") : NULL;
-	if (f->scale) {
+	if (f->t.scale) {
 		free(st->selector);
 		st->selector = sel && *sel ? xstrdup(sel) : NULL;
 	}
-	if (sel && *sel && list_pods(x, ns, sel, &f->pods, err, sizeof(err)) != 0) {
-		log_warn("HPA %s/%s: cannot list the pods of selector %s: %s", ns, name, sel, err);
+	if (rc != 0) {
+		log_warn("HPA %s/%s: %s", ns, name, err);
 		return ERR_IO;
 	}
-	if (!f->pods)
-		f->pods = json_array();
-	f->pod_metrics = hpa_loop_pod_metrics(x->snap, f->pods);
-	f->others = hpa_states_others(x->states, ns, name);
+	f->pod_metrics = hpa_loop_pod_metrics(x->snap, f->t.pods);
+	f->others = x->peers ? hpa_peers_others(x->peers, x->states, ns, name, bystander_selector,
+						(void *)x)
+			     : json_array();
 	return 0;
 }
 
 static void fetched_release(struct fetched *f)
 {
-	free(f->scale_path);
-	json_decref(f->scale);
-	json_decref(f->pods);
+	hpa_target_release(&f->t);
 	json_decref(f->pod_metrics);
 	json_decref(f->others);
+}
+
+/* One request with the pass's client (see hpa_api_call). */
+static int call(const struct hpa_sync_ctx *x, const char *method, const char *path, json_t *body,
+		json_t **out, char *err, size_t errlen)
+{
+	return hpa_api_call(x->client, method, path, body, out, err, errlen);
 }
 
 /* PUT body with a fresh object from GET path on every 409; 0 or ERR_IO. */
@@ -249,10 +129,10 @@ static void write_event(const struct hpa_sync_ctx *x, const json_t *hpa, struct 
 {
 	const char *ns = hpa_jstr(hpa, "metadata.namespace");
 	struct hpa_event_record *r = hpa_state_event_find(st, ev);
-	char err[ERRLEN], *path = NULL;
+	char err[HPA_ERRLEN], *path = NULL;
 	json_t *body, *resp = NULL;
 
-	if (r && segment_ok(hpa_jstr(r->obj, "metadata.name"))) {
+	if (r && hpa_segment_ok(hpa_jstr(r->obj, "metadata.name"))) {
 		path = xasprintf("/api/v1/namespaces/%s/events/%s", ns,
 				 hpa_jstr(r->obj, "metadata.name"));
 		body = hpa_loop_event_repeat(r->obj, when);
@@ -283,7 +163,7 @@ static void write_status(const struct hpa_sync_ctx *x, const json_t *hpa, struct
 	char *get = xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s", ns,
 			      name);
 	char *put = xasprintf("%s/status", get);
-	char err[ERRLEN];
+	char err[HPA_ERRLEN];
 	struct hpa_event ev = { "Warning", "FailedUpdateStatus", err };
 
 	if (write_with_retry(x, get, put, hpa, status_body, r->status, err, sizeof(err)) != 0) {
@@ -338,7 +218,7 @@ static void apply_result(const struct hpa_sync_ctx *x, const json_t *hpa, struct
 static int decide(const struct hpa_sync_ctx *x, struct hpa_input *in, const struct fetched *f,
 		  const struct hpa_state *st, struct hpa_result *r)
 {
-	char err[ERRLEN], why[ERRLEN];
+	char err[HPA_ERRLEN], why[HPA_ERRLEN];
 	int32_t desired;
 	int rc;
 
@@ -349,8 +229,8 @@ static int decide(const struct hpa_sync_ctx *x, struct hpa_input *in, const stru
 	if (!r->scale_updated)
 		return 0;
 	desired = r->desired;
-	if (write_with_retry(x, f->scale_path, f->scale_path, f->scale, scale_body, &desired, why,
-			     sizeof(why)) == 0)
+	if (write_with_retry(x, f->t.scale_path, f->t.scale_path, f->t.scale, scale_body, &desired,
+			     why, sizeof(why)) == 0)
 		return 0;
 	log_warn("failed to rescale HPA=\"%s\" to %d: %s", st->key, (int)desired, why);
 	hpa_result_release(r);
@@ -369,20 +249,20 @@ void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_st
 	struct hpa_input in = { .hpa = hpa, .now = x->now, .opts = *x->algo };
 	struct hpa_result r;
 
-	if (!segment_ok(ns) || !segment_ok(name)) {
+	if (!hpa_segment_ok(ns) || !hpa_segment_ok(name)) {
 		log_warn("HPA %s: namespace or name cannot be used in a URL", st->key);
 		return;
 	}
 	if (fetch(x, hpa, ns, name, st, &f) != 0)
 		goto out;
-	in.scale = f.scale;
-	in.scale_get_error = f.get_error[0] ? f.get_error : NULL;
-	in.pods = f.pods;
+	in.scale = f.t.scale;
+	in.scale_get_error = f.t.get_error[0] ? f.t.get_error : NULL;
+	in.pods = f.t.pods;
 	in.pod_metrics = f.pod_metrics;
 	in.others = f.others;
 	if (decide(x, &in, &f, st, &r) != 0)
 		goto out;
-	apply_result(x, hpa, st, hpa_sat_i32(hpa_jint(f.scale, "spec.replicas", 0)), &r);
+	apply_result(x, hpa, st, hpa_sat_i32(hpa_jint(f.t.scale, "spec.replicas", 0)), &r);
 	hpa_result_release(&r);
 out:
 	fetched_release(&f);

@@ -3,7 +3,8 @@
 # on every test/data/hpa/<NNN-name>/scenario.json must print a document
 # JSON-equal to the expected.json beside it (values derived by hand from the
 # upstream algorithm, see test/data/hpa/make_scenarios.py).  Also checks the
-# text output and the refused --live mode.
+# text output and that -f and --live do not go together (--live itself:
+# 45-hpa-explain-live.sh).
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 DATA=$here/../data/hpa
@@ -41,9 +42,10 @@ check "text output names the unready pod" grep -q 'unready *web-a' <<<"$text"
 check "text output gives the final number" grep -q '^result: 4 replicas, scale written' <<<"$text"
 
 rc=0
-"$BIN" hpa explain --live default/web >/dev/null 2>"$WORK/live.err" || rc=$?
-check_eq "--live is refused with exit status 2" 2 "$rc"
-check "--live says it is not yet supported" grep -q 'not yet supported' "$WORK/live.err"
+"$BIN" hpa explain -f "$DATA/004-unready-pod-less-scale-up/scenario.json" --live default/web \
+	>/dev/null 2>"$WORK/live.err" || rc=$?
+check_eq "-f with --live is refused with exit status 2" 2 "$rc"
+check "-f with --live says why" grep -q -- '-f and --live cannot be used together' "$WORK/live.err"
 rc=0
 "$BIN" hpa explain -f "$WORK/does-not-exist.json" >/dev/null 2>&1 || rc=$?
 check_eq "a missing scenario file exits 1" 1 "$rc"

@@ -170,24 +170,119 @@ START_TEST(test_states_uid_change_resets_history)
 }
 END_TEST
 
-START_TEST(test_states_others)
+/* ---- the other HPAs of a namespace (loop_peers.c) ------------------------------- */
+
+/* The pass's HPA list: name, namespace, annotated?, in that order. */
+static json_t *hpa_items(const char *const *spec)
 {
+	json_t *items = json_array();
+
+	for (size_t i = 0; spec[i]; i += 3) {
+		json_t *h = json_pack("{s:{s:s,s:s}}", "metadata", "name", spec[i], "namespace",
+				      spec[i + 1]);
+
+		if (spec[i + 2][0] == 'y')
+			json_object_set_new(json_object_get(h, "metadata"), "annotations",
+					    json_pack("{s:s}", HPA_ANNOTATION, "true"));
+		json_array_append_new(items, h);
+	}
+	return items;
+}
+
+/* A fake scale reader: "app=<name>" except for "broken" (no selector); counts calls. */
+struct reads {
+	int n;
+	char last[64];
+};
+
+static char *fake_read(void *ud, const json_t *hpa)
+{
+	struct reads *r = ud;
+	const char *name = hpa_jstr(hpa, "metadata.name");
+
+	r->n++;
+	snprintf(r->last, sizeof(r->last), "%s/%s", hpa_jstr(hpa, "metadata.namespace"), name);
+	return strcmp(name, "broken") == 0 ? NULL : xasprintf("app=%s", name);
+}
+
+/* "name=selector ..." of an others array. */
+static char *others_str(const json_t *others)
+{
+	struct dynbuf b;
+	const json_t *e;
+	size_t i;
+
+	dynbuf_init(&b, DYN_SMALL);
+	json_array_foreach(others, i, e) {
+		ck_assert_ptr_nonnull(hpa_jstr(e, "horizontalPodAutoscaler.metadata.namespace"));
+		ck_assert_int_eq(dynbuf_printf(&b, "%s%s=%s", i ? " " : "",
+					       hpa_jstr(e, "horizontalPodAutoscaler.metadata.name"),
+					       hpa_jstr(e, "scale.status.selector")),
+				 0);
+	}
+	return dynbuf_take(&b, NULL);
+}
+
+static void expect_others(struct hpa_peers *p, const struct hpa_states *s, const char *ns,
+			  const char *self, struct reads *r, const char *want)
+{
+	json_t *others = hpa_peers_others(p, s, ns, self, fake_read, r);
+	char *got = others_str(others);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+	json_decref(others);
+}
+
+START_TEST(test_peers_others)
+{
+	static const char *const spec[] = {
+		"web", "ns1", "y", "api", "ns1", "n", "shadow", "ns1", "n", "broken", "ns1", "n",
+		"nosel", "ns1", "y", "gone", "ns1", "y", "web2", "ns10", "n", "x", "ns", "n", NULL,
+	};
+	json_t *items = hpa_items(spec);
 	struct hpa_states s = { 0 };
-	json_t *others, *want;
+	struct hpa_peers p;
+	struct reads r = { 0 };
 
 	hpa_states_begin(&s);
 	hpa_states_get(&s, "ns1", "web", "u1")->selector = xstrdup("app=web");
-	hpa_states_get(&s, "ns1", "api", "u2")->selector = xstrdup("app=api");
 	hpa_states_get(&s, "ns1", "nosel", "u3");
-	hpa_states_get(&s, "ns10", "web2", "u4")->selector = xstrdup("app=web");
-	hpa_states_get(&s, "ns", "x", "u5")->selector = xstrdup("app=x");
-	others = hpa_states_others(&s, "ns1", "web");
-	want = parse("[{\"horizontalPodAutoscaler\":{\"metadata\":{\"name\":\"api\","
-		     "\"namespace\":\"ns1\"}},\"scale\":{\"status\":{\"selector\":\"app=api\"}}}]");
-	ck_assert(json_equal(others, want));
-	json_decref(others);
-	json_decref(want);
+	/* a state whose HPA is no longer listed (deleted; pruned at the end of the pass) */
+	hpa_states_get(&s, "ns1", "old", "u4")->selector = xstrdup("app=old");
+	hpa_peers_init(&p, items, HPA_MODE_ANNOTATED);
+	ck_assert_uint_eq(p.n, 8);
+	/* web's view: the acted-on ones from their state (nosel has no selector,
+	 * gone no state yet), the others read once each; other namespaces untouched */
+	expect_others(&p, &s, "ns1", "web", &r, "api=app=api shadow=app=shadow");
+	ck_assert_int_eq(r.n, 3); /* api, broken, shadow */
+	/* a second acted-on HPA of ns1 in the same pass: no read again */
+	expect_others(&p, &s, "ns1", "nosel", &r, "api=app=api shadow=app=shadow web=app=web");
+	ck_assert_int_eq(r.n, 3);
+	/* an un-annotated HPA does not see itself */
+	expect_others(&p, &s, "ns1", "api", &r, "shadow=app=shadow web=app=web");
+	ck_assert_int_eq(r.n, 3);
+	/* "ns" is not a prefix match of "ns1"/"ns10" */
+	expect_others(&p, &s, "ns", "y", &r, "x=app=x");
+	ck_assert_int_eq(r.n, 4);
+	ck_assert_str_eq(r.last, "ns/x");
+	expect_others(&p, &s, "ns2", "z", &r, "");
+	hpa_peers_release(&p);
+
+	/* --hpa=all: every HPA is acted on, nothing is read */
+	r.n = 0;
+	hpa_peers_init(&p, items, HPA_MODE_ALL);
+	expect_others(&p, &s, "ns1", "nosel", &r, "web=app=web");
+	ck_assert_int_eq(r.n, 0);
+	hpa_peers_release(&p);
+	/* no state (explain --live): every other HPA is read */
+	hpa_peers_init(&p, items, HPA_MODE_OFF);
+	expect_others(&p, NULL, "ns1", "web", &r,
+		      "api=app=api gone=app=gone nosel=app=nosel shadow=app=shadow");
+	ck_assert_int_eq(r.n, 5);
+	hpa_peers_release(&p);
 	hpa_states_release(&s);
+	json_decref(items);
 }
 END_TEST
 
@@ -358,6 +453,69 @@ START_TEST(test_store_to_decision_and_history)
 }
 END_TEST
 
+/* A reader for which every HPA targets the pods app=web. */
+static char *web_read(void *ud, const json_t *hpa)
+{
+	COMMON_UNUSED(hpa);
+	(*(int *)ud)++;
+	return xstrdup("app=web");
+}
+
+START_TEST(test_unacted_hpa_makes_selector_ambiguous)
+{
+	static const char *const spec[] = { "web", "default", "y", "shadow", "default", "n",
+					    "elsewhere", "other", "n", NULL };
+	json_t *items = hpa_items(spec), *hpa = parse(hpa_json), *pods = pods_list(1, 2), *others;
+	json_t *scale = json_pack("{s:{s:i},s:{s:i,s:s}}", "spec", "replicas", 2, "status",
+				  "replicas", 2, "selector", "app=web");
+	const char *want = "pods by selector app=web are controlled by multiple HPAs: "
+			   "[default/shadow default/web]";
+	struct hpa_input in = { .hpa = hpa, .scale = scale, .pods = pods, .now = T0 };
+	struct hpa_states s = { 0 };
+	struct hpa_peers p;
+	struct hpa_result r;
+	char err[256], *status;
+	int reads = 0;
+
+	hpa_options_default(&in.opts);
+	hpa_states_begin(&s);
+	hpa_states_get(&s, "default", "web", "u-web")->selector = xstrdup("app=web");
+	hpa_peers_init(&p, items, HPA_MODE_ANNOTATED);
+	others = hpa_peers_others(&p, &s, "default", "web", web_read, &reads);
+	ck_assert_int_eq(reads, 1); /* shadow only: "other" has no acted-on HPA */
+	in.others = others;
+	ck_assert_int_eq(hpa_decide(&in, NULL, &r, err, sizeof(err)), 0);
+	ck_assert(!r.scale_updated);
+	ck_assert_ptr_nonnull(r.error);
+	ck_assert_msg(strstr(r.error, want) != NULL, "error: %s", r.error);
+	ck_assert_uint_ge(r.n_events, 1);
+	ck_assert_str_eq(r.events[0].reason, "AmbiguousSelector");
+	ck_assert_str_eq(r.events[0].message, want);
+	status = json_dumps(r.status, JSON_COMPACT);
+	ck_assert_msg(strstr(status, "\"type\":\"ScalingActive\",\"status\":\"False\"") &&
+			      strstr(status, "\"reason\":\"AmbiguousSelector\""),
+		      "status: %s", status);
+	free(status);
+	hpa_result_release(&r);
+	/* without the un-annotated HPA (the loop before): no ambiguity (the
+	 * pass goes on to the metric, which has no values here) */
+	in.others = NULL;
+	ck_assert_int_eq(hpa_decide(&in, NULL, &r, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(r.error);
+	ck_assert_msg(strstr(r.error, "controlled by multiple HPAs") == NULL, "%s", r.error);
+	ck_assert_msg(strstr(r.error, "unable to get metrics for resource cpu") != NULL, "%s",
+		      r.error);
+	hpa_result_release(&r);
+	json_decref(others);
+	hpa_peers_release(&p);
+	hpa_states_release(&s);
+	json_decref(scale);
+	json_decref(pods);
+	json_decref(hpa);
+	json_decref(items);
+}
+END_TEST
+
 /* ---- Events ------------------------------------------------------------------------ */
 
 START_TEST(test_event_object)
@@ -445,9 +603,10 @@ static Suite *loop_suite(void)
 	tcase_add_test(tc, test_feature_gates);
 	tcase_add_test(tc, test_states_keep_and_prune);
 	tcase_add_test(tc, test_states_uid_change_resets_history);
-	tcase_add_test(tc, test_states_others);
+	tcase_add_test(tc, test_peers_others);
 	tcase_add_test(tc, test_pod_metrics_from_snapshot);
 	tcase_add_test(tc, test_store_to_decision_and_history);
+	tcase_add_test(tc, test_unacted_hpa_makes_selector_ambiguous);
 	tcase_add_test(tc, test_event_object);
 	tcase_add_test(tc, test_event_cache);
 	suite_add_tcase(s, tc);
