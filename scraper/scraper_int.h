@@ -4,11 +4,13 @@
  *   promtext     one exposition line -> tokens (no allocation)
  *   floatparse   Go ParseFloat-compatible decimal parser
  *   selfmetrics  metrics_server_kubelet_* / manager_tick_* families
- *   transfer     libcurl multi round over a set of nodes
+ *   driver       libcurl multi handles sharded over one epoll set
+ *   transfer     one scrape round over a set of nodes
  */
 #ifndef SCRAPER_INT_H
 #define SCRAPER_INT_H
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +98,63 @@ void scraper__metrics_request(struct scraper__metrics *m, struct scraper__node_s
 			      double seconds, bool success, int64_t end_unix_s);
 void scraper__metrics_tick(struct scraper__metrics *m, double seconds);
 int scraper__metrics_write(struct scraper__metrics *m, struct dynbuf *out);
+
+/* ---- driver ---------------------------------------------------------- */
+
+struct scraper__driver;
+
+/* A finished transfer (already removed from its shard). */
+typedef void (*scraper__done_fn)(void *ud, CURL *e, CURLcode cc);
+
+/* Never NULL (aborts when the kernel refuses an epoll set or eventfd). */
+struct scraper__driver *scraper__driver_new(void);
+/* Every easy handle must have been removed and cleaned up before. */
+void scraper__driver_free(struct scraper__driver *d);
+/* The shard a new easy handle uses for its whole life (its kept-alive
+ * connection lives in that shard's cache); unassign when it is freed. */
+uint32_t scraper__driver_assign(struct scraper__driver *d);
+void scraper__driver_unassign(struct scraper__driver *d, uint32_t shard);
+/* Starts / cancels a transfer on its shard.  add: 0 or ERR_INVAL. */
+int scraper__driver_add(struct scraper__driver *d, uint32_t shard, CURL *e);
+void scraper__driver_remove(struct scraper__driver *d, uint32_t shard, CURL *e);
+/*
+ * Waits at most max_ms (less when a libcurl timer is due) for socket
+ * events, lets libcurl act on them and on due timers, and calls done for
+ * every transfer that finished.  True when scraper__driver_wakeup() was
+ * called since the last step.
+ */
+bool scraper__driver_step(struct scraper__driver *d, int max_ms, scraper__done_fn done, void *ud);
+/* Makes a waiting (or the next) step return at once; thread-safe. */
+void scraper__driver_wakeup(struct scraper__driver *d);
+
+/* ---- tlsverify ------------------------------------------------------- */
+
+/* One trust list for every kubelet connection. */
+struct scraper__verifier;
+
+/* The last leaf certificate that passed for one node, and for how long it
+ * may be trusted again without a new check. */
+struct scraper__tls_seen {
+	unsigned char *der;
+	size_t len;
+	int64_t until_mono;
+	char host[256];
+};
+
+/* Trusts ca_file, else ca_data (PEM), else the system store.  NULL with a
+ * message in err when no certificate could be read. */
+struct scraper__verifier *scraper__verifier_new(const char *ca_file, const char *ca_data,
+						char *err, size_t errlen);
+void scraper__verifier_free(struct scraper__verifier *v);
+/*
+ * Verifies the server certificate of e's connection (a GnuTLS session,
+ * handshake done) for host (an IP literal without brackets, or a DNS
+ * name), remembering a pass in seen.  0, or ERR_TLS with Go's text
+ * ("x509: certificate signed by unknown authority", ...) in err.
+ */
+int scraper__verify_peer(struct scraper__verifier *v, CURL *e, const char *host,
+			 struct scraper__tls_seen *seen, char *err, size_t errlen);
+void scraper__tls_seen_release(struct scraper__tls_seen *seen);
 
 /* ---- transfer -------------------------------------------------------- */
 

@@ -1,10 +1,10 @@
 /*
- * transfer.c - one scrape round over many kubelets with libcurl multi on
- * the calling thread.
+ * transfer.c - one scrape round over many kubelets with libcurl on the
+ * calling thread (driver.c runs the sockets).
  *
- * Every node keeps one easy handle (and its decoder) across rounds, so
- * its HTTP/1.1 connection stays in the multi handle's cache and is
- * reused.  A round staggers the starts as metrics-server does (each node
+ * Every node keeps one easy handle (and its decoder) across rounds, on
+ * the same driver shard, so its HTTP/1.1 connection stays in that
+ * shard's cache and is reused.  A round staggers the starts as metrics-server does (each node
  * waits rand[0, min(8 ms * nodes, 4 s))), optionally bounds how many run
  * at once, and gives each request --kubelet-request-timeout (never past
  * the round's deadline).  Bytes go straight from libcurl's buffer into
@@ -12,7 +12,6 @@
  */
 #include "scraper/scraper_int.h"
 
-#include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,23 +21,29 @@
 
 #define DELAY_PER_NODE_MS 8
 #define MAX_DELAY_MS 4000
-#define POLL_MAX_MS 1000
+#define START_TICK_MS 10  /* starts are batched so one wake-up serves several */
+#define STEP_MAX_MS 1000
 #define USER_AGENT "metrics-apiserver (linux) scraper"
 
-enum xfer_fail { XF_NONE, XF_DECODE, XF_BODY, XF_STATUS };
+enum xfer_fail { XF_NONE, XF_DECODE, XF_BODY, XF_STATUS, XF_TLS };
 
 struct xfer {
+	struct scraper__transfer *t;
 	char *node;
 	const struct kube_node *kn; /* borrowed for the current round */
 	CURL *easy;
+	uint32_t shard;       /* driver shard, fixed for the handle's life */
 	struct scraper_decoder *dec;
 	struct scraper__node_series *series;
 	int64_t start_at;     /* monotonic, jittered */
 	int64_t began_mono;
 	size_t body;
 	enum xfer_fail fail;
-	bool running;         /* added to the multi handle */
+	bool running;         /* added to its driver shard */
 	char url[512];
+	char host[256];       /* of url, without brackets: what the certificate must name */
+	struct scraper__tls_seen seen;
+	char tls_err[512];
 	char reason[64];      /* HTTP reason phrase */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -46,12 +51,13 @@ struct xfer {
 struct scraper__transfer {
 	const struct scraper_options *o;
 	struct scraper__metrics *m;
-	CURLM *multi;
+	struct scraper__driver *drv;
 	struct xfer **x; /* sorted by node name */
 	size_t n;
 	struct curl_slist *headers;
 	char *token;
-	char *ca_tmp;    /* CA PEM written out when CAINFO_BLOB is unsupported */
+	struct scraper__verifier *verifier; /* NULL with --kubelet-insecure-tls */
+	char verifier_err[256];             /* why there is none although verifying */
 	uint64_t rng;
 	atomic_bool abort;
 };
@@ -104,49 +110,37 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 
 /* ---- TLS and auth -------------------------------------------------------- */
 
-/* CA PEM bytes for verification: as a blob, or a private temp file. */
-static int set_ca_data(struct scraper__transfer *t, CURL *e)
+/* After the handshake, before the request: the certificate check. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
-	struct curl_blob blob = {(void *)t->o->ca_data, strlen(t->o->ca_data), CURL_BLOB_COPY};
-	char path[] = "/tmp/scraper-ca-XXXXXX";
-	int fd;
+	struct xfer *x = ud;
+	struct scraper__transfer *t = x->t;
 
-	if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob) == CURLE_OK)
-		return 0;
-	if (!t->ca_tmp) {
-		fd = mkstemp(path);
-		if (fd < 0)
-			return ERR_IO;
-		size_t len = blob.len;
-		bool ok = write(fd, t->o->ca_data, len) == (ssize_t)len;
-		close(fd);
-		if (!ok) {
-			unlink(path);
-			return ERR_IO;
-		}
-		t->ca_tmp = xstrdup(path);
-	}
-	return curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_tmp) == CURLE_OK ? 0 : ERR_TLS;
+	(void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+	if (!t->verifier)
+		snprintf(x->tls_err, sizeof(x->tls_err), "%s", t->verifier_err);
+	else if (scraper__verify_peer(t->verifier, x->easy, x->host, &x->seen, x->tls_err,
+				      sizeof(x->tls_err)) == 0)
+		return CURL_PREREQFUNC_OK;
+	x->fail = XF_TLS;
+	return CURL_PREREQFUNC_ABORT;
 }
 
-static void set_tls(struct scraper__transfer *t, CURL *e)
+/* libcurl neither verifies nor loads any CA: tlsverify.c checks the
+ * certificate in on_prereq, against one trust list for all nodes. */
+static void set_tls(struct scraper__transfer *t, struct xfer *x)
 {
 	const struct scraper_options *o = t->o;
+	CURL *e = x->easy;
 
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (o->insecure_tls) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(e, CURLOPT_CAINFO, NULL); /* nothing to load */
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	} else if (o->ca_file) {
-		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL); /* only this CA, as Go */
-	} else if (o->ca_data) {
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-		if (set_ca_data(t, e))
-			log_error("\"Cannot use the kubelet CA data\" err=\"writing a temporary CA "
-				  "file failed\"");
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	if (!o->insecure_tls) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
 	}
 	if (o->client_cert_file)
 		curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert_file);
@@ -206,8 +200,10 @@ static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 		fprintf(stderr, "fatal: curl_easy_init failed\n");
 		abort();
 	}
+	x->t = t;
 	x->node = xstrdup(node);
 	x->easy = e;
+	x->shard = scraper__driver_assign(t->drv);
 	x->dec = scraper_decoder_new(node, 0);
 	x->series = scraper__metrics_node(t->m, node);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -227,13 +223,15 @@ static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 	 * cache empty instead of one entry per node (addresses are IP
 	 * literals: resolving them again costs nothing). */
 	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-	set_tls(t, e);
+	set_tls(t, x);
 	return x;
 }
 
 static void xfer_free(struct scraper__transfer *t, struct xfer *x)
 {
 	curl_easy_cleanup(x->easy);
+	scraper__tls_seen_release(&x->seen);
+	scraper__driver_unassign(t->drv, x->shard);
 	scraper_decoder_free(x->dec);
 	scraper__metrics_drop(t->m, x->series);
 	free(x->node);
@@ -296,30 +294,9 @@ static void log_failure(const struct scraper__transfer *t, const struct xfer *x,
 	}
 }
 
-/* Go's words for a failed chain check (GnuTLS status bits from curl). */
-static const char *x509_reason(const struct xfer *x, char *buf, size_t len)
-{
-	long vr = 0;
-	gnutls_datum_t out = {NULL, 0};
-
-	if (curl_easy_getinfo(x->easy, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK || vr == 0)
-		return NULL;
-	if (vr & GNUTLS_CERT_SIGNER_NOT_FOUND)
-		return "x509: certificate signed by unknown authority";
-	if (vr & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
-		return "x509: certificate has expired or is not yet valid";
-	if (gnutls_certificate_verification_status_print((unsigned)vr, GNUTLS_CRT_X509, &out, 0))
-		return NULL;
-	snprintf(buf, len, "x509: %s", (const char *)out.data);
-	gnutls_free(out.data);
-	return buf;
-}
-
 /* The error of a finished transfer, or "" when the body is usable. */
 static bool transfer_error(const struct xfer *x, CURLcode cc, char *err, size_t errlen)
 {
-	const char *why;
-	char buf[256];
 	long code = 0;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -330,9 +307,9 @@ static bool transfer_error(const struct xfer *x, CURLcode cc, char *err, size_t 
 			 DYN_KUBELET_BODY);
 	} else if (code != 0 && code != 200 && (cc == CURLE_OK || x->fail == XF_STATUS)) {
 		snprintf(err, errlen, "request failed, status: \"%ld %s\"", code, x->reason);
-	} else if (cc == CURLE_PEER_FAILED_VERIFICATION && (why = x509_reason(x, buf, sizeof(buf)))) {
-		snprintf(err, errlen, "Get \"%.400s\": tls: failed to verify certificate: %.200s (%.256s)",
-			 x->url, why, x->errbuf);
+	} else if (x->fail == XF_TLS) {
+		snprintf(err, errlen, "Get \"%.400s\": tls: failed to verify certificate: %.500s",
+			 x->url, x->tls_err);
 	} else if (cc != CURLE_OK) {
 		snprintf(err, errlen, "Get \"%s\": %s", x->url,
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
@@ -371,6 +348,22 @@ static bool finish_one(struct scraper__transfer *t, struct xfer *x, int cc, cons
 	return !failed;
 }
 
+/* The host of an "https://host:port/..." URL, IPv6 brackets removed. */
+static void url_host(const char *url, char *host, size_t len)
+{
+	const char *p = strstr(url, "://"), *end;
+
+	p = p ? p + 3 : url;
+	if (*p == '[') {
+		end = strchr(++p, ']');
+	} else {
+		end = p + strcspn(p, ":/");
+	}
+	if (!end)
+		end = p + strlen(p);
+	snprintf(host, len, "%.*s", (int)(end - p), p);
+}
+
 /* Starts x's request; false when it failed at once (already finished). */
 static bool start_one(struct scraper__transfer *t, struct xfer *x, int64_t now, int64_t deadline,
 		      struct store_batch *batch)
@@ -382,7 +375,7 @@ static bool start_one(struct scraper__transfer *t, struct xfer *x, int64_t now, 
 	x->began_mono = now;
 	x->body = 0;
 	x->fail = XF_NONE;
-	x->reason[0] = x->errbuf[0] = '\0';
+	x->reason[0] = x->errbuf[0] = x->tls_err[0] = '\0';
 	if (scraper_node_url(t->o, x->kn, x->url, sizeof(x->url), err, sizeof(err))) {
 		x->url[0] = '\0';
 		finish_one(t, x, -1, err, batch);
@@ -392,12 +385,13 @@ static bool start_one(struct scraper__transfer *t, struct xfer *x, int64_t now, 
 		finish_one(t, x, -1, NULL, batch);
 		return false;
 	}
+	url_host(x->url, x->host, sizeof(x->host));
 	scraper_decoder_reset(x->dec, x->node, clock_now_ns());
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(tmo / NS_PER_MS));
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, t->headers);
 	log_v(2, "\"Scraping node\" node=\"%s\"", x->node);
-	if (curl_multi_add_handle(t->multi, x->easy) != CURLM_OK) {
+	if (scraper__driver_add(t->drv, x->shard, x->easy) != 0) {
 		finish_one(t, x, -1, "cannot add the request to the transfer loop", batch);
 		return false;
 	}
@@ -408,6 +402,7 @@ static bool start_one(struct scraper__transfer *t, struct xfer *x, int64_t now, 
 /* ---- the round ----------------------------------------------------------------- */
 
 struct round {
+	struct scraper__transfer *t;
 	struct xfer **order; /* by start time */
 	size_t n, next, active;
 	int64_t deadline;
@@ -430,7 +425,8 @@ static int by_start(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* metrics-server's stagger: rand.Intn(min(8ms * nodes, 4s)) per node. */
+/* metrics-server's stagger: rand.Intn(min(8ms * nodes, 4s)) per node,
+ * rounded down to a START_TICK_MS boundary. */
 static void plan_starts(struct scraper__transfer *t, struct round *r, int64_t now)
 {
 	uint64_t delay_ms = (uint64_t)DELAY_PER_NODE_MS * r->n;
@@ -441,7 +437,8 @@ static void plan_starts(struct scraper__transfer *t, struct round *r, int64_t no
 		r->order[i] = t->x[i];
 		r->order[i]->start_at = now;
 		if (delay_ms)
-			r->order[i]->start_at += (int64_t)(next_rand(t) % delay_ms) * NS_PER_MS;
+			r->order[i]->start_at += (int64_t)(next_rand(t) % delay_ms / START_TICK_MS *
+							   START_TICK_MS) * NS_PER_MS;
 	}
 	qsort(r->order, r->n, sizeof(*r->order), by_start);
 }
@@ -467,22 +464,16 @@ static void launch_due(struct scraper__transfer *t, struct round *r, int64_t now
 	}
 }
 
-static void reap(struct scraper__transfer *t, struct round *r)
+/* A finished transfer (scraper__done_fn). */
+static void on_done(void *ud, CURL *e, CURLcode cc)
 {
-	CURLMsg *msg;
-	int left;
+	struct round *r = ud;
+	struct xfer *x = NULL;
 
-	while ((msg = curl_multi_info_read(t->multi, &left))) {
-		struct xfer *x = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		CURLcode cc = msg->data.result;
-		curl_multi_remove_handle(t->multi, msg->easy_handle); /* msg is invalid now */
-		x->running = false;
-		r->active--;
-		count(r, finish_one(t, x, (int)cc, NULL, r->batch));
-	}
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	x->running = false;
+	r->active--;
+	count(r, finish_one(r->t, x, (int)cc, NULL, r->batch));
 }
 
 /* Stop requested: running and pending nodes fail without noise. */
@@ -490,7 +481,7 @@ static void abandon(struct scraper__transfer *t, struct round *r)
 {
 	for (size_t i = 0; i < r->next; i++) {
 		if (r->order[i]->running) {
-			curl_multi_remove_handle(t->multi, r->order[i]->easy);
+			scraper__driver_remove(t->drv, r->order[i]->shard, r->order[i]->easy);
 			r->order[i]->running = false;
 		}
 	}
@@ -499,12 +490,12 @@ static void abandon(struct scraper__transfer *t, struct round *r)
 	r->active = 0;
 }
 
-/* Milliseconds to sleep before something is due (curl lowers it further
- * for its own timers). */
+/* Milliseconds to wait before a start is due (the driver lowers it
+ * further for libcurl's timers). */
 static int wait_ms(const struct scraper__transfer *t, const struct round *r, int64_t now)
 {
 	size_t max = t->o->max_concurrency;
-	int64_t ms = POLL_MAX_MS;
+	int64_t ms = STEP_MAX_MS;
 
 	if (r->next < r->n && (!max || r->active < max)) {
 		int64_t due = (r->order[r->next]->start_at - now + NS_PER_MS - 1) / NS_PER_MS;
@@ -518,13 +509,11 @@ void scraper__transfer_round(struct scraper__transfer *t, const struct kube_node
 			     size_t n, int64_t deadline_mono_ns, struct store_batch *batch,
 			     struct scraper__round_result *res)
 {
-	struct round r = {NULL, n, 0, 0, deadline_mono_ns, batch, res};
-	int running;
+	struct round r = {t, NULL, n, 0, 0, deadline_mono_ns, batch, res};
 
 	res->ok = res->failed = 0;
 	sync_targets(t, nodes, n);
 	refresh_auth(t);
-	curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)(n + 16));
 	r.order = xcalloc(n ? n : 1, sizeof(*r.order));
 	plan_starts(t, &r, clock_mono_ns());
 	while (r.next < r.n || r.active) {
@@ -532,13 +521,10 @@ void scraper__transfer_round(struct scraper__transfer *t, const struct kube_node
 			abandon(t, &r);
 			break;
 		}
-		int64_t now = clock_mono_ns();
-		launch_due(t, &r, now);
-		curl_multi_perform(t->multi, &running);
-		reap(t, &r);
+		launch_due(t, &r, clock_mono_ns());
 		if (r.next >= r.n && !r.active)
 			break;
-		curl_multi_poll(t->multi, NULL, 0, wait_ms(t, &r, clock_mono_ns()), NULL);
+		scraper__driver_step(t->drv, wait_ms(t, &r, clock_mono_ns()), on_done, &r);
 	}
 	free(r.order);
 }
@@ -553,10 +539,12 @@ struct scraper__transfer *scraper__transfer_new(const struct scraper_options *o,
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	t->o = o;
 	t->m = m;
-	t->multi = curl_multi_init();
-	if (!t->multi) {
-		fprintf(stderr, "fatal: curl_multi_init failed\n");
-		abort();
+	t->drv = scraper__driver_new();
+	if (!o->insecure_tls) {
+		t->verifier = scraper__verifier_new(o->ca_file, o->ca_data, t->verifier_err,
+						    sizeof(t->verifier_err));
+		if (!t->verifier)
+			log_error("\"Cannot verify kubelet certificates\" err=\"%s\"", t->verifier_err);
 	}
 	t->rng = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)t ^ UINT64_C(0x9e3779b97f4a7c15);
 	if (!t->rng)
@@ -568,7 +556,7 @@ struct scraper__transfer *scraper__transfer_new(const struct scraper_options *o,
 void scraper__transfer_abort(struct scraper__transfer *t)
 {
 	atomic_store(&t->abort, true);
-	curl_multi_wakeup(t->multi);
+	scraper__driver_wakeup(t->drv);
 }
 
 void scraper__transfer_free(struct scraper__transfer *t)
@@ -578,16 +566,13 @@ void scraper__transfer_free(struct scraper__transfer *t)
 	for (size_t i = 0; i < t->n; i++)
 		xfer_free(t, t->x[i]);
 	free(t->x);
-	curl_multi_cleanup(t->multi);
+	scraper__driver_free(t->drv);
 	curl_slist_free_all(t->headers);
 	if (t->token) {
 		memset(t->token, 0, strlen(t->token));
 		free(t->token);
 	}
-	if (t->ca_tmp) {
-		unlink(t->ca_tmp);
-		free(t->ca_tmp);
-	}
+	scraper__verifier_free(t->verifier);
 	free(t);
 	curl_global_cleanup();
 }

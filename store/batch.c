@@ -23,15 +23,35 @@ struct pod_key {
 	const char *ns, *name;  /* interned */
 };
 
-struct store_batch *store_batch_new(void)
+#define BATCH_MIN_ENTRIES 64
+#define BATCH_MAX_HINT (1u << 24) /* a hint never reserves more than this */
+
+static size_t hint(size_t n)
+{
+	return n < BATCH_MIN_ENTRIES ? BATCH_MIN_ENTRIES : n > BATCH_MAX_HINT ? BATCH_MAX_HINT : n;
+}
+
+struct store_batch *store_batch_new_sized(size_t nodes, size_t pods, size_t containers)
 {
 	struct store_batch *b = xcalloc(1, sizeof(*b));
 
-	strpool_init(&b->pool);
-	idxtab_init(&b->node_index, 64);
-	idxtab_init(&b->pod_index, 64);
-	idxtab_init(&b->container_index, 64);
+	b->cap_nodes = hint(nodes);
+	b->cap_pods = hint(pods);
+	b->cap_containers = hint(containers);
+	/* node and pod names are distinct; container names and namespaces repeat */
+	strpool_init_sized(&b->pool, b->cap_nodes + b->cap_pods);
+	b->nodes = xmalloc(b->cap_nodes * sizeof(*b->nodes));
+	b->pods = xmalloc(b->cap_pods * sizeof(*b->pods));
+	b->containers = xmalloc(b->cap_containers * sizeof(*b->containers));
+	idxtab_init(&b->node_index, b->cap_nodes);
+	idxtab_init(&b->pod_index, b->cap_pods);
+	idxtab_init(&b->container_index, b->cap_containers);
 	return b;
+}
+
+struct store_batch *store_batch_new(void)
+{
+	return store_batch_new_sized(0, 0, 0);
 }
 
 void store_batch_free(struct store_batch *b)
@@ -163,4 +183,9 @@ size_t store_batch_node_count(const struct store_batch *b)
 size_t store_batch_pod_count(const struct store_batch *b)
 {
 	return b->npods;
+}
+
+size_t store_batch_container_count(const struct store_batch *b)
+{
+	return b->ncontainers;
 }

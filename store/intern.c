@@ -109,10 +109,15 @@ void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
 
 /* ---- strpool ------------------------------------------------------------ */
 
-void strpool_init(struct strpool *p)
+void strpool_init_sized(struct strpool *p, size_t expected)
 {
 	memset(p, 0, sizeof(*p));
-	idxtab_init(&p->index, 64);
+	idxtab_init(&p->index, expected < 64 ? 64 : expected);
+}
+
+void strpool_init(struct strpool *p)
+{
+	strpool_init_sized(p, 64);
 }
 
 static char *strpool_alloc(struct strpool *p, size_t n)

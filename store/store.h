@@ -37,6 +37,10 @@ struct store_usage {
 struct store_batch;
 
 struct store_batch *store_batch_new(void);
+/* As store_batch_new, sized for about this many entries (e.g. the last
+ * round's counts) so a round does not regrow its arrays and indexes. */
+struct store_batch *store_batch_new_sized(size_t nodes, size_t pods, size_t containers);
+size_t store_batch_container_count(const struct store_batch *b);
 /* Strings are copied (interned); first point for a key wins ("duplicate"
  * points are logged and ignored, as metrics-server). */
 void store_batch_add_node(struct store_batch *b, const char *node, const struct store_point *p);

@@ -59,6 +59,8 @@ struct strpool {
 };
 
 void strpool_init(struct strpool *p);
+/* As strpool_init, with an index sized for about `expected` strings. */
+void strpool_init_sized(struct strpool *p, size_t expected);
 /* The pool's copy of s (same pointer for equal strings); never NULL. */
 const char *strpool_intern(struct strpool *p, const char *s, uint64_t hash);
 void strpool_release(struct strpool *p);
