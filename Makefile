@@ -6,6 +6,7 @@
 #   make asan      ASan+UBSan build and test run (build-asan/)
 #   make valgrind  Check suites under valgrind (leak check)
 #   make demo      kubesim + metrics-apiserver + real kubectl top
+#   make demo-hpa  the embedded HPA on a load step up / hold / step down (CSV, PNG)
 #   make bench-*   benchmarks (print figures; not part of make test)
 #   make clean
 #
@@ -139,6 +140,9 @@ lint:
 
 demo: all
 	@BUILD=$(abspath $(BUILD)) test/demo/demo.sh
+
+demo-hpa: all
+	@BUILD=$(abspath $(BUILD)) test/demo/demo-hpa.sh
 
 bench-parser: all
 	$(BUILD)/test/bench_parser test/data/kubelet
