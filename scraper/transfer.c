@@ -21,7 +21,7 @@
 
 #define DELAY_PER_NODE_MS 8
 #define MAX_DELAY_MS 4000
-#define START_TICK_MS 10  /* starts are batched so one wake-up serves several */
+#define START_TICK_MS 50  /* starts are batched so one wake-up serves several */
 #define STEP_MAX_MS 1000
 #define USER_AGENT "metrics-apiserver (linux) scraper"
 
@@ -56,6 +56,7 @@ struct scraper__transfer {
 	size_t n;
 	struct curl_slist *headers;
 	char *token;
+	char *proxy, *no_proxy;             /* from the environment, read once */
 	struct scraper__verifier *verifier; /* NULL with --kubelet-insecure-tls */
 	char verifier_err[256];             /* why there is none although verifying */
 	uint64_t rng;
@@ -189,6 +190,32 @@ out:
 	dynbuf_release(&b);
 }
 
+/* ---- proxy ----------------------------------------------------------------- */
+
+static char *env_dup(const char *upper, const char *lower)
+{
+	const char *v = getenv(upper);
+
+	if (!v || !*v)
+		v = getenv(lower);
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+/* Go's ProxyFromEnvironment reads HTTPS_PROXY / NO_PROXY once per process;
+ * so do we, instead of libcurl's getenv() calls on every request. */
+static void read_proxy_env(struct scraper__transfer *t)
+{
+	t->proxy = env_dup("HTTPS_PROXY", "https_proxy");
+	t->no_proxy = env_dup("NO_PROXY", "no_proxy");
+}
+
+static void set_proxy(const struct scraper__transfer *t, CURL *e)
+{
+	curl_easy_setopt(e, CURLOPT_PROXY, t->proxy ? t->proxy : ""); /* "": none */
+	if (t->no_proxy)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, t->no_proxy);
+}
+
 /* ---- targets ------------------------------------------------------------- */
 
 static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
@@ -224,6 +251,7 @@ static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 	 * literals: resolving them again costs nothing). */
 	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	set_tls(t, x);
+	set_proxy(t, e);
 	return x;
 }
 
@@ -540,6 +568,7 @@ struct scraper__transfer *scraper__transfer_new(const struct scraper_options *o,
 	t->o = o;
 	t->m = m;
 	t->drv = scraper__driver_new();
+	read_proxy_env(t);
 	if (!o->insecure_tls) {
 		t->verifier = scraper__verifier_new(o->ca_file, o->ca_data, t->verifier_err,
 						    sizeof(t->verifier_err));
@@ -573,6 +602,8 @@ void scraper__transfer_free(struct scraper__transfer *t)
 		free(t->token);
 	}
 	scraper__verifier_free(t->verifier);
+	free(t->proxy);
+	free(t->no_proxy);
 	free(t);
 	curl_global_cleanup();
 }
