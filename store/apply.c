@@ -150,11 +150,35 @@ static void pod_usage(struct store_snapshot *s, struct snap_pod *p)
 	}
 }
 
+/*
+ * The old snapshot's entry for bp.  Pods come node by node in the order of
+ * the kubelet's body, in both snapshots, so the one after the last match
+ * (*next) is usually it: a sequential read instead of a hash probe into a
+ * table of every pod of the cluster.
+ */
+static const struct snap_pod *old_pod(const struct store_snapshot *old,
+				      const struct batch_pod *bp, size_t *next)
+{
+	const struct snap_pod *o = NULL;
+
+	if (!old)
+		return NULL;
+	if (*next < old->npods && old->pods[*next].hash == bp->hash &&
+	    strcmp(old->pods[*next].name, bp->name) == 0 && strcmp(old->pods[*next].ns, bp->ns) == 0)
+		o = &old->pods[*next];
+	else
+		o = snapshot_find_pod(old, bp->ns, bp->name, bp->hash);
+	if (o)
+		*next = (size_t)(o - old->pods) + 1;
+	return o;
+}
+
 static void build_pod(struct store_snapshot *s, const struct store_snapshot *old,
-		      const struct store_batch *b, const struct batch_pod *bp, int64_t resolution_ns)
+		      const struct store_batch *b, const struct batch_pod *bp, int64_t resolution_ns,
+		      size_t *next_old)
 {
 	struct snap_pod *p = &s->pods[s->npods];
-	const struct snap_pod *o = snapshot_find_pod(old, bp->ns, bp->name, bp->hash);
+	const struct snap_pod *o = old_pod(old, bp, next_old);
 	bool all = true;
 
 	*p = (struct snap_pod){ .ns = bp->ns, .name = bp->name, .hash = bp->hash,
@@ -189,7 +213,7 @@ struct store_snapshot *store_build_snapshot(const struct store_snapshot *old,
 					    struct store_batch *b, int64_t resolution_ns)
 {
 	struct store_snapshot *s = snapshot_new_empty();
-	size_t n = b->ncontainers ? b->ncontainers : 1;
+	size_t n = b->ncontainers ? b->ncontainers : 1, next_old = 0;
 
 	build_nodes(s, old, b);
 	s->pods = xcalloc(b->npods ? b->npods : 1, sizeof(*s->pods));
@@ -197,7 +221,7 @@ struct store_snapshot *store_build_snapshot(const struct store_snapshot *old,
 	s->used = xcalloc(n, sizeof(*s->used));
 	idxtab_init(&s->pod_index, b->npods);
 	for (size_t i = 0; i < b->npods; i++)
-		build_pod(s, old, b, &b->pods[i], resolution_ns);
+		build_pod(s, old, b, &b->pods[i], resolution_ns, &next_old);
 	/* The names point into the batch's chunks: hand them over. */
 	strpool_move_frozen(&s->pool, &b->pool);
 	store_batch_free(b);

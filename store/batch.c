@@ -14,13 +14,9 @@
 #define BATCH_MAX_NAME 1024                  /* longer names are not Kubernetes names */
 #define BATCH_MAX_ENTRIES (UINT32_MAX / 2)   /* indexes are uint32 */
 
-struct container_key {
-	uint32_t pod;
-	const char *name;    /* interned: compared by pointer */
-};
-
 struct pod_key {
-	const char *ns, *name;  /* interned */
+	const char *ns;      /* interned: compared by pointer */
+	const char *name;    /* not yet copied: compared by content */
 };
 
 #define BATCH_MIN_ENTRIES 64
@@ -38,14 +34,14 @@ struct store_batch *store_batch_new_sized(size_t nodes, size_t pods, size_t cont
 	b->cap_nodes = hint(nodes);
 	b->cap_pods = hint(pods);
 	b->cap_containers = hint(containers);
-	/* node and pod names are distinct; container names and namespaces repeat */
-	strpool_init_sized(&b->pool, b->cap_nodes + b->cap_pods);
+	/* node names are indexed; pod names are copied (distinct), namespaces
+	 * and container names are few */
+	strpool_init_sized(&b->pool, b->cap_nodes + 64);
 	b->nodes = xmalloc(b->cap_nodes * sizeof(*b->nodes));
 	b->pods = xmalloc(b->cap_pods * sizeof(*b->pods));
 	b->containers = xmalloc(b->cap_containers * sizeof(*b->containers));
 	idxtab_init(&b->node_index, b->cap_nodes);
 	idxtab_init(&b->pod_index, b->cap_pods);
-	idxtab_init(&b->container_index, b->cap_containers);
 	return b;
 }
 
@@ -64,7 +60,6 @@ void store_batch_free(struct store_batch *b)
 	free(b->containers);
 	idxtab_release(&b->node_index);
 	idxtab_release(&b->pod_index);
-	idxtab_release(&b->container_index);
 	free(b);
 }
 
@@ -110,68 +105,81 @@ void store_batch_add_node(struct store_batch *b, const char *node, const struct 
 	b->nnodes++;
 }
 
+/* A namespace or container name, interned; repeats are found among the
+ * recent ones before the pool's index. */
+static const char *intern_recent(struct store_batch *b, const char *s)
+{
+	uint64_t hash = store_hash_str(s);
+	const char *got;
+
+	for (unsigned i = 0; i < BATCH_RECENT; i++)
+		if (b->recent[i].s && b->recent[i].hash == hash && strcmp(b->recent[i].s, s) == 0)
+			return b->recent[i].s;
+	got = strpool_intern(&b->pool, s, hash);
+	b->recent[b->recent_next].s = got;
+	b->recent[b->recent_next].hash = hash;
+	b->recent_next = (b->recent_next + 1) % BATCH_RECENT;
+	return got;
+}
+
 static bool pod_eq(const void *ctx, uint32_t idx, const void *key)
 {
 	const struct store_batch *b = ctx;
 	const struct pod_key *k = key;
 
-	return b->pods[idx].ns == k->ns && b->pods[idx].name == k->name;
+	return b->pods[idx].ns == k->ns && strcmp(b->pods[idx].name, k->name) == 0;
 }
 
+/* The pod's entry: found (a pod with several containers), or new. */
 static uint32_t batch_pod(struct store_batch *b, const char *ns, const char *pod)
 {
 	uint64_t hash = store_hash_pod(ns, pod);
-	struct pod_key k = {
-		.ns = strpool_intern(&b->pool, ns, store_hash_str(ns)),
-		.name = strpool_intern(&b->pool, pod, store_hash_str(pod)),
-	};
-	int64_t found = idxtab_find(&b->pod_index, hash, pod_eq, b, &k);
+	struct pod_key k = { .ns = intern_recent(b, ns), .name = pod };
+	int64_t found;
 
+	/* the pod of the previous container, most of the time */
+	if (b->npods && b->pods[b->npods - 1].hash == hash && pod_eq(b, (uint32_t)b->npods - 1, &k))
+		return (uint32_t)b->npods - 1;
+	found = idxtab_find(&b->pod_index, hash, pod_eq, b, &k);
 	if (found >= 0)
 		return (uint32_t)found;
 	b->pods = grow(b->pods, b->npods, &b->cap_pods, sizeof(*b->pods));
-	b->pods[b->npods] = (struct batch_pod){ .ns = k.ns, .name = k.name, .hash = hash };
+	b->pods[b->npods] = (struct batch_pod){
+		.ns = k.ns, .name = strpool_copy(&b->pool, pod), .hash = hash
+	};
 	idxtab_insert(&b->pod_index, hash, (uint32_t)b->npods);
 	return (uint32_t)b->npods++;
-}
-
-static bool container_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct store_batch *b = ctx;
-	const struct container_key *k = key;
-
-	return b->containers[idx].pod == k->pod && b->containers[idx].name == k->name;
 }
 
 void store_batch_add_container(struct store_batch *b, const char *ns, const char *pod,
 			       const char *container, const struct store_point *p)
 {
-	struct container_key k;
 	struct batch_container *c;
-	uint64_t name_hash, hash;
+	const char *name;
+	uint32_t pi;
 
 	if (!name_ok(ns) || !name_ok(pod) || !name_ok(container) || !p ||
 	    b->ncontainers >= BATCH_MAX_ENTRIES) {
 		log_warn("store: ignoring container point with an invalid name or over the limit");
 		return;
 	}
-	k.pod = batch_pod(b, ns, pod);
-	name_hash = store_hash_str(container);
-	k.name = strpool_intern(&b->pool, container, name_hash);
-	hash = b->pods[k.pod].hash ^ (name_hash * UINT64_C(0x9E3779B97F4A7C15));
-	if (idxtab_find(&b->container_index, hash, container_eq, b, &k) >= 0) {
-		log_error("Got duplicate Container point container=\"%s\" pod=\"%s/%s\"", container,
-			  ns, pod);
-		return;
+	pi = batch_pod(b, ns, pod);
+	name = intern_recent(b, container);
+	/* a pod has a few containers: its own list finds a duplicate */
+	for (uint32_t i = b->pods[pi].first; i; i = b->containers[i - 1].next) {
+		if (b->containers[i - 1].name == name) {
+			log_error("Got duplicate Container point container=\"%s\" pod=\"%s/%s\"",
+				  container, ns, pod);
+			return;
+		}
 	}
 	b->containers = grow(b->containers, b->ncontainers, &b->cap_containers,
 			     sizeof(*b->containers));
 	c = &b->containers[b->ncontainers];
-	*c = (struct batch_container){ .name = k.name, .point = *p, .pod = k.pod,
-				       .next = b->pods[k.pod].first };
-	b->pods[k.pod].first = (uint32_t)b->ncontainers + 1;
-	b->pods[k.pod].count++;
-	idxtab_insert(&b->container_index, hash, (uint32_t)b->ncontainers);
+	*c = (struct batch_container){ .name = name, .point = *p, .pod = pi,
+				       .next = b->pods[pi].first };
+	b->pods[pi].first = (uint32_t)b->ncontainers + 1;
+	b->pods[pi].count++;
 	b->ncontainers++;
 }
 

@@ -146,6 +146,15 @@ static bool strpool_eq(const void *ctx, uint32_t idx, const void *key)
 	return strcmp(p->strs[idx], key) == 0;
 }
 
+const char *strpool_copy(struct strpool *p, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *copy = strpool_alloc(p, len);
+
+	memcpy(copy, s, len);
+	return copy;
+}
+
 const char *strpool_intern(struct strpool *p, const char *s, uint64_t hash)
 {
 	int64_t found = idxtab_find(&p->index, hash, strpool_eq, p, s);

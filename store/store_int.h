@@ -64,6 +64,9 @@ void strpool_init_sized(struct strpool *p, size_t expected);
 /* The pool's copy of s (same pointer for equal strings); never NULL. */
 const char *strpool_intern(struct strpool *p, const char *s, uint64_t hash);
 void strpool_release(struct strpool *p);
+/* A copy of s in the pool's storage, not indexed (for strings known to be
+ * distinct, such as pod names: they need no lookup). */
+const char *strpool_copy(struct strpool *p, const char *s);
 /* Moves the strings of src into dst, dropping src's lookup index (dst can
  * no longer intern; its strings stay valid until strpool_release). */
 void strpool_move_frozen(struct strpool *dst, struct strpool *src);
@@ -90,6 +93,8 @@ struct batch_pod {
 	uint32_t count;
 };
 
+#define BATCH_RECENT 8
+
 struct store_batch {
 	struct strpool pool;
 	struct batch_node *nodes;
@@ -98,7 +103,11 @@ struct store_batch {
 	size_t npods, cap_pods;
 	struct batch_container *containers;
 	size_t ncontainers, cap_containers;
-	struct idxtab node_index, pod_index, container_index;
+	struct idxtab node_index, pod_index;
+	/* the last few namespaces and container names interned: they repeat
+	 * from one container to the next, so most never reach the pool index */
+	struct { const char *s; uint64_t hash; } recent[BATCH_RECENT];
+	unsigned recent_next;
 };
 
 /* ---- snapshot --------------------------------------------------------- */
