@@ -2,12 +2,14 @@
  * explain_live.c - the scenario of `hpa explain --live <namespace>/<hpa>`:
  * what the embedded loop would give hpa_decide for that HPA now, read from
  * the cluster with the loop's own reads (the Scale and the pods of its
- * selector: loop_fetch.c; the other HPAs' selectors: loop_peers.c).  Only
- * the pod metrics come another way: the loop reads its store in-process,
- * this lists metrics.k8s.io/v1beta1 PodMetrics through kube-apiserver (the
+ * selector: loop_fetch.c; the Pods, Object and External metrics:
+ * loop_metrics.c; the other HPAs' selectors: loop_peers.c).  Only the pod
+ * metrics come another way: the loop reads its store in-process, this
+ * lists metrics.k8s.io/v1beta1 PodMetrics through kube-apiserver (the
  * aggregation layer, so the running metrics-apiserver).  A failure is put
  * in the scenario as the loop meets it (a failed Scale GET as its error
- * text, failing PodMetrics as a failing metrics.k8s.io), so the
+ * text, failing PodMetrics or custom/external metrics as a failing API
+ * group), so the
  * explanation shows what the loop would show.  The controller's memory
  * (recommendations, scale events) cannot be read from outside: the
  * scenario has no history, as for an HPA the controller never saw.
@@ -89,6 +91,15 @@ static json_t *pod_metrics(struct kube_client *c, const char *ns, const struct h
 	return out;
 }
 
+/* hpa_metric_fail_fn: the loop logs these, a person asking wants to know. */
+static void metric_failed(void *ud, const char *path, const char *err)
+{
+	(void)ud;
+	fprintf(stderr, "hpa explain: GET %s failed (%s): explained with its metrics API "
+			"failing\n",
+		path, err);
+}
+
 /* hpa_selector_fn: the loop logs these at -v 2, a person asking wants to know. */
 static char *other_selector(void *ud, const json_t *hpa)
 {
@@ -127,6 +138,7 @@ static json_t *assemble(struct kube_client *c, const struct hpa_live_request *rq
 	char *path = xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s",
 			       rq->ns, rq->name);
 	struct hpa_target t = { 0 };
+	struct hpa_metric_values mv = { 0 };
 	json_t *hpa = NULL, *pm = NULL, *oth = NULL, *doc = NULL;
 
 	if (hpa_api_call(c, "GET", path, NULL, &hpa, err, errlen) != 0 ||
@@ -136,6 +148,10 @@ static json_t *assemble(struct kube_client *c, const struct hpa_live_request *rq
 	if (!oth)
 		goto out;
 	pm = pod_metrics(c, rq->ns, &t, &in.failing_apis);
+	hpa_metric_values_fetch(c, hpa, rq->ns, t.scale, &mv, metric_failed, NULL);
+	in.failing_apis |= mv.failing;
+	in.custom_metrics = mv.custom;
+	in.external_metrics = mv.external;
 	in.hpa = hpa;
 	in.scale = t.scale;
 	in.scale_get_error = t.get_error[0] ? t.get_error : NULL;
@@ -145,6 +161,7 @@ static json_t *assemble(struct kube_client *c, const struct hpa_live_request *rq
 	doc = hpa_scenario_json(&in, NULL);
 out:
 	hpa_target_release(&t);
+	hpa_metric_values_release(&mv);
 	json_decref(hpa);
 	json_decref(pm);
 	json_decref(oth);

@@ -28,7 +28,9 @@ bool hpa_segment_ok(const char *s)
 	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
-char *hpa_query_escape(const char *s)
+/* Percent-encodes every byte but the RFC 3986 unreserved ones and those in
+ * keep, a space as '+' when space_plus (Go's escape() in net/url). */
+static char *escape(const char *s, const char *keep, bool space_plus)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = strlen(s);
@@ -38,8 +40,10 @@ char *hpa_query_escape(const char *s)
 		unsigned char c = (unsigned char)s[i];
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
+		    c == '-' || c == '.' || c == '_' || c == '~' || (c && strchr(keep, c))) {
 			*p++ = (char)c;
+		} else if (c == ' ' && space_plus) {
+			*p++ = '+';
 		} else {
 			*p++ = '%';
 			*p++ = hex[c >> 4];
@@ -48,6 +52,16 @@ char *hpa_query_escape(const char *s)
 	}
 	*p = '\0';
 	return out;
+}
+
+char *hpa_query_escape(const char *s)
+{
+	return escape(s, "", true);
+}
+
+char *hpa_path_escape(const char *s)
+{
+	return escape(s, "$&+,:;=@", false);
 }
 
 /* client-go's error text for a failed request: the Status message, else its generic one. */

@@ -1,11 +1,12 @@
 /*
  * loop_int.h - shared between the files of the embedded HPA loop
  * (loop.c, loop_sync.c, loop_state.c, loop_objects.c, loop_fetch.c,
- * loop_peers.c) and `hpa explain --live` (explain_live.c), which reads a
- * pass's inputs the way the loop does: the per-HPA state the controller
- * keeps in memory, the reads from kube-apiserver, and the pure builders
- * the unit suite tests on their own (PodMetrics from a store snapshot,
- * Events, the other HPAs of a namespace).
+ * loop_metrics.c, loop_peers.c) and `hpa explain --live`
+ * (explain_live.c), which reads a pass's inputs the way the loop does:
+ * the per-HPA state the controller keeps in memory, the reads from
+ * kube-apiserver, and the pure builders the unit suite tests on their own
+ * (PodMetrics from a store snapshot, Events, the other HPAs of a
+ * namespace, metric requests and their answers).
  */
 #ifndef HPA_LOOP_INT_H
 #define HPA_LOOP_INT_H
@@ -88,8 +89,12 @@ struct kube_client;
 
 /* A path segment we may paste into a URL: a DNS name, a kind, a version. */
 bool hpa_segment_ok(const char *s);
-/* Percent-encodes everything but RFC 3986 unreserved characters; caller frees. */
+/* Go's url.QueryEscape: everything but RFC 3986 unreserved characters
+ * percent-encoded, a space as '+'; caller frees. */
 char *hpa_query_escape(const char *s);
+/* One path segment as Go's URL.EscapedPath writes it (unreserved and
+ * "$&+,:;=@" kept, so "*" is "%2A"); caller frees. */
+char *hpa_path_escape(const char *s);
 /*
  * One request: 0 with *out (new reference) on a 2xx with an object, else
  * the HTTP status (-1: no response) with client-go's error text in err
@@ -122,6 +127,71 @@ char *hpa_scale_selector(struct kube_client *c, const json_t *hpa, char *err, si
 /* An hpa_input.others entry: {horizontalPodAutoscaler: {metadata: {name,
  * namespace}}, scale: {status: {selector}}} (new reference). */
 json_t *hpa_other_entry(const char *ns, const char *name, const char *selector);
+
+/* ---- Pods, Object and External metrics (loop_metrics.c) ------------------ */
+
+#define HPA_LOOP_MAX_METRIC_GETS 32 /* distinct metric requests of one HPA in a pass */
+
+/*
+ * The request kube-controller-manager's REST metrics client makes for one
+ * entry of spec.metrics of an HPA in ns whose Scale selects pods by
+ * scale_selector (NULL: none):
+ *   Pods      /apis/custom.metrics.k8s.io/v1beta2/namespaces/NS/pods/%2A/M
+ *             ?labelSelector=SCALE[&metricLabelSelector=SEL]
+ *   Object    /apis/custom.metrics.k8s.io/v1beta2/namespaces/NS/RESOURCE/NAME/M
+ *             [?metricLabelSelector=SEL]  (kind Namespace: .../namespaces/NS/metrics/M)
+ *   External  /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/M[?labelSelector=SEL]
+ * Selectors are printed canonically (labels.Selector.String()), empty ones
+ * left out; RESOURCE is hpa_group_resource's lowercase plural (no
+ * discovery).  0 with *path (caller frees) and its API bit in *api;
+ * ERR_NOTFOUND when the metric is not read this way (Resource,
+ * ContainerResource) or not now (Pods without a scale selector);
+ * ERR_INVAL when it cannot be asked for (err says why: hpa_decide then
+ * reports the spec's own error).
+ */
+int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
+		    unsigned *api, char *err, size_t errlen);
+
+/* The values one pass read for an HPA (owned): hpa_input.custom_metrics,
+ * external_metrics (NULL while nothing was read) and failing_apis bits. */
+struct hpa_metric_values {
+	json_t *custom;
+	json_t *external;
+	unsigned failing;
+	json_t *seen_ext; /* private: external values already collected */
+};
+
+/*
+ * Adds the items of body, the answer to spec's request, to v in the form
+ * hpa_decide filters them.  Upstream takes whatever the request returned
+ * (it checks neither names nor labels), hpa_decide picks values out of a
+ * pool by name and selector: so each item gets the request's identity -
+ * describedObject kind/name/namespace and metric {name, selector} (an
+ * empty selector as {}), metricName - and an external value whose
+ * metricLabels do not satisfy the selector (KEDA returns null) gets the
+ * labels the selector requires.  An external value equal to one another
+ * request returned is kept once.  0, or ERR_PARSE (not the list kind of
+ * the API) / ERR_TOOBIG (more than HPA_LOOP_MAX_PODS items) with err set.
+ */
+int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
+		       struct hpa_metric_values *v, char *err, size_t errlen);
+
+/* Told of each failed metric request (path, client-go's error text). */
+typedef void (*hpa_metric_fail_fn)(void *ud, const char *path, const char *err);
+
+/*
+ * Reads the Pods, Object and External metrics of hpa (nothing for an HPA
+ * without any, or when scale is NULL: upstream stops at a failed Scale
+ * GET): one GET per distinct request.  A request that fails (no answer,
+ * an error status, not the API's list) marks its API failing in
+ * v->failing, as a failing metrics.k8s.io is marked, so hpa_decide
+ * reports upstream's "unable to fetch metrics from ... API" texts; `fail`
+ * (may be NULL) hears the real error.  Release v in every case.
+ */
+void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+			     const json_t *scale, struct hpa_metric_values *v,
+			     hpa_metric_fail_fn fail, void *ud);
+void hpa_metric_values_release(struct hpa_metric_values *v);
 
 /* ---- the other HPAs of a namespace (loop_peers.c) ------------------------ */
 

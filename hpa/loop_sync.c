@@ -2,7 +2,8 @@
  * loop_sync.c - one reconcile of one HPA against kube-apiserver, as
  * horizontal.go's reconcileAutoscaler does it around the pure decision:
  * GET the Scale and list the pods of its selector (loop_fetch.c), read
- * their usage from the store snapshot, gather the other HPAs' selectors
+ * their usage from the store snapshot, GET the Pods, Object and External
+ * metrics of its spec (loop_metrics.c), gather the other HPAs' selectors
  * (loop_peers.c), hpa_decide(), PUT the scale (re-GET on 409), PUT the
  * status when it changed (re-GET on 409), write the Events.
  */
@@ -17,6 +18,7 @@
 struct fetched {
 	struct hpa_target t;
 	json_t *pod_metrics;
+	struct hpa_metric_values mv; /* Pods, Object, External metrics */
 	json_t *others;
 };
 
@@ -34,9 +36,16 @@ static char *bystander_selector(void *ud, const json_t *hpa)
 	return sel;
 }
 
-/* Scale, pods, their metrics (from the store) and the other HPAs'
- * selectors; ERR_IO when the pods cannot be listed (the pass is skipped,
- * nothing is decided). */
+/* hpa_metric_fail_fn: the failing API is reported by hpa_decide in upstream's
+ * words; the real error goes to the log. */
+static void metric_failed(void *ud, const char *path, const char *err)
+{
+	log_v(1, "HPA %s: GET %s: %s", (const char *)ud, path, err);
+}
+
+/* Scale, pods, their metrics (from the store; Pods, Object and External
+ * ones through kube-apiserver) and the other HPAs' selectors; ERR_IO when
+ * the pods cannot be listed (the pass is skipped, nothing is decided). */
 static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns,
 		 const char *name, struct hpa_state *st, struct fetched *f)
 {
@@ -53,6 +62,7 @@ static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns
 		return ERR_IO;
 	}
 	f->pod_metrics = hpa_loop_pod_metrics(x->snap, f->t.pods);
+	hpa_metric_values_fetch(x->client, hpa, ns, f->t.scale, &f->mv, metric_failed, st->key);
 	f->others = x->peers ? hpa_peers_others(x->peers, x->states, ns, name, bystander_selector,
 						(void *)x)
 			     : json_array();
@@ -63,6 +73,7 @@ static void fetched_release(struct fetched *f)
 {
 	hpa_target_release(&f->t);
 	json_decref(f->pod_metrics);
+	hpa_metric_values_release(&f->mv);
 	json_decref(f->others);
 }
 
@@ -259,6 +270,9 @@ void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_st
 	in.scale_get_error = f.t.get_error[0] ? f.t.get_error : NULL;
 	in.pods = f.t.pods;
 	in.pod_metrics = f.pod_metrics;
+	in.custom_metrics = f.mv.custom;
+	in.external_metrics = f.mv.external;
+	in.failing_apis = f.mv.failing;
 	in.others = f.others;
 	if (decide(x, &in, &f, st, &r) != 0)
 		goto out;

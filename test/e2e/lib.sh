@@ -166,3 +166,27 @@ spec:
   versionPriority: 100
 YAML
 }
+
+# register_metrics_provider: registers kubesim's fake custom and external
+# metrics provider (test/kubesim/metrics_provider.c) as a real provider is
+# registered: APIServices v1beta1.external.metrics.k8s.io and
+# v1beta2.custom.metrics.k8s.io whose backend is kubesim itself.
+register_metrics_provider() {
+	local gv port=${SIM_SERVER##*:}
+	for gv in v1beta1.external.metrics.k8s.io v1beta2.custom.metrics.k8s.io; do
+		kubectl create --validate=false -f - >/dev/null <<YAML
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: $gv
+  annotations: {kubesim.io/endpoint: "127.0.0.1:$port"}
+spec:
+  group: ${gv#*.}
+  version: ${gv%%.*}
+  service: {name: kubesim-metrics-provider, namespace: kube-system, port: 443}
+  insecureSkipTLSVerify: true
+  groupPriorityMinimum: 100
+  versionPriority: 100
+YAML
+	done
+}

@@ -1,6 +1,7 @@
 /*
  * api_autoscaling.c - autoscaling/v2 HorizontalPodAutoscalers: defaults
- * and the Table columns of `kubectl get hpa` (v1.32 printer).
+ * and the Table columns of `kubectl get hpa` (v1.32 printer, every
+ * metric source type).
  */
 #include "test/kubesim/apiserver.h"
 
@@ -28,62 +29,98 @@ static const struct sim_column hpa_cols[] = {
 	{ NULL, NULL, NULL, NULL, 0 },
 };
 
-/* "50%" / "200m" / "<unknown>" of a MetricTarget or MetricValueStatus. */
-static void metric_value(const json_t *v, char *buf, size_t len)
-{
-	json_t *util = json_object_get(v, "averageUtilization");
-	const char *avg = json_string_value(json_object_get(v, "averageValue"));
-	const char *val = json_string_value(json_object_get(v, "value"));
+#define TARGETS_SHOWN 2 /* formatHPAMetrics' maximum */
 
-	if (json_is_integer(util))
-		snprintf(buf, len, "%lld%%", (long long)json_integer_value(util));
-	else if (avg)
-		snprintf(buf, len, "%s", avg);
-	else if (val)
-		snprintf(buf, len, "%s", val);
+/* Quantity.String() of the JSON Quantity at path in v into buf; false when absent. */
+static bool quantity_at(const json_t *v, const char *path, char *buf, size_t len)
+{
+	const json_t *q = sim_json_path(v, path);
+	struct quantity parsed;
+
+	if (json_is_string(q) && quantity_parse(json_string_value(q), &parsed) == 0)
+		quantity_format(&parsed, buf, len);
+	else if (json_is_string(q))
+		snprintf(buf, len, "%s", json_string_value(q));
+	else if (json_is_integer(q))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(q));
 	else
-		snprintf(buf, len, "<unknown>");
+		return false;
+	return true;
 }
 
-/* The current value reported for metric spec m, or NULL. */
-static const json_t *current_for(const json_t *hpa, const json_t *m)
+/* "<have>/<want>" of Pods (AverageValue), Object and External (Value, or
+ * AverageValue with " (avg)"): key is the source member, cur the status
+ * entry at the metric's index or NULL. */
+static void value_target(struct dynbuf *b, const json_t *m, const json_t *cur, const char *key)
 {
-	const char *type = json_string_value(json_object_get(m, "type"));
-	const char *name = sim_json_path_str(m, "resource.name");
-	json_t *cur = sim_json_path(hpa, "status.currentMetrics"), *c;
-	size_t i;
+	const json_t *src = sim_json_path(m, key), *cs = cur ? sim_json_path(cur, key) : NULL;
+	bool pods = strcmp(key, "pods") == 0;
+	bool avg = pods || sim_json_path(src, "target.averageValue") != NULL;
+	char want[64] = "", have[64] = "<unknown>";
 
-	json_array_foreach(cur, i, c) {
-		const char *ct = json_string_value(json_object_get(c, "type"));
-		const char *cn = sim_json_path_str(c, "resource.name");
-
-		if (ct && type && strcmp(ct, type) == 0 && cn && name && strcmp(cn, name) == 0)
-			return sim_json_path(c, "resource.current");
-	}
-	return NULL;
+	quantity_at(src, avg ? "target.averageValue" : "target.value", want, sizeof(want));
+	if (cs)
+		quantity_at(cs, avg ? "current.averageValue" : "current.value", have, sizeof(have));
+	(void)!dynbuf_printf(b, "%s/%s%s", have, want, avg && !pods ? " (avg)" : "");
 }
 
+/* Resource / ContainerResource: "cpu: 40%/50%" or "memory: 300Mi/500Mi". */
+static void resource_target(struct dynbuf *b, const json_t *m, const json_t *cur, const char *key)
+{
+	char want[64] = "<auto>", have[64] = "<unknown>";
+	const json_t *util, *src = sim_json_path(m, key), *cs = cur ? sim_json_path(cur, key) : NULL;
+	const char *name = sim_json_path_str(src, "name");
+
+	if (sim_json_path(src, "target.averageValue")) {
+		quantity_at(src, "target.averageValue", want, sizeof(want));
+		if (cs)
+			quantity_at(cs, "current.averageValue", have, sizeof(have));
+	} else {
+		util = sim_json_path(src, "target.averageUtilization");
+		if (json_is_integer(util))
+			snprintf(want, sizeof(want), "%lld%%", (long long)json_integer_value(util));
+		util = sim_json_path(cs, "current.averageUtilization");
+		if (json_is_integer(util))
+			snprintf(have, sizeof(have), "%lld%%", (long long)json_integer_value(util));
+	}
+	(void)!dynbuf_printf(b, "%s: %s/%s", name ? name : "", have, want);
+}
+
+/* formatHPAMetrics (v1.32 printer): one entry per spec metric, its current
+ * value from status.currentMetrics at the same index, at most two shown. */
 static void targets_cell(const json_t *hpa, json_t *cells)
 {
 	json_t *metrics = sim_json_path(hpa, "spec.metrics"), *m;
+	const json_t *statuses = sim_json_path(hpa, "status.currentMetrics");
 	struct dynbuf b;
-	size_t i;
+	size_t i, n = json_array_size(metrics);
 
 	dynbuf_init(&b, DYN_SMALL);
 	json_array_foreach(metrics, i, m) {
-		const char *name = sim_json_path_str(m, "resource.name");
-		const json_t *cur = current_for(hpa, m);
-		char want[64], have[64];
+		const char *type = sim_json_path_str(m, "type");
+		const json_t *cur = json_array_get(statuses, i);
 
-		metric_value(sim_json_path(m, "resource.target"), want, sizeof(want));
-		if (cur)
-			metric_value(cur, have, sizeof(have));
-		else
-			snprintf(have, sizeof(have), "<unknown>");
-		if (dynbuf_printf(&b, "%s%s: %s/%s", i ? ", " : "", name ? name : "metric", have,
-				  want))
+		if (i == TARGETS_SHOWN)
 			break;
+		if (i)
+			(void)!dynbuf_addstr(&b, ", ");
+		if (!type)
+			(void)!dynbuf_addstr(&b, "<unknown type>");
+		else if (strcmp(type, "Resource") == 0)
+			resource_target(&b, m, cur, "resource");
+		else if (strcmp(type, "ContainerResource") == 0)
+			resource_target(&b, m, cur, "containerResource");
+		else if (strcmp(type, "Pods") == 0)
+			value_target(&b, m, cur, "pods");
+		else if (strcmp(type, "Object") == 0)
+			value_target(&b, m, cur, "object");
+		else if (strcmp(type, "External") == 0)
+			value_target(&b, m, cur, "external");
+		else
+			(void)!dynbuf_addstr(&b, "<unknown type>");
 	}
+	if (n > TARGETS_SHOWN)
+		(void)!dynbuf_printf(&b, " + %zu more...", n - TARGETS_SHOWN);
 	sim_cell_str(cells, b.len ? b.buf : "<none>");
 	dynbuf_release(&b);
 }

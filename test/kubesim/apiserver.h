@@ -2,8 +2,8 @@
  * apiserver.h - private header of kubesim's mini kube-apiserver
  * (store.c, http.c, router.c, rest.c, watch.c, table.c, discovery.c,
  * patch.c, api_*.c, controller.c, generate.c, control.c, config.c,
- * kubeconfig.c, main.c).  The kubelet and aggregator parts use only
- * kubesim.h.
+ * kubeconfig.c, metrics_provider.c, main.c).  The kubelet and aggregator
+ * parts use only kubesim.h.
  */
 #ifndef KUBESIM_APISERVER_H
 #define KUBESIM_APISERVER_H
@@ -198,6 +198,10 @@ void sim_discovery_handle(struct sim_cluster *c, const struct sim_request *req,
 bool sim_openapi_handle(const struct sim_request *req, struct sim_response *resp);
 void sim_control_handle(struct sim_cluster *c, const struct sim_request *req,
 			struct sim_response *resp);
+/* The fake custom/external metrics provider (metrics_provider.c): every
+ * request the aggregation layer forwards to kubesim itself. */
+void sim_provider_handle(struct sim_cluster *c, const struct sim_request *req,
+			 struct sim_response *resp);
 /* Deployment scale subresource (api_apps.c). */
 void sim_scale_handle(struct sim_cluster *c, const struct sim_rest_target *t,
 		      const struct sim_request *req, struct sim_response *resp);

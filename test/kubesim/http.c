@@ -3,7 +3,12 @@
  * connection, GnuTLS): bounded request bodies, authentication by client
  * certificate (verified against the cluster CA) or bearer token, 401
  * Status for anyone else, streamed responses for watches, and the
- * sim_response_* helpers.
+ * sim_response_* helpers.  A client certificate of the front-proxy CA
+ * (CN front-proxy-client, what kubesim's own aggregator presents) is
+ * requestheader authentication as an aggregated API server does it: the
+ * user and groups come from X-Remote-User / X-Remote-Group and the
+ * request is marked front_proxy, so an APIService may point at kubesim
+ * itself (the fake metrics provider of metrics_provider.c).
  */
 #include "test/kubesim/apiserver.h"
 
@@ -20,11 +25,14 @@
 #define HTTP_MAX_CONNECTIONS 4000
 #define HTTP_STREAM_BLOCK (64u << 10)
 #define HTTP_MAX_GROUPS 16
+#define FRONT_PROXY_CN "front-proxy-client" /* --requestheader-allowed-names */
 
 struct sim_server {
 	struct MHD_Daemon *daemon;
 	struct sim_cluster *c;
 	struct certs_pair tls;
+	char *trust_pem;         /* cluster CA + front-proxy CA */
+	gnutls_x509_crt_t fp_ca; /* the front-proxy CA, NULL if none */
 };
 
 static atomic_bool stopping;
@@ -134,6 +142,7 @@ struct req_ctx {
 	char *user;
 	char *groups[HTTP_MAX_GROUPS];
 	size_t ngroups;
+	bool front_proxy;
 };
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -250,9 +259,40 @@ static void cert_identity(gnutls_x509_crt_t crt, struct req_ctx *ctx)
 	}
 }
 
-/* 1 = authenticated, 0 = no credentials, -1 = bad credentials. */
-static int auth_cert(struct MHD_Connection *conn, struct req_ctx *ctx)
+/* Issued by the front-proxy CA? */
+static bool from_front_proxy(const struct sim_server *srv, gnutls_x509_crt_t crt)
 {
+	unsigned int status = 1;
+
+	return srv->fp_ca && gnutls_x509_crt_verify(crt, &srv->fp_ca, 1, 0, &status) == 0 &&
+	       status == 0;
+}
+
+/* requestheader authentication: the identity the aggregator forwards. */
+static int front_proxy_identity(const struct sim_request *req, struct req_ctx *ctx)
+{
+	const char *user = sim_request_header(req, "X-Remote-User");
+
+	if (!ctx->user || strcmp(ctx->user, FRONT_PROXY_CN) != 0 || !user || !*user)
+		return -1;
+	for (size_t i = 0; i < ctx->ngroups; i++)
+		free(ctx->groups[i]);
+	ctx->ngroups = 0;
+	free(ctx->user);
+	ctx->user = xstrdup(user);
+	for (size_t i = 0; i < req->nheaders && ctx->ngroups < HTTP_MAX_GROUPS; i++) {
+		if (strcasecmp(req->headers[i].name, "X-Remote-Group") == 0)
+			ctx->groups[ctx->ngroups++] = xstrdup(req->headers[i].value);
+	}
+	ctx->front_proxy = true;
+	return 1;
+}
+
+/* 1 = authenticated, 0 = no credentials, -1 = bad credentials. */
+static int auth_cert(const struct sim_server *srv, struct MHD_Connection *conn,
+		     const struct sim_request *req, struct req_ctx *ctx)
+{
+	bool proxy = false;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
@@ -269,9 +309,13 @@ static int auth_cert(struct MHD_Connection *conn, struct req_ctx *ctx)
 		return -1;
 	if (gnutls_x509_crt_init(&crt) != 0)
 		return -1;
-	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == 0)
+	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == 0) {
 		cert_identity(crt, ctx);
+		proxy = from_front_proxy(srv, crt);
+	}
 	gnutls_x509_crt_deinit(crt);
+	if (proxy)
+		return front_proxy_identity(req, ctx);
 	return ctx->user ? 1 : -1;
 }
 
@@ -303,7 +347,7 @@ static bool anonymous_path(const char *p)
 static bool authenticate(struct sim_server *srv, struct MHD_Connection *conn,
 			 struct sim_request *req, struct req_ctx *ctx)
 {
-	int rc = auth_cert(conn, ctx);
+	int rc = auth_cert(srv, conn, req, ctx);
 
 	if (rc == 0)
 		rc = auth_token(srv->c, req, ctx);
@@ -314,6 +358,7 @@ static bool authenticate(struct sim_server *srv, struct MHD_Connection *conn,
 	req->user = ctx->user ? ctx->user : "system:anonymous";
 	req->groups = (const char *const *)ctx->groups;
 	req->ngroups = ctx->ngroups;
+	req->front_proxy = ctx->front_proxy;
 	return true;
 }
 
@@ -451,6 +496,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- daemon ---------------------------------------------------------------------------- */
 
+/* Client certificates of the cluster CA and of the front-proxy CA are
+ * accepted; the latter is kept to tell the aggregator's apart. */
+static int trust_front_proxy(struct sim_server *srv, char *err, size_t errlen)
+{
+	const char *fp = srv->c->front_proxy_ca.cert_pem;
+	gnutls_datum_t d;
+
+	srv->trust_pem = xasprintf("%s%s", srv->c->ca.cert_pem, fp ? fp : "");
+	if (!fp)
+		return 0;
+	d.data = (unsigned char *)fp;
+	d.size = (unsigned int)strlen(fp);
+	if (gnutls_x509_crt_init(&srv->fp_ca) != 0 ||
+	    gnutls_x509_crt_import(srv->fp_ca, &d, GNUTLS_X509_FMT_PEM) != 0) {
+		snprintf(err, errlen, "cannot read the front-proxy CA certificate");
+		return ERR_TLS;
+	}
+	return 0;
+}
+
+static void server_free(struct sim_server *srv)
+{
+	certs_pair_release(&srv->tls);
+	if (srv->fp_ca)
+		gnutls_x509_crt_deinit(srv->fp_ca);
+	free(srv->trust_pem);
+	free(srv);
+}
+
 struct sim_server *sim_server_start(struct sim_cluster *c, char *err, size_t errlen)
 {
 	struct sim_server *srv = xcalloc(1, sizeof(*srv));
@@ -470,12 +544,14 @@ struct sim_server *sim_server_start(struct sim_cluster *c, char *err, size_t err
 	}
 	if (certs_create(&spec, &c->ca, &srv->tls, err, errlen))
 		goto fail;
+	if (trust_front_proxy(srv, err, errlen))
+		goto fail;
 	srv->daemon = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
 			MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_HTTPS_MEM_KEY, srv->tls.key_pem, MHD_OPTION_HTTPS_MEM_CERT,
-		srv->tls.cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, c->ca.cert_pem,
+		srv->tls.cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, srv->trust_pem,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512u << 10), MHD_OPTION_LISTEN_BACKLOG_SIZE,
@@ -489,8 +565,7 @@ struct sim_server *sim_server_start(struct sim_cluster *c, char *err, size_t err
 	c->server_url = xasprintf("https://%s:%u", c->cfg.bind, info ? info->port : 0);
 	return srv;
 fail:
-	certs_pair_release(&srv->tls);
-	free(srv);
+	server_free(srv);
 	return NULL;
 }
 
@@ -502,6 +577,5 @@ void sim_server_stop(struct sim_server *srv)
 	if (srv->c->store)
 		sim_store_wake(srv->c->store);
 	MHD_stop_daemon(srv->daemon);
-	certs_pair_release(&srv->tls);
-	free(srv);
+	server_free(srv);
 }

@@ -75,6 +75,10 @@ struct sim_request {
 	const char *user;           /* authenticated user */
 	const char *const *groups;
 	size_t ngroups;
+	bool front_proxy;           /* sent by the aggregation layer (front-proxy client
+				     * certificate, X-Remote-* identity): kubesim then
+				     * answers as an aggregated API server would
+				     * (metrics_provider.c) */
 };
 
 struct sim_response {

@@ -1,7 +1,8 @@
 /*
  * router.c - maps an authenticated request to its handler: health,
  * control endpoint, discovery, built-in REST resources, reviews, and the
- * aggregator's proxy for any other /apis/<group>/<version>.
+ * aggregator's proxy for any other /apis/<group>/<version>.  Requests the
+ * aggregator itself sends (front_proxy) go to the fake metrics provider.
  */
 #include "test/kubesim/apiserver.h"
 
@@ -147,6 +148,10 @@ void sim_route(struct sim_cluster *c, const struct sim_request *req, struct sim_
 		resp->content_type = xstrdup("text/plain; charset=utf-8");
 		if (dynbuf_addstr(&resp->body, "ok"))
 			resp->status = 500;
+		return;
+	}
+	if (req->front_proxy) { /* kubesim as an aggregated API server */
+		sim_provider_handle(c, req, resp);
 		return;
 	}
 	if (strncmp(p, "/kubesim/v1/", 12) == 0) {
