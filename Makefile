@@ -15,6 +15,7 @@
 #   server/main.c                                           -> metrics-apiserver
 #   test/kubesim/*.c (main.c is the entry point)            -> kubesim
 #   test/unit/check_<module>.c                              -> one Check binary each
+#   test/unit/<group>_fixture.c                             -> linked into check_<group>_*
 #   test/e2e/NN-<name>.sh                                   -> end-to-end suites
 #   test/bench/bench_<name>.c                               -> benchmark drivers
 
@@ -41,6 +42,7 @@ LIB_SRCS := $(filter-out server/main.c,$(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
 UNIT_SRCS := $(wildcard test/unit/check_*.c)
 TESTLIB_SRCS := $(wildcard test/unit/testlib*.c)
+FIXTURE_SRCS := $(wildcard test/unit/*_fixture.c)
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -92,11 +94,18 @@ $(SERVER_BIN): $(BUILD)/server/main.o $(BUILD)/libmas.a
 $(SIM_BIN): $(BUILD)/test/kubesim/main.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The fixture objects of suite check_$(1): test/unit/<group>_fixture.c for
+# every <group> that $(1) starts with "<group>_" (sibling suites share it).
+fixtures_of = $(foreach g,$(FIXTURE_SRCS:test/unit/%_fixture.c=%),$(if $(filter $(g)_%,$(1)),$(BUILD)/test/unit/$(g)_fixture.o))
+
+# Second expansion: $$* (the suite's name) picks the fixtures above.
+.SECONDEXPANSION:
+
 # Suites named check_kubesim_* also link the simulator's objects.
-$(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $(TESTLIB_OBJS) $(BUILD)/libkubesim.a $(BUILD)/libmas.a
+$(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $$(call fixtures_of,kubesim_$$*) $(TESTLIB_OBJS) $(BUILD)/libkubesim.a $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
-$(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $(TESTLIB_OBJS) $(BUILD)/libmas.a
+$(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $$(call fixtures_of,$$*) $(TESTLIB_OBJS) $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 $(BUILD)/test/bench_%: $(BUILD)/test/bench/bench_%.o $(BUILD)/libmas.a

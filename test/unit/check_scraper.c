@@ -345,41 +345,82 @@ static char *capture_end(void)
 	return dynbuf_take(&b, NULL);
 }
 
-/* Runs one round; returns the captured log (caller frees). */
-static char *round_logged(struct scraper *s, struct cluster *c, struct scraper_round_stats *st)
+#define ck_assert_log(log, needle) \
+	ck_assert_msg(strstr((log), (needle)) != NULL, "log lacks <%s>:\n%s", (needle), (log))
+
+/* ---- one scraper against one fake kubelet ---------------------------------------- */
+
+/* What a round test needs: the kubelet, a 15s store, the options (a test
+ * changes them, then calls rig_scraper()), the scraper, the nodes and the
+ * stats of the last round. */
+struct rig {
+	struct kubelet *k;
+	struct store *st;
+	struct scraper_options o;
+	struct scraper *s;
+	struct cluster c;
+	struct scraper_round_stats rs;
+};
+
+static void rig_start(struct rig *r, const struct certs_pair *cert)
+{
+	memset(r, 0, sizeof(*r));
+	r->k = kubelet_start(cert);
+	r->st = store_new(15 * NS_PER_SEC);
+	r->o = options(r->k);
+}
+
+/* A scraper made from r->o, replacing (freeing) the previous one. */
+static void rig_scraper(struct rig *r)
+{
+	if (r->s)
+		scraper_free(r->s);
+	r->s = scraper_new(&r->o, r->st);
+}
+
+static void rig_round(struct rig *r)
+{
+	scraper_round(r->s, &r->c.snap, &r->rs);
+}
+
+/* rig_round(); returns the captured log (caller frees). */
+static char *rig_round_logged(struct rig *r)
 {
 	capture_begin();
-	scraper_round(s, &c->snap, st);
+	rig_round(r);
 	return capture_end();
 }
 
-#define ck_assert_log(log, needle) \
-	ck_assert_msg(strstr((log), (needle)) != NULL, "log lacks <%s>:\n%s", (needle), (log))
+static void rig_stop(struct rig *r)
+{
+	if (r->s)
+		scraper_free(r->s);
+	store_free(r->st);
+	cluster_release(&r->c);
+	kubelet_stop(r->k);
+}
 
 /* ---- rounds -------------------------------------------------------------------- */
 
 START_TEST(round_stores_node_and_reuses_connection)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct scraper *s = scraper_new(&o, st);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
+	struct rig r;
 	struct store_usage u;
 	const struct store_container_usage *cu;
 	size_t ncu;
 
-	add_node(&c, "node-a", "/dyn");
+	rig_start(&r, &server);
+	rig_scraper(&r);
+	add_node(&r.c, "node-a", "/dyn");
 	for (int i = 0; i < 3; i++) {
-		scraper_round(s, &c.snap, &rs);
-		ck_assert_uint_eq(rs.nodes, 1);
-		ck_assert_uint_eq(rs.failed, 0);
-		ck_assert_uint_eq(rs.pods, 1);
-		ck_assert_int_eq(rs.started_ns, FAKE_NOW);
-		ck_assert_int_eq(scraper_last_round_start_ns(s), FAKE_NOW);
+		rig_round(&r);
+		ck_assert_uint_eq(r.rs.nodes, 1);
+		ck_assert_uint_eq(r.rs.failed, 0);
+		ck_assert_uint_eq(r.rs.pods, 1);
+		ck_assert_int_eq(r.rs.started_ns, FAKE_NOW);
+		ck_assert_int_eq(scraper_last_round_start_ns(r.s), FAKE_NOW);
 	}
-	struct store_snapshot *snap = store_acquire(st);
+	struct store_snapshot *snap = store_acquire(r.st);
 	ck_assert_int_eq(store_node_usage(snap, "node-a", &u), 0);
 	ck_assert_int_eq(u.ts_ns, (DYN_BASE_MS + 20000) * NS_PER_MS);
 	ck_assert_int_eq(u.window_ns, 10 * NS_PER_SEC);
@@ -391,79 +432,82 @@ START_TEST(round_stores_node_and_reuses_connection)
 	ck_assert_uint_eq(cu[0].cpu_nanocores, 50000000u);
 	ck_assert_uint_eq(cu[0].mem_bytes, 5000000u);
 	store_release(snap);
-	ck_assert_int_eq(atomic_load(&k->requests), 3);
-	ck_assert_int_eq(atomic_load(&k->connections), 1); /* keep-alive */
-	scraper_free(s);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	ck_assert_int_eq(atomic_load(&r.k->requests), 3);
+	ck_assert_int_eq(atomic_load(&r.k->connections), 1); /* keep-alive */
+	rig_stop(&r);
 }
 END_TEST
 
 START_TEST(round_kind_fixture_70_pods)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct scraper *s = scraper_new(&o, st);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
+	struct rig r;
 
-	add_node(&c, "node1", "/fixture/kind-e2e-70pods.txt");
-	scraper_round(s, &c.snap, &rs);
-	ck_assert_uint_eq(rs.failed, 0);
-	ck_assert_uint_eq(rs.pods, 70);
-	scraper_free(s);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	rig_start(&r, &server);
+	rig_scraper(&r);
+	add_node(&r.c, "node1", "/fixture/kind-e2e-70pods.txt");
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	ck_assert_uint_eq(r.rs.pods, 70);
+	rig_stop(&r);
 }
 END_TEST
 
 /* Garbage, 500, a slow kubelet, no address: only those nodes are lost. */
 START_TEST(round_failures_are_per_node)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
+	static const char *const want_log[] = {
+		"\"Failed to scrape node\" err=\"failed parsing metrics: line 1: expected float as "
+		"value, got \\\"is\\\"\" node=\"b-garbage\"",
+		"\"Failed to scrape node\" err=\"request failed, status: \\\"500 Internal Server "
+		"Error\\\"\" node=\"c-500\"",
+		"\"Failed to scrape node, timeout to access kubelet\" err=\"Get \\\"https://127.0.0.1:",
+		"node=\"d-slow\" timeout=\"3s\"",
+		"\"Failed to scrape node\" err=\"no address matched types [InternalIP]\" "
+		"node=\"e-noaddr\"",
+		"err=\"request failed, status: \\\"404 Not Found\\\"\" node=\"f-missing\"",
+	};
+	struct rig r;
 	struct dynbuf m;
+	char *log;
 
-	o.request_timeout_ns = 3 * NS_PER_SEC; /* ample even under valgrind */
-	struct scraper *s = scraper_new(&o, st);
-	add_node(&c, "a-ok", "/dyn");
-	add_node(&c, "b-garbage", "/garbage");
-	add_node(&c, "c-500", "/500");
-	add_node(&c, "d-slow", "/slow");
-	add_node(&c, "e-noaddr", "/dyn")->naddresses = 1; /* Hostname only */
-	add_node(&c, "f-missing", "/fixture/none.txt");
-	char *log = round_logged(s, &c, &rs);
-	ck_assert_uint_eq(rs.nodes, 6);
-	ck_assert_uint_eq(rs.failed, 5);
-	ck_assert_uint_eq(rs.pods, 1);
-	ck_assert_log(log, "\"Failed to scrape node\" err=\"failed parsing metrics: line 1: expected "
-			   "float as value, got \\\"is\\\"\" node=\"b-garbage\"");
-	ck_assert_log(log, "\"Failed to scrape node\" err=\"request failed, status: \\\"500 Internal "
-			   "Server Error\\\"\" node=\"c-500\"");
-	ck_assert_log(log, "\"Failed to scrape node, timeout to access kubelet\" err=\"Get "
-			   "\\\"https://127.0.0.1:");
-	ck_assert_log(log, "node=\"d-slow\" timeout=\"3s\"");
-	ck_assert_log(log, "\"Failed to scrape node\" err=\"no address matched types [InternalIP]\" "
-			   "node=\"e-noaddr\"");
-	ck_assert_log(log, "err=\"request failed, status: \\\"404 Not Found\\\"\" node=\"f-missing\"");
+	rig_start(&r, &server);
+	r.o.request_timeout_ns = 3 * NS_PER_SEC; /* ample even under valgrind */
+	rig_scraper(&r);
+	add_node(&r.c, "a-ok", "/dyn");
+	add_node(&r.c, "b-garbage", "/garbage");
+	add_node(&r.c, "c-500", "/500");
+	add_node(&r.c, "d-slow", "/slow");
+	add_node(&r.c, "e-noaddr", "/dyn")->naddresses = 1; /* Hostname only */
+	add_node(&r.c, "f-missing", "/fixture/none.txt");
+	log = rig_round_logged(&r);
+	ck_assert_uint_eq(r.rs.nodes, 6);
+	ck_assert_uint_eq(r.rs.failed, 5);
+	ck_assert_uint_eq(r.rs.pods, 1);
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(want_log); i++)
+		ck_assert_log(log, want_log[i]);
 	free(log);
 	dynbuf_init(&m, DYN_SMALL);
-	ck_assert_int_eq(scraper_write_metrics(s, &m), 0);
+	ck_assert_int_eq(scraper_write_metrics(r.s, &m), 0);
 	ck_assert_ptr_nonnull(strstr(m.buf, "metrics_server_kubelet_request_total{success=\"false\"} 5\n"
 					    "metrics_server_kubelet_request_total{success=\"true\"} 1\n"));
 	dynbuf_release(&m);
-	scraper_free(s);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	rig_stop(&r);
 }
 END_TEST
+
+/* A new scraper from r->o loses its one node on the certificate check:
+ * the log says why, and no request reached the kubelet. */
+static void assert_tls_refused(struct rig *r, const char *why)
+{
+	char *log;
+
+	rig_scraper(r);
+	log = rig_round_logged(r);
+	ck_assert_uint_eq(r->rs.failed, 1);
+	ck_assert_log(log, why);
+	ck_assert_int_eq(atomic_load(&r->k->requests), 0);
+	free(log);
+}
 
 /* Verification on with a CA that did not sign the kubelet: the node is
  * lost, the log says why in Go's words, and no request (with its bearer
@@ -471,141 +515,93 @@ END_TEST
  * also for a second round on the kept-alive connection. */
 START_TEST(tls_verification)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
-	struct scraper *s;
-	char *log;
+	struct rig r;
 
-	add_node(&c, "node-a", "/dyn");
-	o.ca_file = other_ca_path;
-	s = scraper_new(&o, st);
-	log = round_logged(s, &c, &rs);
-	ck_assert_uint_eq(rs.failed, 1);
-	ck_assert_log(log, "tls: failed to verify certificate: x509: certificate signed by unknown "
-			   "authority\" node=\"node-a\"");
-	ck_assert_int_eq(atomic_load(&k->requests), 0);
-	free(log);
-	scraper_free(s);
+	rig_start(&r, &server);
+	add_node(&r.c, "node-a", "/dyn");
+	r.o.ca_file = other_ca_path;
+	assert_tls_refused(&r, "tls: failed to verify certificate: x509: certificate signed by "
+			       "unknown authority\" node=\"node-a\"");
+	r.o.ca_file = "/nonexistent/ca.crt";
+	assert_tls_refused(&r, "tls: failed to verify certificate: no CA certificate could be read "
+			       "from \\\"/nonexistent/ca.crt\\\"");
 
-	o.ca_file = "/nonexistent/ca.crt";
-	s = scraper_new(&o, st);
-	log = round_logged(s, &c, &rs);
-	ck_assert_uint_eq(rs.failed, 1);
-	ck_assert_log(log, "tls: failed to verify certificate: no CA certificate could be read from "
-			   "\\\"/nonexistent/ca.crt\\\"");
-	ck_assert_int_eq(atomic_load(&k->requests), 0);
-	free(log);
-	scraper_free(s);
+	r.o.ca_file = NULL;
+	r.o.insecure_tls = true;
+	rig_scraper(&r);
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.failed, 0);
 
-	o.ca_file = NULL;
-	o.insecure_tls = true;
-	s = scraper_new(&o, st);
-	scraper_round(s, &c.snap, &rs);
-	ck_assert_uint_eq(rs.failed, 0);
-	scraper_free(s);
-
-	o.insecure_tls = false;
-	o.ca_data = ca.cert_pem;
-	s = scraper_new(&o, st);
-	scraper_round(s, &c.snap, &rs);
-	ck_assert_uint_eq(rs.failed, 0);
-	scraper_round(s, &c.snap, &rs);
-	ck_assert_uint_eq(rs.failed, 0);
-	scraper_free(s);
-
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	r.o.insecure_tls = false;
+	r.o.ca_data = ca.cert_pem;
+	rig_scraper(&r);
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	rig_stop(&r);
 }
 END_TEST
 
 /* The right CA but a certificate without the IP: the host check fails. */
 START_TEST(tls_ip_not_in_certificate)
 {
-	struct kubelet *k = kubelet_start(&server_dns_only);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct scraper *s = scraper_new(&o, st);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
-	char *log;
+	struct rig r;
 
-	add_node(&c, "node-a", "/dyn");
-	log = round_logged(s, &c, &rs);
-	ck_assert_uint_eq(rs.failed, 1);
-	ck_assert_log(log, "tls: failed to verify certificate: x509: cannot validate certificate for "
-			   "127.0.0.1 because it doesn't contain any IP SANs\" node=\"node-a\"");
-	ck_assert_int_eq(atomic_load(&k->requests), 0);
-	free(log);
-	scraper_free(s);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	rig_start(&r, &server_dns_only);
+	add_node(&r.c, "node-a", "/dyn");
+	assert_tls_refused(&r, "tls: failed to verify certificate: x509: cannot validate certificate "
+			       "for 127.0.0.1 because it doesn't contain any IP SANs\" node=\"node-a\"");
+	rig_stop(&r);
 }
 END_TEST
 
 START_TEST(bearer_token_file_is_reread)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
-	struct scraper *s;
+	struct rig r;
 	char *log;
 
+	rig_start(&r, &server);
 	write_file(token_path, "first\n");
-	o.bearer_token = "static-ignored";
-	o.bearer_token_file = token_path;
-	s = scraper_new(&o, st);
-	add_node(&c, "node-a", "/auth");
-	log = round_logged(s, &c, &rs);
-	ck_assert_uint_eq(rs.failed, 1);
-	ck_assert_str_eq(k->auth, "Bearer first");
+	r.o.bearer_token = "static-ignored";
+	r.o.bearer_token_file = token_path;
+	rig_scraper(&r);
+	add_node(&r.c, "node-a", "/auth");
+	log = rig_round_logged(&r);
+	ck_assert_uint_eq(r.rs.failed, 1);
+	ck_assert_str_eq(r.k->auth, "Bearer first");
 	ck_assert_log(log, "err=\"request failed, status: \\\"401 Unauthorized\\\"\"");
 	ck_assert_msg(strstr(log, "first") == NULL, "token leaked into the log: %s", log);
 	free(log);
 	write_file(token_path, "second\n");
-	scraper_round(s, &c.snap, &rs);
-	ck_assert_uint_eq(rs.failed, 0);
-	ck_assert_str_eq(k->auth, "Bearer second");
-	scraper_free(s);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	ck_assert_str_eq(r.k->auth, "Bearer second");
+	rig_stop(&r);
 }
 END_TEST
 
 START_TEST(node_selector_and_concurrency_bound)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
+	struct rig r;
 	char err[128];
 	struct selector *sel = selector_parse("role=worker", err, sizeof(err));
 
 	ck_assert_ptr_nonnull(sel);
-	o.node_selector = sel;
-	o.max_concurrency = 1;
-	struct scraper *s = scraper_new(&o, st);
-	labels_set(&add_node(&c, "m1", "/dyn")->labels, "role", "master");
-	labels_set(&add_node(&c, "w1", "/fixture/decode-normal.txt")->labels, "role", "worker");
-	labels_set(&add_node(&c, "w2", "/fixture/decode-node-only.txt")->labels, "role", "worker");
-	scraper_round(s, &c.snap, &rs);
-	ck_assert_uint_eq(rs.nodes, 2);
-	ck_assert_uint_eq(rs.failed, 0);
-	ck_assert_uint_eq(rs.pods, 1);
-	ck_assert_int_eq(atomic_load(&k->requests), 2);
-	scraper_free(s);
+	rig_start(&r, &server);
+	r.o.node_selector = sel;
+	r.o.max_concurrency = 1;
+	rig_scraper(&r);
+	labels_set(&add_node(&r.c, "m1", "/dyn")->labels, "role", "master");
+	labels_set(&add_node(&r.c, "w1", "/fixture/decode-normal.txt")->labels, "role", "worker");
+	labels_set(&add_node(&r.c, "w2", "/fixture/decode-node-only.txt")->labels, "role", "worker");
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.nodes, 2);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	ck_assert_uint_eq(r.rs.pods, 1);
+	ck_assert_int_eq(atomic_load(&r.k->requests), 2);
+	rig_stop(&r);
 	selector_free(sel);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
 }
 END_TEST
 
@@ -613,16 +609,13 @@ END_TEST
  * series go away. */
 START_TEST(self_metrics_text)
 {
-	struct kubelet *k = kubelet_start(&server);
-	struct store *st = store_new(15 * NS_PER_SEC);
-	struct scraper_options o = options(k);
-	struct scraper *s = scraper_new(&o, st);
-	struct cluster c = {0};
-	struct scraper_round_stats rs;
+	struct rig r;
 	struct dynbuf m;
 
+	rig_start(&r, &server);
+	rig_scraper(&r);
 	dynbuf_init(&m, DYN_SMALL);
-	ck_assert_int_eq(scraper_write_metrics(s, &m), 0);
+	ck_assert_int_eq(scraper_write_metrics(r.s, &m), 0);
 	ck_assert_str_eq(m.buf,
 		"# HELP metrics_server_manager_tick_duration_seconds [ALPHA] The total time spent "
 		"collecting and storing metrics in seconds.\n"
@@ -645,11 +638,11 @@ START_TEST(self_metrics_text)
 		"metrics_server_manager_tick_duration_seconds_bucket{le=\"+Inf\"} 0\n"
 		"metrics_server_manager_tick_duration_seconds_sum 0\n"
 		"metrics_server_manager_tick_duration_seconds_count 0\n");
-	add_node(&c, "a", "/dyn");
-	add_node(&c, "b", "/500");
-	free(round_logged(s, &c, &rs));
+	add_node(&r.c, "a", "/dyn");
+	add_node(&r.c, "b", "/500");
+	free(rig_round_logged(&r));
 	dynbuf_reset(&m);
-	ck_assert_int_eq(scraper_write_metrics(s, &m), 0);
+	ck_assert_int_eq(scraper_write_metrics(r.s, &m), 0);
 	const char *want_head =
 		"# HELP metrics_server_kubelet_last_request_time_seconds [ALPHA] Time of last request "
 		"performed to Kubelet API since unix epoch in seconds\n"
@@ -671,18 +664,15 @@ START_TEST(self_metrics_text)
 			     "# HELP metrics_server_manager_tick_duration_seconds");
 	ck_assert_log(m.buf, "metrics_server_manager_tick_duration_seconds_bucket{le=\"+Inf\"} 1\n");
 	ck_assert_log(m.buf, "metrics_server_manager_tick_duration_seconds_count 1\n");
-	c.snap.nnodes = 1; /* b is gone */
-	scraper_round(s, &c.snap, &rs);
+	r.c.snap.nnodes = 1; /* b is gone */
+	rig_round(&r);
 	dynbuf_reset(&m);
-	ck_assert_int_eq(scraper_write_metrics(s, &m), 0);
+	ck_assert_int_eq(scraper_write_metrics(r.s, &m), 0);
 	ck_assert_ptr_null(strstr(m.buf, "node=\"b\""));
 	ck_assert_log(m.buf, "metrics_server_kubelet_request_duration_seconds_count{node=\"a\"} 2\n");
-	c.snap.nnodes = 2;
+	r.c.snap.nnodes = 2;
 	dynbuf_release(&m);
-	scraper_free(s);
-	store_free(st);
-	cluster_release(&c);
-	kubelet_stop(k);
+	rig_stop(&r);
 }
 END_TEST
 

@@ -34,6 +34,7 @@ static struct store_point pt(int64_t start, int64_t ts, uint64_t cpu, uint64_t m
 	return (struct store_point){ .start_ns = start, .ts_ns = ts, .cpu_ns = cpu, .mem_bytes = mem };
 }
 
+/* One scrape holding node name alone. */
 static void store_node(const char *name, struct store_point p)
 {
 	struct store_batch *b = store_batch_new();
@@ -42,6 +43,7 @@ static void store_node(const char *name, struct store_point p)
 	store_apply(st, b);
 }
 
+/* One scrape holding ns1/pod1 with container c1 (and c2 unless NULL). */
 static void store_pod1(const char *c1, struct store_point p1, const char *c2, struct store_point p2)
 {
 	struct store_batch *b = store_batch_new();
@@ -52,18 +54,43 @@ static void store_pod1(const char *c1, struct store_point p1, const char *c2, st
 	store_apply(st, b);
 }
 
+/* One scrape holding ns1/pod1 with the single container c. */
+static void store_ctr(const char *c, struct store_point p)
+{
+	store_pod1(c, p, NULL, p);
+}
+
 static void store_empty(void)
 {
 	store_apply(st, store_batch_new());
 }
 
+/* Whether node name is served; its usage into *u unless u is NULL. */
 static bool node_found(const char *name, struct store_usage *u)
 {
 	struct store_snapshot *snap = store_acquire(st);
-	int rc = store_node_usage(snap, name, u);
+	struct store_usage ignored;
+	int rc = store_node_usage(snap, name, u ? u : &ignored);
 
 	store_release(snap);
 	return rc == ERR_OK;
+}
+
+/* What a served node reads. */
+struct want_node {
+	int64_t ts_ns, window_ns;
+	uint64_t cpu, mem;
+};
+
+static void assert_node(const char *name, struct want_node w)
+{
+	struct store_usage u;
+
+	ck_assert_msg(node_found(name, &u), "node %s is not served", name);
+	ck_assert_int_eq(u.ts_ns, w.ts_ns);
+	ck_assert_int_eq(u.window_ns, w.window_ns);
+	ck_assert_uint_eq(u.cpu_nanocores, w.cpu);
+	ck_assert_uint_eq(u.mem_bytes, w.mem);
 }
 
 struct pod_result {
@@ -90,6 +117,28 @@ static struct pod_result pod_get(const char *ns, const char *name)
 	return r;
 }
 
+/* What a served pod reads: its time, and exactly n containers in name order. */
+struct want_pod {
+	int64_t ts_ns, window_ns;
+	size_t n;
+	struct { uint64_t cpu, mem; } c[2];
+};
+
+static void assert_pod(const char *ns, const char *name, struct want_pod w)
+{
+	struct pod_result r = pod_get(ns, name);
+
+	ck_assert_msg(r.found, "pod %s/%s is not served", ns, name);
+	ck_assert_int_eq(r.time.ts_ns, w.ts_ns);
+	ck_assert_int_eq(r.time.window_ns, w.window_ns);
+	ck_assert_uint_eq(r.n, w.n);
+	ck_assert_uint_le(w.n, COMMON_ARRAY_LEN(w.c));
+	for (size_t i = 0; i < w.n; i++) {
+		ck_assert_uint_eq(r.c[i].cpu_nanocores, w.c[i].cpu);
+		ck_assert_uint_eq(r.c[i].mem_bytes, w.c[i].mem);
+	}
+}
+
 static bool ready(void)
 {
 	struct store_snapshot *snap = store_acquire(st);
@@ -112,32 +161,25 @@ static size_t points(bool containers)
 
 START_TEST(test_node_provides_metrics)
 {
-	struct store_usage u;
-
 	store_node("node1", pt(T0, T0 + 10 * SEC, 10 * CORE_SECOND, 2 * MIB));
 	ck_assert(!ready());
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 	store_node("node1", pt(T0, T0 + 20 * SEC, 20 * CORE_SECOND, 3 * MIB));
-	ck_assert(node_found("node1", &u));
-	ck_assert_int_eq(u.ts_ns, T0 + 20 * SEC);
-	ck_assert_int_eq(u.window_ns, 10 * SEC);
-	ck_assert_uint_eq(u.cpu_nanocores, CORE_SECOND);
-	ck_assert_uint_eq(u.mem_bytes, 3 * MIB);
-	ck_assert(!node_found("node2", &u));
+	assert_node("node1", (struct want_node){ T0 + 20 * SEC, 10 * SEC, CORE_SECOND, 3 * MIB });
+	ck_assert(!node_found("node2", NULL));
 	store_empty();
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 	ck_assert_uint_eq(points(false), 0);
 }
 END_TEST
 
 START_TEST(test_node_repeated_point)
 {
-	struct store_usage u;
 	struct store_point p = pt(T0, T0 + 10 * SEC, 10 * CORE_SECOND, 2 * MIB);
 
 	store_node("node1", p);
 	store_node("node1", p);
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 	ck_assert(!ready());
 	ck_assert_uint_eq(points(false), 0);
 }
@@ -157,63 +199,45 @@ END_TEST
 
 START_TEST(test_node_restart_skipped)
 {
-	struct store_usage u;
-
 	store_node("node1", pt(T0, T0 + 10 * SEC, 10 * CORE_SECOND, 2 * MIB));
 	store_node("node1", pt(T0 + 15 * SEC, T0 + 20 * SEC, 5 * CORE_SECOND, 3 * MIB));
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 	ck_assert_uint_eq(points(false), 1);  /* stored, but the rate check fails */
 }
 END_TEST
 
 START_TEST(test_node_cpu_decrease)
 {
-	struct store_usage u;
-
 	store_node("node1", pt(T0, T0 + 15 * SEC, 50 * CORE_SECOND, 3 * MIB));
 	store_node("node1", pt(T0, T0 + 25 * SEC, 10 * CORE_SECOND, 5 * MIB));
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 }
 END_TEST
 
 START_TEST(test_node_older_than_prev)
 {
-	struct store_usage u;
-
 	store_node("node1", pt(T0, T0 + 15 * SEC, 10 * CORE_SECOND, 3 * MIB));
 	store_node("node1", pt(T0, T0 + 35 * SEC, 50 * CORE_SECOND, 5 * MIB));
 	store_node("node1", pt(T0, T0 + 5 * SEC, 6 * CORE_SECOND, 2 * MIB));
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 }
 END_TEST
 
 START_TEST(test_node_between_prev_and_last)
 {
-	struct store_usage u;
-
 	store_node("node1", pt(T0, T0 + 15 * SEC, 10 * CORE_SECOND, 1 * MIB));
 	store_node("node1", pt(T0, T0 + 35 * SEC, 50 * CORE_SECOND, 4 * MIB));
 	store_node("node1", pt(T0, T0 + 25 * SEC, 35 * CORE_SECOND, 2 * MIB));
-	ck_assert(node_found("node1", &u));
-	ck_assert_int_eq(u.ts_ns, T0 + 25 * SEC);
-	ck_assert_int_eq(u.window_ns, 10 * SEC);
-	ck_assert_uint_eq(u.cpu_nanocores, 2500000000u);
-	ck_assert_uint_eq(u.mem_bytes, 2 * MIB);
+	assert_node("node1", (struct want_node){ T0 + 25 * SEC, 10 * SEC, 2500000000u, 2 * MIB });
 }
 END_TEST
 
 START_TEST(test_node_zero_start_time)
 {
-	struct store_usage u;
-
 	store_node("node1", pt(0, T0 + 10 * SEC, 10 * CORE_SECOND, 2 * MIB));
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 	store_node("node1", pt(0, T0 + 20 * SEC, 20 * CORE_SECOND, 3 * MIB));
-	ck_assert(node_found("node1", &u));
-	ck_assert_int_eq(u.ts_ns, T0 + 20 * SEC);
-	ck_assert_int_eq(u.window_ns, 10 * SEC);
-	ck_assert_uint_eq(u.cpu_nanocores, CORE_SECOND);
-	ck_assert_uint_eq(u.mem_bytes, 3 * MIB);
+	assert_node("node1", (struct want_node){ T0 + 20 * SEC, 10 * SEC, CORE_SECOND, 3 * MIB });
 }
 END_TEST
 
@@ -221,18 +245,11 @@ END_TEST
 
 START_TEST(test_pod_provides_metrics)
 {
-	struct pod_result r;
-
-	store_pod1("container1", pt(T0, T0 + 120 * SEC, 1 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 120 * SEC, 1 * CORE_SECOND, 4 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
-	store_pod1("container1", pt(T0, T0 + 125 * SEC, 6 * CORE_SECOND, 5 * MIB), NULL, pt(0, 0, 0, 0));
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_int_eq(r.time.ts_ns, T0 + 125 * SEC);
-	ck_assert_int_eq(r.time.window_ns, 5 * SEC);
-	ck_assert_uint_eq(r.n, 1);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, CORE_SECOND);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 5 * MIB);
+	store_ctr("container1", pt(T0, T0 + 125 * SEC, 6 * CORE_SECOND, 5 * MIB));
+	assert_pod("ns1", "pod1", (struct want_pod){ T0 + 125 * SEC, 5 * SEC, 1,
+						    { { CORE_SECOND, 5 * MIB } } });
 	ck_assert(!pod_get("ns1", "pod2").found);
 	ck_assert(!pod_get("ns2", "pod1").found);
 	store_empty();
@@ -242,23 +259,14 @@ END_TEST
 
 START_TEST(test_pod_earliest_container)
 {
-	struct pod_result r;
-
 	store_pod1("container1", pt(T0, T0 + 110 * SEC, 1 * CORE_SECOND, 4 * MIB),
 		   "container2", pt(T0, T0 + 115 * SEC, 2 * CORE_SECOND, 5 * MIB));
 	ck_assert_uint_eq(points(true), 0);
 	store_pod1("container1", pt(T0, T0 + 120 * SEC, 6 * CORE_SECOND, 6 * MIB),
 		   "container2", pt(T0, T0 + 125 * SEC, 7 * CORE_SECOND, 7 * MIB));
 	ck_assert_uint_eq(points(true), 2);
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_int_eq(r.time.ts_ns, T0 + 120 * SEC);
-	ck_assert_int_eq(r.time.window_ns, 10 * SEC);
-	ck_assert_uint_eq(r.n, 2);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, 500000000u);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 6 * MIB);
-	ck_assert_uint_eq(r.c[1].cpu_nanocores, 500000000u);
-	ck_assert_uint_eq(r.c[1].mem_bytes, 7 * MIB);
+	assert_pod("ns1", "pod1", (struct want_pod){ T0 + 120 * SEC, 10 * SEC, 2,
+						    { { 500000000u, 6 * MIB }, { 500000000u, 7 * MIB } } });
 }
 END_TEST
 
@@ -284,8 +292,8 @@ START_TEST(test_pod_repeated_point)
 {
 	struct store_point p = pt(T0, T0 + 110 * SEC, 1 * CORE_SECOND, 4 * MIB);
 
-	store_pod1("container1", p, NULL, p);
-	store_pod1("container1", p, NULL, p);
+	store_ctr("container1", p);
+	store_ctr("container1", p);
 	ck_assert(!pod_get("ns1", "pod1").found);
 	ck_assert_uint_eq(points(true), 0);
 }
@@ -293,18 +301,10 @@ END_TEST
 
 START_TEST(test_pod_restart_window_from_start)
 {
-	struct pod_result r;
-
-	store_pod1("container1", pt(T0, T0 + 10 * SEC, 1 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
-	store_pod1("container1", pt(T0 + 15 * SEC, T0 + 25 * SEC, 5 * CORE_SECOND, 5 * MIB), NULL,
-		   pt(0, 0, 0, 0));
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_int_eq(r.time.ts_ns, T0 + 25 * SEC);
-	ck_assert_int_eq(r.time.window_ns, 10 * SEC);
-	ck_assert_uint_eq(r.n, 1);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, 500000000u);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 5 * MIB);
+	store_ctr("container1", pt(T0, T0 + 10 * SEC, 1 * CORE_SECOND, 4 * MIB));
+	store_ctr("container1", pt(T0 + 15 * SEC, T0 + 25 * SEC, 5 * CORE_SECOND, 5 * MIB));
+	assert_pod("ns1", "pod1", (struct want_pod){ T0 + 25 * SEC, 10 * SEC, 1,
+						    { { 500000000u, 5 * MIB } } });
 }
 END_TEST
 
@@ -312,9 +312,8 @@ START_TEST(test_pod_restart_without_fresh_window)
 {
 	/* Restarted 5s before the sample: no synthetic prev, and the restart
 	 * rule forbids the stored point -> not served. */
-	store_pod1("container1", pt(T0, T0 + 100 * SEC, 1 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
-	store_pod1("container1", pt(T0 + 110 * SEC, T0 + 115 * SEC, 5 * CORE_SECOND, 5 * MIB), NULL,
-		   pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 100 * SEC, 1 * CORE_SECOND, 4 * MIB));
+	store_ctr("container1", pt(T0 + 110 * SEC, T0 + 115 * SEC, 5 * CORE_SECOND, 5 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
 	ck_assert_uint_eq(points(true), 0);
 }
@@ -322,48 +321,36 @@ END_TEST
 
 START_TEST(test_pod_cpu_decrease_empty_containers)
 {
-	struct pod_result r;
-
-	store_pod1("container1", pt(T0, T0 + 110 * SEC, 20 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
-	store_pod1("container1", pt(T0, T0 + 120 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_uint_eq(r.n, 0);
-	ck_assert_int_eq(r.time.ts_ns, 0);  /* Go's zero TimeInfo */
-	ck_assert_int_eq(r.time.window_ns, 0);
+	store_ctr("container1", pt(T0, T0 + 110 * SEC, 20 * CORE_SECOND, 4 * MIB));
+	store_ctr("container1", pt(T0, T0 + 120 * SEC, 10 * CORE_SECOND, 4 * MIB));
+	/* served, with no containers and Go's zero TimeInfo */
+	assert_pod("ns1", "pod1", (struct want_pod){ 0, 0, 0, { { 0, 0 } } });
 }
 END_TEST
 
 START_TEST(test_pod_older_than_prev)
 {
-	store_pod1("container1", pt(T0, T0 + 1115 * SEC, 20 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
-	store_pod1("container1", pt(T0, T0 + 1125 * SEC, 40 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 1115 * SEC, 20 * CORE_SECOND, 4 * MIB));
+	store_ctr("container1", pt(T0, T0 + 1125 * SEC, 40 * CORE_SECOND, 4 * MIB));
 	ck_assert(pod_get("ns1", "pod1").found);
-	store_pod1("container1", pt(T0, T0 + 115 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 115 * SEC, 10 * CORE_SECOND, 4 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
 }
 END_TEST
 
 START_TEST(test_pod_between_prev_and_last)
 {
-	struct pod_result r;
-
-	store_pod1("container1", pt(T0, T0 + 115 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
-	store_pod1("container1", pt(T0, T0 + 125 * SEC, 50 * CORE_SECOND, 5 * MIB), NULL, pt(0, 0, 0, 0));
-	store_pod1("container1", pt(T0, T0 + 120 * SEC, 35 * CORE_SECOND, 5 * MIB), NULL, pt(0, 0, 0, 0));
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_int_eq(r.time.ts_ns, T0 + 120 * SEC);
-	ck_assert_int_eq(r.time.window_ns, 5 * SEC);
-	ck_assert_uint_eq(r.n, 1);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, 5 * CORE_SECOND);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 5 * MIB);
+	store_ctr("container1", pt(T0, T0 + 115 * SEC, 10 * CORE_SECOND, 4 * MIB));
+	store_ctr("container1", pt(T0, T0 + 125 * SEC, 50 * CORE_SECOND, 5 * MIB));
+	store_ctr("container1", pt(T0, T0 + 120 * SEC, 35 * CORE_SECOND, 5 * MIB));
+	assert_pod("ns1", "pod1", (struct want_pod){ T0 + 120 * SEC, 5 * SEC, 1,
+						    { { 5 * CORE_SECOND, 5 * MIB } } });
 }
 END_TEST
 
 START_TEST(test_pod_long_running_needs_two_cycles)
 {
-	store_pod1("container1", pt(T0, T0 + 120 * SEC, 1 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 120 * SEC, 1 * CORE_SECOND, 4 * MIB));
 	ck_assert(!ready());
 	ck_assert(!pod_get("ns1", "pod1").found);
 }
@@ -371,17 +358,10 @@ END_TEST
 
 START_TEST(test_pod_fresh_container_one_cycle)
 {
-	struct pod_result r;
-
-	store_pod1("container1", pt(T0, T0 + 10 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 10 * SEC, 10 * CORE_SECOND, 4 * MIB));
 	ck_assert_uint_eq(points(true), 1);
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_int_eq(r.time.ts_ns, T0 + 10 * SEC);
-	ck_assert_int_eq(r.time.window_ns, 10 * SEC);
-	ck_assert_uint_eq(r.n, 1);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, CORE_SECOND);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 4 * MIB);
+	assert_pod("ns1", "pod1", (struct want_pod){ T0 + 10 * SEC, 10 * SEC, 1,
+						    { { CORE_SECOND, 4 * MIB } } });
 }
 END_TEST
 
@@ -389,38 +369,32 @@ START_TEST(test_pod_fresh_bounds)
 {
 	/* start after the timestamp, 9s old, and exactly the resolution old:
 	 * none gets the shortcut. */
-	store_pod1("c", pt(T0, T0 - 10 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("c", pt(T0, T0 - 10 * SEC, 10 * CORE_SECOND, 4 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
-	store_pod1("c", pt(T0, T0 + 9 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("c", pt(T0, T0 + 9 * SEC, 10 * CORE_SECOND, 4 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
-	store_apply(st, store_batch_new());
-	store_pod1("c", pt(T0, T0 + 60 * SEC, 10 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_empty();
+	store_ctr("c", pt(T0, T0 + 60 * SEC, 10 * CORE_SECOND, 4 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
-	store_apply(st, store_batch_new());
-	store_pod1("c", pt(T0, T0 + 59 * SEC, 59 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_empty();
+	store_ctr("c", pt(T0, T0 + 59 * SEC, 59 * CORE_SECOND, 4 * MIB));
 	ck_assert(pod_get("ns1", "pod1").found);
 }
 END_TEST
 
 START_TEST(test_pod_zero_start_time)
 {
-	struct pod_result r;
-
-	store_pod1("container1", pt(0, T0 + 120 * SEC, 1 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(0, T0 + 120 * SEC, 1 * CORE_SECOND, 4 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
-	store_pod1("container1", pt(0, T0 + 125 * SEC, 6 * CORE_SECOND, 5 * MIB), NULL, pt(0, 0, 0, 0));
-	r = pod_get("ns1", "pod1");
-	ck_assert(r.found);
-	ck_assert_int_eq(r.time.ts_ns, T0 + 125 * SEC);
-	ck_assert_int_eq(r.time.window_ns, 5 * SEC);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, CORE_SECOND);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 5 * MIB);
+	store_ctr("container1", pt(0, T0 + 125 * SEC, 6 * CORE_SECOND, 5 * MIB));
+	assert_pod("ns1", "pod1", (struct want_pod){ T0 + 125 * SEC, 5 * SEC, 1,
+						    { { CORE_SECOND, 5 * MIB } } });
 }
 END_TEST
 
 START_TEST(test_pod_new_container_hides_pod)
 {
-	store_pod1("container1", pt(T0, T0 + 110 * SEC, 1 * CORE_SECOND, 4 * MIB), NULL, pt(0, 0, 0, 0));
+	store_ctr("container1", pt(T0, T0 + 110 * SEC, 1 * CORE_SECOND, 4 * MIB));
 	store_pod1("container1", pt(T0, T0 + 120 * SEC, 6 * CORE_SECOND, 6 * MIB),
 		   "container2", pt(T0, T0 + 120 * SEC, 8 * CORE_SECOND, 5 * MIB));
 	ck_assert(!pod_get("ns1", "pod1").found);
@@ -430,14 +404,23 @@ END_TEST
 
 /* ---- readiness, duplicates, snapshots ------------------------------------ */
 
-static void store_both(int64_t ts, uint64_t cpu)
+/* One scrape holding node at np and container ns/pod/c at cp. */
+static void store_node_and_ctr(const char *node, struct store_point np, const char *ns,
+			       const char *pod, const char *c, struct store_point cp)
 {
 	struct store_batch *b = store_batch_new();
+
+	store_batch_add_node(b, node, &np);
+	store_batch_add_container(b, ns, pod, c, &cp);
+	store_apply(st, b);
+}
+
+/* node1 and ns1/pod1/c at the same point. */
+static void store_both(int64_t ts, uint64_t cpu)
+{
 	struct store_point p = pt(T0, ts, cpu, MIB);
 
-	store_batch_add_node(b, "node1", &p);
-	store_batch_add_container(b, "ns1", "pod1", "c", &p);
-	store_apply(st, b);
+	store_node_and_ctr("node1", p, "ns1", "pod1", "c", p);
 }
 
 START_TEST(test_ready_needs_node_and_pod)
@@ -445,7 +428,7 @@ START_TEST(test_ready_needs_node_and_pod)
 	store_node("node1", pt(0, T0 + 10 * SEC, 1, 1));
 	store_node("node1", pt(0, T0 + 20 * SEC, 2, 1));
 	ck_assert(!ready());  /* v0.9: nodes.prev && pods.prev */
-	store_pod1("c", pt(T0, T0 + 10 * SEC, 10, 1), NULL, pt(0, 0, 0, 0));
+	store_ctr("c", pt(T0, T0 + 10 * SEC, 10, 1));
 	ck_assert(!ready());  /* the node is pruned by this pod-only batch */
 	store_both(T0 + 100 * SEC, 10);
 	store_both(T0 + 110 * SEC, 20);
@@ -485,7 +468,7 @@ START_TEST(test_snapshot_outlives_apply)
 	store_both(T0 + 110 * SEC, 20 * CORE_SECOND);
 	old = store_acquire(st);
 	store_empty();
-	ck_assert(!node_found("node1", &u));
+	ck_assert(!node_found("node1", NULL));
 	ck_assert_int_eq(store_node_usage(old, "node1", &u), ERR_OK);
 	ck_assert_uint_eq(u.cpu_nanocores, CORE_SECOND);
 	ck_assert(store_snapshot_ready(old));
@@ -532,35 +515,24 @@ START_TEST(test_worked_example_decode_normal)
 {
 	const int64_t ms = NS_PER_MS;
 	int64_t start;
-	struct store_batch *b;
-	struct store_point n1 = pt(0, 1633253809720 * ms, 357354910000u, 1616273408u);
-	struct store_point n2 = pt(0, 1633253824720 * ms, (uint64_t)(364.49548936 * 1e9), 2056949760u);
-	struct store_point c1, c2;
-	struct store_usage u;
-	struct pod_result r;
 
 	ck_assert_int_eq(parse_rfc3339("2021-10-03T09:18:32Z", &start), ERR_OK);
-	c1 = pt(start, 1633253812125 * ms, 4710169000u, 12533760u);
-	c2 = pt(start, 1633253827129 * ms, (uint64_t)(4.8612 * 1e9), 12582912u);
-	b = store_batch_new();
-	store_batch_add_node(b, "node1", &n1);
-	store_batch_add_container(b, "kube-system", "coredns-558bd4d5db-4dpjz", "coredns", &c1);
-	store_apply(st, b);
-	b = store_batch_new();
-	store_batch_add_node(b, "node1", &n2);
-	store_batch_add_container(b, "kube-system", "coredns-558bd4d5db-4dpjz", "coredns", &c2);
-	store_apply(st, b);
+
+	const struct { struct store_point node1, coredns; } scrapes[] = {
+		{ pt(0, 1633253809720 * ms, 357354910000u, 1616273408u),
+		  pt(start, 1633253812125 * ms, 4710169000u, 12533760u) },
+		{ pt(0, 1633253824720 * ms, (uint64_t)(364.49548936 * 1e9), 2056949760u),
+		  pt(start, 1633253827129 * ms, (uint64_t)(4.8612 * 1e9), 12582912u) },
+	};
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(scrapes); i++)
+		store_node_and_ctr("node1", scrapes[i].node1, "kube-system", "coredns-558bd4d5db-4dpjz",
+				   "coredns", scrapes[i].coredns);
 	ck_assert(ready());
-	ck_assert(node_found("node1", &u));
-	ck_assert_uint_eq(u.cpu_nanocores, 476038624u);
-	ck_assert_uint_eq(u.mem_bytes, 2056949760u);
-	ck_assert_int_eq(u.window_ns, 15 * SEC);
-	r = pod_get("kube-system", "coredns-558bd4d5db-4dpjz");
-	ck_assert(r.found);
-	ck_assert_uint_eq(r.c[0].cpu_nanocores, 10066049u);
-	ck_assert_uint_eq(r.c[0].mem_bytes, 12582912u);
-	ck_assert_int_eq(r.time.window_ns, 15004 * ms);
-	ck_assert_int_eq(r.time.ts_ns, 1633253827129 * ms);
+	assert_node("node1", (struct want_node){ 1633253824720 * ms, 15 * SEC, 476038624u,
+						 2056949760u });
+	assert_pod("kube-system", "coredns-558bd4d5db-4dpjz",
+		   (struct want_pod){ 1633253827129 * ms, 15004 * ms, 1, { { 10066049u, 12582912u } } });
 }
 END_TEST
 
