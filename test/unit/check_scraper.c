@@ -264,7 +264,7 @@ static void teardown_certs(void)
 
 /* ---- nodes, snapshots, options ----------------------------------------------- */
 
-#define MAX_NODES 8
+#define MAX_NODES 100
 
 struct cluster {
 	struct kube_node nodes[MAX_NODES];
@@ -448,6 +448,39 @@ START_TEST(round_kind_fixture_70_pods)
 	rig_round(&r);
 	ck_assert_uint_eq(r.rs.failed, 0);
 	ck_assert_uint_eq(r.rs.pods, 70);
+	rig_stop(&r);
+}
+END_TEST
+
+/* More nodes than one driver shard holds (64): every node answers in every
+ * round and connections are reused (all nodes share one address here, so
+ * idle connections are shared within a shard too: fewer than nodes). */
+START_TEST(round_many_nodes_across_shards)
+{
+	enum { NODES = 100 };
+	static char names[NODES][24]; /* borrowed by the cluster */
+	struct rig r;
+	int after_first;
+
+	rig_start(&r, &server);
+	/* valgrind makes the first round's handshakes slow */
+	r.o.resolution_ns = 60 * NS_PER_SEC;
+	r.o.request_timeout_ns = 50 * NS_PER_SEC;
+	rig_scraper(&r);
+	for (int i = 0; i < NODES; i++) {
+		snprintf(names[i], sizeof(names[i]), "node-%03d", i);
+		add_node(&r.c, names[i], "/fixture/decode-node-only.txt");
+	}
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.nodes, NODES);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	after_first = atomic_load(&r.k->connections);
+	ck_assert_int_le(after_first, NODES);
+	rig_round(&r);
+	ck_assert_uint_eq(r.rs.nodes, NODES);
+	ck_assert_uint_eq(r.rs.failed, 0);
+	ck_assert_int_eq(atomic_load(&r.k->requests), 2 * NODES);
+	ck_assert_int_lt(atomic_load(&r.k->connections), after_first + NODES);
 	rig_stop(&r);
 }
 END_TEST
@@ -850,6 +883,7 @@ static Suite *scraper_suite(void)
 	tcase_add_unchecked_fixture(tc, setup_certs, teardown_certs);
 	tcase_add_test(tc, round_stores_node_and_reuses_connection);
 	tcase_add_test(tc, round_kind_fixture_70_pods);
+	tcase_add_test(tc, round_many_nodes_across_shards);
 	tcase_add_test(tc, round_failures_are_per_node);
 	tcase_add_test(tc, tls_verification);
 	tcase_add_test(tc, tls_ip_not_in_certificate);
