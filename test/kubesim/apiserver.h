@@ -291,4 +291,19 @@ void sim_rand_suffix(uint64_t *state, char *buf, size_t n);
 /* 36-char UUID-looking id from a counter (deterministic). */
 void sim_uid(uint64_t n, char *buf, size_t len);
 
+/* ---- request paths (router.c) ------------------------------------------ */
+
+#define SIM_MAX_SEGMENTS 10
+
+/* A URL path split at '/' (empty segments dropped); too_many when it has
+ * more than SIM_MAX_SEGMENTS (the caller answers 404). */
+struct sim_segments {
+	char *v[SIM_MAX_SEGMENTS];
+	size_t n;
+	bool too_many;
+};
+
+void sim_path_split(const char *p, struct sim_segments *s);
+void sim_path_segments_free(struct sim_segments *s);
+
 #endif

@@ -44,7 +44,6 @@
 #define ANN_EXTERNAL "kubesim.io/external-metric"
 #define ANN_VALUE "kubesim.io/value"
 #define ANN_POD_PREFIX "kubesim.io/custom-metric."
-#define MAX_SEGMENTS 10
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -314,44 +313,12 @@ static void resource_list(struct sim_cluster *c, bool external, struct sim_respo
 
 /* ---- routing --------------------------------------------------------------------------- */
 
-struct segs {
-	char *v[MAX_SEGMENTS];
-	size_t n;
-	bool too_many;
-};
-
-static void split(const char *p, struct segs *s)
-{
-	memset(s, 0, sizeof(*s));
-	while (*p) {
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if (!n)
-			break;
-		if (s->n == MAX_SEGMENTS) {
-			s->too_many = true;
-			return;
-		}
-		s->v[s->n++] = xstrndup(p, n);
-		p += n;
-	}
-}
-
-static void segs_free(struct segs *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-}
-
-static bool is(const struct segs *s, size_t i, const char *v)
+static bool is(const struct sim_segments *s, size_t i, const char *v)
 {
 	return i < s->n && strcmp(s->v[i], v) == 0;
 }
 
-static void route(struct sim_cluster *c, const struct sim_request *req, const struct segs *s,
+static void route(struct sim_cluster *c, const struct sim_request *req, const struct sim_segments *s,
 		  struct sim_response *resp)
 {
 	bool ext = is(s, 1, EXT_GROUP) && is(s, 2, EXT_VERSION);
@@ -382,7 +349,7 @@ static void route(struct sim_cluster *c, const struct sim_request *req, const st
 void sim_provider_handle(struct sim_cluster *c, const struct sim_request *req,
 			 struct sim_response *resp)
 {
-	struct segs s;
+	struct sim_segments s;
 
 	if (strcmp(req->method, "GET") != 0) {
 		sim_response_status(resp, 405, "MethodNotAllowed",
@@ -390,11 +357,11 @@ void sim_provider_handle(struct sim_cluster *c, const struct sim_request *req,
 				    "resource");
 		return;
 	}
-	split(req->path, &s);
+	sim_path_split(req->path, &s);
 	if (s.too_many)
 		sim_response_status(resp, 404, "NotFound",
 				    "the server could not find the requested resource");
 	else
 		route(c, req, &s, resp);
-	segs_free(&s);
+	sim_path_segments_free(&s);
 }

@@ -9,15 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROUTE_MAX_SEGMENTS 8
-
-struct segments {
-	char *v[ROUTE_MAX_SEGMENTS];
-	size_t n;
-	bool too_many;
-};
-
-static void split_path(const char *p, struct segments *s)
+void sim_path_split(const char *p, struct sim_segments *s)
 {
 	memset(s, 0, sizeof(*s));
 	while (*p) {
@@ -28,7 +20,7 @@ static void split_path(const char *p, struct segments *s)
 		n = strcspn(p, "/");
 		if (!n)
 			break;
-		if (s->n == ROUTE_MAX_SEGMENTS) {
+		if (s->n == SIM_MAX_SEGMENTS) {
 			s->too_many = true;
 			return;
 		}
@@ -37,12 +29,11 @@ static void split_path(const char *p, struct segments *s)
 	}
 }
 
-static void free_segments(struct segments *s)
+void sim_path_segments_free(struct sim_segments *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
+	s->n = 0;
 }
 
 static void not_found_text(struct sim_response *resp)
@@ -92,7 +83,7 @@ static bool parse_target(const char *group, char **v, size_t n, struct sim_rest_
 }
 
 /* /api/v1/... or /apis/<g>/<v>/... for a built-in group version. */
-static bool route_rest(struct sim_cluster *c, struct segments *s, const struct sim_request *req,
+static bool route_rest(struct sim_cluster *c, struct sim_segments *s, const struct sim_request *req,
 		       struct sim_response *resp)
 {
 	struct sim_rest_target t;
@@ -139,7 +130,7 @@ static bool builtin_group(const char *g)
 void sim_route(struct sim_cluster *c, const struct sim_request *req, struct sim_response *resp)
 {
 	const char *p = req->path;
-	struct segments s;
+	struct sim_segments s;
 	bool handled;
 
 	if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0) {
@@ -161,7 +152,7 @@ void sim_route(struct sim_cluster *c, const struct sim_request *req, struct sim_
 	sim_discovery_handle(c, req, resp, &handled);
 	if (handled || sim_openapi_handle(req, resp))
 		return;
-	split_path(p, &s);
+	sim_path_split(p, &s);
 	if (s.too_many) {
 		not_found_status(resp);
 	} else if (route_rest(c, &s, req, resp)) {
@@ -175,5 +166,5 @@ void sim_route(struct sim_cluster *c, const struct sim_request *req, struct sim_
 	} else {
 		not_found_text(resp);
 	}
-	free_segments(&s);
+	sim_path_segments_free(&s);
 }
