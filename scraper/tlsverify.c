@@ -90,10 +90,12 @@ static void list_sans(gnutls_x509_crt_t crt, bool want_ip, char *out, size_t out
 			break;
 		if (type < 0)
 			continue;
-		if (want_ip && type == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16))
+		if (want_ip && type == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16)) {
 			item = inet_ntop(len == 4 ? AF_INET : AF_INET6, san, text, sizeof(text));
-		else if (!want_ip && type == GNUTLS_SAN_DNSNAME && len < sizeof(san))
-			item = (san[len] = '\0', (const char *)san);
+		} else if (!want_ip && type == GNUTLS_SAN_DNSNAME && len < sizeof(san)) {
+			san[len] = '\0';
+			item = (const char *)san;
+		}
 		if (!item)
 			continue;
 		int w = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "", item);

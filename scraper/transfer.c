@@ -12,12 +12,10 @@
  */
 #include "scraper/scraper_int.h"
 
-#include <gnutls/gnutls.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define DELAY_PER_NODE_MS 8
 #define MAX_DELAY_MS 4000

@@ -62,7 +62,8 @@ START_TEST(tls_verification)
 }
 END_TEST
 
-/* The right CA but a certificate without the IP: the host check fails. */
+/* The right CA but a certificate without the IP (no IP SANs, or another
+ * IP): the host check fails, in Go's words for each case. */
 START_TEST(tls_ip_not_in_certificate)
 {
 	struct rig r;
@@ -71,6 +72,12 @@ START_TEST(tls_ip_not_in_certificate)
 	add_node(&r.c, "node-a", "/dyn");
 	assert_tls_refused(&r, "tls: failed to verify certificate: x509: cannot validate certificate "
 			       "for 127.0.0.1 because it doesn't contain any IP SANs\" node=\"node-a\"");
+	rig_stop(&r);
+
+	rig_start(&r, &server_other_ip);
+	add_node(&r.c, "node-a", "/dyn");
+	assert_tls_refused(&r, "tls: failed to verify certificate: x509: certificate is valid for "
+			       "127.0.0.2, not 127.0.0.1\" node=\"node-a\"");
 	rig_stop(&r);
 }
 END_TEST

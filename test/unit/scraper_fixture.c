@@ -16,7 +16,7 @@
 
 /* ---- the fake kubelet ------------------------------------------------------- */
 
-struct certs_pair ca, other_ca, server, server_dns_only;
+struct certs_pair ca, other_ca, server, server_dns_only, server_other_ip;
 static char dir[] = "/tmp/check-scraper-XXXXXX";
 char ca_path[256], other_ca_path[256], token_path[256];
 
@@ -219,6 +219,7 @@ void setup_certs(void)
 	make_pair("other-ca", true, NULL, NULL, NULL, &other_ca);
 	make_pair("127.0.0.1", false, "127.0.0.1", "localhost", &ca, &server);
 	make_pair("kubelet", false, NULL, "kubelet.invalid", &ca, &server_dns_only);
+	make_pair("kubelet", false, "127.0.0.2", NULL, &ca, &server_other_ip);
 	snprintf(ca_path, sizeof(ca_path), "%s/ca.crt", dir);
 	snprintf(other_ca_path, sizeof(other_ca_path), "%s/other.crt", dir);
 	snprintf(token_path, sizeof(token_path), "%s/token", dir);
@@ -237,6 +238,7 @@ void teardown_certs(void)
 	certs_pair_release(&other_ca);
 	certs_pair_release(&server);
 	certs_pair_release(&server_dns_only);
+	certs_pair_release(&server_other_ip);
 	clock_set_fake_now(0);
 }
 

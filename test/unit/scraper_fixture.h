@@ -64,7 +64,7 @@ void wait_requests(struct kubelet *k, int n);
  * certificate for 127.0.0.1 (and localhost) and one for kubelet.invalid
  * only, all signed by ca; the CAs as files in a temp dir, and the path a
  * test may write a bearer token to. */
-extern struct certs_pair ca, other_ca, server, server_dns_only;
+extern struct certs_pair ca, other_ca, server, server_dns_only, server_other_ip;
 extern char ca_path[256], other_ca_path[256], token_path[256];
 
 /* An unchecked fixture: the above, and the fake clock at FAKE_NOW; then
