@@ -55,7 +55,7 @@ SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
 .PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
-        bench-parser bench-scrape bench-kubesim bench-hpa lint
+        bench-parser bench-scrape bench-kubesim bench-hpa bench-store lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -160,7 +160,11 @@ NODES ?= 1000
 PODS  ?= 30
 SECONDS_MEASURED ?= 120
 bench-scrape: all
-	@BUILD=$(abspath $(BUILD)) NODES=$(NODES) PODS=$(PODS) SECONDS_MEASURED=$(SECONDS_MEASURED) test/bench/scrape.sh
+	@BUILD=$(abspath $(BUILD)) NODES=$(NODES) PODS=$(PODS) SECONDS_MEASURED=$(SECONDS_MEASURED) BASELINE=$(BASELINE) test/bench/scrape.sh
+
+# Scrape rounds into the store alone: us per node, page faults, RSS (store/).
+bench-store: deps-check $(BUILD)/test/bench_store
+	$(BUILD)/test/bench_store $(or $(BENCH_NODES),10000) $(PODS) 1 10
 
 bench-kubesim: all
 	@BUILD=$(abspath $(BUILD)) NODES=$(or $(BENCH_NODES),10000) PODS=$(PODS) test/bench/kubesim.sh

@@ -18,7 +18,6 @@ struct scraper {
 	struct scraper__metrics *m;
 	struct scraper__transfer *t;
 	_Atomic int64_t last_start_ns;
-	size_t sized_nodes, sized_pods, sized_containers; /* last round's batch, for sizing */
 	/* the loop thread */
 	pthread_t thread;
 	bool started, stop;
@@ -99,10 +98,8 @@ void scraper_round(struct scraper *s, const struct kube_snapshot *k, struct scra
 {
 	const struct kube_node **nodes = xcalloc(k->nnodes ? k->nnodes : 1, sizeof(*nodes));
 	struct scraper__round_result rr;
-	/* sized like the last round (plus room to grow) so it never regrows */
-	struct store_batch *batch = store_batch_new_sized(
-		s->sized_nodes + s->sized_nodes / 8, s->sized_pods + s->sized_pods / 8,
-		s->sized_containers + s->sized_containers / 8);
+	/* on the memory of the snapshot before last, sized like the last round */
+	struct store_batch *batch = store_batch_begin(s->st);
 	int64_t start_mono = clock_mono_ns();
 	struct scraper_round_stats st = {clock_now_ns(), 0, 0, 0, 0};
 	char dur[40];
@@ -114,9 +111,6 @@ void scraper_round(struct scraper *s, const struct kube_snapshot *k, struct scra
 	st.failed = rr.failed;
 	st.pods = store_batch_pod_count(batch);
 	size_t stored_nodes = store_batch_node_count(batch);
-	s->sized_nodes = stored_nodes;
-	s->sized_pods = st.pods;
-	s->sized_containers = store_batch_container_count(batch);
 	store_apply(s->st, batch);
 	st.duration_ns = clock_mono_ns() - start_mono;
 	scraper__metrics_tick(s->m, (double)st.duration_ns / 1e9);

@@ -12,6 +12,11 @@
  * gives a synthetic prev at the start time with zero CPU) and the restart
  * rule (start >= old.last.ts gives no prev).  Rates are computed here, once
  * per round, so readers only look things up.
+ *
+ * Entries of the previous snapshot are found by a cursor first: nodes and
+ * pods come in the order of the kubelets' bodies in both snapshots, so the
+ * one after the last match is usually it (a sequential read instead of a
+ * hash probe into a table of the whole cluster).
  */
 #include "store/store_int.h"
 
@@ -33,8 +38,8 @@ static int64_t sub_sat(int64_t a, int64_t b)
 }
 
 /* The newer/keep/drop rule; old_prev may be NULL.  True when *prev set. */
-static bool choose_prev(const struct store_point *newp, const struct store_point *old_last,
-			const struct store_point *old_prev, struct store_point *prev)
+static bool choose_prev(const struct snap_point *newp, const struct snap_point *old_last,
+			const struct snap_point *old_prev, struct snap_point *prev)
 {
 	if (newp->ts_ns > old_last->ts_ns) {
 		*prev = *old_last;
@@ -48,182 +53,171 @@ static bool choose_prev(const struct store_point *newp, const struct store_point
 	return false;
 }
 
-static void build_nodes(struct store_snapshot *s, const struct store_snapshot *old,
-			const struct store_batch *b)
+/* The old snapshot's entry for node n: the cursor's, or by hash. */
+static const struct snap_node *old_node(const struct store_snapshot *old,
+					const struct snap_node *n, size_t *next)
+{
+	const struct snap_node *o = NULL;
+
+	if (*next < old->nnodes && old->nodes[*next].hash == n->hash &&
+	    strcmp(old->nodes[*next].name, n->name) == 0)
+		o = &old->nodes[*next];
+	else
+		o = snapshot_find_node(old, n->name, n->hash);
+	if (o)
+		*next = (size_t)(o - old->nodes) + 1;
+	return o;
+}
+
+static void build_nodes(struct store_snapshot *s, const struct store_snapshot *old)
 {
 	const char *why = NULL;
+	size_t next = 0;
 
-	s->nnodes = b->nnodes;
-	s->nodes = xcalloc(b->nnodes ? b->nnodes : 1, sizeof(*s->nodes));
-	idxtab_init(&s->node_index, b->nnodes);
-	for (size_t i = 0; i < b->nnodes; i++) {
-		const struct batch_node *bn = &b->nodes[i];
+	for (size_t i = 0; i < s->nnodes; i++) {
 		struct snap_node *n = &s->nodes[i];
-		const struct snap_node *o = snapshot_find_node(old, bn->name, bn->hash);
+		const struct snap_node *o = old_node(old, n, &next);
 
-		n->name = bn->name;
-		n->hash = bn->hash;
-		n->last = bn->point;
 		if (o)
 			n->has_prev = choose_prev(&n->last, &o->last, o->has_prev ? &o->prev : NULL,
 						  &n->prev);
 		if (n->has_prev) {
 			s->node_prev++;
-			n->servable = store_rate(&n->last, &n->prev, &n->usage, &why) == ERR_OK;
+			n->servable = store_rate(&n->last, n->mem_bytes, &n->prev, &n->usage, &why) ==
+				      ERR_OK;
 			if (!n->servable)
 				log_error("Skipping node usage metric err=\"%s\" node=\"%s\"", why, n->name);
 		}
-		idxtab_insert(&s->node_index, n->hash, (uint32_t)i);
 	}
 }
 
-/* The old pod's container `name` (containers are sorted by name). */
-static const struct snap_container *old_container(const struct store_snapshot *old,
-						  const struct snap_pod *o, const char *name)
-{
-	size_t lo = 0, hi = o->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct snap_container *c = &old->containers[o->first + mid];
-		int cmp = strcmp(c->name, name);
-
-		if (cmp == 0)
-			return c;
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Chooses c->prev for a container of pod o (NULL: pod not seen before). */
-static bool container_prev(struct snap_container *c, const struct store_snapshot *old,
-			   const struct snap_pod *o, int64_t resolution_ns)
-{
-	const struct store_point *np = &c->last;
-	int64_t age = sub_sat(np->ts_ns, np->start_ns);
-	const struct snap_container *oc;
-
-	if (np->start_ns < np->ts_ns && age < resolution_ns && age >= FRESH_MIN_NS) {
-		c->prev = *np;
-		c->prev.ts_ns = np->start_ns;
-		c->prev.cpu_ns = 0;
-		return true;
-	}
-	if (!o)
-		return false;
-	oc = old_container(old, o, c->name);
-	if (!oc || !(np->start_ns < oc->last.ts_ns))  /* unknown, or restarted */
-		return false;
-	return choose_prev(np, &oc->last, o->in_prev && oc->has_prev ? &oc->prev : NULL, &c->prev);
-}
-
-static int container_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct snap_container *)a)->name,
-		      ((const struct snap_container *)b)->name);
-}
-
-/* Rates of a servable pod's containers into s->used; the pod's time is the
- * container with the earliest newer timestamp. */
-static void pod_usage(struct store_snapshot *s, struct snap_pod *p)
-{
-	const char *why = NULL;
-
-	p->first_used = (uint32_t)s->nused;
-	for (uint32_t i = 0; i < p->count; i++) {
-		const struct snap_container *c = &s->containers[p->first + i];
-		struct store_usage u;
-
-		if (store_rate(&c->last, &c->prev, &u, &why) != ERR_OK) {
-			log_error("Skipping container usage metric err=\"%s\" container=\"%s\" pod=\"%s/%s\"",
-				  why, c->name, p->ns, p->name);
-			continue;
-		}
-		s->used[s->nused++] = (struct store_container_usage){
-			.name = c->name, .cpu_nanocores = u.cpu_nanocores, .mem_bytes = u.mem_bytes
-		};
-		if (p->nused++ == 0 || u.ts_ns < p->time.ts_ns)
-			p->time = u;
-	}
-}
-
-/*
- * The old snapshot's entry for bp.  Pods come node by node in the order of
- * the kubelet's body, in both snapshots, so the one after the last match
- * (*next) is usually it: a sequential read instead of a hash probe into a
- * table of every pod of the cluster.
- */
-static const struct snap_pod *old_pod(const struct store_snapshot *old,
-				      const struct batch_pod *bp, size_t *next)
+/* The old snapshot's entry for pod p: the cursor's, or by hash. */
+static const struct snap_pod *old_pod(const struct store_snapshot *old, const struct snap_pod *p,
+				      size_t *next)
 {
 	const struct snap_pod *o = NULL;
 
-	if (!old)
-		return NULL;
-	if (*next < old->npods && old->pods[*next].hash == bp->hash &&
-	    strcmp(old->pods[*next].name, bp->name) == 0 && strcmp(old->pods[*next].ns, bp->ns) == 0)
+	if (*next < old->npods && strcmp(old->pods[*next].name, p->name) == 0 &&
+	    strcmp(old->pods[*next].ns, p->ns) == 0)
 		o = &old->pods[*next];
 	else
-		o = snapshot_find_pod(old, bp->ns, bp->name, bp->hash);
+		o = snapshot_find_pod(old, p->ns, p->name, store_hash_pod(p->ns, p->name));
 	if (o)
 		*next = (size_t)(o - old->pods) + 1;
 	return o;
 }
 
-static void build_pod(struct store_snapshot *s, const struct store_snapshot *old,
-		      const struct store_batch *b, const struct batch_pod *bp, int64_t resolution_ns,
-		      size_t *next_old)
+/* The old pod's container `name` (sorted by name), or -1. */
+static int64_t old_container(const struct store_snapshot *old, const struct snap_pod *o,
+			     const char *name)
 {
-	struct snap_pod *p = &s->pods[s->npods];
-	const struct snap_pod *o = old_pod(old, bp, next_old);
+	size_t lo = 0, hi = o->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(old->usage[o->first + mid].name, name);
+
+		if (cmp == 0)
+			return (int64_t)(o->first + mid);
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Chooses the prev of container k, of pod o before (NULL: pod not seen). */
+static bool container_prev(struct store_snapshot *s, uint32_t k, const struct store_snapshot *old,
+			   const struct snap_pod *o, int64_t resolution_ns)
+{
+	const struct snap_point *np = &s->ctrs[k].last;
+	int64_t age = sub_sat(np->ts_ns, np->start_ns);
+	int64_t oc;
+
+	if (np->start_ns < np->ts_ns && age < resolution_ns && age >= FRESH_MIN_NS) {
+		s->ctrs[k].prev = (struct snap_point){ np->start_ns, np->start_ns, 0 };
+		return true;
+	}
+	if (!o)
+		return false;
+	oc = old_container(old, o, s->usage[k].name);
+	if (oc < 0 || !(np->start_ns < old->ctrs[oc].last.ts_ns))  /* unknown, or restarted */
+		return false;
+	return choose_prev(np, &old->ctrs[oc].last,
+			   (o->flags & POD_IN_PREV) && (old->link[oc] & CTR_HAS_PREV) ?
+				   &old->ctrs[oc].prev : NULL,
+			   &s->ctrs[k].prev);
+}
+
+/*
+ * Rates of a servable pod's containers, in place in usage[]; the pod's
+ * time is the container with the earliest newer timestamp.  When a rate
+ * check fails the served usages are the others: copied to spill[].
+ */
+static void pod_usage(struct store_snapshot *s, struct snap_pod *p)
+{
+	const char *why = NULL;
+	int64_t best = 0;
+
+	p->used = p->first;
+	for (uint32_t i = 0; i < p->count; i++) {
+		uint32_t k = p->first + i;
+		struct store_usage u;
+
+		if (store_rate(&s->ctrs[k].last, s->usage[k].mem_bytes, &s->ctrs[k].prev, &u, &why) !=
+		    ERR_OK) {
+			log_error("Skipping container usage metric err=\"%s\" container=\"%s\" pod=\"%s/%s\"",
+				  why, s->usage[k].name, p->ns, p->name);
+			s->link[k] |= CTR_RATE_FAILED;
+			p->flags |= POD_SPILLED;
+			continue;
+		}
+		s->usage[k].cpu_nanocores = u.cpu_nanocores;
+		if (p->nused++ == 0 || u.ts_ns < best) {
+			best = u.ts_ns;
+			p->time_off = (uint16_t)i;
+		}
+	}
+	if (!(p->flags & POD_SPILLED))
+		return;
+	p->used = (uint32_t)s->nspill;
+	s->spill = store_reserve(s->spill, &s->cap_spill, s->nspill + p->nused, sizeof(*s->spill));
+	for (uint32_t k = p->first; k < p->first + p->count; k++)
+		if (!(s->link[k] & CTR_RATE_FAILED))
+			s->spill[s->nspill++] = s->usage[k];
+}
+
+static void build_pod(struct store_snapshot *s, struct snap_pod *p,
+		      const struct store_snapshot *old, const struct snap_pod *o,
+		      int64_t resolution_ns)
+{
 	bool all = true;
 
-	*p = (struct snap_pod){ .ns = bp->ns, .name = bp->name, .hash = bp->hash,
-				.first = (uint32_t)s->ncontainers, .count = bp->count };
-	for (uint32_t i = bp->first; i; i = b->containers[i - 1].next) {
-		struct snap_container *c = &s->containers[s->ncontainers++];
+	for (uint32_t k = p->first; k < p->first + p->count; k++) {
+		bool has_prev = container_prev(s, k, old, o, resolution_ns);
 
-		c->name = b->containers[i - 1].name;
-		c->last = b->containers[i - 1].point;
-	}
-	qsort(&s->containers[p->first], p->count, sizeof(*s->containers), container_cmp);
-	for (uint32_t i = 0; i < p->count; i++) {
-		struct snap_container *c = &s->containers[p->first + i];
-
-		c->has_prev = container_prev(c, old, o, resolution_ns);
-		if (c->has_prev) {
+		s->link[k] = has_prev ? CTR_HAS_PREV : 0;
+		if (has_prev) {
 			s->container_prev++;
-			p->in_prev = true;
+			p->flags |= POD_IN_PREV;
 		} else {
 			all = false;
 		}
 	}
-	s->pod_prev += p->in_prev;
-	p->servable = all && p->count > 0;
-	if (p->servable)
+	s->pod_prev += (p->flags & POD_IN_PREV) != 0;
+	if (all && p->count > 0) {
+		p->flags |= POD_SERVABLE;
 		pod_usage(s, p);
-	idxtab_insert(&s->pod_index, p->hash, (uint32_t)s->npods);
-	s->npods++;
+	}
 }
 
-struct store_snapshot *store_build_snapshot(const struct store_snapshot *old,
-					    struct store_batch *b, int64_t resolution_ns)
+void store_build_snapshot(struct store_snapshot *s, const struct store_snapshot *old,
+			  int64_t resolution_ns)
 {
-	struct store_snapshot *s = snapshot_new_empty();
-	size_t n = b->ncontainers ? b->ncontainers : 1, next_old = 0;
+	size_t next = 0;
 
-	build_nodes(s, old, b);
-	s->pods = xcalloc(b->npods ? b->npods : 1, sizeof(*s->pods));
-	s->containers = xcalloc(n, sizeof(*s->containers));
-	s->used = xcalloc(n, sizeof(*s->used));
-	idxtab_init(&s->pod_index, b->npods);
-	for (size_t i = 0; i < b->npods; i++)
-		build_pod(s, old, b, &b->pods[i], resolution_ns, &next_old);
-	/* The names point into the batch's chunks: hand them over. */
-	strpool_move_frozen(&s->pool, &b->pool);
-	store_batch_free(b);
-	return s;
+	build_nodes(s, old);
+	for (size_t i = 0; i < s->npods; i++)
+		build_pod(s, &s->pods[i], old, old_pod(old, &s->pods[i], &next), resolution_ns);
 }

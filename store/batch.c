@@ -1,8 +1,9 @@
 /*
- * batch.c - one scrape round's points, keyed by interned names.  The
- * first point for a node or a (namespace, pod, container) wins; later
- * duplicates are logged and ignored, as metrics-server's "Got duplicate
- * ... point".
+ * batch.c - one scrape round's points, keyed by interned names, written
+ * straight into the snapshot they become.  The first point for a node or
+ * a (namespace, pod, container) wins; later duplicates are logged and
+ * ignored, as metrics-server's "Got duplicate ... point".  The pod index
+ * that finds duplicates is the snapshot's own lookup index.
  */
 #include "store/store_int.h"
 
@@ -11,38 +12,25 @@
 
 #include "common/common.h"
 
-#define BATCH_MAX_NAME 1024                  /* longer names are not Kubernetes names */
-#define BATCH_MAX_ENTRIES (UINT32_MAX / 2)   /* indexes are uint32 */
+#define BATCH_MAX_NAME 1024   /* longer names are not Kubernetes names */
+#define SORT_SMALL 16         /* pods with more containers are sorted by qsort */
 
 struct pod_key {
 	const char *ns;      /* interned: compared by pointer */
 	const char *name;    /* not yet copied: compared by content */
 };
 
-#define BATCH_MIN_ENTRIES 64
-#define BATCH_MAX_HINT (1u << 24) /* a hint never reserves more than this */
-
-static size_t hint(size_t n)
+struct store_batch *batch_wrap(struct store_snapshot *snap)
 {
-	return n < BATCH_MIN_ENTRIES ? BATCH_MIN_ENTRIES : n > BATCH_MAX_HINT ? BATCH_MAX_HINT : n;
+	struct store_batch *b = xcalloc(1, sizeof(*b));
+
+	b->snap = snap;
+	return b;
 }
 
 struct store_batch *store_batch_new_sized(size_t nodes, size_t pods, size_t containers)
 {
-	struct store_batch *b = xcalloc(1, sizeof(*b));
-
-	b->cap_nodes = hint(nodes);
-	b->cap_pods = hint(pods);
-	b->cap_containers = hint(containers);
-	/* node names are indexed; pod names are copied (distinct), namespaces
-	 * and container names are few */
-	strpool_init_sized(&b->pool, b->cap_nodes + 64);
-	b->nodes = xmalloc(b->cap_nodes * sizeof(*b->nodes));
-	b->pods = xmalloc(b->cap_pods * sizeof(*b->pods));
-	b->containers = xmalloc(b->cap_containers * sizeof(*b->containers));
-	idxtab_init(&b->node_index, b->cap_nodes);
-	idxtab_init(&b->pod_index, b->cap_pods);
-	return b;
+	return batch_wrap(snapshot_new_sized(nodes, pods, containers));
 }
 
 struct store_batch *store_batch_new(void)
@@ -54,22 +42,8 @@ void store_batch_free(struct store_batch *b)
 {
 	if (!b)
 		return;
-	strpool_release(&b->pool);
-	free(b->nodes);
-	free(b->pods);
-	free(b->containers);
-	idxtab_release(&b->node_index);
-	idxtab_release(&b->pod_index);
+	snapshot_free(b->snap);
 	free(b);
-}
-
-/* Grows an array of `size`-byte elements so that one more fits. */
-static void *grow(void *arr, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return arr;
-	*cap = *cap ? *cap * 2 : 64;
-	return xrealloc(arr, *cap * size);
 }
 
 static bool name_ok(const char *s)
@@ -79,121 +53,236 @@ static bool name_ok(const char *s)
 
 static bool node_eq(const void *ctx, uint32_t idx, const void *key)
 {
-	const struct store_batch *b = ctx;
+	const struct store_snapshot *s = ctx;
 
-	return b->nodes[idx].name == key;
+	return s->nodes[idx].name == key;
 }
 
 void store_batch_add_node(struct store_batch *b, const char *node, const struct store_point *p)
 {
+	struct store_snapshot *s = b->snap;
 	uint64_t hash;
 	const char *name;
 
-	if (!name_ok(node) || !p || b->nnodes >= BATCH_MAX_ENTRIES) {
+	if (!name_ok(node) || !p || s->nnodes >= STORE_MAX_ENTRIES) {
 		log_warn("store: ignoring node point with an invalid name or over the limit");
 		return;
 	}
 	hash = store_hash_str(node);
-	name = strpool_intern(&b->pool, node, hash);
-	if (idxtab_find(&b->node_index, hash, node_eq, b, name) >= 0) {
+	name = strpool_intern(&s->pool, node, hash);
+	if (idxtab_find(&s->node_index, hash, node_eq, s, name) >= 0) {
 		log_error("Got duplicate node point node=\"%s\"", node);
 		return;
 	}
-	b->nodes = grow(b->nodes, b->nnodes, &b->cap_nodes, sizeof(*b->nodes));
-	b->nodes[b->nnodes] = (struct batch_node){ .name = name, .hash = hash, .point = *p };
-	idxtab_insert(&b->node_index, hash, (uint32_t)b->nnodes);
-	b->nnodes++;
+	s->nodes = store_reserve(s->nodes, &s->cap_nodes, s->nnodes + 1, sizeof(*s->nodes));
+	s->nodes[s->nnodes] = (struct snap_node){
+		.name = name, .hash = hash, .mem_bytes = p->mem_bytes,
+		.last = { p->ts_ns, p->start_ns, p->cpu_ns },
+	};
+	idxtab_insert(&s->node_index, hash, (uint32_t)s->nnodes);
+	s->nnodes++;
 }
 
 /* A namespace or container name, interned; repeats are found among the
- * recent ones before the pool's index. */
+ * recent ones (no hashing) before the pool's index. */
 static const char *intern_recent(struct store_batch *b, const char *s)
 {
-	uint64_t hash = store_hash_str(s);
 	const char *got;
 
 	for (unsigned i = 0; i < BATCH_RECENT; i++)
-		if (b->recent[i].s && b->recent[i].hash == hash && strcmp(b->recent[i].s, s) == 0)
-			return b->recent[i].s;
-	got = strpool_intern(&b->pool, s, hash);
-	b->recent[b->recent_next].s = got;
-	b->recent[b->recent_next].hash = hash;
+		if (b->recent[i] && strcmp(b->recent[i], s) == 0)
+			return b->recent[i];
+	got = strpool_intern(&b->snap->pool, s, store_hash_str(s));
+	b->recent[b->recent_next] = got;
 	b->recent_next = (b->recent_next + 1) % BATCH_RECENT;
 	return got;
 }
 
 static bool pod_eq(const void *ctx, uint32_t idx, const void *key)
 {
-	const struct store_batch *b = ctx;
+	const struct store_snapshot *s = ctx;
 	const struct pod_key *k = key;
 
-	return b->pods[idx].ns == k->ns && strcmp(b->pods[idx].name, k->name) == 0;
+	return s->pods[idx].ns == k->ns && strcmp(s->pods[idx].name, k->name) == 0;
 }
 
 /* The pod's entry: found (a pod with several containers), or new. */
 static uint32_t batch_pod(struct store_batch *b, const char *ns, const char *pod)
 {
-	uint64_t hash = store_hash_pod(ns, pod);
+	struct store_snapshot *s = b->snap;
 	struct pod_key k = { .ns = intern_recent(b, ns), .name = pod };
+	uint64_t hash;
 	int64_t found;
 
 	/* the pod of the previous container, most of the time */
-	if (b->npods && b->pods[b->npods - 1].hash == hash && pod_eq(b, (uint32_t)b->npods - 1, &k))
-		return (uint32_t)b->npods - 1;
-	found = idxtab_find(&b->pod_index, hash, pod_eq, b, &k);
+	if (s->npods && pod_eq(s, (uint32_t)s->npods - 1, &k))
+		return (uint32_t)s->npods - 1;
+	hash = store_hash_pod(ns, pod);
+	found = idxtab_find(&s->pod_index, hash, pod_eq, s, &k);
 	if (found >= 0)
 		return (uint32_t)found;
-	b->pods = grow(b->pods, b->npods, &b->cap_pods, sizeof(*b->pods));
-	b->pods[b->npods] = (struct batch_pod){
-		.ns = k.ns, .name = strpool_copy(&b->pool, pod), .hash = hash
-	};
-	idxtab_insert(&b->pod_index, hash, (uint32_t)b->npods);
-	return (uint32_t)b->npods++;
+	s->pods = store_reserve(s->pods, &s->cap_pods, s->npods + 1, sizeof(*s->pods));
+	s->pods[s->npods] = (struct snap_pod){ .ns = k.ns, .name = strpool_copy(&s->pool, pod) };
+	idxtab_insert(&s->pod_index, hash, (uint32_t)s->npods);
+	return (uint32_t)s->npods++;
+}
+
+/* The three per-container arrays share one capacity. */
+static void reserve_ctrs(struct store_snapshot *s, size_t need)
+{
+	size_t cap = s->cap_ctrs;
+
+	s->ctrs = store_reserve(s->ctrs, &cap, need, sizeof(*s->ctrs));
+	cap = s->cap_ctrs;
+	s->usage = store_reserve(s->usage, &cap, need, sizeof(*s->usage));
+	cap = s->cap_ctrs;
+	s->link = store_reserve(s->link, &cap, need, sizeof(*s->link));
+	s->cap_ctrs = cap;
 }
 
 void store_batch_add_container(struct store_batch *b, const char *ns, const char *pod,
 			       const char *container, const struct store_point *p)
 {
-	struct batch_container *c;
+	struct store_snapshot *s = b->snap;
+	struct snap_pod *sp;
 	const char *name;
-	uint32_t pi;
+	uint32_t pi, k;
 
 	if (!name_ok(ns) || !name_ok(pod) || !name_ok(container) || !p ||
-	    b->ncontainers >= BATCH_MAX_ENTRIES) {
+	    s->nctrs >= STORE_MAX_ENTRIES) {
 		log_warn("store: ignoring container point with an invalid name or over the limit");
 		return;
 	}
 	pi = batch_pod(b, ns, pod);
 	name = intern_recent(b, container);
+	sp = &s->pods[pi];
 	/* a pod has a few containers: its own list finds a duplicate */
-	for (uint32_t i = b->pods[pi].first; i; i = b->containers[i - 1].next) {
-		if (b->containers[i - 1].name == name) {
+	for (uint32_t i = sp->first; i; i = s->link[i - 1]) {
+		if (s->usage[i - 1].name == name) {
 			log_error("Got duplicate Container point container=\"%s\" pod=\"%s/%s\"",
 				  container, ns, pod);
 			return;
 		}
 	}
-	b->containers = grow(b->containers, b->ncontainers, &b->cap_containers,
-			     sizeof(*b->containers));
-	c = &b->containers[b->ncontainers];
-	*c = (struct batch_container){ .name = name, .point = *p, .pod = pi,
-				       .next = b->pods[pi].first };
-	b->pods[pi].first = (uint32_t)b->ncontainers + 1;
-	b->pods[pi].count++;
-	b->ncontainers++;
+	if (sp->count == STORE_MAX_POD_CONTAINERS) {
+		log_warn("store: ignoring container point over the limit of a pod");
+		return;
+	}
+	reserve_ctrs(s, s->nctrs + 1);
+	k = (uint32_t)s->nctrs++;
+	s->ctrs[k].last = (struct snap_point){ p->ts_ns, p->start_ns, p->cpu_ns };
+	s->usage[k] = (struct store_container_usage){ .name = name, .mem_bytes = p->mem_bytes };
+	s->link[k] = sp->first;
+	if (sp->count && b->last_ctr_pod != pi + 1)
+		b->scattered = true;
+	b->last_ctr_pod = pi + 1;
+	sp->first = k + 1;
+	sp->count++;
 }
 
 size_t store_batch_node_count(const struct store_batch *b)
 {
-	return b->nnodes;
+	return b->snap->nnodes;
 }
 
 size_t store_batch_pod_count(const struct store_batch *b)
 {
-	return b->npods;
+	return b->snap->npods;
 }
 
 size_t store_batch_container_count(const struct store_batch *b)
 {
-	return b->ncontainers;
+	return b->snap->nctrs;
+}
+
+/* ---- finishing: containers grouped by pod, sorted by name -------------- */
+
+/*
+ * Some pod's containers came apart (the pod was listed twice): copy every
+ * pod's list into adjacent entries.  Rare, so it may allocate.
+ */
+static void regroup(struct store_snapshot *s)
+{
+	struct snap_ctr *ctrs = store_alloc(s->cap_ctrs * sizeof(*ctrs));
+	struct store_container_usage *usage = store_alloc(s->cap_ctrs * sizeof(*usage));
+	uint32_t pos = 0;
+
+	for (size_t p = 0; p < s->npods; p++) {
+		struct snap_pod *sp = &s->pods[p];
+		uint32_t j = pos + sp->count;
+
+		for (uint32_t i = sp->first; i; i = s->link[i - 1]) {
+			j--;
+			ctrs[j] = s->ctrs[i - 1];
+			usage[j] = s->usage[i - 1];
+		}
+		sp->first = pos;
+		pos += sp->count;
+	}
+	free(s->ctrs);
+	free(s->usage);
+	s->ctrs = ctrs;
+	s->usage = usage;
+}
+
+struct ctr_pair {
+	struct store_container_usage usage;
+	struct snap_ctr ctr;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ctr_pair *)a)->usage.name,
+		      ((const struct ctr_pair *)b)->usage.name);
+}
+
+/* Sorts a pod's containers by name: insertion sort for a few, else qsort
+ * through a scratch array. */
+static void sort_pod(struct store_snapshot *s, const struct snap_pod *sp)
+{
+	struct store_container_usage *u = &s->usage[sp->first];
+	struct snap_ctr *c = &s->ctrs[sp->first];
+	struct ctr_pair *tmp;
+
+	if (sp->count <= SORT_SMALL) {
+		for (uint32_t i = 1; i < sp->count; i++) {
+			struct ctr_pair x = { u[i], c[i] };
+			uint32_t j = i;
+
+			for (; j > 0 && strcmp(u[j - 1].name, x.usage.name) > 0; j--) {
+				u[j] = u[j - 1];
+				c[j] = c[j - 1];
+			}
+			u[j] = x.usage;
+			c[j] = x.ctr;
+		}
+		return;
+	}
+	tmp = xmalloc(sp->count * sizeof(*tmp));
+	for (uint32_t i = 0; i < sp->count; i++)
+		tmp[i] = (struct ctr_pair){ u[i], c[i] };
+	qsort(tmp, sp->count, sizeof(*tmp), pair_cmp);
+	for (uint32_t i = 0; i < sp->count; i++) {
+		u[i] = tmp[i].usage;
+		c[i] = tmp[i].ctr;
+	}
+	free(tmp);
+}
+
+struct store_snapshot *batch_finish(struct store_batch *b)
+{
+	struct store_snapshot *s = b->snap;
+
+	if (b->scattered) {
+		regroup(s);
+	} else {
+		/* each pod's containers are adjacent, ending at its newest */
+		for (size_t p = 0; p < s->npods; p++)
+			s->pods[p].first -= s->pods[p].count;
+	}
+	for (size_t p = 0; p < s->npods; p++)
+		if (s->pods[p].count > 1)
+			sort_pod(s, &s->pods[p]);
+	free(b);
+	return s;
 }

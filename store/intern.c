@@ -1,8 +1,8 @@
 /*
- * intern.c - the store's hashing, its open-addressing index and interned
- * strings.  Strings live in arena chunks owned by the pool; a batch's pool
- * moves into the snapshot built from it, so names are copied once per
- * round and never freed one by one.
+ * intern.c - the store's allocation helpers, hashing, open-addressing
+ * index and interned strings.  Strings live in arena chunks owned by the
+ * pool of the snapshot they name; a recycled snapshot refills its chunks,
+ * so names are copied once per round and never freed one by one.
  */
 #include "store/store_int.h"
 
@@ -13,11 +13,39 @@
 
 #define CHUNK_SIZE (64u << 10)
 
+atomic_size_t store__fresh_allocs;
+
 struct strpool_chunk {
 	struct strpool_chunk *next;
 	size_t used, size;
 	char data[];
 };
+
+/* ---- allocation ----------------------------------------------------------- */
+
+void *store_alloc(size_t n)
+{
+	atomic_fetch_add_explicit(&store__fresh_allocs, 1, memory_order_relaxed);
+	return xmalloc(n);
+}
+
+void *store_realloc(void *p, size_t n)
+{
+	atomic_fetch_add_explicit(&store__fresh_allocs, 1, memory_order_relaxed);
+	return xrealloc(p, n);
+}
+
+void *store_reserve(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+
+	if (need <= *cap)
+		return arr;
+	while (c < need)
+		c *= 2;
+	*cap = c;
+	return store_realloc(arr, c * size);
+}
 
 /* ---- hashing ------------------------------------------------------------ */
 
@@ -44,14 +72,39 @@ uint64_t store_hash_pod(const char *ns, const char *pod)
 
 /* ---- idxtab ------------------------------------------------------------- */
 
-void idxtab_init(struct idxtab *t, size_t expected)
+/* Slots for `expected` entries at a load factor of at most 3/4. */
+static size_t idxtab_cap_for(size_t expected)
 {
 	size_t cap = 16;
 
-	while (cap < expected * 2)
+	while (cap * 3 < expected * 4)
 		cap *= 2;
-	t->slots = xcalloc(cap, sizeof(*t->slots));
+	return cap;
+}
+
+static void idxtab_alloc(struct idxtab *t, size_t cap)
+{
+	t->slots = store_alloc(cap * sizeof(*t->slots));
+	memset(t->slots, 0, cap * sizeof(*t->slots));
 	t->cap = cap;
+	t->n = 0;
+}
+
+void idxtab_init(struct idxtab *t, size_t expected)
+{
+	idxtab_alloc(t, idxtab_cap_for(expected));
+}
+
+void idxtab_reset(struct idxtab *t, size_t expected)
+{
+	size_t cap = idxtab_cap_for(expected);
+
+	if (t->cap < cap || t->cap > cap * 4) {
+		idxtab_release(t);
+		idxtab_alloc(t, cap);
+		return;
+	}
+	memset(t->slots, 0, t->cap * sizeof(*t->slots));
 	t->n = 0;
 }
 
@@ -62,9 +115,9 @@ void idxtab_release(struct idxtab *t)
 	t->cap = t->n = 0;
 }
 
-static void idxtab_place(struct idxtab_slot *slots, size_t cap, uint64_t hash, uint32_t idx1)
+static void idxtab_place(struct idxtab_slot *slots, size_t cap, uint32_t hash, uint32_t idx1)
 {
-	size_t i = (size_t)hash & (cap - 1);
+	size_t i = hash & (cap - 1);
 
 	while (slots[i].idx1)
 		i = (i + 1) & (cap - 1);
@@ -74,26 +127,26 @@ static void idxtab_place(struct idxtab_slot *slots, size_t cap, uint64_t hash, u
 
 static void idxtab_grow(struct idxtab *t)
 {
-	size_t cap = t->cap ? t->cap * 2 : 16;
-	struct idxtab_slot *slots = xcalloc(cap, sizeof(*slots));
+	struct idxtab old = *t;
 
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].idx1)
-			idxtab_place(slots, cap, t->slots[i].hash, t->slots[i].idx1);
-	free(t->slots);
-	t->slots = slots;
-	t->cap = cap;
+	idxtab_alloc(t, old.cap ? old.cap * 2 : 16);
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slots[i].idx1)
+			idxtab_place(t->slots, t->cap, old.slots[i].hash, old.slots[i].idx1);
+	t->n = old.n;
+	free(old.slots);
 }
 
 int64_t idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
 		    const void *key)
 {
+	uint32_t h = (uint32_t)hash;
 	size_t i;
 
 	if (!t->cap)
 		return -1;
-	for (i = (size_t)hash & (t->cap - 1); t->slots[i].idx1; i = (i + 1) & (t->cap - 1)) {
-		if (t->slots[i].hash == hash && eq(ctx, t->slots[i].idx1 - 1, key))
+	for (i = h & (t->cap - 1); t->slots[i].idx1; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i].hash == h && eq(ctx, t->slots[i].idx1 - 1, key))
 			return t->slots[i].idx1 - 1;
 	}
 	return -1;
@@ -103,7 +156,7 @@ void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
 {
 	if ((t->n + 1) * 4 > t->cap * 3)  /* load factor <= 3/4 */
 		idxtab_grow(t);
-	idxtab_place(t->slots, t->cap, hash, idx + 1);
+	idxtab_place(t->slots, t->cap, (uint32_t)hash, idx + 1);
 	t->n++;
 }
 
@@ -115,25 +168,44 @@ void strpool_init_sized(struct strpool *p, size_t expected)
 	idxtab_init(&p->index, expected < 64 ? 64 : expected);
 }
 
-void strpool_init(struct strpool *p)
+void strpool_reset(struct strpool *p, size_t expected)
 {
-	strpool_init_sized(p, 64);
+	p->cur = p->chunks;
+	if (p->cur)
+		p->cur->used = 0;
+	p->n = 0;
+	idxtab_reset(&p->index, expected < 64 ? 64 : expected);
 }
 
+/* n bytes from the current chunk, else the next (reused) one, else a new
+ * chunk appended to the list. */
 static char *strpool_alloc(struct strpool *p, size_t n)
 {
-	struct strpool_chunk *c = p->chunks;
+	struct strpool_chunk *c = p->cur;
 	char *out;
 
-	if (!c || c->size - c->used < n) {
+	while (c && c->size - c->used < n) {
+		c = c->next;
+		if (c)
+			c->used = 0;
+	}
+	if (!c) {
 		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
 
-		c = xmalloc(sizeof(*c) + size);
+		c = store_alloc(sizeof(*c) + size);
 		c->used = 0;
 		c->size = size;
-		c->next = p->chunks;
-		p->chunks = c;
+		c->next = NULL;
+		if (p->cur) {
+			/* after cur: the chunks past it were too small for n */
+			c->next = p->cur->next;
+			p->cur->next = c;
+		} else {
+			c->next = p->chunks;
+			p->chunks = c;
+		}
 	}
+	p->cur = c;
 	out = c->data + c->used;
 	c->used += n;
 	return out;
@@ -158,18 +230,12 @@ const char *strpool_copy(struct strpool *p, const char *s)
 const char *strpool_intern(struct strpool *p, const char *s, uint64_t hash)
 {
 	int64_t found = idxtab_find(&p->index, hash, strpool_eq, p, s);
-	size_t len;
-	char *copy;
+	const char *copy;
 
 	if (found >= 0)
 		return p->strs[found];
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 64;
-		p->strs = xrealloc(p->strs, p->cap * sizeof(*p->strs));
-	}
-	len = strlen(s) + 1;
-	copy = strpool_alloc(p, len);
-	memcpy(copy, s, len);
+	p->strs = store_reserve(p->strs, &p->cap, p->n + 1, sizeof(*p->strs));
+	copy = strpool_copy(p, s);
 	p->strs[p->n] = copy;
 	idxtab_insert(&p->index, hash, (uint32_t)p->n);
 	p->n++;
@@ -187,12 +253,4 @@ void strpool_release(struct strpool *p)
 	free(p->strs);
 	idxtab_release(&p->index);
 	memset(p, 0, sizeof(*p));
-}
-
-void strpool_move_frozen(struct strpool *dst, struct strpool *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->chunks = src->chunks;
-	src->chunks = NULL;
-	strpool_release(src);
 }

@@ -14,7 +14,7 @@ static double window_seconds(int64_t ns)
 	return (double)sec + (double)nsec / 1e9;
 }
 
-int store_rate(const struct store_point *last, const struct store_point *prev,
+int store_rate(const struct snap_point *last, uint64_t mem_bytes, const struct snap_point *prev,
 	       struct store_usage *out, const char **why)
 {
 	int64_t window;
@@ -36,7 +36,7 @@ int store_rate(const struct store_point *last, const struct store_point *prev,
 	/* float64 division then truncation, exactly as uint64(cpuUsage). */
 	cpu = (double)(last->cpu_ns - prev->cpu_ns) / window_seconds(window);
 	out->cpu_nanocores = cpu >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)cpu;
-	out->mem_bytes = last->mem_bytes;
+	out->mem_bytes = mem_bytes;
 	out->ts_ns = last->ts_ns;
 	out->window_ns = window;
 	return ERR_OK;

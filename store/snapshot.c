@@ -4,6 +4,11 @@
  * one without any lock held, then swaps the pointer under a mutex held for
  * a few instructions; readers take a reference under the same mutex and
  * never wait on a scrape.
+ *
+ * The writer keeps the snapshot it replaced as a spare when it drops the
+ * last reference to it (no reader holds it), and the next batch fills the
+ * spare's memory; a snapshot a reader still holds is freed by whoever
+ * releases it last.
  */
 #include "store/store_int.h"
 
@@ -17,26 +22,78 @@ struct store {
 	pthread_mutex_t mu;          /* guards cur (pointer swap / acquire) */
 	pthread_mutex_t writer;      /* serialises store_apply */
 	struct store_snapshot *cur;
+	struct store_snapshot *spare;  /* memory for the next batch; under writer */
 	int64_t resolution_ns;
 };
 
 /* ---- snapshots ------------------------------------------------------ */
 
-struct store_snapshot *snapshot_new_empty(void)
+#define MIN_ENTRIES 64
+#define MAX_HINT (1u << 24)  /* a hint never reserves more than this */
+
+static size_t hint(size_t n)
+{
+	return n < MIN_ENTRIES ? MIN_ENTRIES : n > MAX_HINT ? MAX_HINT : n;
+}
+
+/* Room for the hinted entries in every array of s. */
+static void snapshot_reserve(struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
+{
+	size_t cap;
+
+	s->nodes = store_reserve(s->nodes, &s->cap_nodes, hint(nodes), sizeof(*s->nodes));
+	s->pods = store_reserve(s->pods, &s->cap_pods, hint(pods), sizeof(*s->pods));
+	cap = s->cap_ctrs;
+	s->ctrs = store_reserve(s->ctrs, &cap, hint(ctrs), sizeof(*s->ctrs));
+	cap = s->cap_ctrs;
+	s->usage = store_reserve(s->usage, &cap, hint(ctrs), sizeof(*s->usage));
+	cap = s->cap_ctrs;
+	s->link = store_reserve(s->link, &cap, hint(ctrs), sizeof(*s->link));
+	s->cap_ctrs = cap;
+}
+
+struct store_snapshot *snapshot_new_sized(size_t nodes, size_t pods, size_t ctrs)
 {
 	struct store_snapshot *s = xcalloc(1, sizeof(*s));
 
 	atomic_init(&s->refs, 1);
+	/* node names are interned; pod names are copied (distinct), namespaces
+	 * and container names are few */
+	strpool_init_sized(&s->pool, hint(nodes) + 64);
+	idxtab_init(&s->node_index, hint(nodes));
+	idxtab_init(&s->pod_index, hint(pods));
+	snapshot_reserve(s, nodes, pods, ctrs);
 	return s;
 }
 
-static void snapshot_free(struct store_snapshot *s)
+void snapshot_reset(struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
 {
+	atomic_store(&s->refs, 1);
+	strpool_reset(&s->pool, hint(nodes) + 64);
+	idxtab_reset(&s->node_index, hint(nodes));
+	idxtab_reset(&s->pod_index, hint(pods));
+	snapshot_reserve(s, nodes, pods, ctrs);
+	s->nnodes = s->npods = s->nctrs = s->nspill = 0;
+	s->node_prev = s->pod_prev = s->container_prev = 0;
+}
+
+bool snapshot_oversized(const struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
+{
+	return s->cap_nodes > 2 * hint(nodes) || s->cap_pods > 2 * hint(pods) ||
+	       s->cap_ctrs > 2 * hint(ctrs) || s->cap_spill > hint(ctrs) / 8;
+}
+
+void snapshot_free(struct store_snapshot *s)
+{
+	if (!s)
+		return;
 	strpool_release(&s->pool);
 	free(s->nodes);
 	free(s->pods);
-	free(s->containers);
-	free(s->used);
+	free(s->ctrs);
+	free(s->usage);
+	free(s->link);
+	free(s->spill);
 	idxtab_release(&s->node_index);
 	idxtab_release(&s->pod_index);
 	free(s);
@@ -121,11 +178,25 @@ int store_pod_usage(const struct store_snapshot *snap, const char *ns, const cha
 	if (!ns || !pod)
 		return ERR_NOTFOUND;
 	p = snapshot_find_pod(snap, ns, pod, store_hash_pod(ns, pod));
-	if (!p || !p->servable)
+	if (!p || !(p->flags & POD_SERVABLE))
 		return ERR_NOTFOUND;
-	*containers = &snap->used[p->first_used];
 	*n = p->nused;
-	*time = p->time;
+	*time = (struct store_usage){ 0 };
+	if (!p->nused) {
+		*containers = snap->usage;
+		return ERR_OK;
+	}
+	*containers = p->flags & POD_SPILLED ? &snap->spill[p->used] : &snap->usage[p->used];
+	/* the usage of the time container, as store_rate gave it */
+	{
+		uint32_t k = p->first + p->time_off;
+		const struct snap_ctr *c = &snap->ctrs[k];
+
+		*time = (struct store_usage){ .ts_ns = c->last.ts_ns,
+					      .window_ns = c->last.ts_ns - c->prev.ts_ns,
+					      .cpu_nanocores = snap->usage[k].cpu_nanocores,
+					      .mem_bytes = snap->usage[k].mem_bytes };
+	}
 	return ERR_OK;
 }
 
@@ -137,7 +208,7 @@ struct store *store_new(int64_t resolution_ns)
 
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->writer, NULL);
-	s->cur = snapshot_new_empty();
+	s->cur = snapshot_new_sized(0, 0, 0);
 	s->resolution_ns = resolution_ns;
 	return s;
 }
@@ -147,6 +218,7 @@ void store_free(struct store *s)
 	if (!s)
 		return;
 	store_release(s->cur);
+	snapshot_free(s->spare);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->writer);
 	free(s);
@@ -163,18 +235,49 @@ struct store_snapshot *store_acquire(struct store *s)
 	return snap;
 }
 
+struct store_batch *store_batch_begin(struct store *s)
+{
+	struct store_snapshot *snap;
+	size_t nodes, pods, ctrs;
+
+	pthread_mutex_lock(&s->writer);
+	/* sized like the last round, plus room to grow */
+	nodes = s->cur->nnodes + s->cur->nnodes / 8;
+	pods = s->cur->npods + s->cur->npods / 8;
+	ctrs = s->cur->nctrs + s->cur->nctrs / 8;
+	snap = s->spare;
+	s->spare = NULL;
+	pthread_mutex_unlock(&s->writer);
+	if (snap && snapshot_oversized(snap, nodes, pods, ctrs)) {
+		snapshot_free(snap);  /* the cluster shrank: give the memory back */
+		snap = NULL;
+	}
+	if (snap)
+		snapshot_reset(snap, nodes, pods, ctrs);
+	else
+		snap = snapshot_new_sized(nodes, pods, ctrs);
+	return batch_wrap(snap);
+}
+
 void store_apply(struct store *s, struct store_batch *b)
 {
-	struct store_snapshot *old, *next;
+	struct store_snapshot *old, *next = batch_finish(b), *drop = NULL;
 
 	pthread_mutex_lock(&s->writer);
 	old = s->cur;  /* only the writer replaces cur, so it stays valid */
-	next = store_build_snapshot(old, b, s->resolution_ns);
+	store_build_snapshot(next, old, s->resolution_ns);
 	pthread_mutex_lock(&s->mu);
 	s->cur = next;
 	pthread_mutex_unlock(&s->mu);
 	log_v(2, "store: applied nodes=%zu pods=%zu nodePoints=%zu containerPoints=%zu",
 	      next->nnodes, next->npods, next->node_prev, next->container_prev);
+	/* The last reference: nobody else can reach old any more. */
+	if (atomic_fetch_sub_explicit(&old->refs, 1, memory_order_acq_rel) == 1) {
+		if (s->spare)
+			drop = old;
+		else
+			s->spare = old;
+	}
 	pthread_mutex_unlock(&s->writer);
-	store_release(old);
+	snapshot_free(drop);
 }

@@ -48,6 +48,7 @@ void store_batch_add_container(struct store_batch *b, const char *ns, const char
 			       const char *container, const struct store_point *p);
 size_t store_batch_node_count(const struct store_batch *b);
 size_t store_batch_pod_count(const struct store_batch *b);
+/* Frees a batch that was not applied. */
 void store_batch_free(struct store_batch *b);
 
 /* ---- the store ------------------------------------------------------- */
@@ -58,6 +59,12 @@ struct store;
  * Free with store_free() once no snapshot is in use by the caller's
  * threads (snapshots acquired earlier stay valid until released). */
 struct store *store_new(int64_t resolution_ns);
+/*
+ * The next round's batch, sized like the last round and filled on the
+ * memory of a snapshot no reader holds any more, so that a round like the
+ * last one allocates nothing.  Apply it (or free it) like any batch.
+ */
+struct store_batch *store_batch_begin(struct store *s);
 /* Takes ownership of b (frees it).  Publishes a new snapshot.  Calls are
  * serialised; the build runs without blocking readers. */
 void store_apply(struct store *s, struct store_batch *b);
