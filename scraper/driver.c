@@ -1,17 +1,15 @@
 /*
- * driver.c - many libcurl multi handles ("shards") driven by one epoll.
+ * driver.c - the scraper's event loop: one epoll set for every kubelet
+ * connection's socket, an eventfd to wake it from another thread, and
+ * one deadline per watch kept in a binary min-heap (the next deadline is
+ * the heap's top: no walk over the nodes per event or per wait).
  *
- * Why not one multi handle and curl_multi_poll: libcurl 7.88 walks the
- * whole connection cache of a multi handle in curl_multi_remove_handle
- * and rebuilds a pollfd array of every connection in curl_multi_poll, so
- * with one kept-alive connection per kubelet a round costs O(nodes^2).
- * Here each node's easy handle belongs to one shard of at most
- * SHARD_TARGETS handles for its whole life (its kept-alive connection
- * lives in that shard's cache), libcurl tells us which sockets to watch
- * (CURLMOPT_SOCKETFUNCTION) and when its timers fire
- * (CURLMOPT_TIMERFUNCTION), and only the shard whose socket or timer is
- * ready does any work (curl_multi_socket_action).  An eventfd in the same
- * epoll set lets another thread wake a waiting step.
+ * Watches are level-triggered; each event is handed to its owner's
+ * on_io, each due deadline to its on_timer.  Owners never free a watch
+ * from inside a step, so every pointer of a batch stays valid; an event
+ * may still name a socket its owner has since closed and replaced, so
+ * owners treat every event as a hint and try their I/O (EAGAIN is fine).
+ * The receive buffer is shared: one thread reads one socket at a time.
  */
 #include "scraper/scraper_int.h"
 
@@ -23,88 +21,37 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define SHARD_TARGETS 64
-#define SPARE_CONNECTIONS 16
 #define EVENTS_PER_WAIT 256
-#define WAKE_TAG UINT64_MAX
-
-struct shard {
-	CURLM *m;
-	int ep;
-	uint32_t idx;
-	size_t members;      /* easy handles assigned to this shard */
-	int64_t deadline_ns; /* libcurl's timer, monotonic; -1 = none */
-	bool dirty;          /* may have finished transfers to read */
-};
+#define RECV_BUFFER (64u << 10)
+#define NO_HEAP SIZE_MAX
 
 struct scraper__driver {
 	int ep, wake;
-	struct shard **s; /* stable pointers: libcurl keeps them as callback data */
-	size_t n, cap;
+	struct scraper__watch wake_watch;
+	bool woken;
+	struct scraper__watch **heap; /* by at; heap[i]->heap_idx == i */
+	size_t nheap, capheap;
+	char buf[RECV_BUFFER];
 };
 
-static int on_socket(CURL *e, curl_socket_t fd, int what, void *ud, void *sockp)
+static void on_wake(struct scraper__watch *w, uint32_t events)
 {
-	struct shard *sh = ud;
-	struct epoll_event ev = {.data.u64 = (uint64_t)sh->idx << 32 | (uint32_t)fd};
+	struct scraper__driver *d = w->ud;
+	uint64_t v;
+	ssize_t r = read(d->wake, &v, sizeof(v)); /* drain; EAGAIN is fine */
 
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		epoll_ctl(sh->ep, EPOLL_CTL_DEL, fd, NULL);
-		curl_multi_assign(sh->m, fd, NULL);
-		return 0;
-	}
-	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-	if (sockp)
-		return epoll_ctl(sh->ep, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : -1;
-	if (epoll_ctl(sh->ep, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-	    (errno != EEXIST || epoll_ctl(sh->ep, EPOLL_CTL_MOD, fd, &ev) != 0))
-		return -1;
-	curl_multi_assign(sh->m, fd, sh); /* non-NULL marks "in the epoll set" */
-	return 0;
-}
-
-static int on_timer(CURLM *m, long timeout_ms, void *ud)
-{
-	struct shard *sh = ud;
-
-	(void)m;
-	sh->deadline_ns = timeout_ms < 0 ? -1 : clock_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
-	return 0;
-}
-
-static struct shard *shard_new(struct scraper__driver *d)
-{
-	struct shard *sh = xcalloc(1, sizeof(*sh));
-
-	sh->m = curl_multi_init();
-	if (!sh->m) {
-		fprintf(stderr, "fatal: curl_multi_init failed\n");
-		abort();
-	}
-	sh->ep = d->ep;
-	sh->idx = (uint32_t)d->n;
-	sh->deadline_ns = -1;
-	curl_multi_setopt(sh->m, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(sh->m, CURLMOPT_SOCKETDATA, sh);
-	curl_multi_setopt(sh->m, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(sh->m, CURLMOPT_TIMERDATA, sh);
-	if (d->n == d->cap) {
-		d->cap = d->cap ? 2 * d->cap : 8;
-		d->s = xrealloc(d->s, d->cap * sizeof(*d->s));
-	}
-	d->s[d->n++] = sh;
-	return sh;
+	(void)events, (void)r;
+	d->woken = true;
 }
 
 struct scraper__driver *scraper__driver_new(void)
 {
 	struct scraper__driver *d = xcalloc(1, sizeof(*d));
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
 
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	d->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->ep < 0 || d->wake < 0 || epoll_ctl(d->ep, EPOLL_CTL_ADD, d->wake, &ev) != 0) {
+	scraper__watch_init(&d->wake_watch, on_wake, NULL, d);
+	if (d->ep < 0 || d->wake < 0 || scraper__driver_watch(d, &d->wake_watch, d->wake, EPOLLIN)) {
 		fprintf(stderr, "fatal: cannot create the scraper's epoll set: %s\n", strerror(errno));
 		abort();
 	}
@@ -115,135 +62,171 @@ void scraper__driver_free(struct scraper__driver *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->n; i++) {
-		curl_multi_cleanup(d->s[i]->m);
-		free(d->s[i]);
-	}
-	free(d->s);
+	free(d->heap);
 	close(d->wake);
 	close(d->ep);
 	free(d);
 }
 
-uint32_t scraper__driver_assign(struct scraper__driver *d)
+void scraper__watch_init(struct scraper__watch *w, void (*on_io)(struct scraper__watch *, uint32_t),
+			 void (*on_timer)(struct scraper__watch *), void *ud)
 {
-	struct shard *sh = NULL;
-
-	/* the emptiest shard, so nodes that come and go do not pile up */
-	for (size_t i = 0; i < d->n; i++)
-		if (d->s[i]->members < SHARD_TARGETS && (!sh || d->s[i]->members < sh->members))
-			sh = d->s[i];
-	if (!sh)
-		sh = shard_new(d);
-	sh->members++;
-	/* one kept-alive connection per kubelet, as metrics-server has */
-	curl_multi_setopt(sh->m, CURLMOPT_MAXCONNECTS, (long)(sh->members + SPARE_CONNECTIONS));
-	return sh->idx;
+	memset(w, 0, sizeof(*w));
+	w->on_io = on_io;
+	w->on_timer = on_timer;
+	w->ud = ud;
+	w->fd = -1;
+	w->at = -1;
+	w->heap_idx = NO_HEAP;
 }
 
-void scraper__driver_unassign(struct scraper__driver *d, uint32_t shard)
-{
-	if (shard < d->n && d->s[shard]->members)
-		d->s[shard]->members--;
-}
+/* ---- sockets ------------------------------------------------------------------- */
 
-int scraper__driver_add(struct scraper__driver *d, uint32_t shard, CURL *e)
+int scraper__driver_watch(struct scraper__driver *d, struct scraper__watch *w, int fd,
+			  uint32_t events)
 {
-	if (shard >= d->n || curl_multi_add_handle(d->s[shard]->m, e) != CURLM_OK)
-		return ERR_INVAL;
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+
+	if (w->fd == fd && w->events == events)
+		return 0;
+	if (w->fd >= 0 && w->fd != fd)
+		scraper__driver_unwatch(d, w);
+	if (epoll_ctl(d->ep, w->fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
+		return ERR_IO;
+	w->fd = fd;
+	w->events = events;
 	return 0;
 }
 
-void scraper__driver_remove(struct scraper__driver *d, uint32_t shard, CURL *e)
+void scraper__driver_unwatch(struct scraper__driver *d, struct scraper__watch *w)
 {
-	if (shard < d->n)
-		curl_multi_remove_handle(d->s[shard]->m, e);
+	if (w->fd < 0)
+		return;
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, w->fd, NULL);
+	w->fd = -1;
+	w->events = 0;
 }
 
-static void act(struct shard *sh, curl_socket_t fd, int flags)
+char *scraper__driver_buffer(struct scraper__driver *d, size_t *len)
 {
-	int running;
-
-	curl_multi_socket_action(sh->m, fd, flags, &running);
-	sh->dirty = true;
+	*len = sizeof(d->buf);
+	return d->buf;
 }
 
-/* Hands every finished transfer of the dirty shards to done. */
-static void reap(struct scraper__driver *d, scraper__done_fn done, void *ud)
+/* ---- deadlines: a binary min-heap on at ---------------------------------------- */
+
+static void heap_set(struct scraper__driver *d, size_t i, struct scraper__watch *w)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		struct shard *sh = d->s[i];
-		CURLMsg *msg;
-		int left;
+	d->heap[i] = w;
+	w->heap_idx = i;
+}
 
-		if (!sh->dirty)
-			continue;
-		sh->dirty = false;
-		while ((msg = curl_multi_info_read(sh->m, &left))) {
-			CURL *e = msg->easy_handle;
-			CURLcode cc = msg->data.result;
+static void sift_up(struct scraper__driver *d, size_t i)
+{
+	struct scraper__watch *w = d->heap[i];
 
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_multi_remove_handle(sh->m, e); /* msg is invalid now */
-			done(ud, e, cc);
+	while (i > 0 && d->heap[(i - 1) / 2]->at > w->at) {
+		heap_set(d, i, d->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(d, i, w);
+}
+
+static void sift_down(struct scraper__driver *d, size_t i)
+{
+	struct scraper__watch *w = d->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= d->nheap)
+			break;
+		if (c + 1 < d->nheap && d->heap[c + 1]->at < d->heap[c]->at)
+			c++;
+		if (d->heap[c]->at >= w->at)
+			break;
+		heap_set(d, i, d->heap[c]);
+		i = c;
+	}
+	heap_set(d, i, w);
+}
+
+static void heap_remove(struct scraper__driver *d, struct scraper__watch *w)
+{
+	size_t i = w->heap_idx;
+	struct scraper__watch *last = d->heap[--d->nheap];
+
+	w->heap_idx = NO_HEAP;
+	if (last == w)
+		return;
+	heap_set(d, i, last);
+	sift_up(d, i);
+	sift_down(d, last->heap_idx);
+}
+
+void scraper__driver_timer(struct scraper__driver *d, struct scraper__watch *w, int64_t at)
+{
+	int64_t old = w->at;
+
+	w->at = at;
+	if (w->heap_idx == NO_HEAP) {
+		if (at < 0)
+			return;
+		if (d->nheap == d->capheap) {
+			d->capheap = d->capheap ? 2 * d->capheap : 64;
+			d->heap = xrealloc(d->heap, d->capheap * sizeof(*d->heap));
 		}
+		heap_set(d, d->nheap++, w);
+		sift_up(d, w->heap_idx);
+	} else if (at < 0) {
+		heap_remove(d, w);
+	} else if (at < old) {
+		sift_up(d, w->heap_idx);
+	} else if (at > old) {
+		sift_down(d, w->heap_idx);
 	}
 }
+
+/* ---- the step ------------------------------------------------------------------- */
 
 static int wait_ms(const struct scraper__driver *d, int max_ms, int64_t now)
 {
 	int64_t wait = max_ms < 0 ? 0 : max_ms;
 
-	for (size_t i = 0; i < d->n; i++) {
-		int64_t dl = d->s[i]->deadline_ns;
+	if (d->nheap) {
+		int64_t dl = d->heap[0]->at;
+		int64_t ms = dl <= now ? 0 : (dl - now + NS_PER_MS - 1) / NS_PER_MS;
 
-		if (dl < 0)
-			continue;
-		if (dl <= now)
-			return 0;
-		if ((dl - now + NS_PER_MS - 1) / NS_PER_MS < wait)
-			wait = (dl - now + NS_PER_MS - 1) / NS_PER_MS;
+		if (ms < wait)
+			wait = ms;
 	}
 	return (int)wait;
 }
 
-bool scraper__driver_step(struct scraper__driver *d, int max_ms, scraper__done_fn done, void *ud)
+bool scraper__driver_step(struct scraper__driver *d, int max_ms)
 {
 	struct epoll_event evs[EVENTS_PER_WAIT];
-	bool woken = false;
 	int64_t now;
 	int n;
 
+	d->woken = false;
 	n = epoll_wait(d->ep, evs, EVENTS_PER_WAIT, wait_ms(d, max_ms, clock_mono_ns()));
 	for (int i = 0; i < n; i++) {
-		uint64_t tag = evs[i].data.u64, v;
-		uint32_t si = (uint32_t)(tag >> 32);
+		struct scraper__watch *w = evs[i].data.ptr;
 
-		if (tag == WAKE_TAG) {
-			ssize_t r = read(d->wake, &v, sizeof(v)); /* drain; EAGAIN is fine */
-			(void)r;
-			woken = true;
-			continue;
-		}
-		if (si >= d->n)
-			continue;
-		act(d->s[si], (curl_socket_t)(uint32_t)tag,
-		    (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-			    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-			    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0));
+		if (w->on_io)
+			w->on_io(w, evs[i].events);
 	}
+	/* due deadlines; an on_timer may set a later one for the same watch */
 	now = clock_mono_ns();
-	for (size_t i = 0; i < d->n; i++) {
-		struct shard *sh = d->s[i];
+	while (d->nheap && d->heap[0]->at <= now) {
+		struct scraper__watch *w = d->heap[0];
 
-		if (sh->deadline_ns >= 0 && sh->deadline_ns <= now) {
-			sh->deadline_ns = -1;
-			act(sh, CURL_SOCKET_TIMEOUT, 0);
-		}
+		scraper__driver_timer(d, w, -1);
+		if (w->on_timer)
+			w->on_timer(w);
 	}
-	reap(d, done, ud);
-	return woken;
+	return d->woken;
 }
 
 void scraper__driver_wakeup(struct scraper__driver *d)

@@ -122,12 +122,15 @@ void scraper_round(struct scraper *s, const struct kube_snapshot *k, struct scra
 		*out = st;
 }
 
-/* Sleeps until the monotonic time `until` or a stop; true when stopping. */
+/* Sleeps until the monotonic time `until` or a stop; true when stopping.
+ * Meanwhile the transfer watches its kept-alive connections (a stop
+ * aborts it, see scraper_free). */
 static bool wait_until(struct scraper *s, int64_t until)
 {
 	struct timespec ts = {(time_t)(until / NS_PER_SEC), (long)(until % NS_PER_SEC)};
 	bool stop;
 
+	scraper__transfer_idle(s->t, until);
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop && clock_mono_ns() < until)
 		pthread_cond_timedwait(&s->cv, &s->mu, &ts);

@@ -5,7 +5,8 @@
  *             metrics-server's exact decode rules; no whole-body copy, no
  *             per-sample malloc
  *   targets   node -> kubelet URL (address-type preference, port choice)
- *   transfer  libcurl multi: one thread, every node concurrently,
+ *   transfer  our own HTTP/1.1 client on GnuTLS (conn.c, driver.c):
+ *             one thread and epoll set, every node concurrently,
  *             keep-alive, per-node timeout, jitter, body cap
  *   loop      one round every --metric-resolution -> store_apply()
  */

@@ -4,16 +4,23 @@
  *   promtext     one exposition line -> tokens (no allocation)
  *   floatparse   Go ParseFloat-compatible decimal parser
  *   selfmetrics  metrics_server_kubelet_* / manager_tick_* families
- *   driver       libcurl multi handles sharded over one epoll set
+ *   http1        an HTTP/1.1 response parsed as it arrives (no buffer)
+ *   proxy        Go's ProxyFromEnvironment (HTTPS_PROXY, NO_PROXY)
+ *   driver       one epoll set: sockets, a wake-up eventfd, deadlines
+ *   resolve      host names resolved off the loop thread
+ *   conn         one kept-alive HTTPS connection: dial, proxy tunnel, TLS,
+ *                request, response
+ *   tlsverify    certificate checks against one shared trust list
  *   transfer     one scrape round over a set of nodes
  */
 #ifndef SCRAPER_INT_H
 #define SCRAPER_INT_H
 
-#include <curl/curl.h>
+#include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "scraper/scraper.h"
 
@@ -99,33 +106,235 @@ void scraper__metrics_request(struct scraper__metrics *m, struct scraper__node_s
 void scraper__metrics_tick(struct scraper__metrics *m, double seconds);
 int scraper__metrics_write(struct scraper__metrics *m, struct dynbuf *out);
 
-/* ---- driver ---------------------------------------------------------- */
+/* ---- http1: one HTTP/1.1 response, parsed as its bytes arrive -------- */
+
+/*
+ * A kubelet's answer, fed in pieces of any size (down to one byte), with
+ * no buffer of its own: the status line and the headers that matter
+ * (Content-Length, Transfer-Encoding, Connection) are read through a small
+ * prefix, every other header is skipped, body bytes go straight to a
+ * callback.  Bodies are Content-Length, chunked (trailers skipped) or, for
+ * a response that has neither, delimited by the connection's close.  1xx
+ * answers are skipped; 204, 304 and a 2xx to CONNECT have no body.
+ */
+#define SCRAPER__HTTP1_MAX_HEAD (64u << 10)  /* status line + headers, as a whole */
+#define SCRAPER__HTTP1_PREFIX 128            /* bytes of a header line kept */
+
+struct scraper__http1 {
+	/* results */
+	int status;              /* final status code; 0 until its line is read */
+	char reason[64];         /* its reason phrase, printable ASCII only */
+	bool keep_alive;         /* the connection can carry another request */
+	bool done;               /* the whole response was read */
+	bool started;            /* some byte of a response arrived */
+	bool in_body;            /* the head was read: a failure now is the body's */
+	char err[192];           /* with ERR_PARSE: Go's words, e.g. "unexpected EOF" */
+	/* parser state */
+	bool connect;            /* answering a CONNECT */
+	int state;
+	bool chunked, has_length, close_delimited, close_header;
+	int minor;               /* HTTP/1.minor */
+	uint64_t left;           /* of the body, or of the current chunk */
+	size_t head_bytes;       /* of this response's head so far */
+	size_t line_len;         /* bytes of the current line seen */
+	char line[SCRAPER__HTTP1_PREFIX];
+};
+
+/* Body bytes; nonzero stops the parse and is what feed returns. */
+typedef int (*scraper__http1_body_fn)(void *ud, const char *p, size_t n);
+
+/* Before each response; connect: it answers a CONNECT request. */
+void scraper__http1_begin(struct scraper__http1 *h, bool connect);
+/*
+ * Consumes response bytes.  *used is how many were consumed: it stops at
+ * the end of the response (h->done), leaving what follows.  0, the body
+ * callback's nonzero result, or ERR_PARSE with h->err set.
+ */
+int scraper__http1_feed(struct scraper__http1 *h, const char *p, size_t n, size_t *used,
+			scraper__http1_body_fn body, void *ud);
+/* The peer closed the connection: ends a close-delimited body (0, done),
+ * else ERR_PARSE with h->err "EOF" (nothing of a response came) or
+ * "unexpected EOF". */
+int scraper__http1_eof(struct scraper__http1 *h);
+
+/* ---- proxy: Go's ProxyFromEnvironment for https:// kubelet URLs ------------ */
+
+/*
+ * HTTPS_PROXY (or https_proxy) and NO_PROXY (no_proxy), read once, with
+ * the rules of golang.org/x/net/http/httpproxy: "localhost" and loopback
+ * IPs never use the proxy; NO_PROXY "*" turns it off, and otherwise lists
+ * IPs, CIDRs and domain names ("foo.com" matches foo.com and its
+ * subdomains, ".foo.com" and "*.foo.com" only subdomains), each with an
+ * optional ":port".  A proxy URL without a scheme is http://.  Only http://
+ * proxies are supported (a CONNECT tunnel); another scheme makes every
+ * proxied request fail with a clear error.
+ */
+#define SCRAPER__PROXY_MAX_RULES 256
+
+struct scraper__proxy_rule {
+	enum { SCRAPER__NP_IP, SCRAPER__NP_CIDR, SCRAPER__NP_DOMAIN } kind;
+	unsigned char addr[16];  /* IP / CIDR network (v4 as ::ffff:a.b.c.d) */
+	unsigned bits;           /* CIDR prefix length, on the 128-bit form */
+	char domain[256];        /* lower case; leading '.' = subdomains only */
+	bool match_host;         /* the domain itself matches too */
+	uint16_t port;           /* 0 = any */
+};
+
+struct scraper__proxy {
+	bool set;                /* a proxy is configured */
+	char scheme[16];         /* lower case, "http" when none was given */
+	char host[256];          /* without IPv6 brackets */
+	uint16_t port;           /* default 80 for http, 443 https, 1080 socks5 */
+	char *auth;              /* "Basic <base64(user:password)>" or NULL */
+	bool no_proxy_all;       /* NO_PROXY "*" */
+	struct scraper__proxy_rule *rules;
+	size_t nrules;
+};
+
+/* Parses the two values (either may be NULL or "").  0, or ERR_INVAL with
+ * a message in err (a malformed proxy URL: then no request is proxied). */
+int scraper__proxy_init(struct scraper__proxy *px, const char *https_proxy,
+			const char *no_proxy, char *err, size_t errlen);
+/* Reads HTTPS_PROXY/https_proxy and NO_PROXY/no_proxy from the environment. */
+int scraper__proxy_from_env(struct scraper__proxy *px, char *err, size_t errlen);
+/* Whether a request to host:port (host without brackets) goes through it. */
+bool scraper__proxy_use(const struct scraper__proxy *px, const char *host, uint16_t port);
+void scraper__proxy_release(struct scraper__proxy *px);
+
+/* ---- driver: one epoll set, an eventfd, deadlines in a min-heap ---------- */
 
 struct scraper__driver;
 
-/* A finished transfer (already removed from its shard). */
-typedef void (*scraper__done_fn)(void *ud, CURL *e, CURLcode cc);
+/* What the driver knows of one socket (or of none: a deadline only).
+ * Embedded in its owner; initialize with scraper__watch_init(). */
+struct scraper__watch {
+	void (*on_io)(struct scraper__watch *w, uint32_t epoll_events);
+	void (*on_timer)(struct scraper__watch *w); /* its deadline passed (now cleared) */
+	void *ud;
+	/* the driver's */
+	int fd;          /* in the epoll set, or -1 */
+	uint32_t events; /* as registered */
+	int64_t at;      /* deadline, monotonic ns, or -1 */
+	size_t heap_idx;
+};
 
+void scraper__watch_init(struct scraper__watch *w, void (*on_io)(struct scraper__watch *, uint32_t),
+			 void (*on_timer)(struct scraper__watch *), void *ud);
 /* Never NULL (aborts when the kernel refuses an epoll set or eventfd). */
 struct scraper__driver *scraper__driver_new(void);
-/* Every easy handle must have been removed and cleaned up before. */
+/* Every watch must have been unwatched and its deadline cleared before. */
 void scraper__driver_free(struct scraper__driver *d);
-/* The shard a new easy handle uses for its whole life (its kept-alive
- * connection lives in that shard's cache); unassign when it is freed. */
-uint32_t scraper__driver_assign(struct scraper__driver *d);
-void scraper__driver_unassign(struct scraper__driver *d, uint32_t shard);
-/* Starts / cancels a transfer on its shard.  add: 0 or ERR_INVAL. */
-int scraper__driver_add(struct scraper__driver *d, uint32_t shard, CURL *e);
-void scraper__driver_remove(struct scraper__driver *d, uint32_t shard, CURL *e);
+/* Adds fd (level-triggered) or changes its events; no syscall when
+ * nothing changes.  0 or ERR_IO. */
+int scraper__driver_watch(struct scraper__driver *d, struct scraper__watch *w, int fd,
+			  uint32_t events);
+/* Removes w's socket from the set (call before closing it). */
+void scraper__driver_unwatch(struct scraper__driver *d, struct scraper__watch *w);
+/* Sets (at >= 0, monotonic ns) or clears (-1) w's deadline: O(log n). */
+void scraper__driver_timer(struct scraper__driver *d, struct scraper__watch *w, int64_t at);
+/* The receive buffer every socket read of the loop thread shares. */
+char *scraper__driver_buffer(struct scraper__driver *d, size_t *len);
 /*
- * Waits at most max_ms (less when a libcurl timer is due) for socket
- * events, lets libcurl act on them and on due timers, and calls done for
- * every transfer that finished.  True when scraper__driver_wakeup() was
- * called since the last step.
+ * Waits at most max_ms (less when a deadline is due first), calls on_io
+ * for every ready socket and on_timer for every due deadline.  True when
+ * scraper__driver_wakeup() was called since the last step.
  */
-bool scraper__driver_step(struct scraper__driver *d, int max_ms, scraper__done_fn done, void *ud);
+bool scraper__driver_step(struct scraper__driver *d, int max_ms);
 /* Makes a waiting (or the next) step return at once; thread-safe. */
 void scraper__driver_wakeup(struct scraper__driver *d);
+
+/* ---- resolve: host names off the loop thread --------------------------------- */
+
+/*
+ * IP literals resolve at once (AI_NUMERICHOST); names go to a few
+ * resolver threads (getaddrinfo) whose answers come back on the loop
+ * thread through an eventfd in the driver's set.  At most
+ * SCRAPER__MAX_ADDRS addresses of an answer are kept.
+ */
+#define SCRAPER__MAX_ADDRS 8
+
+struct scraper__addrs {
+	size_t n;
+	struct sockaddr_storage a[SCRAPER__MAX_ADDRS];
+	socklen_t len[SCRAPER__MAX_ADDRS];
+};
+
+struct scraper__resolver;
+struct scraper__lookup;
+
+/* addrs (owned by the callee: free() it) or NULL with Go's text in err. */
+typedef void (*scraper__resolved_fn)(void *ud, struct scraper__addrs *addrs, const char *err);
+
+struct scraper__resolver *scraper__resolver_new(struct scraper__driver *d);
+/* Pending lookups are dropped without a call; threads still inside
+ * getaddrinfo finish on their own. */
+void scraper__resolver_free(struct scraper__resolver *r);
+/*
+ * Resolves host:port.  An IP literal (or a failure to even queue) is
+ * answered before this returns, and NULL is returned; else the pending
+ * lookup, answered later from scraper__driver_step().
+ */
+struct scraper__lookup *scraper__resolve(struct scraper__resolver *r, const char *host,
+					 uint16_t port, scraper__resolved_fn fn, void *ud);
+/* fn will not be called for l. */
+void scraper__resolve_cancel(struct scraper__resolver *r, struct scraper__lookup *l);
+
+/* ---- conn: one kept-alive HTTPS connection to one kubelet ------------------- */
+
+/* What every connection shares (set up once by the transfer). */
+struct scraper__conn_env {
+	struct scraper__driver *drv;
+	struct scraper__resolver *res;
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
+	bool insecure;                      /* --kubelet-insecure-tls */
+	struct scraper__verifier *verifier; /* NULL: every check fails with verify_err */
+	const char *verify_err;
+	const char *creds_err;              /* client certificate unusable: every request fails */
+};
+
+enum scraper__outcome {
+	SCRAPER__OK,      /* status 200, the whole body went to body() */
+	SCRAPER__STATUS,  /* another status: its code and reason are given */
+	SCRAPER__REFUSED, /* body() returned nonzero: the caller knows why */
+	SCRAPER__TIMEOUT, /* the deadline passed */
+	SCRAPER__FAILED,  /* anything else: err holds Go's text ("Get \"URL\": ...") */
+};
+
+/* The request; every pointer must stay valid until done() or cancel. */
+struct scraper__request {
+	const char *url;      /* for error texts */
+	const char *host;     /* without IPv6 brackets: dialed, checked, SNI for names */
+	uint16_t port;
+	const char *hostport; /* Host header / CONNECT target, e.g. "[fd00::1]:10250" */
+	const char *path;     /* with its query */
+	const char *token;    /* bearer token, or NULL */
+	/* the proxy to tunnel through, or NULL for a direct connection: the
+	 * caller decides (scraper__proxy_use), which lets tests force it */
+	const struct scraper__proxy *proxy;
+	struct scraper__tls_seen *seen; /* the node's certificate cache */
+	int64_t deadline;     /* monotonic ns */
+	size_t max_body;
+	scraper__http1_body_fn body; /* 200's body bytes */
+	void (*done)(void *ud, enum scraper__outcome oc, int status, const char *reason,
+		     const char *err);
+	void *ud;
+};
+
+struct scraper__conn;
+
+struct scraper__conn *scraper__conn_new(const struct scraper__conn_env *env);
+/* Closes the connection (a request in flight ends without done). */
+void scraper__conn_free(struct scraper__conn *c);
+/* Starts req, reusing the kept-alive connection when it leads to the same
+ * place; done() is always called later from scraper__driver_step(). */
+void scraper__conn_start(struct scraper__conn *c, const struct scraper__request *req);
+/* Abandons the request in flight (no done()) and closes the connection. */
+void scraper__conn_cancel(struct scraper__conn *c);
+/* For tests: whether an idle connection is kept, and how many TCP
+ * connections this conn opened in all. */
+bool scraper__conn_idle(const struct scraper__conn *c);
+unsigned scraper__conn_dials(const struct scraper__conn *c);
 
 /* ---- tlsverify ------------------------------------------------------- */
 
@@ -147,12 +356,11 @@ struct scraper__verifier *scraper__verifier_new(const char *ca_file, const char 
 						char *err, size_t errlen);
 void scraper__verifier_free(struct scraper__verifier *v);
 /*
- * Verifies the server certificate of e's connection (a GnuTLS session,
- * handshake done) for host (an IP literal without brackets, or a DNS
- * name), remembering a pass in seen.  0, or ERR_TLS with Go's text
+ * Verifies the server certificate of session (handshake done) for host
+ * (an IP literal without brackets, or a DNS name), remembering a pass in seen.  0, or ERR_TLS with Go's text
  * ("x509: certificate signed by unknown authority", ...) in err.
  */
-int scraper__verify_peer(struct scraper__verifier *v, CURL *e, const char *host,
+int scraper__verify_peer(struct scraper__verifier *v, gnutls_session_t session, const char *host,
 			 struct scraper__tls_seen *seen, char *err, size_t errlen);
 void scraper__tls_seen_release(struct scraper__tls_seen *seen);
 
@@ -177,7 +385,10 @@ struct scraper__transfer *scraper__transfer_new(const struct scraper_options *o,
 void scraper__transfer_round(struct scraper__transfer *t, const struct kube_node *const *nodes,
 			     size_t n, int64_t deadline_mono_ns, struct store_batch *batch,
 			     struct scraper__round_result *res);
-/* Makes a running round return soon (thread-safe). */
+/* Between rounds: watches the kept-alive connections (a kubelet closing
+ * one frees it at once) until the monotonic time until or an abort. */
+void scraper__transfer_idle(struct scraper__transfer *t, int64_t until_mono_ns);
+/* Makes a running round (or idle wait) return soon (thread-safe). */
 void scraper__transfer_abort(struct scraper__transfer *t);
 void scraper__transfer_free(struct scraper__transfer *t);
 

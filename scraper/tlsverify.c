@@ -1,15 +1,13 @@
 /*
  * tlsverify.c - checks kubelet certificates against one shared trust list.
  *
- * libcurl 7.88's GnuTLS backend builds fresh credentials for every
- * connection and parses the CA file into each (~20 KB per kept-alive
- * kubelet connection, and the parse on every handshake).  Instead libcurl
- * is told not to verify, and CURLOPT_PREREQFUNCTION - called after the
- * handshake, before any byte of the request (and its bearer token) is
- * sent - verifies the peer's chain here, against a trust list parsed
- * once, with Go's order and words: validity period, then the host name
- * or IP (SANs only, as Go since 1.15), then the chain to a trusted root
- * for server authentication.  A leaf that passed is remembered per node
+ * GnuTLS is not asked to verify (that would need the CA in the shared
+ * credentials and a check per handshake); conn.c calls
+ * scraper__verify_peer() after the handshake, before any byte of the
+ * request (and its bearer token) is sent, and it checks the peer's chain
+ * here, against a trust list parsed once, with Go's order and words:
+ * validity period, then the host name or IP (SANs only, as Go since
+ * 1.15), then the chain to a trusted root for server authentication.  A leaf that passed is remembered per node
  * (its DER bytes) for a while, so a reused connection costs a memcmp.
  */
 #include "scraper/scraper_int.h"
@@ -189,20 +187,14 @@ static int verify_chain(struct scraper__verifier *v, const gnutls_datum_t *der, 
 	return rc;
 }
 
-int scraper__verify_peer(struct scraper__verifier *v, CURL *e, const char *host,
+int scraper__verify_peer(struct scraper__verifier *v, gnutls_session_t session, const char *host,
 			 struct scraper__tls_seen *seen, char *err, size_t errlen)
 {
-	struct curl_tlssessioninfo *ti = NULL;
 	const gnutls_datum_t *der;
 	unsigned n = 0;
 	int64_t now = clock_mono_ns(), expires = 0, left;
 
-	if (curl_easy_getinfo(e, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
-	    ti->backend != CURLSSLBACKEND_GNUTLS || !ti->internals) {
-		snprintf(err, errlen, "tls: no GnuTLS session to verify");
-		return ERR_TLS;
-	}
-	der = gnutls_certificate_get_peers((gnutls_session_t)ti->internals, &n);
+	der = gnutls_certificate_get_peers(session, &n);
 	if (!der || n == 0) {
 		snprintf(err, errlen, "tls: the server sent no certificate");
 		return ERR_TLS;

@@ -1,14 +1,16 @@
 /*
- * transfer.c - one scrape round over many kubelets with libcurl on the
- * calling thread (driver.c runs the sockets).
+ * transfer.c - one scrape round over many kubelets on the calling thread
+ * (conn.c speaks HTTPS, driver.c runs the sockets and deadlines).
  *
- * Every node keeps one easy handle (and its decoder) across rounds, on
- * the same driver shard, so its HTTP/1.1 connection stays in that
- * shard's cache and is reused.  A round staggers the starts as metrics-server does (each node
- * waits rand[0, min(8 ms * nodes, 4 s))), optionally bounds how many run
- * at once, and gives each request --kubelet-request-timeout (never past
- * the round's deadline).  Bytes go straight from libcurl's buffer into
- * the node's decoder; a failed node adds nothing to the batch.
+ * Every node keeps one connection (and its decoder) across rounds, so its
+ * HTTP/1.1 connection is reused.  A round staggers the starts as
+ * metrics-server does (each node waits rand[0, min(8 ms * nodes, 4 s))),
+ * optionally bounds how many run at once, and gives each request
+ * --kubelet-request-timeout (never past the round's deadline).  Bytes go
+ * straight from the driver's receive buffer into the node's decoder; a
+ * failed node adds nothing to the batch.  What every connection shares
+ * (TLS credentials with the client certificate, the priority, the trust
+ * list, the proxy, the resolver) is made once here.
  */
 #include "scraper/scraper_int.h"
 
@@ -21,130 +23,67 @@
 #define MAX_DELAY_MS 4000
 #define START_TICK_MS 50  /* starts are batched so one wake-up serves several */
 #define STEP_MAX_MS 1000
-#define USER_AGENT "metrics-apiserver (linux) scraper"
+/* Go's client offers TLS 1.3 and 1.2 and the groups X25519, P-256, P-384,
+ * P-521 in that order (X25519 is also the cheapest key exchange). */
+#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-X25519:" \
+		 "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"
 
-enum xfer_fail { XF_NONE, XF_DECODE, XF_BODY, XF_STATUS, XF_TLS };
+struct round;
 
 struct xfer {
 	struct scraper__transfer *t;
 	char *node;
 	const struct kube_node *kn; /* borrowed for the current round */
-	CURL *easy;
-	uint32_t shard;       /* driver shard, fixed for the handle's life */
+	struct scraper__conn *conn; /* kept across rounds: its connection is reused */
 	struct scraper_decoder *dec;
 	struct scraper__node_series *series;
 	int64_t start_at;     /* monotonic, jittered */
 	int64_t began_mono;
-	size_t body;
-	enum xfer_fail fail;
-	bool running;         /* added to its driver shard */
-	char url[512];
-	char host[256];       /* of url, without brackets: what the certificate must name */
+	bool running;         /* its request is in flight */
+	struct scraper__request req;
+	char url[512];        /* req.path points into it */
+	char host[256];       /* of url, without brackets: dialed, and what the certificate must name */
+	char hostport[272];   /* of url, as written there */
 	struct scraper__tls_seen seen;
-	char tls_err[512];
-	char reason[64];      /* HTTP reason phrase */
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct scraper__transfer {
 	const struct scraper_options *o;
 	struct scraper__metrics *m;
 	struct scraper__driver *drv;
+	struct scraper__resolver *res;
+	struct scraper__conn_env env;
 	struct xfer **x; /* sorted by node name */
 	size_t n;
-	struct curl_slist *headers;
+	struct round *round; /* the one running, or NULL */
 	char *token;
-	char *proxy, *no_proxy;             /* from the environment, read once */
+	struct scraper__proxy proxy;        /* from the environment, read once */
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
 	struct scraper__verifier *verifier; /* NULL with --kubelet-insecure-tls */
 	char verifier_err[256];             /* why there is none although verifying */
+	char creds_err[512];                /* why the client certificate is unusable */
 	uint64_t rng;
 	atomic_bool abort;
 };
 
-/* ---- per-node callbacks ------------------------------------------------ */
+struct round {
+	struct scraper__transfer *t;
+	struct xfer **order; /* by start time */
+	size_t n, next, active;
+	int64_t deadline;
+	struct store_batch *batch;
+	struct scraper__round_result *res;
+};
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+/* ---- auth ---------------------------------------------------------------------- */
+
+static void wipe_free(char *s)
 {
-	struct xfer *x = ud;
-	size_t n = size * nmemb;
-	long code = 0;
-
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (code != 200) {
-		x->fail = XF_STATUS;
-		return 0;
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
 	}
-	if (n > DYN_KUBELET_BODY - x->body) {
-		x->fail = XF_BODY;
-		return 0;
-	}
-	x->body += n;
-	if (scraper_decoder_feed(x->dec, p, n)) {
-		x->fail = XF_DECODE;
-		return 0;
-	}
-	return n;
-}
-
-/* Keeps the reason phrase of the (last) status line. */
-static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
-{
-	struct xfer *x = ud;
-	size_t n = size * nmemb, i = 0, j = 0;
-
-	if (n < 5 || memcmp(p, "HTTP/", 5) != 0)
-		return n;
-	while (i < n && p[i] != ' ')
-		i++;
-	i++;
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	if (i < n && p[i] == ' ')
-		i++;
-	for (; i < n && j + 1 < sizeof(x->reason) && p[i] >= ' ' && p[i] < 0x7f; i++)
-		x->reason[j++] = p[i];
-	x->reason[j] = '\0';
-	return n;
-}
-
-/* ---- TLS and auth -------------------------------------------------------- */
-
-/* After the handshake, before the request: the certificate check. */
-static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
-{
-	struct xfer *x = ud;
-	struct scraper__transfer *t = x->t;
-
-	(void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
-	if (!t->verifier)
-		snprintf(x->tls_err, sizeof(x->tls_err), "%s", t->verifier_err);
-	else if (scraper__verify_peer(t->verifier, x->easy, x->host, &x->seen, x->tls_err,
-				      sizeof(x->tls_err)) == 0)
-		return CURL_PREREQFUNC_OK;
-	x->fail = XF_TLS;
-	return CURL_PREREQFUNC_ABORT;
-}
-
-/* libcurl neither verifies nor loads any CA: tlsverify.c checks the
- * certificate in on_prereq, against one trust list for all nodes. */
-static void set_tls(struct scraper__transfer *t, struct xfer *x)
-{
-	const struct scraper_options *o = t->o;
-	CURL *e = x->easy;
-
-	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	if (!o->insecure_tls) {
-		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
-	}
-	if (o->client_cert_file)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert_file);
-	if (o->client_key_file)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key_file);
 }
 
 /* The bearer token for this round (the file is re-read, as client-go
@@ -153,7 +92,6 @@ static void refresh_auth(struct scraper__transfer *t)
 {
 	const char *tok = t->o->bearer_token;
 	struct dynbuf b;
-	char *hdr;
 
 	dynbuf_init(&b, DYN_SMALL);
 	if (t->o->bearer_token_file) {
@@ -172,46 +110,60 @@ static void refresh_auth(struct scraper__transfer *t)
 		log_error("\"Ignoring a bearer token with a line break\"");
 		tok = NULL;
 	}
-	if ((tok == NULL) == (t->token == NULL) && (!tok || strcmp(tok, t->token) == 0))
-		goto out;
-	curl_slist_free_all(t->headers);
-	t->headers = NULL;
-	hdr = tok ? xasprintf("Authorization: Bearer %s", tok) : NULL;
-	if (hdr) {
-		t->headers = curl_slist_append(NULL, hdr);
-		memset(hdr, 0, strlen(hdr));
-		free(hdr);
+	if ((tok == NULL) != (t->token == NULL) || (tok && strcmp(tok, t->token) != 0)) {
+		char *old = t->token;
+
+		t->token = tok ? xstrdup(tok) : NULL;
+		wipe_free(old);
 	}
-	free(t->token);
-	t->token = tok ? xstrdup(tok) : NULL;
-out:
+	if (b.buf)
+		memset(b.buf, 0, b.len);
 	dynbuf_release(&b);
 }
 
-/* ---- proxy ----------------------------------------------------------------- */
+/* ---- TLS set-up shared by every connection ------------------------------------- */
 
-static char *env_dup(const char *upper, const char *lower)
+/* Credentials (with the client certificate, loaded once), the priority and
+ * the trust list; a failure is logged once and fails every request. */
+static void tls_setup(struct scraper__transfer *t)
 {
-	const char *v = getenv(upper);
+	const struct scraper_options *o = t->o;
+	const char *cert = o->client_cert_file, *key = o->client_key_file;
+	int rc;
 
-	if (!v || !*v)
-		v = getenv(lower);
-	return v && *v ? xstrdup(v) : NULL;
-}
-
-/* Go's ProxyFromEnvironment reads HTTPS_PROXY / NO_PROXY once per process;
- * so do we, instead of libcurl's getenv() calls on every request. */
-static void read_proxy_env(struct scraper__transfer *t)
-{
-	t->proxy = env_dup("HTTPS_PROXY", "https_proxy");
-	t->no_proxy = env_dup("NO_PROXY", "no_proxy");
-}
-
-static void set_proxy(const struct scraper__transfer *t, CURL *e)
-{
-	curl_easy_setopt(e, CURLOPT_PROXY, t->proxy ? t->proxy : ""); /* "": none */
-	if (t->no_proxy)
-		curl_easy_setopt(e, CURLOPT_NOPROXY, t->no_proxy);
+	if (gnutls_certificate_allocate_credentials(&t->creds) < 0 ||
+	    gnutls_priority_init(&t->prio, PRIORITY, NULL) < 0) {
+		fprintf(stderr, "fatal: cannot set up GnuTLS for the scraper\n");
+		abort();
+	}
+	if (cert || key) {
+		rc = cert ? gnutls_certificate_set_x509_key_file(t->creds, cert, key ? key : cert,
+								 GNUTLS_X509_FMT_PEM)
+			  : GNUTLS_E_INVALID_REQUEST;
+		if (rc < 0) {
+			snprintf(t->creds_err, sizeof(t->creds_err),
+				 "cannot load the kubelet client certificate \"%.200s\" / key \"%.200s\": %s",
+				 cert ? cert : "", key ? key : "", gnutls_strerror(rc));
+			log_error("\"Cannot use the kubelet client certificate\" err=\"%s\"",
+				  t->creds_err);
+		}
+	}
+	if (!o->insecure_tls) {
+		t->verifier = scraper__verifier_new(o->ca_file, o->ca_data, t->verifier_err,
+						    sizeof(t->verifier_err));
+		if (!t->verifier)
+			log_error("\"Cannot verify kubelet certificates\" err=\"%s\"", t->verifier_err);
+	}
+	t->env = (struct scraper__conn_env){
+		.drv = t->drv,
+		.res = t->res,
+		.creds = t->creds,
+		.prio = t->prio,
+		.insecure = o->insecure_tls,
+		.verifier = t->verifier,
+		.verify_err = t->verifier_err,
+		.creds_err = t->creds_err[0] ? t->creds_err : NULL,
+	};
 }
 
 /* ---- targets ------------------------------------------------------------- */
@@ -219,52 +171,26 @@ static void set_proxy(const struct scraper__transfer *t, CURL *e)
 static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 {
 	struct xfer *x = xcalloc(1, sizeof(*x));
-	CURL *e = curl_easy_init();
 
-	if (!e) {
-		fprintf(stderr, "fatal: curl_easy_init failed\n");
-		abort();
-	}
 	x->t = t;
 	x->node = xstrdup(node);
-	x->easy = e;
-	x->shard = scraper__driver_assign(t->drv);
+	x->conn = scraper__conn_new(&t->env);
 	x->dec = scraper_decoder_new(node, 0);
 	x->series = scraper__metrics_node(t->m, node);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	/* libcurl 7.88 walks its whole DNS cache after every transfer; kept
-	 * alive, a kubelet connection is reused without resolving, so keep the
-	 * cache empty instead of one entry per node (addresses are IP
-	 * literals: resolving them again costs nothing). */
-	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-	set_tls(t, x);
-	set_proxy(t, e);
 	return x;
 }
 
 static void xfer_free(struct scraper__transfer *t, struct xfer *x)
 {
-	curl_easy_cleanup(x->easy);
+	scraper__conn_free(x->conn);
 	scraper__tls_seen_release(&x->seen);
-	scraper__driver_unassign(t->drv, x->shard);
 	scraper_decoder_free(x->dec);
 	scraper__metrics_drop(t->m, x->series);
 	free(x->node);
 	free(x);
 }
 
-/* Makes t->x the nodes' targets, in the nodes' order: kept handles are
+/* Makes t->x the nodes' targets, in the nodes' order: kept ones are
  * reused, new nodes get one, vanished nodes lose theirs. */
 static void sync_targets(struct scraper__transfer *t, const struct kube_node *const *nodes,
 			 size_t n)
@@ -320,121 +246,141 @@ static void log_failure(const struct scraper__transfer *t, const struct xfer *x,
 	}
 }
 
-/* The error of a finished transfer, or "" when the body is usable. */
-static bool transfer_error(const struct xfer *x, CURLcode cc, char *err, size_t errlen)
+/* Records the outcome of x (err: conn's text with SCRAPER__FAILED);
+ * adds its points to batch on success. */
+static bool finish_one(struct scraper__transfer *t, struct xfer *x, enum scraper__outcome oc,
+		       int status, const char *reason, const char *err0, struct store_batch *batch)
 {
-	long code = 0;
+	char err[1024] = "";
+	bool failed = oc != SCRAPER__OK;
 
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (x->fail == XF_DECODE) {
-		snprintf(err, errlen, "%s", scraper_decoder_error(x->dec));
-	} else if (x->fail == XF_BODY) {
-		snprintf(err, errlen, "failed to read response body - body exceeds %u bytes",
-			 DYN_KUBELET_BODY);
-	} else if (code != 0 && code != 200 && (cc == CURLE_OK || x->fail == XF_STATUS)) {
-		snprintf(err, errlen, "request failed, status: \"%ld %s\"", code, x->reason);
-	} else if (x->fail == XF_TLS) {
-		snprintf(err, errlen, "Get \"%.400s\": tls: failed to verify certificate: %.500s",
-			 x->url, x->tls_err);
-	} else if (cc != CURLE_OK) {
-		snprintf(err, errlen, "Get \"%s\": %s", x->url,
-			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
-	} else {
-		err[0] = '\0';
-		return false;
-	}
-	return true;
-}
-
-/* Records the outcome of x (cc = curl's result, or -1 when it never
- * started because of err); adds its points to batch on success. */
-static bool finish_one(struct scraper__transfer *t, struct xfer *x, int cc, const char *err0,
-		       struct store_batch *batch)
-{
-	char err[1024];
-	bool failed, timeout = cc == CURLE_OPERATION_TIMEDOUT;
-
-	if (cc < 0) {
-		snprintf(err, sizeof(err), "%s", err0);
-		failed = true;
-		timeout = err0 == NULL;
-		if (timeout)
-			snprintf(err, sizeof(err), "Get \"%s\": context deadline exceeded", x->url);
-	} else {
-		failed = transfer_error(x, (CURLcode)cc, err, sizeof(err));
-	}
-	if (!failed && scraper_decoder_finish(x->dec, batch)) {
+	switch (oc) {
+	case SCRAPER__OK:
+		if (scraper_decoder_finish(x->dec, batch)) {
+			snprintf(err, sizeof(err), "%s", scraper_decoder_error(x->dec));
+			failed = true;
+		}
+		break;
+	case SCRAPER__STATUS:
+		snprintf(err, sizeof(err), "request failed, status: \"%d %s\"", status, reason);
+		break;
+	case SCRAPER__REFUSED:
 		snprintf(err, sizeof(err), "%s", scraper_decoder_error(x->dec));
-		failed = true;
+		break;
+	case SCRAPER__TIMEOUT:
+		snprintf(err, sizeof(err), "Get \"%s\": context deadline exceeded", x->url);
+		break;
+	case SCRAPER__FAILED:
+		snprintf(err, sizeof(err), "%s", err0 ? err0 : "failed");
+		break;
 	}
 	if (failed)
-		log_failure(t, x, err, timeout);
+		log_failure(t, x, err, oc == SCRAPER__TIMEOUT);
 	scraper__metrics_request(t->m, x->series, (double)(clock_mono_ns() - x->began_mono) / 1e9,
 				 !failed, clock_now_ns() / NS_PER_SEC);
 	return !failed;
 }
 
-/* The host of an "https://host:port/..." URL, IPv6 brackets removed. */
-static void url_host(const char *url, char *host, size_t len)
+/* Splits an "https://host:port/path" URL (as scraper_node_url writes it)
+ * into x's host (brackets removed), host:port and port, and the path. */
+static int split_url(struct xfer *x)
 {
-	const char *p = strstr(url, "://"), *end;
+	const char *p = strstr(x->url, "://"), *slash, *colon;
+	size_t alen;
+	unsigned long port;
 
-	p = p ? p + 3 : url;
-	if (*p == '[') {
-		end = strchr(++p, ']');
-	} else {
-		end = p + strcspn(p, ":/");
-	}
-	if (!end)
-		end = p + strlen(p);
-	snprintf(host, len, "%.*s", (int)(end - p), p);
+	if (!p)
+		return ERR_INVAL;
+	p += 3;
+	slash = strchr(p, '/');
+	alen = slash ? (size_t)(slash - p) : strlen(p);
+	if (alen == 0 || alen >= sizeof(x->hostport))
+		return ERR_INVAL;
+	snprintf(x->hostport, sizeof(x->hostport), "%.*s", (int)alen, p);
+	colon = strrchr(x->hostport, ':');
+	if (!colon || (x->hostport[0] == '[' && colon[-1] != ']'))
+		return ERR_INVAL;
+	port = strtoul(colon + 1, NULL, 10);
+	if (port == 0 || port > 65535)
+		return ERR_INVAL;
+	if (x->hostport[0] == '[')
+		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport - 2),
+			 x->hostport + 1);
+	else
+		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport), x->hostport);
+	x->req.port = (uint16_t)port;
+	x->req.path = slash ? slash : "/";
+	return 0;
 }
 
-/* Starts x's request; false when it failed at once (already finished). */
-static bool start_one(struct scraper__transfer *t, struct xfer *x, int64_t now, int64_t deadline,
-		      struct store_batch *batch)
+static void count(struct round *r, bool ok)
+{
+	if (ok)
+		r->res->ok++;
+	else
+		r->res->failed++;
+}
+
+/* conn's done(): a request ended. */
+static int on_body(void *ud, const char *p, size_t n)
+{
+	struct xfer *x = ud;
+
+	return scraper_decoder_feed(x->dec, p, n);
+}
+
+static void on_done(void *ud, enum scraper__outcome oc, int status, const char *reason,
+		    const char *err)
+{
+	struct xfer *x = ud;
+	struct round *r = x->t->round;
+
+	x->running = false;
+	r->active--;
+	count(r, finish_one(x->t, x, oc, status, reason, err, r->batch));
+}
+
+/* Starts x's request (its end may be counted before this returns). */
+static void start_one(struct scraper__transfer *t, struct round *r, struct xfer *x, int64_t now)
 {
 	char err[300];
-	int64_t left = deadline - now;
+	int64_t left = r->deadline - now;
 	int64_t tmo = t->o->request_timeout_ns < left ? t->o->request_timeout_ns : left;
 
 	x->began_mono = now;
-	x->body = 0;
-	x->fail = XF_NONE;
-	x->reason[0] = x->errbuf[0] = x->tls_err[0] = '\0';
 	if (scraper_node_url(t->o, x->kn, x->url, sizeof(x->url), err, sizeof(err))) {
 		x->url[0] = '\0';
-		finish_one(t, x, -1, err, batch);
-		return false;
+		count(r, finish_one(t, x, SCRAPER__FAILED, 0, "", err, r->batch));
+		return;
 	}
 	if (tmo < NS_PER_MS) {
-		finish_one(t, x, -1, NULL, batch);
-		return false;
+		count(r, finish_one(t, x, SCRAPER__TIMEOUT, 0, "", NULL, r->batch));
+		return;
 	}
-	url_host(x->url, x->host, sizeof(x->host));
+	if (split_url(x)) {
+		snprintf(err, sizeof(err), "parse \"%.200s\": invalid URL", x->url);
+		count(r, finish_one(t, x, SCRAPER__FAILED, 0, "", err, r->batch));
+		return;
+	}
 	scraper_decoder_reset(x->dec, x->node, clock_now_ns());
-	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(tmo / NS_PER_MS));
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, t->headers);
+	x->req.url = x->url;
+	x->req.host = x->host;
+	x->req.hostport = x->hostport;
+	x->req.token = t->token;
+	x->req.proxy = scraper__proxy_use(&t->proxy, x->host, x->req.port) ? &t->proxy : NULL;
+	x->req.seen = &x->seen;
+	x->req.deadline = now + tmo;
+	x->req.max_body = DYN_KUBELET_BODY;
+	x->req.body = on_body;
+	x->req.done = on_done;
+	x->req.ud = x;
 	log_v(2, "\"Scraping node\" node=\"%s\"", x->node);
-	if (scraper__driver_add(t->drv, x->shard, x->easy) != 0) {
-		finish_one(t, x, -1, "cannot add the request to the transfer loop", batch);
-		return false;
-	}
 	x->running = true;
-	return true;
+	r->active++;
+	scraper__conn_start(x->conn, &x->req);
 }
 
 /* ---- the round ----------------------------------------------------------------- */
-
-struct round {
-	struct scraper__transfer *t;
-	struct xfer **order; /* by start time */
-	size_t n, next, active;
-	int64_t deadline;
-	struct store_batch *batch;
-	struct scraper__round_result *res;
-};
 
 static uint64_t next_rand(struct scraper__transfer *t)
 {
@@ -469,45 +415,20 @@ static void plan_starts(struct scraper__transfer *t, struct round *r, int64_t no
 	qsort(r->order, r->n, sizeof(*r->order), by_start);
 }
 
-static void count(struct round *r, bool ok)
-{
-	if (ok)
-		r->res->ok++;
-	else
-		r->res->failed++;
-}
-
 static void launch_due(struct scraper__transfer *t, struct round *r, int64_t now)
 {
 	size_t max = t->o->max_concurrency;
 
-	while (r->next < r->n && r->order[r->next]->start_at <= now && (!max || r->active < max)) {
-		struct xfer *x = r->order[r->next++];
-		if (start_one(t, x, now, r->deadline, r->batch))
-			r->active++;
-		else
-			count(r, false);
-	}
-}
-
-/* A finished transfer (scraper__done_fn). */
-static void on_done(void *ud, CURL *e, CURLcode cc)
-{
-	struct round *r = ud;
-	struct xfer *x = NULL;
-
-	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
-	x->running = false;
-	r->active--;
-	count(r, finish_one(r->t, x, (int)cc, NULL, r->batch));
+	while (r->next < r->n && r->order[r->next]->start_at <= now && (!max || r->active < max))
+		start_one(t, r, r->order[r->next++], now);
 }
 
 /* Stop requested: running and pending nodes fail without noise. */
-static void abandon(struct scraper__transfer *t, struct round *r)
+static void abandon(struct round *r)
 {
 	for (size_t i = 0; i < r->next; i++) {
 		if (r->order[i]->running) {
-			scraper__driver_remove(t->drv, r->order[i]->shard, r->order[i]->easy);
+			scraper__conn_cancel(r->order[i]->conn);
 			r->order[i]->running = false;
 		}
 	}
@@ -517,7 +438,7 @@ static void abandon(struct scraper__transfer *t, struct round *r)
 }
 
 /* Milliseconds to wait before a start is due (the driver lowers it
- * further for libcurl's timers). */
+ * further for the connections' deadlines). */
 static int wait_ms(const struct scraper__transfer *t, const struct round *r, int64_t now)
 {
 	size_t max = t->o->max_concurrency;
@@ -541,18 +462,33 @@ void scraper__transfer_round(struct scraper__transfer *t, const struct kube_node
 	sync_targets(t, nodes, n);
 	refresh_auth(t);
 	r.order = xcalloc(n ? n : 1, sizeof(*r.order));
+	t->round = &r;
 	plan_starts(t, &r, clock_mono_ns());
+	scraper__driver_step(t->drv, 0); /* idle connections the kubelets closed meanwhile */
 	while (r.next < r.n || r.active) {
 		if (atomic_load(&t->abort)) {
-			abandon(t, &r);
+			abandon(&r);
 			break;
 		}
 		launch_due(t, &r, clock_mono_ns());
 		if (r.next >= r.n && !r.active)
 			break;
-		scraper__driver_step(t->drv, wait_ms(t, &r, clock_mono_ns()), on_done, &r);
+		scraper__driver_step(t->drv, wait_ms(t, &r, clock_mono_ns()));
 	}
+	t->round = NULL;
 	free(r.order);
+}
+
+void scraper__transfer_idle(struct scraper__transfer *t, int64_t until_mono_ns)
+{
+	for (;;) {
+		int64_t left = until_mono_ns - clock_mono_ns();
+
+		if (atomic_load(&t->abort) || left <= 0)
+			return;
+		left = (left + NS_PER_MS - 1) / NS_PER_MS;
+		scraper__driver_step(t->drv, left < STEP_MAX_MS ? (int)left : STEP_MAX_MS);
+	}
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */
@@ -561,18 +497,16 @@ struct scraper__transfer *scraper__transfer_new(const struct scraper_options *o,
 						struct scraper__metrics *m)
 {
 	struct scraper__transfer *t = xcalloc(1, sizeof(*t));
+	char err[256];
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	t->o = o;
 	t->m = m;
 	t->drv = scraper__driver_new();
-	read_proxy_env(t);
-	if (!o->insecure_tls) {
-		t->verifier = scraper__verifier_new(o->ca_file, o->ca_data, t->verifier_err,
-						    sizeof(t->verifier_err));
-		if (!t->verifier)
-			log_error("\"Cannot verify kubelet certificates\" err=\"%s\"", t->verifier_err);
-	}
+	t->res = scraper__resolver_new(t->drv);
+	/* Go's ProxyFromEnvironment reads HTTPS_PROXY / NO_PROXY once per process */
+	if (scraper__proxy_from_env(&t->proxy, err, sizeof(err)) != 0)
+		log_error("\"Ignoring the proxy settings\" err=\"%s\"", err);
+	tls_setup(t);
 	t->rng = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)t ^ UINT64_C(0x9e3779b97f4a7c15);
 	if (!t->rng)
 		t->rng = 1;
@@ -593,15 +527,12 @@ void scraper__transfer_free(struct scraper__transfer *t)
 	for (size_t i = 0; i < t->n; i++)
 		xfer_free(t, t->x[i]);
 	free(t->x);
+	scraper__resolver_free(t->res);
 	scraper__driver_free(t->drv);
-	curl_slist_free_all(t->headers);
-	if (t->token) {
-		memset(t->token, 0, strlen(t->token));
-		free(t->token);
-	}
+	wipe_free(t->token);
 	scraper__verifier_free(t->verifier);
-	free(t->proxy);
-	free(t->no_proxy);
+	gnutls_priority_deinit(t->prio);
+	gnutls_certificate_free_credentials(t->creds);
+	scraper__proxy_release(&t->proxy);
 	free(t);
-	curl_global_cleanup();
 }

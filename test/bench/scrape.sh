@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # scrape.sh - bench-scrape: metrics-apiserver scraping kubesim's kubelets.
 #
-#   make bench-scrape NODES=1000 PODS=30 [SECONDS_MEASURED=120]
+#   make bench-scrape NODES=1000 PODS=30 [SECONDS_MEASURED=120] [BASELINE=/path/metrics-apiserver]
 #   BUILD=/abs/build NODES=10000 PODS=30 test/bench/scrape.sh
+#
+# BASELINE (A/B mode): a second metrics-apiserver binary (e.g. one built
+# from an older commit) is started at the same time against the same
+# kubesim, with the same flags, and measured over the same window; its
+# figures are printed with a "baseline_" prefix, followed by the ratios
+# baseline / this build.  Both share the machine's noise, so the ratio is
+# the figure to quote from one run.
 #
 # Starts kubesim (NODES simulated kubelets, PODS pods each, certificates
 # from its cluster CA) and metrics-apiserver scraping them every
@@ -34,6 +41,7 @@ PODS=${PODS:-30}
 SECONDS_MEASURED=${SECONDS_MEASURED:-120}
 RESOLUTION_S=${RESOLUTION_S:-15}
 KEEP=${KEEP:-0}
+BASELINE=${BASELINE:-}
 
 # kubesim holds one connection per node and so does the server; both stay
 # under the open-files limit (20,000 here) with room for everything else.
@@ -61,6 +69,7 @@ validate_inputs() {
 	for b in kubesim metrics-apiserver; do
 		[ -x "$BUILD/$b" ] || die "$BUILD/$b not built (run make first)"
 	done
+	[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
 }
 
 # Stops what we started: SIGTERM, up to 10 s grace, then SIGKILL.
@@ -112,22 +121,30 @@ start_kubesim() {
 	wait_for "$(startup_budget)" "kubesim ready" grep -q '^kubesim ready' "$WORK/kubesim.out"
 }
 
+# start_server binary tag: sets PID_<tag>, PORT_<tag>, LOG_<tag>.
 start_server() {
-	MAS_PORT=$(free_port)
-	MAS_LOG=$WORK/server.log
-	"$BUILD/metrics-apiserver" --kubeconfig "$WORK/sim/kubeconfig" \
-		--secure-port "$MAS_PORT" --bind-address 127.0.0.1 --cert-dir "$WORK/certs" \
+	local port log=$WORK/server-$2.log
+	port=$(free_port)
+	"$1" --kubeconfig "$WORK/sim/kubeconfig" \
+		--secure-port "$port" --bind-address 127.0.0.1 --cert-dir "$WORK/certs-$2" \
 		--metric-resolution "${RESOLUTION_S}s" \
 		--kubelet-certificate-authority "$WORK/sim/ca.crt" \
 		--kubelet-use-node-status-port --kubelet-preferred-address-types InternalIP \
 		--authorization-always-allow-paths /healthz,/readyz,/livez,/metrics \
-		--v=1 >"$MAS_LOG" 2>&1 &
-	MAS_PID=$!
-	PIDS+=("$MAS_PID")
+		--v=1 >"$log" 2>&1 &
+	PIDS+=("$!")
+	printf -v "PID_$2" '%s' "$!"
+	printf -v "PORT_$2" '%s' "$port"
+	printf -v "LOG_$2" '%s' "$log"
 }
 
 # The "Scrape finished" lines of the server log, one per round.
 finished_lines() { grep '"Scrape finished"' "$MAS_LOG" || true; }
+# Points MAS_* (what the functions below read) at server <tag>.
+use_server() {
+	local p=PID_$1 o=PORT_$1 l=LOG_$1
+	MAS_PID=${!p} MAS_PORT=${!o} MAS_LOG=${!l}
+}
 finished_count() { finished_lines | wc -l; }
 
 # Succeeds when the server logged round number $1 (1-based).
@@ -248,18 +265,33 @@ main() {
 	validate_inputs
 	WORK=$(mktemp -d /tmp/mas-bench-scrape.XXXXXX)
 	log "NODES=$NODES PODS=$PODS SECONDS_MEASURED=$SECONDS_MEASURED resolution=${RESOLUTION_S}s work=$WORK"
-	local t0 t_ready first
+	local t0 t_ready first b_first=0
 	t0=$(date +%s)
 	start_kubesim
 	t_ready=$(date +%s)
 	log "kubesim ready in $((t_ready - t0)) s (pid $SIM_PID, kubelets on port $KUBELET_PORT)"
-	start_server
+	start_server "$BUILD/metrics-apiserver" main
+	[ -z "$BASELINE" ] || start_server "$BASELINE" base
+	if [ -n "$BASELINE" ]; then
+		use_server base
+		b_first=$(wait_full_round)
+		log "baseline warm-up: round $b_first stored every node"
+	fi
+	use_server main
 	first=$(wait_full_round)
 	log "warm-up: round $first stored every node, $(($(date +%s) - t_ready)) s after kubesim was ready"
 
 	# /metrics is read outside the CPU window (it is large at 10,000 nodes).
-	local s_cpu0 s_cpu1 k_cpu0 k_cpu1 w0 w1 last
+	local s_cpu0 s_cpu1 k_cpu0 k_cpu1 b_cpu0=0 b_cpu1=0 b_n0=0 b_n1=0 w0 w1 last
+	local rss hwm k_hwm b_rss=0 b_hwm=0
 	metrics_snapshot "$WORK/metrics.0"
+	if [ -n "$BASELINE" ]; then
+		use_server base
+		metrics_snapshot "$WORK/base-metrics.0"
+		b_n0=$(finished_count)
+		b_cpu0=$(cpu_ticks "$MAS_PID")
+		use_server main
+	fi
 	w0=$(now_ns)
 	s_cpu0=$(cpu_ticks "$MAS_PID")
 	k_cpu0=$(cpu_ticks "$SIM_PID")
@@ -267,16 +299,51 @@ main() {
 	s_cpu1=$(cpu_ticks "$MAS_PID")
 	k_cpu1=$(cpu_ticks "$SIM_PID")
 	w1=$(now_ns)
+	# memory is read at the window's end, before /metrics is rendered again
+	rss=$(status_kb "$MAS_PID" VmRSS) hwm=$(status_kb "$MAS_PID" VmHWM)
+	k_hwm=$(status_kb "$SIM_PID" VmHWM)
+	if [ -n "$BASELINE" ]; then
+		use_server base
+		b_cpu1=$(cpu_ticks "$MAS_PID")
+		b_n1=$(finished_count)
+		b_rss=$(status_kb "$MAS_PID" VmRSS) b_hwm=$(status_kb "$MAS_PID" VmHWM)
+		use_server main
+	fi
 	metrics_snapshot "$WORK/metrics.1"
 
-	local stats
+	local stats out b_stats b_out
 	stats=$(round_stats "$first" "$last")
-	report "$((w1 - w0))" "$((s_cpu1 - s_cpu0))" "$((k_cpu1 - k_cpu0))" "$stats" \
-		"$(status_kb "$MAS_PID" VmRSS)" "$(status_kb "$MAS_PID" VmHWM)" \
-		"$(status_kb "$SIM_PID" VmHWM)"
+	out=$(report "$((w1 - w0))" "$((s_cpu1 - s_cpu0))" "$((k_cpu1 - k_cpu0))" "$stats" \
+		"$rss" "$hwm" "$k_hwm")
+	echo "$out"
 	metrics_report "$WORK/metrics.0" "$WORK/metrics.1"
+	if [ -n "$BASELINE" ]; then
+		use_server base
+		metrics_snapshot "$WORK/base-metrics.1"
+		b_stats=$(round_stats "$b_n0" "$b_n1")
+		b_out=$(report "$((w1 - w0))" "$((b_cpu1 - b_cpu0))" 0 "$b_stats" "$b_rss" "$b_hwm" 0 |
+			grep -E '^(server_|round_)')
+		echo "baseline: $BASELINE"
+		echo "$b_out" | sed 's/^/baseline_/'
+		metrics_report "$WORK/base-metrics.0" "$WORK/base-metrics.1" | sed 's/^/baseline_/'
+		ratios "$out" "$b_out"
+		use_server main
+		[ "${b_stats##* }" = "$NODES" ] || die "a measured baseline round stored only ${b_stats##* } of $NODES nodes"
+	fi
 	local min_nodes=${stats##* }
 	[ "$min_nodes" = "$NODES" ] || die "a measured round stored only $min_nodes of $NODES nodes"
+}
+
+# ratios "this build's report" "the baseline's report": baseline / this.
+ratios() {
+	awk 'FNR == NR { split($0, kv, ": "); a[kv[1]] = kv[2]; next }
+	{ split($0, kv, ": "); b[kv[1]] = kv[2] }
+	END {
+		n = split("server_cpu_mcpu_per_node server_rss_kb_per_node round_past_spread_median_s", k, " ")
+		for (i = 1; i <= n; i++)
+			if (a[k[i]] + 0 > 0 && (k[i] in b))
+				printf "ratio_baseline_over_this_%s: %.2f\n", k[i], b[k[i]] / a[k[i]]
+	}' <(echo "$1") <(echo "$2")
 }
 
 # report wall_ns server_ticks sim_ticks "round stats" rss_kb hwm_kb sim_hwm_kb

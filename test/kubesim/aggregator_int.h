@@ -1,6 +1,7 @@
 /*
  * aggregator_int.h - private header shared by the aggregator's files
- * (aggregator*.c) and its unit suite.  Nothing else includes it.
+ * (aggregator*.c) and its unit suites (check_kubesim_aggregator_* over
+ * kubesim_aggregator_fixture.c).  Nothing else includes it.
  *
  *   aggregator.c            registry of APIService objects (store events),
  *                           validation, configuration, new/free

@@ -64,6 +64,53 @@ static enum MHD_Result reply_file(struct MHD_Connection *c, const char *name)
 	return ret;
 }
 
+/* The /dyn body handed out piecemeal from a callback of unknown size:
+ * libmicrohttpd then sends it chunked (several chunks, small ones). */
+struct piece_state {
+	char body[1024];
+	size_t len;
+	size_t step;
+};
+
+static ssize_t read_piece(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct piece_state *ps = cls;
+	size_t n = ps->len - (size_t)pos;
+
+	if (pos >= ps->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n > ps->step)
+		n = ps->step;
+	if (n > max)
+		n = max;
+	memcpy(buf, ps->body + pos, n);
+	return (ssize_t)n;
+}
+
+/* A callback response that sends `len` (of a promised `size`) bytes of
+ * the /dyn body, `step` at a time; size MHD_SIZE_UNKNOWN = chunked. */
+static enum MHD_Result reply_pieces(struct kubelet *k, struct MHD_Connection *c, uint64_t size,
+				    size_t step, bool close)
+{
+	struct piece_state *ps = xcalloc(1, sizeof(*ps));
+	int r = atomic_fetch_add(&k->dyn_round, 1);
+	long long ts = (long long)(DYN_BASE_MS + 10000 * r);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	ps->len = (size_t)snprintf(ps->body, sizeof(ps->body),
+				   "node_cpu_usage_seconds_total %d %lld\n"
+				   "node_memory_working_set_bytes 2e9 %lld\n",
+				   100 + 10 * r, ts, ts);
+	ps->step = step;
+	resp = MHD_create_response_from_callback(size, 64, read_piece, ps, free);
+	if (close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result reply_slow(struct kubelet *k, struct MHD_Connection *c)
 {
 	struct timespec until;
@@ -126,6 +173,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_dyn(k, c);
 	if (strncmp(url, "/fixture/", 9) == 0)
 		return reply_file(c, url + 9);
+	if (strcmp(url, "/chunked") == 0)
+		return reply_pieces(k, c, MHD_SIZE_UNKNOWN, 7, false);
+	if (strcmp(url, "/close") == 0)
+		return reply_pieces(k, c, MHD_SIZE_UNKNOWN, 1024, true);
+	if (strcmp(url, "/truncated") == 0)
+		return reply_pieces(k, c, 4096, 1024, false); /* promises more than it has */
+	if (strcmp(url, "/drop") == 0 ||
+	    (strcmp(url, "/flaky") == 0 && atomic_load(&k->requests) == 2))
+		return MHD_NO; /* closes the connection without an answer */
+	if (strcmp(url, "/flaky") == 0)
+		return reply_dyn(k, c);
 	if (strcmp(url, "/garbage") == 0)
 		return reply(c, 200, "this is not prometheus\n{{{\n", 27);
 	if (strcmp(url, "/500") == 0)
@@ -151,11 +209,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		atomic_fetch_add(&k->connections, 1);
 }
 
-struct kubelet *kubelet_start(const struct certs_pair *cert)
+struct kubelet *kubelet_start_idle(const struct certs_pair *cert, unsigned idle_timeout_s)
 {
 	struct kubelet *k = xcalloc(1, sizeof(*k));
 	const struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, k },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)idle_timeout_s, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
@@ -164,6 +223,11 @@ struct kubelet *kubelet_start(const struct certs_pair *cert)
 	k->d = testlib_https_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
 				    on_request, k, cert, NULL, opts, &k->port);
 	return k;
+}
+
+struct kubelet *kubelet_start(const struct certs_pair *cert)
+{
+	return kubelet_start_idle(cert, 0);
 }
 
 /* Blocks until the server saw `n` requests (the test timeout bounds it). */

@@ -10,6 +10,11 @@
  *   /dyn              a node and one container whose cpu grows per request
  *   /fixture/<name>   test/data/kubelet/<name> (404 when missing)
  *   /garbage, /500    a body that is not Prometheus text, a 500
+ *   /chunked          like /dyn (node series only), chunked in 7-byte pieces
+ *   /close            the same with "Connection: close"
+ *   /truncated        the same, promising 4096 bytes and closing before
+ *   /drop             closes the connection without an answer
+ *   /flaky            /dyn, except the server's 2nd request overall: /drop
  *   /slow             hangs until the kubelet is stopped (or 20 s)
  *   /auth             401 unless "Authorization: Bearer second", then /dyn
  *   /api/v1/...       a minimal kube-apiserver listing one node (sim-1)
@@ -54,6 +59,8 @@ struct kubelet {
 /* Starts a kubelet serving cert on an ephemeral port; stops it (letting
  * hung /slow requests answer) and frees it. */
 struct kubelet *kubelet_start(const struct certs_pair *cert);
+/* The same, closing connections idle for idle_timeout_s (0 = never). */
+struct kubelet *kubelet_start_idle(const struct certs_pair *cert, unsigned idle_timeout_s);
 void kubelet_stop(struct kubelet *k);
 /* Blocks until the server saw `n` requests (the test timeout bounds it). */
 void wait_requests(struct kubelet *k, int n);
