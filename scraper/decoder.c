@@ -39,6 +39,7 @@ struct dec_table {
 
 struct scraper_decoder {
 	char *node;
+	size_t node_cap; /* a decoder serves one node after another: reuse the copy */
 	int64_t default_ts_ns; /* whole milliseconds, as upstream */
 	uint64_t lineno;
 	char *part; /* a line split across chunks */
@@ -453,10 +454,14 @@ const char *scraper_decoder_error(const struct scraper_decoder *d)
 
 void scraper_decoder_reset(struct scraper_decoder *d, const char *node, int64_t default_ts_ns)
 {
-	if (!d->node || strcmp(node, d->node) != 0) {
+	size_t len = strlen(node);
+
+	if (len >= d->node_cap) {
+		d->node_cap = len + 1 > 64 ? len + 1 : 64;
 		free(d->node);
-		d->node = xstrdup(node);
+		d->node = xmalloc(d->node_cap);
 	}
+	memcpy(d->node, node, len + 1);
 	/* timestamp.FromTime(): whole milliseconds */
 	d->default_ts_ns = default_ts_ns - default_ts_ns % NS_PER_MS;
 	d->lineno = 0;
@@ -473,10 +478,13 @@ void scraper_decoder_reset(struct scraper_decoder *d, const char *node, int64_t 
 	d->errmsg[0] = '\0';
 }
 
+atomic_size_t scraper__decoders_live;
+
 struct scraper_decoder *scraper_decoder_new(const char *node, int64_t default_ts_ns)
 {
 	struct scraper_decoder *d = xcalloc(1, sizeof(*d));
 
+	atomic_fetch_add_explicit(&scraper__decoders_live, 1, memory_order_relaxed);
 	scraper_decoder_reset(d, node, default_ts_ns);
 	return d;
 }
@@ -485,6 +493,7 @@ void scraper_decoder_free(struct scraper_decoder *d)
 {
 	if (!d)
 		return;
+	atomic_fetch_sub_explicit(&scraper__decoders_live, 1, memory_order_relaxed);
 	free(d->node);
 	free(d->part);
 	free(d->pods);

@@ -17,6 +17,7 @@
 #define SCRAPER_INT_H
 
 #include <gnutls/gnutls.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +83,12 @@ struct scraper__sink {
 	void (*container)(void *ud, const char *ns, const char *pod, const char *container,
 			  const struct store_point *p);
 };
+
+/* Decoders alive in the process (tests: the transfer pools them, so a
+ * round over many nodes needs only as many as run at once, and keeps at
+ * most SCRAPER__SPARE_DECODERS between rounds). */
+extern atomic_size_t scraper__decoders_live;
+#define SCRAPER__SPARE_DECODERS 64
 
 /* As scraper_decoder_finish, but hands results to sink instead of a batch
  * (pods in first-seen order).  0 or the decoder's error. */

@@ -2,8 +2,10 @@
  * transfer.c - one scrape round over many kubelets on the calling thread
  * (conn.c speaks HTTPS, driver.c runs the sockets and deadlines).
  *
- * Every node keeps one connection (and its decoder) across rounds, so its
- * HTTP/1.1 connection is reused.  A round staggers the starts as
+ * Every node keeps one connection across rounds, so its HTTP/1.1
+ * connection is reused.  Decoders are only needed while a request runs:
+ * a few, taken from a pool at the start and given back at the end (with
+ * their grown buffers), serve every node.  A round staggers the starts as
  * metrics-server does (each node waits rand[0, min(8 ms * nodes, 4 s))),
  * optionally bounds how many run at once, and gives each request
  * --kubelet-request-timeout (never past the round's deadline).  Bytes go
@@ -35,7 +37,7 @@ struct xfer {
 	char *node;
 	const struct kube_node *kn; /* borrowed for the current round */
 	struct scraper__conn *conn; /* kept across rounds: its connection is reused */
-	struct scraper_decoder *dec;
+	struct scraper_decoder *dec; /* from the pool while its request runs */
 	struct scraper__node_series *series;
 	int64_t start_at;     /* monotonic, jittered */
 	int64_t began_mono;
@@ -56,6 +58,8 @@ struct scraper__transfer {
 	struct xfer **x; /* sorted by node name */
 	size_t n;
 	struct round *round; /* the one running, or NULL */
+	struct scraper_decoder **spare; /* the decoder pool */
+	size_t nspare, cap_spare;
 	char *token;
 	struct scraper__proxy proxy;        /* from the environment, read once */
 	gnutls_certificate_credentials_t creds;
@@ -166,6 +170,33 @@ static void tls_setup(struct scraper__transfer *t)
 	};
 }
 
+/* ---- the decoder pool ---------------------------------------------------- */
+
+static void take_decoder(struct scraper__transfer *t, struct xfer *x)
+{
+	x->dec = t->nspare ? t->spare[--t->nspare] : scraper_decoder_new(x->node, 0);
+}
+
+static void give_decoder(struct scraper__transfer *t, struct xfer *x)
+{
+	if (!x->dec)
+		return;
+	if (t->nspare == t->cap_spare) {
+		t->cap_spare = t->cap_spare ? 2 * t->cap_spare : 16;
+		t->spare = xrealloc(t->spare, t->cap_spare * sizeof(*t->spare));
+	}
+	t->spare[t->nspare++] = x->dec;
+	x->dec = NULL;
+}
+
+/* After a round: what a burst of concurrent requests (the first round's
+ * handshakes) needed beyond a few is freed. */
+static void trim_decoders(struct scraper__transfer *t, size_t keep)
+{
+	while (t->nspare > keep)
+		scraper_decoder_free(t->spare[--t->nspare]);
+}
+
 /* ---- targets ------------------------------------------------------------- */
 
 static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
@@ -175,7 +206,6 @@ static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 	x->t = t;
 	x->node = xstrdup(node);
 	x->conn = scraper__conn_new(&t->env);
-	x->dec = scraper_decoder_new(node, 0);
 	x->series = scraper__metrics_node(t->m, node);
 	return x;
 }
@@ -274,6 +304,7 @@ static bool finish_one(struct scraper__transfer *t, struct xfer *x, enum scraper
 		snprintf(err, sizeof(err), "%s", err0 ? err0 : "failed");
 		break;
 	}
+	give_decoder(t, x);
 	if (failed)
 		log_failure(t, x, err, oc == SCRAPER__TIMEOUT);
 	scraper__metrics_request(t->m, x->series, (double)(clock_mono_ns() - x->began_mono) / 1e9,
@@ -362,6 +393,7 @@ static void start_one(struct scraper__transfer *t, struct round *r, struct xfer 
 		count(r, finish_one(t, x, SCRAPER__FAILED, 0, "", err, r->batch));
 		return;
 	}
+	take_decoder(t, x);
 	scraper_decoder_reset(x->dec, x->node, clock_now_ns());
 	x->req.url = x->url;
 	x->req.host = x->host;
@@ -430,6 +462,7 @@ static void abandon(struct round *r)
 		if (r->order[i]->running) {
 			scraper__conn_cancel(r->order[i]->conn);
 			r->order[i]->running = false;
+			give_decoder(r->t, r->order[i]);
 		}
 	}
 	r->res->failed += r->n - r->next + r->active;
@@ -477,6 +510,7 @@ void scraper__transfer_round(struct scraper__transfer *t, const struct kube_node
 	}
 	t->round = NULL;
 	free(r.order);
+	trim_decoders(t, SCRAPER__SPARE_DECODERS); /* more only while many run at once */
 }
 
 void scraper__transfer_idle(struct scraper__transfer *t, int64_t until_mono_ns)
@@ -527,6 +561,8 @@ void scraper__transfer_free(struct scraper__transfer *t)
 	for (size_t i = 0; i < t->n; i++)
 		xfer_free(t, t->x[i]);
 	free(t->x);
+	trim_decoders(t, 0);
+	free(t->spare);
 	scraper__resolver_free(t->res);
 	scraper__driver_free(t->drv);
 	wipe_free(t->token);

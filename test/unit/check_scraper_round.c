@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scraper/scraper.h"
+#include "scraper/scraper_int.h"
 #include "test/unit/scraper_fixture.h"
 #include "test/unit/unit.h"
 
@@ -68,7 +68,7 @@ END_TEST
 /* More nodes than one driver shard holds (64): every node answers in every
  * round and connections are reused (all nodes share one address here, so
  * idle connections are shared within a shard too: fewer than nodes). */
-START_TEST(round_many_nodes_across_shards)
+START_TEST(round_many_nodes_few_connections_and_decoders)
 {
 	enum { NODES = 100 };
 	static char names[NODES][24]; /* borrowed by the cluster */
@@ -94,7 +94,11 @@ START_TEST(round_many_nodes_across_shards)
 	ck_assert_uint_eq(r.rs.failed, 0);
 	ck_assert_int_eq(atomic_load(&r.k->requests), 2 * NODES);
 	ck_assert_int_lt(atomic_load(&r.k->connections), after_first + NODES);
+	/* decoders are pooled: a node holds one only while its request runs */
+	ck_assert_uint_le(atomic_load(&scraper__decoders_live), SCRAPER__SPARE_DECODERS);
+	ck_assert_uint_lt(SCRAPER__SPARE_DECODERS, NODES);
 	rig_stop(&r);
+	ck_assert_uint_eq(atomic_load(&scraper__decoders_live), 0);
 }
 END_TEST
 
@@ -174,7 +178,7 @@ static Suite *round_suite(void)
 	tcase_add_unchecked_fixture(tc, setup_certs, teardown_certs);
 	tcase_add_test(tc, round_stores_node_and_reuses_connection);
 	tcase_add_test(tc, round_kind_fixture_70_pods);
-	tcase_add_test(tc, round_many_nodes_across_shards);
+	tcase_add_test(tc, round_many_nodes_few_connections_and_decoders);
 	tcase_add_test(tc, round_failures_are_per_node);
 	tcase_add_test(tc, node_selector_and_concurrency_bound);
 	suite_add_tcase(s, tc);
