@@ -118,12 +118,11 @@ static uint32_t batch_pod(struct store_batch *b, const char *ns, const char *pod
 	if (s->npods && pod_eq(s, (uint32_t)s->npods - 1, &k))
 		return (uint32_t)s->npods - 1;
 	hash = store_hash_pod(ns, pod);
-	found = idxtab_find(&s->pod_index, hash, pod_eq, s, &k);
+	found = idxtab_find_or_insert(&s->pod_index, hash, pod_eq, s, &k, (uint32_t)s->npods);
 	if (found >= 0)
 		return (uint32_t)found;
 	s->pods = store_reserve(s->pods, &s->cap_pods, s->npods + 1, sizeof(*s->pods));
 	s->pods[s->npods] = (struct snap_pod){ .ns = k.ns, .name = strpool_copy(&s->pool, pod) };
-	idxtab_insert(&s->pod_index, hash, (uint32_t)s->npods);
 	return (uint32_t)s->npods++;
 }
 

@@ -152,6 +152,24 @@ int64_t idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, cons
 	return -1;
 }
 
+int64_t idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
+			      const void *key, uint32_t idx)
+{
+	uint32_t h = (uint32_t)hash;
+	size_t i;
+
+	if ((t->n + 1) * 4 > t->cap * 3)  /* load factor <= 3/4 */
+		idxtab_grow(t);
+	for (i = h & (t->cap - 1); t->slots[i].idx1; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i].hash == h && eq(ctx, t->slots[i].idx1 - 1, key))
+			return t->slots[i].idx1 - 1;
+	}
+	t->slots[i].hash = h;
+	t->slots[i].idx1 = idx + 1;
+	t->n++;
+	return -1;
+}
+
 void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
 {
 	if ((t->n + 1) * 4 > t->cap * 3)  /* load factor <= 3/4 */

@@ -72,6 +72,10 @@ int64_t idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, cons
 		    const void *key);
 /* Adds idx under hash (the caller checked it is absent). */
 void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx);
+/* The entry for key if there is one; else adds idx under hash and returns
+ * -1 (one probe sequence instead of a find and an insert). */
+int64_t idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
+			      const void *key, uint32_t idx);
 
 /* ---- strpool: interned strings --------------------------------------- */
 
