@@ -51,6 +51,7 @@ struct scraper_decoder {
 	struct dec_container *conts;
 	size_t nconts, conts_cap;
 	struct dec_table pod_tab, cont_tab;
+	uint32_t cursor; /* the container after the last one a line named */
 	char *strs; /* NUL-terminated names, addressed by offset */
 	size_t strs_len, strs_cap;
 	char *scratch; /* unescaped label values */
@@ -63,6 +64,35 @@ struct scraper_decoder {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+#if defined(__SIZEOF_INT128__)
+/* 16 bytes a round through one 64x64->128 multiply (wyhash's "mum"). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t hash_str(uint64_t h, const char *p, size_t n)
+{
+	uint64_t a, b;
+	size_t len = n;
+
+	for (; n > 16; n -= 16, p += 16) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		h = mum(a ^ UINT64_C(0xa0761d6478bd642f), b ^ h);
+	}
+	a = b = 0;
+	if (n > 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, n - 8);
+	} else {
+		memcpy(&a, p, n);
+	}
+	return mum(a ^ UINT64_C(0xe7037ed1a0b428db) ^ len, b ^ h ^ UINT64_C(0x8ebc6af09c88c6e3));
+}
+#else
 static inline uint64_t mix(uint64_t h, uint64_t w)
 {
 	h ^= w;
@@ -82,6 +112,7 @@ static uint64_t hash_str(uint64_t h, const char *p, size_t n)
 	memcpy(&w, p, n);
 	return mix(h, w ^ ((uint64_t)n << 56));
 }
+#endif
 
 /* Go's uint64(f) for the values a kubelet sends; NaN and negatives are 0
  * (Go leaves them undefined), huge values saturate. */
@@ -225,26 +256,56 @@ static struct dec_container *cont_add(struct scraper_decoder *d, const struct ke
 	return &d->conts[idx];
 }
 
+/*
+ * A kubelet writes every family's series in the same order, so after the
+ * first family a line names, nearly always, the container that comes
+ * after the last one named: compare with it before hashing.
+ */
+static struct dec_container *cont_at_cursor(struct scraper_decoder *d, const struct key *k)
+{
+	struct dec_container *c;
+	const struct dec_pod *p;
+
+	if (d->cursor >= d->nconts)
+		return NULL;
+	c = &d->conts[d->cursor];
+	p = &d->pods[c->pod];
+	if (!arena_eq(d, c->name_off, c->name_len, k->cont, k->cont_len) ||
+	    !arena_eq(d, p->name_off, p->name_len, k->pod, k->pod_len) ||
+	    !arena_eq(d, p->ns_off, p->ns_len, k->ns, k->ns_len))
+		return NULL;
+	d->cursor++;
+	return c;
+}
+
 /* The container for k, created on first sight; NULL when over the cap. */
 static struct dec_container *cont_lookup(struct scraper_decoder *d, struct key *k)
 {
+	struct dec_container *c = cont_at_cursor(d, k);
+
+	if (c)
+		return c;
 	k->pod_hash = hash_str(hash_str(0, k->ns, k->ns_len), k->pod, k->pod_len);
 	k->cont_hash = hash_str(k->pod_hash, k->cont, k->cont_len);
 
 	size_t j = k->cont_hash & d->cont_tab.mask;
 	for (; d->cont_tab.slots[j]; j = (j + 1) & d->cont_tab.mask) {
-		struct dec_container *c = &d->conts[d->cont_tab.slots[j] - 1];
 		const struct dec_pod *p;
+		c = &d->conts[d->cont_tab.slots[j] - 1];
 		if (c->hash != k->cont_hash || !arena_eq(d, c->name_off, c->name_len, k->cont, k->cont_len))
 			continue;
 		p = &d->pods[c->pod];
 		if (arena_eq(d, p->name_off, p->name_len, k->pod, k->pod_len) &&
-		    arena_eq(d, p->ns_off, p->ns_len, k->ns, k->ns_len))
+		    arena_eq(d, p->ns_off, p->ns_len, k->ns, k->ns_len)) {
+			d->cursor = d->cont_tab.slots[j];
 			return c;
+		}
 	}
 	if (d->nconts >= DECODER_MAX_CONTAINERS)
 		return NULL;
-	return cont_add(d, k, j);
+	c = cont_add(d, k, j);
+	d->cursor = (uint32_t)d->nconts;
+	return c;
 }
 
 /* ---- one sample --------------------------------------------------------- */
@@ -469,6 +530,7 @@ void scraper_decoder_reset(struct scraper_decoder *d, const char *node, int64_t 
 	memset(&d->nodept, 0, sizeof(d->nodept));
 	d->node_seen = false;
 	d->npods = d->nconts = d->strs_len = 0;
+	d->cursor = 0;
 	table_reserve(&d->pod_tab, 1, d->pods, sizeof(*d->pods));
 	table_reserve(&d->cont_tab, 1, d->conts, sizeof(*d->conts));
 	table_clear(&d->pod_tab);

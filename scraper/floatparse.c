@@ -62,63 +62,106 @@ static int parse_slow(const char *p, size_t n, double *out)
 	return 0;
 }
 
-int scraper__parse_float(const char *p, size_t n, double *out)
+/*
+ * Appends the digits at s to mant (at most MANT_DIGITS significant ones;
+ * *dropped counts the rest, *trunc tells whether any was dropped).  The
+ * first digit is not a leading zero.  Eight at a time when they fit.
+ */
+static inline __attribute__((always_inline)) const char *
+eat_digits(const char *s, const char *end, uint64_t *mant, int *nd, int *dropped, bool *trunc)
 {
-	const char *s = p, *end = p + n;
+	uint32_t v8;
+
+	while (*nd + 8 <= MANT_DIGITS && end - s >= 8 && scraper__digits8(s, &v8)) {
+		*mant = *mant * 100000000u + v8;
+		*nd += 8;
+		s += 8;
+	}
+	for (; s < end && (unsigned)(*s - '0') < 10; s++) {
+		if (*nd < MANT_DIGITS) {
+			*mant = *mant * 10 + (unsigned)(*s - '0');
+			(*nd)++;
+		} else {
+			*dropped += 1;
+			*trunc = true;
+		}
+	}
+	return s;
+}
+
+static const char *skip_zeros(const char *s, const char *end)
+{
+	while (s < end && *s == '0')
+		s++;
+	return s;
+}
+
+const char *scraper__parse_float_prefix(const char *p, const char *end, double *out)
+{
+	const char *s = p, *start;
 	uint64_t mant = 0;
-	int nd = 0, exp10 = 0;
-	bool neg = false, any = false, trunc = false;
+	int nd = 0, exp10 = 0, dropped = 0;
+	bool neg = false, trunc = false;
+	ptrdiff_t ndigits;
 
 	if (s < end && (*s == '+' || *s == '-'))
 		neg = *s++ == '-';
-	if (s < end && *s != '.' && (*s < '0' || *s > '9'))
-		return parse_special(s, (size_t)(end - s), neg, s != p, out);
-	/* integer digits, then fraction digits: exp10 counts the fraction */
-	for (int part = 0; part < 2; part++) {
-		for (; s < end && (unsigned)(*s - '0') < 10; s++) {
-			unsigned d = (unsigned)(*s - '0');
-			any = true;
-			if (mant == 0 && d == 0) {
-				exp10 -= part;
-			} else if (nd < MANT_DIGITS) {
-				mant = mant * 10 + d;
-				nd++;
-				exp10 -= part;
-			} else {
-				trunc = true;
-				exp10 += !part;
-			}
+	/* integer digits (leading zeros add nothing), then fraction digits:
+	 * exp10 counts the fraction digits kept and the integer ones dropped */
+	start = s;
+	s = eat_digits(skip_zeros(s, end), end, &mant, &nd, &dropped, &trunc);
+	exp10 += dropped;
+	ndigits = s - start;
+	if (s < end && *s == '.') {
+		const char *f = ++s, *g;
+		if (mant == 0) {
+			s = skip_zeros(s, end);
+			exp10 -= (int)(s - f);
 		}
-		if (part == 0 && s < end && *s == '.')
-			s++;
-		else
-			break;
+		g = s;
+		dropped = 0;
+		s = eat_digits(s, end, &mant, &nd, &dropped, &trunc);
+		exp10 -= (int)(s - g) - dropped;
+		ndigits += s - f;
 	}
-	if (!any)
-		return ERR_PARSE;
+	if (ndigits == 0)
+		return NULL;
 	if (s < end && (*s == 'e' || *s == 'E')) {
 		bool eneg = false;
 		int e = 0;
 		s++;
 		if (s < end && (*s == '+' || *s == '-'))
 			eneg = *s++ == '-';
-		if (s >= end)
-			return ERR_PARSE;
-		for (; s < end && *s >= '0' && *s <= '9'; s++)
+		if (s >= end || (unsigned)(*s - '0') >= 10)
+			return NULL; /* Go wants a digit */
+		for (; s < end && (unsigned)(*s - '0') < 10; s++)
 			if (e < EXP_CAP)
 				e = e * 10 + (*s - '0');
 		exp10 += eneg ? -e : e;
 	}
-	if (s != end)
-		return ERR_PARSE;
 	if (mant == 0) {
 		*out = neg ? -0.0 : 0.0;
-		return 0;
+		return s;
 	}
 	if (trunc || mant > (UINT64_C(1) << 53) || exp10 < -22 || exp10 > 22)
-		return parse_slow(p, n, out);
+		return parse_slow(p, (size_t)(s - p), out) ? NULL : s;
 	double v = (double)mant;
 	v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
 	*out = neg ? -v : v;
+	return s;
+}
+
+int scraper__parse_float(const char *p, size_t n, double *out)
+{
+	const char *s = p, *end = p + n;
+	double v;
+
+	if (s < end && (*s == '+' || *s == '-'))
+		s++;
+	if (s < end && *s != '.' && (*s < '0' || *s > '9'))
+		return parse_special(s, (size_t)(end - s), s > p && *p == '-', s != p, out);
+	if (scraper__parse_float_prefix(p, end, &v) != end)
+		return ERR_PARSE;
+	*out = v;
 	return 0;
 }

@@ -13,6 +13,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum {
 	C_NAME0 = 1 << 0,  /* [a-zA-Z_:]  metric name start */
@@ -92,6 +95,57 @@ static inline bool name_plain8(const char *p)
 	uint64_t v = load8(p);
 
 	return !(HAS_LESS(v, 0x5f) | HAS_MORE(v, 0x7a) | HAS_BYTE(v, 0x60));
+}
+
+/*
+ * Spans: how far the bytes that need no look go, 16 at a time with SSE2
+ * (every x86-64), else 8 with SWAR; the caller looks at the byte after.
+ * Signed compares: bytes >= 0x80 are negative, so "< 0x20" catches them.
+ */
+#if defined(__SSE2__)
+static inline unsigned stops16(__m128i v, int kind)
+{
+	__m128i m;
+
+	if (kind == 0) { /* label value: " \ ctl DEL non-ASCII */
+		m = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+					      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+				 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+	} else if (kind == 1) { /* comment text: ctl (tab too), non-ASCII */
+		m = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+	} else { /* metric name: anything but [_a-z] */
+		__m128i az = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+					   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+		m = _mm_or_si128(az, _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+		return (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+	}
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+enum { SPAN_LVALUE, SPAN_TEXT, SPAN_NAME };
+
+static inline const char *span(const char *p, const char *end, int kind)
+{
+#if defined(__SSE2__)
+	while (end - p >= 16) {
+		unsigned bits = stops16(_mm_loadu_si128((const __m128i *)(const void *)p), kind);
+		if (bits)
+			return p + __builtin_ctz(bits);
+		p += 16;
+	}
+#endif
+	if (kind == SPAN_LVALUE)
+		while (end - p >= 8 && lv_plain8(p))
+			p += 8;
+	else if (kind == SPAN_TEXT)
+		while (end - p >= 8 && text_plain8(p))
+			p += 8;
+	else
+		while (end - p >= 8 && name_plain8(p))
+			p += 8;
+	return p;
 }
 
 struct cur {
@@ -188,8 +242,7 @@ static int lex_label_value(struct cur *c, struct scraper__lval *out)
 	bool escaped = false;
 
 	for (;;) {
-		while (c->end - c->p >= 8 && lv_plain8(c->p))
-			c->p += 8;
+		c->p = span(c->p, c->end, SPAN_LVALUE);
 		while (c->p < c->end && !(CLS(c->p) & C_LVSTOP))
 			c->p++;
 		if (c->p >= c->end)
@@ -233,6 +286,46 @@ static struct scraper__lval *known_label(struct scraper__sample *s, const char *
 	return NULL;
 }
 
+/* Fast path: `pod="`, `container="` or `namespace="` at p (the common
+ * spelling, no blanks): the label and its name's length, else NULL. */
+static inline struct scraper__lval *quoted_known_label(struct scraper__sample *s, const char *p,
+						       const char *end, size_t *nlen)
+{
+	if (end - p >= 11 && p[9] == '=' && p[10] == '"') {
+		*nlen = 9;
+		if (memcmp(p, "container", 9) == 0)
+			return &s->container;
+		if (memcmp(p, "namespace", 9) == 0)
+			return &s->ns;
+	}
+	if (end - p >= 5 && memcmp(p, "pod=\"", 5) == 0) {
+		*nlen = 3;
+		return &s->pod;
+	}
+	return NULL;
+}
+
+/* A label name, '=' and the value's opening quote; *nlen the name's length. */
+static int lex_label_name(struct cur *c, size_t *nlen)
+{
+	const char *name = c->p;
+
+	if (c->p >= c->end || !(CLS(c->p) & C_LNAME0))
+		return fail_got(c, "expected label name", c->p, token_len(c));
+	while (c->p < c->end && (CLS(c->p) & C_LNAME))
+		c->p++;
+	*nlen = (size_t)(c->p - name);
+	skip_blank(c);
+	if (c->p >= c->end || *c->p != '=')
+		return fail_got(c, "expected '=' after label name", c->p, token_len(c));
+	c->p++;
+	skip_blank(c);
+	if (c->p >= c->end || *c->p != '"')
+		return fail_got(c, "expected '\"' at start of label value", c->p, token_len(c));
+	c->p++;
+	return 0;
+}
+
 /* The label set; c->p is just past '{'. */
 static int lex_labels(struct cur *c, struct scraper__sample *s)
 {
@@ -240,25 +333,21 @@ static int lex_labels(struct cur *c, struct scraper__sample *s)
 		skip_blank(c);
 		if (c->p < c->end && *c->p == '}')
 			break;
-		if (c->p >= c->end || !(CLS(c->p) & C_LNAME0))
-			return fail_got(c, "expected label name", c->p, token_len(c));
 		const char *name = c->p;
-		while (c->p < c->end && (CLS(c->p) & C_LNAME))
-			c->p++;
-		size_t nlen = (size_t)(c->p - name);
-		skip_blank(c);
-		if (c->p >= c->end || *c->p != '=')
-			return fail_got(c, "expected '=' after label name", c->p, token_len(c));
-		c->p++;
-		skip_blank(c);
-		if (c->p >= c->end || *c->p != '"')
-			return fail_got(c, "expected '\"' at start of label value", c->p, token_len(c));
-		c->p++;
+		size_t nlen;
+		struct scraper__lval *k = quoted_known_label(s, c->p, c->end, &nlen);
+		if (k) {
+			c->p += nlen + 2; /* the name, '=' and '"' */
+		} else {
+			int rc = lex_label_name(c, &nlen);
+			if (rc)
+				return rc;
+			k = known_label(s, name, nlen);
+		}
 		struct scraper__lval v;
 		int rc = lex_label_value(c, &v);
 		if (rc)
 			return rc;
-		struct scraper__lval *k = known_label(s, name, nlen);
 		if (k) {
 			if (k->p)
 				return fail_got(c, "duplicate label", name, nlen);
@@ -313,14 +402,17 @@ static int lex_timestamp(struct cur *c, struct scraper__sample *s)
 	if (!(CLS(c->p) & C_DIGIT))
 		return fail_got(c, "expected timestamp or new record", c->p, token_len(c));
 	const char *start = c->p;
-	uint64_t ms = 0;
-	while (c->p < c->end && (CLS(c->p) & C_DIGIT))
-		c->p++;
+	uint64_t ms = 0; /* wraps past 19 digits, but those are refused */
+	uint32_t v8;
+	while (c->end - c->p >= 8 && scraper__digits8(c->p, &v8)) {
+		ms = ms * 100000000u + v8;
+		c->p += 8;
+	}
+	for (; c->p < c->end && (CLS(c->p) & C_DIGIT); c->p++)
+		ms = ms * 10 + (uint64_t)(*c->p - '0');
 	/* up to 19 digits fit in uint64; time.Unix(0, ms*1e6) must fit int64 */
 	if (c->p - start > 19)
 		return fail_got(c, "timestamp out of range", start, token_len_at(start, c->end));
-	for (const char *d = start; d < c->p; d++)
-		ms = ms * 10 + (uint64_t)(*d - '0');
 	if (ms > (uint64_t)(INT64_MAX / NS_PER_MS))
 		return fail_got(c, "timestamp out of range", start, token_len_at(start, c->end));
 	skip_blank(c);
@@ -338,10 +430,9 @@ static int lex_comment(struct cur *c)
 	const char *q = c->p;
 
 	while (q < c->end) {
-		if (c->end - q >= 8 && text_plain8(q)) {
-			q += 8;
-			continue;
-		}
+		q = span(q, c->end, SPAN_TEXT);
+		if (q >= c->end)
+			break;
 		unsigned char ch = (unsigned char)*q;
 		if (ch >= 0x80) {
 			size_t n = utf8_seq((const unsigned char *)q, (const unsigned char *)c->end);
@@ -403,8 +494,7 @@ int scraper__promtext_line(const char *line, size_t len, struct scraper__sample 
 	if (!(CLS(c.p) & C_NAME0))
 		return fail_got(&c, "expected metric name", c.p, token_len(&c));
 	const char *name = c.p;
-	while (c.end - c.p >= 8 && name_plain8(c.p))
-		c.p += 8;
+	c.p = span(c.p, c.end, SPAN_NAME);
 	while (c.p < c.end && (CLS(c.p) & C_NAME))
 		c.p++;
 	s->metric = classify(name, (size_t)(c.p - name));
@@ -420,13 +510,19 @@ int scraper__promtext_line(const char *line, size_t len, struct scraper__sample 
 			return rc;
 		skip_blank(&c);
 	}
-	const char *v = c.p;
-	while (c.p < c.end && !(CLS(c.p) & C_VSTOP))
-		c.p++;
-	if (c.p == v)
-		return fail_got(&c, "expected value after metric", c.p, token_len(&c));
-	if (scraper__parse_float(v, (size_t)(c.p - v), &s->value))
-		return fail_got(&c, "expected float as value", v, (size_t)(c.p - v));
+	/* The value token runs to a blank or '{'.  A plain decimal that ends
+	 * there is that token's value; anything else takes the full path. */
+	const char *v = c.p, *q = scraper__parse_float_prefix(v, c.end, &s->value);
+	if (q && (q == c.end || (CLS(q) & C_VSTOP))) {
+		c.p = q;
+	} else {
+		while (c.p < c.end && !(CLS(c.p) & C_VSTOP))
+			c.p++;
+		if (c.p == v)
+			return fail_got(&c, "expected value after metric", c.p, token_len(&c));
+		if (scraper__parse_float(v, (size_t)(c.p - v), &s->value))
+			return fail_got(&c, "expected float as value", v, (size_t)(c.p - v));
+	}
 	rc = lex_timestamp(&c, s);
 	return rc ? rc : 1;
 }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "scraper/scraper.h"
@@ -73,6 +74,47 @@ size_t scraper__lval_unescape(const struct scraper__lval *lv, char *out);
  * correctly rounded.  0, or ERR_PARSE (also for overflow to infinity).
  */
 int scraper__parse_float(const char *p, size_t n, double *out);
+
+/*
+ * The longest decimal number at p (sign, digits, '.', exponent; no
+ * Inf/NaN), parsed as above: where it stops, with *out set, or NULL when
+ * there is none or it overflows.  When it stops at end or at a byte that
+ * cannot belong to a number, [p, stop) read by scraper__parse_float gives
+ * the same value.
+ */
+const char *scraper__parse_float_prefix(const char *p, const char *end, double *out);
+
+/* Whether p[0..8) are eight ASCII digits; if so *v is their value. */
+static inline bool scraper__digits8(const char *p, uint32_t *v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	/* every byte 0x30..0x39 (simdjson's test), then the digits folded
+	 * pairwise by multiplies */
+	if ((((w & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+	      (((w + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4))) !=
+	    UINT64_C(0x3333333333333333))
+		return false;
+	w -= UINT64_C(0x3030303030303030);
+	w = w * 10 + (w >> 8);
+	w = (((w & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064)) +
+	     (((w >> 16) & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x0000271000000001))) >> 32;
+	*v = (uint32_t)w;
+	return true;
+#else
+	uint32_t r = 0;
+
+	for (int i = 0; i < 8; i++) {
+		if ((unsigned)(p[i] - '0') >= 10)
+			return false;
+		r = r * 10 + (uint32_t)(p[i] - '0');
+	}
+	*v = r;
+	return true;
+#endif
+}
 
 /* ---- decoder internals used by the round ----------------------------- */
 

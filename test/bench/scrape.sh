@@ -70,6 +70,9 @@ validate_inputs() {
 		[ -x "$BUILD/$b" ] || die "$BUILD/$b not built (run make first)"
 	done
 	[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
+	# kubesim then holds two connections per node
+	[ -z "$BASELINE" ] || [ "$NODES" -le $((MAX_NODES / 2)) ] ||
+		die "with BASELINE, NODES must be at most $((MAX_NODES / 2)) (open-files limit)"
 }
 
 # Stops what we started: SIGTERM, up to 10 s grace, then SIGKILL.

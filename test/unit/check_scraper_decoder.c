@@ -539,6 +539,196 @@ START_TEST(many_containers)
 }
 END_TEST
 
+/* ---- fast paths give what the slow ones give -------------------------------- */
+
+/*
+ * A body of 12 pods (1 to 3 containers each, one name escaped) whose cpu
+ * family comes in kubelet order and whose memory and start families come
+ * in the order `variant` picks: the same (the decoder's cursor hits every
+ * time), reversed, interleaved, one container missing, a duplicate.
+ * *want gets what must survive: first-seen order, whatever the others do.
+ */
+#define FAM_PODS 12
+#define FAM_MAX (FAM_PODS * 3)
+
+static int fam_conts(int pod)
+{
+	return 1 + pod % 3;
+}
+
+static void fam_line(struct dynbuf *b, const char *family, int pod, int c, const char *value)
+{
+	/* pod 5's second container is c"1, written escaped */
+	ck_assert_int_eq(dynbuf_printf(b, "%s{container=\"c%s%d\",namespace=\"ns%d\",pod=\"p%d\"} %s 1000\n",
+				       family, pod == 5 && c == 1 ? "\\\"" : "", c, pod % 3, pod, value),
+			 0);
+}
+
+static void family_body(int variant, struct dynbuf *body, struct dynbuf *want)
+{
+	int pods[FAM_MAX], conts[FAM_MAX], n = 0, order[FAM_MAX];
+	bool has_mem[FAM_MAX];
+	char v[32];
+
+	for (int p = 0; p < FAM_PODS; p++)
+		for (int c = 0; c < fam_conts(p); c++, n++)
+			pods[n] = p, conts[n] = c;
+	for (int i = 0; i < n; i++) {
+		snprintf(v, sizeof(v), "%d.25", i + 1);
+		fam_line(body, "container_cpu_usage_seconds_total", pods[i], conts[i], v);
+		order[i] = variant == 1 ? n - 1 - i : variant == 2 ? (i * 2) % n + (i * 2 >= n) : i;
+		has_mem[i] = !(variant == 3 && i == 7);
+	}
+	for (int i = 0; i < n; i++) {
+		int k = order[i];
+		if (variant == 4 && i == 3)
+			fam_line(body, "container_memory_working_set_bytes", pods[k], conts[k], "1");
+		snprintf(v, sizeof(v), "%d", 1000 + k);
+		if (has_mem[k] && !(variant == 4 && i == 3))
+			fam_line(body, "container_memory_working_set_bytes", pods[k], conts[k], v);
+		fam_line(body, "container_start_time_seconds", pods[order[(i + 5) % n]],
+			 conts[order[(i + 5) % n]], "1.5e9");
+	}
+	if (variant == 4) /* the duplicate's last value wins */
+		fam_line(body, "container_memory_working_set_bytes", pods[3], conts[3], "1003");
+	for (int i = 0, first = 0; i < n; first = i) {
+		bool complete = true;
+		for (; i < n && pods[i] == pods[first]; i++)
+			complete = complete && has_mem[i];
+		for (int j = first; complete && j < i; j++)
+			ck_assert_int_eq(dynbuf_printf(want, "container ns%d/p%d/c%s%d ts=1000000000 "
+							     "start=1500000000000000000 cpu=%d250000000 mem=%d\n",
+						       pods[j] % 3, pods[j], pods[j] == 5 && conts[j] == 1 ? "\"" : "",
+						       conts[j], j + 1, 1000 + j),
+					 0);
+	}
+}
+
+START_TEST(family_orders)
+{
+	struct dynbuf body, want;
+	char err[256];
+	char *got;
+	int rc;
+
+	dynbuf_init(&body, DYN_KUBELET_BODY);
+	dynbuf_init(&want, DYN_KUBELET_BODY);
+	family_body(_i, &body, &want);
+	ck_assert_ptr_nonnull(want.buf);
+	got = decode_text(body.buf, body.len, &rc, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_str_eq(got, want.buf);
+	free(got);
+	dynbuf_release(&body);
+	dynbuf_release(&want);
+}
+END_TEST
+
+/* Any split of the body into two pieces decodes as the whole. */
+START_TEST(split_at_every_offset)
+{
+	struct scraper_decoder *d = scraper_decoder_new("node1", REQ_TS);
+	struct dynbuf body, want, out;
+
+	dynbuf_init(&body, DYN_KUBELET_BODY);
+	dynbuf_init(&want, DYN_KUBELET_BODY);
+	dynbuf_init(&out, DYN_KUBELET_BODY);
+	family_body(1, &body, &want);
+	for (size_t cut = 0; cut <= body.len; cut++) {
+		scraper_decoder_reset(d, "node1", REQ_TS);
+		dynbuf_reset(&out);
+		ck_assert_int_eq(scraper_decoder_feed(d, body.buf, cut), 0);
+		ck_assert_int_eq(scraper_decoder_feed(d, body.buf + cut, body.len - cut), 0);
+		ck_assert_int_eq(scraper__decoder_emit(d, &rec_sink, &out), 0);
+		ck_assert_msg(out.buf && strcmp(out.buf, want.buf) == 0, "cut at %zu", cut);
+	}
+	scraper_decoder_free(d);
+	dynbuf_release(&body);
+	dynbuf_release(&want);
+	dynbuf_release(&out);
+}
+END_TEST
+
+/* A value read on the line's fast path is what parse_float makes of its
+ * token, and a token it refuses fails the line as a whole. */
+START_TEST(values_match_parse_float)
+{
+	static const char *const good[] = {
+		"1", "1.5", "12345.678", "1e3", "1E+3", "5.", "00012.5000", "1.00663296e+08",
+		"123456789012345678901234", "9007199254740993", "1.7976931348623157e308", "Inf",
+		"+Inf", "1.0e0", "3.0000000000000000001", "0.000000000000000000000000001e30",
+		"12345678901234567890.5", "4.710169",
+	};
+	static const char *const bad[] = {"1e", "1e+", "1.5x", "0x10", "1e400", "1..2", "--1",
+					  "+nan", ".", "1_0", "1e5e5", "1.5e-", "-"};
+	char body[256], want[256], err[256];
+	double v;
+	char *got;
+	int rc;
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(good); i++) {
+		ck_assert_int_eq(scraper__parse_float(good[i], strlen(good[i]), &v), 0);
+		snprintf(body, sizeof(body), "node_cpu_usage_seconds_total 1 5\n"
+			 "node_memory_working_set_bytes %s\t6\n", good[i]);
+		snprintf(want, sizeof(want), "node node1 ts=6000000 start=0 cpu=1000000000 mem=%llu\n",
+			 v >= 18446744073709551616.0 ? (unsigned long long)UINT64_MAX
+						     : (unsigned long long)v);
+		expect_text(body, want);
+	}
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(bad); i++) {
+		ck_assert_int_eq(scraper__parse_float(bad[i], strlen(bad[i]), &v), ERR_PARSE);
+		snprintf(body, sizeof(body), "node_memory_working_set_bytes %s 6\n", bad[i]);
+		snprintf(want, sizeof(want),
+			 "failed parsing metrics: line 1: expected float as value, got \"%s\"", bad[i]);
+		expect_error(body, strlen(body), ERR_PARSE, want);
+	}
+	/* the value ends at '{' too: what follows is no timestamp */
+	got = decode_text("node_memory_working_set_bytes 1{ 6\n", 35, &rc, err, sizeof(err));
+	ck_assert_int_eq(rc, ERR_PARSE);
+	ck_assert_str_eq(err, "failed parsing metrics: line 1: expected timestamp or new record, "
+			      "got \"{\"");
+	free(got);
+}
+END_TEST
+
+/* Timestamps of every length around the 8-digit steps and the limits. */
+START_TEST(timestamp_lengths)
+{
+	static const struct {
+		const char *ts, *want; /* want: ts_ns, or the error's detail */
+	} cases[] = {
+		{"7", "7000000"},
+		{"12345678", "12345678000000"},
+		{"123456789", "123456789000000"},
+		{"1234567890123456", NULL},
+		{"0001633253812125", "1633253812125000000"},
+		{"9223372036854", "9223372036854000000"},
+		{"0000000000000000001", "1000000"},
+		{"9223372036855", "timestamp out of range, got \"9223372036855\""},
+		{"00000000000000000001", "timestamp out of range, got \"00000000000000000001\""},
+		{"1234567x", "expected next entry after timestamp, got \"x\""},
+	};
+	char body[256], want[256];
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {
+		snprintf(body, sizeof(body), "node_cpu_usage_seconds_total 1 %s\n"
+			 "node_memory_working_set_bytes 2 %s\n", cases[i].ts, cases[i].ts);
+		if (!cases[i].want) {
+			snprintf(want, sizeof(want), "failed parsing metrics: line 1: timestamp out of "
+				 "range, got \"%s\"", cases[i].ts);
+			expect_error(body, strlen(body), ERR_PARSE, want);
+		} else if (cases[i].want[0] >= '0' && cases[i].want[0] <= '9') {
+			snprintf(want, sizeof(want), "node node1 ts=%s start=0 cpu=1000000000 mem=2\n",
+				 cases[i].want);
+			expect_text(body, want);
+		} else {
+			snprintf(want, sizeof(want), "failed parsing metrics: line 1: %s", cases[i].want);
+			expect_error(body, strlen(body), ERR_PARSE, want);
+		}
+	}
+}
+END_TEST
+
 START_TEST(finish_twice_and_feed_after_finish)
 {
 	struct scraper_decoder *d = scraper_decoder_new("node1", REQ_TS);
@@ -662,6 +852,10 @@ static Suite *decoder_suite(void)
 	tcase_add_test(tc, garbage);
 	tcase_add_test(tc, many_containers);
 	tcase_add_test(tc, finish_twice_and_feed_after_finish);
+	tcase_add_loop_test(tc, family_orders, 0, 5);
+	tcase_add_test(tc, split_at_every_offset);
+	tcase_add_test(tc, values_match_parse_float);
+	tcase_add_test(tc, timestamp_lengths);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("floats");
