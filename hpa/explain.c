@@ -55,34 +55,6 @@ static json_t *time_json(int64_t ns)
 	return json_string(buf);
 }
 
-static json_t *events_json(const struct hpa_scale_event *ev, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:i, s:o, s:b}", "replicaChange",
-						   (json_int_t)ev[i].change, "timestamp",
-						   time_json(ev[i].ts), "outdated", ev[i].outdated));
-	return a;
-}
-
-static json_t *history_json(const struct hpa_history *h)
-{
-	json_t *o = json_object(), *recs;
-
-	if (h->seen) {
-		recs = json_array();
-		for (size_t i = 0; i < h->n_recs; i++)
-			json_array_append_new(recs, json_pack("{s:i, s:o}", "replicas",
-							      (json_int_t)h->recs[i].replicas,
-							      "timestamp", time_json(h->recs[i].ts)));
-		json_object_set_new(o, "recommendations", recs);
-	}
-	json_object_set_new(o, "scaleUpEvents", events_json(h->up, h->n_up));
-	json_object_set_new(o, "scaleDownEvents", events_json(h->down, h->n_down));
-	return o;
-}
-
 json_t *hpa_explain_json(const struct hpa_result *r)
 {
 	json_t *metrics = json_array(), *events = json_array();
@@ -97,7 +69,7 @@ json_t *hpa_explain_json(const struct hpa_result *r)
 	return json_pack("{s:i, s:b, s:o, s:O, s:o, s:o, s:o}", "desiredReplicas",
 			 (json_int_t)r->desired, "scaleUpdated", r->scale_updated, "error",
 			 str_or_null(r->error), "status", r->status, "metrics", metrics, "events",
-			 events, "history", history_json(&r->history));
+			 events, "history", hpa_history_json(&r->history, time_json, false));
 }
 
 static void text_names(struct dynbuf *b, const char *label, const struct hpa_names *n)

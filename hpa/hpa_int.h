@@ -48,6 +48,14 @@ int32_t hpa_ceil_i32(double x);
 int32_t hpa_trunc_i32(double x);
 /* Saturating int64 -> int32. */
 int32_t hpa_sat_i32(int64_t v);
+/*
+ * The controller history as JSON, times written by time_json:
+ * {"recommendations": [{"replicas", "timestamp"}] (when seen),
+ *  "scaleUpEvents" / "scaleDownEvents": [{"replicaChange", "timestamp",
+ *  "outdated"}]}; omit_empty leaves out empty event lists.
+ */
+json_t *hpa_history_json(const struct hpa_history *h, json_t *(*time_json)(int64_t ns),
+			 bool omit_empty);
 
 /* ---- label selectors (labelsel.c) ------------------------------------- */
 

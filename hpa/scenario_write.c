@@ -52,39 +52,12 @@ static json_t *controller_json(const struct hpa_options *o)
 			 "PodLevelResources", o->gate_pod_level_resources);
 }
 
-static json_t *events_json(const struct hpa_scale_event *ev, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:i,s:o,s:b}", "replicaChange",
-						   (json_int_t)ev[i].change, "timestamp",
-						   time_json(ev[i].ts), "outdated", ev[i].outdated));
-	return a;
-}
-
 /* NULL when there is nothing to say (never seen, no events): `history` is left out. */
 static json_t *history_json(const struct hpa_history *h)
 {
-	json_t *o;
-
 	if (!h || (!h->seen && h->n_up == 0 && h->n_down == 0))
 		return NULL;
-	o = json_object();
-	if (h->seen) {
-		json_t *recs = json_array();
-
-		for (size_t i = 0; i < h->n_recs; i++)
-			json_array_append_new(recs, json_pack("{s:i,s:o}", "replicas",
-							      (json_int_t)h->recs[i].replicas,
-							      "timestamp", time_json(h->recs[i].ts)));
-		json_object_set_new(o, "recommendations", recs);
-	}
-	if (h->n_up)
-		json_object_set_new(o, "scaleUpEvents", events_json(h->up, h->n_up));
-	if (h->n_down)
-		json_object_set_new(o, "scaleDownEvents", events_json(h->down, h->n_down));
-	return o;
+	return hpa_history_json(h, time_json, true);
 }
 
 /* NULL when nothing fails. */

@@ -1,7 +1,8 @@
 /*
  * util.c - small helpers for hpa/: traces and name lists, JSON member
- * access, Quantities and times in JSON, and Go's float-to-int32 conversions
- * with the clamping upstream's overflow caps imply.
+ * access, Quantities, times and the controller history in JSON, and Go's
+ * float-to-int32 conversions with the clamping upstream's overflow caps
+ * imply.
  */
 #include "hpa/hpa_int.h"
 
@@ -202,4 +203,37 @@ int32_t hpa_sat_i32(int64_t v)
 	if (v < INT32_MIN)
 		return INT32_MIN;
 	return (int32_t)v;
+}
+
+static json_t *events_json(const struct hpa_scale_event *ev, size_t n,
+			   json_t *(*time_json)(int64_t ns))
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:i, s:o, s:b}", "replicaChange",
+						   (json_int_t)ev[i].change, "timestamp",
+						   time_json(ev[i].ts), "outdated", ev[i].outdated));
+	return a;
+}
+
+json_t *hpa_history_json(const struct hpa_history *h, json_t *(*time_json)(int64_t ns),
+			 bool omit_empty)
+{
+	json_t *o = json_object();
+
+	if (h->seen) {
+		json_t *recs = json_array();
+
+		for (size_t i = 0; i < h->n_recs; i++)
+			json_array_append_new(recs, json_pack("{s:i, s:o}", "replicas",
+							      (json_int_t)h->recs[i].replicas,
+							      "timestamp", time_json(h->recs[i].ts)));
+		json_object_set_new(o, "recommendations", recs);
+	}
+	if (h->n_up || !omit_empty)
+		json_object_set_new(o, "scaleUpEvents", events_json(h->up, h->n_up, time_json));
+	if (h->n_down || !omit_empty)
+		json_object_set_new(o, "scaleDownEvents", events_json(h->down, h->n_down, time_json));
+	return o;
 }
