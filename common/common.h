@@ -13,6 +13,7 @@
  *   labels     sorted key=value sets and label selectors (apimachinery grammar)
  *   url        Go-style percent-decoding
  *   yaml       one YAML document as a jansson value (libyaml)
+ *   jsonpath   typed members of JSON objects by dotted path ("a.b.c")
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
  *   base64     RFC 4648 standard base64, strict decoder
@@ -304,5 +305,28 @@ struct json_t;
  * count are bounded.
  */
 struct json_t *yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
+
+
+/* ---- jsonpath (jsonpath.c) ----------------------------------------------- */
+
+/*
+ * The member at a dotted path ("metadata.name": each step a member of an
+ * object), borrowed from o; NULL when o is NULL or any step is missing or
+ * not an object.  "" is o itself.  Thread-safe on a value no one mutates.
+ */
+struct json_t *jpath_get(const struct json_t *o, const char *path);
+/* The string at path (borrowed), or NULL when absent or not a string. */
+const char *jpath_str(const struct json_t *o, const char *path);
+/* The integer at path, or def when absent or not an integer. */
+int64_t jpath_int(const struct json_t *o, const char *path, int64_t def);
+/* The array / object at path (borrowed), or NULL when absent or another type. */
+struct json_t *jpath_array(const struct json_t *o, const char *path);
+struct json_t *jpath_object(const struct json_t *o, const char *path);
+/*
+ * A resource.Quantity as it appears in JSON (a string, or a number as
+ * client-go's encoder writes small integers) into *q: 0, or ERR_PARSE when
+ * v is neither or the text is not a Quantity.
+ */
+int jpath_quantity(const struct json_t *v, struct quantity *q) COMMON_WUR;
 
 #endif
