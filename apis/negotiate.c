@@ -18,6 +18,16 @@ struct clause {
 	double q;
 };
 
+/* goautoneg's strconv.ParseFloat(v, 32) with the error ignored: a value
+ * that is not wholly a number is 0. */
+static double parse_q(const char *val)
+{
+	char *end;
+	double q = strtod(val, &end);
+
+	return end == val || *end != '\0' ? 0 : (double)(float)q;
+}
+
 /* Copies [s, s+n) trimmed of spaces and tabs into out (truncating). */
 static void copy_trim(char *out, const char *s, size_t n)
 {
@@ -47,7 +57,7 @@ static void parse_param(struct clause *c, const char *s, size_t n)
 	else if (strcmp(key, "v") == 0)
 		memcpy(c->v, val, sizeof(val));
 	else if (strcmp(key, "q") == 0)
-		c->q = strtod(val, NULL);
+		c->q = parse_q(val);
 }
 
 /* One "type/subtype;k=v;..." clause of n bytes. */

@@ -67,6 +67,14 @@ enum common_err {
 
 /* Static text for an error code; never NULL. */
 const char *err_str(int err);
+/*
+ * The C library's text for errno value e ("Connection refused"), written
+ * into buf (len bytes, truncated) and returned.  Thread-safe (strerror_r);
+ * use it instead of strerror, whose buffer is shared.
+ */
+const char *err_sys(int e, char *buf, size_t len);
+/* err_sys into a buffer that lives until the end of the enclosing block. */
+#define COMMON_SYSERR(e) err_sys((e), (char[128]){ 0 }, 128)
 
 /* ---- dynbuf ----------------------------------------------------------- */
 

@@ -51,7 +51,10 @@ void fmt_go_float(double v, char *buf, size_t len)
 	/* shortest digit count that reads back exactly */
 	for (nd = 1; nd < MAX_DIGITS; nd++) {
 		snprintf(e, sizeof(e), "%.*e", nd - 1, v);
-		if (strtod(e, NULL) == v)
+		char *end;
+		double back = strtod(e, &end);
+
+		if (*end == '\0' && back == v)
 			break;
 	}
 	snprintf(e, sizeof(e), "%.*e", nd - 1, v);

@@ -52,7 +52,7 @@ struct scraper__driver *scraper__driver_new(void)
 	d->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	scraper__watch_init(&d->wake_watch, on_wake, NULL, d);
 	if (d->ep < 0 || d->wake < 0 || scraper__driver_watch(d, &d->wake_watch, d->wake, EPOLLIN)) {
-		fprintf(stderr, "fatal: cannot create the scraper's epoll set: %s\n", strerror(errno));
+		fprintf(stderr, "fatal: cannot create the scraper's epoll set: %s\n", COMMON_SYSERR(errno));
 		abort();
 	}
 	return d;
@@ -234,5 +234,5 @@ void scraper__driver_wakeup(struct scraper__driver *d)
 	uint64_t one = 1;
 
 	if (write(d->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("cannot wake the scraper: %s", strerror(errno));
+		log_warn("cannot wake the scraper: %s", COMMON_SYSERR(errno));
 }

@@ -106,7 +106,7 @@ static void lookup(struct scraper__lookup *l, int flags)
 	}
 	snprintf(l->err, sizeof(l->err), "lookup %s: %s", l->host,
 		 rc == EAI_NONAME || rc == EAI_NODATA ? "no such host"
-		 : rc == EAI_SYSTEM			  ? strerror(errno)
+		 : rc == EAI_SYSTEM			  ? COMMON_SYSERR(errno)
 							  : gai_strerror(rc));
 }
 
@@ -144,7 +144,7 @@ static void *thread_main(void *arg)
 		l->next = sh->done;
 		sh->done = l;
 		if (write(sh->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_warn("cannot wake the scraper after a lookup: %s", strerror(errno));
+			log_warn("cannot wake the scraper after a lookup: %s", COMMON_SYSERR(errno));
 	}
 	sh->threads--;
 	unref_locked(sh);
@@ -192,7 +192,7 @@ struct scraper__resolver *scraper__resolver_new(struct scraper__driver *d)
 	r->drv = d;
 	scraper__watch_init(&r->w, on_answers, NULL, r);
 	if (sh->efd < 0 || scraper__driver_watch(d, &r->w, sh->efd, EPOLLIN)) {
-		fprintf(stderr, "fatal: cannot create the scraper's resolver: %s\n", strerror(errno));
+		fprintf(stderr, "fatal: cannot create the scraper's resolver: %s\n", COMMON_SYSERR(errno));
 		abort();
 	}
 	return r;

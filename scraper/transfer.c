@@ -319,6 +319,7 @@ static int split_url(struct xfer *x)
 	const char *p = strstr(x->url, "://"), *slash, *colon;
 	size_t alen;
 	unsigned long port;
+	char *end;
 
 	if (!p)
 		return ERR_INVAL;
@@ -331,8 +332,8 @@ static int split_url(struct xfer *x)
 	colon = strrchr(x->hostport, ':');
 	if (!colon || (x->hostport[0] == '[' && colon[-1] != ']'))
 		return ERR_INVAL;
-	port = strtoul(colon + 1, NULL, 10);
-	if (port == 0 || port > 65535)
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535)
 		return ERR_INVAL;
 	if (x->hostport[0] == '[')
 		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport - 2),

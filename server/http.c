@@ -193,10 +193,17 @@ static bool body_too_large(struct http_req *r)
 {
 	const char *cl = MHD_lookup_connection_value(r->x.conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
 
 	if (r->body_bytes > HTTP_MAX_BODY)
 		return true;
-	return cl && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > HTTP_MAX_BODY);
+	if (!cl)
+		return false;
+	if (strlen(cl) > 12)
+		return true;
+	n = strtoull(cl, &end, 10);
+	return *end != '\0' || n > HTTP_MAX_BODY;
 }
 
 static enum MHD_Result reply_too_large(struct http_req *r)

@@ -91,9 +91,16 @@ static long status_kb(const char *key)
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, strlen(key)) == 0)
-			kb = strtol(line + strlen(key) + 1, NULL, 10);
+	while (fgets(line, sizeof(line), f)) {
+		const char *num = line + strlen(key) + 1;
+		char *end;
+		long v;
+
+		if (strncmp(line, key, strlen(key)) != 0)
+			continue;
+		v = strtol(num, &end, 10);
+		kb = end != num ? v : -1;
+	}
 	fclose(f);
 	return kb;
 }
@@ -185,12 +192,29 @@ static void render(const char *what, const char *path, const struct apis_sources
 	dynbuf_release(&resp.body);
 }
 
+/* argv[i] as a positive count, def when absent; exits on anything else. */
+static long arg_count(int argc, char **argv, int i, long def)
+{
+	char *end;
+	long v;
+
+	if (argc <= i)
+		return def;
+	v = strtol(argv[i], &end, 10);
+	if (end == argv[i] || *end != '\0' || v <= 0) {
+		fprintf(stderr, "usage: bench_store [nodes [pods [containers [rounds]]]]: bad count %s\n",
+			argv[i]);
+		exit(2);
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
-	long nodes = argc > 1 ? strtol(argv[1], NULL, 10) : 10000;
-	long pods = argc > 2 ? strtol(argv[2], NULL, 10) : 30;
-	long ctrs = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
-	long rounds = argc > 4 ? strtol(argv[4], NULL, 10) : 8;
+	long nodes = arg_count(argc, argv, 1, 10000);
+	long pods = arg_count(argc, argv, 2, 30);
+	long ctrs = arg_count(argc, argv, 3, 1);
+	long rounds = arg_count(argc, argv, 4, 8);
 	struct store *st;
 	struct store_snapshot *snap;
 	struct kube_snapshot *kube;
