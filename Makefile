@@ -2,7 +2,8 @@
 #
 #   make deps      install the Debian packages the build, tests and benches need
 #   make           release build (-O2) into build/
-#   make test      every Check suite, then every end-to-end suite
+#   make test      make lint, every Check suite, then every end-to-end suite
+#   make lint      banned calls, strto* end checks, global names (nm) + its selftest
 #   make asan      ASan+UBSan build and test run (build-asan/)
 #   make valgrind  Check suites under valgrind (leak check)
 #   make demo      kubesim + metrics-apiserver + real kubectl top
@@ -121,6 +122,7 @@ $(BUILD)/test/bench_%: $(BUILD)/test/bench/bench_%.o $(BUILD)/libmas.a
 # Unit suites run from the top folder (fixtures are found by relative path);
 # e2e suites get the binaries through the environment.
 test: all
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory e2e
 
@@ -142,8 +144,11 @@ valgrind: all
 	     --error-exitcode=99 $$t || fail=1; \
 	 done; exit $$fail
 
-lint:
-	@test/lint.sh
+# Banned calls, strto* end checks and global names (from the archive's
+# objects), then the lint's own test on a planted tree.
+lint: $(BUILD)/libmas.a
+	@test/lint.sh --build $(BUILD)
+	@CC=$(CC) test/lint_selftest.sh
 
 # ---- demo and benchmarks -------------------------------------------------
 

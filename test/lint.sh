@@ -30,7 +30,7 @@ cd "$root"
 # The library's folders (the Makefile's LIB_DIRS) and the C files linted.
 lib_dirs=$(sed -n 's/^LIB_DIRS *:= *//p' Makefile 2>/dev/null || true)
 lib_dirs=${lib_dirs:-"common kube scraper store apis certs hpa server"}
-src_dirs=$(for d in $lib_dirs cmd test/kubesim test/unit test/bench; do [ -d "$d" ] && echo "$d"; done)
+src_dirs=$(for d in $lib_dirs cmd test/kubesim test/unit test/bench; do if [ -d "$d" ]; then echo "$d"; fi; done)
 fail=0
 
 # ---- 1. banned calls ------------------------------------------------------
@@ -45,14 +45,17 @@ fi
 # A call must pass &end (not NULL), and `end` must be read again within the
 # next six lines (compared, dereferenced or passed on).
 strto_bad=$(find $src_dirs -name '*.c' -print0 | xargs -0 awk '
-	FNR == 1 { pending = "" }
+	function unchecked() {
+		print pending_file ":" pending_line ": strto* end pointer \"" pending "\" is never checked"
+		pending = ""
+	}
+	FNR == 1 && pending != "" { unchecked() }
 	{
 		line = $0
 		if (pending != "" && FNR <= pending_until) {
 			if (index(line, pending) > 0) pending = ""
 		} else if (pending != "") {
-			print FILENAME ":" pending_line ": strto* end pointer \"" pending "\" is never checked"
-			pending = ""
+			unchecked()
 		}
 		if (line ~ /^[ \t]*(\*|\/\*|\/\/)/) next
 		if (match(line, /strto(d|f|ld|l|ll|ul|ull|imax|umax)[ \t]*\(/)) {
@@ -62,11 +65,11 @@ strto_bad=$(find $src_dirs -name '*.c' -print0 | xargs -0 awk '
 			} else if (match(rest, /,[ \t]*&[A-Za-z_][A-Za-z_0-9]*/)) {
 				v = substr(rest, RSTART, RLENGTH)
 				sub(/^,[ \t]*&/, "", v)
-				pending = v; pending_line = FNR; pending_until = FNR + 6
+				pending = v; pending_file = FILENAME; pending_line = FNR; pending_until = FNR + 6
 			}
 		}
 	}
-	END { if (pending != "") print FILENAME ":" pending_line ": strto* end pointer \"" pending "\" is never checked" }
+	END { if (pending != "") unchecked() }
 ')
 if [ -n "$strto_bad" ]; then
 	echo "$strto_bad"
