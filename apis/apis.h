@@ -4,6 +4,11 @@
  * (metrics.k8s.io objects, lists, Tables, discovery, Status errors,
  * /version, /openapi/v2).  No sockets, no threads, no clock reads: the
  * request carries "now".
+ *
+ * No global mutable state: every function may run on any number of
+ * threads at once.  Inputs are borrowed for the call only; the caller
+ * holds the store snapshot (store_acquire) and the kube snapshot across
+ * it.  Output goes to the caller's dynbuf, whose cap bounds the body.
  */
 #ifndef APIS_H
 #define APIS_H
@@ -45,13 +50,19 @@ struct apis_response {
 	struct dynbuf body;          /* caller releases */
 };
 
-/* True when apis/ serves this path (/apis..., /version, /openapi/...). */
+/* True when apis/ serves this path (/apis..., /version, /openapi/...);
+ * false for NULL. */
 bool apis_owns_path(const char *path);
 
 /*
  * Renders the response for req.  resp->body must be initialised by the
- * caller (dynbuf_init).  Always fills status and content_type; errors are
- * Status objects exactly as the Go apiservers write them.
+ * caller (dynbuf_init); it is replaced (not appended to) and stays the
+ * caller's to release.  Always fills status and content_type (a static
+ * string); never fails as a call: errors are Status objects exactly as the
+ * Go apiservers write them, a path it does not serve gets Go's plain
+ * "404 page not found", and a body over the dynbuf's cap becomes a 500
+ * InternalError Status (or, if even that does not fit, its bare message
+ * as text/plain, possibly empty).  observe_item runs on the calling thread.
  */
 void apis_handle(const struct apis_request *req, const struct apis_sources *src,
 		 struct apis_response *resp);
@@ -59,7 +70,9 @@ void apis_handle(const struct apis_request *req, const struct apis_sources *src,
 /* A Status JSON body (kind Status, status Failure, compact, trailing
  * "\n") appended to out.  Each details field is omitted when NULL or "";
  * the whole details object is omitted only when all three are NULL (pass
- * "" to get the generic "details":{}).  0 or ERR_TOOBIG (out's cap). */
+ * "" to get the generic "details":{}).  0 or ERR_TOOBIG (out's cap; out
+ * then ends in a partial body the caller should reset).  Strings are
+ * only read. */
 int apis_status_json(struct dynbuf *out, int code, const char *reason, const char *message,
 		     const char *details_name, const char *details_group,
 		     const char *details_kind) COMMON_WUR;

@@ -9,6 +9,9 @@
  *             one thread and epoll set, every node concurrently,
  *             keep-alive, per-node timeout, jitter, body cap
  *   loop      one round every --metric-resolution -> store_apply()
+ *
+ * Allocation follows common/'s policy (abort with a message): nothing
+ * here returns NULL.  A decoder is used by one thread at a time.
  */
 #ifndef SCRAPER_H
 #define SCRAPER_H
@@ -37,19 +40,25 @@ struct scraper_decoder;
  * truncated to whole milliseconds as upstream.  node is copied.  Never
  * NULL; free with scraper_decoder_free(). */
 struct scraper_decoder *scraper_decoder_new(const char *node, int64_t default_ts_ns);
-/* 0, or ERR_PARSE / ERR_TOOBIG (then the decoder is failed; see _error). */
+/* 0, or ERR_PARSE / ERR_TOOBIG (then the decoder is failed; see _error,
+ * and later feeds return the same error).  ERR_INVAL after _finish.  buf
+ * is only read during the call. */
 int scraper_decoder_feed(struct scraper_decoder *d, const char *buf, size_t len);
 /*
  * Ends the body: applies the completeness rules (drop a node with zero or
  * missing cpu/memory/timestamp; drop a pod if any container is zero) and
- * adds what survives to batch.  0, or the first error (nothing added).
+ * adds what survives to batch (names and points are copied; batch stays
+ * the caller's).  0, or the first error (nothing added).  Once per body:
+ * a second call returns ERR_INVAL until scraper_decoder_reset().
  */
 int scraper_decoder_finish(struct scraper_decoder *d, struct store_batch *batch);
 /* Human text of the failure ("failed parsing metrics: line N: ..."), or "";
  * borrowed, valid until the next reset. */
 const char *scraper_decoder_error(const struct scraper_decoder *d);
-/* Reuse for another body without freeing its buffers. */
+/* Reuse for another body without freeing its buffers (clears any error;
+ * node is copied). */
 void scraper_decoder_reset(struct scraper_decoder *d, const char *node, int64_t default_ts_ns);
+/* NULL is ignored. */
 void scraper_decoder_free(struct scraper_decoder *d);
 
 /* ---- options --------------------------------------------------------- */
@@ -72,7 +81,8 @@ struct scraper_options {
 	size_t max_concurrency;         /* 0 = all nodes at once */
 };
 
-/* Chooses the kubelet URL for a node into url.  0, or ERR_NOTFOUND with
+/* Chooses the kubelet URL for a node into url (a pure function: any
+ * thread).  0, or ERR_NOTFOUND with
  * text "no address matched types [..]" in err, ERR_INVAL for an address,
  * port or metrics path that cannot be used, ERR_TOOBIG when url is short. */
 int scraper_node_url(const struct scraper_options *o, const struct kube_node *n, char *url,
@@ -90,29 +100,44 @@ struct scraper_round_stats {
 	size_t pods;             /* pods stored */
 };
 
-/* Options are copied; store and node selector are borrowed.  Never NULL;
- * free with scraper_free(). */
+/* Options are copied (strings too); store and node selector are borrowed
+ * and must outlive the scraper.  Never NULL; free with scraper_free().
+ * Loads the client certificate and key and the CA here, and reads
+ * HTTPS_PROXY/NO_PROXY once: a file that cannot be used is logged once
+ * and fails every request of every round (the bearer token file is
+ * re-read per round). */
 struct scraper *scraper_new(const struct scraper_options *o, struct store *st);
-/* Runs one round over the snapshot's nodes (blocking, at most one
- * resolution) and applies it; a failed node only loses its points (logged
- * as metrics-server does).  out may be NULL.  Not while the loop runs. */
+/* Runs one round over the snapshot's nodes on the calling thread
+ * (blocking, at most one resolution) and applies it to the store (the
+ * store's writer); a failed node only loses its points (logged as
+ * metrics-server does), the round itself cannot fail.  k is only read
+ * during the call.  out may be NULL.  Not while the loop runs, and from
+ * one thread at a time. */
 void scraper_round(struct scraper *s, const struct kube_snapshot *k, struct scraper_round_stats *out);
 /*
  * Starts the loop on its own thread: one round immediately, then one per
  * resolution (rounds never overlap).  on_round (may be NULL) is called on
  * that thread after each store_apply().  inf is borrowed until
  * scraper_free().  0, ERR_INVAL (already started, or resolution <= 0) or
- * ERR_AGAIN (no thread; on_round is then never called).
+ * ERR_AGAIN (no thread; on_round is then never called).  Call from the
+ * thread that owns s (not concurrently with scraper_round/_free).
  */
 int scraper_start(struct scraper *s, struct kube_informer *inf,
 		  void (*on_round)(void *ud, const struct scraper_round_stats *st), void *ud) COMMON_WUR;
-/* Stops the loop (aborting a round in flight, joins the thread) and frees. */
+/* Stops the loop (aborting a round in flight: its unanswered nodes fail
+ * and what it has is still applied; joins the thread) and frees the scraper, its connections and decoders;
+ * the store and the informer are not touched.  Call from the owning
+ * thread once no other thread uses s (e.g. scraper_write_metrics).  NULL
+ * is ignored. */
 void scraper_free(struct scraper *s);
 
-/* Wall-clock start of the last round (0 = none yet), for livez. */
+/* Wall-clock start of the last round (0 = none yet), for livez; any
+ * thread (an atomic read). */
 int64_t scraper_last_round_start_ns(struct scraper *s);
 /* Appends the metrics_server_kubelet_* and metrics_server_manager_tick_*
- * families (Prometheus text) to out; thread-safe.  0 or ERR_TOOBIG. */
+ * families (Prometheus text) to out; any thread (under the metrics lock
+ * the rounds also take, briefly).  0 or ERR_TOOBIG (out's
+ * cap; what was appended before is left in out). */
 int scraper_write_metrics(struct scraper *s, struct dynbuf *out) COMMON_WUR;
 
 #endif

@@ -8,6 +8,13 @@
  * publishes a new immutable snapshot.  Readers take a reference to the
  * current snapshot (store_acquire) and never wait on a scrape: the writer
  * swaps a pointer under a short lock.
+ *
+ * Threads: one writer (the scraper's thread, or a test) makes batches and
+ * applies them; any number of reader threads (HTTP handlers, the HPA
+ * loop) call store_acquire(), the store_snapshot_* and store_*_usage
+ * queries and store_release() at the same time.  Nothing here fails for
+ * lack of memory: allocation follows common/'s policy (abort with a
+ * message), so no function returns NULL.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -36,19 +43,29 @@ struct store_usage {
 
 struct store_batch;
 
+/*
+ * A batch is owned by the thread that made it and used by that thread
+ * only (no locking inside).  It ends in exactly one of store_apply()
+ * (which takes it) or store_batch_free().
+ */
+
+/* A new, empty batch on fresh memory; never NULL. */
 struct store_batch *store_batch_new(void);
 /* As store_batch_new, sized for about this many entries (e.g. the last
  * round's counts) so a round does not regrow its arrays and indexes. */
 struct store_batch *store_batch_new_sized(size_t nodes, size_t pods, size_t containers);
 size_t store_batch_container_count(const struct store_batch *b);
-/* Strings are copied (interned); first point for a key wins ("duplicate"
- * points are logged and ignored, as metrics-server). */
+/* Strings are copied (interned) and *p is copied: the caller keeps its
+ * arguments.  First point for a key wins ("duplicate" points are logged
+ * and ignored, as metrics-server); a point with a NULL or empty name, or
+ * one over the store's limits, is logged and ignored.  No error return. */
 void store_batch_add_node(struct store_batch *b, const char *node, const struct store_point *p);
 void store_batch_add_container(struct store_batch *b, const char *ns, const char *pod,
 			       const char *container, const struct store_point *p);
 size_t store_batch_node_count(const struct store_batch *b);
 size_t store_batch_pod_count(const struct store_batch *b);
-/* Frees a batch that was not applied. */
+/* Frees a batch that was not applied (and the memory it was filled on,
+ * even when it came from store_batch_begin()).  NULL is ignored. */
 void store_batch_free(struct store_batch *b);
 
 /* ---- the store ------------------------------------------------------- */
@@ -56,26 +73,54 @@ void store_batch_free(struct store_batch *b);
 struct store;
 
 /* resolution_ns = --metric-resolution (the fresh-container upper bound).
- * Free with store_free() once no snapshot is in use by the caller's
- * threads (snapshots acquired earlier stay valid until released). */
+ * Never NULL; the current snapshot starts empty (not ready). */
 struct store *store_new(int64_t resolution_ns);
 /*
  * The next round's batch, sized like the last round and filled on the
- * memory of a snapshot no reader holds any more, so that a round like the
- * last one allocates nothing.  Apply it (or free it) like any batch.
+ * memory of a snapshot no reader holds any more (the "spare": the one
+ * store_apply() replaced, kept when the writer dropped the last reference
+ * to it), so that a round like the last one allocates nothing.  Without a
+ * spare (a reader still held the replaced snapshot, or the cluster shrank
+ * a lot) it is fresh memory.  The caller owns the batch: apply it (or
+ * free it) like any batch.  Safe to call while readers run.
  */
 struct store_batch *store_batch_begin(struct store *s);
-/* Takes ownership of b (frees it).  Publishes a new snapshot.  Calls are
- * serialised; the build runs without blocking readers. */
+/*
+ * Takes ownership of b (b is invalid afterwards), builds the next snapshot
+ * from it and the current one (metrics-server's rules, rates computed
+ * here), and publishes it by pointer swap.  Cannot fail.  Calls are
+ * serialised by a writer lock; readers are blocked only for the swap.
+ * The store's reference to the replaced snapshot is dropped: if no reader
+ * holds it, it becomes the spare (or is freed when there is one already);
+ * otherwise the reader's last store_release() frees it.
+ */
 void store_apply(struct store *s, struct store_batch *b);
+/*
+ * Drops the store's reference to the current snapshot, frees the spare
+ * and the store.  No other thread may use s during or after the call
+ * (stop the scraper first).  Snapshots acquired earlier stay valid until
+ * their holders release them (the last store_release() frees each); a
+ * batch from store_batch_begin() not yet applied is still the caller's to
+ * free.  NULL is ignored.
+ */
 void store_free(struct store *s);
 
 /* ---- snapshots: immutable, reference counted ------------------------- */
 
 struct store_snapshot;
 
-/* A new reference to the current snapshot; never NULL. */
+/*
+ * Snapshots never change once published, so every function below may run
+ * on any thread, on a snapshot that thread holds, with no locking.
+ */
+
+/* A new reference to the current snapshot; never NULL.  Any thread; takes
+ * the swap lock for a few instructions, never waits on a scrape.  The
+ * caller must store_release() it exactly once. */
 struct store_snapshot *store_acquire(struct store *s);
+/* Drops one reference (any thread, NULL ignored); the last one frees the
+ * snapshot, also after store_free().  Strings and arrays borrowed from it
+ * are invalid afterwards. */
 void store_release(struct store_snapshot *snap);
 
 /* metrics-server v0.9 Ready(): some node and some pod can be served. */

@@ -419,3 +419,93 @@ void rig_stop(struct rig *r)
 	cluster_release(&r->c);
 	kubelet_stop(r->k);
 }
+
+/* ---- decoding bodies ---------------------------------------------------------- */
+
+static void rec_node(void *ud, const char *node, const struct store_point *p)
+{
+	ck_assert_int_eq(dynbuf_printf(ud, "node %s ts=%lld start=%lld cpu=%llu mem=%llu\n", node,
+				       (long long)p->ts_ns, (long long)p->start_ns,
+				       (unsigned long long)p->cpu_ns,
+				       (unsigned long long)p->mem_bytes),
+			 0);
+}
+
+static void rec_container(void *ud, const char *ns, const char *pod, const char *c,
+			  const struct store_point *p)
+{
+	ck_assert_int_eq(dynbuf_printf(ud, "container %s/%s/%s ts=%lld start=%lld cpu=%llu mem=%llu\n",
+				       ns, pod, c, (long long)p->ts_ns, (long long)p->start_ns,
+				       (unsigned long long)p->cpu_ns,
+				       (unsigned long long)p->mem_bytes),
+			 0);
+}
+
+const struct scraper__sink rec_sink = {rec_node, rec_container};
+
+int decode_chunked(struct scraper_decoder *d, const char *body, size_t len, size_t chunk,
+		   struct dynbuf *out)
+{
+	size_t off = 0;
+	unsigned seed = 12345;
+
+	while (off < len) {
+		size_t n = chunk;
+		if (n == 0) {
+			seed = seed * 1103515245u + 12345u;
+			n = 1 + (seed >> 8) % 4096;
+		}
+		if (n > len - off)
+			n = len - off;
+		int rc = scraper_decoder_feed(d, body + off, n);
+		if (rc)
+			return rc;
+		off += n;
+	}
+	return scraper__decoder_emit(d, &rec_sink, out);
+}
+
+char *decode_text(const char *text, size_t len, int *rc, char *err, size_t errlen)
+{
+	struct scraper_decoder *d = scraper_decoder_new("node1", REQ_TS);
+	struct dynbuf out;
+
+	dynbuf_init(&out, DYN_KUBELET_BODY);
+	*rc = decode_chunked(d, text, len, len ? len : 1, &out);
+	if (err)
+		snprintf(err, errlen, "%s", scraper_decoder_error(d));
+	scraper_decoder_free(d);
+	return dynbuf_take(&out, NULL);
+}
+
+void load_fixture(const char *name, struct dynbuf *b)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), KUBELET_FIXTURES "%s", name);
+	dynbuf_init(b, DYN_KUBELET_BODY);
+	ck_assert_msg(dynbuf_read_file(b, path) == 0, "cannot read %s", path);
+}
+
+void expect_text(const char *text, const char *want)
+{
+	char err[256];
+	int rc;
+	char *got = decode_text(text, strlen(text), &rc, err, sizeof(err));
+
+	ck_assert_msg(rc == 0, "%s: %s", text, err);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+void expect_error(const char *text, size_t len, int want_rc, const char *want_err)
+{
+	char err[256];
+	int rc;
+	char *got = decode_text(text, len, &rc, err, sizeof(err));
+
+	ck_assert_int_eq(rc, want_rc);
+	ck_assert_str_eq(got, "");
+	ck_assert_str_eq(err, want_err);
+	free(got);
+}

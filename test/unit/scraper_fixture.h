@@ -20,8 +20,11 @@
  *   /api/v1/...       a minimal kube-apiserver listing one node (sim-1)
  *                     whose kubelet is this server; watches hang
  *
+ * It also decodes bodies into text for the decoder, promtext and
+ * floatparse suites (see "decoding bodies" below).
+ *
  * Nothing here runs unless called: a suite that only links the fixture
- * (check_scraper_decoder) is not affected by it.
+ * (check_scraper_floatparse) is not affected by it.
  */
 #ifndef TEST_UNIT_SCRAPER_FIXTURE_H
 #define TEST_UNIT_SCRAPER_FIXTURE_H
@@ -34,7 +37,7 @@
 #include <string.h>
 
 #include "certs/certs.h"
-#include "scraper/scraper.h"
+#include "scraper/scraper_int.h"
 
 #define FAKE_NOW (INT64_C(1700000000) * NS_PER_SEC)
 #define DYN_BASE_MS INT64_C(1699999000000)
@@ -130,5 +133,29 @@ void rig_round(struct rig *r);
 char *rig_round_logged(struct rig *r);
 /* Frees the scraper, the store, the nodes' labels and the kubelet. */
 void rig_stop(struct rig *r);
+
+/* ---- decoding bodies ---------------------------------------------------------- */
+
+#define KUBELET_FIXTURES "test/data/kubelet/"
+#define REQ_TS INT64_C(1633253900123456789) /* the request time decodes are given */
+
+/* A sink that renders what survives as text (a dynbuf is its ud): one
+ * line per point, "node NAME ts= start= cpu= mem=" and "container
+ * NS/POD/NAME ts= ...", the format of test/data/kubelet/<name>.expected. */
+extern const struct scraper__sink rec_sink;
+
+/* Feeds body in chunks of `chunk` bytes (0 = random sizes 1..4096), then
+ * emits into out; 0 or the decoder's error. */
+int decode_chunked(struct scraper_decoder *d, const char *body, size_t len, size_t chunk,
+		   struct dynbuf *out);
+/* Decodes text whole as node1 at REQ_TS; returns the rendering (caller
+ * frees) and *rc, the error text in err when err is not NULL. */
+char *decode_text(const char *text, size_t len, int *rc, char *err, size_t errlen);
+/* Reads test/data/kubelet/<name> into b (fails the test when it cannot). */
+void load_fixture(const char *name, struct dynbuf *b);
+/* decode_text() succeeds and renders want; fails and renders nothing with
+ * want_rc and the error text want_err. */
+void expect_text(const char *text, const char *want);
+void expect_error(const char *text, size_t len, int want_rc, const char *want_err);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * check_scraper_round.c - scraper_round() against the fake kubelet of
- * scraper_fixture.h: what one round stores (node and container usage from
- * two points), keep-alive reuse, a 70-pod kind capture, more nodes than
- * one driver shard holds, failures that lose only their own node (with
+ * check_scraper_transfer.c - one scrape round over many kubelets
+ * (scraper/transfer.c, entered through scraper_round() of loop.c, on
+ * driver.c's event loop) against the fake kubelet of scraper_fixture.h:
+ * what one round stores (node and container usage from two points),
+ * keep-alive reuse, a 70-pod kind capture, more nodes than one driver
+ * shard holds, failures that lose only their own node (with
  * metrics-server's log lines), the node selector and the concurrency bound.
  */
 #include <check.h>
@@ -171,7 +173,7 @@ END_TEST
 
 static Suite *round_suite(void)
 {
-	Suite *s = suite_create("scraper_round");
+	Suite *s = suite_create("scraper_transfer");
 	TCase *tc = tcase_create("round");
 
 	tcase_set_timeout(tc, 60);

@@ -1,4 +1,4 @@
-/* check_yaml.c - common/yaml.c: typing, anchors, bounds and errors. */
+/* check_common_yaml.c - common/yaml.c: typing, anchors, bounds and errors. */
 #include <check.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("yaml");
+	Suite *s = suite_create("common_yaml");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 10);

@@ -1,4 +1,4 @@
-/* check_quantity.c - common/quantity.c: canonical strings (aggregation.md
+/* check_common_quantity.c - common/quantity.c: canonical strings (aggregation.md
  * §6.3, metrics-server.md §5.3), parsing, Value/MilliValue rounding. */
 #include <check.h>
 #include <stdint.h>
@@ -179,7 +179,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("quantity");
+	Suite *s = suite_create("common_quantity");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 10);

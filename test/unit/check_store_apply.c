@@ -1,7 +1,10 @@
 /*
- * check_store.c - store/: metrics-server's storage rules and rates, ported
- * from pkg/storage/node_test.go and pod_test.go (resolution 60s), plus the
- * decode-normal worked example of metrics-server.md §5.3.
+ * check_store_apply.c - metrics-server's storage rules (store/apply.c)
+ * and rates (store/rate.c) through store.h, ported from
+ * pkg/storage/node_test.go and pod_test.go (resolution 60s), plus the
+ * decode-normal worked example of metrics-server.md §5.3; also Ready(),
+ * first-wins duplicates in a batch (batch.c), a held snapshot outliving
+ * the next apply and lookups among many pods (snapshot.c).
  */
 #include <check.h>
 #include <stdint.h>
@@ -538,7 +541,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("store");
+	Suite *s = suite_create("store_apply");
 	TCase *node = tcase_create("node");
 	TCase *pod = tcase_create("pod");
 	TCase *misc = tcase_create("misc");

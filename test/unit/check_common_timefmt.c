@@ -1,4 +1,4 @@
-/* check_timefmt.c - common/timefmt.c: metav1.Time and Go Duration strings. */
+/* check_common_timefmt.c - common/timefmt.c: metav1.Time and Go Duration strings. */
 #include <check.h>
 #include <stdint.h>
 
@@ -162,7 +162,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("timefmt");
+	Suite *s = suite_create("common_timefmt");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 10);

@@ -1,6 +1,7 @@
 /*
- * check_store_recycle.c - store/ reuses a replaced snapshot's memory for
- * the next round (store_batch_begin): a steady round allocates nothing, a
+ * check_store_snapshot.c - store/snapshot.c reuses a replaced snapshot's
+ * memory for the next round (store_batch_begin, filled by batch.c over
+ * intern.c's arenas): a steady round allocates nothing, a
  * snapshot a reader holds is never refilled under it, and nodes, pods and
  * containers that come, go, move or come apart are still served exactly.
  */
@@ -376,7 +377,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("store_recycle");
+	Suite *s = suite_create("store_snapshot");
 	TCase *tc = tcase_create("recycle");
 
 	tcase_add_checked_fixture(tc, setup, teardown);

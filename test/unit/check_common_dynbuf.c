@@ -1,4 +1,4 @@
-/* check_dynbuf.c - common/dynbuf.c: caps, growth, take, file reads. */
+/* check_common_dynbuf.c - common/dynbuf.c: caps, growth, take, file reads. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +97,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dynbuf");
+	Suite *s = suite_create("common_dynbuf");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 10);

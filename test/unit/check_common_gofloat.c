@@ -1,5 +1,5 @@
 /*
- * check_gofloat.c - fmt_go_float against strconv.FormatFloat(v, 'g', -1, 64)
+ * check_common_gofloat.c - fmt_go_float against strconv.FormatFloat(v, 'g', -1, 64)
  * outputs (values from Prometheus text and kubelet /metrics/resource).
  */
 #include "common/common.h"
@@ -95,7 +95,7 @@ END_TEST
 
 static Suite *gofloat_suite(void)
 {
-	Suite *s = suite_create("gofloat");
+	Suite *s = suite_create("common_gofloat");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);

@@ -1,5 +1,5 @@
 /*
- * check_promwrite.c - common/promwrite.c: Prometheus text heads, samples
+ * check_common_promwrite.c - common/promwrite.c: Prometheus text heads, samples
  * and histograms byte for byte, escapes, and the buffer cap.
  */
 #include "common/common.h"
@@ -105,7 +105,7 @@ END_TEST
 
 static Suite *promwrite_suite(void)
 {
-	Suite *s = suite_create("promwrite");
+	Suite *s = suite_create("common_promwrite");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);

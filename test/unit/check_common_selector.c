@@ -1,4 +1,8 @@
-/* check_selector.c - labels, label selectors and field selectors (common/). */
+/*
+ * check_common_selector.c - label selectors (common/selector.c): canonical
+ * strings, parse errors worded as apimachinery (label key and value
+ * validation of common/validation.c), the length cap, matching.
+ */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,82 +204,9 @@ START_TEST(test_null_is_everything)
 }
 END_TEST
 
-/* ---- labels ---------------------------------------------------------------- */
-
-START_TEST(test_labels_sorted_set)
-{
-	struct labels l, c;
-
-	labels_init(&l);
-	labels_set(&l, "b", "2");
-	labels_set(&l, "a", "1");
-	labels_set(&l, "c", "3");
-	labels_set(&l, "b", "two");
-	ck_assert_uint_eq(l.n, 3);
-	ck_assert_str_eq(l.items[0].key, "a");
-	ck_assert_str_eq(l.items[1].key, "b");
-	ck_assert_str_eq(l.items[2].key, "c");
-	ck_assert_str_eq(labels_get(&l, "b"), "two");
-	ck_assert_ptr_null(labels_get(&l, "d"));
-	labels_copy(&c, &l);
-	labels_release(&l);
-	ck_assert_uint_eq(l.n, 0);
-	ck_assert_str_eq(labels_get(&c, "c"), "3");
-	labels_release(&c);
-}
-END_TEST
-
-/* ---- field selectors --------------------------------------------------------- */
-
-START_TEST(test_field_selector_ok)
-{
-	struct field_selector fs;
-	char err[256];
-
-	ck_assert_int_eq(field_selector_parse("spec.nodeName=node-1,metadata.name!=a\\,b,"
-					      "status.phase==Running", &fs, err, sizeof(err)), 0);
-	ck_assert_uint_eq(fs.n, 3);
-	/* terms are sorted as strings */
-	ck_assert_str_eq(fs.reqs[0].key, "metadata.name");
-	ck_assert_str_eq(fs.reqs[0].value, "a,b");
-	ck_assert(fs.reqs[0].negate);
-	ck_assert_str_eq(fs.reqs[1].key, "spec.nodeName");
-	ck_assert_str_eq(fs.reqs[1].value, "node-1");
-	ck_assert(!fs.reqs[1].negate);
-	ck_assert_str_eq(fs.reqs[2].key, "status.phase");
-	ck_assert_str_eq(fs.reqs[2].value, "Running");
-	field_selector_release(&fs);
-
-	ck_assert_int_eq(field_selector_parse("", &fs, err, sizeof(err)), 0);
-	ck_assert_uint_eq(fs.n, 0);
-	ck_assert_int_eq(field_selector_parse("a=,,b=\\=", &fs, err, sizeof(err)), 0);
-	ck_assert_uint_eq(fs.n, 2);
-	ck_assert_str_eq(fs.reqs[0].value, "");
-	ck_assert_str_eq(fs.reqs[1].value, "=");
-	field_selector_release(&fs);
-}
-END_TEST
-
-START_TEST(test_field_selector_errors)
-{
-	struct field_selector fs;
-	char err[256];
-
-	ck_assert_int_eq(field_selector_parse("abc", &fs, err, sizeof(err)), ERR_PARSE);
-	ck_assert_str_eq(err, "invalid selector: 'abc'; can't understand 'abc'");
-	ck_assert_int_eq(field_selector_parse("a=b=c", &fs, err, sizeof(err)), ERR_PARSE);
-	ck_assert_str_eq(err, "invalid field selector: unescaped character in value: 61");
-	ck_assert_int_eq(field_selector_parse("a=b\\x", &fs, err, sizeof(err)), ERR_PARSE);
-	ck_assert_str_eq(err, "invalid field selector: invalid escape sequence: \\x");
-	ck_assert_int_eq(field_selector_parse("x=1,a=b\\", &fs, err, sizeof(err)), ERR_PARSE);
-	ck_assert_str_eq(err, "invalid field selector: invalid escape sequence: \\");
-	ck_assert_uint_eq(fs.n, 0);
-}
-END_TEST
-
 static Suite *selector_suite(void)
 {
-	Suite *s = suite_create("selector");
+	Suite *s = suite_create("common_selector");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 10);
@@ -284,9 +215,6 @@ static Suite *selector_suite(void)
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_matches);
 	tcase_add_test(tc, test_null_is_everything);
-	tcase_add_test(tc, test_labels_sorted_set);
-	tcase_add_test(tc, test_field_selector_ok);
-	tcase_add_test(tc, test_field_selector_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
