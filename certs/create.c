@@ -19,27 +19,16 @@ static int fail(char *err, size_t errlen, const char *what, int rc)
 	return ERR_TLS;
 }
 
-static char *export_crt(gnutls_x509_crt_t crt)
+/* The PEM a gnutls_*_export2() call put in out (rc its result) as a new
+ * string, or NULL when the export failed; out is freed. */
+static char *take_pem(int rc, gnutls_datum_t *out)
 {
-	gnutls_datum_t out = { NULL, 0 };
 	char *pem;
 
-	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out) < 0)
+	if (rc < 0)
 		return NULL;
-	pem = xstrndup((const char *)out.data, out.size);
-	gnutls_free(out.data);
-	return pem;
-}
-
-static char *export_key(gnutls_x509_privkey_t key)
-{
-	gnutls_datum_t out = { NULL, 0 };
-	char *pem;
-
-	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &out) < 0)
-		return NULL;
-	pem = xstrndup((const char *)out.data, out.size);
-	gnutls_free(out.data);
+	pem = xstrndup((const char *)out->data, out->size);
+	gnutls_free(out->data);
 	return pem;
 }
 
@@ -50,7 +39,10 @@ static int fill_crt(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 	unsigned char serial[16];
 	unsigned int usage;
 	time_t now = time(NULL);
+	/* default: valid from an hour ago (clock skew) for days from now */
+	time_t from = spec->not_before ? (time_t)spec->not_before : now - 3600;
 	int days = spec->days > 0 ? spec->days : 365;
+	time_t until = (spec->not_before ? from : now) + (time_t)days * 86400;
 	int rc;
 	size_t i;
 
@@ -60,8 +52,8 @@ static int fill_crt(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 	gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
 	serial[0] &= 0x7f; /* positive */
 	gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
-	gnutls_x509_crt_set_activation_time(crt, now - 3600);
-	gnutls_x509_crt_set_expiration_time(crt, now + (time_t)days * 86400);
+	gnutls_x509_crt_set_activation_time(crt, from);
+	gnutls_x509_crt_set_expiration_time(crt, until);
 	if (spec->cn && (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 							     spec->cn, strlen(spec->cn))) < 0)
 		return fail(err, errlen, "set CN", rc);
@@ -104,6 +96,8 @@ static int fill_crt(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 		gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
 	if (spec->client_auth)
 		gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0);
+	for (i = 0; i < spec->nekus; i++)
+		gnutls_x509_crt_set_key_purpose_oid(crt, spec->ekus[i], 0);
 	{
 		unsigned char id[64];
 		size_t idlen = sizeof(id);
@@ -168,8 +162,8 @@ int certs_create(const struct certs_spec *spec, const struct certs_pair *issuer,
 		ret = fail(err, errlen, "sign", rc);
 		goto out;
 	}
-	cert_pem = export_crt(crt);
-	key_pem = export_key(key);
+	cert_pem = take_pem(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), &d);
+	key_pem = take_pem(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), &d);
 	if (!cert_pem || !key_pem) {
 		snprintf(err, errlen, "export PEM failed");
 		ret = ERR_TLS;

@@ -389,6 +389,7 @@ unsigned scraper__conn_dials(const struct scraper__conn *c);
 
 /* One trust list for every kubelet connection. */
 struct scraper__verifier;
+struct certs_chain;
 
 /* The last leaf certificate that passed for one node, and for how long it
  * may be trusted again without a new check. */
@@ -399,15 +400,23 @@ struct scraper__tls_seen {
 	char host[256];
 };
 
-/* Trusts ca_file, else ca_data (PEM), else the system store.  NULL with a
- * message in err when no certificate could be read. */
+/* Trusts ca_file, else ca_data (PEM), else the system store (certs/).  NULL
+ * with a message in err when no certificate could be read. */
 struct scraper__verifier *scraper__verifier_new(const char *ca_file, const char *ca_data,
 						char *err, size_t errlen);
 void scraper__verifier_free(struct scraper__verifier *v);
 /*
- * Verifies the server certificate of session (handshake done) for host
- * (an IP literal without brackets, or a DNS name), remembering a pass in seen.  0, or ERR_TLS with Go's text
- * ("x509: certificate signed by unknown authority", ...) in err.
+ * certs_verify() of a kubelet's chain for serverAuth and host (an IP literal
+ * or a DNS name); *expires is the leaf's notAfter (unix s) on success.  0,
+ * or ERR_TLS with Go's text ("x509: certificate signed by unknown
+ * authority", ...) in err.
+ */
+int scraper__verify_chain(const struct scraper__verifier *v, const struct certs_chain *chain,
+			  const char *host, int64_t *expires, char *err, size_t errlen);
+/*
+ * scraper__verify_chain() on the peer chain of session (handshake done),
+ * remembering a pass in seen, which spares the check of the same leaf for
+ * the same host for a while.  0, or ERR_TLS with the text in err.
  */
 int scraper__verify_peer(struct scraper__verifier *v, gnutls_session_t session, const char *host,
 			 struct scraper__tls_seen *seen, char *err, size_t errlen);

@@ -10,20 +10,23 @@
  */
 #include "server/server.h"
 
+#include <gnutls/crypto.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "server/x509.h"
+#include "certs/certs.h"
 
 #define AUTHN_MAX_GROUPS 256
 #define AUTHN_MAX_EXTRA 256
+#define AUTHN_MAX_CHAIN 8   /* certificates accepted from one client */
 
 struct server_authn {
 	const struct server_authn_flags *flags;
-	gnutls_x509_trust_list_t requestheader_trust;  /* NULL: not configured */
-	gnutls_x509_trust_list_t client_trust;         /* NULL: not configured */
+	struct certs_trust *requestheader_trust;  /* NULL: not configured */
+	struct certs_trust *client_trust;         /* NULL: not configured */
 	char *trust_pem;
 };
 
@@ -92,6 +95,32 @@ static int user_add_authenticated(struct server_user *u)
 
 /* ---- construction ---------------------------------------------------------- */
 
+/* Loads the client-CA bundle at path into *out and appends its text to
+ * a->trust_pem (the CAs the TLS layer names to clients). */
+static int trust_load(struct server_authn *a, const char *path, struct certs_trust **out,
+		      char *err, size_t errlen)
+{
+	size_t old = a->trust_pem ? strlen(a->trust_pem) : 0, len;
+	const char *pem;
+	int rc = certs_trust_load_file(path, out);
+
+	if (rc == ERR_PARSE) {
+		snprintf(err, errlen, "%s: no valid PEM certificate found", path);
+		return rc;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "unable to read client-ca bundle %s", path);
+		return ERR_IO;
+	}
+	pem = certs_trust_pem(*out);
+	len = strlen(pem);
+	a->trust_pem = xrealloc(a->trust_pem, old + len + 2);
+	memcpy(a->trust_pem + old, pem, len);
+	a->trust_pem[old + len] = '\n';
+	a->trust_pem[old + len + 1] = '\0';
+	return 0;
+}
+
 struct server_authn *server_authn_new(const struct server_authn_flags *flags, char *err,
 				      size_t errlen)
 {
@@ -99,12 +128,11 @@ struct server_authn *server_authn_new(const struct server_authn_flags *flags, ch
 
 	a->flags = flags;
 	if (flags->requestheader_client_ca_file && *flags->requestheader_client_ca_file &&
-	    server_x509_trust_load(flags->requestheader_client_ca_file, &a->requestheader_trust,
-				   &a->trust_pem, err, errlen) != 0)
+	    trust_load(a, flags->requestheader_client_ca_file, &a->requestheader_trust, err,
+		       errlen) != 0)
 		goto fail;
 	if (flags->client_ca_file && *flags->client_ca_file &&
-	    server_x509_trust_load(flags->client_ca_file, &a->client_trust, &a->trust_pem, err,
-				   errlen) != 0)
+	    trust_load(a, flags->client_ca_file, &a->client_trust, err, errlen) != 0)
 		goto fail;
 	return a;
 fail:
@@ -116,10 +144,8 @@ void server_authn_free(struct server_authn *a)
 {
 	if (!a)
 		return;
-	if (a->requestheader_trust)
-		gnutls_x509_trust_list_deinit(a->requestheader_trust, 1);
-	if (a->client_trust)
-		gnutls_x509_trust_list_deinit(a->client_trust, 1);
+	certs_trust_free(a->requestheader_trust);
+	certs_trust_free(a->client_trust);
 	free(a->trust_pem);
 	free(a);
 }
@@ -198,7 +224,7 @@ static bool name_allowed(const struct server_strlist *allowed, const char *cn)
  * 1 = authenticated (*u filled), 0 = no opinion, <0 = error (text in err).
  */
 static int request_header_user(const struct server_authn *a, struct MHD_Connection *c,
-			       const struct server_x509_chain *chain, struct server_user *u,
+			       const struct certs_chain *chain, struct server_user *u,
 			       char *err, size_t errlen)
 {
 	struct header_scan groups = { &a->flags->requestheader_group_headers, false, u, 0 };
@@ -208,9 +234,9 @@ static int request_header_user(const struct server_authn *a, struct MHD_Connecti
 
 	if (!a->requestheader_trust || chain->n == 0)
 		return 0;
-	if (server_x509_verify_client(a->requestheader_trust, chain, err, errlen) != 0)
+	if (certs_verify(a->requestheader_trust, chain, NULL, CERTS_CLIENT_AUTH, err, errlen) != 0)
 		return ERR_TLS;
-	cn = server_x509_subject_attr(chain->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0);
+	cn = certs_subject_attr(chain->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0);
 	if (!name_allowed(&a->flags->requestheader_allowed_names, cn)) {
 		snprintf(err, errlen, "x509: subject with cn=%s is not in the allowed list",
 			 cn ? cn : "");
@@ -235,16 +261,42 @@ static int request_header_user(const struct server_authn *a, struct MHD_Connecti
 
 /* ---- x509 client certificate ---------------------------------------------- */
 
-static int client_cert_user(const struct server_authn *a, const struct server_x509_chain *chain,
+/* Kubernetes' credential id of a client certificate:
+ * "X509SHA256=<lower hex of the DER's SHA-256>" as a new string, or NULL. */
+static char *credential_id(gnutls_x509_crt_t crt)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char digest[32];
+	char out[sizeof("X509SHA256=") + 64];
+	gnutls_datum_t der = { NULL, 0 };
+	size_t pos = strlen("X509SHA256=");
+	int rc;
+
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
+		return NULL;
+	rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, digest);
+	gnutls_free(der.data);
+	if (rc < 0)
+		return NULL;
+	memcpy(out, "X509SHA256=", pos);
+	for (size_t i = 0; i < sizeof(digest); i++) {
+		out[pos++] = hex[digest[i] >> 4];
+		out[pos++] = hex[digest[i] & 15];
+	}
+	out[pos] = '\0';
+	return xstrdup(out);
+}
+
+static int client_cert_user(const struct server_authn *a, const struct certs_chain *chain,
 			    struct server_user *u, char *err, size_t errlen)
 {
 	char *cn, *org;
 
 	if (!a->client_trust || chain->n == 0)
 		return 0;
-	if (server_x509_verify_client(a->client_trust, chain, err, errlen) != 0)
+	if (certs_verify(a->client_trust, chain, NULL, CERTS_CLIENT_AUTH, err, errlen) != 0)
 		return ERR_TLS;
-	cn = server_x509_subject_attr(chain->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0);
+	cn = certs_subject_attr(chain->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0);
 	if (!cn || !*cn) {
 		free(cn);
 		return 0;
@@ -252,13 +304,13 @@ static int client_cert_user(const struct server_authn *a, const struct server_x5
 	memset(u, 0, sizeof(*u));
 	u->name = cn;
 	for (unsigned i = 0; i < AUTHN_MAX_GROUPS; i++) {
-		org = server_x509_subject_attr(chain->crt[0], GNUTLS_OID_X520_ORGANIZATION_NAME, i);
+		org = certs_subject_attr(chain->crt[0], GNUTLS_OID_X520_ORGANIZATION_NAME, i);
 		if (!org)
 			break;
 		(void)user_add_group(u, org);
 		free(org);
 	}
-	org = server_x509_credential_id(chain->crt[0]);
+	org = credential_id(chain->crt[0]);
 	if (org)
 		(void)user_add_extra(u, xstrdup("authentication.kubernetes.io/credential-id"), org);
 	free(org);
@@ -271,19 +323,20 @@ int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 			 struct server_user *out)
 {
 	const union MHD_ConnectionInfo *info;
-	struct server_x509_chain chain = { .n = 0 };
+	struct certs_chain chain = { .n = 0 };
 	char err[256] = "", err2[256] = "";
 	int rh = 0, cc = 0, rc;
 
 	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (info && info->tls_session &&
-	    server_x509_chain_from_session(info->tls_session, &chain, err, sizeof(err)) != 0)
+	    certs_chain_from_session(info->tls_session, AUTHN_MAX_CHAIN, "client", &chain, err,
+				     sizeof(err)) != 0)
 		rh = ERR_PARSE;
 	if (rh == 0)
 		rh = request_header_user(a, c, &chain, out, err, sizeof(err));
 	if (rh <= 0)
 		cc = client_cert_user(a, &chain, out, err2, sizeof(err2));
-	server_x509_chain_release(&chain);
+	certs_chain_clear(&chain);
 	if (rh == 1 || cc == 1) {
 		rc = user_add_authenticated(out);
 		if (rc == 0)
