@@ -280,10 +280,6 @@ void sim_controller_stop(struct sim_controller *ctl);
 
 /* Writes s as a JSON string literal (with quotes). */
 int sim_json_quote(struct dynbuf *b, const char *s) COMMON_WUR;
-/* Dotted path lookup ("spec.nodeName"), borrowed or NULL. */
-json_t *sim_json_path(const json_t *obj, const char *path);
-/* String at a dotted path, borrowed, or NULL. */
-const char *sim_json_path_str(const json_t *obj, const char *path);
 /* Deterministic generator (xorshift64*). */
 uint64_t sim_rand_next(uint64_t *state);
 /* n chars from the apimachinery "safe" alphabet (bcdfghjklmnpqrstvwxz2456789). */

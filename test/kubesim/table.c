@@ -65,7 +65,7 @@ static void human_duration(int64_t d_ns, char *buf, size_t len)
 
 void sim_table_age(const json_t *obj, int64_t now_ns, char *buf, size_t len)
 {
-	const char *ts = sim_json_path_str(obj, "metadata.creationTimestamp");
+	const char *ts = jpath_str(obj, "metadata.creationTimestamp");
 	int64_t t;
 
 	if (!ts || parse_rfc3339(ts, &t) != ERR_OK) {
@@ -174,5 +174,5 @@ void sim_cell_age(json_t *cells, const json_t *obj, int64_t now_ns)
 
 void sim_cell_name(json_t *cells, const json_t *obj)
 {
-	sim_cell_str(cells, sim_json_path_str(obj, "metadata.name"));
+	sim_cell_str(cells, jpath_str(obj, "metadata.name"));
 }

@@ -1,4 +1,4 @@
-/* util.c - small helpers of kubesim: JSON paths, names, uids. */
+/* util.c - small helpers of kubesim: JSON strings, names, uids. */
 #include "test/kubesim/apiserver.h"
 
 #include <stdio.h>
@@ -16,26 +16,11 @@ int sim_json_quote(struct dynbuf *b, const char *s)
 	return rc;
 }
 
-json_t *sim_json_path(const json_t *obj, const char *path)
+const char *sim_json_str(const json_t *obj, const char *path)
 {
-	const char *p = path;
-	json_t *cur = (json_t *)obj;
+	const char *s = jpath_str(obj, path);
 
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		cur = json_is_object(cur) ? json_object_getn(cur, p, n) : NULL;
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return cur;
-}
-
-const char *sim_json_path_str(const json_t *obj, const char *path)
-{
-	return json_string_value(sim_json_path(obj, path));
+	return s ? s : "";
 }
 
 uint64_t sim_rand_next(uint64_t *state)
