@@ -3,7 +3,7 @@
  * other folder (and test/kubesim) uses.  common/ depends on nothing else in
  * the project, only on libc and jansson.
  *
- *   memory     xmalloc & co.: one OOM policy (abort with a message)
+ *   memory     xmalloc & co., xcheck, xoom_abort: one OOM policy (abort)
  *   errors     negative error codes from one X-macro list, err_str()
  *   dynbuf     growable byte buffer with a mandatory cap
  *   log        klog-style lines on stderr, -v levels
@@ -33,7 +33,20 @@
 
 /* ---- memory ----------------------------------------------------------- */
 
-/* All allocate or abort the process with a message: callers never see NULL. */
+/*
+ * The one out-of-memory policy of the process: xoom_abort writes
+ * "fatal: out of memory: <what>" on stderr and aborts; it never returns.
+ * Call it (or xcheck) where an allocation we do not make ourselves fails
+ * and the caller cannot go on: a NULL from curl_easy_init, a failed
+ * pthread_create of a thread the process needs.  Never for errors that
+ * depend on input.  Safe from any thread.
+ */
+_Noreturn void xoom_abort(const char *what);
+/* Returns p, or calls xoom_abort(what) when p is NULL:
+ *   CURL *h = xcheck(curl_easy_init(), "curl_easy_init"); */
+void *xcheck(void *p, const char *what);
+
+/* All allocate or abort the process through xoom_abort: callers never see NULL. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);

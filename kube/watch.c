@@ -428,11 +428,7 @@ struct kube_watcher *kube_watcher_new(struct kube_informer *inf, struct kube_cli
 	w->stream.client = c;
 	w->stream.stop = stop;
 	w->stream.ud = w;
-	w->stream.multi = curl_multi_init();
-	if (!w->stream.multi) {
-		log_error("curl_multi_init failed");
-		abort(); /* only on out of memory */
-	}
+	w->stream.multi = xcheck(curl_multi_init(), "curl_multi_init");
 	return w;
 }
 

@@ -424,10 +424,8 @@ struct sim_controller *sim_controller_start(struct sim_cluster *c)
 	sim_store_subscribe(c->store, "deployments", on_other, ctl);
 	sim_store_subscribe(c->store, "nodes", on_other, ctl);
 	adopt_existing(ctl);
-	if (pthread_create(&ctl->thread, NULL, controller_main, ctl) != 0) {
-		log_error("kubesim: cannot start the deployment controller");
-		abort();
-	}
+	if (pthread_create(&ctl->thread, NULL, controller_main, ctl) != 0)
+		xoom_abort("kubesim: pthread_create of the deployment controller");
 	return ctl;
 }
 
