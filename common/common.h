@@ -1,9 +1,9 @@
 /*
  * common.h - the public face of common/: small, safe primitives that every
  * other folder (and test/kubesim) uses.  common/ depends on nothing else in
- * the project, only on libc and jansson.
+ * the project, only on libc, jansson, libyaml (yaml) and GnuTLS (base64).
  *
- *   memory     xmalloc & co.: one OOM policy (abort with a message)
+ *   memory     xmalloc & co., xcheck, xoom_abort: one OOM policy (abort)
  *   errors     negative error codes from one X-macro list, err_str()
  *   dynbuf     growable byte buffer with a mandatory cap
  *   log        klog-style lines on stderr, -v levels
@@ -16,7 +16,7 @@
  *   jsonpath   typed members of JSON objects by dotted path ("a.b.c")
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
- *   base64     RFC 4648 standard base64, strict decoder
+ *   base64     RFC 4648 standard base64 (GnuTLS), decoder as strict as Go
  */
 #ifndef COMMON_H
 #define COMMON_H
@@ -33,7 +33,20 @@
 
 /* ---- memory ----------------------------------------------------------- */
 
-/* All allocate or abort the process with a message: callers never see NULL. */
+/*
+ * The one out-of-memory policy of the process: xoom_abort writes
+ * "fatal: out of memory: <what>" on stderr and aborts; it never returns.
+ * Call it (or xcheck) where an allocation we do not make ourselves fails
+ * and the caller cannot go on: a NULL from curl_easy_init, a failed
+ * pthread_create of a thread the process needs.  Never for errors that
+ * depend on input.  Safe from any thread.
+ */
+_Noreturn void xoom_abort(const char *what);
+/* Returns p, or calls xoom_abort(what) when p is NULL:
+ *   CURL *h = xcheck(curl_easy_init(), "curl_easy_init"); */
+void *xcheck(void *p, const char *what);
+
+/* All allocate or abort the process through xoom_abort: callers never see NULL. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -212,14 +225,17 @@ int prom_write_histogram(struct dynbuf *out, const char *name, const struct prom
 /* ---- base64 (RFC 4648 standard alphabet, '=' padded) ------------------- */
 
 /* n bytes as padded standard base64: a new NUL-terminated string (caller
- * frees; never NULL). */
+ * frees with free(); never NULL: out of memory aborts).  Thread-safe. */
 char *base64_encode(const void *p, size_t n);
 /*
  * Decodes s[0..len) as Go's base64.StdEncoding.DecodeString in strict
  * mode: standard alphabet, full '=' padding, nothing after it, unused bits
- * zero; '\r' and '\n' are skipped.  On success *out is a new buffer of
- * *out_len bytes plus a NUL (caller frees).  ERR_PARSE for anything else,
- * ERR_TOOBIG when the result would pass max_out bytes; then *out is NULL.
+ * zero; '\r' and '\n' are skipped (input of only newlines is no bytes),
+ * any other byte (space, tab, NUL) is an error.  On success *out is a new
+ * buffer of *out_len bytes plus a NUL (caller frees).  ERR_PARSE when the
+ * text is not such base64, else ERR_TOOBIG when the result would pass
+ * max_out bytes (or len passes UINT_MAX); then *out is NULL.  GnuTLS'
+ * decoder underneath; thread-safe.
  */
 int base64_decode(const char *s, size_t len, size_t max_out, char **out, size_t *out_len)
 	COMMON_WUR;

@@ -1,14 +1,29 @@
-/* memory.c - the one out-of-memory policy: report and abort. */
+/* memory.c - the one out-of-memory policy (report and abort) and the allocators that use it. */
 #include "common/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void oom(size_t n)
+void xoom_abort(const char *what)
 {
-	fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", n);
+	fprintf(stderr, "fatal: out of memory: %s\n", what);
 	abort();
+}
+
+void *xcheck(void *p, const char *what)
+{
+	if (!p)
+		xoom_abort(what);
+	return p;
+}
+
+static _Noreturn void oom(size_t n)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "allocating %zu bytes", n);
+	xoom_abort(what);
 }
 
 void *xmalloc(size_t n)

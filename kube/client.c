@@ -160,13 +160,8 @@ CURL *kube_client_handle_get(struct kube_client *c)
 	if (c->npool)
 		h = c->pool[--c->npool];
 	pthread_mutex_unlock(&c->lock);
-	if (!h) {
-		h = curl_easy_init();
-		if (!h) {
-			log_error("curl_easy_init failed");
-			abort(); /* only on out of memory */
-		}
-	}
+	if (!h)
+		h = xcheck(curl_easy_init(), "curl_easy_init");
 	return h;
 }
 

@@ -200,16 +200,30 @@ static bool get_bool(struct loader *ld, yaml_node_t *m, const char *key)
 	return s && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"));
 }
 
+/*
+ * The `item` node of the entry of root[list] named `name` into *out, and
+ * `item "name"` into owner for messages.  0, or ERR_NOTFOUND ("<owner> not
+ * found") when there is none or, with want_mapping, it is not a mapping.
+ */
+static int find_entry(struct loader *ld, const char *list, const char *item, const char *name,
+		      bool want_mapping, yaml_node_t **out, char *owner, size_t ownerlen)
+{
+	*out = find_named(ld, list, name, item);
+	snprintf(owner, ownerlen, "%s \"%s\"", item, name);
+	if (!*out || (want_mapping && (*out)->type != YAML_MAPPING_NODE))
+		return fail(ld, ERR_NOTFOUND, "%s not found", owner);
+	return 0;
+}
+
 static int read_cluster(struct loader *ld, const char *name, struct kube_config *cfg)
 {
-	yaml_node_t *c = find_named(ld, "clusters", name, "cluster");
+	yaml_node_t *c;
 	char owner[300];
 	const char *server;
-	int rc;
+	int rc = find_entry(ld, "clusters", "cluster", name, true, &c, owner, sizeof(owner));
 
-	snprintf(owner, sizeof(owner), "cluster \"%s\"", name);
-	if (!c || c->type != YAML_MAPPING_NODE)
-		return fail(ld, ERR_NOTFOUND, "%s not found", owner);
+	if (rc)
+		return rc;
 	server = map_str(ld, c, "server");
 	if (!server)
 		return fail(ld, ERR_NOTFOUND, "%s has no server", owner);
@@ -231,14 +245,13 @@ static int read_cluster(struct loader *ld, const char *name, struct kube_config 
 
 static int read_user(struct loader *ld, const char *name, struct kube_config *cfg)
 {
-	yaml_node_t *u = find_named(ld, "users", name, "user");
+	yaml_node_t *u;
 	char owner[300];
 	const char *tok;
-	int rc;
+	int rc = find_entry(ld, "users", "user", name, false, &u, owner, sizeof(owner));
 
-	snprintf(owner, sizeof(owner), "user \"%s\"", name);
-	if (!u)
-		return fail(ld, ERR_NOTFOUND, "%s not found", owner);
+	if (rc)
+		return rc;
 	if (map_get(ld, u, "exec") || map_get(ld, u, "auth-provider"))
 		return fail(ld, ERR_INVAL, "%s: exec and auth-provider plugins are not supported",
 			    owner);

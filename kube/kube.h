@@ -6,6 +6,11 @@
  *   request   one-shot JSON requests (GET/POST/PUT) with retry policy
  *   informer  list + watch of nodes and pods, re-list on 410, backoff
  *   index     immutable snapshots of the node and pod objects we need
+ *
+ * Threads: a kube_config is plain data; a kube_client may be shared by
+ * any number of threads; snapshots are immutable and reference counted,
+ * so any thread may read one it holds a reference to.  Out of memory
+ * aborts (common's xoom_abort): no function here returns it as an error.
  */
 #ifndef KUBE_H
 #define KUBE_H
@@ -34,20 +39,31 @@ struct kube_config {
 /* Loads `path` (kubeconfig, current-context) or, when path is NULL/"",
  * the in-cluster config (KUBERNETES_SERVICE_HOST/PORT, service-account
  * files in $KUBE_SA_DIR or /var/run/secrets/kubernetes.io/serviceaccount).
- * Relative paths in a kubeconfig start at its folder.  0 with cfg filled
- * (release it), or an error code with a message in err and cfg empty. */
+ * Relative paths in a kubeconfig start at its folder; *-data fields are
+ * decoded (base64) into the PEM bytes.  0 with cfg filled (every string
+ * is cfg's own: kube_config_release it), or ERR_IO / ERR_TOOBIG /
+ * ERR_PARSE / ERR_NOTFOUND / ERR_INVAL with a message in err and cfg
+ * zeroed (nothing to release).  Reads files and the environment only;
+ * any thread, one cfg per call. */
 int kube_config_load(const char *path, struct kube_config *cfg, char *err, size_t errlen) COMMON_WUR;
+/* Frees every string of cfg and zeroes it (the struct itself is the
+ * caller's, so releasing twice is harmless). */
 void kube_config_release(struct kube_config *cfg);
 
 /* ---- client ---------------------------------------------------------- */
 
 struct kube_client;
 
-/* Copies what it needs of cfg.  PEM bytes are written to 0600 files in a
- * private temporary folder (libcurl+GnuTLS cannot take them as blobs),
- * removed by kube_client_free.  NULL when they cannot be written. */
+/* A new client (kube_client_free it) with copies of what it needs of cfg
+ * (cfg may be released at once).  PEM bytes are written to 0600 files in
+ * a private temporary folder (libcurl+GnuTLS cannot take them as blobs),
+ * removed by kube_client_free.  NULL, with the cause logged, when they
+ * cannot be written.  Calls curl_global_init, which is not thread-safe:
+ * create clients before other threads use libcurl. */
 struct kube_client *kube_client_new(const struct kube_config *cfg);
-/* Frees c (NULL is fine); no request or informer may still use it. */
+/* Frees c, its pooled connections and its temporary PEM files (NULL is
+ * fine).  No request may be running on c and no informer started on it
+ * may still run (kube_informer_stop it first). */
 void kube_client_free(struct kube_client *c);
 
 /*
@@ -55,10 +71,15 @@ void kube_client_free(struct kube_client *c);
  * the client, so connections are reused).  10 s per try; connection
  * errors, 5xx and 429 are tried again (5 tries, 0.5 s then x1.5).  The
  * response is capped at DYN_KUBE_RESPONSE.
- * method "GET"/"POST"/"PUT"/"PATCH"; body may be NULL.  On return *status
- * is the HTTP status (0 on transport error) and *out the parsed body (new
- * reference, or NULL).  Returns 0 when a response was received, else an
- * error code with text in err.
+ * The caller blocks for up to 5 tries of 10 s plus ~4 s of waits.
+ * method "GET"/"POST"/"PUT"/"PATCH"; body (borrowed, may be NULL) is sent
+ * as compact JSON.  On return *status is the HTTP status of the last try
+ * (0 on transport error) and *out the parsed body (new reference for the
+ * caller to json_decref, or NULL when there was none or it was not JSON).
+ * Returns 0 when a response was received, whatever its status (a 5xx
+ * after the last try too); else ERR_IO / ERR_TIMEOUT / ERR_TLS /
+ * ERR_TOOBIG (over the cap) / ERR_INVAL (bad path, unencodable body),
+ * with text in err and *out NULL.
  */
 int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 int *status, json_t **out, char *err, size_t errlen) COMMON_WUR;
@@ -93,7 +114,10 @@ struct kube_pod {
 };
 
 /* Immutable and reference counted; node and pod arrays are sorted (nodes by
- * name, pods by namespace then name).  Objects are borrowed from it. */
+ * name, pods by namespace then name).  Objects are borrowed from it and
+ * live as long as the reference the reader holds (kube_informer_acquire,
+ * kube_snapshot_from_lists; dropped with kube_snapshot_release).  Any
+ * thread may read a snapshot it holds; nothing ever changes one. */
 struct kube_snapshot {
 	const struct kube_node *const *nodes;
 	size_t nnodes;
@@ -102,11 +126,13 @@ struct kube_snapshot {
 	bool synced;     /* both informers completed their first list */
 };
 
-/* Binary searches; borrowed results (valid while s is held), or NULL. */
+/* Binary searches; borrowed results (valid while s is held), or NULL.
+ * Pure reads: any thread. */
 const struct kube_node *kube_snapshot_node(const struct kube_snapshot *s, const char *name);
 const struct kube_pod *kube_snapshot_pod(const struct kube_snapshot *s, const char *ns,
 					 const char *name);
-/* [*first, *first + *count) are the pods of namespace ns. */
+/* [*first, *first + *count) are the pods of namespace ns (*count 0 when
+ * it has none; *first is then where it would start). */
 void kube_snapshot_ns_range(const struct kube_snapshot *s, const char *ns, size_t *first,
 			    size_t *count);
 
@@ -116,26 +142,39 @@ struct kube_informer;
 
 /*
  * Starts list+watch of nodes and pods (pods: all phases, the APIs filter)
- * on a thread each.  `on_change` (may be NULL) is called from those
- * threads (possibly both at once) after a new snapshot is published:
- * right after a list, then at most every ~100 ms while changes stream.
- * NULL only when a thread cannot be started.  c must outlive it.
+ * on a thread each and returns at once (the first snapshot is empty and
+ * not synced; see kube_informer_wait_synced).  Each publication builds a
+ * new snapshot and swaps the informer's pointer to it under a mutex held
+ * only for that; readers keep the old one until they release it.
+ * `on_change` (may be NULL) is called from those threads (possibly both
+ * at once), outside that mutex, after a new snapshot is published: right
+ * after a list, then at most every ~100 ms while changes stream; it must
+ * not call kube_informer_stop.  Failures of kube-apiserver are retried
+ * forever with backoff and logged, never returned.  The result is the
+ * caller's (kube_informer_stop it); NULL only when a thread cannot be
+ * started.  c must outlive it.
  */
 struct kube_informer *kube_informer_start(struct kube_client *c,
 					  void (*on_change)(void *ud), void *ud);
-/* A new reference to the latest snapshot (release it); never NULL (may be
- * empty). */
+/* A new reference to the latest snapshot (kube_snapshot_release it);
+ * never NULL (may be empty, before the first list).  Thread-safe, never
+ * waits on I/O: a mutex held for a pointer copy and a reference count. */
 struct kube_snapshot *kube_informer_acquire(struct kube_informer *inf);
-/* Drops a reference (NULL is fine); snapshots outlive their informer. */
+/* Drops a reference (NULL is fine); the last one frees the snapshot.
+ * Thread-safe (atomic count); snapshots outlive their informer. */
 void kube_snapshot_release(struct kube_snapshot *s);
-/* Blocks up to timeout_ns for the first full list; true when synced. */
+/* Blocks up to timeout_ns for the first full list of both kinds; true when
+ * synced, false on timeout or once the informer is stopping.  Thread-safe. */
 bool kube_informer_wait_synced(struct kube_informer *inf, int64_t timeout_ns);
-/* Interrupts transfers and backoffs at once, joins the threads, frees. */
+/* Interrupts transfers and backoffs at once, joins the threads and frees
+ * inf (NULL is fine).  Snapshots acquired before stay valid.  Call once,
+ * from a thread that is not one of the informer's (not from on_change). */
 void kube_informer_stop(struct kube_informer *inf);
 
 /* Tests and the index build snapshots from JSON lists too: NodeList and
  * PodList objects (either may be NULL), borrowed; items that are not
- * valid objects are skipped with a warning.  A synced snapshot, 1 ref. */
+ * valid objects are skipped with a warning.  A synced snapshot with one
+ * reference, the caller's (kube_snapshot_release it); never NULL. */
 struct kube_snapshot *kube_snapshot_from_lists(json_t *nodes_list, json_t *pods_list);
 
 #endif

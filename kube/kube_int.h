@@ -118,9 +118,4 @@ void kube_informer_publish(struct kube_informer *inf, enum kube_kind kind, struc
 /* Waits up to ns or until stopped; false when stopping. */
 bool kube_informer_pause(struct kube_informer *inf, int64_t ns);
 
-/* ---- shared JSON helpers (object.c) ---- */
-
-/* The string at obj[key], or NULL when absent or not a string. */
-const char *kube_json_str(json_t *obj, const char *key);
-
 #endif

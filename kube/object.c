@@ -12,11 +12,6 @@
 #define OBJ_MAX_CONDITIONS 64
 #define METRICS_PATH_ANNOTATION "metrics.k8s.io/resource-metrics-path"
 
-const char *kube_json_str(json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
 /* A bounded, NUL-free string at obj[key] copied, or NULL. */
 static char *dup_str(json_t *obj, const char *key, size_t max)
 {
@@ -33,7 +28,7 @@ static char *dup_str(json_t *obj, const char *key, size_t max)
 
 static int64_t parse_time(json_t *obj, const char *key)
 {
-	const char *s = kube_json_str(obj, key);
+	const char *s = jpath_str(obj, key);
 	int64_t ns;
 
 	if (!s || parse_rfc3339(s, &ns))
@@ -121,9 +116,9 @@ static bool node_ready(json_t *status)
 
 	for (i = 0; i < json_array_size(conds) && i < OBJ_MAX_CONDITIONS; i++) {
 		c = json_array_get(conds, i);
-		v = kube_json_str(c, "type");
+		v = jpath_str(c, "type");
 		if (v && !strcmp(v, "Ready")) {
-			v = kube_json_str(c, "status");
+			v = jpath_str(c, "status");
 			return v && !strcmp(v, "True");
 		}
 	}
@@ -133,7 +128,7 @@ static bool node_ready(json_t *status)
 /* A Quantity at obj[key]: milli (cpu) or plain value; 0 when absent/bad. */
 static uint64_t parse_quantity(json_t *obj, const char *key, bool milli)
 {
-	const char *s = kube_json_str(obj, key);
+	const char *s = jpath_str(obj, key);
 	struct quantity q;
 	int64_t v;
 
@@ -146,9 +141,7 @@ static uint64_t parse_quantity(json_t *obj, const char *key, bool milli)
 static void parse_node_status(json_t *item, struct kube_node *n)
 {
 	json_t *status = json_object_get(item, "status");
-	json_t *port = json_object_get(
-		json_object_get(json_object_get(status, "daemonEndpoints"), "kubeletEndpoint"),
-		"Port");
+	json_t *port = jpath_get(status, "daemonEndpoints.kubeletEndpoint.Port");
 	json_t *alloc = json_object_get(status, "allocatable");
 	json_int_t p = json_integer_value(port);
 
@@ -161,7 +154,7 @@ static void parse_node_status(json_t *item, struct kube_node *n)
 
 static int parse_node(json_t *item, struct kube_node *n, char *err, size_t errlen)
 {
-	json_t *ann = json_object_get(json_object_get(item, "metadata"), "annotations");
+	json_t *ann = jpath_get(item, "metadata.annotations");
 	int rc = parse_meta(item, NULL, &n->name, &n->created_ns, &n->labels, err, errlen);
 
 	if (rc)

@@ -75,7 +75,7 @@ static void drop_all(struct kube_obj **arr, size_t *n)
 /* Keeps a resourceVersion that is a bounded, printable string. */
 static void set_rv(struct kube_watcher *w, json_t *obj)
 {
-	const char *rv = kube_json_str(json_object_get(obj, "metadata"), "resourceVersion");
+	const char *rv = jpath_str(obj, "metadata.resourceVersion");
 	size_t i, len = rv ? strlen(rv) : 0;
 
 	if (!len || len > RV_MAX)
@@ -112,7 +112,7 @@ static bool on_page_data(void *ud, const char *p, size_t n)
 
 static const char *status_message(json_t *status)
 {
-	const char *m = kube_json_str(status, "message");
+	const char *m = jpath_str(status, "message");
 
 	return m ? m : "";
 }
@@ -160,7 +160,7 @@ static char *take_page(struct kube_watcher *w, json_t *page, struct kube_obj ***
 		       size_t *n, size_t *cap)
 {
 	json_t *items = json_object_get(page, "items");
-	const char *cont = kube_json_str(json_object_get(page, "metadata"), "continue");
+	const char *cont = jpath_str(page, "metadata.continue");
 	struct kube_obj *o;
 	char err[256];
 	size_t i;
@@ -227,7 +227,7 @@ static int list(struct kube_watcher *w)
 /* Applies one event.  false ends the stream (w->gone set on a 410). */
 static bool apply_event(struct kube_watcher *w, json_t *ev)
 {
-	const char *type = kube_json_str(ev, "type");
+	const char *type = jpath_str(ev, "type");
 	json_t *obj = json_object_get(ev, "object");
 	struct kube_obj *o;
 	char err[256];
@@ -428,11 +428,7 @@ struct kube_watcher *kube_watcher_new(struct kube_informer *inf, struct kube_cli
 	w->stream.client = c;
 	w->stream.stop = stop;
 	w->stream.ud = w;
-	w->stream.multi = curl_multi_init();
-	if (!w->stream.multi) {
-		log_error("curl_multi_init failed");
-		abort(); /* only on out of memory */
-	}
+	w->stream.multi = xcheck(curl_multi_init(), "curl_multi_init");
 	return w;
 }
 

@@ -33,16 +33,13 @@
 
 /* ---- small JSON helpers -------------------------------------------------- */
 
-static const char *jstr(const json_t *obj, const char *key)
+/* The endpoint annotation of obj, or "" (its key has dots: not a path). */
+static const char *endpoint_annotation(const json_t *obj)
 {
-	const char *s = json_string_value(json_object_get(obj, key));
+	const char *s = json_string_value(
+		json_object_get(jpath_object(obj, "metadata.annotations"), SIM_AGG_ENDPOINT_ANNOTATION));
 
 	return s ? s : "";
-}
-
-static const char *member_str(const json_t *obj, const char *k1, const char *k2)
-{
-	return jstr(json_object_get(obj, k1), k2);
 }
 
 /* Decodes a caBundle (standard base64, Go's []byte JSON form) of at most
@@ -89,7 +86,7 @@ static void validate_priorities(const json_t *spec, struct dynbuf *b, int *n)
 static void validate_service(const json_t *spec, struct dynbuf *b, int *n)
 {
 	const json_t *svc = json_object_get(spec, "service");
-	const char *ca = jstr(spec, "caBundle");
+	const char *ca = sim_json_str(spec, "caBundle");
 	bool insecure = json_is_true(json_object_get(spec, "insecureSkipTLSVerify"));
 	json_t *port;
 	char v[64];
@@ -107,7 +104,7 @@ static void validate_service(const json_t *spec, struct dynbuf *b, int *n)
 	if (insecure && *ca)
 		add_field_error(b, n, "spec.insecureSkipTLSVerify", "true",
 				"may not be true if caBundle is present");
-	if (!*jstr(svc, "name") || !*jstr(svc, "namespace"))
+	if (!*sim_json_str(svc, "name") || !*sim_json_str(svc, "namespace"))
 		add_field_error(b, n, "spec.service", "\"\"", "name and namespace are required");
 	port = json_object_get(svc, "port");
 	if (port && (!json_is_integer(port) || json_integer_value(port) < 1 ||
@@ -128,9 +125,9 @@ static void validate_service(const json_t *spec, struct dynbuf *b, int *n)
 int sim_aggregator_validate(const json_t *obj, char *err, size_t errlen)
 {
 	const json_t *spec = json_object_get(obj, "spec");
-	const char *name = member_str(obj, "metadata", "name");
-	const char *group = jstr(spec, "group");
-	const char *version = jstr(spec, "version");
+	const char *name = sim_json_str(obj, "metadata.name");
+	const char *group = sim_json_str(spec, "group");
+	const char *version = sim_json_str(spec, "version");
 	struct dynbuf b;
 	char *want, *quoted;
 	int n = 0;
@@ -189,8 +186,7 @@ static char *dup_or_null(const char *s)
 static char *spec_signature(const json_t *obj)
 {
 	char *spec = json_dumps(json_object_get(obj, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
-	const char *ann = jstr(json_object_get(json_object_get(obj, "metadata"), "annotations"),
-			       SIM_AGG_ENDPOINT_ANNOTATION);
+	const char *ann = endpoint_annotation(obj);
 	char *sig = xasprintf("%s\n%s", spec ? spec : "", ann);
 
 	free(spec);
@@ -204,8 +200,8 @@ static bool condition_available(const json_t *obj)
 	size_t i;
 
 	json_array_foreach(conds, i, c) {
-		if (strcmp(jstr(c, "type"), "Available") == 0)
-			return strcmp(jstr(c, "status"), "True") == 0;
+		if (strcmp(sim_json_str(c, "type"), "Available") == 0)
+			return strcmp(sim_json_str(c, "status"), "True") == 0;
 	}
 	return false;
 }
@@ -233,23 +229,22 @@ static struct agg_entry *entry_new(struct sim_aggregator *a, const json_t *obj)
 {
 	const json_t *spec = json_object_get(obj, "spec");
 	const json_t *svc = json_object_get(spec, "service");
-	const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
 	struct agg_entry *e = xcalloc(1, sizeof(*e));
 	json_t *port = json_object_get(svc, "port");
 
-	e->name = xstrdup(member_str(obj, "metadata", "name"));
+	e->name = xstrdup(sim_json_str(obj, "metadata.name"));
 	e->sig = spec_signature(obj);
-	e->group = xstrdup(jstr(spec, "group"));
-	e->version = xstrdup(jstr(spec, "version"));
+	e->group = xstrdup(sim_json_str(spec, "group"));
+	e->version = xstrdup(sim_json_str(spec, "version"));
 	if (json_is_object(svc)) {
-		e->svc_ns = xstrdup(jstr(svc, "namespace"));
-		e->svc_name = xstrdup(jstr(svc, "name"));
+		e->svc_ns = xstrdup(sim_json_str(svc, "namespace"));
+		e->svc_name = xstrdup(sim_json_str(svc, "name"));
 	}
 	e->port = port ? (int)json_integer_value(port) : 443;
-	e->annotated_endpoint = dup_or_null(jstr(ann, SIM_AGG_ENDPOINT_ANNOTATION));
+	e->annotated_endpoint = dup_or_null(endpoint_annotation(obj));
 	e->insecure = json_is_true(json_object_get(spec, "insecureSkipTLSVerify"));
-	if (*jstr(spec, "caBundle"))
-		e->ca_path = write_ca_file(a, jstr(spec, "caBundle"));
+	if (*sim_json_str(spec, "caBundle"))
+		e->ca_path = write_ca_file(a, sim_json_str(spec, "caBundle"));
 	e->group_priority = (int)json_integer_value(json_object_get(spec, "groupPriorityMinimum"));
 	e->version_priority = (int)json_integer_value(json_object_get(spec, "versionPriority"));
 	e->available = condition_available(obj);
@@ -290,7 +285,7 @@ static void remove_at(struct sim_aggregator *a, size_t i)
  * existing entry untouched (initial list after subscribing). */
 static void upsert(struct sim_aggregator *a, const json_t *obj, bool only_new)
 {
-	const char *name = member_str(obj, "metadata", "name");
+	const char *name = sim_json_str(obj, "metadata.name");
 	size_t i = find_by_name(a, name);
 	struct agg_entry *e;
 	char err[512];
@@ -333,7 +328,7 @@ static void on_apiservice(void *ud, enum sim_event ev, const char *resource, con
 
 	pthread_mutex_lock(&a->mu);
 	if (ev == SIM_DELETED) {
-		i = find_by_name(a, member_str(obj, "metadata", "name"));
+		i = find_by_name(a, sim_json_str(obj, "metadata.name"));
 		if (i != SIZE_MAX)
 			remove_at(a, i);
 	} else {
@@ -346,8 +341,8 @@ static void on_apiservice(void *ud, enum sim_event ev, const char *resource, con
 static void on_service(void *ud, enum sim_event ev, const char *resource, const json_t *obj)
 {
 	struct sim_aggregator *a = ud;
-	const char *ns = member_str(obj, "metadata", "namespace");
-	const char *name = member_str(obj, "metadata", "name");
+	const char *ns = sim_json_str(obj, "metadata.namespace");
+	const char *name = sim_json_str(obj, "metadata.name");
 	size_t i;
 
 	pthread_mutex_lock(&a->mu);

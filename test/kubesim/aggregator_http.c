@@ -46,11 +46,7 @@ static CURL *pool_get(struct agg_pool *p)
 		h = p->idle[--p->n];
 	pthread_mutex_unlock(&p->mu);
 	if (!h)
-		h = curl_easy_init();
-	if (!h) {
-		log_error("aggregator: curl_easy_init failed");
-		abort();
-	}
+		h = xcheck(curl_easy_init(), "aggregator: curl_easy_init");
 	return h;
 }
 

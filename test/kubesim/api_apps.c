@@ -22,7 +22,7 @@ static void deployment_defaults(json_t *obj, bool create)
 		json_object_set_new(spec, "revisionHistoryLimit", json_integer(10));
 	if (!json_object_get(spec, "progressDeadlineSeconds"))
 		json_object_set_new(spec, "progressDeadlineSeconds", json_integer(600));
-	if (!json_is_string(sim_json_path(spec, "strategy.type")))
+	if (!json_is_string(jpath_get(spec, "strategy.type")))
 		json_object_set_new(spec, "strategy",
 				    json_pack("{s:s,s:{s:s,s:s}}", "type", "RollingUpdate",
 					      "rollingUpdate", "maxUnavailable", "25%",
@@ -48,7 +48,7 @@ static const struct sim_column deployment_cols[] = {
 /* Comma-joined `field` of every template container. */
 static void containers_cell(const json_t *obj, json_t *cells, const char *field)
 {
-	json_t *cs = sim_json_path(obj, "spec.template.spec.containers"), *c;
+	json_t *cs = jpath_get(obj, "spec.template.spec.containers"), *c;
 	struct dynbuf b;
 	size_t i;
 
@@ -65,19 +65,19 @@ static void containers_cell(const json_t *obj, json_t *cells, const char *field)
 
 static void deployment_cells(const json_t *obj, json_t *cells, int64_t now)
 {
-	json_int_t ready = json_integer_value(sim_json_path(obj, "status.readyReplicas"));
-	json_int_t want = json_integer_value(sim_json_path(obj, "spec.replicas"));
+	json_int_t ready = json_integer_value(jpath_get(obj, "status.readyReplicas"));
+	json_int_t want = json_integer_value(jpath_get(obj, "spec.replicas"));
 	char buf[64], *sel;
 
 	sim_cell_name(cells, obj);
 	snprintf(buf, sizeof(buf), "%lld/%lld", (long long)ready, (long long)want);
 	sim_cell_str(cells, buf);
-	sim_cell_int(cells, json_integer_value(sim_json_path(obj, "status.updatedReplicas")));
-	sim_cell_int(cells, json_integer_value(sim_json_path(obj, "status.availableReplicas")));
+	sim_cell_int(cells, json_integer_value(jpath_get(obj, "status.updatedReplicas")));
+	sim_cell_int(cells, json_integer_value(jpath_get(obj, "status.availableReplicas")));
 	sim_cell_age(cells, obj, now);
 	containers_cell(obj, cells, "name");
 	containers_cell(obj, cells, "image");
-	sel = sim_label_selector_string(sim_json_path(obj, "spec.selector"));
+	sel = sim_label_selector_string(jpath_get(obj, "spec.selector"));
 	sim_cell_str(cells, sel);
 	free(sel);
 }
@@ -99,7 +99,7 @@ const struct sim_kind sim_kind_deployments = {
 static json_t *scale_of(const json_t *d)
 {
 	json_t *meta = json_object_get(d, "metadata");
-	char *sel = sim_label_selector_string(sim_json_path(d, "spec.selector"));
+	char *sel = sim_label_selector_string(jpath_get(d, "spec.selector"));
 	json_t *scale = json_pack(
 		"{s:s,s:s,s:{s:O*,s:O*,s:O*,s:O*,s:O*},s:{s:I},s:{s:I,s:s}}", "kind", "Scale",
 		"apiVersion", "autoscaling/v1", "metadata", "name", json_object_get(meta, "name"),
@@ -107,8 +107,8 @@ static json_t *scale_of(const json_t *d)
 		json_object_get(meta, "uid"), "resourceVersion",
 		json_object_get(meta, "resourceVersion"), "creationTimestamp",
 		json_object_get(meta, "creationTimestamp"), "spec", "replicas",
-		(json_int_t)json_integer_value(sim_json_path(d, "spec.replicas")), "status",
-		"replicas", (json_int_t)json_integer_value(sim_json_path(d, "status.replicas")),
+		(json_int_t)json_integer_value(jpath_get(d, "spec.replicas")), "status",
+		"replicas", (json_int_t)json_integer_value(jpath_get(d, "status.replicas")),
 		"selector", sel);
 
 	free(sel);
@@ -141,18 +141,18 @@ static int change_scale(void *ud, json_t *d)
 		if (!json_is_object(body))
 			goto out;
 	}
-	rv = sim_json_path_str(body, "metadata.resourceVersion");
-	cur = sim_json_path_str(d, "metadata.resourceVersion");
+	rv = jpath_str(body, "metadata.resourceVersion");
+	cur = jpath_str(d, "metadata.resourceVersion");
 	if (rv && *rv && cur && strcmp(rv, cur) != 0) {
 		rc = ERR_CONFLICT;
 		goto out;
 	}
-	replicas = sim_json_path(body, "spec.replicas");
+	replicas = jpath_get(body, "spec.replicas");
 	ch->status = 422;
 	snprintf(ch->err, sizeof(ch->err),
 		 "Scale.autoscaling \"%s\" is invalid: spec.replicas: Invalid value: %lld: "
 		 "must be greater than or equal to 0",
-		 sim_json_path_str(d, "metadata.name"), (long long)json_integer_value(replicas));
+		 jpath_str(d, "metadata.name"), (long long)json_integer_value(replicas));
 	if (replicas && (!json_is_integer(replicas) || json_integer_value(replicas) < 0))
 		goto out;
 	if (replicas)

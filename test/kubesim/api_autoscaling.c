@@ -34,7 +34,7 @@ static const struct sim_column hpa_cols[] = {
 /* Quantity.String() of the JSON Quantity at path in v into buf; false when absent. */
 static bool quantity_at(const json_t *v, const char *path, char *buf, size_t len)
 {
-	const json_t *q = sim_json_path(v, path);
+	const json_t *q = jpath_get(v, path);
 	struct quantity parsed;
 
 	if (json_is_string(q) && quantity_parse(json_string_value(q), &parsed) == 0)
@@ -53,9 +53,9 @@ static bool quantity_at(const json_t *v, const char *path, char *buf, size_t len
  * entry at the metric's index or NULL. */
 static void value_target(struct dynbuf *b, const json_t *m, const json_t *cur, const char *key)
 {
-	const json_t *src = sim_json_path(m, key), *cs = cur ? sim_json_path(cur, key) : NULL;
+	const json_t *src = jpath_get(m, key), *cs = cur ? jpath_get(cur, key) : NULL;
 	bool pods = strcmp(key, "pods") == 0;
-	bool avg = pods || sim_json_path(src, "target.averageValue") != NULL;
+	bool avg = pods || jpath_get(src, "target.averageValue") != NULL;
 	char want[64] = "", have[64] = "<unknown>";
 
 	quantity_at(src, avg ? "target.averageValue" : "target.value", want, sizeof(want));
@@ -68,18 +68,18 @@ static void value_target(struct dynbuf *b, const json_t *m, const json_t *cur, c
 static void resource_target(struct dynbuf *b, const json_t *m, const json_t *cur, const char *key)
 {
 	char want[64] = "<auto>", have[64] = "<unknown>";
-	const json_t *util, *src = sim_json_path(m, key), *cs = cur ? sim_json_path(cur, key) : NULL;
-	const char *name = sim_json_path_str(src, "name");
+	const json_t *util, *src = jpath_get(m, key), *cs = cur ? jpath_get(cur, key) : NULL;
+	const char *name = jpath_str(src, "name");
 
-	if (sim_json_path(src, "target.averageValue")) {
+	if (jpath_get(src, "target.averageValue")) {
 		quantity_at(src, "target.averageValue", want, sizeof(want));
 		if (cs)
 			quantity_at(cs, "current.averageValue", have, sizeof(have));
 	} else {
-		util = sim_json_path(src, "target.averageUtilization");
+		util = jpath_get(src, "target.averageUtilization");
 		if (json_is_integer(util))
 			snprintf(want, sizeof(want), "%lld%%", (long long)json_integer_value(util));
-		util = sim_json_path(cs, "current.averageUtilization");
+		util = jpath_get(cs, "current.averageUtilization");
 		if (json_is_integer(util))
 			snprintf(have, sizeof(have), "%lld%%", (long long)json_integer_value(util));
 	}
@@ -90,14 +90,14 @@ static void resource_target(struct dynbuf *b, const json_t *m, const json_t *cur
  * value from status.currentMetrics at the same index, at most two shown. */
 static void targets_cell(const json_t *hpa, json_t *cells)
 {
-	json_t *metrics = sim_json_path(hpa, "spec.metrics"), *m;
-	const json_t *statuses = sim_json_path(hpa, "status.currentMetrics");
+	json_t *metrics = jpath_get(hpa, "spec.metrics"), *m;
+	const json_t *statuses = jpath_get(hpa, "status.currentMetrics");
 	struct dynbuf b;
 	size_t i, n = json_array_size(metrics);
 
 	dynbuf_init(&b, DYN_SMALL);
 	json_array_foreach(metrics, i, m) {
-		const char *type = sim_json_path_str(m, "type");
+		const char *type = jpath_str(m, "type");
 		const json_t *cur = json_array_get(statuses, i);
 
 		if (i == TARGETS_SHOWN)
@@ -130,15 +130,15 @@ static void hpa_cells(const json_t *obj, json_t *cells, int64_t now)
 	char ref[300], min[24];
 
 	sim_cell_name(cells, obj);
-	snprintf(ref, sizeof(ref), "%s/%s", sim_json_path_str(obj, "spec.scaleTargetRef.kind") ?: "",
-		 sim_json_path_str(obj, "spec.scaleTargetRef.name") ?: "");
+	snprintf(ref, sizeof(ref), "%s/%s", jpath_str(obj, "spec.scaleTargetRef.kind") ?: "",
+		 jpath_str(obj, "spec.scaleTargetRef.name") ?: "");
 	sim_cell_str(cells, ref);
 	targets_cell(obj, cells);
 	snprintf(min, sizeof(min), "%lld",
-		 (long long)json_integer_value(sim_json_path(obj, "spec.minReplicas")));
+		 (long long)json_integer_value(jpath_get(obj, "spec.minReplicas")));
 	sim_cell_str(cells, min);
-	sim_cell_int(cells, json_integer_value(sim_json_path(obj, "spec.maxReplicas")));
-	sim_cell_int(cells, json_integer_value(sim_json_path(obj, "status.currentReplicas")));
+	sim_cell_int(cells, json_integer_value(jpath_get(obj, "spec.maxReplicas")));
+	sim_cell_int(cells, json_integer_value(jpath_get(obj, "status.currentReplicas")));
 	sim_cell_age(cells, obj, now);
 }
 

@@ -44,7 +44,7 @@ static const struct sim_column namespace_cols[] = {
 static void namespace_cells(const json_t *obj, json_t *cells, int64_t now)
 {
 	sim_cell_name(cells, obj);
-	sim_cell_str(cells, sim_json_path_str(obj, "status.phase"));
+	sim_cell_str(cells, jpath_str(obj, "status.phase"));
 	sim_cell_age(cells, obj, now);
 }
 
@@ -77,7 +77,7 @@ static const struct sim_column node_cols[] = {
 /* "status" of the condition of type `type` in obj's status.conditions. */
 static const char *condition_status(const json_t *obj, const char *type)
 {
-	json_t *conds = sim_json_path(obj, "status.conditions"), *c;
+	json_t *conds = jpath_get(obj, "status.conditions"), *c;
 	size_t i;
 
 	json_array_foreach(conds, i, c)
@@ -94,7 +94,7 @@ static void node_status_cell(const json_t *obj, json_t *cells)
 
 	snprintf(buf, sizeof(buf), "%s%s",
 		 !ready ? "Unknown" : strcmp(ready, "True") == 0 ? "Ready" : "NotReady",
-		 json_is_true(sim_json_path(obj, "spec.unschedulable")) ? ",SchedulingDisabled"
+		 json_is_true(jpath_get(obj, "spec.unschedulable")) ? ",SchedulingDisabled"
 									   : "");
 	sim_cell_str(cells, buf);
 }
@@ -102,7 +102,7 @@ static void node_status_cell(const json_t *obj, json_t *cells)
 static void node_roles_cell(const json_t *obj, json_t *cells)
 {
 	static const char prefix[] = "node-role.kubernetes.io/";
-	json_t *labels = sim_json_path(obj, "metadata.labels"), *v;
+	json_t *labels = jpath_get(obj, "metadata.labels"), *v;
 	struct dynbuf b;
 	const char *key;
 
@@ -120,7 +120,7 @@ static void node_roles_cell(const json_t *obj, json_t *cells)
 
 static void node_address_cell(const json_t *obj, json_t *cells, const char *type)
 {
-	json_t *addrs = sim_json_path(obj, "status.addresses"), *a;
+	json_t *addrs = jpath_get(obj, "status.addresses"), *a;
 	size_t i;
 
 	json_array_foreach(addrs, i, a) {
@@ -140,12 +140,12 @@ static void node_cells(const json_t *obj, json_t *cells, int64_t now)
 	node_status_cell(obj, cells);
 	node_roles_cell(obj, cells);
 	sim_cell_age(cells, obj, now);
-	sim_cell_str(cells, sim_json_path_str(obj, "status.nodeInfo.kubeletVersion"));
+	sim_cell_str(cells, jpath_str(obj, "status.nodeInfo.kubeletVersion"));
 	node_address_cell(obj, cells, "InternalIP");
 	node_address_cell(obj, cells, "ExternalIP");
-	sim_cell_str(cells, sim_json_path_str(obj, "status.nodeInfo.osImage"));
-	sim_cell_str(cells, sim_json_path_str(obj, "status.nodeInfo.kernelVersion"));
-	sim_cell_str(cells, sim_json_path_str(obj, "status.nodeInfo.containerRuntimeVersion"));
+	sim_cell_str(cells, jpath_str(obj, "status.nodeInfo.osImage"));
+	sim_cell_str(cells, jpath_str(obj, "status.nodeInfo.kernelVersion"));
+	sim_cell_str(cells, jpath_str(obj, "status.nodeInfo.containerRuntimeVersion"));
 }
 
 static const char *const node_short[] = { "no", NULL };
@@ -197,16 +197,16 @@ static const struct sim_column pod_cols[] = {
 /* Ready "n/m", Status reason and restarts, as the pod printer computes. */
 static void pod_state_cells(const json_t *obj, json_t *cells)
 {
-	json_t *statuses = sim_json_path(obj, "status.containerStatuses"), *cs;
-	size_t total = json_array_size(sim_json_path(obj, "spec.containers")), i;
-	const char *reason = sim_json_path_str(obj, "status.reason");
+	json_t *statuses = jpath_get(obj, "status.containerStatuses"), *cs;
+	size_t total = json_array_size(jpath_get(obj, "spec.containers")), i;
+	const char *reason = jpath_str(obj, "status.reason");
 	json_int_t ready = 0, restarts = 0;
 	char buf[32];
 
 	if (!reason)
-		reason = sim_json_path_str(obj, "status.phase");
+		reason = jpath_str(obj, "status.phase");
 	json_array_foreach(statuses, i, cs) {
-		const char *waiting = sim_json_path_str(cs, "state.waiting.reason");
+		const char *waiting = jpath_str(cs, "state.waiting.reason");
 
 		restarts += json_integer_value(json_object_get(cs, "restartCount"));
 		if (json_is_true(json_object_get(cs, "ready")))
@@ -214,7 +214,7 @@ static void pod_state_cells(const json_t *obj, json_t *cells)
 		if (waiting && *waiting)
 			reason = waiting;
 	}
-	if (sim_json_path(obj, "metadata.deletionTimestamp"))
+	if (jpath_get(obj, "metadata.deletionTimestamp"))
 		reason = "Terminating";
 	snprintf(buf, sizeof(buf), "%lld/%zu", (long long)ready, total);
 	sim_cell_str(cells, buf);
@@ -228,9 +228,9 @@ static void pod_cells(const json_t *obj, json_t *cells, int64_t now)
 	sim_cell_name(cells, obj);
 	pod_state_cells(obj, cells);
 	sim_cell_age(cells, obj, now);
-	sim_cell_str(cells, sim_json_path_str(obj, "status.podIP"));
-	sim_cell_str(cells, sim_json_path_str(obj, "spec.nodeName"));
-	sim_cell_str(cells, sim_json_path_str(obj, "status.nominatedNodeName"));
+	sim_cell_str(cells, jpath_str(obj, "status.podIP"));
+	sim_cell_str(cells, jpath_str(obj, "spec.nodeName"));
+	sim_cell_str(cells, jpath_str(obj, "status.nominatedNodeName"));
 	sim_cell_str(cells, NULL);
 }
 
@@ -286,9 +286,9 @@ static const struct sim_column event_cols[] = {
 
 static void event_cells(const json_t *obj, json_t *cells, int64_t now)
 {
-	const char *last = sim_json_path_str(obj, "lastTimestamp");
-	const char *kind = sim_json_path_str(obj, "involvedObject.kind");
-	const char *name = sim_json_path_str(obj, "involvedObject.name");
+	const char *last = jpath_str(obj, "lastTimestamp");
+	const char *kind = jpath_str(obj, "involvedObject.kind");
+	const char *name = jpath_str(obj, "involvedObject.name");
 	char buf[300];
 	int64_t t;
 
@@ -300,14 +300,14 @@ static void event_cells(const json_t *obj, json_t *cells, int64_t now)
 	} else {
 		sim_cell_age(cells, obj, now);
 	}
-	sim_cell_str(cells, sim_json_path_str(obj, "type"));
-	sim_cell_str(cells, sim_json_path_str(obj, "reason"));
+	sim_cell_str(cells, jpath_str(obj, "type"));
+	sim_cell_str(cells, jpath_str(obj, "reason"));
 	snprintf(buf, sizeof(buf), "%s/%s", kind ? kind : "", name ? name : "");
 	for (t = 0; kind && buf[t] && buf[t] != '/'; t++)
 		if (buf[t] >= 'A' && buf[t] <= 'Z')
 			buf[t] = (char)(buf[t] - 'A' + 'a');
 	sim_cell_str(cells, buf);
-	sim_cell_str(cells, sim_json_path_str(obj, "message"));
+	sim_cell_str(cells, jpath_str(obj, "message"));
 }
 
 static const char *const event_short[] = { "ev", NULL };
@@ -335,11 +335,11 @@ static const struct sim_column service_cols[] = {
 
 static void service_cells(const json_t *obj, json_t *cells, int64_t now)
 {
-	const char *type = sim_json_path_str(obj, "spec.type");
+	const char *type = jpath_str(obj, "spec.type");
 
 	sim_cell_name(cells, obj);
 	sim_cell_str(cells, type ? type : "ClusterIP");
-	sim_cell_str(cells, sim_json_path_str(obj, "spec.clusterIP"));
+	sim_cell_str(cells, jpath_str(obj, "spec.clusterIP"));
 	sim_cell_age(cells, obj, now);
 }
 

@@ -280,10 +280,14 @@ void sim_controller_stop(struct sim_controller *ctl);
 
 /* Writes s as a JSON string literal (with quotes). */
 int sim_json_quote(struct dynbuf *b, const char *s) COMMON_WUR;
-/* Dotted path lookup ("spec.nodeName"), borrowed or NULL. */
-json_t *sim_json_path(const json_t *obj, const char *path);
-/* String at a dotted path, borrowed, or NULL. */
-const char *sim_json_path_str(const json_t *obj, const char *path);
+/*
+ * Content negotiation on the Accept header: the index in versions[0..n)
+ * of the version named by the first clause that asks for as=<as> in group
+ * g=<group>, or -1 when none does.  Versions are tried in order and matched
+ * as substrings ("v=v2" is in "v=v2beta1"): list the longer one first.
+ */
+int sim_accept_version(const struct sim_request *req, const char *as, const char *group,
+		       const char *const *versions, size_t nversions);
 /* Deterministic generator (xorshift64*). */
 uint64_t sim_rand_next(uint64_t *state);
 /* n chars from the apimachinery "safe" alphabet (bcdfghjklmnpqrstvwxz2456789). */

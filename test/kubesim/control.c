@@ -24,7 +24,7 @@ struct ready_change {
 static int set_ready(void *ud, json_t *node)
 {
 	const struct ready_change *ch = ud;
-	json_t *conds = sim_json_path(node, "status.conditions"), *c;
+	json_t *conds = jpath_get(node, "status.conditions"), *c;
 	size_t i;
 
 	json_array_foreach(conds, i, c) {

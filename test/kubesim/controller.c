@@ -24,8 +24,8 @@
 static void on_pod(void *ud, enum sim_event ev, const char *resource, const json_t *obj)
 {
 	struct sim_controller *ctl = ud;
-	const char *ns = sim_json_path_str(obj, "metadata.namespace");
-	const char *name = sim_json_path_str(obj, "metadata.name");
+	const char *ns = jpath_str(obj, "metadata.namespace");
+	const char *name = jpath_str(obj, "metadata.name");
 	char key[512];
 
 	COMMON_UNUSED(resource);
@@ -35,7 +35,7 @@ static void on_pod(void *ud, enum sim_event ev, const char *resource, const json
 	pthread_mutex_lock(&ctl->mu);
 	if (ev != SIM_DELETED && sim_lifecycle_pending(obj))
 		json_object_set_new(ctl->pods_in_flight, key, json_true());
-	if (sim_json_path(obj, "metadata.labels.pod-template-hash"))
+	if (jpath_get(obj, "metadata.labels.pod-template-hash"))
 		ctl->deployments_dirty = true;
 	pthread_cond_signal(&ctl->wake);
 	pthread_mutex_unlock(&ctl->mu);
@@ -77,9 +77,9 @@ static void template_hash(const json_t *tmpl, char *buf, size_t len)
 
 static json_t *pod_from_template(struct sim_controller *ctl, const json_t *d, const char *hash)
 {
-	const char *dname = sim_json_path_str(d, "metadata.name");
-	const char *ns = sim_json_path_str(d, "metadata.namespace");
-	json_t *tmpl = sim_json_path(d, "spec.template");
+	const char *dname = jpath_str(d, "metadata.name");
+	const char *ns = jpath_str(d, "metadata.namespace");
+	json_t *tmpl = jpath_get(d, "spec.template");
 	json_t *meta = json_deep_copy(json_object_get(tmpl, "metadata"));
 	json_t *spec = json_deep_copy(json_object_get(tmpl, "spec"));
 	char suffix[6], name[300], rs[280], uid[40];
@@ -138,10 +138,10 @@ static int cmp_delete_order(const void *a, const void *b)
 static struct pod_view *owned_pods(struct sim_store *s, const json_t *d, const char *hash,
 				   size_t *n)
 {
-	char *sel_text = sim_label_selector_string(sim_json_path(d, "spec.selector"));
+	char *sel_text = sim_label_selector_string(jpath_get(d, "spec.selector"));
 	char err[256];
 	struct selector *sel = selector_parse(sel_text, err, sizeof(err));
-	struct sim_query q = { .ns = sim_json_path_str(d, "metadata.namespace"), .labels = sel };
+	struct sim_query q = { .ns = jpath_str(d, "metadata.namespace"), .labels = sel };
 	struct sim_snapshot snap;
 	struct pod_view *v = NULL;
 	size_t i;
@@ -154,7 +154,7 @@ static struct pod_view *owned_pods(struct sim_store *s, const json_t *d, const c
 			json_t *pod = sim_obj_load(snap.objs[i]);
 			const char *h = labels_get(&snap.objs[i]->labels, "pod-template-hash");
 			const char *ready = sim_condition_status(pod, "Ready");
-			const char *ts = sim_json_path_str(pod, "metadata.creationTimestamp");
+			const char *ts = jpath_str(pod, "metadata.creationTimestamp");
 
 			v[i].obj = snap.objs[i];
 			sim_obj_ref(v[i].obj);
@@ -200,8 +200,8 @@ static void set_deploy_condition(json_t *conds, json_t *old, const char *type, b
 static int write_status(void *ud, json_t *d)
 {
 	const struct status_counts *n = ud;
-	json_int_t want = json_integer_value(sim_json_path(d, "spec.replicas"));
-	json_t *old = sim_json_path(d, "status.conditions"), *conds = json_array();
+	json_int_t want = json_integer_value(jpath_get(d, "spec.replicas"));
+	json_t *old = jpath_get(d, "status.conditions"), *conds = json_array();
 	char ts[40];
 
 	fmt_rfc3339(clock_now_ns(), ts, sizeof(ts));
@@ -229,16 +229,16 @@ static int write_status(void *ud, json_t *d)
 static void reconcile(struct sim_controller *ctl, const json_t *d)
 {
 	struct sim_store *s = ctl->c->store;
-	const char *ns = sim_json_path_str(d, "metadata.namespace");
-	const char *name = sim_json_path_str(d, "metadata.name");
-	json_int_t want = json_integer_value(sim_json_path(d, "spec.replicas"));
+	const char *ns = jpath_str(d, "metadata.namespace");
+	const char *name = jpath_str(d, "metadata.name");
+	json_int_t want = json_integer_value(jpath_get(d, "spec.replicas"));
 	struct status_counts counts = { .generation = json_integer_value(
-						 sim_json_path(d, "metadata.generation")) };
+						 jpath_get(d, "metadata.generation")) };
 	struct pod_view *pods;
 	size_t n, i, current = 0, extra;
 	char hash[16];
 
-	template_hash(sim_json_path(d, "spec.template"), hash, sizeof(hash));
+	template_hash(jpath_get(d, "spec.template"), hash, sizeof(hash));
 	pods = owned_pods(s, d, hash, &n);
 	for (i = 0; i < n; i++)
 		current += pods[i].current;
@@ -280,7 +280,7 @@ static void collect_garbage(struct sim_controller *ctl)
 		for (i = 0; i < snap.n; i++) {
 			json_t *pod = sim_obj_load(snap.objs[i]);
 			const char *rs, *hash = labels_get(&snap.objs[i]->labels, "pod-template-hash");
-			json_t *owner = json_array_get(sim_json_path(pod, "metadata.ownerReferences"), 0);
+			json_t *owner = json_array_get(jpath_get(pod, "metadata.ownerReferences"), 0);
 			size_t len;
 			char *dname;
 			struct sim_obj *d;
@@ -424,10 +424,8 @@ struct sim_controller *sim_controller_start(struct sim_cluster *c)
 	sim_store_subscribe(c->store, "deployments", on_other, ctl);
 	sim_store_subscribe(c->store, "nodes", on_other, ctl);
 	adopt_existing(ctl);
-	if (pthread_create(&ctl->thread, NULL, controller_main, ctl) != 0) {
-		log_error("kubesim: cannot start the deployment controller");
-		abort();
-	}
+	if (pthread_create(&ctl->thread, NULL, controller_main, ctl) != 0)
+		xoom_abort("kubesim: pthread_create of the deployment controller");
 	return ctl;
 }
 

@@ -150,25 +150,11 @@ static json_t *aggregated_group(const char *group, const char *version)
 /* "v2" / "v2beta1" when Accept asks for aggregated discovery, else NULL. */
 static const char *aggregated_wanted(const struct sim_request *req)
 {
-	const char *accept = sim_request_header(req, "Accept");
-	const char *p = accept;
+	static const char *const versions[] = { "v2beta1", "v2" };
+	int i = sim_accept_version(req, "APIGroupDiscoveryList", "apidiscovery.k8s.io", versions,
+				   COMMON_ARRAY_LEN(versions));
 
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char *clause = xstrndup(p, n);
-		const char *v = NULL;
-
-		if (strstr(clause, "as=APIGroupDiscoveryList") &&
-		    strstr(clause, "g=apidiscovery.k8s.io"))
-			v = strstr(clause, "v=v2beta1") ? "v2beta1" :
-			    strstr(clause, "v=v2") ? "v2" : NULL;
-		free(clause);
-		if (v)
-			return v;
-		p = end ? end + 1 : NULL;
-	}
-	return NULL;
+	return i < 0 ? NULL : versions[i];
 }
 
 static void send_aggregated(struct sim_response *resp, const char *v, json_t *items)

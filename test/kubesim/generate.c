@@ -19,7 +19,7 @@ static int create_or_fail(struct sim_cluster *c, const char *resource, json_t *o
 
 	if (rc)
 		snprintf(err, errlen, "cannot create %s %s: %s", resource,
-			 sim_json_path_str(obj, "metadata.name") ?: "?", err_str(rc));
+			 jpath_str(obj, "metadata.name") ?: "?", err_str(rc));
 	json_decref(obj);
 	return rc;
 }
@@ -298,7 +298,7 @@ static int config_object(struct sim_cluster *c, const char *key, size_t i,
 
 		if (!json_object_get(meta, "namespace"))
 			json_object_set_new(meta, "namespace", json_string("default"));
-		rc = ensure_namespace(c, sim_json_path_str(obj, "metadata.namespace") ?: "default",
+		rc = ensure_namespace(c, jpath_str(obj, "metadata.namespace") ?: "default",
 				      err, errlen);
 		if (rc) {
 			json_decref(obj);

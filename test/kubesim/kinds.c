@@ -21,9 +21,9 @@ static const struct sim_column apiservice_cols[] = {
 
 static void apiservice_cells(const json_t *obj, json_t *cells, int64_t now)
 {
-	const char *ns = sim_json_path_str(obj, "spec.service.namespace");
-	const char *name = sim_json_path_str(obj, "spec.service.name");
-	json_t *conds = sim_json_path(obj, "status.conditions"), *c;
+	const char *ns = jpath_str(obj, "spec.service.namespace");
+	const char *name = jpath_str(obj, "spec.service.name");
+	json_t *conds = jpath_get(obj, "status.conditions"), *c;
 	char svc[300], avail[300] = "Unknown";
 	size_t i;
 

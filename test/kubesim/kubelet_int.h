@@ -203,8 +203,9 @@ int64_t sim_kl_container_mem(struct sim_kl_model *m, const struct sim_kl_pod *p,
 void sim_kl_pod_retire(struct sim_kl_model *m, struct sim_kl_node *n, struct sim_kl_pod *oldp,
 		       struct sim_kl_pod *newp, int64_t now_ns);
 
-/* Small JSON helpers shared by the model files. */
-const char *sim_kl_json_str(const json_t *obj, const char *path);
+/* Small JSON helpers shared by the model files (over common's jpath_str):
+ * RFC 3339 time at path in ns (0 when absent or bad); metadata.resourceVersion
+ * as a number (0 when absent or not decimal). */
 int64_t sim_kl_json_time(const json_t *obj, const char *path);
 uint64_t sim_kl_json_rv(const json_t *obj);
 

@@ -11,33 +11,9 @@
 
 /* ---- JSON helpers --------------------------------------------------------- */
 
-/* Follows a dotted path of object keys; borrowed value or NULL. */
-static const json_t *json_path(const json_t *obj, const char *path)
-{
-	char key[64];
-
-	while (obj && *path) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		obj = json_object_get(obj, key);
-		path += n + (dot != NULL);
-	}
-	return obj;
-}
-
-const char *sim_kl_json_str(const json_t *obj, const char *path)
-{
-	return json_string_value(json_path(obj, path));
-}
-
 int64_t sim_kl_json_time(const json_t *obj, const char *path)
 {
-	const char *s = sim_kl_json_str(obj, path);
+	const char *s = jpath_str(obj, path);
 	int64_t ns;
 
 	if (!s || parse_rfc3339(s, &ns) != 0)
@@ -47,7 +23,7 @@ int64_t sim_kl_json_time(const json_t *obj, const char *path)
 
 uint64_t sim_kl_json_rv(const json_t *obj)
 {
-	const char *s = sim_kl_json_str(obj, "metadata.resourceVersion");
+	const char *s = jpath_str(obj, "metadata.resourceVersion");
 	uint64_t v = 0;
 
 	if (!s || !*s || strlen(s) > 19)
@@ -191,8 +167,8 @@ static void node_profiles(struct sim_kl_node *n, const json_t *ann, bool fresh, 
 static void node_apply(struct sim_kl_model *m, enum sim_event ev, const json_t *obj,
 		       int64_t now_ns)
 {
-	const char *name = sim_kl_json_str(obj, "metadata.name");
-	const json_t *ann = json_path(obj, "metadata.annotations");
+	const char *name = jpath_str(obj, "metadata.name");
+	const json_t *ann = jpath_get(obj, "metadata.annotations");
 	struct sim_kl_node *n;
 	uint64_t rv = sim_kl_json_rv(obj);
 	bool fresh;
@@ -300,19 +276,12 @@ double sim_kl_deploy_integral(const struct sim_kl_deploy *d, int64_t t_ns)
 	return d->acc + sim_kl_deploy_load(d) * (double)(t_ns - d->seg_start_ns);
 }
 
-static int64_t json_int(const json_t *obj, const char *path, int64_t dflt)
-{
-	const json_t *v = json_path(obj, path);
-
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
 void sim_kl_deploy_apply(struct sim_kl_model *m, enum sim_event ev, const json_t *obj,
 			 int64_t now_ns)
 {
-	const char *ns = sim_kl_json_str(obj, "metadata.namespace");
-	const char *name = sim_kl_json_str(obj, "metadata.name");
-	const json_t *ann = json_path(obj, "metadata.annotations");
+	const char *ns = jpath_str(obj, "metadata.namespace");
+	const char *name = jpath_str(obj, "metadata.name");
+	const json_t *ann = jpath_get(obj, "metadata.annotations");
 	const char *load = json_string_value(json_object_get(ann, SIM_ANN_LOAD));
 	uint64_t rv = sim_kl_json_rv(obj);
 	struct sim_kl_deploy *d;
@@ -343,7 +312,7 @@ void sim_kl_deploy_apply(struct sim_kl_model *m, enum sim_event ev, const json_t
 	d->load_milli = 0;
 	if (load && quantity_parse(load, &q) == 0 && quantity_milli_value(&q) > 0)
 		d->load_milli = quantity_milli_value(&q);
-	d->ready = (int)json_int(obj, "status.readyReplicas", json_int(obj, "spec.replicas", 1));
+	d->ready = (int)jpath_int(obj, "status.readyReplicas", jpath_int(obj, "spec.replicas", 1));
 	if (d->ready < 1)
 		d->ready = 1;
 }

@@ -155,10 +155,10 @@ static char *deploy_key(const json_t *obj, const json_t *ann, const char *ns)
 
 struct sim_kl_pod *sim_kl_pod_from_json(const json_t *obj, uint64_t seed)
 {
-	const char *ns = sim_kl_json_str(obj, "metadata.namespace");
-	const char *name = sim_kl_json_str(obj, "metadata.name");
-	const char *node = sim_kl_json_str(obj, "spec.nodeName");
-	const char *phase = sim_kl_json_str(obj, "status.phase");
+	const char *ns = jpath_str(obj, "metadata.namespace");
+	const char *name = jpath_str(obj, "metadata.name");
+	const char *node = jpath_str(obj, "spec.nodeName");
+	const char *phase = jpath_str(obj, "status.phase");
 	const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
 	const char *s;
 	struct sim_kl_pod *p;
@@ -255,8 +255,8 @@ void sim_kl_pod_apply(struct sim_kl_model *m, enum sim_event ev, const json_t *o
 {
 	struct sim_kl_pod *newp = NULL, *old;
 	char key[2 * MAX_NAME + 2];
-	const char *ns = sim_kl_json_str(obj, "metadata.namespace");
-	const char *name = sim_kl_json_str(obj, "metadata.name");
+	const char *ns = jpath_str(obj, "metadata.namespace");
+	const char *name = jpath_str(obj, "metadata.name");
 
 	if (!ns || !name || strlen(ns) > MAX_NAME || strlen(name) > MAX_NAME)
 		return;

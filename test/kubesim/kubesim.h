@@ -56,6 +56,12 @@ struct sim_config {
 	int verbosity;           /* -v */
 };
 
+/* ---- JSON (util.c; paths and typed members are common's jpath_*) ------ */
+
+/* The string at a dotted path (jpath_str), or "" when absent or not a
+ * string; borrowed from obj. */
+const char *sim_json_str(const json_t *obj, const char *path);
+
 /* ---- HTTP plumbing shared by the apiserver's handlers ----------------- */
 
 struct sim_header {

@@ -12,7 +12,7 @@
 
 const char *sim_condition_status(const json_t *obj, const char *type)
 {
-	json_t *conds = sim_json_path(obj, "status.conditions"), *c;
+	json_t *conds = jpath_get(obj, "status.conditions"), *c;
 	size_t i;
 
 	json_array_foreach(conds, i, c) {
@@ -26,7 +26,7 @@ const char *sim_condition_status(const json_t *obj, const char *type)
 
 bool sim_lifecycle_pending(const json_t *pod)
 {
-	const char *phase = sim_json_path_str(pod, "status.phase");
+	const char *phase = jpath_str(pod, "status.phase");
 	const char *ready = sim_condition_status(pod, "Ready");
 
 	if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
@@ -78,7 +78,7 @@ struct sim_node_room {
 
 static int64_t quantity_milli(const json_t *obj, const char *path)
 {
-	const char *s = sim_json_path_str(obj, path);
+	const char *s = jpath_str(obj, path);
 	struct quantity q;
 
 	return s && quantity_parse(s, &q) == ERR_OK ? quantity_milli_value(&q) : 0;
@@ -111,7 +111,7 @@ static struct sim_node_room *node_rooms(struct sim_store *s, size_t *n)
 		rooms[i].cpu_free = quantity_milli(node, "status.allocatable.cpu");
 		rooms[i].pods_free = quantity_milli(node, "status.allocatable.pods") / 1000;
 		rooms[i].schedulable = ready && strcmp(ready, "True") == 0 &&
-				       !json_is_true(sim_json_path(node, "spec.unschedulable"));
+				       !json_is_true(jpath_get(node, "spec.unschedulable"));
 		json_decref(node);
 	}
 	*n = nodes.n;
@@ -160,7 +160,7 @@ struct bind_ctx {
 static int bind_pod(void *ud, json_t *pod)
 {
 	struct bind_ctx *b = ud;
-	const char *bound = sim_json_path_str(pod, "spec.nodeName");
+	const char *bound = jpath_str(pod, "spec.nodeName");
 	char msg[128];
 
 	if (bound && *bound)
@@ -218,7 +218,7 @@ struct start_ctx {
 
 static json_t *container_statuses(const json_t *pod, const char *ts, bool ready)
 {
-	json_t *cs = sim_json_path(pod, "spec.containers"), *c, *out = json_array();
+	json_t *cs = jpath_get(pod, "spec.containers"), *c, *out = json_array();
 	size_t i;
 
 	json_array_foreach(cs, i, c)
@@ -235,7 +235,7 @@ static int start_pod(void *ud, json_t *pod)
 {
 	struct start_ctx *s = ud;
 	json_t *st = json_object_get(pod, "status");
-	const char *name = sim_json_path_str(pod, "metadata.name");
+	const char *name = jpath_str(pod, "metadata.name");
 	char ip[32];
 	uint64_t h = 1469598103934665603ULL;
 	const char *p;
@@ -263,7 +263,7 @@ static int start_pod(void *ud, json_t *pod)
 static int make_ready(void *ud, json_t *pod)
 {
 	struct start_ctx *s = ud;
-	json_t *cs = sim_json_path(pod, "status.containerStatuses"), *c;
+	json_t *cs = jpath_get(pod, "status.containerStatuses"), *c;
 	size_t i;
 
 	json_array_foreach(cs, i, c)
@@ -276,8 +276,8 @@ static int make_ready(void *ud, json_t *pod)
 /* Time the last step happened (PodScheduled, startTime), ns, or 0. */
 static int64_t step_time(const json_t *pod, const char *cond_type, const char *path)
 {
-	json_t *conds = sim_json_path(pod, "status.conditions"), *c;
-	const char *ts = path ? sim_json_path_str(pod, path) : NULL;
+	json_t *conds = jpath_get(pod, "status.conditions"), *c;
+	const char *ts = path ? jpath_str(pod, path) : NULL;
 	int64_t t;
 	size_t i;
 
@@ -288,7 +288,7 @@ static int64_t step_time(const json_t *pod, const char *cond_type, const char *p
 			ts = json_string_value(json_object_get(c, "lastTransitionTime"));
 	}
 	if (!ts)
-		ts = sim_json_path_str(pod, "metadata.creationTimestamp");
+		ts = jpath_str(pod, "metadata.creationTimestamp");
 	return ts && parse_rfc3339(ts, &t) == ERR_OK ? t : 0;
 }
 
@@ -296,7 +296,7 @@ static int64_t step_time(const json_t *pod, const char *cond_type, const char *p
 static void node_ip(struct sim_store *store, const char *name, char *buf, size_t len)
 {
 	json_t *node = sim_store_get(store, "nodes", NULL, name);
-	json_t *addrs = sim_json_path(node, "status.addresses"), *a;
+	json_t *addrs = jpath_get(node, "status.addresses"), *a;
 	size_t i;
 
 	buf[0] = '\0';
@@ -327,8 +327,8 @@ bool sim_lifecycle_step(struct sim_controller *ctl, struct sim_sched_cache *cach
 		return false;
 	fmt_rfc3339(now_ns, ts, sizeof(ts));
 	s.ts = ts;
-	phase = sim_json_path_str(pod, "status.phase");
-	node = sim_json_path_str(pod, "spec.nodeName");
+	phase = jpath_str(pod, "status.phase");
+	node = jpath_str(pod, "spec.nodeName");
 	if (!node || !*node) {
 		schedule(ctl, cache, ns, name, o->cpu_milli, ts);
 	} else if (phase && strcmp(phase, "Pending") == 0) {

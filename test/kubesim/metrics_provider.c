@@ -49,7 +49,7 @@
 
 static const char *annotation(const json_t *obj, const char *key)
 {
-	return json_string_value(json_object_get(sim_json_path(obj, "metadata.annotations"), key));
+	return json_string_value(json_object_get(jpath_get(obj, "metadata.annotations"), key));
 }
 
 /* A Quantity annotation in canonical form into buf; false if not a Quantity. */
@@ -70,7 +70,7 @@ static void now_string(char *buf, size_t len)
 
 static json_t *labels_json(const json_t *obj)
 {
-	const json_t *l = sim_json_path(obj, "metadata.labels");
+	const json_t *l = jpath_get(obj, "metadata.labels");
 
 	return json_is_object(l) ? json_deep_copy(l) : json_object();
 }
@@ -196,8 +196,8 @@ static bool pod_value(const json_t *pod, const char *metric, char *buf, size_t l
 static json_t *pod_item(const json_t *pod, const char *metric, const char *ts, const char *value)
 {
 	return json_pack("{s:{s:s,s:s,s:s,s:s},s:{s:s,s:n},s:s,s:s}", "describedObject", "kind",
-			 "Pod", "namespace", sim_json_path_str(pod, "metadata.namespace"), "name",
-			 sim_json_path_str(pod, "metadata.name"), "apiVersion", "/v1", "metric",
+			 "Pod", "namespace", jpath_str(pod, "metadata.namespace"), "name",
+			 jpath_str(pod, "metadata.name"), "apiVersion", "/v1", "metric",
 			 "name", metric, "selector", "timestamp", ts, "value", value);
 }
 
@@ -225,7 +225,7 @@ static void custom_pods(struct sim_cluster *c, const struct sim_request *req, co
 		query(c, "pods", ns, sel, &snap);
 	for (size_t i = 0; i < snap.n; i++) {
 		json_t *pod = sim_obj_load(snap.objs[i]);
-		const char *phase = sim_json_path_str(pod, "status.phase");
+		const char *phase = jpath_str(pod, "status.phase");
 
 		if ((wildcard || strcmp(snap.objs[i]->name, name) == 0) && phase &&
 		    strcmp(phase, "Running") == 0 && pod_value(pod, metric, value, sizeof(value)))
@@ -278,7 +278,7 @@ static void resource_list(struct sim_cluster *c, bool external, struct sim_respo
 	query(c, external ? "configmaps" : "pods", NULL, NULL, &snap);
 	for (size_t i = 0; i < snap.n; i++) {
 		json_t *obj = sim_obj_load(snap.objs[i]);
-		const json_t *anns = sim_json_path(obj, "metadata.annotations");
+		const json_t *anns = jpath_get(obj, "metadata.annotations");
 		const char *k, *m = annotation(obj, ANN_EXTERNAL);
 		json_t *v;
 

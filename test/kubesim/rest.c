@@ -337,7 +337,7 @@ static void create(struct sim_cluster *c, const struct sim_rest_target *t,
 	rc = sim_store_create(c->store, t->kind->resource, obj);
 	if (rc == ERR_CONFLICT) {
 		char q[160];
-		const char *name = sim_json_path_str(obj, "metadata.name");
+		const char *name = jpath_str(obj, "metadata.name");
 
 		qualified(t->kind, q, sizeof(q));
 		snprintf(msg, sizeof(msg), "%s \"%s\" already exists", q, name);
@@ -345,7 +345,7 @@ static void create(struct sim_cluster *c, const struct sim_rest_target *t,
 					    json_pack("{s:s,s:s}", "name", name, "kind",
 						      t->kind->resource));
 	} else if (rc) {
-		sim_response_store_error(resp, rc, t->kind, sim_json_path_str(obj, "metadata.name"));
+		sim_response_store_error(resp, rc, t->kind, jpath_str(obj, "metadata.name"));
 	} else {
 		respond_json_obj(resp, 201, t->kind, obj);
 	}
@@ -394,7 +394,7 @@ static int apply_write(void *ud, json_t *obj)
 				json_object_del(obj, "status");
 		}
 	}
-	rv = sim_json_path_str(next, "metadata.resourceVersion");
+	rv = jpath_str(next, "metadata.resourceVersion");
 	if (rv && *rv)
 		json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
 				    json_string(rv));
@@ -415,7 +415,7 @@ static void update_or_patch(struct sim_cluster *c, const struct sim_rest_target 
 		w.body = sim_request_json(req, resp);
 		if (!w.body || !bind_namespace(t, w.body, resp))
 			goto out;
-		name = sim_json_path_str(w.body, "metadata.name");
+		name = jpath_str(w.body, "metadata.name");
 		if (name && strcmp(name, t->name) != 0) {
 			sim_response_status(resp, 400, "BadRequest", "the name of the object does "
 					    "not match the name on the URL");

@@ -53,13 +53,6 @@
 
 /* ---- common plumbing ------------------------------------------------------ */
 
-static const char *jstr(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s ? s : "";
-}
-
 static const json_t *policy_part(const struct sim_cluster *c, const char *key)
 {
 	return json_object_get(json_object_get(c->cfg.extra, "policy"), key);
@@ -149,8 +142,8 @@ static json_t *lookup_token(const struct sim_cluster *c, const char *token)
 		return u;
 	}
 	json_array_foreach(policy_part(c, "tokens"), i, t) {
-		if (strcmp(jstr(t, "token"), token) == 0 && *jstr(t, "user"))
-			return identity(jstr(t, "user"), jstr(t, "uid"), json_object_get(t, "groups"),
+		if (strcmp(sim_json_str(t, "token"), token) == 0 && *sim_json_str(t, "user"))
+			return identity(sim_json_str(t, "user"), sim_json_str(t, "uid"), json_object_get(t, "groups"),
 					json_object_get(t, "extra"));
 	}
 	return NULL;
@@ -165,13 +158,13 @@ void sim_reviews_token(struct sim_cluster *c, const struct sim_request *req,
 	if (!obj)
 		return;
 	spec = json_object_get(obj, "spec");
-	if (!*jstr(spec, "token")) {
+	if (!*sim_json_str(spec, "token")) {
 		sim_response_status(resp, 400, "BadRequest",
 				    "token is required for TokenReview in authentication");
 		json_decref(obj);
 		return;
 	}
-	user = lookup_token(c, jstr(spec, "token"));
+	user = lookup_token(c, sim_json_str(spec, "token"));
 	if (user) {
 		aud = json_array_size(json_object_get(spec, "audiences"))
 			      ? json_deep_copy(json_object_get(spec, "audiences"))
@@ -242,14 +235,14 @@ static bool resource_rule_matches(const json_t *rule, const json_t *ra)
 
 	if (!groups)
 		groups = json_object_get(rule, "groups");
-	if (!resource_listed(json_object_get(rule, "resources"), jstr(ra, "resource"),
-			     jstr(ra, "subresource")) ||
-	    !matches_any(groups, jstr(ra, "group")) ||
-	    !matches_any(json_object_get(rule, "verbs"), jstr(ra, "verb")))
+	if (!resource_listed(json_object_get(rule, "resources"), sim_json_str(ra, "resource"),
+			     sim_json_str(ra, "subresource")) ||
+	    !matches_any(groups, sim_json_str(ra, "group")) ||
+	    !matches_any(json_object_get(rule, "verbs"), sim_json_str(ra, "verb")))
 		return false;
-	if (ns && !matches_any(ns, jstr(ra, "namespace")))
+	if (ns && !matches_any(ns, sim_json_str(ra, "namespace")))
 		return false;
-	return !names || list_has(names, jstr(ra, "name"));
+	return !names || list_has(names, sim_json_str(ra, "name"));
 }
 
 static bool url_listed(const json_t *list, const char *path)
@@ -275,8 +268,8 @@ static bool rule_matches(const json_t *rule, const struct sar *s)
 		return false;
 	if (s->ra)
 		return resource_rule_matches(rule, s->ra);
-	return url_listed(json_object_get(rule, "nonResourceURLs"), jstr(s->nra, "path")) &&
-	       matches_any(json_object_get(rule, "verbs"), jstr(s->nra, "verb"));
+	return url_listed(json_object_get(rule, "nonResourceURLs"), sim_json_str(s->nra, "path")) &&
+	       matches_any(json_object_get(rule, "verbs"), sim_json_str(s->nra, "verb"));
 }
 
 /* ---- SubjectAccessReview: decision --------------------------------------------- */
@@ -305,9 +298,9 @@ static bool in_table(const char *const *urls, size_t n, const char *path)
 /* Bootstrap RBAC stand-in; the reason or NULL. */
 static char *bootstrap_allows(const struct sar *s)
 {
-	const char *path = jstr(s->nra, "path");
+	const char *path = sim_json_str(s->nra, "path");
 
-	if (!s->nra || strcmp(jstr(s->nra, "verb"), "get") != 0)
+	if (!s->nra || strcmp(sim_json_str(s->nra, "verb"), "get") != 0)
 		return NULL;
 	if (list_has(s->groups, "system:authenticated") &&
 	    in_table(discovery_urls, COMMON_ARRAY_LEN(discovery_urls), path))
@@ -337,7 +330,7 @@ static json_t *decide(const struct sim_cluster *c, const struct sar *s)
 		if (i >= MAX_POLICY_RULES || !rule_matches(rule, s))
 			continue;
 		allow = json_is_true(json_object_get(rule, "allow"));
-		reason = *jstr(rule, "reason") ? xstrdup(jstr(rule, "reason"))
+		reason = *sim_json_str(rule, "reason") ? xstrdup(sim_json_str(rule, "reason"))
 		       : xasprintf("kubesim policy: %s by rule %zu", allow ? "allowed" : "denied",
 				   i);
 		out = allow ? json_pack("{s:b, s:s}", "allowed", 1, "reason", reason)
@@ -385,7 +378,7 @@ void sim_reviews_access(struct sim_cluster *c, const struct sim_request *req,
 	if (!obj)
 		return;
 	spec = json_object_get(obj, "spec");
-	s.user = jstr(spec, "user");
+	s.user = sim_json_str(spec, "user");
 	s.groups = json_object_get(spec, "groups");
 	s.ra = json_is_object(json_object_get(spec, "resourceAttributes"))
 		       ? json_object_get(spec, "resourceAttributes") : NULL;

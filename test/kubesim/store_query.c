@@ -40,12 +40,12 @@ json_t *sim_obj_load(const struct sim_obj *o)
 /* Sum of the containers' cpu requests in millicores. */
 static int64_t pod_cpu_milli(const json_t *pod)
 {
-	json_t *containers = sim_json_path(pod, "spec.containers"), *c;
+	json_t *containers = jpath_get(pod, "spec.containers"), *c;
 	int64_t sum = 0;
 	size_t i;
 
 	json_array_foreach(containers, i, c) {
-		const char *cpu = sim_json_path_str(c, "resources.requests.cpu");
+		const char *cpu = jpath_str(c, "resources.requests.cpu");
 		struct quantity q;
 
 		if (cpu && quantity_parse(cpu, &q) == ERR_OK)
@@ -71,7 +71,7 @@ struct sim_obj *sim_obj_new(const struct sim_kind *k, json_t *obj, uint64_t rv)
 		if (json_is_string(v))
 			labels_set(&o->labels, key, json_string_value(v));
 	for (i = 0; k && k->fields && k->fields[i] && i < SIM_MAX_FIELDS; i++) {
-		const char *f = sim_json_path_str(obj, k->fields[i]);
+		const char *f = jpath_str(obj, k->fields[i]);
 
 		o->fields[i] = f ? xstrdup(f) : NULL;
 	}

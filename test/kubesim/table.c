@@ -11,27 +11,12 @@
 
 const char *sim_table_wanted(const struct sim_request *req)
 {
-	const char *accept = sim_request_header(req, "Accept");
-	const char *p = accept;
+	static const char *const versions[] = { "v1beta1", "v1" };
+	static const char *const api_versions[] = { "meta.k8s.io/v1beta1", "meta.k8s.io/v1" };
+	int i = sim_accept_version(req, "Table", "meta.k8s.io", versions,
+				   COMMON_ARRAY_LEN(versions));
 
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char *clause = xstrndup(p, n);
-		const char *ver = NULL;
-
-		if (strstr(clause, "as=Table") && strstr(clause, "g=meta.k8s.io")) {
-			if (strstr(clause, "v=v1beta1"))
-				ver = "meta.k8s.io/v1beta1";
-			else if (strstr(clause, "v=v1"))
-				ver = "meta.k8s.io/v1";
-		}
-		free(clause);
-		if (ver)
-			return ver;
-		p = end ? end + 1 : NULL;
-	}
-	return NULL;
+	return i < 0 ? NULL : api_versions[i];
 }
 
 /* duration.HumanDuration. */
@@ -65,7 +50,7 @@ static void human_duration(int64_t d_ns, char *buf, size_t len)
 
 void sim_table_age(const json_t *obj, int64_t now_ns, char *buf, size_t len)
 {
-	const char *ts = sim_json_path_str(obj, "metadata.creationTimestamp");
+	const char *ts = jpath_str(obj, "metadata.creationTimestamp");
 	int64_t t;
 
 	if (!ts || parse_rfc3339(ts, &t) != ERR_OK) {
@@ -174,5 +159,5 @@ void sim_cell_age(json_t *cells, const json_t *obj, int64_t now_ns)
 
 void sim_cell_name(json_t *cells, const json_t *obj)
 {
-	sim_cell_str(cells, sim_json_path_str(obj, "metadata.name"));
+	sim_cell_str(cells, jpath_str(obj, "metadata.name"));
 }

@@ -1,4 +1,4 @@
-/* util.c - small helpers of kubesim: JSON paths, names, uids. */
+/* util.c - small helpers of kubesim: JSON strings, Accept clauses, names, uids. */
 #include "test/kubesim/apiserver.h"
 
 #include <stdio.h>
@@ -16,26 +16,43 @@ int sim_json_quote(struct dynbuf *b, const char *s)
 	return rc;
 }
 
-json_t *sim_json_path(const json_t *obj, const char *path)
+const char *sim_json_str(const json_t *obj, const char *path)
 {
-	const char *p = path;
-	json_t *cur = (json_t *)obj;
+	const char *s = jpath_str(obj, path);
 
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		cur = json_is_object(cur) ? json_object_getn(cur, p, n) : NULL;
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return cur;
+	return s ? s : "";
 }
 
-const char *sim_json_path_str(const json_t *obj, const char *path)
+/* Whether clause contains key=value (as a substring, like the callers did). */
+static bool clause_has(const char *clause, const char *key, const char *value)
 {
-	return json_string_value(sim_json_path(obj, path));
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s=%s", key, value);
+	return strstr(clause, want) != NULL;
+}
+
+int sim_accept_version(const struct sim_request *req, const char *as, const char *group,
+		       const char *const *versions, size_t nversions)
+{
+	const char *p = sim_request_header(req, "Accept");
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char *clause = xstrndup(p, n);
+		int found = -1;
+
+		if (clause_has(clause, "as", as) && clause_has(clause, "g", group))
+			for (size_t i = 0; i < nversions && found < 0; i++)
+				if (clause_has(clause, "v", versions[i]))
+					found = (int)i;
+		free(clause);
+		if (found >= 0)
+			return found;
+		p = end ? end + 1 : NULL;
+	}
+	return -1;
 }
 
 uint64_t sim_rand_next(uint64_t *state)

@@ -100,10 +100,10 @@ static const char *value_of(const json_t *items, const char *path, const char *w
 	size_t i;
 
 	json_array_foreach(items, i, it) {
-		const char *v = sim_json_path_str(it, path);
+		const char *v = jpath_str(it, path);
 
 		if (v && strcmp(v, want) == 0)
-			return sim_json_path_str(it, "value");
+			return jpath_str(it, "value");
 	}
 	return NULL;
 }
@@ -135,7 +135,7 @@ START_TEST(test_external_list_shape)
 	ck_assert(json_is_object(json_object_get(json_array_get(items, 1), "metricLabels")));
 	ck_assert_int_eq(json_object_size(json_object_get(json_array_get(items, 1),
 							  "metricLabels")), 0);
-	ck_assert_str_eq(sim_json_path_str(json_array_get(items, 1), "value"), "20");
+	ck_assert_str_eq(jpath_str(json_array_get(items, 1), "value"), "20");
 	json_decref(b);
 }
 END_TEST
@@ -165,17 +165,17 @@ START_TEST(test_external_selector_and_errors)
 	json_decref(b);
 	/* Unknown: prometheus-adapter's 404 Status. */
 	ck_assert_int_eq(get(EXT "/namespaces/ns1/nope", NULL, true, &b), 404);
-	ck_assert_str_eq(sim_json_path_str(b, "kind"), "Status");
-	ck_assert_str_eq(sim_json_path_str(b, "reason"), "NotFound");
-	ck_assert_str_eq(sim_json_path_str(b, "message"),
+	ck_assert_str_eq(jpath_str(b, "kind"), "Status");
+	ck_assert_str_eq(jpath_str(b, "reason"), "NotFound");
+	ck_assert_str_eq(jpath_str(b, "message"),
 			 "the server could not find the metric nope for ");
 	ck_assert_int_eq(json_integer_value(json_object_get(b, "code")), 404);
 	json_decref(b);
 	ck_assert_int_eq(get(EXT "/namespaces/ns1/queue_length", "{\"labelSelector\":\"a=b=c\"}",
 			     true, &b),
 			 400);
-	ck_assert_str_eq(sim_json_path_str(b, "reason"), "BadRequest");
-	ck_assert_str_eq(sim_json_path_str(b, "message"),
+	ck_assert_str_eq(jpath_str(b, "reason"), "BadRequest");
+	ck_assert_str_eq(jpath_str(b, "message"),
 			 "found '=', expected: ',' or 'end of string'");
 	json_decref(b);
 }
@@ -188,16 +188,16 @@ START_TEST(test_custom_pods)
 	ck_assert_int_eq(get(CUS "/namespaces/ns1/pods/*/rps", "{\"labelSelector\":\"app=web\"}",
 			     true, &b),
 			 200);
-	ck_assert_str_eq(sim_json_path_str(b, "kind"), "MetricValueList");
-	ck_assert_str_eq(sim_json_path_str(b, "apiVersion"), "custom.metrics.k8s.io/v1beta2");
+	ck_assert_str_eq(jpath_str(b, "kind"), "MetricValueList");
+	ck_assert_str_eq(jpath_str(b, "apiVersion"), "custom.metrics.k8s.io/v1beta2");
 	ck_assert_int_eq(json_array_size(json_object_get(b, "items")), 1); /* web-b is Pending */
 	it = json_array_get(json_object_get(b, "items"), 0);
-	ck_assert_str_eq(sim_json_path_str(it, "describedObject.kind"), "Pod");
-	ck_assert_str_eq(sim_json_path_str(it, "describedObject.namespace"), "ns1");
-	ck_assert_str_eq(sim_json_path_str(it, "describedObject.name"), "web-a");
-	ck_assert_str_eq(sim_json_path_str(it, "metric.name"), "rps");
-	ck_assert(json_is_null(sim_json_path(it, "metric.selector")));
-	ck_assert_str_eq(sim_json_path_str(it, "value"), "250m");
+	ck_assert_str_eq(jpath_str(it, "describedObject.kind"), "Pod");
+	ck_assert_str_eq(jpath_str(it, "describedObject.namespace"), "ns1");
+	ck_assert_str_eq(jpath_str(it, "describedObject.name"), "web-a");
+	ck_assert_str_eq(jpath_str(it, "metric.name"), "rps");
+	ck_assert(json_is_null(jpath_get(it, "metric.selector")));
+	ck_assert_str_eq(jpath_str(it, "value"), "250m");
 	json_decref(b);
 	ck_assert_int_eq(get(CUS "/namespaces/ns1/pods/*/rps", NULL, true, &b), 200);
 	ck_assert_int_eq(json_array_size(json_object_get(b, "items")), 2);
@@ -211,15 +211,15 @@ START_TEST(test_custom_pods)
 	ck_assert_int_eq(get(CUS "/namespaces/ns1/pods/*/rps",
 			     "{\"metricLabelSelector\":\"verb=GET\"}", true, &b),
 			 404);
-	ck_assert_str_eq(sim_json_path_str(b, "message"),
+	ck_assert_str_eq(jpath_str(b, "message"),
 			 "the server could not find the metric rps for pods");
 	json_decref(b);
 	ck_assert_int_eq(get(CUS "/namespaces/ns1/pods/web-b/rps", NULL, true, &b), 404);
-	ck_assert_str_eq(sim_json_path_str(b, "message"),
+	ck_assert_str_eq(jpath_str(b, "message"),
 			 "the server could not find the metric rps for pods web-b");
 	json_decref(b);
 	ck_assert_int_eq(get(CUS "/namespaces/ns1/deployments.apps/web/rps", NULL, true, &b), 404);
-	ck_assert_str_eq(sim_json_path_str(b, "message"),
+	ck_assert_str_eq(jpath_str(b, "message"),
 			 "the server could not find the metric rps for deployments.apps web");
 	json_decref(b);
 }
@@ -230,20 +230,20 @@ START_TEST(test_discovery_and_routing)
 	json_t *b;
 
 	ck_assert_int_eq(get(EXT, NULL, true, &b), 200);
-	ck_assert_str_eq(sim_json_path_str(b, "kind"), "APIResourceList");
-	ck_assert_str_eq(sim_json_path_str(b, "groupVersion"), "external.metrics.k8s.io/v1beta1");
+	ck_assert_str_eq(jpath_str(b, "kind"), "APIResourceList");
+	ck_assert_str_eq(jpath_str(b, "groupVersion"), "external.metrics.k8s.io/v1beta1");
 	ck_assert_int_eq(json_array_size(json_object_get(b, "resources")), 2); /* queue_length, lag */
-	ck_assert_str_eq(sim_json_path_str(json_array_get(json_object_get(b, "resources"), 0),
+	ck_assert_str_eq(jpath_str(json_array_get(json_object_get(b, "resources"), 0),
 					   "kind"),
 			 "ExternalMetricValueList");
 	json_decref(b);
 	ck_assert_int_eq(get(CUS, NULL, true, &b), 200);
-	ck_assert_str_eq(sim_json_path_str(json_array_get(json_object_get(b, "resources"), 0),
+	ck_assert_str_eq(jpath_str(json_array_get(json_object_get(b, "resources"), 0),
 					   "name"),
 			 "pods/rps");
 	json_decref(b);
 	ck_assert_int_eq(get("/apis", NULL, true, &b), 200);
-	ck_assert_str_eq(sim_json_path_str(b, "kind"), "APIGroupList");
+	ck_assert_str_eq(jpath_str(b, "kind"), "APIGroupList");
 	ck_assert_int_eq(json_array_size(json_object_get(b, "groups")), 2);
 	json_decref(b);
 	ck_assert_int_eq(get("/api/v1/pods", NULL, true, &b), 404);
@@ -253,7 +253,7 @@ START_TEST(test_discovery_and_routing)
 	ck_assert_int_eq(get(EXT "/namespaces/ns1/queue_length", NULL, false, &b), 404);
 	ck_assert_ptr_null(b); /* "404 page not found" text */
 	ck_assert_int_eq(get("/api/v1/namespaces/ns1/pods/db", NULL, false, &b), 200);
-	ck_assert_str_eq(sim_json_path_str(b, "kind"), "Pod");
+	ck_assert_str_eq(jpath_str(b, "kind"), "Pod");
 	json_decref(b);
 }
 END_TEST

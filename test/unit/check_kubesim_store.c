@@ -46,9 +46,9 @@ START_TEST(test_create_fills_metadata)
 	clock_set_fake_now(T0);
 	json_object_set_new(p, "kind", json_string("Pod"));
 	ck_assert_int_eq(sim_store_create(s, "pods", p), 0);
-	ck_assert_str_eq(sim_json_path_str(p, "metadata.resourceVersion"), "1");
-	ck_assert_str_eq(sim_json_path_str(p, "metadata.creationTimestamp"), "2026-01-01T00:00:00Z");
-	ck_assert_uint_eq(strlen(sim_json_path_str(p, "metadata.uid")), 36);
+	ck_assert_str_eq(jpath_str(p, "metadata.resourceVersion"), "1");
+	ck_assert_str_eq(jpath_str(p, "metadata.creationTimestamp"), "2026-01-01T00:00:00Z");
+	ck_assert_uint_eq(strlen(jpath_str(p, "metadata.uid")), 36);
 	ck_assert_ptr_null(json_object_get(p, "kind"));
 	ck_assert_int_eq(sim_store_create(s, "pods", p), ERR_CONFLICT);
 	got = sim_store_get(s, "pods", "default", "a");
@@ -69,7 +69,7 @@ START_TEST(test_update_and_conflict)
 	stale = json_deep_copy(p);
 	json_object_set_new(json_object_get(p, "status"), "phase", json_string("Failed"));
 	ck_assert_int_eq(sim_store_update(s, "pods", p), 0);
-	ck_assert_str_eq(sim_json_path_str(p, "metadata.resourceVersion"), "6");
+	ck_assert_str_eq(jpath_str(p, "metadata.resourceVersion"), "6");
 	/* the copy still carries resourceVersion 1 */
 	ck_assert_int_eq(sim_store_update(s, "pods", stale), ERR_CONFLICT);
 	/* an update that changes nothing keeps the resourceVersion */
@@ -105,8 +105,8 @@ START_TEST(test_modify)
 	json_t *out = NULL;
 
 	ck_assert_int_eq(sim_store_modify(s, "pods", "team-a", "c", set_phase, "Succeeded", &out), 0);
-	ck_assert_str_eq(sim_json_path_str(out, "status.phase"), "Succeeded");
-	ck_assert_str_eq(sim_json_path_str(out, "metadata.resourceVersion"), "6");
+	ck_assert_str_eq(jpath_str(out, "status.phase"), "Succeeded");
+	ck_assert_str_eq(jpath_str(out, "metadata.resourceVersion"), "6");
 	json_decref(out);
 	ck_assert_int_eq(sim_store_modify(s, "pods", "team-a", "c", refuse, NULL, NULL), ERR_INVAL);
 	ck_assert_int_eq(sim_store_modify(s, "pods", "team-a", "x", set_phase, "y", NULL),
@@ -265,7 +265,7 @@ static void count(void *ud, enum sim_event ev, const char *resource, const json_
 	struct counter *c = ud;
 
 	ck_assert_str_eq(resource, "pods");
-	ck_assert_ptr_nonnull(sim_json_path_str(obj, "metadata.name"));
+	ck_assert_ptr_nonnull(jpath_str(obj, "metadata.name"));
 	if (ev == SIM_ADDED)
 		c->added++;
 	else if (ev == SIM_MODIFIED)
@@ -315,7 +315,7 @@ START_TEST(test_generate_name)
 	const char *name;
 
 	ck_assert_int_eq(sim_store_create(s, "pods", p), 0);
-	name = sim_json_path_str(p, "metadata.name");
+	name = jpath_str(p, "metadata.name");
 	ck_assert_uint_eq(strlen(name), 9);
 	ck_assert(strncmp(name, "web-", 4) == 0);
 	json_decref(p);
