@@ -81,7 +81,7 @@ int certs_ensure_self_signed(const char *dir, char **cert_path, char **key_path,
 	if (access(crt, R_OK) == 0 && access(key, R_OK) == 0)
 		goto done;
 	if (mkdir_p(dir) != 0) {
-		snprintf(err, errlen, "cannot create cert dir %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "cannot create cert dir %s: %s", dir, COMMON_SYSERR(errno));
 		rc = ERR_IO;
 		goto fail;
 	}

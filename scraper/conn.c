@@ -208,7 +208,7 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t len)
 /* strerror in Go's syscall spelling: lower case. */
 static void errno_text(int e, char *out, size_t len)
 {
-	snprintf(out, len, "%s", strerror(e));
+	snprintf(out, len, "%s", COMMON_SYSERR(e));
 	if (out[0])
 		out[0] = (char)tolower((unsigned char)out[0]);
 }

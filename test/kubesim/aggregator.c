@@ -417,7 +417,7 @@ static int write_client_files(struct sim_aggregator *a)
 
 	snprintf(tmpl, sizeof(tmpl), "%s/aggregator-XXXXXX", base);
 	if (!mkdtemp(tmpl)) {
-		log_error("aggregator: mkdtemp %s: %s", tmpl, strerror(errno));
+		log_error("aggregator: mkdtemp %s: %s", tmpl, COMMON_SYSERR(errno));
 		return ERR_IO;
 	}
 	a->tmpdir = xstrdup(tmpl);
@@ -485,7 +485,7 @@ static void remove_tmpdir(struct sim_aggregator *a)
 	if (a->client_key_path)
 		unlink(a->client_key_path);
 	if (a->tmpdir && rmdir(a->tmpdir) != 0)
-		log_warn("aggregator: rmdir %s: %s", a->tmpdir, strerror(errno));
+		log_warn("aggregator: rmdir %s: %s", a->tmpdir, COMMON_SYSERR(errno));
 }
 
 void sim_aggregator_free(struct sim_aggregator *a)

@@ -471,7 +471,7 @@ static int listen_on(struct sim_kl_loop *l, char *err, size_t errlen)
 	    bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l->lfd, 4096) != 0 ||
 	    getsockname(l->lfd, (struct sockaddr *)&a, &len) != 0) {
 		snprintf(err, errlen, "kubelets: cannot listen on %s:%d: %s", l->cfg.bind,
-			 l->cfg.port, strerror(errno));
+			 l->cfg.port, COMMON_SYSERR(errno));
 		return ERR_IO;
 	}
 	l->port = ntohs(a.sin_port);
@@ -508,7 +508,7 @@ struct sim_kl_loop *sim_kl_loop_start(const struct sim_kl_loop_cfg *cfg, char *e
 	l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ev.data.ptr = &l->wake_tag;
 	if (l->ep < 0 || l->wake < 0 || epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) != 0) {
-		snprintf(err, errlen, "kubelets: epoll: %s", strerror(errno));
+		snprintf(err, errlen, "kubelets: epoll: %s", COMMON_SYSERR(errno));
 		goto fail;
 	}
 	if (listen_on(l, err, errlen) != 0)
@@ -537,7 +537,7 @@ void sim_kl_loop_stop(struct sim_kl_loop *l)
 		return;
 	atomic_store(&l->stop, true);
 	if (write(l->wake, &one, sizeof(one)) < 0)
-		log_warn("kubelets: cannot wake the loop: %s", strerror(errno));
+		log_warn("kubelets: cannot wake the loop: %s", COMMON_SYSERR(errno));
 	pthread_join(l->thread, NULL);
 	loop_free(l);
 }

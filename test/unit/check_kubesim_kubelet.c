@@ -96,9 +96,10 @@ static void expect_sample(const char *body, const char *prefix, const char *want
 
 static double sample_num(const char *body, const char *prefix)
 {
-	char *s = sample(body, prefix);
-	double d = strtod(s, NULL);
+	char *s = sample(body, prefix), *end;
+	double d = strtod(s, &end);
 
+	ck_assert_msg(end != s && *end == '\0', "%s: %s is not a number", prefix, s);
 	free(s);
 	return d;
 }

@@ -478,6 +478,7 @@ static void proxy_serve(struct proxy_srv *p, int fd)
 {
 	char head[2048];
 	unsigned port = 0;
+	char *end;
 	int up;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
@@ -493,8 +494,8 @@ static void proxy_serve(struct proxy_srv *p, int fd)
 	}
 	if (strncmp(head, "CONNECT 127.0.0.1:", 18) != 0)
 		return;
-	port = (unsigned)strtoul(head + 18, NULL, 10);
-	if (port == 0 || port > 65535)
+	port = (unsigned)strtoul(head + 18, &end, 10);
+	if (*end != ' ' || port == 0 || port > 65535)
 		return;
 	a.sin_port = htons((uint16_t)port);
 	up = socket(AF_INET, SOCK_STREAM, 0);

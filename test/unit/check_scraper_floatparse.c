@@ -70,7 +70,10 @@ START_TEST(float_matches_strtod)
 		int e = (int)((seed >> 3) % 61) - 30;
 		int n = snprintf(s, sizeof(s), "%0*llu.%llue%d", (int)digits,
 				 (unsigned long long)(m % 1000000000u), (unsigned long long)(m / 1000000000u), e);
-		double want = strtod(s, NULL), got = -1;
+		char *end;
+		double want = strtod(s, &end), got = -1;
+
+		ck_assert_msg(*end == '\0', "libc stopped reading %s at %s", s, end);
 		ck_assert_int_eq(scraper__parse_float(s, (size_t)n, &got), 0);
 		ck_assert_msg(memcmp(&want, &got, sizeof(got)) == 0, "%s: %.17g vs %.17g", s, got, want);
 	}

@@ -135,8 +135,13 @@ static void serve_resource(struct MHD_Connection *c, struct resource *r, struct 
 	r->lists++;
 	copy_arg(c, "continue", r->last_continue, sizeof(r->last_continue));
 	copy_arg(c, "limit", r->last_limit, sizeof(r->last_limit));
-	if (!strncmp(r->last_continue, "page-", 5))
-		page = strtol(r->last_continue + 5, NULL, 10);
+	if (!strncmp(r->last_continue, "page-", 5)) {
+		char *end;
+
+		page = strtol(r->last_continue + 5, &end, 10);
+		if (end == r->last_continue + 5 || *end != '\0')
+			page = -1;
+	}
 	if (page < 0 || page >= MAX_PAGES || !r->pages[page])
 		answer(a, 410, GONE);
 	else
