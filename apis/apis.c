@@ -26,16 +26,16 @@ void apis_handle(const struct apis_request *req, const struct apis_sources *src,
 	resp->status = 500;
 	resp->content_type = CT_JSON;
 	if (!req->path || !apis_owns_path(req->path)) {
-		apis_page_not_found(resp);
+		apis__page_not_found(resp);
 		return;
 	}
-	if (apis_discovery(req, src, resp))
+	if (apis__discovery(req, src, resp))
 		return;
 	if (has_prefix(req->path, gv_prefix)) {
-		apis_metrics(req, src, req->path + strlen(gv_prefix), resp);
+		apis__metrics(req, src, req->path + strlen(gv_prefix), resp);
 		return;
 	}
 	/* Outside our group version (e.g. /openapi/v3, /apis/other.k8s.io):
 	 * the generic apiserver's NotFoundHandler. */
-	apis_page_not_found(resp);
+	apis__page_not_found(resp);
 }

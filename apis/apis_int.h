@@ -26,12 +26,12 @@
 
 /* s as a JSON string literal, escaped as Go's encoding/json (HTML-safe:
  * <, >, & as \u003c...; U+2028/2029; invalid UTF-8 as \ufffd). */
-int jw_string(struct dynbuf *b, const char *s) COMMON_WUR;
+int apis__jw_string(struct dynbuf *b, const char *s) COMMON_WUR;
 /* "key": with the key escaped. */
-int jw_key(struct dynbuf *b, const char *key) COMMON_WUR;
+int apis__jw_key(struct dynbuf *b, const char *key) COMMON_WUR;
 /* Re-indents compact JSON in `in` as Go's json.Indent(prefix "", indent
  * "  ") into out.  `in` must be valid JSON. */
-int jw_indent(struct dynbuf *out, const char *in, size_t len) COMMON_WUR;
+int apis__jw_indent(struct dynbuf *out, const char *in, size_t len) COMMON_WUR;
 
 /* ---- negotiate.c -------------------------------------------------------- */
 
@@ -45,41 +45,41 @@ enum apis_media {
 
 /* Picks the reply for an Accept header (NULL/"" = JSON).  Table and
  * aggregated discovery are chosen only where allowed. */
-enum apis_media apis_negotiate(const char *accept, bool allow_table, bool allow_discovery);
+enum apis_media apis__negotiate(const char *accept, bool allow_table, bool allow_discovery);
 
 /* ---- status.c ----------------------------------------------------------- */
 
 /* Fills resp with a Status error (pretty when asked). */
-void apis_error(struct apis_response *resp, bool pretty, int code, const char *reason,
+void apis__error(struct apis_response *resp, bool pretty, int code, const char *reason,
 		const char *message, const char *dname, const char *dgroup, const char *dkind);
 /* The generic apiserver's 404 Status ("the server could not find ..."). */
-void apis_error_not_found_generic(struct apis_response *resp, bool pretty);
+void apis__error_not_found_generic(struct apis_response *resp, bool pretty);
 /* 405 for a method other than GET. */
-void apis_error_method(struct apis_response *resp, bool pretty);
+void apis__error_method(struct apis_response *resp, bool pretty);
 /* 406 NotAcceptable. */
-void apis_error_not_acceptable(struct apis_response *resp, bool pretty);
+void apis__error_not_acceptable(struct apis_response *resp, bool pretty);
 /* 400 BadRequest with message. */
-void apis_error_bad_request(struct apis_response *resp, bool pretty, const char *message);
+void apis__error_bad_request(struct apis_response *resp, bool pretty, const char *message);
 /* 500 when rendering failed (e.g. ERR_TOOBIG). */
-void apis_error_internal(struct apis_response *resp, bool pretty, int err);
+void apis__error_internal(struct apis_response *resp, bool pretty, int err);
 /* Plain "404 page not found\n". */
-void apis_page_not_found(struct apis_response *resp);
+void apis__page_not_found(struct apis_response *resp);
 /* Finishes a compact JSON body already in resp->body: appends "\n", or
  * re-indents it when pretty.  Returns 0 or an error code. */
-int apis_finish_json(struct apis_response *resp, bool pretty) COMMON_WUR;
+int apis__finish_json(struct apis_response *resp, bool pretty) COMMON_WUR;
 
 /* ---- discovery.c -------------------------------------------------------- */
 
 /* Handles /apis, /apis/metrics.k8s.io, /apis/metrics.k8s.io/v1beta1,
  * /version and /openapi/v2.  False when path is none of these. */
-bool apis_discovery(const struct apis_request *req, const struct apis_sources *src,
+bool apis__discovery(const struct apis_request *req, const struct apis_sources *src,
 		    struct apis_response *resp);
 
 /* ---- metrics.c ---------------------------------------------------------- */
 
 /* Handles a path below /apis/metrics.k8s.io/v1beta1/ (rest = the part
  * after that prefix, without the leading slash). */
-void apis_metrics(const struct apis_request *req, const struct apis_sources *src,
+void apis__metrics(const struct apis_request *req, const struct apis_sources *src,
 		  const char *rest, struct apis_response *resp);
 
 /* ---- render.c / table.c ------------------------------------------------- */
@@ -113,21 +113,21 @@ struct apis_wctx {
 	char ts[40];
 };
 
-void apis_wctx_init(struct apis_wctx *w, int64_t now_ns);
+void apis__wctx_init(struct apis_wctx *w, int64_t now_ns);
 
 /* Quantities as metrics-server builds them (uint64Quantity). */
-void apis_cpu_string(uint64_t nanocores, char *buf, size_t len);
-void apis_mem_string(uint64_t bytes, char *buf, size_t len);
+void apis__cpu_string(uint64_t nanocores, char *buf, size_t len);
+void apis__mem_string(uint64_t bytes, char *buf, size_t len);
 
 /* ObjectMeta {name, namespace, creationTimestamp, labels}. */
-int apis_write_meta(struct dynbuf *b, const struct apis_item *it, struct apis_wctx *w) COMMON_WUR;
+int apis__write_meta(struct dynbuf *b, const struct apis_item *it, struct apis_wctx *w) COMMON_WUR;
 /* One NodeMetrics/PodMetrics; typemeta adds kind and apiVersion. */
-int apis_write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_item *it,
+int apis__write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_item *it,
 		    struct apis_wctx *w, bool typemeta) COMMON_WUR;
 /* NodeMetricsList / PodMetricsList. */
-int apis_write_list(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w) COMMON_WUR;
+int apis__write_list(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w) COMMON_WUR;
 /* A meta.k8s.io Table of the items; table_version "v1" or "v1beta1". */
-int apis_write_table(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w,
+int apis__write_table(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w,
 		     const char *table_version, enum include_object inc) COMMON_WUR;
 
 #endif

@@ -54,8 +54,8 @@ static const char discovery_v2[] =
 static void reply(struct apis_response *resp, bool pretty, const char *doc, const char *ctype)
 {
 	dynbuf_reset(&resp->body);
-	if (dynbuf_addstr(&resp->body, doc) || apis_finish_json(resp, pretty)) {
-		apis_error_internal(resp, pretty, ERR_TOOBIG);
+	if (dynbuf_addstr(&resp->body, doc) || apis__finish_json(resp, pretty)) {
+		apis__error_internal(resp, pretty, ERR_TOOBIG);
 		return;
 	}
 	resp->status = 200;
@@ -93,17 +93,17 @@ static void version(const struct apis_sources *src, struct apis_response *resp)
 	dynbuf_init(&compact, DYN_SMALL);
 	rc = dynbuf_printf(&compact, "{\"major\":\"%s\",\"minor\":\"%s\",\"gitVersion\":", major, minor);
 	if (!rc)
-		rc = jw_string(&compact, gv);
+		rc = apis__jw_string(&compact, gv);
 	if (!rc)
 		rc = dynbuf_addstr(&compact, ",\"gitCommit\":\"\",\"gitTreeState\":\"\","
 					     "\"buildDate\":\"1970-01-01T00:00:00Z\",\"goVersion\":\"\","
 					     "\"compiler\":\"" APIS_COMPILER "\",\"platform\":\"linux/" APIS_ARCH "\"}");
 	dynbuf_reset(&resp->body);
 	if (!rc)
-		rc = jw_indent(&resp->body, compact.buf, compact.len);
+		rc = apis__jw_indent(&resp->body, compact.buf, compact.len);
 	dynbuf_release(&compact);
 	if (rc) {
-		apis_error_internal(resp, false, rc);
+		apis__error_internal(resp, false, rc);
 		return;
 	}
 	resp->status = 200;
@@ -118,11 +118,11 @@ static void openapi_v2(const struct apis_sources *src, struct apis_response *res
 	rc = dynbuf_addstr(&resp->body, "{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes "
 					"metrics-server\",\"version\":");
 	if (!rc)
-		rc = jw_string(&resp->body, src->git_version ? src->git_version : "v0.0.0");
+		rc = apis__jw_string(&resp->body, src->git_version ? src->git_version : "v0.0.0");
 	if (!rc)
 		rc = dynbuf_addstr(&resp->body, "},\"paths\":{}}");
 	if (rc) {
-		apis_error_internal(resp, false, rc);
+		apis__error_internal(resp, false, rc);
 		return;
 	}
 	resp->status = 200;
@@ -136,7 +136,7 @@ static bool path_is(const char *path, const char *want)
 	return strncmp(path, want, n) == 0 && (path[n] == '\0' || (path[n] == '/' && !path[n + 1]));
 }
 
-bool apis_discovery(const struct apis_request *req, const struct apis_sources *src,
+bool apis__discovery(const struct apis_request *req, const struct apis_sources *src,
 		    struct apis_response *resp)
 {
 	enum apis_media media;
@@ -146,7 +146,7 @@ bool apis_discovery(const struct apis_request *req, const struct apis_sources *s
 	    !path_is(req->path, "/version") && strcmp(req->path, "/openapi/v2") != 0)
 		return false;
 	if (!req->method || strcmp(req->method, "GET") != 0) {
-		apis_error_method(resp, req->pretty);
+		apis__error_method(resp, req->pretty);
 		return true;
 	}
 	if (path_is(req->path, "/version")) {
@@ -157,9 +157,9 @@ bool apis_discovery(const struct apis_request *req, const struct apis_sources *s
 		openapi_v2(src, resp);
 		return true;
 	}
-	media = apis_negotiate(req->accept, false, root);
+	media = apis__negotiate(req->accept, false, root);
 	if (media == MEDIA_NONE)
-		apis_error_not_acceptable(resp, req->pretty);
+		apis__error_not_acceptable(resp, req->pretty);
 	else if (media == MEDIA_DISCOVERY_V2)
 		reply(resp, req->pretty, discovery_v2, CT_DISCOVERY_V2);
 	else if (root)

@@ -58,7 +58,7 @@ static const char *ascii_escape(unsigned char c, char tmp[7])
 	return tmp;
 }
 
-int jw_string(struct dynbuf *b, const char *str)
+int apis__jw_string(struct dynbuf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, start = 0;
@@ -91,9 +91,9 @@ int jw_string(struct dynbuf *b, const char *str)
 	return rc ? rc : dynbuf_addch(b, '"');
 }
 
-int jw_key(struct dynbuf *b, const char *key)
+int apis__jw_key(struct dynbuf *b, const char *key)
 {
-	int rc = jw_string(b, key);
+	int rc = apis__jw_string(b, key);
 
 	return rc ? rc : dynbuf_addch(b, ':');
 }
@@ -120,7 +120,7 @@ static int string_end(const char *in, size_t len, size_t *i)
 	return ERR_OK;
 }
 
-int jw_indent(struct dynbuf *out, const char *in, size_t len)
+int apis__jw_indent(struct dynbuf *out, const char *in, size_t len)
 {
 	bool need_indent = false;
 	int depth = 0, rc = 0;

@@ -85,7 +85,7 @@ static void go_quote(const char *s, char *out, size_t len)
 	struct dynbuf b;
 
 	dynbuf_init(&b, len > 1 ? len - 1 : 0);
-	if (jw_string(&b, s) == ERR_OK && b.buf)
+	if (apis__jw_string(&b, s) == ERR_OK && b.buf)
 		snprintf(out, len, "%s", b.buf);
 	else
 		snprintf(out, len, "\"\"");
@@ -101,11 +101,11 @@ static bool filter_parse(const struct apis_request *req, struct list_filter *f,
 	memset(f, 0, sizeof(*f));
 	f->labels = selector_parse(req->label_selector, err, sizeof(err));
 	if (!f->labels) {
-		apis_error_bad_request(resp, req->pretty, err);
+		apis__error_bad_request(resp, req->pretty, err);
 		return false;
 	}
 	if (field_selector_parse(req->field_selector, &f->fields, err, sizeof(err))) {
-		apis_error_bad_request(resp, req->pretty, err);
+		apis__error_bad_request(resp, req->pretty, err);
 		return false;
 	}
 	for (size_t i = 0; i < f->fields.n; i++) {
@@ -116,7 +116,7 @@ static bool filter_parse(const struct apis_request *req, struct list_filter *f,
 			snprintf(msg, sizeof(msg),
 				 "%s is not a known field selector: only \"metadata.name\", "
 				 "\"metadata.namespace\"", q);
-			apis_error_bad_request(resp, req->pretty, msg);
+			apis__error_bad_request(resp, req->pretty, msg);
 			return false;
 		}
 	}
@@ -219,13 +219,13 @@ static bool get_one(const struct apis_request *req, const struct apis_sources *s
 
 		if (!node) {
 			snprintf(msg, sizeof(msg), "node \"%s\" not found", r->name);
-			apis_error(resp, req->pretty, 404, "NotFound", msg, r->name, NULL, "node");
+			apis__error(resp, req->pretty, 404, "NotFound", msg, r->name, NULL, "node");
 			return false;
 		}
 		it.labels = &node->labels;
 		if (store_node_usage(src->store, node->name, &it.usage) != ERR_OK) {
 			snprintf(msg, sizeof(msg), "nodemetrics." APIS_GROUP " \"%s\" not found", r->name);
-			apis_error(resp, req->pretty, 404, "NotFound", msg, r->name, APIS_GROUP,
+			apis__error(resp, req->pretty, 404, "NotFound", msg, r->name, APIS_GROUP,
 				   "nodemetrics");
 			return false;
 		}
@@ -234,13 +234,13 @@ static bool get_one(const struct apis_request *req, const struct apis_sources *s
 
 		if (!pod || !pod_running(pod)) {
 			snprintf(msg, sizeof(msg), "pods \"%s\" not found", r->name);
-			apis_error(resp, req->pretty, 404, "NotFound", msg, r->name, NULL, "pods");
+			apis__error(resp, req->pretty, 404, "NotFound", msg, r->name, NULL, "pods");
 			return false;
 		}
 		if (!pod_item(src, pod, &it)) {
 			snprintf(full, sizeof(full), "%s/%s", r->ns, r->name);
 			snprintf(msg, sizeof(msg), "podmetrics." APIS_GROUP " \"%s\" not found", full);
-			apis_error(resp, req->pretty, 404, "NotFound", msg, full, APIS_GROUP,
+			apis__error(resp, req->pretty, 404, "NotFound", msg, full, APIS_GROUP,
 				   "podmetrics");
 			return false;
 		}
@@ -264,7 +264,7 @@ static bool parse_include(const struct apis_request *req, enum include_object *i
 	}
 	go_quote(v, q, sizeof(q));
 	snprintf(msg, sizeof(msg), "unrecognized includeObject value: %s", q);
-	apis_error_bad_request(resp, req->pretty, msg);
+	apis__error_bad_request(resp, req->pretty, msg);
 	return false;
 }
 
@@ -277,19 +277,19 @@ static void render(const struct apis_request *req, const struct apis_items *item
 
 	if (media != MEDIA_JSON && !parse_include(req, &inc, resp))
 		return;
-	apis_wctx_init(&w, req->now_ns);
+	apis__wctx_init(&w, req->now_ns);
 	dynbuf_reset(&resp->body);
 	if (media == MEDIA_TABLE_V1 || media == MEDIA_TABLE_V1BETA1)
-		rc = apis_write_table(&resp->body, items, &w,
+		rc = apis__write_table(&resp->body, items, &w,
 				      media == MEDIA_TABLE_V1 ? "v1" : "v1beta1", inc);
 	else if (single)
-		rc = apis_write_item(&resp->body, items->kind, &items->v[0], &w, true);
+		rc = apis__write_item(&resp->body, items->kind, &items->v[0], &w, true);
 	else
-		rc = apis_write_list(&resp->body, items, &w);
+		rc = apis__write_list(&resp->body, items, &w);
 	if (!rc)
-		rc = apis_finish_json(resp, req->pretty);
+		rc = apis__finish_json(resp, req->pretty);
 	if (rc) {
-		apis_error_internal(resp, req->pretty, rc);
+		apis__error_internal(resp, req->pretty, rc);
 		return;
 	}
 	resp->status = 200;
@@ -311,7 +311,7 @@ static void serve(const struct apis_request *req, const struct apis_sources *src
 	if (!filter_parse(req, &f, resp))
 		goto out;
 	if (req->watch) {
-		apis_error(resp, req->pretty, 405, "MethodNotAllowed",
+		apis__error(resp, req->pretty, 405, "MethodNotAllowed",
 			   r->kind == KIND_NODES
 				   ? "watch is not supported on resources of kind \"nodes." APIS_GROUP "\""
 				   : "watch is not supported on resources of kind \"pods." APIS_GROUP "\"",
@@ -328,7 +328,7 @@ out:
 	free(items.v);
 }
 
-void apis_metrics(const struct apis_request *req, const struct apis_sources *src,
+void apis__metrics(const struct apis_request *req, const struct apis_sources *src,
 		  const char *rest, struct apis_response *resp)
 {
 	static const struct kube_snapshot empty_kube = { 0 };
@@ -340,16 +340,16 @@ void apis_metrics(const struct apis_request *req, const struct apis_sources *src
 	size_t n;
 
 	if (!split_path(rest, buf, seg, &n) || !parse_route(seg, n, &r)) {
-		apis_error_not_found_generic(resp, req->pretty);
+		apis__error_not_found_generic(resp, req->pretty);
 		return;
 	}
 	if (!req->method || strcmp(req->method, "GET") != 0) {
-		apis_error_method(resp, req->pretty);
+		apis__error_method(resp, req->pretty);
 		return;
 	}
-	media = apis_negotiate(req->accept, true, false);
+	media = apis__negotiate(req->accept, true, false);
 	if (media == MEDIA_NONE) {
-		apis_error_not_acceptable(resp, req->pretty);
+		apis__error_not_acceptable(resp, req->pretty);
 		return;
 	}
 	if (!s.kube)

@@ -128,7 +128,7 @@ static bool before(const struct clause *a, const struct clause *b)
 	return strcmp(a->subtype, "*") != 0 && strcmp(b->subtype, "*") == 0;
 }
 
-enum apis_media apis_negotiate(const char *accept, bool allow_table, bool allow_discovery)
+enum apis_media apis__negotiate(const char *accept, bool allow_table, bool allow_discovery)
 {
 	struct clause cl[ACCEPT_MAX_CLAUSES];
 	size_t n = 0;

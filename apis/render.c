@@ -21,12 +21,12 @@ static void u64_quantity(uint64_t v, int32_t scale, enum quantity_format f, char
 	quantity_format(&q, buf, len);
 }
 
-void apis_cpu_string(uint64_t nanocores, char *buf, size_t len)
+void apis__cpu_string(uint64_t nanocores, char *buf, size_t len)
 {
 	u64_quantity(nanocores, -9, QF_DECIMAL_SI, buf, len);
 }
 
-void apis_mem_string(uint64_t bytes, char *buf, size_t len)
+void apis__mem_string(uint64_t bytes, char *buf, size_t len)
 {
 	u64_quantity(bytes, 0, QF_BINARY_SI, buf, len);
 }
@@ -44,7 +44,7 @@ static void time_value(int64_t ns, char *out, size_t len)
 	snprintf(out, len, "\"%s\"", ts);
 }
 
-void apis_wctx_init(struct apis_wctx *w, int64_t now_ns)
+void apis__wctx_init(struct apis_wctx *w, int64_t now_ns)
 {
 	w->now_ns = now_ns;
 	time_value(now_ns, w->now, sizeof(w->now));
@@ -72,23 +72,23 @@ static int write_labels(struct dynbuf *b, const struct labels *l)
 		if (i)
 			rc = dynbuf_addch(b, ',');
 		if (!rc)
-			rc = jw_key(b, l->items[i].key);
+			rc = apis__jw_key(b, l->items[i].key);
 		if (!rc)
-			rc = jw_string(b, l->items[i].value);
+			rc = apis__jw_string(b, l->items[i].value);
 	}
 	return rc ? rc : dynbuf_addch(b, '}');
 }
 
-int apis_write_meta(struct dynbuf *b, const struct apis_item *it, struct apis_wctx *w)
+int apis__write_meta(struct dynbuf *b, const struct apis_item *it, struct apis_wctx *w)
 {
 	int rc = dynbuf_addstr(b, "{\"name\":");
 
 	if (!rc)
-		rc = jw_string(b, it->name);
+		rc = apis__jw_string(b, it->name);
 	if (!rc && it->ns) {
 		rc = dynbuf_addstr(b, ",\"namespace\":");
 		if (!rc)
-			rc = jw_string(b, it->ns);
+			rc = apis__jw_string(b, it->ns);
 	}
 	if (!rc)
 		rc = dynbuf_addstr(b, ",\"creationTimestamp\":");
@@ -104,8 +104,8 @@ static int write_usage(struct dynbuf *b, uint64_t cpu, uint64_t mem)
 	char c[48], m[48];
 	int rc;
 
-	apis_cpu_string(cpu, c, sizeof(c));
-	apis_mem_string(mem, m, sizeof(m));
+	apis__cpu_string(cpu, c, sizeof(c));
+	apis__mem_string(mem, m, sizeof(m));
 	rc = dynbuf_addstr(b, "{\"cpu\":\"");
 	if (!rc)
 		rc = dynbuf_addstr(b, c);
@@ -125,7 +125,7 @@ static int write_containers(struct dynbuf *b, const struct apis_item *it)
 
 		rc = dynbuf_addstr(b, i ? ",{\"name\":" : "{\"name\":");
 		if (!rc)
-			rc = jw_string(b, c->name);
+			rc = apis__jw_string(b, c->name);
 		if (!rc)
 			rc = dynbuf_addstr(b, ",\"usage\":");
 		if (!rc)
@@ -136,7 +136,7 @@ static int write_containers(struct dynbuf *b, const struct apis_item *it)
 	return rc ? rc : dynbuf_addch(b, ']');
 }
 
-int apis_write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_item *it,
+int apis__write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_item *it,
 		    struct apis_wctx *w, bool typemeta)
 {
 	char window[40];
@@ -149,7 +149,7 @@ int apis_write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_ite
 	if (!rc)
 		rc = dynbuf_addstr(b, "\"metadata\":");
 	if (!rc)
-		rc = apis_write_meta(b, it, w);
+		rc = apis__write_meta(b, it, w);
 	if (!rc)
 		rc = dynbuf_addstr(b, ",\"timestamp\":");
 	if (!rc)
@@ -171,7 +171,7 @@ int apis_write_item(struct dynbuf *b, enum apis_kind kind, const struct apis_ite
 	return rc ? rc : dynbuf_addch(b, '}');
 }
 
-int apis_write_list(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w)
+int apis__write_list(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w)
 {
 	int rc = dynbuf_addstr(b, items->kind == KIND_NODES
 					  ? "{\"kind\":\"NodeMetricsList\",\"apiVersion\":\"" APIS_GV
@@ -183,7 +183,7 @@ int apis_write_list(struct dynbuf *b, const struct apis_items *items, struct api
 		if (i)
 			rc = dynbuf_addch(b, ',');
 		if (!rc)
-			rc = apis_write_item(b, items->kind, &items->v[i], w, false);
+			rc = apis__write_item(b, items->kind, &items->v[i], w, false);
 	}
 	return rc ? rc : dynbuf_addstr(b, "]}");
 }

@@ -18,8 +18,8 @@ static int detail(struct dynbuf *b, const char *key, const char *val, bool *firs
 	rc = *first ? 0 : dynbuf_addch(b, ',');
 	*first = false;
 	if (!rc)
-		rc = jw_key(b, key);
-	return rc ? rc : jw_string(b, val);
+		rc = apis__jw_key(b, key);
+	return rc ? rc : apis__jw_string(b, val);
 }
 
 int apis_status_json(struct dynbuf *out, int code, const char *reason, const char *message,
@@ -32,11 +32,11 @@ int apis_status_json(struct dynbuf *out, int code, const char *reason, const cha
 	rc = dynbuf_addstr(out, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 				"\"status\":\"Failure\",\"message\":");
 	if (!rc)
-		rc = jw_string(out, message ? message : "");
+		rc = apis__jw_string(out, message ? message : "");
 	if (!rc && reason && *reason) {
 		rc = dynbuf_addstr(out, ",\"reason\":");
 		if (!rc)
-			rc = jw_string(out, reason);
+			rc = apis__jw_string(out, reason);
 	}
 	if (!rc && (details_name || details_group || details_kind)) {
 		rc = dynbuf_addstr(out, ",\"details\":{");
@@ -54,7 +54,7 @@ int apis_status_json(struct dynbuf *out, int code, const char *reason, const cha
 	return rc;
 }
 
-int apis_finish_json(struct apis_response *resp, bool pretty)
+int apis__finish_json(struct apis_response *resp, bool pretty)
 {
 	struct dynbuf out;
 	int rc;
@@ -65,7 +65,7 @@ int apis_finish_json(struct apis_response *resp, bool pretty)
 		return dynbuf_addch(&resp->body, '\n');
 	}
 	dynbuf_init(&out, resp->body.max);
-	rc = jw_indent(&out, resp->body.buf ? resp->body.buf : "", resp->body.len);
+	rc = apis__jw_indent(&out, resp->body.buf ? resp->body.buf : "", resp->body.len);
 	if (rc) {
 		dynbuf_release(&out);
 		return rc;
@@ -75,14 +75,14 @@ int apis_finish_json(struct apis_response *resp, bool pretty)
 	return ERR_OK;
 }
 
-void apis_error(struct apis_response *resp, bool pretty, int code, const char *reason,
+void apis__error(struct apis_response *resp, bool pretty, int code, const char *reason,
 		const char *message, const char *dname, const char *dgroup, const char *dkind)
 {
 	dynbuf_reset(&resp->body);
 	resp->status = code;
 	resp->content_type = CT_JSON;
 	if (apis_status_json(&resp->body, code, reason, message, dname, dgroup, dkind) ||
-	    apis_finish_json(resp, pretty)) {
+	    apis__finish_json(resp, pretty)) {
 		/* Only a tiny cap can refuse a Status; say so in plain text. */
 		dynbuf_reset(&resp->body);
 		resp->content_type = CT_TEXT;
@@ -91,40 +91,40 @@ void apis_error(struct apis_response *resp, bool pretty, int code, const char *r
 	}
 }
 
-void apis_error_not_found_generic(struct apis_response *resp, bool pretty)
+void apis__error_not_found_generic(struct apis_response *resp, bool pretty)
 {
-	apis_error(resp, pretty, 404, "NotFound", "the server could not find the requested resource",
+	apis__error(resp, pretty, 404, "NotFound", "the server could not find the requested resource",
 		   "", "", "");
 }
 
-void apis_error_method(struct apis_response *resp, bool pretty)
+void apis__error_method(struct apis_response *resp, bool pretty)
 {
-	apis_error(resp, pretty, 405, "MethodNotAllowed",
+	apis__error(resp, pretty, 405, "MethodNotAllowed",
 		   "the server does not allow this method on the requested resource", "", "", "");
 }
 
-void apis_error_not_acceptable(struct apis_response *resp, bool pretty)
+void apis__error_not_acceptable(struct apis_response *resp, bool pretty)
 {
-	apis_error(resp, pretty, 406, "NotAcceptable",
+	apis__error(resp, pretty, 406, "NotAcceptable",
 		   "only the following media types are accepted: application/json, "
 		   "application/yaml, application/vnd.kubernetes.protobuf",
 		   NULL, NULL, NULL);
 }
 
-void apis_error_bad_request(struct apis_response *resp, bool pretty, const char *message)
+void apis__error_bad_request(struct apis_response *resp, bool pretty, const char *message)
 {
-	apis_error(resp, pretty, 400, "BadRequest", message, NULL, NULL, NULL);
+	apis__error(resp, pretty, 400, "BadRequest", message, NULL, NULL, NULL);
 }
 
-void apis_error_internal(struct apis_response *resp, bool pretty, int err)
+void apis__error_internal(struct apis_response *resp, bool pretty, int err)
 {
 	char msg[128];
 
 	snprintf(msg, sizeof(msg), "Internal error occurred: failed rendering the response: %s", err_str(err));
-	apis_error(resp, pretty, 500, "InternalError", msg, NULL, NULL, NULL);
+	apis__error(resp, pretty, 500, "InternalError", msg, NULL, NULL, NULL);
 }
 
-void apis_page_not_found(struct apis_response *resp)
+void apis__page_not_found(struct apis_response *resp)
 {
 	dynbuf_reset(&resp->body);
 	resp->status = 404;

@@ -53,12 +53,12 @@ static int write_object(struct dynbuf *b, const struct apis_items *items, const 
 		return ERR_OK;
 	rc = dynbuf_addstr(b, ",\"object\":");
 	if (!rc && inc == INCLUDE_OBJECT)
-		return apis_write_item(b, items->kind, it, w, true);
+		return apis__write_item(b, items->kind, it, w, true);
 	if (!rc)
 		rc = dynbuf_printf(b, "{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":"
 				      "\"meta.k8s.io/%s\",\"metadata\":", table_version);
 	if (!rc)
-		rc = apis_write_meta(b, it, w);
+		rc = apis__write_meta(b, it, w);
 	return rc ? rc : dynbuf_addch(b, '}');
 }
 
@@ -70,17 +70,17 @@ static int write_cells(struct dynbuf *b, const struct apis_item *it, bool usage,
 	int rc = dynbuf_addstr(b, "{\"cells\":[");
 
 	if (!rc)
-		rc = jw_string(b, it->name);
+		rc = apis__jw_string(b, it->name);
 	if (!rc && usage) {
-		apis_cpu_string(cpu, c, sizeof(c));
-		apis_mem_string(mem, m, sizeof(m));
+		apis__cpu_string(cpu, c, sizeof(c));
+		apis__mem_string(mem, m, sizeof(m));
 		rc = dynbuf_printf(b, ",\"%s\",\"%s\"", c, m);
 	}
 	fmt_go_duration(it->usage.window_ns, w, sizeof(w));
 	return rc ? rc : dynbuf_printf(b, ",\"%s\"]", w);
 }
 
-int apis_write_table(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w,
+int apis__write_table(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w,
 		     const char *table_version, enum include_object inc)
 {
 	bool have_names = false;

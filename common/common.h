@@ -328,7 +328,7 @@ struct json_t;
  * Plain scalars are typed by the YAML 1.2 core schema; depth and node
  * count are bounded.
  */
-struct json_t *yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
+struct json_t *yamldoc_to_json(const char *text, size_t len, char *err, size_t errlen);
 
 
 /* ---- jsonpath (jsonpath.c) ----------------------------------------------- */

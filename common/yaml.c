@@ -187,7 +187,7 @@ static bool root_event(struct yaml_ctx *y, yaml_event_t *ev)
 	return true;
 }
 
-json_t *yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
+json_t *yamldoc_to_json(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct yaml_ctx y = { .err = err, .errlen = errlen };
 	yaml_event_t ev;

@@ -326,7 +326,7 @@ int hpa_scenario_parse(const char *text, size_t len, struct hpa_scenario *sc, ch
 			return ERR_PARSE;
 		}
 	} else {
-		sc->doc = yaml_to_json(text, len, err, errlen);
+		sc->doc = yamldoc_to_json(text, len, err, errlen);
 		if (!sc->doc)
 			return ERR_PARSE;
 	}

@@ -152,7 +152,7 @@ void kube_client_free(struct kube_client *c)
 	free(c);
 }
 
-CURL *kube_client_handle_get(struct kube_client *c)
+CURL *kube__client_handle_get(struct kube_client *c)
 {
 	CURL *h = NULL;
 
@@ -165,7 +165,7 @@ CURL *kube_client_handle_get(struct kube_client *c)
 	return h;
 }
 
-void kube_client_handle_put(struct kube_client *c, CURL *h)
+void kube__client_handle_put(struct kube_client *c, CURL *h)
 {
 	if (!h)
 		return;
@@ -257,7 +257,7 @@ static void setup_tls(struct kube_client *c, CURL *h)
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 }
 
-int kube_client_setup(struct kube_client *c, CURL *h, const char *path, bool with_body,
+int kube__client_setup(struct kube_client *c, CURL *h, const char *path, bool with_body,
 		      struct curl_slist **hdrs, char *err, size_t errlen)
 {
 	struct curl_slist *l = NULL;

@@ -35,7 +35,7 @@ struct change {
 static int change_cmp(const void *pa, const void *pb)
 {
 	const struct change *a = pa, *b = pb;
-	int c = kube_obj_cmp(a->obj, b->obj);
+	int c = kube__obj_cmp(a->obj, b->obj);
 
 	if (c)
 		return c;
@@ -52,14 +52,14 @@ static struct change *sorted_changes(struct kube_obj **changes, size_t n, size_t
 	for (i = 0; i < n; i++) {
 		cs[i].obj = changes[i];
 		cs[i].seq = i;
-		if (i && sorted && kube_obj_cmp(changes[i - 1], changes[i]) >= 0)
+		if (i && sorted && kube__obj_cmp(changes[i - 1], changes[i]) >= 0)
 			sorted = false;
 	}
 	if (!sorted) /* lists arrive sorted by key: skip the sort then */
 		qsort(cs, n, sizeof(*cs), change_cmp);
 	for (i = 0; i < n; i++) {
-		if (i + 1 < n && !kube_obj_cmp(cs[i].obj, cs[i + 1].obj)) {
-			kube_obj_unref(cs[i].obj); /* superseded */
+		if (i + 1 < n && !kube__obj_cmp(cs[i].obj, cs[i + 1].obj)) {
+			kube__obj_unref(cs[i].obj); /* superseded */
 			continue;
 		}
 		cs[m++] = cs[i];
@@ -106,7 +106,7 @@ static size_t lower_bound(const struct kube_objs *base, size_t lo, const struct 
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (kube_obj_cmp(base->objs[mid], o) < 0)
+		if (kube__obj_cmp(base->objs[mid], o) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -120,12 +120,12 @@ static void copy_run(struct kube_objs *a, const struct kube_objs *base, size_t f
 	size_t i;
 
 	for (i = from; i < to; i++)
-		a->objs[a->n++] = kube_obj_ref(base->objs[i]);
+		a->objs[a->n++] = kube__obj_ref(base->objs[i]);
 }
 
 /* Each change is placed by binary search; the runs of unchanged objects
  * between them are copied without comparing keys. */
-struct kube_objs *kube_objs_merge(enum kube_kind kind, const struct kube_objs *base,
+struct kube_objs *kube__objs_merge(enum kube_kind kind, const struct kube_objs *base,
 				  struct kube_obj **changes, size_t n)
 {
 	size_t nb = base ? base->n : 0, nc, i = 0, j, pos;
@@ -136,10 +136,10 @@ struct kube_objs *kube_objs_merge(enum kube_kind kind, const struct kube_objs *b
 		pos = base ? lower_bound(base, i, cs[j].obj) : 0;
 		copy_run(a, base, i, pos);
 		i = pos;
-		if (i < nb && !kube_obj_cmp(base->objs[i], cs[j].obj))
+		if (i < nb && !kube__obj_cmp(base->objs[i], cs[j].obj))
 			i++; /* replaced or deleted */
 		if (cs[j].obj->tombstone)
-			kube_obj_unref(cs[j].obj);
+			kube__obj_unref(cs[j].obj);
 		else
 			objs_push(a, cs[j].obj);
 	}
@@ -149,42 +149,42 @@ struct kube_objs *kube_objs_merge(enum kube_kind kind, const struct kube_objs *b
 	return a;
 }
 
-struct kube_objs *kube_objs_ref(struct kube_objs *a)
+struct kube_objs *kube__objs_ref(struct kube_objs *a)
 {
 	if (a)
 		atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
 	return a;
 }
 
-void kube_objs_release(struct kube_objs *a)
+void kube__objs_release(struct kube_objs *a)
 {
 	size_t i;
 
 	if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	for (i = 0; i < a->n; i++)
-		kube_obj_unref(a->objs[i]);
+		kube__obj_unref(a->objs[i]);
 	free(a->objs);
 	free(a->nodes);
 	free(a->pods);
 	free(a);
 }
 
-size_t kube_objs_count(const struct kube_objs *a)
+size_t kube__objs_count(const struct kube_objs *a)
 {
 	return a ? a->n : 0;
 }
 
 /* ---- snapshots --------------------------------------------------------- */
 
-struct kube_snapshot *kube_snapshot_new(struct kube_objs *nodes, struct kube_objs *pods,
+struct kube_snapshot *kube__snapshot_new(struct kube_objs *nodes, struct kube_objs *pods,
 					bool synced)
 {
 	struct snap *s = xcalloc(1, sizeof(*s));
 
 	atomic_init(&s->refs, 1);
-	s->arr[KUBE_NODE] = kube_objs_ref(nodes);
-	s->arr[KUBE_POD] = kube_objs_ref(pods);
+	s->arr[KUBE_NODE] = kube__objs_ref(nodes);
+	s->arr[KUBE_POD] = kube__objs_ref(pods);
 	if (nodes) {
 		s->pub.nodes = nodes->nodes;
 		s->pub.nnodes = nodes->n;
@@ -197,7 +197,7 @@ struct kube_snapshot *kube_snapshot_new(struct kube_objs *nodes, struct kube_obj
 	return &s->pub;
 }
 
-struct kube_snapshot *kube_snapshot_ref(struct kube_snapshot *s)
+struct kube_snapshot *kube__snapshot_ref(struct kube_snapshot *s)
 {
 	struct snap *in = (struct snap *)s;
 
@@ -211,8 +211,8 @@ void kube_snapshot_release(struct kube_snapshot *s)
 
 	if (!s || atomic_fetch_sub_explicit(&in->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	kube_objs_release(in->arr[KUBE_NODE]);
-	kube_objs_release(in->arr[KUBE_POD]);
+	kube__objs_release(in->arr[KUBE_NODE]);
+	kube__objs_release(in->arr[KUBE_POD]);
 	free(in);
 }
 
@@ -292,14 +292,14 @@ static struct kube_objs *objs_from_list(enum kube_kind kind, json_t *list)
 	char err[256];
 
 	for (i = 0; i < count; i++) {
-		objs[n] = kube_obj_parse(kind, json_array_get(items, i), err, sizeof(err));
+		objs[n] = kube__obj_parse(kind, json_array_get(items, i), err, sizeof(err));
 		if (objs[n])
 			n++;
 		else
 			log_warn("skipping %s #%zu of the list: %s",
 				 kind == KUBE_NODE ? "node" : "pod", i, err);
 	}
-	a = kube_objs_merge(kind, NULL, objs, n);
+	a = kube__objs_merge(kind, NULL, objs, n);
 	free(objs);
 	return a;
 }
@@ -308,9 +308,9 @@ struct kube_snapshot *kube_snapshot_from_lists(json_t *nodes_list, json_t *pods_
 {
 	struct kube_objs *nodes = objs_from_list(KUBE_NODE, nodes_list);
 	struct kube_objs *pods = objs_from_list(KUBE_POD, pods_list);
-	struct kube_snapshot *s = kube_snapshot_new(nodes, pods, true);
+	struct kube_snapshot *s = kube__snapshot_new(nodes, pods, true);
 
-	kube_objs_release(nodes);
-	kube_objs_release(pods);
+	kube__objs_release(nodes);
+	kube__objs_release(pods);
 	return s;
 }

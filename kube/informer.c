@@ -39,17 +39,17 @@ static bool synced_locked(const struct kube_informer *inf)
 	return inf->listed[KUBE_NODE] && inf->listed[KUBE_POD];
 }
 
-void kube_informer_publish(struct kube_informer *inf, enum kube_kind kind, struct kube_objs *objs,
+void kube__informer_publish(struct kube_informer *inf, enum kube_kind kind, struct kube_objs *objs,
 			   bool listed)
 {
 	struct kube_snapshot *old;
 
 	pthread_mutex_lock(&inf->lock);
-	kube_objs_release(inf->arr[kind]);
-	inf->arr[kind] = kube_objs_ref(objs);
+	kube__objs_release(inf->arr[kind]);
+	inf->arr[kind] = kube__objs_ref(objs);
 	inf->listed[kind] |= listed;
 	old = inf->cur;
-	inf->cur = kube_snapshot_new(inf->arr[KUBE_NODE], inf->arr[KUBE_POD], synced_locked(inf));
+	inf->cur = kube__snapshot_new(inf->arr[KUBE_NODE], inf->arr[KUBE_POD], synced_locked(inf));
 	pthread_cond_broadcast(&inf->cond);
 	pthread_mutex_unlock(&inf->lock);
 	kube_snapshot_release(old);
@@ -57,7 +57,7 @@ void kube_informer_publish(struct kube_informer *inf, enum kube_kind kind, struc
 		inf->on_change(inf->ud);
 }
 
-bool kube_informer_pause(struct kube_informer *inf, int64_t ns)
+bool kube__informer_pause(struct kube_informer *inf, int64_t ns)
 {
 	struct timespec until = mono_deadline(ns);
 	int rc = 0;
@@ -84,11 +84,11 @@ struct kube_informer *kube_informer_start(struct kube_client *c, void (*on_chang
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&inf->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	inf->cur = kube_snapshot_new(NULL, NULL, false);
+	inf->cur = kube__snapshot_new(NULL, NULL, false);
 	for (k = 0; k < KUBE_NKINDS; k++)
-		inf->w[k] = kube_watcher_new(inf, c, (enum kube_kind)k, &inf->stop);
+		inf->w[k] = kube__watcher_new(inf, c, (enum kube_kind)k, &inf->stop);
 	for (k = 0; k < KUBE_NKINDS; k++) {
-		rc = pthread_create(&inf->thread[k], NULL, kube_watcher_main, inf->w[k]);
+		rc = pthread_create(&inf->thread[k], NULL, kube__watcher_main, inf->w[k]);
 		if (rc) {
 			log_error("cannot start the informer thread: %s", strerrorname_np(rc));
 			kube_informer_stop(inf);
@@ -104,7 +104,7 @@ struct kube_snapshot *kube_informer_acquire(struct kube_informer *inf)
 	struct kube_snapshot *s;
 
 	pthread_mutex_lock(&inf->lock);
-	s = kube_snapshot_ref(inf->cur);
+	s = kube__snapshot_ref(inf->cur);
 	pthread_mutex_unlock(&inf->lock);
 	return s;
 }
@@ -134,11 +134,11 @@ void kube_informer_stop(struct kube_informer *inf)
 	pthread_cond_broadcast(&inf->cond);
 	pthread_mutex_unlock(&inf->lock);
 	for (k = 0; k < KUBE_NKINDS; k++) {
-		kube_watcher_wake(inf->w[k]);
+		kube__watcher_wake(inf->w[k]);
 		if (inf->running[k])
 			pthread_join(inf->thread[k], NULL);
-		kube_watcher_free(inf->w[k]);
-		kube_objs_release(inf->arr[k]);
+		kube__watcher_free(inf->w[k]);
+		kube__objs_release(inf->arr[k]);
 	}
 	kube_snapshot_release(inf->cur);
 	pthread_cond_destroy(&inf->cond);

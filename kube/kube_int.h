@@ -34,11 +34,11 @@ struct kube_obj {
 
 /* Parses one API object; a new object with one reference, or NULL with
  * the reason in err. */
-struct kube_obj *kube_obj_parse(enum kube_kind kind, json_t *item, char *err, size_t errlen);
-struct kube_obj *kube_obj_ref(struct kube_obj *o);
-void kube_obj_unref(struct kube_obj *o);
+struct kube_obj *kube__obj_parse(enum kube_kind kind, json_t *item, char *err, size_t errlen);
+struct kube_obj *kube__obj_ref(struct kube_obj *o);
+void kube__obj_unref(struct kube_obj *o);
 /* Orders by namespace ("" for nodes), then name. */
-int kube_obj_cmp(const struct kube_obj *a, const struct kube_obj *b);
+int kube__obj_cmp(const struct kube_obj *a, const struct kube_obj *b);
 
 /* ---- index.c ---- */
 
@@ -48,29 +48,29 @@ struct kube_objs;
 /* Merges changes[0..n) into base (NULL = empty; only read): tombstones
  * delete, a later change of a key wins.  Takes over the references held
  * by changes (the array itself stays the caller's).  New array, 1 ref. */
-struct kube_objs *kube_objs_merge(enum kube_kind kind, const struct kube_objs *base,
+struct kube_objs *kube__objs_merge(enum kube_kind kind, const struct kube_objs *base,
 				  struct kube_obj **changes, size_t n);
-struct kube_objs *kube_objs_ref(struct kube_objs *a);
-void kube_objs_release(struct kube_objs *a);
-size_t kube_objs_count(const struct kube_objs *a);
+struct kube_objs *kube__objs_ref(struct kube_objs *a);
+void kube__objs_release(struct kube_objs *a);
+size_t kube__objs_count(const struct kube_objs *a);
 
 /* A snapshot taking one new reference on each array (NULL = empty). */
-struct kube_snapshot *kube_snapshot_new(struct kube_objs *nodes, struct kube_objs *pods,
+struct kube_snapshot *kube__snapshot_new(struct kube_objs *nodes, struct kube_objs *pods,
 					bool synced);
-struct kube_snapshot *kube_snapshot_ref(struct kube_snapshot *s);
+struct kube_snapshot *kube__snapshot_ref(struct kube_snapshot *s);
 
 /* ---- client.c ---- */
 
 /* An easy handle from the pool (or a new one); give it back with put. */
-CURL *kube_client_handle_get(struct kube_client *c);
-void kube_client_handle_put(struct kube_client *c, CURL *h);
+CURL *kube__client_handle_get(struct kube_client *c);
+void kube__client_handle_put(struct kube_client *c, CURL *h);
 /*
  * Sets URL, TLS, timeouts and headers (Accept, Authorization, and
  * Content-Type when with_body) on h for server + path.  *hdrs receives
  * the header list to free with curl_slist_free_all after the transfer.
  * 0, or ERR_INVAL with text in err.
  */
-int kube_client_setup(struct kube_client *c, CURL *h, const char *path, bool with_body,
+int kube__client_setup(struct kube_client *c, CURL *h, const char *path, bool with_body,
 		      struct curl_slist **hdrs, char *err, size_t errlen) COMMON_WUR;
 
 /* ---- stream.c ---- */
@@ -95,27 +95,27 @@ struct kube_stream {
  * ERR_TIMEOUT / ERR_TLS with text in err otherwise (an on_data abort
  * returns ERR_IO).
  */
-int kube_stream_get(struct kube_stream *s, const char *path, int *status, json_t **errbody,
+int kube__stream_get(struct kube_stream *s, const char *path, int *status, json_t **errbody,
 		    char *err, size_t errlen) COMMON_WUR;
 
 /* ---- watch.c ---- */
 
 struct kube_watcher;
 
-struct kube_watcher *kube_watcher_new(struct kube_informer *inf, struct kube_client *c,
+struct kube_watcher *kube__watcher_new(struct kube_informer *inf, struct kube_client *c,
 				      enum kube_kind kind, const atomic_bool *stop);
-void kube_watcher_free(struct kube_watcher *w);
+void kube__watcher_free(struct kube_watcher *w);
 /* Interrupts a blocking transfer of w (thread-safe). */
-void kube_watcher_wake(struct kube_watcher *w);
+void kube__watcher_wake(struct kube_watcher *w);
 /* Thread body: list, then watch, until *stop. */
-void *kube_watcher_main(void *w);
+void *kube__watcher_main(void *w);
 
 /* ---- informer.c (called by watchers) ---- */
 
 /* Publishes objs (a new reference is taken) as the current array of kind. */
-void kube_informer_publish(struct kube_informer *inf, enum kube_kind kind, struct kube_objs *objs,
+void kube__informer_publish(struct kube_informer *inf, enum kube_kind kind, struct kube_objs *objs,
 			   bool listed);
 /* Waits up to ns or until stopped; false when stopping. */
-bool kube_informer_pause(struct kube_informer *inf, int64_t ns);
+bool kube__informer_pause(struct kube_informer *inf, int64_t ns);
 
 #endif

@@ -208,7 +208,7 @@ static void obj_free(struct kube_obj *o)
 	free(o);
 }
 
-struct kube_obj *kube_obj_parse(enum kube_kind kind, json_t *item, char *err, size_t errlen)
+struct kube_obj *kube__obj_parse(enum kube_kind kind, json_t *item, char *err, size_t errlen)
 {
 	struct kube_obj *o = xcalloc(1, sizeof(*o));
 	int rc;
@@ -230,19 +230,19 @@ struct kube_obj *kube_obj_parse(enum kube_kind kind, json_t *item, char *err, si
 	return o;
 }
 
-struct kube_obj *kube_obj_ref(struct kube_obj *o)
+struct kube_obj *kube__obj_ref(struct kube_obj *o)
 {
 	atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
 	return o;
 }
 
-void kube_obj_unref(struct kube_obj *o)
+void kube__obj_unref(struct kube_obj *o)
 {
 	if (o && atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
 		obj_free(o);
 }
 
-int kube_obj_cmp(const struct kube_obj *a, const struct kube_obj *b)
+int kube__obj_cmp(const struct kube_obj *a, const struct kube_obj *b)
 {
 	int c;
 

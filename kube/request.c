@@ -58,7 +58,7 @@ static int attempt(struct kube_client *c, CURL *h, const char *method, const cha
 	char cerr[CURL_ERROR_SIZE] = "";
 	long code = 0;
 	CURLcode cc;
-	int rc = kube_client_setup(c, h, path, body != NULL, &hdrs, err, errlen);
+	int rc = kube__client_setup(c, h, path, body != NULL, &hdrs, err, errlen);
 
 	if (rc)
 		return rc;
@@ -95,7 +95,7 @@ static int attempt(struct kube_client *c, CURL *h, const char *method, const cha
 int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 int *status, json_t **out, char *err, size_t errlen)
 {
-	CURL *h = kube_client_handle_get(c);
+	CURL *h = kube__client_handle_get(c);
 	char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	int64_t delay = RETRY_FIRST_NS;
 	struct dynbuf b;
@@ -129,6 +129,6 @@ int kube_request(struct kube_client *c, const char *method, const char *path, js
 out:
 	dynbuf_release(&b);
 	free(payload);
-	kube_client_handle_put(c, h);
+	kube__client_handle_put(c, h);
 	return rc;
 }

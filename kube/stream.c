@@ -83,7 +83,7 @@ static int run(struct kube_stream *s, CURL *h, CURLcode *cc, char *err, size_t e
 	return 0;
 }
 
-int kube_stream_get(struct kube_stream *s, const char *path, int *status, json_t **errbody,
+int kube__stream_get(struct kube_stream *s, const char *path, int *status, json_t **errbody,
 		    char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
@@ -94,9 +94,9 @@ int kube_stream_get(struct kube_stream *s, const char *path, int *status, json_t
 
 	*status = 0;
 	*errbody = NULL;
-	x.h = kube_client_handle_get(s->client);
+	x.h = kube__client_handle_get(s->client);
 	dynbuf_init(&x.errbody, DYN_SMALL);
-	rc = kube_client_setup(s->client, x.h, path, false, &hdrs, err, errlen);
+	rc = kube__client_setup(s->client, x.h, path, false, &hdrs, err, errlen);
 	if (rc)
 		goto out;
 	curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
@@ -122,6 +122,6 @@ int kube_stream_get(struct kube_stream *s, const char *path, int *status, json_t
 out:
 	curl_slist_free_all(hdrs);
 	dynbuf_release(&x.errbody);
-	kube_client_handle_put(s->client, x.h);
+	kube__client_handle_put(s->client, x.h);
 	return rc;
 }

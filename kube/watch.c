@@ -68,7 +68,7 @@ static void drop_all(struct kube_obj **arr, size_t *n)
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		kube_obj_unref(arr[i]);
+		kube__obj_unref(arr[i]);
 	*n = 0;
 }
 
@@ -93,12 +93,12 @@ static void flush(struct kube_watcher *w)
 
 	if (!w->npending)
 		return;
-	next = kube_objs_merge(w->kind, w->base, w->pending, w->npending);
+	next = kube__objs_merge(w->kind, w->base, w->pending, w->npending);
 	w->npending = 0;
-	kube_objs_release(w->base);
+	kube__objs_release(w->base);
 	w->base = next;
 	w->last_publish_ns = clock_mono_ns();
-	kube_informer_publish(w->inf, w->kind, next, false);
+	kube__informer_publish(w->inf, w->kind, next, false);
 }
 
 /* ---- list ---------------------------------------------------------------- */
@@ -132,7 +132,7 @@ static int get_page(struct kube_watcher *w, const char *cont, json_t **page, boo
 	w->stream.on_data = on_page_data;
 	w->stream.on_tick = NULL;
 	w->stream.timeout_ms = LIST_TIMEOUT_MS;
-	rc = kube_stream_get(&w->stream, path, &status, &errbody, err, sizeof(err));
+	rc = kube__stream_get(&w->stream, path, &status, &errbody, err, sizeof(err));
 	*gone = rc == 0 && status == 410;
 	if (rc == 0 && status != 200) {
 		snprintf(err, sizeof(err), "GET %s: HTTP %d: %s", path, status,
@@ -166,7 +166,7 @@ static char *take_page(struct kube_watcher *w, json_t *page, struct kube_obj ***
 	size_t i;
 
 	for (i = 0; i < json_array_size(items); i++) {
-		o = kube_obj_parse(w->kind, json_array_get(items, i), err, sizeof(err));
+		o = kube__obj_parse(w->kind, json_array_get(items, i), err, sizeof(err));
 		if (o)
 			push(objs, n, cap, o);
 		else
@@ -208,13 +208,13 @@ static int list(struct kube_watcher *w)
 	}
 	if (rc == 0) {
 		drop_all(w->pending, &w->npending);
-		kube_objs_release(w->base);
-		w->base = kube_objs_merge(w->kind, NULL, objs, n);
+		kube__objs_release(w->base);
+		w->base = kube__objs_merge(w->kind, NULL, objs, n);
 		n = 0;
 		w->last_publish_ns = clock_mono_ns();
-		log_v(1, "listed %zu %s at resourceVersion %s", kube_objs_count(w->base),
+		log_v(1, "listed %zu %s at resourceVersion %s", kube__objs_count(w->base),
 		      kind_name(w->kind), w->rv);
-		kube_informer_publish(w->inf, w->kind, w->base, true);
+		kube__informer_publish(w->inf, w->kind, w->base, true);
 	}
 	drop_all(objs, &n);
 	free(objs);
@@ -253,7 +253,7 @@ static bool apply_event(struct kube_watcher *w, json_t *ev)
 		log_warn("watch of %s: unknown event type %.32s ignored", kind_name(w->kind), type);
 		return true;
 	}
-	o = kube_obj_parse(w->kind, obj, err, sizeof(err));
+	o = kube__obj_parse(w->kind, obj, err, sizeof(err));
 	if (!o) {
 		log_warn("watch of %s: %s event ignored: %s", kind_name(w->kind), type, err);
 		return true;
@@ -348,7 +348,7 @@ static int watch(struct kube_watcher *w)
 	w->stream.on_data = on_watch_data;
 	w->stream.on_tick = on_watch_tick;
 	w->stream.timeout_ms = 0;
-	rc = kube_stream_get(&w->stream, path, &status, &errbody, err, sizeof(err));
+	rc = kube__stream_get(&w->stream, path, &status, &errbody, err, sizeof(err));
 	if (rc == 0 && status == 410)
 		log_info("watch of %s: HTTP 410: %s", kind_name(w->kind), status_message(errbody));
 	if (w->gone || (rc == 0 && status == 410)) {
@@ -378,7 +378,7 @@ static int64_t jittered(struct kube_watcher *w, int64_t ns)
 	return ns / 4 * 3 + (int64_t)((double)rand_r(&w->seed) / RAND_MAX * (double)(ns / 2));
 }
 
-void *kube_watcher_main(void *arg)
+void *kube__watcher_main(void *arg)
 {
 	struct kube_watcher *w = arg;
 	int64_t backoff = BACKOFF_FIRST_NS, began;
@@ -407,14 +407,14 @@ void *kube_watcher_main(void *arg)
 					continue; /* a normal end (timeoutSeconds) */
 			}
 		}
-		if (rc == ERR_AGAIN || !kube_informer_pause(w->inf, jittered(w, backoff)))
+		if (rc == ERR_AGAIN || !kube__informer_pause(w->inf, jittered(w, backoff)))
 			break;
 		backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
 	}
 	return NULL;
 }
 
-struct kube_watcher *kube_watcher_new(struct kube_informer *inf, struct kube_client *c,
+struct kube_watcher *kube__watcher_new(struct kube_informer *inf, struct kube_client *c,
 				      enum kube_kind kind, const atomic_bool *stop)
 {
 	struct kube_watcher *w = xcalloc(1, sizeof(*w));
@@ -432,18 +432,18 @@ struct kube_watcher *kube_watcher_new(struct kube_informer *inf, struct kube_cli
 	return w;
 }
 
-void kube_watcher_wake(struct kube_watcher *w)
+void kube__watcher_wake(struct kube_watcher *w)
 {
 	curl_multi_wakeup(w->stream.multi);
 }
 
-void kube_watcher_free(struct kube_watcher *w)
+void kube__watcher_free(struct kube_watcher *w)
 {
 	if (!w)
 		return;
 	drop_all(w->pending, &w->npending);
 	free(w->pending);
-	kube_objs_release(w->base);
+	kube__objs_release(w->base);
 	dynbuf_release(&w->body);
 	curl_multi_cleanup(w->stream.multi);
 	free(w);

@@ -63,7 +63,7 @@ static const struct snap_node *old_node(const struct store_snapshot *old,
 	    strcmp(old->nodes[*next].name, n->name) == 0)
 		o = &old->nodes[*next];
 	else
-		o = snapshot_find_node(old, n->name, n->hash);
+		o = store__snapshot_find_node(old, n->name, n->hash);
 	if (o)
 		*next = (size_t)(o - old->nodes) + 1;
 	return o;
@@ -83,7 +83,7 @@ static void build_nodes(struct store_snapshot *s, const struct store_snapshot *o
 						  &n->prev);
 		if (n->has_prev) {
 			s->node_prev++;
-			n->servable = store_rate(&n->last, n->mem_bytes, &n->prev, &n->usage, &why) ==
+			n->servable = store__rate(&n->last, n->mem_bytes, &n->prev, &n->usage, &why) ==
 				      ERR_OK;
 			if (!n->servable)
 				log_error("Skipping node usage metric err=\"%s\" node=\"%s\"", why, n->name);
@@ -101,7 +101,7 @@ static const struct snap_pod *old_pod(const struct store_snapshot *old, const st
 	    strcmp(old->pods[*next].ns, p->ns) == 0)
 		o = &old->pods[*next];
 	else
-		o = snapshot_find_pod(old, p->ns, p->name, store_hash_pod(p->ns, p->name));
+		o = store__snapshot_find_pod(old, p->ns, p->name, store__hash_pod(p->ns, p->name));
 	if (o)
 		*next = (size_t)(o - old->pods) + 1;
 	return o;
@@ -165,7 +165,7 @@ static void pod_usage(struct store_snapshot *s, struct snap_pod *p)
 		uint32_t k = p->first + i;
 		struct store_usage u;
 
-		if (store_rate(&s->ctrs[k].last, s->usage[k].mem_bytes, &s->ctrs[k].prev, &u, &why) !=
+		if (store__rate(&s->ctrs[k].last, s->usage[k].mem_bytes, &s->ctrs[k].prev, &u, &why) !=
 		    ERR_OK) {
 			log_error("Skipping container usage metric err=\"%s\" container=\"%s\" pod=\"%s/%s\"",
 				  why, s->usage[k].name, p->ns, p->name);
@@ -182,7 +182,7 @@ static void pod_usage(struct store_snapshot *s, struct snap_pod *p)
 	if (!(p->flags & POD_SPILLED))
 		return;
 	p->used = (uint32_t)s->nspill;
-	s->spill = store_reserve(s->spill, &s->cap_spill, s->nspill + p->nused, sizeof(*s->spill));
+	s->spill = store__reserve(s->spill, &s->cap_spill, s->nspill + p->nused, sizeof(*s->spill));
 	for (uint32_t k = p->first; k < p->first + p->count; k++)
 		if (!(s->link[k] & CTR_RATE_FAILED))
 			s->spill[s->nspill++] = s->usage[k];
@@ -212,7 +212,7 @@ static void build_pod(struct store_snapshot *s, struct snap_pod *p,
 	}
 }
 
-void store_build_snapshot(struct store_snapshot *s, const struct store_snapshot *old,
+void store__build_snapshot(struct store_snapshot *s, const struct store_snapshot *old,
 			  int64_t resolution_ns)
 {
 	size_t next = 0;

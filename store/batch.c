@@ -20,7 +20,7 @@ struct pod_key {
 	const char *name;    /* not yet copied: compared by content */
 };
 
-struct store_batch *batch_wrap(struct store_snapshot *snap)
+struct store_batch *store__batch_wrap(struct store_snapshot *snap)
 {
 	struct store_batch *b = xcalloc(1, sizeof(*b));
 
@@ -30,7 +30,7 @@ struct store_batch *batch_wrap(struct store_snapshot *snap)
 
 struct store_batch *store_batch_new_sized(size_t nodes, size_t pods, size_t containers)
 {
-	return batch_wrap(snapshot_new_sized(nodes, pods, containers));
+	return store__batch_wrap(store__snapshot_new_sized(nodes, pods, containers));
 }
 
 struct store_batch *store_batch_new(void)
@@ -42,7 +42,7 @@ void store_batch_free(struct store_batch *b)
 {
 	if (!b)
 		return;
-	snapshot_free(b->snap);
+	store__snapshot_free(b->snap);
 	free(b);
 }
 
@@ -68,18 +68,18 @@ void store_batch_add_node(struct store_batch *b, const char *node, const struct 
 		log_warn("store: ignoring node point with an invalid name or over the limit");
 		return;
 	}
-	hash = store_hash_str(node);
-	name = strpool_intern(&s->pool, node, hash);
-	if (idxtab_find(&s->node_index, hash, node_eq, s, name) >= 0) {
+	hash = store__hash_str(node);
+	name = store__strpool_intern(&s->pool, node, hash);
+	if (store__idxtab_find(&s->node_index, hash, node_eq, s, name) >= 0) {
 		log_error("Got duplicate node point node=\"%s\"", node);
 		return;
 	}
-	s->nodes = store_reserve(s->nodes, &s->cap_nodes, s->nnodes + 1, sizeof(*s->nodes));
+	s->nodes = store__reserve(s->nodes, &s->cap_nodes, s->nnodes + 1, sizeof(*s->nodes));
 	s->nodes[s->nnodes] = (struct snap_node){
 		.name = name, .hash = hash, .mem_bytes = p->mem_bytes,
 		.last = { p->ts_ns, p->start_ns, p->cpu_ns },
 	};
-	idxtab_insert(&s->node_index, hash, (uint32_t)s->nnodes);
+	store__idxtab_insert(&s->node_index, hash, (uint32_t)s->nnodes);
 	s->nnodes++;
 }
 
@@ -92,7 +92,7 @@ static const char *intern_recent(struct store_batch *b, const char *s)
 	for (unsigned i = 0; i < BATCH_RECENT; i++)
 		if (b->recent[i] && strcmp(b->recent[i], s) == 0)
 			return b->recent[i];
-	got = strpool_intern(&b->snap->pool, s, store_hash_str(s));
+	got = store__strpool_intern(&b->snap->pool, s, store__hash_str(s));
 	b->recent[b->recent_next] = got;
 	b->recent_next = (b->recent_next + 1) % BATCH_RECENT;
 	return got;
@@ -117,12 +117,12 @@ static uint32_t batch_pod(struct store_batch *b, const char *ns, const char *pod
 	/* the pod of the previous container, most of the time */
 	if (s->npods && pod_eq(s, (uint32_t)s->npods - 1, &k))
 		return (uint32_t)s->npods - 1;
-	hash = store_hash_pod(ns, pod);
-	found = idxtab_find_or_insert(&s->pod_index, hash, pod_eq, s, &k, (uint32_t)s->npods);
+	hash = store__hash_pod(ns, pod);
+	found = store__idxtab_find_or_insert(&s->pod_index, hash, pod_eq, s, &k, (uint32_t)s->npods);
 	if (found >= 0)
 		return (uint32_t)found;
-	s->pods = store_reserve(s->pods, &s->cap_pods, s->npods + 1, sizeof(*s->pods));
-	s->pods[s->npods] = (struct snap_pod){ .ns = k.ns, .name = strpool_copy(&s->pool, pod) };
+	s->pods = store__reserve(s->pods, &s->cap_pods, s->npods + 1, sizeof(*s->pods));
+	s->pods[s->npods] = (struct snap_pod){ .ns = k.ns, .name = store__strpool_copy(&s->pool, pod) };
 	return (uint32_t)s->npods++;
 }
 
@@ -131,11 +131,11 @@ static void reserve_ctrs(struct store_snapshot *s, size_t need)
 {
 	size_t cap = s->cap_ctrs;
 
-	s->ctrs = store_reserve(s->ctrs, &cap, need, sizeof(*s->ctrs));
+	s->ctrs = store__reserve(s->ctrs, &cap, need, sizeof(*s->ctrs));
 	cap = s->cap_ctrs;
-	s->usage = store_reserve(s->usage, &cap, need, sizeof(*s->usage));
+	s->usage = store__reserve(s->usage, &cap, need, sizeof(*s->usage));
 	cap = s->cap_ctrs;
-	s->link = store_reserve(s->link, &cap, need, sizeof(*s->link));
+	s->link = store__reserve(s->link, &cap, need, sizeof(*s->link));
 	s->cap_ctrs = cap;
 }
 
@@ -202,8 +202,8 @@ size_t store_batch_container_count(const struct store_batch *b)
  */
 static void regroup(struct store_snapshot *s)
 {
-	struct snap_ctr *ctrs = store_alloc(s->cap_ctrs * sizeof(*ctrs));
-	struct store_container_usage *usage = store_alloc(s->cap_ctrs * sizeof(*usage));
+	struct snap_ctr *ctrs = store__alloc(s->cap_ctrs * sizeof(*ctrs));
+	struct store_container_usage *usage = store__alloc(s->cap_ctrs * sizeof(*usage));
 	uint32_t pos = 0;
 
 	for (size_t p = 0; p < s->npods; p++) {
@@ -268,7 +268,7 @@ static void sort_pod(struct store_snapshot *s, const struct snap_pod *sp)
 	free(tmp);
 }
 
-struct store_snapshot *batch_finish(struct store_batch *b)
+struct store_snapshot *store__batch_finish(struct store_batch *b)
 {
 	struct store_snapshot *s = b->snap;
 

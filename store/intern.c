@@ -23,19 +23,19 @@ struct strpool_chunk {
 
 /* ---- allocation ----------------------------------------------------------- */
 
-void *store_alloc(size_t n)
+void *store__alloc(size_t n)
 {
 	atomic_fetch_add_explicit(&store__fresh_allocs, 1, memory_order_relaxed);
 	return xmalloc(n);
 }
 
-void *store_realloc(void *p, size_t n)
+void *store__realloc(void *p, size_t n)
 {
 	atomic_fetch_add_explicit(&store__fresh_allocs, 1, memory_order_relaxed);
 	return xrealloc(p, n);
 }
 
-void *store_reserve(void *arr, size_t *cap, size_t need, size_t size)
+void *store__reserve(void *arr, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 64;
 
@@ -44,7 +44,7 @@ void *store_reserve(void *arr, size_t *cap, size_t need, size_t size)
 	while (c < need)
 		c *= 2;
 	*cap = c;
-	return store_realloc(arr, c * size);
+	return store__realloc(arr, c * size);
 }
 
 /* ---- hashing ------------------------------------------------------------ */
@@ -59,12 +59,12 @@ static uint64_t fnv_add(uint64_t h, const char *s)
 	return h;
 }
 
-uint64_t store_hash_str(const char *s)
+uint64_t store__hash_str(const char *s)
 {
 	return fnv_add(FNV_OFFSET, s);
 }
 
-uint64_t store_hash_pod(const char *ns, const char *pod)
+uint64_t store__hash_pod(const char *ns, const char *pod)
 {
 	/* The NUL separator keeps ("a","bc") and ("ab","c") apart. */
 	return fnv_add(fnv_add(FNV_OFFSET, ns) * FNV_PRIME, pod);
@@ -84,23 +84,23 @@ static size_t idxtab_cap_for(size_t expected)
 
 static void idxtab_alloc(struct idxtab *t, size_t cap)
 {
-	t->slots = store_alloc(cap * sizeof(*t->slots));
+	t->slots = store__alloc(cap * sizeof(*t->slots));
 	memset(t->slots, 0, cap * sizeof(*t->slots));
 	t->cap = cap;
 	t->n = 0;
 }
 
-void idxtab_init(struct idxtab *t, size_t expected)
+void store__idxtab_init(struct idxtab *t, size_t expected)
 {
 	idxtab_alloc(t, idxtab_cap_for(expected));
 }
 
-void idxtab_reset(struct idxtab *t, size_t expected)
+void store__idxtab_reset(struct idxtab *t, size_t expected)
 {
 	size_t cap = idxtab_cap_for(expected);
 
 	if (t->cap < cap || t->cap > cap * 4) {
-		idxtab_release(t);
+		store__idxtab_release(t);
 		idxtab_alloc(t, cap);
 		return;
 	}
@@ -108,7 +108,7 @@ void idxtab_reset(struct idxtab *t, size_t expected)
 	t->n = 0;
 }
 
-void idxtab_release(struct idxtab *t)
+void store__idxtab_release(struct idxtab *t)
 {
 	free(t->slots);
 	t->slots = NULL;
@@ -137,7 +137,7 @@ static void idxtab_grow(struct idxtab *t)
 	free(old.slots);
 }
 
-int64_t idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
+int64_t store__idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
 		    const void *key)
 {
 	uint32_t h = (uint32_t)hash;
@@ -152,7 +152,7 @@ int64_t idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, cons
 	return -1;
 }
 
-int64_t idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
+int64_t store__idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
 			      const void *key, uint32_t idx)
 {
 	uint32_t h = (uint32_t)hash;
@@ -170,7 +170,7 @@ int64_t idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, 
 	return -1;
 }
 
-void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
+void store__idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
 {
 	if ((t->n + 1) * 4 > t->cap * 3)  /* load factor <= 3/4 */
 		idxtab_grow(t);
@@ -180,19 +180,19 @@ void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
 
 /* ---- strpool ------------------------------------------------------------ */
 
-void strpool_init_sized(struct strpool *p, size_t expected)
+void store__strpool_init_sized(struct strpool *p, size_t expected)
 {
 	memset(p, 0, sizeof(*p));
-	idxtab_init(&p->index, expected < 64 ? 64 : expected);
+	store__idxtab_init(&p->index, expected < 64 ? 64 : expected);
 }
 
-void strpool_reset(struct strpool *p, size_t expected)
+void store__strpool_reset(struct strpool *p, size_t expected)
 {
 	p->cur = p->chunks;
 	if (p->cur)
 		p->cur->used = 0;
 	p->n = 0;
-	idxtab_reset(&p->index, expected < 64 ? 64 : expected);
+	store__idxtab_reset(&p->index, expected < 64 ? 64 : expected);
 }
 
 /* n bytes from the current chunk, else the next (reused) one, else a new
@@ -210,7 +210,7 @@ static char *strpool_alloc(struct strpool *p, size_t n)
 	if (!c) {
 		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
 
-		c = store_alloc(sizeof(*c) + size);
+		c = store__alloc(sizeof(*c) + size);
 		c->used = 0;
 		c->size = size;
 		c->next = NULL;
@@ -236,7 +236,7 @@ static bool strpool_eq(const void *ctx, uint32_t idx, const void *key)
 	return strcmp(p->strs[idx], key) == 0;
 }
 
-const char *strpool_copy(struct strpool *p, const char *s)
+const char *store__strpool_copy(struct strpool *p, const char *s)
 {
 	size_t len = strlen(s) + 1;
 	char *copy = strpool_alloc(p, len);
@@ -245,22 +245,22 @@ const char *strpool_copy(struct strpool *p, const char *s)
 	return copy;
 }
 
-const char *strpool_intern(struct strpool *p, const char *s, uint64_t hash)
+const char *store__strpool_intern(struct strpool *p, const char *s, uint64_t hash)
 {
-	int64_t found = idxtab_find(&p->index, hash, strpool_eq, p, s);
+	int64_t found = store__idxtab_find(&p->index, hash, strpool_eq, p, s);
 	const char *copy;
 
 	if (found >= 0)
 		return p->strs[found];
-	p->strs = store_reserve(p->strs, &p->cap, p->n + 1, sizeof(*p->strs));
-	copy = strpool_copy(p, s);
+	p->strs = store__reserve(p->strs, &p->cap, p->n + 1, sizeof(*p->strs));
+	copy = store__strpool_copy(p, s);
 	p->strs[p->n] = copy;
-	idxtab_insert(&p->index, hash, (uint32_t)p->n);
+	store__idxtab_insert(&p->index, hash, (uint32_t)p->n);
 	p->n++;
 	return copy;
 }
 
-void strpool_release(struct strpool *p)
+void store__strpool_release(struct strpool *p)
 {
 	struct strpool_chunk *c = p->chunks, *next;
 
@@ -269,6 +269,6 @@ void strpool_release(struct strpool *p)
 		free(c);
 	}
 	free(p->strs);
-	idxtab_release(&p->index);
+	store__idxtab_release(&p->index);
 	memset(p, 0, sizeof(*p));
 }

@@ -14,7 +14,7 @@ static double window_seconds(int64_t ns)
 	return (double)sec + (double)nsec / 1e9;
 }
 
-int store_rate(const struct snap_point *last, uint64_t mem_bytes, const struct snap_point *prev,
+int store__rate(const struct snap_point *last, uint64_t mem_bytes, const struct snap_point *prev,
 	       struct store_usage *out, const char **why)
 {
 	int64_t window;

@@ -41,68 +41,68 @@ static void snapshot_reserve(struct store_snapshot *s, size_t nodes, size_t pods
 {
 	size_t cap;
 
-	s->nodes = store_reserve(s->nodes, &s->cap_nodes, hint(nodes), sizeof(*s->nodes));
-	s->pods = store_reserve(s->pods, &s->cap_pods, hint(pods), sizeof(*s->pods));
+	s->nodes = store__reserve(s->nodes, &s->cap_nodes, hint(nodes), sizeof(*s->nodes));
+	s->pods = store__reserve(s->pods, &s->cap_pods, hint(pods), sizeof(*s->pods));
 	cap = s->cap_ctrs;
-	s->ctrs = store_reserve(s->ctrs, &cap, hint(ctrs), sizeof(*s->ctrs));
+	s->ctrs = store__reserve(s->ctrs, &cap, hint(ctrs), sizeof(*s->ctrs));
 	cap = s->cap_ctrs;
-	s->usage = store_reserve(s->usage, &cap, hint(ctrs), sizeof(*s->usage));
+	s->usage = store__reserve(s->usage, &cap, hint(ctrs), sizeof(*s->usage));
 	cap = s->cap_ctrs;
-	s->link = store_reserve(s->link, &cap, hint(ctrs), sizeof(*s->link));
+	s->link = store__reserve(s->link, &cap, hint(ctrs), sizeof(*s->link));
 	s->cap_ctrs = cap;
 }
 
-struct store_snapshot *snapshot_new_sized(size_t nodes, size_t pods, size_t ctrs)
+struct store_snapshot *store__snapshot_new_sized(size_t nodes, size_t pods, size_t ctrs)
 {
 	struct store_snapshot *s = xcalloc(1, sizeof(*s));
 
 	atomic_init(&s->refs, 1);
 	/* node names are interned; pod names are copied (distinct), namespaces
 	 * and container names are few */
-	strpool_init_sized(&s->pool, hint(nodes) + 64);
-	idxtab_init(&s->node_index, hint(nodes));
-	idxtab_init(&s->pod_index, hint(pods));
+	store__strpool_init_sized(&s->pool, hint(nodes) + 64);
+	store__idxtab_init(&s->node_index, hint(nodes));
+	store__idxtab_init(&s->pod_index, hint(pods));
 	snapshot_reserve(s, nodes, pods, ctrs);
 	return s;
 }
 
-void snapshot_reset(struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
+void store__snapshot_reset(struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
 {
 	atomic_store(&s->refs, 1);
-	strpool_reset(&s->pool, hint(nodes) + 64);
-	idxtab_reset(&s->node_index, hint(nodes));
-	idxtab_reset(&s->pod_index, hint(pods));
+	store__strpool_reset(&s->pool, hint(nodes) + 64);
+	store__idxtab_reset(&s->node_index, hint(nodes));
+	store__idxtab_reset(&s->pod_index, hint(pods));
 	snapshot_reserve(s, nodes, pods, ctrs);
 	s->nnodes = s->npods = s->nctrs = s->nspill = 0;
 	s->node_prev = s->pod_prev = s->container_prev = 0;
 }
 
-bool snapshot_oversized(const struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
+bool store__snapshot_oversized(const struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs)
 {
 	return s->cap_nodes > 2 * hint(nodes) || s->cap_pods > 2 * hint(pods) ||
 	       s->cap_ctrs > 2 * hint(ctrs) || s->cap_spill > hint(ctrs) / 8;
 }
 
-void snapshot_free(struct store_snapshot *s)
+void store__snapshot_free(struct store_snapshot *s)
 {
 	if (!s)
 		return;
-	strpool_release(&s->pool);
+	store__strpool_release(&s->pool);
 	free(s->nodes);
 	free(s->pods);
 	free(s->ctrs);
 	free(s->usage);
 	free(s->link);
 	free(s->spill);
-	idxtab_release(&s->node_index);
-	idxtab_release(&s->pod_index);
+	store__idxtab_release(&s->node_index);
+	store__idxtab_release(&s->pod_index);
 	free(s);
 }
 
 void store_release(struct store_snapshot *snap)
 {
 	if (snap && atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) == 1)
-		snapshot_free(snap);
+		store__snapshot_free(snap);
 }
 
 static bool snap_node_eq(const void *ctx, uint32_t idx, const void *key)
@@ -112,10 +112,10 @@ static bool snap_node_eq(const void *ctx, uint32_t idx, const void *key)
 	return strcmp(s->nodes[idx].name, key) == 0;
 }
 
-const struct snap_node *snapshot_find_node(const struct store_snapshot *s, const char *name,
+const struct snap_node *store__snapshot_find_node(const struct store_snapshot *s, const char *name,
 					   uint64_t hash)
 {
-	int64_t i = idxtab_find(&s->node_index, hash, snap_node_eq, s, name);
+	int64_t i = store__idxtab_find(&s->node_index, hash, snap_node_eq, s, name);
 
 	return i < 0 ? NULL : &s->nodes[i];
 }
@@ -132,11 +132,11 @@ static bool snap_pod_eq(const void *ctx, uint32_t idx, const void *key)
 	return strcmp(s->pods[idx].name, k->name) == 0 && strcmp(s->pods[idx].ns, k->ns) == 0;
 }
 
-const struct snap_pod *snapshot_find_pod(const struct store_snapshot *s, const char *ns,
+const struct snap_pod *store__snapshot_find_pod(const struct store_snapshot *s, const char *ns,
 					 const char *pod, uint64_t hash)
 {
 	struct pod_name k = { ns, pod };
-	int64_t i = idxtab_find(&s->pod_index, hash, snap_pod_eq, s, &k);
+	int64_t i = store__idxtab_find(&s->pod_index, hash, snap_pod_eq, s, &k);
 
 	return i < 0 ? NULL : &s->pods[i];
 }
@@ -162,7 +162,7 @@ int store_node_usage(const struct store_snapshot *snap, const char *node, struct
 
 	if (!node)
 		return ERR_NOTFOUND;
-	n = snapshot_find_node(snap, node, store_hash_str(node));
+	n = store__snapshot_find_node(snap, node, store__hash_str(node));
 	if (!n || !n->servable)
 		return ERR_NOTFOUND;
 	*out = n->usage;
@@ -177,7 +177,7 @@ int store_pod_usage(const struct store_snapshot *snap, const char *ns, const cha
 
 	if (!ns || !pod)
 		return ERR_NOTFOUND;
-	p = snapshot_find_pod(snap, ns, pod, store_hash_pod(ns, pod));
+	p = store__snapshot_find_pod(snap, ns, pod, store__hash_pod(ns, pod));
 	if (!p || !(p->flags & POD_SERVABLE))
 		return ERR_NOTFOUND;
 	*n = p->nused;
@@ -187,7 +187,7 @@ int store_pod_usage(const struct store_snapshot *snap, const char *ns, const cha
 		return ERR_OK;
 	}
 	*containers = p->flags & POD_SPILLED ? &snap->spill[p->used] : &snap->usage[p->used];
-	/* the usage of the time container, as store_rate gave it */
+	/* the usage of the time container, as store__rate gave it */
 	{
 		uint32_t k = p->first + p->time_off;
 		const struct snap_ctr *c = &snap->ctrs[k];
@@ -208,7 +208,7 @@ struct store *store_new(int64_t resolution_ns)
 
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->writer, NULL);
-	s->cur = snapshot_new_sized(0, 0, 0);
+	s->cur = store__snapshot_new_sized(0, 0, 0);
 	s->resolution_ns = resolution_ns;
 	return s;
 }
@@ -218,7 +218,7 @@ void store_free(struct store *s)
 	if (!s)
 		return;
 	store_release(s->cur);
-	snapshot_free(s->spare);
+	store__snapshot_free(s->spare);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->writer);
 	free(s);
@@ -248,24 +248,24 @@ struct store_batch *store_batch_begin(struct store *s)
 	snap = s->spare;
 	s->spare = NULL;
 	pthread_mutex_unlock(&s->writer);
-	if (snap && snapshot_oversized(snap, nodes, pods, ctrs)) {
-		snapshot_free(snap);  /* the cluster shrank: give the memory back */
+	if (snap && store__snapshot_oversized(snap, nodes, pods, ctrs)) {
+		store__snapshot_free(snap);  /* the cluster shrank: give the memory back */
 		snap = NULL;
 	}
 	if (snap)
-		snapshot_reset(snap, nodes, pods, ctrs);
+		store__snapshot_reset(snap, nodes, pods, ctrs);
 	else
-		snap = snapshot_new_sized(nodes, pods, ctrs);
-	return batch_wrap(snap);
+		snap = store__snapshot_new_sized(nodes, pods, ctrs);
+	return store__batch_wrap(snap);
 }
 
 void store_apply(struct store *s, struct store_batch *b)
 {
-	struct store_snapshot *old, *next = batch_finish(b), *drop = NULL;
+	struct store_snapshot *old, *next = store__batch_finish(b), *drop = NULL;
 
 	pthread_mutex_lock(&s->writer);
 	old = s->cur;  /* only the writer replaces cur, so it stays valid */
-	store_build_snapshot(next, old, s->resolution_ns);
+	store__build_snapshot(next, old, s->resolution_ns);
 	pthread_mutex_lock(&s->mu);
 	s->cur = next;
 	pthread_mutex_unlock(&s->mu);
@@ -279,5 +279,5 @@ void store_apply(struct store *s, struct store_batch *b)
 			s->spare = old;
 	}
 	pthread_mutex_unlock(&s->writer);
-	snapshot_free(drop);
+	store__snapshot_free(drop);
 }

@@ -29,20 +29,20 @@
 
 /* ---- allocation ----------------------------------------------------------- */
 
-/* Every array, index and string chunk of store/ comes from store_alloc /
- * store_realloc (xmalloc's policy); the counter lets tests check that a
+/* Every array, index and string chunk of store/ comes from store__alloc /
+ * store__realloc (xmalloc's policy); the counter lets tests check that a
  * steady round allocates nothing. */
 extern atomic_size_t store__fresh_allocs;
-void *store_alloc(size_t n);
-void *store_realloc(void *p, size_t n);
+void *store__alloc(size_t n);
+void *store__realloc(void *p, size_t n);
 /* arr (elements of `size` bytes, capacity *cap), grown to hold `need`. */
-void *store_reserve(void *arr, size_t *cap, size_t need, size_t size);
+void *store__reserve(void *arr, size_t *cap, size_t need, size_t size);
 
 /* ---- hashing ------------------------------------------------------------ */
 
-/* FNV-1a 64; store_hash_pod() hashes "ns" NUL "pod" as one key. */
-uint64_t store_hash_str(const char *s);
-uint64_t store_hash_pod(const char *ns, const char *pod);
+/* FNV-1a 64; store__hash_pod() hashes "ns" NUL "pod" as one key. */
+uint64_t store__hash_str(const char *s);
+uint64_t store__hash_pod(const char *ns, const char *pod);
 
 /* ---- idxtab: hash -> uint32 entry index --------------------------------- */
 
@@ -62,19 +62,19 @@ struct idxtab {
 /* Compares the caller's key with entry idx. */
 typedef bool (*idxtab_eq_fn)(const void *ctx, uint32_t idx, const void *key);
 
-void idxtab_init(struct idxtab *t, size_t expected);
+void store__idxtab_init(struct idxtab *t, size_t expected);
 /* Empties t, keeping its slots unless they are far more than `expected`
  * needs (or too few: then it is sized anew). */
-void idxtab_reset(struct idxtab *t, size_t expected);
-void idxtab_release(struct idxtab *t);
+void store__idxtab_reset(struct idxtab *t, size_t expected);
+void store__idxtab_release(struct idxtab *t);
 /* Entry index for key, or -1. */
-int64_t idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
+int64_t store__idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
 		    const void *key);
 /* Adds idx under hash (the caller checked it is absent). */
-void idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx);
+void store__idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx);
 /* The entry for key if there is one; else adds idx under hash and returns
  * -1 (one probe sequence instead of a find and an insert). */
-int64_t idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
+int64_t store__idxtab_find_or_insert(struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
 			      const void *key, uint32_t idx);
 
 /* ---- strpool: interned strings --------------------------------------- */
@@ -90,15 +90,15 @@ struct strpool {
 };
 
 /* An empty pool; its index sized for about `expected` interned strings. */
-void strpool_init_sized(struct strpool *p, size_t expected);
+void store__strpool_init_sized(struct strpool *p, size_t expected);
 /* Forgets every string, keeping the chunks, array and index for reuse. */
-void strpool_reset(struct strpool *p, size_t expected);
+void store__strpool_reset(struct strpool *p, size_t expected);
 /* The pool's copy of s (same pointer for equal strings); never NULL. */
-const char *strpool_intern(struct strpool *p, const char *s, uint64_t hash);
-void strpool_release(struct strpool *p);
+const char *store__strpool_intern(struct strpool *p, const char *s, uint64_t hash);
+void store__strpool_release(struct strpool *p);
 /* A copy of s in the pool's storage, not indexed (for strings known to be
  * distinct, such as pod names: they need no lookup). */
-const char *strpool_copy(struct strpool *p, const char *s);
+const char *store__strpool_copy(struct strpool *p, const char *s);
 
 /* ---- snapshot --------------------------------------------------------- */
 
@@ -164,19 +164,19 @@ struct store_snapshot {
 };
 
 /* Lookups (NULL when absent). */
-const struct snap_node *snapshot_find_node(const struct store_snapshot *s, const char *name,
+const struct snap_node *store__snapshot_find_node(const struct store_snapshot *s, const char *name,
 					   uint64_t hash);
-const struct snap_pod *snapshot_find_pod(const struct store_snapshot *s, const char *ns,
+const struct snap_pod *store__snapshot_find_pod(const struct store_snapshot *s, const char *ns,
 					 const char *pod, uint64_t hash);
 /* An empty snapshot with one reference, with room for about this many
  * entries. */
-struct store_snapshot *snapshot_new_sized(size_t nodes, size_t pods, size_t ctrs);
+struct store_snapshot *store__snapshot_new_sized(size_t nodes, size_t pods, size_t ctrs);
 /* Empties s (refs back to 1) for another round of about this many
  * entries, keeping its memory. */
-void snapshot_reset(struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs);
+void store__snapshot_reset(struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs);
 /* Whether s holds far more memory than a round of this size needs. */
-bool snapshot_oversized(const struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs);
-void snapshot_free(struct store_snapshot *s);
+bool store__snapshot_oversized(const struct store_snapshot *s, size_t nodes, size_t pods, size_t ctrs);
+void store__snapshot_free(struct store_snapshot *s);
 
 /* ---- batch ---------------------------------------------------------------- */
 
@@ -193,22 +193,22 @@ struct store_batch {
 };
 
 /* A batch filling snap (taken over). */
-struct store_batch *batch_wrap(struct store_snapshot *snap);
+struct store_batch *store__batch_wrap(struct store_snapshot *snap);
 /* The snapshot of b, its containers grouped by pod and sorted by name;
  * frees the batch shell. */
-struct store_snapshot *batch_finish(struct store_batch *b);
+struct store_snapshot *store__batch_finish(struct store_batch *b);
 
 /* ---- rules and rates (apply.c, rate.c) ------------------------------------ */
 
 /* Applies the storage rules to s, a finished batch, given the previous
  * snapshot `old`: chooses every prev and computes the rates. */
-void store_build_snapshot(struct store_snapshot *s, const struct store_snapshot *old,
+void store__build_snapshot(struct store_snapshot *s, const struct store_snapshot *old,
 			  int64_t resolution_ns);
 
 /* resourceUsage(last, prev), mem_bytes being last's memory: 0 and *out,
  * or ERR_INVAL with a static reason in *why on a decrease of the start
  * time or of the cumulative CPU (the point is then skipped). */
-int store_rate(const struct snap_point *last, uint64_t mem_bytes, const struct snap_point *prev,
+int store__rate(const struct snap_point *last, uint64_t mem_bytes, const struct snap_point *prev,
 	       struct store_usage *out, const char **why);
 
 #endif

@@ -38,7 +38,7 @@ static struct kube_obj *make_pod(long i, const char *phase)
 		      "labels", "app", "web", "pod-template-hash", "5d8f9c7b6d", "spec",
 		      "nodeName", "node-1", "status", "phase", phase, "startTime",
 		      "2024-01-02T03:04:06Z");
-	o = kube_obj_parse(KUBE_POD, j, err, sizeof(err));
+	o = kube__obj_parse(KUBE_POD, j, err, sizeof(err));
 	json_decref(j);
 	if (!o) {
 		fprintf(stderr, "parse: %s\n", err);
@@ -67,21 +67,21 @@ int main(int argc, char **argv)
 		objs[i] = make_pod(i, "Running");
 	printf("parse %ld pods: %.1f ms\n", n, ms_since(t0));
 	t0 = clock_mono_ns();
-	arr = kube_objs_merge(KUBE_POD, NULL, objs, (size_t)n);
+	arr = kube__objs_merge(KUBE_POD, NULL, objs, (size_t)n);
 	printf("first sorted array: %.1f ms\n", ms_since(t0));
 	for (b = 0; b < batches; b++) {
 		for (i = 0; i < k; i++)
 			objs[i] = make_pod((b * 7919 + i * 104729) % n, "Succeeded");
 		t0 = clock_mono_ns();
-		next = kube_objs_merge(KUBE_POD, arr, objs, (size_t)k);
+		next = kube__objs_merge(KUBE_POD, arr, objs, (size_t)k);
 		merge_ms += ms_since(t0);
-		kube_objs_release(arr);
+		kube__objs_release(arr);
 		arr = next;
 	}
 	printf("merge %ld changes into %zu pods: %.2f ms per publication\n", k,
-	       kube_objs_count(arr), merge_ms / (double)batches);
-	s = kube_snapshot_new(NULL, arr, true);
-	kube_objs_release(arr);
+	       kube__objs_count(arr), merge_ms / (double)batches);
+	s = kube__snapshot_new(NULL, arr, true);
+	kube__objs_release(arr);
 	t0 = clock_mono_ns();
 	for (i = 0; i < 1000000; i++) {
 		snprintf(name, sizeof(name), "pod-%ld", (i * 7) % n);

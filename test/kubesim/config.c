@@ -169,7 +169,7 @@ static int load_config_file(struct sim_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read --config %s: %s", cfg->config_file, err_str(rc));
 		goto out;
 	}
-	cfg->extra = yaml_to_json(b.buf, b.len, err, errlen);
+	cfg->extra = yamldoc_to_json(b.buf, b.len, err, errlen);
 	if (!json_is_object(cfg->extra)) {
 		if (cfg->extra)
 			snprintf(err, errlen, "--config %s: the document must be a mapping",

@@ -42,37 +42,37 @@ START_TEST(test_accept_errors)
 }
 END_TEST
 
-/* apis_negotiate() on aggregation.md §5.4's Accept headers. */
+/* apis__negotiate() on aggregation.md §5.4's Accept headers. */
 START_TEST(test_negotiate_summary_table)
 {
 	static const char table_only[] = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
 	/* kubectl top, HPA */
-	ck_assert_int_eq(apis_negotiate("application/vnd.kubernetes.protobuf, */*", true, false),
+	ck_assert_int_eq(apis__negotiate("application/vnd.kubernetes.protobuf, */*", true, false),
 			 MEDIA_JSON);
 	/* kubectl get: a Table where allowed, else the plain list */
-	ck_assert_int_eq(apis_negotiate(KUBECTL_GET_ACCEPT, true, false), MEDIA_TABLE_V1);
-	ck_assert_int_eq(apis_negotiate(KUBECTL_GET_ACCEPT, false, false), MEDIA_JSON);
+	ck_assert_int_eq(apis__negotiate(KUBECTL_GET_ACCEPT, true, false), MEDIA_TABLE_V1);
+	ck_assert_int_eq(apis__negotiate(KUBECTL_GET_ACCEPT, false, false), MEDIA_JSON);
 	/* only Table clauses where Tables are not served: 406 (§4.5) */
-	ck_assert_int_eq(apis_negotiate(table_only, false, false), MEDIA_NONE);
+	ck_assert_int_eq(apis__negotiate(table_only, false, false), MEDIA_NONE);
 	/* kubectl get --raw, the availability probe (no Accept) */
-	ck_assert_int_eq(apis_negotiate("application/json, */*", true, false), MEDIA_JSON);
-	ck_assert_int_eq(apis_negotiate(NULL, true, true), MEDIA_JSON);
-	ck_assert_int_eq(apis_negotiate("", true, true), MEDIA_JSON);
+	ck_assert_int_eq(apis__negotiate("application/json, */*", true, false), MEDIA_JSON);
+	ck_assert_int_eq(apis__negotiate(NULL, true, true), MEDIA_JSON);
+	ck_assert_int_eq(apis__negotiate("", true, true), MEDIA_JSON);
 	/* aggregator discovery: v2 where allowed (aggregation.md §3.2) */
-	ck_assert_int_eq(apis_negotiate("application/json;g=apidiscovery.k8s.io;v=v2;"
+	ck_assert_int_eq(apis__negotiate("application/json;g=apidiscovery.k8s.io;v=v2;"
 					"as=APIGroupDiscoveryList,application/json;"
 					"g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
 					false, true),
 			 MEDIA_DISCOVERY_V2);
 	/* aggregator legacy discovery */
-	ck_assert_int_eq(apis_negotiate("application/json", false, true), MEDIA_JSON);
+	ck_assert_int_eq(apis__negotiate("application/json", false, true), MEDIA_JSON);
 }
 END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("apis_negotiate");
+	Suite *s = suite_create("apis__negotiate");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);

@@ -52,11 +52,11 @@ START_TEST(test_quantity_strings)
 	char buf[64];
 
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(cpu); i++) {
-		apis_cpu_string(cpu[i].v, buf, sizeof(buf));
+		apis__cpu_string(cpu[i].v, buf, sizeof(buf));
 		ck_assert_str_eq(buf, cpu[i].want);
 	}
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(mem); i++) {
-		apis_mem_string(mem[i].v, buf, sizeof(buf));
+		apis__mem_string(mem[i].v, buf, sizeof(buf));
 		ck_assert_str_eq(buf, mem[i].want);
 	}
 }

@@ -9,7 +9,7 @@
 
 static json_t *load(const char *text, char *err, size_t errlen)
 {
-	return yaml_to_json(text, strlen(text), err, errlen);
+	return yamldoc_to_json(text, strlen(text), err, errlen);
 }
 
 START_TEST(test_core_schema_typing)
@@ -54,7 +54,7 @@ START_TEST(test_errors)
 	for (i = 0; i < 200; i++)
 		ck_assert_int_eq(dynbuf_addch(&deep, '['), ERR_OK);
 	err[0] = '\0';
-	v = yaml_to_json(deep.buf, deep.len, err, sizeof(err));
+	v = yamldoc_to_json(deep.buf, deep.len, err, sizeof(err));
 	ck_assert_ptr_null(v);
 	ck_assert_int_gt(strlen(err), 0);
 	dynbuf_release(&deep);

@@ -188,7 +188,7 @@ static struct kube_obj *pod(const char *ns, const char *name, const char *phase,
 	char err[128];
 	json_t *j = json_pack("{s:{s:s,s:s},s:{s:s}}", "metadata", "namespace", ns, "name", name,
 			      "status", "phase", phase);
-	struct kube_obj *o = kube_obj_parse(KUBE_POD, j, err, sizeof(err));
+	struct kube_obj *o = kube__obj_parse(KUBE_POD, j, err, sizeof(err));
 
 	ck_assert_msg(o != NULL, "%s", err);
 	o->tombstone = tomb;
@@ -204,13 +204,13 @@ START_TEST(test_merge)
 	struct kube_obj *c2[] = { pod("ns", "b", "Pending", false), pod("ns", "a", "-", true),
 				  pod("ns", "d", "Running", false), pod("ns", "b", "Failed", false),
 				  pod("ns", "zz", "-", true) };
-	struct kube_objs *base = kube_objs_merge(KUBE_POD, NULL, c1, 3);
-	struct kube_objs *next = kube_objs_merge(KUBE_POD, base, c2, 5);
-	struct kube_snapshot *s1 = kube_snapshot_new(NULL, base, false);
-	struct kube_snapshot *s2 = kube_snapshot_new(NULL, next, true);
+	struct kube_objs *base = kube__objs_merge(KUBE_POD, NULL, c1, 3);
+	struct kube_objs *next = kube__objs_merge(KUBE_POD, base, c2, 5);
+	struct kube_snapshot *s1 = kube__snapshot_new(NULL, base, false);
+	struct kube_snapshot *s2 = kube__snapshot_new(NULL, next, true);
 
-	kube_objs_release(base);
-	kube_objs_release(next);
+	kube__objs_release(base);
+	kube__objs_release(next);
 	ck_assert(!s1->synced);
 	ck_assert_uint_eq(s1->npods, 3);
 	ck_assert_str_eq(s1->pods[0]->name, "a");
@@ -232,15 +232,15 @@ START_TEST(test_object_errors)
 	char err[128] = "";
 	json_t *j = json_pack("{s:{s:s}}", "metadata", "name", "");
 
-	ck_assert_ptr_null(kube_obj_parse(KUBE_NODE, j, err, sizeof(err)));
+	ck_assert_ptr_null(kube__obj_parse(KUBE_NODE, j, err, sizeof(err)));
 	ck_assert_str_eq(err, "object has no valid metadata.name");
 	json_decref(j);
 	j = json_pack("{s:{s:s}}", "metadata", "name", "p");
-	ck_assert_ptr_null(kube_obj_parse(KUBE_POD, j, err, sizeof(err)));
+	ck_assert_ptr_null(kube__obj_parse(KUBE_POD, j, err, sizeof(err)));
 	ck_assert_str_eq(err, "object p has no valid metadata.namespace");
 	json_decref(j);
 	j = json_pack("[]");
-	ck_assert_ptr_null(kube_obj_parse(KUBE_POD, j, err, sizeof(err)));
+	ck_assert_ptr_null(kube__obj_parse(KUBE_POD, j, err, sizeof(err)));
 	ck_assert_str_eq(err, "object is not a JSON object");
 	json_decref(j);
 }
