@@ -40,7 +40,7 @@ static const char *jstr(const json_t *obj, const char *key)
 	return s ? s : "";
 }
 
-static const char *jpath_str(const json_t *obj, const char *k1, const char *k2)
+static const char *member_str(const json_t *obj, const char *k1, const char *k2)
 {
 	return jstr(json_object_get(obj, k1), k2);
 }
@@ -128,7 +128,7 @@ static void validate_service(const json_t *spec, struct dynbuf *b, int *n)
 int sim_aggregator_validate(const json_t *obj, char *err, size_t errlen)
 {
 	const json_t *spec = json_object_get(obj, "spec");
-	const char *name = jpath_str(obj, "metadata", "name");
+	const char *name = member_str(obj, "metadata", "name");
 	const char *group = jstr(spec, "group");
 	const char *version = jstr(spec, "version");
 	struct dynbuf b;
@@ -237,7 +237,7 @@ static struct agg_entry *entry_new(struct sim_aggregator *a, const json_t *obj)
 	struct agg_entry *e = xcalloc(1, sizeof(*e));
 	json_t *port = json_object_get(svc, "port");
 
-	e->name = xstrdup(jpath_str(obj, "metadata", "name"));
+	e->name = xstrdup(member_str(obj, "metadata", "name"));
 	e->sig = spec_signature(obj);
 	e->group = xstrdup(jstr(spec, "group"));
 	e->version = xstrdup(jstr(spec, "version"));
@@ -290,7 +290,7 @@ static void remove_at(struct sim_aggregator *a, size_t i)
  * existing entry untouched (initial list after subscribing). */
 static void upsert(struct sim_aggregator *a, const json_t *obj, bool only_new)
 {
-	const char *name = jpath_str(obj, "metadata", "name");
+	const char *name = member_str(obj, "metadata", "name");
 	size_t i = find_by_name(a, name);
 	struct agg_entry *e;
 	char err[512];
@@ -333,7 +333,7 @@ static void on_apiservice(void *ud, enum sim_event ev, const char *resource, con
 
 	pthread_mutex_lock(&a->mu);
 	if (ev == SIM_DELETED) {
-		i = find_by_name(a, jpath_str(obj, "metadata", "name"));
+		i = find_by_name(a, member_str(obj, "metadata", "name"));
 		if (i != SIZE_MAX)
 			remove_at(a, i);
 	} else {
@@ -346,8 +346,8 @@ static void on_apiservice(void *ud, enum sim_event ev, const char *resource, con
 static void on_service(void *ud, enum sim_event ev, const char *resource, const json_t *obj)
 {
 	struct sim_aggregator *a = ud;
-	const char *ns = jpath_str(obj, "metadata", "namespace");
-	const char *name = jpath_str(obj, "metadata", "name");
+	const char *ns = member_str(obj, "metadata", "namespace");
+	const char *name = member_str(obj, "metadata", "name");
 	size_t i;
 
 	pthread_mutex_lock(&a->mu);
