@@ -41,6 +41,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a new string built like printf; caller frees. */
 char *xasprintf(const char *fmt, ...) COMMON_PRINTF(1, 2);
+/* The same from a va_list (consumed as vprintf consumes it); caller frees. */
+char *xvasprintf(const char *fmt, va_list ap) COMMON_PRINTF(1, 0);
 
 /* ---- errors ----------------------------------------------------------- */
 

@@ -45,7 +45,7 @@ static int load_policies(const json_t *list, struct hpa_rules *r, char *err, siz
 	}
 	r->n_policies = 0;
 	json_array_foreach(list, i, p) {
-		const char *type = hpa_jstr(p, "type");
+		const char *type = jpath_str(p, "type");
 		struct hpa_policy *pol = &r->policies[r->n_policies];
 
 		if (!type || (strcmp(type, "Pods") != 0 && strcmp(type, "Percent") != 0)) {
@@ -53,8 +53,8 @@ static int load_policies(const json_t *list, struct hpa_rules *r, char *err, siz
 			return ERR_INVAL;
 		}
 		pol->type = type[1] == 'o' ? HPA_POLICY_PODS : HPA_POLICY_PERCENT;
-		pol->value = hpa_sat_i32(hpa_jint(p, "value", 0));
-		pol->period = hpa_sat_i32(hpa_jint(p, "periodSeconds", 0));
+		pol->value = hpa_sat_i32(jpath_int(p, "value", 0));
+		pol->period = hpa_sat_i32(jpath_int(p, "periodSeconds", 0));
 		r->n_policies++;
 	}
 	return 0;
@@ -75,7 +75,7 @@ static int load_rules(const json_t *j, struct hpa_rules *r, char *err, size_t er
 	w = json_object_get(j, "stabilizationWindowSeconds");
 	if (json_is_integer(w))
 		r->window = hpa_sat_i32(json_integer_value(w));
-	sel = hpa_jstr(j, "selectPolicy");
+	sel = jpath_str(j, "selectPolicy");
 	if (sel)
 		r->select = strcmp(sel, "Min") == 0	   ? HPA_SELECT_MIN
 			    : strcmp(sel, "Disabled") == 0 ? HPA_SELECT_DISABLED
@@ -97,7 +97,7 @@ static int load_rules(const json_t *j, struct hpa_rules *r, char *err, size_t er
 int hpa_behavior_load(const json_t *hpa, const struct hpa_options *o, struct hpa_behavior *b,
 		      char *err, size_t errlen)
 {
-	const json_t *j = hpa_jget(hpa, "spec.behavior");
+	const json_t *j = jpath_get(hpa, "spec.behavior");
 
 	memset(b, 0, sizeof(*b));
 	rules_default_up(&b->up);

@@ -18,9 +18,9 @@ static void other_selecting_hpas(const struct hpa_compute *x, const struct hpa_p
 
 	json_array_foreach(x->in->others, i, e) {
 		const json_t *h = json_object_get(e, "horizontalPodAutoscaler");
-		const char *name = hpa_jstr(h, "metadata.name");
-		const char *ns = hpa_jstr(h, "metadata.namespace");
-		const char *s = hpa_jstr(json_object_get(e, "scale"), "status.selector");
+		const char *name = jpath_str(h, "metadata.name");
+		const char *ns = jpath_str(h, "metadata.namespace");
+		const char *s = jpath_str(json_object_get(e, "scale"), "status.selector");
 		char err[256];
 		struct selector *sel;
 		bool hit = false;
@@ -32,7 +32,7 @@ static void other_selecting_hpas(const struct hpa_compute *x, const struct hpa_p
 		for (size_t k = 0; sel && k < pods->n && !hit; k++) {
 			struct labels l;
 
-			hpa_labels_from_json(hpa_jget(pods->v[k].obj, "metadata.labels"), &l);
+			hpa_labels_from_json(jpath_get(pods->v[k].obj, "metadata.labels"), &l);
 			hit = selector_matches(sel, &l);
 			labels_release(&l);
 		}
@@ -79,7 +79,7 @@ static int ambiguous(struct hpa_compute *x, const char *selector, const struct h
 /* validateAndParseSelector; on success *sel and *pods are set. */
 static int validate_selector(struct hpa_compute *x, struct selector **sel, struct hpa_pods *pods)
 {
-	const char *s = hpa_jstr(x->in->scale, "status.selector");
+	const char *s = jpath_str(x->in->scale, "status.selector");
 	char perr[256];
 
 	if (!s || !*s) {

@@ -46,7 +46,7 @@ void hpa_options_default(struct hpa_options *o)
 
 static json_t *default_metrics(const json_t *hpa)
 {
-	const json_t *m = hpa_jarr(hpa, "spec.metrics");
+	const json_t *m = jpath_array(hpa, "spec.metrics");
 
 	if (m && json_array_size(m) > 0)
 		return json_deep_copy(m);
@@ -56,12 +56,12 @@ static json_t *default_metrics(const json_t *hpa)
 
 static void status_load(struct status *st, const json_t *hpa)
 {
-	const json_t *cm = hpa_jarr(hpa, "status.currentMetrics");
-	const char *lst = hpa_jstr(hpa, "status.lastScaleTime");
+	const json_t *cm = jpath_array(hpa, "status.currentMetrics");
+	const char *lst = jpath_str(hpa, "status.lastScaleTime");
 
 	st->last_scale_time = lst ? xstrdup(lst) : NULL;
-	st->current = hpa_jint(hpa, "status.currentReplicas", 0);
-	st->desired = hpa_jint(hpa, "status.desiredReplicas", 0);
+	st->current = jpath_int(hpa, "status.currentReplicas", 0);
+	st->desired = jpath_int(hpa, "status.desiredReplicas", 0);
 	st->metrics = cm && json_array_size(cm) ? json_deep_copy(cm) : NULL;
 	hpa_conditions_load(hpa, &st->conds);
 }
@@ -122,7 +122,7 @@ static bool has_object_or_external(const json_t *metrics)
 	size_t i;
 
 	json_array_foreach(metrics, i, m) {
-		const char *t = hpa_jstr(m, "type");
+		const char *t = jpath_str(m, "type");
 
 		if (t && (strcmp(t, "Object") == 0 || strcmp(t, "External") == 0))
 			return true;
@@ -133,7 +133,7 @@ static bool has_object_or_external(const json_t *metrics)
 /* Scale get (and the apiVersion parse before it); false = failed, pass over. */
 static bool get_scale(struct pass *x)
 {
-	const char *av = hpa_jstr(x->in->hpa, "spec.scaleTargetRef.apiVersion");
+	const char *av = jpath_str(x->in->hpa, "spec.scaleTargetRef.apiVersion");
 	const char *slash = av ? strchr(av, '/') : NULL;
 	char *e = NULL;
 
@@ -215,7 +215,7 @@ static bool metrics_step(struct pass *x, bool scaled_cond, int32_t *desired, cha
 	struct hpa_compute c = {
 		.in = x->in, .ns = x->ns, .name = x->name, .metrics = x->metrics,
 		.spec_replicas = x->current,
-		.status_replicas = hpa_sat_i32(hpa_jint(x->in->scale, "status.replicas", 0)),
+		.status_replicas = hpa_sat_i32(jpath_int(x->in->scale, "status.replicas", 0)),
 		.tol = hpa_tolerances(&x->behavior, &x->in->opts), .conds = &x->st.conds,
 		.out = x->out,
 	};
@@ -366,7 +366,7 @@ static void result_init(struct hpa_result *out, const struct hpa_history *hist,
 	out->n_metrics = json_array_size(metrics);
 	out->metrics = xcalloc(out->n_metrics + 1, sizeof(*out->metrics));
 	for (size_t i = 0; i < out->n_metrics; i++) {
-		const char *t = hpa_jstr(json_array_get(metrics, i), "type");
+		const char *t = jpath_str(json_array_get(metrics, i), "type");
 
 		out->metrics[i].type = xstrdup(t ? t : "");
 	}
@@ -374,7 +374,7 @@ static void result_init(struct hpa_result *out, const struct hpa_history *hist,
 
 static int check_input(const struct hpa_input *in, char *err, size_t errlen)
 {
-	if (!json_is_object(in->hpa) || !hpa_jstr(in->hpa, "metadata.name")) {
+	if (!json_is_object(in->hpa) || !jpath_str(in->hpa, "metadata.name")) {
 		snprintf(err, errlen, "horizontalPodAutoscaler: an object with metadata.name is "
 				      "required");
 		return ERR_INVAL;
@@ -384,7 +384,7 @@ static int check_input(const struct hpa_input *in, char *err, size_t errlen)
 				      "failures.scaleGet is set");
 		return ERR_INVAL;
 	}
-	if (!json_is_integer(hpa_jget(in->hpa, "spec.maxReplicas"))) {
+	if (!json_is_integer(jpath_get(in->hpa, "spec.maxReplicas"))) {
 		snprintf(err, errlen, "horizontalPodAutoscaler: spec.maxReplicas is required");
 		return ERR_INVAL;
 	}
@@ -395,7 +395,7 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *hist, struc
 	       char *err, size_t errlen)
 {
 	struct pass x = { .in = in, .out = out };
-	const char *ns = hpa_jstr(in->hpa, "metadata.namespace");
+	const char *ns = jpath_str(in->hpa, "metadata.namespace");
 
 	memset(out, 0, sizeof(*out));
 	if (check_input(in, err, errlen) != 0)
@@ -407,19 +407,19 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *hist, struc
 	}
 	result_init(out, hist, x.metrics);
 	x.ns = ns ? ns : "default";
-	x.name = hpa_jstr(in->hpa, "metadata.name");
-	x.reference = xasprintf("%s/%s/%s", hpa_jstr(in->hpa, "spec.scaleTargetRef.kind")
-						    ? hpa_jstr(in->hpa, "spec.scaleTargetRef.kind")
+	x.name = jpath_str(in->hpa, "metadata.name");
+	x.reference = xasprintf("%s/%s/%s", jpath_str(in->hpa, "spec.scaleTargetRef.kind")
+						    ? jpath_str(in->hpa, "spec.scaleTargetRef.kind")
 						    : "",
-				x.ns, hpa_jstr(in->hpa, "spec.scaleTargetRef.name")
-					      ? hpa_jstr(in->hpa, "spec.scaleTargetRef.name")
+				x.ns, jpath_str(in->hpa, "spec.scaleTargetRef.name")
+					      ? jpath_str(in->hpa, "spec.scaleTargetRef.name")
 					      : "");
 	status_load(&x.st, in->hpa);
 	out->desired = hpa_sat_i32(x.st.desired);
 	if (get_scale(&x)) {
-		x.current = hpa_sat_i32(hpa_jint(in->scale, "spec.replicas", 0));
-		x.min = hpa_sat_i32(hpa_jint(in->hpa, "spec.minReplicas", 1));
-		x.max = hpa_sat_i32(hpa_jint(in->hpa, "spec.maxReplicas", 0));
+		x.current = hpa_sat_i32(jpath_int(in->scale, "spec.replicas", 0));
+		x.min = hpa_sat_i32(jpath_int(in->hpa, "spec.minReplicas", 1));
+		x.max = hpa_sat_i32(jpath_int(in->hpa, "spec.maxReplicas", 0));
 		seed_history(&x);
 		reconcile(&x);
 	}

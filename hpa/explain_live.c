@@ -52,12 +52,12 @@ static json_t *metrics_of_pods(const json_t *list, const json_t *pods)
 	json_t *out = json_array();
 
 	json_array_foreach(pods, i, e) {
-		if (hpa_jstr(e, "metadata.name"))
-			names[n++] = hpa_jstr(e, "metadata.name");
+		if (jpath_str(e, "metadata.name"))
+			names[n++] = jpath_str(e, "metadata.name");
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
 	json_array_foreach(json_object_get(list, "items"), i, e) {
-		const char *name = hpa_jstr(e, "metadata.name");
+		const char *name = jpath_str(e, "metadata.name");
 
 		if (name && bsearch(&name, names, n, sizeof(*names), cmp_str))
 			json_array_append(out, (json_t *)e);
@@ -70,7 +70,7 @@ static json_t *metrics_of_pods(const json_t *list, const json_t *pods)
 static json_t *pod_metrics(struct kube_client *c, const char *ns, const struct hpa_target *t,
 			   unsigned *failing)
 {
-	const char *sel = hpa_jstr(t->scale, "status.selector");
+	const char *sel = jpath_str(t->scale, "status.selector");
 	char err[HPA_ERRLEN], *q, *path;
 	json_t *list = NULL, *out;
 
@@ -108,7 +108,7 @@ static char *other_selector(void *ud, const json_t *hpa)
 
 	if (!sel)
 		fprintf(stderr, "hpa explain: HPA %s is left out of the ambiguity check: %s\n",
-			hpa_jstr(hpa, "metadata.name"), err);
+			jpath_str(hpa, "metadata.name"), err);
 	return sel;
 }
 

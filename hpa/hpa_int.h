@@ -24,16 +24,6 @@ void hpa_names_add(struct hpa_names *n, const char *name);
 void hpa_names_sort(struct hpa_names *n);
 void hpa_names_release(struct hpa_names *n);
 
-/* Member by dotted path ("status.selector"); NULL if any step is missing. */
-const json_t *hpa_jget(const json_t *o, const char *path);
-/* String member or NULL. */
-const char *hpa_jstr(const json_t *o, const char *path);
-/* Integer member, or def when absent / not an integer. */
-int64_t hpa_jint(const json_t *o, const char *path, int64_t def);
-/* Array member or NULL. */
-const json_t *hpa_jarr(const json_t *o, const char *path);
-/* A Quantity in JSON (string or number) -> struct quantity.  0 / ERR_PARSE. */
-int hpa_jquantity(const json_t *v, struct quantity *q);
 /* Quantity.MilliValue() of a JSON Quantity; 0 / ERR_PARSE. */
 int hpa_jmilli(const json_t *v, int64_t *milli);
 /* Quantity.AsApproximateFloat64() of a JSON Quantity; 0 / ERR_PARSE. */

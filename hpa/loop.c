@@ -83,8 +83,8 @@ static void pass(struct hpa_loop *l)
 	x.peers = &peers;
 	hpa_states_begin(&l->states);
 	json_array_foreach(items, i, hpa) {
-		const char *ns = hpa_jstr(hpa, "metadata.namespace");
-		const char *name = hpa_jstr(hpa, "metadata.name");
+		const char *ns = jpath_str(hpa, "metadata.namespace");
+		const char *name = jpath_str(hpa, "metadata.name");
 
 		if (!ns || !name || !hpa_loop_selected(l->o.mode, hpa))
 			continue;
@@ -98,7 +98,7 @@ static void pass(struct hpa_loop *l)
 		acted++;
 		x.now = clock_now_ns();
 		hpa_sync_one(&x, hpa, hpa_states_get(&l->states, ns, name,
-						     hpa_jstr(hpa, "metadata.uid")));
+						     jpath_str(hpa, "metadata.uid")));
 	}
 	if (!stopping(l) && acted < HPA_LOOP_MAX_HPAS)
 		hpa_states_prune(&l->states);

@@ -68,7 +68,7 @@ char *hpa_path_escape(const char *s)
 static void api_error(int rc, int status, const json_t *body, const char *transport, char *err,
 		      size_t errlen)
 {
-	const char *msg = hpa_jstr(body, "message");
+	const char *msg = jpath_str(body, "message");
 
 	if (rc != 0)
 		snprintf(err, errlen, "%s", transport);
@@ -99,9 +99,9 @@ int hpa_api_call(struct kube_client *c, const char *method, const char *path, js
 
 char *hpa_scale_path(const json_t *hpa, const char *ns)
 {
-	const char *av = hpa_jstr(hpa, "spec.scaleTargetRef.apiVersion");
-	const char *kind = hpa_jstr(hpa, "spec.scaleTargetRef.kind");
-	const char *name = hpa_jstr(hpa, "spec.scaleTargetRef.name");
+	const char *av = jpath_str(hpa, "spec.scaleTargetRef.apiVersion");
+	const char *kind = jpath_str(hpa, "spec.scaleTargetRef.kind");
+	const char *name = jpath_str(hpa, "spec.scaleTargetRef.name");
 	const char *slash = av ? strchr(av, '/') : NULL;
 	char *gr, *dot, *path;
 
@@ -173,7 +173,7 @@ int hpa_target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
 
 	memset(t, 0, sizeof(*t));
 	get_scale(c, hpa, ns, t);
-	sel = hpa_jstr(t->scale, "status.selector");
+	sel = jpath_str(t->scale, "status.selector");
 	if (sel && *sel) {
 		rc = list_pods(c, ns, sel, &t->pods, why, sizeof(why));
 		if (rc != 0) {
@@ -197,12 +197,12 @@ void hpa_target_release(struct hpa_target *t)
 char *hpa_scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen)
 {
 	struct hpa_target t = { 0 };
-	const char *ns = hpa_jstr(hpa, "metadata.namespace");
+	const char *ns = jpath_str(hpa, "metadata.namespace");
 	const char *sel;
 	char *out = NULL;
 
 	get_scale(c, hpa, ns ? ns : "", &t);
-	sel = hpa_jstr(t.scale, "status.selector");
+	sel = jpath_str(t.scale, "status.selector");
 	if (sel && *sel)
 		out = xstrdup(sel);
 	else if (!t.scale)

@@ -31,8 +31,8 @@ void hpa_peers_init(struct hpa_peers *p, const json_t *items, enum hpa_mode mode
 	json_array_foreach(items, i, hpa) {
 		struct hpa_peer *e = &p->v[p->n];
 
-		e->ns = hpa_jstr(hpa, "metadata.namespace");
-		e->name = hpa_jstr(hpa, "metadata.name");
+		e->ns = jpath_str(hpa, "metadata.namespace");
+		e->name = jpath_str(hpa, "metadata.name");
 		if (!e->ns || !e->name)
 			continue;
 		e->hpa = hpa;

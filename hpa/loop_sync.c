@@ -32,7 +32,7 @@ static char *bystander_selector(void *ud, const json_t *hpa)
 	if (!sel)
 		log_v(3, "the scale of HPA %s/%s (not acted on) gives no selector for the "
 			 "ambiguity check: %s",
-		      hpa_jstr(hpa, "metadata.namespace"), hpa_jstr(hpa, "metadata.name"), err);
+		      jpath_str(hpa, "metadata.namespace"), jpath_str(hpa, "metadata.name"), err);
 	return sel;
 }
 
@@ -51,7 +51,7 @@ static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns
 {
 	char err[HPA_ERRLEN];
 	int rc = hpa_target_fetch(x->client, hpa, ns, &f->t, err, sizeof(err));
-	const char *sel = hpa_jstr(f->t.scale, "status.selector");
+	const char *sel = jpath_str(f->t.scale, "status.selector");
 
 	if (f->t.scale) {
 		free(st->selector);
@@ -138,14 +138,14 @@ static json_t *status_body(const json_t *hpa, const void *arg)
 static void write_event(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st,
 			const struct hpa_event *ev, int64_t when)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace");
+	const char *ns = jpath_str(hpa, "metadata.namespace");
 	struct hpa_event_record *r = hpa_state_event_find(st, ev);
 	char err[HPA_ERRLEN], *path = NULL;
 	json_t *body, *resp = NULL;
 
-	if (r && hpa_segment_ok(hpa_jstr(r->obj, "metadata.name"))) {
+	if (r && hpa_segment_ok(jpath_str(r->obj, "metadata.name"))) {
 		path = xasprintf("/api/v1/namespaces/%s/events/%s", ns,
-				 hpa_jstr(r->obj, "metadata.name"));
+				 jpath_str(r->obj, "metadata.name"));
 		body = hpa_loop_event_repeat(r->obj, when);
 		if (call(x, "PUT", path, body, &resp, err, sizeof(err)) != 0)
 			log_v(2, "Event %s cannot be updated (%s): creating a new one", path, err);
@@ -170,7 +170,7 @@ static void write_event(const struct hpa_sync_ctx *x, const json_t *hpa, struct 
 static void write_status(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st,
 			 const struct hpa_result *r)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace"), *name = hpa_jstr(hpa, "metadata.name");
+	const char *ns = jpath_str(hpa, "metadata.namespace"), *name = jpath_str(hpa, "metadata.name");
 	char *get = xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s", ns,
 			      name);
 	char *put = xasprintf("%s/status", get);
@@ -255,7 +255,7 @@ static int decide(const struct hpa_sync_ctx *x, struct hpa_input *in, const stru
 
 void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace"), *name = hpa_jstr(hpa, "metadata.name");
+	const char *ns = jpath_str(hpa, "metadata.namespace"), *name = jpath_str(hpa, "metadata.name");
 	struct fetched f = { 0 };
 	struct hpa_input in = { .hpa = hpa, .now = x->now, .opts = *x->algo };
 	struct hpa_result r;
@@ -276,7 +276,7 @@ void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_st
 	in.others = f.others;
 	if (decide(x, &in, &f, st, &r) != 0)
 		goto out;
-	apply_result(x, hpa, st, hpa_sat_i32(hpa_jint(f.t.scale, "spec.replicas", 0)), &r);
+	apply_result(x, hpa, st, hpa_sat_i32(jpath_int(f.t.scale, "spec.replicas", 0)), &r);
 	hpa_result_release(&r);
 out:
 	fetched_release(&f);

@@ -57,7 +57,7 @@ static json_t *metric_id_json(const json_t *metric)
 	json_t *o = json_object();
 	const json_t *sel = json_object_get(metric, "selector");
 
-	json_object_set_new(o, "name", json_string(hpa_jstr(metric, "name") ? hpa_jstr(metric, "name")
+	json_object_set_new(o, "name", json_string(jpath_str(metric, "name") ? jpath_str(metric, "name")
 										: ""));
 	if (sel && !json_is_null(sel))
 		json_object_set_new(o, "selector", json_deep_copy(sel));
@@ -186,10 +186,10 @@ static void plain(const struct hpa_pass *p, const char *res, const char *contain
 static void eval_resource(const struct hpa_pass *p, const json_t *src, bool is_container,
 			  struct hpa_metric_detail *d, struct outcome *o)
 {
-	const char *res = hpa_jstr(src, "name");
-	const char *container = is_container ? hpa_jstr(src, "container") : "";
-	const json_t *avg = hpa_jget(src, "target.averageValue");
-	const json_t *util = hpa_jget(src, "target.averageUtilization");
+	const char *res = jpath_str(src, "name");
+	const char *container = is_container ? jpath_str(src, "container") : "";
+	const json_t *avg = jpath_get(src, "target.averageValue");
+	const json_t *util = jpath_get(src, "target.averageUtilization");
 	int64_t target;
 
 	if (!res || !container) {
@@ -215,8 +215,8 @@ static void eval_resource(const struct hpa_pass *p, const json_t *src, bool is_c
 static void eval_pods(const struct hpa_pass *p, const json_t *src, struct hpa_metric_detail *d,
 		      struct outcome *o)
 {
-	const char *metric = hpa_jstr(src, "metric.name");
-	const json_t *msel = hpa_jget(src, "metric.selector");
+	const char *metric = jpath_str(src, "metric.name");
+	const json_t *msel = jpath_get(src, "metric.selector");
 	char serr[256];
 	struct selector *sel = hpa_label_selector(msel, serr, sizeof(serr));
 	int64_t target;
@@ -225,7 +225,7 @@ static void eval_pods(const struct hpa_pass *p, const json_t *src, struct hpa_me
 		o->err = xstrdup(serr);
 	else if (!metric)
 		o->err = xstrdup("invalid pods metric source: metric.name must be set");
-	else if (hpa_jmilli(hpa_jget(src, "target.averageValue"), &target) != 0 || target <= 0)
+	else if (hpa_jmilli(jpath_get(src, "target.averageValue"), &target) != 0 || target <= 0)
 		o->err = xstrdup("invalid pods metric source: an average value target must be set");
 	else
 		plain(p, NULL, NULL, metric, msel, target, d, o);
@@ -272,8 +272,8 @@ static void per_pod_count(const struct hpa_pass *p, int64_t usage, int64_t targe
 static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_metric_detail *d,
 			struct outcome *o)
 {
-	const char *metric = hpa_jstr(src, "metric.name"), *type = hpa_jstr(src, "target.type");
-	const json_t *msel = hpa_jget(src, "metric.selector"), *obj = hpa_jget(src, "describedObject");
+	const char *metric = jpath_str(src, "metric.name"), *type = jpath_str(src, "target.type");
+	const json_t *msel = jpath_get(src, "metric.selector"), *obj = jpath_get(src, "describedObject");
 	char serr[256], *gostr;
 	struct selector *sel = hpa_label_selector(msel, serr, sizeof(serr));
 	bool value = type && strcmp(type, "Value") == 0;
@@ -282,7 +282,7 @@ static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_
 	if (!sel) {
 		o->err = xstrdup(serr);
 	} else if (!metric || !(value || (type && strcmp(type, "AverageValue") == 0)) ||
-		   hpa_jmilli(hpa_jget(src, value ? "target.value" : "target.averageValue"),
+		   hpa_jmilli(jpath_get(src, value ? "target.value" : "target.averageValue"),
 			      &target) != 0 ||
 		   target <= 0) {
 		o->err = xstrdup("invalid object metric source: neither a value target nor an "
@@ -290,7 +290,7 @@ static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_
 	} else if (hpa_fetch_object(p, obj, metric, msel, &usage, &o->err) == 0) {
 		if (value) {
 			usage_ratio_count(p, usage, target, d, o);
-			o->name = xasprintf("%s metric %s", hpa_jstr(obj, "kind"), metric);
+			o->name = xasprintf("%s metric %s", jpath_str(obj, "kind"), metric);
 		} else {
 			per_pod_count(p, usage, target, d, o);
 			gostr = hpa_label_selector_gostr(msel);
@@ -307,9 +307,9 @@ static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_
 static void eval_external(const struct hpa_pass *p, const json_t *src,
 			  struct hpa_metric_detail *d, struct outcome *o)
 {
-	const char *metric = hpa_jstr(src, "metric.name");
-	const json_t *msel = hpa_jget(src, "metric.selector");
-	const json_t *avg = hpa_jget(src, "target.averageValue"), *val = hpa_jget(src, "target.value");
+	const char *metric = jpath_str(src, "metric.name");
+	const json_t *msel = jpath_get(src, "metric.selector");
+	const json_t *avg = jpath_get(src, "target.averageValue"), *val = jpath_get(src, "target.value");
 	bool per_pod = avg && !json_is_null(avg);
 	int64_t target, usage;
 	char *gostr;
@@ -350,9 +350,9 @@ static json_t *metric_status(const char *type, const json_t *spec, json_t *curre
 
 	json_object_set_new(st, "type", json_string(type));
 	if (key[0] == 'r' || key[0] == 'c') {
-		json_object_set_new(m, "name", json_string(hpa_jstr(src, "name")));
+		json_object_set_new(m, "name", json_string(jpath_str(src, "name")));
 		if (key[0] == 'c')
-			json_object_set_new(m, "container", json_string(hpa_jstr(src, "container")));
+			json_object_set_new(m, "container", json_string(jpath_str(src, "container")));
 	} else {
 		json_object_set_new(m, "metric", metric_id_json(json_object_get(src, "metric")));
 	}
@@ -370,12 +370,12 @@ static void failure_names(const char *type, const json_t *spec, const char **rea
 	if (strcmp(type, "Resource") == 0) {
 		*reason = "FailedGetResourceMetric";
 		*prefix = xasprintf("failed to get %s resource metric value: ",
-				    hpa_jstr(spec, "resource.name") ? hpa_jstr(spec, "resource.name") : "");
+				    jpath_str(spec, "resource.name") ? jpath_str(spec, "resource.name") : "");
 	} else if (strcmp(type, "ContainerResource") == 0) {
 		*reason = "FailedGetContainerResourceMetric";
 		*prefix = xasprintf("failed to get %s container metric value: ",
-				    hpa_jstr(spec, "containerResource.container")
-					    ? hpa_jstr(spec, "containerResource.container")
+				    jpath_str(spec, "containerResource.container")
+					    ? jpath_str(spec, "containerResource.container")
 					    : "");
 	} else if (strcmp(type, "Pods") == 0) {
 		*reason = "FailedGetPodsMetric";
@@ -386,8 +386,8 @@ static void failure_names(const char *type, const json_t *spec, const char **rea
 	} else {
 		*reason = "FailedGetExternalMetric";
 		*prefix = xasprintf("failed to get %s external metric value: ",
-				    hpa_jstr(spec, "external.metric.name")
-					    ? hpa_jstr(spec, "external.metric.name")
+				    jpath_str(spec, "external.metric.name")
+					    ? jpath_str(spec, "external.metric.name")
 					    : "");
 	}
 }
@@ -422,7 +422,7 @@ static bool known_type(const char *t)
 void hpa_metric_eval(struct hpa_pass *p, const json_t *spec, size_t i, struct hpa_metric_eval *ev)
 {
 	struct hpa_metric_detail *d = &p->out->metrics[i];
-	const char *type = hpa_jstr(spec, "type"), *reason;
+	const char *type = jpath_str(spec, "type"), *reason;
 	struct outcome o = { 0 };
 	char *prefix = NULL;
 

@@ -28,7 +28,7 @@ int hpa_mode_parse(const char *s, enum hpa_mode *mode)
 
 bool hpa_loop_selected(enum hpa_mode mode, const json_t *hpa)
 {
-	const json_t *ann = hpa_jget(hpa, "metadata.annotations");
+	const json_t *ann = jpath_get(hpa, "metadata.annotations");
 	const char *v = json_string_value(json_object_get(ann, HPA_ANNOTATION));
 
 	switch (mode) {

@@ -30,8 +30,8 @@ static int parse_ready(const json_t *obj, struct hpa_pod *p)
 
 	p->ready = HPA_COND_NONE;
 	p->ready_ltt = HPA_TIME_ZERO;
-	json_array_foreach(hpa_jarr(obj, "status.conditions"), i, c) {
-		const char *type = hpa_jstr(c, "type"), *st = hpa_jstr(c, "status");
+	json_array_foreach(jpath_array(obj, "status.conditions"), i, c) {
+		const char *type = jpath_str(c, "type"), *st = jpath_str(c, "status");
 
 		if (!type || strcmp(type, "Ready") != 0)
 			continue;
@@ -52,12 +52,12 @@ int hpa_pod_parse(const json_t *obj, struct hpa_pod *p)
 
 	memset(p, 0, sizeof(*p));
 	p->obj = obj;
-	p->name = hpa_jstr(obj, "metadata.name");
+	p->name = jpath_str(obj, "metadata.name");
 	if (!p->name)
 		return ERR_PARSE;
-	del = hpa_jget(obj, "metadata.deletionTimestamp");
+	del = jpath_get(obj, "metadata.deletionTimestamp");
 	p->deleted = del && !json_is_null(del);
-	p->phase = parse_phase(hpa_jstr(obj, "status.phase"));
+	p->phase = parse_phase(jpath_str(obj, "status.phase"));
 	if (hpa_jtime(obj, "status.startTime", &p->start) != 0)
 		return ERR_PARSE;
 	p->has_start = p->start != HPA_TIME_ZERO;
@@ -75,13 +75,13 @@ void hpa_pods_select(const json_t *pods, const char *ns, const struct selector *
 		return;
 	out->v = xcalloc(json_array_size(pods) + 1, sizeof(*out->v));
 	json_array_foreach(pods, i, obj) {
-		const char *pns = hpa_jstr(obj, "metadata.namespace");
+		const char *pns = jpath_str(obj, "metadata.namespace");
 		struct labels l;
 		bool match;
 
 		if (pns && ns && strcmp(pns, ns) != 0)
 			continue;
-		hpa_labels_from_json(hpa_jget(obj, "metadata.labels"), &l);
+		hpa_labels_from_json(jpath_get(obj, "metadata.labels"), &l);
 		match = selector_matches(sel, &l);
 		labels_release(&l);
 		if (match && hpa_pod_parse(obj, &out->v[out->n]) == 0)
@@ -99,14 +99,14 @@ void hpa_pods_release(struct hpa_pods *p)
 /* Request of one container: 0 ok, ERR_NOTFOUND when absent. */
 static int container_request(const json_t *c, const char *resource, int64_t *milli)
 {
-	const json_t *q = json_object_get(hpa_jget(c, "resources.requests"), resource);
+	const json_t *q = json_object_get(jpath_get(c, "resources.requests"), resource);
 
 	return q && hpa_jmilli(q, milli) == 0 ? 0 : ERR_NOTFOUND;
 }
 
 static bool pod_level_requests_set(const json_t *obj)
 {
-	const json_t *r = hpa_jget(obj, "spec.resources.requests");
+	const json_t *r = jpath_get(obj, "spec.resources.requests");
 
 	return json_is_object(r) && (json_object_get(r, "cpu") || json_object_get(r, "memory"));
 }
@@ -117,12 +117,12 @@ static size_t collect_containers(const json_t *obj, const json_t **out, size_t m
 	const json_t *c;
 	size_t i, n = 0;
 
-	json_array_foreach(hpa_jarr(obj, "spec.containers"), i, c) {
+	json_array_foreach(jpath_array(obj, "spec.containers"), i, c) {
 		if (n < max)
 			out[n++] = c;
 	}
-	json_array_foreach(hpa_jarr(obj, "spec.initContainers"), i, c) {
-		const char *rp = hpa_jstr(c, "restartPolicy");
+	json_array_foreach(jpath_array(obj, "spec.initContainers"), i, c) {
+		const char *rp = jpath_str(c, "restartPolicy");
 
 		if (rp && strcmp(rp, "Always") == 0 && n < max)
 			out[n++] = c;
@@ -140,7 +140,7 @@ static int containers_request(const struct hpa_pod *p, const char *resource,
 	int64_t sum = 0, v;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *cname = hpa_jstr(cs[i], "name");
+		const char *cname = jpath_str(cs[i], "name");
 		bool named = container && *container && cname && strcmp(cname, container) == 0;
 
 		if (!*container || named) {
@@ -196,7 +196,7 @@ int hpa_pod_request(const struct hpa_pod *p, const char *resource, const char *c
 		container = "";
 	*err = NULL;
 	if (pod_level_gate && !*container && pod_level_requests_set(p->obj)) {
-		q = json_object_get(hpa_jget(p->obj, "spec.resources.requests"), resource);
+		q = json_object_get(jpath_get(p->obj, "spec.resources.requests"), resource);
 		if (q && hpa_jmilli(q, milli) == 0)
 			return 0;
 		return pod_aggregate_request(p, resource, milli, err);

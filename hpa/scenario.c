@@ -180,7 +180,7 @@ static int history(const json_t *h, struct hpa_history *out, char *err, size_t e
 				return fail(err, errlen, "%s: entries need replicas and an RFC 3339 "
 							 "timestamp",
 					    "history.recommendations");
-			r->replicas = hpa_sat_i32(hpa_jint(e, "replicas", 0));
+			r->replicas = hpa_sat_i32(jpath_int(e, "replicas", 0));
 			out->n_recs++;
 		}
 	}
@@ -240,11 +240,11 @@ static int failures(struct hpa_scenario *sc, const json_t *f, char *err, size_t 
 {
 	static const char *const names[] = { "metricsAPIs", "scaleGet", "scaleUpdate" };
 	const json_t *hpa = sc->in.hpa;
-	char *gr = hpa_group_resource(hpa_jstr(hpa, "spec.scaleTargetRef.apiVersion"),
-				      hpa_jstr(hpa, "spec.scaleTargetRef.kind")
-					      ? hpa_jstr(hpa, "spec.scaleTargetRef.kind")
+	char *gr = hpa_group_resource(jpath_str(hpa, "spec.scaleTargetRef.apiVersion"),
+				      jpath_str(hpa, "spec.scaleTargetRef.kind")
+					      ? jpath_str(hpa, "spec.scaleTargetRef.kind")
 					      : "");
-	const char *name = hpa_jstr(hpa, "spec.scaleTargetRef.name");
+	const char *name = jpath_str(hpa, "spec.scaleTargetRef.name");
 	int rc = ERR_INVAL;
 
 	if (!name)
@@ -286,7 +286,7 @@ static int list_field(const json_t *doc, const char *key, const json_t **out, ch
 static int fill(struct hpa_scenario *sc, char *err, size_t errlen)
 {
 	const json_t *d = sc->doc;
-	const char *now = hpa_jstr(d, "now");
+	const char *now = jpath_str(d, "now");
 
 	if (!json_is_object(d))
 		return fail(err, errlen, "%s", "scenario: a JSON or YAML object expected");

@@ -18,7 +18,7 @@ static char *dup_or_empty(const char *s)
 
 void hpa_conditions_load(const json_t *hpa, struct hpa_conditions *c)
 {
-	const json_t *arr = hpa_jarr(hpa, "status.conditions"), *e;
+	const json_t *arr = jpath_array(hpa, "status.conditions"), *e;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
@@ -26,15 +26,15 @@ void hpa_conditions_load(const json_t *hpa, struct hpa_conditions *c)
 	json_array_foreach(arr, i, e) {
 		struct hpa_condition *d;
 
-		if (!hpa_jstr(e, "type") || c->n == HPA_MAX_CONDITIONS)
+		if (!jpath_str(e, "type") || c->n == HPA_MAX_CONDITIONS)
 			continue;
 		d = &c->v[c->n++];
-		d->type = xstrdup(hpa_jstr(e, "type"));
-		d->status = dup_or_empty(hpa_jstr(e, "status"));
-		d->ltt = hpa_jstr(e, "lastTransitionTime") ? xstrdup(hpa_jstr(e, "lastTransitionTime"))
+		d->type = xstrdup(jpath_str(e, "type"));
+		d->status = dup_or_empty(jpath_str(e, "status"));
+		d->ltt = jpath_str(e, "lastTransitionTime") ? xstrdup(jpath_str(e, "lastTransitionTime"))
 							   : NULL;
-		d->reason = dup_or_empty(hpa_jstr(e, "reason"));
-		d->message = dup_or_empty(hpa_jstr(e, "message"));
+		d->reason = dup_or_empty(jpath_str(e, "reason"));
+		d->message = dup_or_empty(jpath_str(e, "message"));
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * util.c - small helpers for hpa/: traces and name lists, JSON member
+ * util.c - small helpers for hpa/: traces and name lists, JSON values
  * access, Quantities, times and the controller history in JSON, and Go's
  * float-to-int32 conversions with the clamping upstream's overflow caps
  * imply.
@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HPA_PATH_MAX 128
 
 int64_t hpa_time_add(int64_t t, int64_t d)
 {
@@ -31,11 +29,7 @@ void hpa_trace_add(struct hpa_trace *t, const char *fmt, ...)
 	if (!t)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0) {
-		va_end(ap);
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
 	t->lines = xrealloc(t->lines, (t->n + 1) * sizeof(*t->lines));
 	t->lines[t->n++] = line;
@@ -76,68 +70,11 @@ void hpa_names_release(struct hpa_names *n)
 	n->n = 0;
 }
 
-const json_t *hpa_jget(const json_t *o, const char *path)
-{
-	char key[HPA_PATH_MAX];
-	const char *p = path;
-
-	while (o && *p) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (len >= sizeof(key) || !json_is_object(o))
-			return NULL;
-		memcpy(key, p, len);
-		key[len] = '\0';
-		o = json_object_get(o, key);
-		p += len;
-		if (*p == '.')
-			p++;
-	}
-	return o;
-}
-
-const char *hpa_jstr(const json_t *o, const char *path)
-{
-	return json_string_value(hpa_jget(o, path));
-}
-
-int64_t hpa_jint(const json_t *o, const char *path, int64_t def)
-{
-	const json_t *v = hpa_jget(o, path);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
-}
-
-const json_t *hpa_jarr(const json_t *o, const char *path)
-{
-	const json_t *v = hpa_jget(o, path);
-
-	return json_is_array(v) ? v : NULL;
-}
-
-int hpa_jquantity(const json_t *v, struct quantity *q)
-{
-	char buf[64];
-
-	if (json_is_string(v))
-		return quantity_parse(json_string_value(v), q);
-	if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		return quantity_parse(buf, q);
-	}
-	if (json_is_real(v) && isfinite(json_real_value(v))) {
-		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
-		return quantity_parse(buf, q);
-	}
-	return ERR_PARSE;
-}
-
 int hpa_jmilli(const json_t *v, int64_t *milli)
 {
 	struct quantity q;
 
-	if (hpa_jquantity(v, &q) != 0)
+	if (jpath_quantity(v, &q) != 0)
 		return ERR_PARSE;
 	*milli = quantity_milli_value(&q);
 	return 0;
@@ -147,7 +84,7 @@ int hpa_jfloat(const json_t *v, double *out)
 {
 	struct quantity q;
 
-	if (hpa_jquantity(v, &q) != 0)
+	if (jpath_quantity(v, &q) != 0)
 		return ERR_PARSE;
 	*out = (double)q.value * pow(10.0, (double)q.scale);
 	return 0;
@@ -155,7 +92,7 @@ int hpa_jfloat(const json_t *v, double *out)
 
 int hpa_jtime(const json_t *o, const char *path, int64_t *ns)
 {
-	const json_t *v = hpa_jget(o, path);
+	const json_t *v = jpath_get(o, path);
 
 	if (!v || json_is_null(v)) {
 		*ns = HPA_TIME_ZERO;

@@ -103,10 +103,10 @@ static const char *cond(const struct run *r, const char *type, const char **stat
 	size_t i;
 
 	json_array_foreach(json_object_get(r->r.status, "conditions"), i, c) {
-		if (strcmp(hpa_jstr(c, "type"), type) == 0) {
+		if (strcmp(jpath_str(c, "type"), type) == 0) {
 			if (status)
-				*status = hpa_jstr(c, "status");
-			return hpa_jstr(c, "reason");
+				*status = jpath_str(c, "status");
+			return jpath_str(c, "reason");
 		}
 	}
 	return NULL;
@@ -134,7 +134,7 @@ START_TEST(test_scale_up) /* TestScaleUp */
 	ck_assert_int_eq(r.r.desired, 5);
 	ck_assert(r.r.scale_updated);
 	ck_assert(has_event(&r, "SuccessfulRescale", "New size: 5; reason: " CPU_UP));
-	ck_assert_int_eq(json_integer_value(hpa_jget(json_array_get(
+	ck_assert_int_eq(json_integer_value(jpath_get(json_array_get(
 				 json_object_get(r.r.status, "currentMetrics"), 0),
 						     "resource.current.averageUtilization")),
 			 50);

@@ -198,10 +198,10 @@ struct reads {
 static char *fake_read(void *ud, const json_t *hpa)
 {
 	struct reads *r = ud;
-	const char *name = hpa_jstr(hpa, "metadata.name");
+	const char *name = jpath_str(hpa, "metadata.name");
 
 	r->n++;
-	snprintf(r->last, sizeof(r->last), "%s/%s", hpa_jstr(hpa, "metadata.namespace"), name);
+	snprintf(r->last, sizeof(r->last), "%s/%s", jpath_str(hpa, "metadata.namespace"), name);
 	return strcmp(name, "broken") == 0 ? NULL : xasprintf("app=%s", name);
 }
 
@@ -214,10 +214,10 @@ static char *others_str(const json_t *others)
 
 	dynbuf_init(&b, DYN_SMALL);
 	json_array_foreach(others, i, e) {
-		ck_assert_ptr_nonnull(hpa_jstr(e, "horizontalPodAutoscaler.metadata.namespace"));
+		ck_assert_ptr_nonnull(jpath_str(e, "horizontalPodAutoscaler.metadata.namespace"));
 		ck_assert_int_eq(dynbuf_printf(&b, "%s%s=%s", i ? " " : "",
-					       hpa_jstr(e, "horizontalPodAutoscaler.metadata.name"),
-					       hpa_jstr(e, "scale.status.selector")),
+					       jpath_str(e, "horizontalPodAutoscaler.metadata.name"),
+					       jpath_str(e, "scale.status.selector")),
 				 0);
 	}
 	return dynbuf_take(&b, NULL);

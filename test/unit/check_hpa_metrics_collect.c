@@ -20,7 +20,7 @@ static void collect(const json_t *hpa, size_t i, const char *body, struct hpa_me
 	json_t *b = parse(body);
 	char err[256];
 
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), i), "ns1",
+	ck_assert_int_eq(hpa_metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), i), "ns1",
 					    b, v, err, sizeof(err)),
 			 0);
 	json_decref(b);
@@ -48,7 +48,7 @@ START_TEST(test_collect_external_keda_null_labels)
 				 json_object_get(json_array_get(v.external, 0), "metricLabels"),
 				 "scaledobject.keda.sh/name")),
 			 "web");
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.external, 0), "value"), "30");
+	ck_assert_str_eq(jpath_str(json_array_get(v.external, 0), "value"), "30");
 	decide(hpa, &v, &r);
 	ck_assert(r.metrics[0].has_usage);
 	ck_assert_int_eq(r.metrics[0].usage, 30000);
@@ -82,7 +82,7 @@ START_TEST(test_collect_external_labels_and_dedup)
 		&v);
 	ck_assert_int_eq(json_array_size(v.external), 2);
 	/* Labels that satisfy the selector are kept as the provider sent them. */
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.external, 0), "metricLabels.queue"), "a");
+	ck_assert_str_eq(jpath_str(json_array_get(v.external, 0), "metricLabels.queue"), "a");
 	decide(hpa, &v, &r);
 	ck_assert_int_eq(r.metrics[0].usage, 15000);
 	ck_assert_int_eq(r.metrics[1].usage, 15500);
@@ -113,11 +113,11 @@ START_TEST(test_collect_pods_metric)
 			"{\"metric\":{\"name\":\"rps\"},\"value\":\"9\"}]}",
 		&v);
 	ck_assert_int_eq(json_array_size(v.custom), 2); /* the one without a name is dropped */
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 1), "describedObject.kind"), "Pod");
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 1), "describedObject.namespace"), "ns1");
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 0), "metric.selector.matchLabels.verb"),
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 1), "describedObject.kind"), "Pod");
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 1), "describedObject.namespace"), "ns1");
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 0), "metric.selector.matchLabels.verb"),
 			 "GET");
-	ck_assert_int_eq(hpa_jint(json_array_get(v.custom, 0), "windowSeconds", 0), 60);
+	ck_assert_int_eq(jpath_int(json_array_get(v.custom, 0), "windowSeconds", 0), 60);
 	decide(hpa, &v, &r);
 	ck_assert_ptr_null(r.metrics[0].error);
 	ck_assert_int_eq(r.metrics[0].usage, 200); /* (300m + 100m) / 2 */
@@ -143,7 +143,7 @@ START_TEST(test_collect_object_metric)
 			"\"deployment\",\"name\":\"worker\",\"apiVersion\":\"apps/__internal\"},"
 			"\"metric\":{\"name\":\"depth\"},\"value\":\"40\"}]}",
 		&v);
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 0), "describedObject.kind"),
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 0), "describedObject.kind"),
 			 "Deployment");
 	decide(hpa, &v, &r);
 	ck_assert_ptr_null(r.metrics[0].error);
@@ -181,21 +181,21 @@ START_TEST(test_collect_wrong_kind)
 	json_t *bad = parse("{\"kind\":\"MetricValueList\",\"items\":{}}");
 	char err[256];
 
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 0),
+	ck_assert_int_eq(hpa_metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 0),
 					    "ns1", b, &v, err, sizeof(err)),
 			 ERR_PARSE);
 	ck_assert_str_eq(err, "the external metrics API server didn't return "
 			      "ExternalMetricValueList, the type is MetricValueList");
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 1),
+	ck_assert_int_eq(hpa_metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 1),
 					    "ns1", st, &v, err, sizeof(err)),
 			 ERR_PARSE);
 	ck_assert_str_eq(err, "the custom metrics API server didn't return MetricValueList, the "
 			      "type is Status");
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 1),
+	ck_assert_int_eq(hpa_metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 1),
 					    "ns1", bad, &v, err, sizeof(err)),
 			 ERR_PARSE);
 	/* An empty list is an answer: hpa_decide says "no metrics returned". */
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 1),
+	ck_assert_int_eq(hpa_metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 1),
 					    "ns1", b, &v, err, sizeof(err)),
 			 0);
 	ck_assert_ptr_nonnull(v.custom);
