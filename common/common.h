@@ -14,6 +14,7 @@
  *   url        Go-style percent-decoding
  *   yaml       one YAML document as a jansson value (libyaml)
  *   jsonpath   typed members of JSON objects by dotted path ("a.b.c")
+ *   goparse    flag values with Go's strconv / time error texts
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
  *   base64     RFC 4648 standard base64, strict decoder
@@ -107,6 +108,8 @@ char *dynbuf_take(struct dynbuf *b, size_t *len);
 
 /* Reads a whole file into b (cap applies). 0, ERR_IO or ERR_TOOBIG. */
 int dynbuf_read_file(struct dynbuf *b, const char *path) COMMON_WUR;
+/* Reads fd to its end into b (cap applies; fd stays open). 0, ERR_IO or ERR_TOOBIG. */
+int dynbuf_read_fd(struct dynbuf *b, int fd) COMMON_WUR;
 
 /* ---- log -------------------------------------------------------------- */
 
@@ -151,6 +154,15 @@ int parse_rfc3339(const char *s, int64_t *ns) COMMON_WUR;
 void fmt_go_duration(int64_t ns, char *buf, size_t len);
 /* Go time.ParseDuration ("15s", "1m30s", "250ms", "1h"). 0 or ERR_PARSE. */
 int parse_go_duration(const char *s, int64_t *ns) COMMON_WUR;
+
+/* ---- goparse (flag values with Go's error texts) ------------------------- */
+
+/* strconv.ParseFloat(s, 64), finite values only: 0, or ERR_INVAL with Go's
+ * text in why ("strconv.ParseFloat: parsing \"x\": invalid syntax"). */
+int go_parse_float(const char *s, double *out, char *why, size_t len) COMMON_WUR;
+/* time.ParseDuration: 0, or ERR_INVAL with Go's text in why ("time:
+ * invalid duration \"x\"", "time: missing unit in duration \"5\""). */
+int go_parse_duration(const char *s, int64_t *out, char *why, size_t len) COMMON_WUR;
 
 /* ---- gofloat (Go's shortest 'g' float text) ---------------------------- */
 

@@ -20,7 +20,7 @@ static json_t *milli_or_null(bool has, int64_t milli)
 
 	if (!has)
 		return json_null();
-	hpa_fmt_milli(milli, buf, sizeof(buf));
+	hpa__fmt_milli(milli, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -69,7 +69,7 @@ json_t *hpa_explain_json(const struct hpa_result *r)
 	return json_pack("{s:i, s:b, s:o, s:O, s:o, s:o, s:o}", "desiredReplicas",
 			 (json_int_t)r->desired, "scaleUpdated", r->scale_updated, "error",
 			 str_or_null(r->error), "status", r->status, "metrics", metrics, "events",
-			 events, "history", hpa_history_json(&r->history, time_json, false));
+			 events, "history", hpa__history_json(&r->history, time_json, false));
 }
 
 static void text_names(struct dynbuf *b, const char *label, const struct hpa_names *n)

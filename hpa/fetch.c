@@ -13,7 +13,7 @@
 #define UNAVAILABLE "the server is currently unable to handle the request"
 
 /* The labels of the listed pod named `name`; false if no such pod is listed. */
-static bool find_pod_labels(const struct hpa_pass *p, const char *name, const json_t **labels)
+static bool find_pod_labels(const struct hpa__pass *p, const char *name, const json_t **labels)
 {
 	const json_t *pod;
 	size_t i;
@@ -35,7 +35,7 @@ static bool find_pod_labels(const struct hpa_pass *p, const char *name, const js
  * the listed pod's)?  Values for pods the cache does not know are returned
  * (they become upstream's "superfluous" metrics).
  */
-static bool labels_match(const struct hpa_pass *p, const char *name, const json_t *labels)
+static bool labels_match(const struct hpa__pass *p, const char *name, const json_t *labels)
 {
 	struct labels l;
 	bool ok;
@@ -48,7 +48,7 @@ static bool labels_match(const struct hpa_pass *p, const char *name, const json_
 	return ok;
 }
 
-static bool ns_ok(const struct hpa_pass *p, const char *ns)
+static bool ns_ok(const struct hpa__pass *p, const char *ns)
 {
 	return !ns || strcmp(ns, p->ns) == 0;
 }
@@ -70,12 +70,12 @@ static bool pod_metrics_value(const json_t *item, const char *res, const char *c
 		if (*container) {
 			if (!n || strcmp(n, container) != 0)
 				continue;
-			if (!q || hpa_jmilli(q, &x) != 0)
+			if (!q || hpa__jmilli(q, &x) != 0)
 				return false;
 			*v = x;
 			return true;
 		}
-		if (!q || hpa_jmilli(q, &x) != 0)
+		if (!q || hpa__jmilli(q, &x) != 0)
 			return false;
 		sum = (x > 0 && sum > INT64_MAX - x) ? INT64_MAX : sum + x;
 	}
@@ -85,8 +85,8 @@ static bool pod_metrics_value(const json_t *item, const char *res, const char *c
 	return true;
 }
 
-int hpa_fetch_resource(const struct hpa_pass *p, const char *res, const char *container,
-		       struct hpa_fetched *f, char **err)
+int hpa__fetch_resource(const struct hpa__pass *p, const char *res, const char *container,
+		       struct hpa__fetched *f, char **err)
 {
 	const json_t *item;
 	size_t i, listed = 0;
@@ -101,7 +101,7 @@ int hpa_fetch_resource(const struct hpa_pass *p, const char *res, const char *co
 	f->v = xcalloc(json_array_size(p->in->pod_metrics) + 1, sizeof(*f->v));
 	json_array_foreach(p->in->pod_metrics, i, item) {
 		const char *name = jpath_str(item, "metadata.name");
-		struct hpa_pod_metric *m = &f->v[f->n];
+		struct hpa__pod_metric *m = &f->v[f->n];
 
 		if (!name || !ns_ok(p, jpath_str(item, "metadata.namespace")) ||
 		    !labels_match(p, name, jpath_get(item, "metadata.labels")))
@@ -110,7 +110,7 @@ int hpa_fetch_resource(const struct hpa_pass *p, const char *res, const char *co
 		if (!pod_metrics_value(item, res, container, &m->value))
 			continue;
 		m->pod = name;
-		if (hpa_jtime(item, "timestamp", &m->ts) != 0 || !jpath_str(item, "window") ||
+		if (hpa__jtime(item, "timestamp", &m->ts) != 0 || !jpath_str(item, "window") ||
 		    parse_go_duration(jpath_str(item, "window"), &m->window) != 0)
 			m->window = 0;
 		f->n++;
@@ -141,8 +141,8 @@ static bool metric_id_match(const json_t *item, const char *metric, const json_t
 	return json_equal((json_t *)isel, (json_t *)sel);
 }
 
-int hpa_fetch_pods(const struct hpa_pass *p, const char *metric, const json_t *msel,
-		   struct hpa_fetched *f, char **err)
+int hpa__fetch_pods(const struct hpa__pass *p, const char *metric, const json_t *msel,
+		   struct hpa__fetched *f, char **err)
 {
 	const json_t *item;
 	size_t i;
@@ -158,15 +158,15 @@ int hpa_fetch_pods(const struct hpa_pass *p, const char *metric, const json_t *m
 	json_array_foreach(p->in->custom_metrics, i, item) {
 		const char *kind = jpath_str(item, "describedObject.kind");
 		const char *name = jpath_str(item, "describedObject.name");
-		struct hpa_pod_metric *m = &f->v[f->n];
+		struct hpa__pod_metric *m = &f->v[f->n];
 
 		if (!kind || strcmp(kind, "Pod") != 0 || !name ||
 		    !ns_ok(p, jpath_str(item, "describedObject.namespace")) ||
 		    !metric_id_match(item, metric, msel) || !labels_match(p, name, NULL) ||
-		    hpa_jmilli(jpath_get(item, "value"), &m->value) != 0)
+		    hpa__jmilli(jpath_get(item, "value"), &m->value) != 0)
 			continue;
 		m->pod = name;
-		if (hpa_jtime(item, "timestamp", &m->ts) != 0)
+		if (hpa__jtime(item, "timestamp", &m->ts) != 0)
 			m->ts = HPA_TIME_ZERO;
 		m->window = jpath_int(item, "windowSeconds", 60) * NS_PER_SEC;
 		f->n++;
@@ -207,7 +207,7 @@ char *hpa_group_resource(const char *api_version, const char *kind)
 }
 
 /* The single MetricValue for the described object; ERR_NOTFOUND with a message. */
-static int find_object_value(const struct hpa_pass *p, const json_t *obj, const char *metric,
+static int find_object_value(const struct hpa__pass *p, const json_t *obj, const char *metric,
 			     const json_t *msel, const char *gr, int64_t *value, char **msg)
 {
 	const char *kind = jpath_str(obj, "kind"), *name = jpath_str(obj, "name");
@@ -225,7 +225,7 @@ static int find_object_value(const struct hpa_pass *p, const json_t *obj, const 
 		    (!is_ns && !ns_ok(p, jpath_str(item, "describedObject.namespace"))) ||
 		    !metric_id_match(item, metric, msel))
 			continue;
-		if (hpa_jmilli(jpath_get(item, "value"), value) != 0)
+		if (hpa__jmilli(jpath_get(item, "value"), value) != 0)
 			continue;
 		found++;
 	}
@@ -241,7 +241,7 @@ static int find_object_value(const struct hpa_pass *p, const json_t *obj, const 
 	return ERR_NOTFOUND;
 }
 
-int hpa_fetch_object(const struct hpa_pass *p, const json_t *obj, const char *metric,
+int hpa__fetch_object(const struct hpa__pass *p, const json_t *obj, const char *metric,
 		     const json_t *msel, int64_t *value, char **err)
 {
 	const char *kind = jpath_str(obj, "kind"), *name = jpath_str(obj, "name");
@@ -279,10 +279,10 @@ static int64_t add_usage(int64_t usage, int64_t v, bool per_pod, bool *capped)
 	return s;
 }
 
-int hpa_fetch_external(const struct hpa_pass *p, const char *metric, const json_t *msel,
+int hpa__fetch_external(const struct hpa__pass *p, const char *metric, const json_t *msel,
 		       bool per_pod, int64_t *usage, char **err)
 {
-	char serr[256], *gostr = hpa_label_selector_gostr(msel);
+	char serr[256], *gostr = hpa__label_selector_gostr(msel);
 	struct selector *sel = hpa_label_selector(msel, serr, sizeof(serr));
 	const json_t *item;
 	size_t i, n = 0;
@@ -306,7 +306,7 @@ int hpa_fetch_external(const struct hpa_pass *p, const char *metric, const json_
 		bool match;
 		int64_t v;
 
-		if (!mn || strcmp(mn, metric) != 0 || hpa_jmilli(jpath_get(item, "value"), &v) != 0)
+		if (!mn || strcmp(mn, metric) != 0 || hpa__jmilli(jpath_get(item, "value"), &v) != 0)
 			continue;
 		hpa_labels_from_json(jpath_get(item, "metricLabels"), &l);
 		match = selector_matches(sel, &l);
@@ -325,7 +325,7 @@ int hpa_fetch_external(const struct hpa_pass *p, const char *metric, const json_
 	return rc;
 }
 
-void hpa_fetched_release(struct hpa_fetched *f)
+void hpa__fetched_release(struct hpa__fetched *f)
 {
 	free(f->v);
 	f->v = NULL;

@@ -153,7 +153,7 @@ static void go_expression(struct dynbuf *b, const json_t *e)
 	(void)!dynbuf_addstr(b, "],},");
 }
 
-char *hpa_label_selector_gostr(const json_t *ls)
+char *hpa__label_selector_gostr(const json_t *ls)
 {
 	struct dynbuf b;
 	const json_t *e;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum hpa_phase parse_phase(const char *s)
+static enum hpa__phase parse_phase(const char *s)
 {
 	if (!s)
 		return HPA_PHASE_OTHER;
@@ -23,7 +23,7 @@ static enum hpa_phase parse_phase(const char *s)
 	return HPA_PHASE_OTHER;
 }
 
-static int parse_ready(const json_t *obj, struct hpa_pod *p)
+static int parse_ready(const json_t *obj, struct hpa__pod *p)
 {
 	const json_t *c;
 	size_t i;
@@ -41,12 +41,12 @@ static int parse_ready(const json_t *obj, struct hpa_pod *p)
 			p->ready = HPA_COND_FALSE;
 		else
 			p->ready = HPA_COND_UNKNOWN;
-		return hpa_jtime(c, "lastTransitionTime", &p->ready_ltt);
+		return hpa__jtime(c, "lastTransitionTime", &p->ready_ltt);
 	}
 	return 0;
 }
 
-int hpa_pod_parse(const json_t *obj, struct hpa_pod *p)
+int hpa__pod_parse(const json_t *obj, struct hpa__pod *p)
 {
 	const json_t *del;
 
@@ -58,14 +58,14 @@ int hpa_pod_parse(const json_t *obj, struct hpa_pod *p)
 	del = jpath_get(obj, "metadata.deletionTimestamp");
 	p->deleted = del && !json_is_null(del);
 	p->phase = parse_phase(jpath_str(obj, "status.phase"));
-	if (hpa_jtime(obj, "status.startTime", &p->start) != 0)
+	if (hpa__jtime(obj, "status.startTime", &p->start) != 0)
 		return ERR_PARSE;
 	p->has_start = p->start != HPA_TIME_ZERO;
 	return parse_ready(obj, p);
 }
 
-void hpa_pods_select(const json_t *pods, const char *ns, const struct selector *sel,
-		     struct hpa_pods *out)
+void hpa__pods_select(const json_t *pods, const char *ns, const struct selector *sel,
+		     struct hpa__pods *out)
 {
 	const json_t *obj;
 	size_t i;
@@ -84,12 +84,12 @@ void hpa_pods_select(const json_t *pods, const char *ns, const struct selector *
 		hpa_labels_from_json(jpath_get(obj, "metadata.labels"), &l);
 		match = selector_matches(sel, &l);
 		labels_release(&l);
-		if (match && hpa_pod_parse(obj, &out->v[out->n]) == 0)
+		if (match && hpa__pod_parse(obj, &out->v[out->n]) == 0)
 			out->n++;
 	}
 }
 
-void hpa_pods_release(struct hpa_pods *p)
+void hpa__pods_release(struct hpa__pods *p)
 {
 	free(p->v);
 	p->v = NULL;
@@ -101,7 +101,7 @@ static int container_request(const json_t *c, const char *resource, int64_t *mil
 {
 	const json_t *q = json_object_get(jpath_get(c, "resources.requests"), resource);
 
-	return q && hpa_jmilli(q, milli) == 0 ? 0 : ERR_NOTFOUND;
+	return q && hpa__jmilli(q, milli) == 0 ? 0 : ERR_NOTFOUND;
 }
 
 static bool pod_level_requests_set(const json_t *obj)
@@ -132,7 +132,7 @@ static size_t collect_containers(const json_t *obj, const json_t **out, size_t m
 
 #define POD_MAX_CONTAINERS 512
 
-static int containers_request(const struct hpa_pod *p, const char *resource,
+static int containers_request(const struct hpa__pod *p, const char *resource,
 			      const char *container, int64_t *milli, char **err)
 {
 	const json_t *cs[POD_MAX_CONTAINERS];
@@ -165,7 +165,7 @@ static int containers_request(const struct hpa_pod *p, const char *resource,
 }
 
 /* PodRequests for a resource not set at pod level: what the containers request. */
-static int pod_aggregate_request(const struct hpa_pod *p, const char *resource, int64_t *milli,
+static int pod_aggregate_request(const struct hpa__pod *p, const char *resource, int64_t *milli,
 				 char **err)
 {
 	const json_t *cs[POD_MAX_CONTAINERS];
@@ -187,7 +187,7 @@ static int pod_aggregate_request(const struct hpa_pod *p, const char *resource, 
 	return 0;
 }
 
-int hpa_pod_request(const struct hpa_pod *p, const char *resource, const char *container,
+int hpa__pod_request(const struct hpa__pod *p, const char *resource, const char *container,
 		    bool pod_level_gate, int64_t *milli, char **err)
 {
 	const json_t *q;
@@ -197,7 +197,7 @@ int hpa_pod_request(const struct hpa_pod *p, const char *resource, const char *c
 	*err = NULL;
 	if (pod_level_gate && !*container && pod_level_requests_set(p->obj)) {
 		q = json_object_get(jpath_get(p->obj, "spec.resources.requests"), resource);
-		if (q && hpa_jmilli(q, milli) == 0)
+		if (q && hpa__jmilli(q, milli) == 0)
 			return 0;
 		return pod_aggregate_request(p, resource, milli, err);
 	}

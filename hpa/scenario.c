@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCENARIO_MAX_BYTES (64u << 20)
 #define SCENARIO_MAX_HISTORY 100000
 
 static const char *const top_fields[] = {
@@ -141,7 +140,7 @@ static int history_events(const json_t *arr, const char *what, struct hpa_scale_
 		struct hpa_scale_event *s = &(*ev)[i];
 		const json_t *rc = json_object_get(e, "replicaChange");
 
-		if (!json_is_integer(rc) || hpa_jtime(e, "timestamp", &s->ts) != 0 ||
+		if (!json_is_integer(rc) || hpa__jtime(e, "timestamp", &s->ts) != 0 ||
 		    s->ts == HPA_TIME_ZERO)
 			return fail(err, errlen, "history.%s: entries need replicaChange and an "
 						 "RFC 3339 timestamp",
@@ -176,7 +175,7 @@ static int history(const json_t *h, struct hpa_history *out, char *err, size_t e
 			struct hpa_recommendation *r = &out->recs[out->n_recs];
 
 			if (!json_is_integer(json_object_get(e, "replicas")) ||
-			    hpa_jtime(e, "timestamp", &r->ts) != 0 || r->ts == HPA_TIME_ZERO)
+			    hpa__jtime(e, "timestamp", &r->ts) != 0 || r->ts == HPA_TIME_ZERO)
 				return fail(err, errlen, "%s: entries need replicas and an RFC 3339 "
 							 "timestamp",
 					    "history.recommendations");
@@ -339,7 +338,7 @@ int hpa_scenario_load(const char *path, struct hpa_scenario *sc, char *err, size
 	int rc;
 
 	memset(sc, 0, sizeof(*sc));
-	dynbuf_init(&b, SCENARIO_MAX_BYTES);
+	dynbuf_init(&b, HPA_SCENARIO_MAX_BYTES);
 	rc = dynbuf_read_file(&b, path);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == ERR_TOOBIG ? "file too large" :

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t hpa_time_add(int64_t t, int64_t d)
+int64_t hpa__time_add(int64_t t, int64_t d)
 {
 	if (d > 0 && t > INT64_MAX - d)
 		return INT64_MAX;
@@ -21,7 +21,7 @@ int64_t hpa_time_add(int64_t t, int64_t d)
 	return t + d;
 }
 
-void hpa_trace_add(struct hpa_trace *t, const char *fmt, ...)
+void hpa__trace_add(struct hpa_trace *t, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
@@ -35,7 +35,7 @@ void hpa_trace_add(struct hpa_trace *t, const char *fmt, ...)
 	t->lines[t->n++] = line;
 }
 
-void hpa_trace_release(struct hpa_trace *t)
+void hpa__trace_release(struct hpa_trace *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		free(t->lines[i]);
@@ -44,7 +44,7 @@ void hpa_trace_release(struct hpa_trace *t)
 	t->n = 0;
 }
 
-void hpa_names_add(struct hpa_names *n, const char *name)
+void hpa__names_add(struct hpa_names *n, const char *name)
 {
 	n->v = xrealloc(n->v, (n->n + 1) * sizeof(*n->v));
 	n->v[n->n++] = xstrdup(name);
@@ -55,13 +55,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void hpa_names_sort(struct hpa_names *n)
+void hpa__names_sort(struct hpa_names *n)
 {
 	if (n->n > 1)
 		qsort(n->v, n->n, sizeof(*n->v), cmp_str);
 }
 
-void hpa_names_release(struct hpa_names *n)
+void hpa__names_release(struct hpa_names *n)
 {
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);
@@ -70,7 +70,7 @@ void hpa_names_release(struct hpa_names *n)
 	n->n = 0;
 }
 
-int hpa_jmilli(const json_t *v, int64_t *milli)
+int hpa__jmilli(const json_t *v, int64_t *milli)
 {
 	struct quantity q;
 
@@ -80,7 +80,7 @@ int hpa_jmilli(const json_t *v, int64_t *milli)
 	return 0;
 }
 
-int hpa_jfloat(const json_t *v, double *out)
+int hpa__jfloat(const json_t *v, double *out)
 {
 	struct quantity q;
 
@@ -90,7 +90,7 @@ int hpa_jfloat(const json_t *v, double *out)
 	return 0;
 }
 
-int hpa_jtime(const json_t *o, const char *path, int64_t *ns)
+int hpa__jtime(const json_t *o, const char *path, int64_t *ns)
 {
 	const json_t *v = jpath_get(o, path);
 
@@ -103,14 +103,14 @@ int hpa_jtime(const json_t *o, const char *path, int64_t *ns)
 	return parse_rfc3339(json_string_value(v), ns);
 }
 
-void hpa_fmt_milli(int64_t milli, char *buf, size_t len)
+void hpa__fmt_milli(int64_t milli, char *buf, size_t len)
 {
 	struct quantity q = { .value = milli, .scale = -3, .format = QF_DECIMAL_SI };
 
 	quantity_format(&q, buf, len);
 }
 
-int32_t hpa_ceil_i32(double x)
+int32_t hpa__ceil_i32(double x)
 {
 	if (isnan(x))
 		return 0;
@@ -122,7 +122,7 @@ int32_t hpa_ceil_i32(double x)
 	return (int32_t)x;
 }
 
-int32_t hpa_trunc_i32(double x)
+int32_t hpa__trunc_i32(double x)
 {
 	if (isnan(x))
 		return 0;
@@ -154,7 +154,7 @@ static json_t *events_json(const struct hpa_scale_event *ev, size_t n,
 	return a;
 }
 
-json_t *hpa_history_json(const struct hpa_history *h, json_t *(*time_json)(int64_t ns),
+json_t *hpa__history_json(const struct hpa_history *h, json_t *(*time_json)(int64_t ns),
 			 bool omit_empty)
 {
 	json_t *o = json_object();

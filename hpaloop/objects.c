@@ -1,10 +1,10 @@
 /*
- * loop_objects.c - the API objects the loop makes without any I/O: the
+ * objects.c - the API objects the loop makes without any I/O: the
  * PodMetrics metrics-server would serve for a list of pods (read from a
  * store snapshot in-process), and the core/v1 Events client-go's recorder
  * writes for the HPA controller (component horizontal-pod-autoscaler).
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,7 +63,7 @@ static json_t *pod_metrics_item(const struct store_snapshot *snap, const json_t 
 	return item;
 }
 
-json_t *hpa_loop_pod_metrics(const struct store_snapshot *snap, const json_t *pods)
+json_t *hpaloop__pod_metrics(const struct store_snapshot *snap, const json_t *pods)
 {
 	json_t *out = json_array();
 	const json_t *pod;
@@ -80,7 +80,7 @@ json_t *hpa_loop_pod_metrics(const struct store_snapshot *snap, const json_t *po
 
 /* ---- Events ------------------------------------------------------------------ */
 
-json_t *hpa_loop_event_new(const json_t *hpa, const struct hpa_event *ev, int64_t now)
+json_t *hpaloop__event_new(const json_t *hpa, const struct hpa_event *ev, int64_t now)
 {
 	const char *ns = jpath_str(hpa, "metadata.namespace");
 	const char *name = jpath_str(hpa, "metadata.name");
@@ -100,13 +100,13 @@ json_t *hpa_loop_event_new(const json_t *hpa, const struct hpa_event *ev, int64_
 		      "resourceVersion", jpath_str(hpa, "metadata.resourceVersion"), "reason",
 		      ev->reason ? ev->reason : "", "message", ev->message ? ev->message : "",
 		      "type", ev->type ? ev->type : "Normal", "source", "component",
-		      HPA_EVENT_COMPONENT, "firstTimestamp", ts, "lastTimestamp", ts, "count", 1,
-		      "eventTime", "reportingComponent", HPA_EVENT_COMPONENT, "reportingInstance", "");
+		      HPALOOP_EVENT_COMPONENT, "firstTimestamp", ts, "lastTimestamp", ts, "count", 1,
+		      "eventTime", "reportingComponent", HPALOOP_EVENT_COMPONENT, "reportingInstance", "");
 	free(ename);
 	return e;
 }
 
-json_t *hpa_loop_event_repeat(const json_t *written, int64_t now)
+json_t *hpaloop__event_repeat(const json_t *written, int64_t now)
 {
 	json_t *e = json_deep_copy(written);
 	json_int_t count = json_integer_value(json_object_get(e, "count"));

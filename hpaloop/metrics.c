@@ -1,5 +1,5 @@
 /*
- * loop_metrics.c - the Pods, Object and External metric values of one HPA,
+ * metrics.c - the Pods, Object and External metric values of one HPA,
  * read through kube-apiserver as kube-controller-manager's REST metrics
  * client reads them (metrics/client.go: custom.metrics.k8s.io/v1beta2 and
  * external.metrics.k8s.io/v1beta1), so whichever provider is registered
@@ -8,7 +8,7 @@
  *
  * hpa_decide takes the values as pools it filters the way the APIs would
  * (hpa/fetch.c); upstream instead takes whatever each request returned.
- * hpa_metric_collect bridges the two: every item gets the identity of the
+ * hpaloop__metric_collect bridges the two: every item gets the identity of the
  * request that returned it, so the filter keeps exactly those items.
  *
  * Differences from upstream, on purpose: the custom metrics version is
@@ -16,7 +16,7 @@
  * v1beta2, v1beta1), and a kind's resource is its lowercase plural
  * (hpa_group_resource, as for the Scale) instead of the RESTMapper's.
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +53,7 @@ static void add_param(struct dynbuf *b, const char *key, const char *value)
 
 	if (!value || !*value)
 		return;
-	q = hpa_query_escape(value);
+	q = hpaloop__query_escape(value);
 	(void)!dynbuf_printf(b, "%c%s=%s", memchr(b->buf, '?', b->len) ? '&' : '?', key, q);
 	free(q);
 }
@@ -67,13 +67,13 @@ static char *object_base(const json_t *obj, const char *ns, char *err, size_t er
 
 	if (kind && strcmp(kind, "Namespace") == 0 && (!av || !strchr(av, '/')))
 		return xasprintf(CUSTOM_PREFIX "%s/metrics", ns); /* getForNamespace */
-	if (!hpa_segment_ok(kind) || !hpa_segment_ok(name)) {
+	if (!hpaloop_segment_ok(kind) || !hpaloop_segment_ok(name)) {
 		snprintf(err, errlen, "invalid object metric source: describedObject kind and name "
 				      "must be set");
 		return NULL;
 	}
 	gr = hpa_group_resource(av, kind);
-	if (!hpa_segment_ok(gr)) {
+	if (!hpaloop_segment_ok(gr)) {
 		snprintf(err, errlen, "invalid object metric source: apiVersion %s", av);
 		free(gr);
 		return NULL;
@@ -83,7 +83,7 @@ static char *object_base(const json_t *obj, const char *ns, char *err, size_t er
 	return path;
 }
 
-int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
+int hpaloop__metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
 		    unsigned *api, char *err, size_t errlen)
 {
 	const char *type = jpath_str(spec, "type");
@@ -103,7 +103,7 @@ int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_select
 	err[0] = '\0';
 	if (!key)
 		return ERR_NOTFOUND; /* metrics.k8s.io: read elsewhere */
-	if (!hpa_segment_ok(ns) || !metric_name_ok(metric)) {
+	if (!hpaloop_segment_ok(ns) || !metric_name_ok(metric)) {
 		snprintf(err, errlen, "invalid %s metric source: metric.name must be a valid path "
 				      "segment", type);
 		return ERR_INVAL;
@@ -128,7 +128,7 @@ int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_select
 		free(msel);
 		return ERR_INVAL;
 	}
-	name_esc = hpa_path_escape(metric);
+	name_esc = hpaloop__path_escape(metric);
 	dynbuf_init(&b, DYN_SMALL);
 	(void)!dynbuf_printf(&b, "%s/%s", base, name_esc);
 	if (key[0] == 'e') {
@@ -256,7 +256,7 @@ static char *external_key(const json_t *v)
 	return key;
 }
 
-static void collect_external(const json_t *src, const json_t *items, struct hpa_metric_values *mv)
+static void collect_external(const json_t *src, const json_t *items, struct hpaloop__metric_values *mv)
 {
 	static const char *const keys[] = { "timestamp", "window", "value", NULL };
 	const json_t *msel = jpath_get(src, "metric.selector"), *item;
@@ -291,8 +291,8 @@ static void collect_external(const json_t *src, const json_t *items, struct hpa_
 	json_decref(mine);
 }
 
-int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
-		       struct hpa_metric_values *v, char *err, size_t errlen)
+int hpaloop__metric_collect(const json_t *spec, const char *ns, const json_t *body,
+		       struct hpaloop__metric_values *v, char *err, size_t errlen)
 {
 	const char *type = jpath_str(spec, "type"), *kind = jpath_str(body, "kind");
 	bool ext = type && strcmp(type, "External") == 0;
@@ -306,8 +306,8 @@ int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
 			 ext ? "external" : "custom", want, kind ? kind : "unknown");
 		return ERR_PARSE;
 	}
-	if (json_array_size(items) > HPA_LOOP_MAX_PODS) {
-		snprintf(err, errlen, "more than %d metric values returned", HPA_LOOP_MAX_PODS);
+	if (json_array_size(items) > HPALOOP_MAX_PODS) {
+		snprintf(err, errlen, "more than %d metric values returned", HPALOOP_MAX_PODS);
 		return ERR_TOOBIG;
 	}
 	if (ext) {
@@ -325,14 +325,14 @@ int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
 
 /* ---- the requests of one HPA ------------------------------------------------------- */
 
-void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-			     const json_t *scale, struct hpa_metric_values *v,
-			     hpa_metric_fail_fn fail, void *ud)
+void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+			     const json_t *scale, struct hpaloop__metric_values *v,
+			     hpaloop__metric_fail_fn fail, void *ud)
 {
 	const char *sel = jpath_str(scale, "status.selector");
 	json_t *done = json_object(); /* path -> the API bit of a failed GET, or 0 */
 	const json_t *spec;
-	char err[HPA_ERRLEN];
+	char err[HPALOOP_ERRLEN];
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
@@ -341,21 +341,21 @@ void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const cha
 		unsigned api;
 		char *path;
 
-		if (hpa_metric_path(spec, ns, sel, &path, &api, err, sizeof(err)) != 0)
+		if (hpaloop__metric_path(spec, ns, sel, &path, &api, err, sizeof(err)) != 0)
 			continue;
 		if (json_object_get(done, path)) {
 			free(path); /* one GET per request and pass */
 			continue;
 		}
-		if (json_object_size(done) == HPA_LOOP_MAX_METRIC_GETS) {
+		if (json_object_size(done) == HPALOOP_MAX_METRIC_GETS) {
 			log_warn("HPA %s/%s: more than %d metric requests, the rest are not read", ns,
-				 jpath_str(hpa, "metadata.name"), HPA_LOOP_MAX_METRIC_GETS);
+				 jpath_str(hpa, "metadata.name"), HPALOOP_MAX_METRIC_GETS);
 			free(path);
 			break;
 		}
 		json_object_set_new(done, path, json_true());
-		if (hpa_api_call(c, "GET", path, NULL, &body, err, sizeof(err)) != 0 ||
-		    hpa_metric_collect(spec, ns, body, v, err, sizeof(err)) != 0) {
+		if (hpaloop__api_call(c, "GET", path, NULL, &body, err, sizeof(err)) != 0 ||
+		    hpaloop__metric_collect(spec, ns, body, v, err, sizeof(err)) != 0) {
 			v->failing |= api;
 			if (fail)
 				fail(ud, path, err);
@@ -366,7 +366,7 @@ void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const cha
 	json_decref(done);
 }
 
-void hpa_metric_values_release(struct hpa_metric_values *v)
+void hpaloop__metric_values_release(struct hpaloop__metric_values *v)
 {
 	json_decref(v->custom);
 	json_decref(v->external);
