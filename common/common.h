@@ -11,7 +11,7 @@
  *   timefmt    RFC 3339 and Go duration strings (apimachinery formats)
  *   quantity   resource.Quantity parse / canonical format
  *   labels     sorted key=value sets and label selectors (apimachinery grammar)
- *   url        Go-style percent-decoding
+ *   url        Go-style percent-encoding and -decoding
  *   yaml       one YAML document as a jansson value (libyaml)
  *   jsonpath   typed members of JSON objects by dotted path ("a.b.c")
  *   goparse    flag values with Go's strconv / time error texts
@@ -308,6 +308,21 @@ void field_selector_release(struct field_selector *fs);
  * otherwise.  NULL when an escape is malformed ("%4", "%zz").
  */
 char *url_unescape(const char *s, size_t n, bool plus_is_space);
+
+/* What url_escape_append encodes, as Go's net/url does. */
+enum url_escape {
+	URL_ESCAPE_QUERY,   /* url.QueryEscape: unreserved kept, ' ' as '+' */
+	URL_ESCAPE_SEGMENT, /* one path segment of URL.EscapedPath: also "$&+,:;=@" kept,
+			       so '/' and '*' are encoded ("%2F", "%2A") */
+	URL_ESCAPE_PATH,    /* a whole path (URL.EscapedPath without RawPath): '/' kept too */
+};
+/* Appends the n bytes at s, percent-encoded (upper-case hex) per mode, to b.
+ * 0, or ERR_TOOBIG past b's cap (b then holds a prefix). */
+int url_escape_append(struct dynbuf *b, const char *s, size_t n, enum url_escape mode) COMMON_WUR;
+/* url.QueryEscape(s); caller frees.  Never NULL. */
+char *url_query_escape(const char *s);
+/* One path segment escaped as URL.EscapedPath writes it; caller frees.  Never NULL. */
+char *url_path_escape(const char *s);
 
 /* ---- yaml ------------------------------------------------------------- */
 

@@ -28,42 +28,6 @@ bool hpaloop_segment_ok(const char *s)
 	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
-/* Percent-encodes every byte but the RFC 3986 unreserved ones and those in
- * keep, a space as '+' when space_plus (Go's escape() in net/url). */
-static char *escape(const char *s, const char *keep, bool space_plus)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = xmalloc(3 * n + 1), *p = out;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~' || (c && strchr(keep, c))) {
-			*p++ = (char)c;
-		} else if (c == ' ' && space_plus) {
-			*p++ = '+';
-		} else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
-char *hpaloop__query_escape(const char *s)
-{
-	return escape(s, "", true);
-}
-
-char *hpaloop__path_escape(const char *s)
-{
-	return escape(s, "$&+,:;=@", false);
-}
-
 /* client-go's error text for a failed request: the Status message, else its generic one. */
 static void api_error(int rc, int status, const json_t *body, const char *transport, char *err,
 		      size_t errlen)
@@ -142,7 +106,7 @@ static void get_scale(struct kube_client *c, const json_t *hpa, const char *ns,
 static int list_pods(struct kube_client *c, const char *ns, const char *selector, json_t **pods,
 		     char *err, size_t errlen)
 {
-	char *q = hpaloop__query_escape(selector);
+	char *q = url_query_escape(selector);
 	char *path = xasprintf("/api/v1/namespaces/%s/pods?labelSelector=%s", ns, q);
 	json_t *list = NULL;
 	const json_t *items;

@@ -88,12 +88,6 @@ struct kube_client;
 
 #define HPALOOP_ERRLEN 512
 
-/* Go's url.QueryEscape: everything but RFC 3986 unreserved characters
- * percent-encoded, a space as '+'; caller frees. */
-char *hpaloop__query_escape(const char *s);
-/* One path segment as Go's URL.EscapedPath writes it (unreserved and
- * "$&+,:;=@" kept, so "*" is "%2A"); caller frees. */
-char *hpaloop__path_escape(const char *s);
 /*
  * One request: 0 with *out (new reference) on a 2xx with an object, else
  * the HTTP status (-1: no response) with client-go's error text in err

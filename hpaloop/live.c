@@ -76,7 +76,7 @@ static json_t *pod_metrics(struct kube_client *c, const char *ns, const struct h
 
 	if (json_array_size(t->pods) == 0 || !sel)
 		return json_array(); /* the loop has no pod to look up either */
-	q = hpaloop__query_escape(sel);
+	q = url_query_escape(sel);
 	path = xasprintf("/apis/metrics.k8s.io/v1beta1/namespaces/%s/pods?labelSelector=%s", ns, q);
 	if (hpaloop__api_call(c, "GET", path, NULL, &list, err, sizeof(err)) != 0) {
 		fprintf(stderr, "hpa explain: cannot list PodMetrics (%s): explained with "

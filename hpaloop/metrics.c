@@ -53,7 +53,7 @@ static void add_param(struct dynbuf *b, const char *key, const char *value)
 
 	if (!value || !*value)
 		return;
-	q = hpaloop__query_escape(value);
+	q = url_query_escape(value);
 	(void)!dynbuf_printf(b, "%c%s=%s", memchr(b->buf, '?', b->len) ? '&' : '?', key, q);
 	free(q);
 }
@@ -128,7 +128,7 @@ int hpaloop__metric_path(const json_t *spec, const char *ns, const char *scale_s
 		free(msel);
 		return ERR_INVAL;
 	}
-	name_esc = hpaloop__path_escape(metric);
+	name_esc = url_path_escape(metric);
 	dynbuf_init(&b, DYN_SMALL);
 	(void)!dynbuf_printf(&b, "%s/%s", base, name_esc);
 	if (key[0] == 'e') {
