@@ -253,6 +253,14 @@ int64_t quantity_nano_value(const struct quantity *q);
 
 /* ---- labels and selectors --------------------------------------------- */
 
+/*
+ * Binary search of key among n elements at base sorted by strcmp of their
+ * key (key_of(base, i) returns element i's): the index of key (*found
+ * true), or of the slot where it would be inserted (*found false).
+ */
+size_t sorted_str_search(const void *base, size_t n, const char *(*key_of)(const void *, size_t),
+			 const char *key, bool *found);
+
 struct label {
 	char *key;
 	char *value;

@@ -32,25 +32,15 @@ static void state_free(struct hpaloop__state *st)
 }
 
 /* Index of key in s->v, or where it would go (*found false). */
+static const char *state_key(const void *v, size_t i)
+{
+	return ((struct hpaloop__state *const *)v)[i]->key;
+}
+
+/* Index of key in s, or of the slot where it would go (common's search). */
 static size_t states_search(const struct hpaloop__states *s, const char *key, bool *found)
 {
-	size_t lo = 0, hi = s->n;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s->v[mid]->key, key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_str_search(s->v, s->n, state_key, key, found);
 }
 
 void hpaloop__states_begin(struct hpaloop__states *s)
