@@ -420,7 +420,7 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *hist, struc
 
 void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src)
 {
-	memset(dst, 0, sizeof(*dst));
+	hpa_history_release(dst); /* a filled dst would leak otherwise */
 	dst->seen = src->seen;
 	dst->n_recs = src->n_recs;
 	dst->n_up = src->n_up;

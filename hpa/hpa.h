@@ -65,8 +65,13 @@ struct hpa_history {
 	struct hpa_scale_event *up, *down;
 };
 
-/* Deep copy (dst is overwritten) and release. */
+/*
+ * Deep copy of src into dst.  dst must be a valid history - zeroed, or
+ * filled by an earlier copy or pass - and not src: its old content is
+ * released first, so nothing leaks.  Release with hpa_history_release.
+ */
 void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src);
+/* Frees what h owns and zeroes it (h stays valid, as never seen). */
 void hpa_history_release(struct hpa_history *h);
 
 /* Metric API groups a pass may be told are failing. */

@@ -473,6 +473,35 @@ START_TEST(test_bad_scenarios)
 }
 END_TEST
 
+/* hpa_history_copy deep-copies, and into a filled dst releases the old
+ * content first (valgrind: no leak). */
+START_TEST(test_history_copy)
+{
+	struct hpa_recommendation recs[2] = { { 3, 10 }, { 5, 20 } };
+	struct hpa_scale_event up[1] = { { 2, 15, true } };
+	struct hpa_history src = { .seen = true, .n_recs = 2, .recs = recs, .n_up = 1, .up = up };
+	struct hpa_history dst = { 0 };
+
+	hpa_history_copy(&dst, &src);
+	ck_assert(dst.seen);
+	ck_assert_uint_eq(dst.n_recs, 2);
+	ck_assert_ptr_ne(dst.recs, recs);
+	ck_assert_int_eq(dst.recs[1].replicas, 5);
+	ck_assert_int_eq(dst.up[0].ts, 15);
+	ck_assert(dst.up[0].outdated);
+	ck_assert_uint_eq(dst.n_down, 0);
+	src.n_recs = 1;
+	src.n_up = 0;
+	hpa_history_copy(&dst, &src); /* dst filled: its arrays are released */
+	ck_assert_uint_eq(dst.n_recs, 1);
+	ck_assert_uint_eq(dst.n_up, 0);
+	ck_assert_int_eq(dst.recs[0].replicas, 3);
+	hpa_history_release(&dst);
+	ck_assert_ptr_null(dst.recs);
+	ck_assert(!dst.seen);
+}
+END_TEST
+
 static Suite *hpa_decide_suite(void)
 {
 	Suite *s = suite_create("hpa_decide");
@@ -498,6 +527,7 @@ static Suite *hpa_decide_suite(void)
 	tcase_add_test(tc, test_event_not_created);
 	tcase_add_test(tc, test_yaml_scenario);
 	tcase_add_test(tc, test_bad_scenarios);
+	tcase_add_test(tc, test_history_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }
