@@ -12,10 +12,12 @@
 #   make clean
 #
 # Sources are found by folder, so adding a file needs no Makefile change:
-#   common/ kube/ scraper/ store/ apis/ certs/ hpa/ server/  -> libmas.a
-#   server/main.c                                           -> metrics-apiserver
+#   common/ kube/ scraper/ store/ apis/ certs/ hpa/ hpaloop/
+#   server/                                                 -> libmas.a
+#   cmd/*.c (main.c is the entry point; front ends, stdio)  -> metrics-apiserver
 #   test/kubesim/*.c (main.c is the entry point)            -> kubesim
 #   test/unit/check_<module>.c                              -> one Check binary each
+#                                  (check_cmd_* also link cmd/ but main.c)
 #   test/unit/<group>_fixture.c                             -> linked into check_<group>_*
 #   test/e2e/NN-<name>.sh                                   -> end-to-end suites
 #   test/bench/bench_<name>.c                               -> benchmark drivers
@@ -38,8 +40,9 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -I. -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-LIB_DIRS := common kube scraper store apis certs hpa server
-LIB_SRCS := $(filter-out server/main.c,$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+LIB_DIRS := common kube scraper store apis certs hpa hpaloop server
+LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+CMD_SRCS := $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
 UNIT_SRCS := $(wildcard test/unit/check_*.c)
 TESTLIB_SRCS := $(wildcard test/unit/testlib*.c)
@@ -47,6 +50,7 @@ FIXTURE_SRCS := $(wildcard test/unit/*_fixture.c)
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
@@ -89,7 +93,7 @@ $(BUILD)/libkubesim.a: $(SIM_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SERVER_BIN): $(BUILD)/server/main.o $(BUILD)/libmas.a
+$(SERVER_BIN): $(BUILD)/cmd/main.o $(CMD_OBJS) $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(SIM_BIN): $(BUILD)/test/kubesim/main.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
@@ -104,6 +108,10 @@ fixtures_of = $(foreach g,$(FIXTURE_SRCS:test/unit/%_fixture.c=%),$(if $(filter 
 
 # Suites named check_kubesim_* also link the simulator's objects.
 $(BUILD)/test/check_kubesim_%: $(BUILD)/test/unit/check_kubesim_%.o $$(call fixtures_of,kubesim_$$*) $(TESTLIB_OBJS) $(BUILD)/libkubesim.a $(BUILD)/libmas.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+# Suites named check_cmd_* also link the front ends (not main.o).
+$(BUILD)/test/check_cmd_%: $(BUILD)/test/unit/check_cmd_%.o $$(call fixtures_of,cmd_$$*) $(TESTLIB_OBJS) $(CMD_OBJS) $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 $(BUILD)/test/check_%: $(BUILD)/test/unit/check_%.o $$(call fixtures_of,$$*) $(TESTLIB_OBJS) $(BUILD)/libmas.a

@@ -11,9 +11,10 @@
  *   timefmt    RFC 3339 and Go duration strings (apimachinery formats)
  *   quantity   resource.Quantity parse / canonical format
  *   labels     sorted key=value sets and label selectors (apimachinery grammar)
- *   url        Go-style percent-decoding
+ *   url        Go-style percent-encoding and -decoding
  *   yaml       one YAML document as a jansson value (libyaml)
  *   jsonpath   typed members of JSON objects by dotted path ("a.b.c")
+ *   goparse    flag values with Go's strconv / time error texts
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
  *   base64     RFC 4648 standard base64 (GnuTLS), decoder as strict as Go
@@ -54,6 +55,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a new string built like printf; caller frees. */
 char *xasprintf(const char *fmt, ...) COMMON_PRINTF(1, 2);
+/* The same from a va_list (consumed as vprintf consumes it); caller frees. */
+char *xvasprintf(const char *fmt, va_list ap) COMMON_PRINTF(1, 0);
 
 /* ---- errors ----------------------------------------------------------- */
 
@@ -126,6 +129,8 @@ char *dynbuf_take(struct dynbuf *b, size_t *len);
 
 /* Reads a whole file into b (cap applies). 0, ERR_IO or ERR_TOOBIG. */
 int dynbuf_read_file(struct dynbuf *b, const char *path) COMMON_WUR;
+/* Reads fd to its end into b (cap applies; fd stays open). 0, ERR_IO or ERR_TOOBIG. */
+int dynbuf_read_fd(struct dynbuf *b, int fd) COMMON_WUR;
 
 /* ---- log -------------------------------------------------------------- */
 
@@ -170,6 +175,15 @@ int parse_rfc3339(const char *s, int64_t *ns) COMMON_WUR;
 void fmt_go_duration(int64_t ns, char *buf, size_t len);
 /* Go time.ParseDuration ("15s", "1m30s", "250ms", "1h"). 0 or ERR_PARSE. */
 int parse_go_duration(const char *s, int64_t *ns) COMMON_WUR;
+
+/* ---- goparse (flag values with Go's error texts) ------------------------- */
+
+/* strconv.ParseFloat(s, 64), finite values only: 0, or ERR_INVAL with Go's
+ * text in why ("strconv.ParseFloat: parsing \"x\": invalid syntax"). */
+int go_parse_float(const char *s, double *out, char *why, size_t len) COMMON_WUR;
+/* time.ParseDuration: 0, or ERR_INVAL with Go's text in why ("time:
+ * invalid duration \"x\"", "time: missing unit in duration \"5\""). */
+int go_parse_duration(const char *s, int64_t *out, char *why, size_t len) COMMON_WUR;
 
 /* ---- gofloat (Go's shortest 'g' float text) ---------------------------- */
 
@@ -263,6 +277,14 @@ int64_t quantity_nano_value(const struct quantity *q);
 
 /* ---- labels and selectors --------------------------------------------- */
 
+/*
+ * Binary search of key among n elements at base sorted by strcmp of their
+ * key (key_of(base, i) returns element i's): the index of key (*found
+ * true), or of the slot where it would be inserted (*found false).
+ */
+size_t sorted_str_search(const void *base, size_t n, const char *(*key_of)(const void *, size_t),
+			 const char *key, bool *found);
+
 struct label {
 	char *key;
 	char *value;
@@ -318,6 +340,21 @@ void field_selector_release(struct field_selector *fs);
  * otherwise.  NULL when an escape is malformed ("%4", "%zz").
  */
 char *url_unescape(const char *s, size_t n, bool plus_is_space);
+
+/* What url_escape_append encodes, as Go's net/url does. */
+enum url_escape {
+	URL_ESCAPE_QUERY,   /* url.QueryEscape: unreserved kept, ' ' as '+' */
+	URL_ESCAPE_SEGMENT, /* one path segment of URL.EscapedPath: also "$&+,:;=@" kept,
+			       so '/' and '*' are encoded ("%2F", "%2A") */
+	URL_ESCAPE_PATH,    /* a whole path (URL.EscapedPath without RawPath): '/' kept too */
+};
+/* Appends the n bytes at s, percent-encoded (upper-case hex) per mode, to b.
+ * 0, or ERR_TOOBIG past b's cap (b then holds a prefix). */
+int url_escape_append(struct dynbuf *b, const char *s, size_t n, enum url_escape mode) COMMON_WUR;
+/* url.QueryEscape(s); caller frees.  Never NULL. */
+char *url_query_escape(const char *s);
+/* One path segment escaped as URL.EscapedPath writes it; caller frees.  Never NULL. */
+char *url_path_escape(const char *s);
 
 /* ---- yaml ------------------------------------------------------------- */
 

@@ -116,15 +116,12 @@ char *dynbuf_take(struct dynbuf *b, size_t *len)
 	return p;
 }
 
-int dynbuf_read_file(struct dynbuf *b, const char *path)
+int dynbuf_read_fd(struct dynbuf *b, int fd)
 {
 	char chunk[16384];
-	int fd, rc = ERR_OK;
+	int rc = ERR_OK;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ERR_IO;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -139,8 +136,19 @@ int dynbuf_read_file(struct dynbuf *b, const char *path)
 		if (rc)
 			break;
 	}
-	close(fd);
 	if (rc == ERR_OK && !b->buf)
 		rc = dynbuf_add(b, "", 0);
+	return rc;
+}
+
+int dynbuf_read_file(struct dynbuf *b, const char *path)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ERR_IO;
+	rc = dynbuf_read_fd(b, fd);
+	close(fd);
 	return rc;
 }

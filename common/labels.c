@@ -10,14 +10,14 @@ void labels_init(struct labels *l)
 	l->items = NULL;
 }
 
-/* Index of key, or of the slot where it would go; *found says which. */
-static size_t labels_find(const struct labels *l, const char *key, bool *found)
+size_t sorted_str_search(const void *base, size_t n, const char *(*key_of)(const void *, size_t),
+			 const char *key, bool *found)
 {
-	size_t lo = 0, hi = l->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(l->items[mid].key, key);
+		int c = strcmp(key_of(base, mid), key);
 
 		if (c == 0) {
 			*found = true;
@@ -30,6 +30,17 @@ static size_t labels_find(const struct labels *l, const char *key, bool *found)
 	}
 	*found = false;
 	return lo;
+}
+
+static const char *label_key(const void *items, size_t i)
+{
+	return ((const struct label *)items)[i].key;
+}
+
+/* Index of key, or of the slot where it would go; *found says which. */
+static size_t labels_find(const struct labels *l, const char *key, bool *found)
+{
+	return sorted_str_search(l->items, l->n, label_key, key, found);
 }
 
 void labels_set(struct labels *l, const char *key, const char *value)

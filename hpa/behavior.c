@@ -14,26 +14,26 @@
 
 #define NS_PER_S NS_PER_SEC
 
-static void rules_default_up(struct hpa_rules *r)
+static void rules_default_up(struct hpa__rules *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->window = 0;
 	r->select = HPA_SELECT_MAX;
 	r->n_policies = 2;
-	r->policies[0] = (struct hpa_policy){ HPA_POLICY_PODS, 4, 15 };
-	r->policies[1] = (struct hpa_policy){ HPA_POLICY_PERCENT, 100, 15 };
+	r->policies[0] = (struct hpa__policy){ HPA_POLICY_PODS, 4, 15 };
+	r->policies[1] = (struct hpa__policy){ HPA_POLICY_PERCENT, 100, 15 };
 }
 
-static void rules_default_down(struct hpa_rules *r, const struct hpa_options *o)
+static void rules_default_down(struct hpa__rules *r, const struct hpa_options *o)
 {
 	memset(r, 0, sizeof(*r));
 	r->window = hpa_sat_i32(o->downscale_window_ns / NS_PER_S);
 	r->select = HPA_SELECT_MAX;
 	r->n_policies = 1;
-	r->policies[0] = (struct hpa_policy){ HPA_POLICY_PERCENT, 100, 15 };
+	r->policies[0] = (struct hpa__policy){ HPA_POLICY_PERCENT, 100, 15 };
 }
 
-static int load_policies(const json_t *list, struct hpa_rules *r, char *err, size_t errlen)
+static int load_policies(const json_t *list, struct hpa__rules *r, char *err, size_t errlen)
 {
 	const json_t *p;
 	size_t i;
@@ -45,23 +45,23 @@ static int load_policies(const json_t *list, struct hpa_rules *r, char *err, siz
 	}
 	r->n_policies = 0;
 	json_array_foreach(list, i, p) {
-		const char *type = hpa_jstr(p, "type");
-		struct hpa_policy *pol = &r->policies[r->n_policies];
+		const char *type = jpath_str(p, "type");
+		struct hpa__policy *pol = &r->policies[r->n_policies];
 
 		if (!type || (strcmp(type, "Pods") != 0 && strcmp(type, "Percent") != 0)) {
 			snprintf(err, errlen, "behavior: policy type must be Pods or Percent");
 			return ERR_INVAL;
 		}
 		pol->type = type[1] == 'o' ? HPA_POLICY_PODS : HPA_POLICY_PERCENT;
-		pol->value = hpa_sat_i32(hpa_jint(p, "value", 0));
-		pol->period = hpa_sat_i32(hpa_jint(p, "periodSeconds", 0));
+		pol->value = hpa_sat_i32(jpath_int(p, "value", 0));
+		pol->period = hpa_sat_i32(jpath_int(p, "periodSeconds", 0));
 		r->n_policies++;
 	}
 	return 0;
 }
 
 /* copyHPAScalingRules: user fields replace the defaults. */
-static int load_rules(const json_t *j, struct hpa_rules *r, char *err, size_t errlen)
+static int load_rules(const json_t *j, struct hpa__rules *r, char *err, size_t errlen)
 {
 	const json_t *w, *pol, *tol;
 	const char *sel;
@@ -75,7 +75,7 @@ static int load_rules(const json_t *j, struct hpa_rules *r, char *err, size_t er
 	w = json_object_get(j, "stabilizationWindowSeconds");
 	if (json_is_integer(w))
 		r->window = hpa_sat_i32(json_integer_value(w));
-	sel = hpa_jstr(j, "selectPolicy");
+	sel = jpath_str(j, "selectPolicy");
 	if (sel)
 		r->select = strcmp(sel, "Min") == 0	   ? HPA_SELECT_MIN
 			    : strcmp(sel, "Disabled") == 0 ? HPA_SELECT_DISABLED
@@ -85,7 +85,7 @@ static int load_rules(const json_t *j, struct hpa_rules *r, char *err, size_t er
 		return ERR_INVAL;
 	tol = json_object_get(j, "tolerance");
 	if (tol && !json_is_null(tol)) {
-		if (hpa_jfloat(tol, &r->tolerance) != 0) {
+		if (hpa__jfloat(tol, &r->tolerance) != 0) {
 			snprintf(err, errlen, "behavior: tolerance is not a quantity");
 			return ERR_INVAL;
 		}
@@ -94,10 +94,10 @@ static int load_rules(const json_t *j, struct hpa_rules *r, char *err, size_t er
 	return 0;
 }
 
-int hpa_behavior_load(const json_t *hpa, const struct hpa_options *o, struct hpa_behavior *b,
+int hpa__behavior_load(const json_t *hpa, const struct hpa_options *o, struct hpa__behavior *b,
 		      char *err, size_t errlen)
 {
-	const json_t *j = hpa_jget(hpa, "spec.behavior");
+	const json_t *j = jpath_get(hpa, "spec.behavior");
 
 	memset(b, 0, sizeof(*b));
 	rules_default_up(&b->up);
@@ -115,9 +115,9 @@ int hpa_behavior_load(const json_t *hpa, const struct hpa_options *o, struct hpa
 	return 0;
 }
 
-struct hpa_tol hpa_tolerances(const struct hpa_behavior *b, const struct hpa_options *o)
+struct hpa__tol hpa__tolerances(const struct hpa__behavior *b, const struct hpa_options *o)
 {
-	struct hpa_tol t = { o->tolerance, o->tolerance };
+	struct hpa__tol t = { o->tolerance, o->tolerance };
 
 	if (!b->present || !o->gate_configurable_tolerance)
 		return t;
@@ -139,11 +139,11 @@ static void rec_store(struct hpa_history *h, bool found_old, size_t old, int32_t
 	h->recs[h->n_recs++] = (struct hpa_recommendation){ desired, now };
 }
 
-int32_t hpa_stabilize_legacy(struct hpa_history *h, int64_t now, int64_t window_ns,
+int32_t hpa__stabilize_legacy(struct hpa_history *h, int64_t now, int64_t window_ns,
 			     int32_t desired, struct hpa_trace *trace)
 {
 	int32_t max = desired;
-	int64_t cutoff = hpa_time_add(now, -window_ns);
+	int64_t cutoff = hpa__time_add(now, -window_ns);
 	bool found_old = false;
 	size_t old = 0;
 
@@ -156,17 +156,17 @@ int32_t hpa_stabilize_legacy(struct hpa_history *h, int64_t now, int64_t window_
 		}
 	}
 	rec_store(h, found_old, old, desired, now);
-	hpa_trace_add(trace, "stabilization (legacy, %llds window): highest recommendation %d",
+	hpa__trace_add(trace, "stabilization (legacy, %llds window): highest recommendation %d",
 		      (long long)(window_ns / NS_PER_S), (int)max);
 	return max;
 }
 
-struct hpa_limit hpa_limit_legacy(const struct hpa_options *o, int32_t current, int32_t desired,
+struct hpa__limit hpa__limit_legacy(const struct hpa_options *o, int32_t current, int32_t desired,
 				  int32_t min, int32_t max)
 {
 	double f = o->scale_up_limit_factor * (double)current;
-	int32_t up = hpa_trunc_i32(f > o->scale_up_limit_minimum ? f : o->scale_up_limit_minimum);
-	struct hpa_limit l;
+	int32_t up = hpa__trunc_i32(f > o->scale_up_limit_minimum ? f : o->scale_up_limit_minimum);
+	struct hpa__limit l;
 	int32_t max_allowed = max;
 
 	l.reason = "TooManyReplicas";
@@ -190,12 +190,12 @@ struct hpa_limit hpa_limit_legacy(const struct hpa_options *o, int32_t current, 
 	return l;
 }
 
-int32_t hpa_stabilize_behavior(struct hpa_history *h, int64_t now, const struct hpa_behavior *b,
+int32_t hpa__stabilize_behavior(struct hpa_history *h, int64_t now, const struct hpa__behavior *b,
 			       int32_t current, int32_t desired, const char **reason,
 			       const char **message, struct hpa_trace *trace)
 {
-	int64_t up_cut = hpa_time_add(now, -(int64_t)b->up.window * NS_PER_S);
-	int64_t down_cut = hpa_time_add(now, -(int64_t)b->down.window * NS_PER_S);
+	int64_t up_cut = hpa__time_add(now, -(int64_t)b->up.window * NS_PER_S);
+	int64_t down_cut = hpa__time_add(now, -(int64_t)b->down.window * NS_PER_S);
 	int32_t up = desired, down = desired, rec = current;
 	bool found_old = false;
 	size_t old = 0;
@@ -226,7 +226,7 @@ int32_t hpa_stabilize_behavior(struct hpa_history *h, int64_t now, const struct 
 		*message = "recent recommendations were higher than current one, applying the "
 			   "highest recent recommendation";
 	}
-	hpa_trace_add(trace, "stabilization: lowest recommendation in the %ds scale-up window %d, "
+	hpa__trace_add(trace, "stabilization: lowest recommendation in the %ds scale-up window %d, "
 			     "highest in the %ds scale-down window %d; current %d clamped -> %d",
 		      (int)b->up.window, (int)up, (int)b->down.window, (int)down, (int)current,
 		      (int)rec);
@@ -236,7 +236,7 @@ int32_t hpa_stabilize_behavior(struct hpa_history *h, int64_t now, const struct 
 /* getReplicasChangePerPeriod: events strictly after now - period. */
 static int64_t changes(const struct hpa_scale_event *ev, size_t n, int64_t now, int32_t period)
 {
-	int64_t cutoff = hpa_time_add(now, -(int64_t)period * NS_PER_S), sum = 0;
+	int64_t cutoff = hpa__time_add(now, -(int64_t)period * NS_PER_S), sum = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].ts > cutoff)
@@ -252,7 +252,7 @@ static int64_t period_start(const struct hpa_history *h, int64_t now, int32_t pe
 	       changes(h->down, h->n_down, now, period);
 }
 
-static const char *policy_name(const struct hpa_policy *p)
+static const char *policy_name(const struct hpa__policy *p)
 {
 	return p->type == HPA_POLICY_PODS ? "Pods" : "Percent";
 }
@@ -264,7 +264,7 @@ static const char *policy_name(const struct hpa_policy *p)
  * selectPolicy Max takes the most permissive bound (the largest going up,
  * the smallest going down), Min the most restrictive.
  */
-static int32_t scale_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
+static int32_t scale_limit(const struct hpa_history *h, int64_t now, const struct hpa__rules *r,
 			   int32_t current, bool up, struct hpa_trace *trace)
 {
 	const char *dir = up ? "scale-up" : "scale-down";
@@ -272,12 +272,12 @@ static int32_t scale_limit(const struct hpa_history *h, int64_t now, const struc
 	int32_t result = pick_larger ? INT32_MIN : INT32_MAX;
 
 	if (r->select == HPA_SELECT_DISABLED) {
-		hpa_trace_add(trace, "%s policies: selectPolicy Disabled -> limit %d", dir,
+		hpa__trace_add(trace, "%s policies: selectPolicy Disabled -> limit %d", dir,
 			      (int)current);
 		return current;
 	}
 	for (size_t i = 0; i < r->n_policies; i++) {
-		const struct hpa_policy *p = &r->policies[i];
+		const struct hpa__policy *p = &r->policies[i];
 		int64_t start = period_start(h, now, p->period, current);
 		double pct = (double)p->value / 100;
 		int32_t proposed;
@@ -285,9 +285,9 @@ static int32_t scale_limit(const struct hpa_history *h, int64_t now, const struc
 		if (p->type == HPA_POLICY_PODS)
 			proposed = hpa_sat_i32(up ? start + p->value : start - p->value);
 		else
-			proposed = up ? hpa_ceil_i32((double)start * (1 + pct))
-				      : hpa_trunc_i32((double)start * (1 - pct));
-		hpa_trace_add(trace, "%s policy %s %d/%ds: %lld replicas at the period start "
+			proposed = up ? hpa__ceil_i32((double)start * (1 + pct))
+				      : hpa__trunc_i32((double)start * (1 - pct));
+		hpa__trace_add(trace, "%s policy %s %d/%ds: %lld replicas at the period start "
 				     "-> at %s %d",
 			      dir, policy_name(p), (int)p->value, (int)p->period, (long long)start,
 			      up ? "most" : "least", (int)proposed);
@@ -297,28 +297,28 @@ static int32_t scale_limit(const struct hpa_history *h, int64_t now, const struc
 	return result;
 }
 
-int32_t hpa_scale_up_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
+int32_t hpa__scale_up_limit(const struct hpa_history *h, int64_t now, const struct hpa__rules *r,
 			   int32_t current, struct hpa_trace *trace)
 {
 	return scale_limit(h, now, r, current, true, trace);
 }
 
-int32_t hpa_scale_down_limit(const struct hpa_history *h, int64_t now, const struct hpa_rules *r,
+int32_t hpa__scale_down_limit(const struct hpa_history *h, int64_t now, const struct hpa__rules *r,
 			     int32_t current, struct hpa_trace *trace)
 {
 	return scale_limit(h, now, r, current, false, trace);
 }
 
-struct hpa_limit hpa_limit_behavior(const struct hpa_history *h, int64_t now,
-				    const struct hpa_behavior *b, int32_t current, int32_t desired,
+struct hpa__limit hpa__limit_behavior(const struct hpa_history *h, int64_t now,
+				    const struct hpa__behavior *b, int32_t current, int32_t desired,
 				    int32_t min, int32_t max, struct hpa_trace *trace)
 {
-	struct hpa_limit l = { desired, "DesiredWithinRange",
+	struct hpa__limit l = { desired, "DesiredWithinRange",
 			       "the desired count is within the acceptable range" };
 	int32_t lim, allowed;
 
 	if (desired > current) {
-		lim = hpa_scale_up_limit(h, now, &b->up, current, trace);
+		lim = hpa__scale_up_limit(h, now, &b->up, current, trace);
 		if (lim < current)
 			lim = current;
 		allowed = max;
@@ -335,7 +335,7 @@ struct hpa_limit hpa_limit_behavior(const struct hpa_history *h, int64_t now,
 			return l;
 		}
 	} else if (desired < current) {
-		lim = hpa_scale_down_limit(h, now, &b->down, current, trace);
+		lim = hpa__scale_down_limit(h, now, &b->down, current, trace);
 		if (lim > current)
 			lim = current;
 		allowed = min;
@@ -358,7 +358,7 @@ struct hpa_limit hpa_limit_behavior(const struct hpa_history *h, int64_t now,
 	return l;
 }
 
-static void store_event(struct hpa_scale_event **ev, size_t *n, const struct hpa_rules *r,
+static void store_event(struct hpa_scale_event **ev, size_t *n, const struct hpa__rules *r,
 			int64_t now, int32_t change)
 {
 	int32_t longest = 0;
@@ -370,7 +370,7 @@ static void store_event(struct hpa_scale_event **ev, size_t *n, const struct hpa
 		if (r->policies[i].period > longest)
 			longest = r->policies[i].period;
 	}
-	cutoff = hpa_time_add(now, -(int64_t)longest * NS_PER_S);
+	cutoff = hpa__time_add(now, -(int64_t)longest * NS_PER_S);
 	for (size_t i = 0; i < *n; i++) {
 		if ((*ev)[i].ts < cutoff)
 			(*ev)[i].outdated = true;
@@ -387,7 +387,7 @@ static void store_event(struct hpa_scale_event **ev, size_t *n, const struct hpa
 	(*ev)[(*n)++] = (struct hpa_scale_event){ change, now, false };
 }
 
-void hpa_store_scale_event(struct hpa_history *h, int64_t now, const struct hpa_behavior *b,
+void hpa__store_scale_event(struct hpa_history *h, int64_t now, const struct hpa__behavior *b,
 			   int32_t prev, int32_t next)
 {
 	if (!b->present)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Keys ("ns/name") of the other HPAs whose scale selector picks one of the pods. */
-static void other_selecting_hpas(const struct hpa_compute *x, const struct hpa_pods *pods,
+static void other_selecting_hpas(const struct hpa__compute *x, const struct hpa__pods *pods,
 				 struct hpa_names *keys)
 {
 	const json_t *e;
@@ -18,9 +18,9 @@ static void other_selecting_hpas(const struct hpa_compute *x, const struct hpa_p
 
 	json_array_foreach(x->in->others, i, e) {
 		const json_t *h = json_object_get(e, "horizontalPodAutoscaler");
-		const char *name = hpa_jstr(h, "metadata.name");
-		const char *ns = hpa_jstr(h, "metadata.namespace");
-		const char *s = hpa_jstr(json_object_get(e, "scale"), "status.selector");
+		const char *name = jpath_str(h, "metadata.name");
+		const char *ns = jpath_str(h, "metadata.namespace");
+		const char *s = jpath_str(json_object_get(e, "scale"), "status.selector");
 		char err[256];
 		struct selector *sel;
 		bool hit = false;
@@ -32,7 +32,7 @@ static void other_selecting_hpas(const struct hpa_compute *x, const struct hpa_p
 		for (size_t k = 0; sel && k < pods->n && !hit; k++) {
 			struct labels l;
 
-			hpa_labels_from_json(hpa_jget(pods->v[k].obj, "metadata.labels"), &l);
+			hpa_labels_from_json(jpath_get(pods->v[k].obj, "metadata.labels"), &l);
 			hit = selector_matches(sel, &l);
 			labels_release(&l);
 		}
@@ -40,13 +40,13 @@ static void other_selecting_hpas(const struct hpa_compute *x, const struct hpa_p
 		if (hit) {
 			char *key = xasprintf("%s/%s", x->ns, name);
 
-			hpa_names_add(keys, key);
+			hpa__names_add(keys, key);
 			free(key);
 		}
 	}
 }
 
-static int ambiguous(struct hpa_compute *x, const char *selector, const struct hpa_pods *pods)
+static int ambiguous(struct hpa__compute *x, const char *selector, const struct hpa__pods *pods)
 {
 	struct hpa_names keys = { 0 };
 	struct dynbuf b;
@@ -55,37 +55,37 @@ static int ambiguous(struct hpa_compute *x, const char *selector, const struct h
 	if (pods->n == 0)
 		return 0;
 	self = xasprintf("%s/%s", x->ns, x->name);
-	hpa_names_add(&keys, self);
+	hpa__names_add(&keys, self);
 	free(self);
 	other_selecting_hpas(x, pods, &keys);
 	if (keys.n <= 1) {
-		hpa_names_release(&keys);
+		hpa__names_release(&keys);
 		return 0;
 	}
-	hpa_names_sort(&keys);
+	hpa__names_sort(&keys);
 	dynbuf_init(&b, DYN_SMALL);
 	for (size_t i = 0; i < keys.n; i++)
 		(void)!dynbuf_printf(&b, "%s%s", i ? " " : "", keys.v[i]);
 	x->error = xasprintf("pods by selector %s are controlled by multiple HPAs: [%s]", selector,
 			     b.buf);
-	hpa_event_add(x->out, "Warning", "AmbiguousSelector", "%s", x->error);
-	hpa_condition_set(x->conds, x->in->now, "ScalingActive", "False", "AmbiguousSelector", "%s",
+	hpa__event_add(x->out, "Warning", "AmbiguousSelector", "%s", x->error);
+	hpa__condition_set(x->conds, x->in->now, "ScalingActive", "False", "AmbiguousSelector", "%s",
 			  x->error);
 	dynbuf_release(&b);
-	hpa_names_release(&keys);
+	hpa__names_release(&keys);
 	return ERR_INVAL;
 }
 
 /* validateAndParseSelector; on success *sel and *pods are set. */
-static int validate_selector(struct hpa_compute *x, struct selector **sel, struct hpa_pods *pods)
+static int validate_selector(struct hpa__compute *x, struct selector **sel, struct hpa__pods *pods)
 {
-	const char *s = hpa_jstr(x->in->scale, "status.selector");
+	const char *s = jpath_str(x->in->scale, "status.selector");
 	char perr[256];
 
 	if (!s || !*s) {
 		x->error = xstrdup("selector is required");
-		hpa_event_add(x->out, "Warning", "SelectorRequired", "%s", x->error);
-		hpa_condition_set(x->conds, x->in->now, "ScalingActive", "False", "InvalidSelector",
+		hpa__event_add(x->out, "Warning", "SelectorRequired", "%s", x->error);
+		hpa__condition_set(x->conds, x->in->now, "ScalingActive", "False", "InvalidSelector",
 				  "the HPA target's scale is missing a selector");
 		return ERR_INVAL;
 	}
@@ -94,13 +94,13 @@ static int validate_selector(struct hpa_compute *x, struct selector **sel, struc
 		x->error = xasprintf("couldn't convert selector into a corresponding internal "
 				     "selector object: %s",
 				     perr);
-		hpa_event_add(x->out, "Warning", "InvalidSelector", "%s", x->error);
-		hpa_condition_set(x->conds, x->in->now, "ScalingActive", "False", "InvalidSelector",
+		hpa__event_add(x->out, "Warning", "InvalidSelector", "%s", x->error);
+		hpa__condition_set(x->conds, x->in->now, "ScalingActive", "False", "InvalidSelector",
 				  "%s", x->error);
 		return ERR_INVAL;
 	}
-	hpa_pods_select(x->in->pods, x->ns, *sel, pods);
-	hpa_trace_add(&x->out->trace, "selector %s picks %zu pods", s, pods->n);
+	hpa__pods_select(x->in->pods, x->ns, *sel, pods);
+	hpa__trace_add(&x->out->trace, "selector %s picks %zu pods", s, pods->n);
 	return ambiguous(x, s, pods);
 }
 
@@ -118,19 +118,19 @@ static json_t *empty_statuses(size_t n)
 }
 
 /* Evaluates every metric; returns the number of invalid ones. */
-static size_t eval_all(struct hpa_compute *x, struct hpa_pass *p, struct hpa_metric_eval *first)
+static size_t eval_all(struct hpa__compute *x, struct hpa__pass *p, struct hpa__metric_eval *first)
 {
 	size_t n = json_array_size(x->metrics), invalid = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct hpa_metric_eval ev;
+		struct hpa__metric_eval ev;
 
-		hpa_metric_eval(p, json_array_get(x->metrics, i), i, &ev);
+		hpa__metric_eval(p, json_array_get(x->metrics, i), i, &ev);
 		if (!ev.ok) {
 			if (invalid++ == 0)
 				*first = ev;
 			else
-				hpa_metric_eval_release(&ev);
+				hpa__metric_eval_release(&ev);
 			continue;
 		}
 		json_array_set(x->statuses, i, ev.status);
@@ -139,17 +139,17 @@ static size_t eval_all(struct hpa_compute *x, struct hpa_pass *p, struct hpa_met
 			free(x->metric_name);
 			x->metric_name = xstrdup(ev.name);
 		}
-		hpa_metric_eval_release(&ev);
+		hpa__metric_eval_release(&ev);
 	}
 	return invalid;
 }
 
-int hpa_compute_metrics(struct hpa_compute *x)
+int hpa__compute_metrics(struct hpa__compute *x)
 {
 	struct selector *sel = NULL;
-	struct hpa_pods pods = { 0 };
-	struct hpa_metric_eval first = { 0 };
-	struct hpa_pass p;
+	struct hpa__pods pods = { 0 };
+	struct hpa__metric_eval first = { 0 };
+	struct hpa__pass p;
 	size_t n = json_array_size(x->metrics), invalid;
 	int rc = ERR_INVAL;
 
@@ -157,7 +157,7 @@ int hpa_compute_metrics(struct hpa_compute *x)
 	if (validate_selector(x, &sel, &pods) != 0)
 		goto out;
 	x->statuses = empty_statuses(n);
-	p = (struct hpa_pass){ .in = x->in, .ns = x->ns, .selector = sel, .pods = &pods,
+	p = (struct hpa__pass){ .in = x->in, .ns = x->ns, .selector = sel, .pods = &pods,
 			       .spec_replicas = x->spec_replicas,
 			       .status_replicas = x->status_replicas, .tol = x->tol, .out = x->out };
 	invalid = eval_all(x, &p, &first);
@@ -165,17 +165,17 @@ int hpa_compute_metrics(struct hpa_compute *x)
 		x->error = xasprintf("invalid metrics (%zu invalid out of %zu), first error is: %s",
 				     invalid, n, first.error);
 	if (invalid >= n || (invalid > 0 && x->replicas < x->spec_replicas)) {
-		hpa_condition_set(x->conds, x->in->now, "ScalingActive", "False", first.cond_reason,
+		hpa__condition_set(x->conds, x->in->now, "ScalingActive", "False", first.cond_reason,
 				  "%s", first.cond_message);
 		goto out;
 	}
-	hpa_condition_set(x->conds, x->in->now, "ScalingActive", "True", "ValidMetricFound",
+	hpa__condition_set(x->conds, x->in->now, "ScalingActive", "True", "ValidMetricFound",
 			  "the HPA was able to successfully calculate a replica count from %s",
 			  x->metric_name);
 	rc = 0;
 out:
-	hpa_metric_eval_release(&first);
-	hpa_pods_release(&pods);
+	hpa__metric_eval_release(&first);
+	hpa__pods_release(&pods);
 	selector_free(sel);
 	return rc;
 }

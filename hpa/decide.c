@@ -15,7 +15,7 @@ struct status {
 	char *last_scale_time; /* NULL = unset */
 	int64_t current, desired;
 	json_t *metrics; /* currentMetrics, NULL = omitted */
-	struct hpa_conditions conds;
+	struct hpa__conditions conds;
 };
 
 struct pass {
@@ -25,28 +25,13 @@ struct pass {
 	const char *ns, *name;
 	char *reference;
 	json_t *metrics; /* spec.metrics after defaulting */
-	struct hpa_behavior behavior;
+	struct hpa__behavior behavior;
 	int32_t current, min, max;
 };
 
-void hpa_options_default(struct hpa_options *o)
-{
-	*o = (struct hpa_options){
-		.tolerance = 0.1,
-		.downscale_window_ns = 300 * NS_PER_SEC,
-		.cpu_init_period_ns = 300 * NS_PER_SEC,
-		.readiness_delay_ns = 30 * NS_PER_SEC,
-		.scale_up_limit_factor = 2.0,
-		.scale_up_limit_minimum = 4.0,
-		.gate_scale_to_zero = true,
-		.gate_configurable_tolerance = true,
-		.gate_pod_level_resources = true,
-	};
-}
-
 static json_t *default_metrics(const json_t *hpa)
 {
-	const json_t *m = hpa_jarr(hpa, "spec.metrics");
+	const json_t *m = jpath_array(hpa, "spec.metrics");
 
 	if (m && json_array_size(m) > 0)
 		return json_deep_copy(m);
@@ -56,14 +41,14 @@ static json_t *default_metrics(const json_t *hpa)
 
 static void status_load(struct status *st, const json_t *hpa)
 {
-	const json_t *cm = hpa_jarr(hpa, "status.currentMetrics");
-	const char *lst = hpa_jstr(hpa, "status.lastScaleTime");
+	const json_t *cm = jpath_array(hpa, "status.currentMetrics");
+	const char *lst = jpath_str(hpa, "status.lastScaleTime");
 
 	st->last_scale_time = lst ? xstrdup(lst) : NULL;
-	st->current = hpa_jint(hpa, "status.currentReplicas", 0);
-	st->desired = hpa_jint(hpa, "status.desiredReplicas", 0);
+	st->current = jpath_int(hpa, "status.currentReplicas", 0);
+	st->desired = jpath_int(hpa, "status.desiredReplicas", 0);
 	st->metrics = cm && json_array_size(cm) ? json_deep_copy(cm) : NULL;
-	hpa_conditions_load(hpa, &st->conds);
+	hpa__conditions_load(hpa, &st->conds);
 }
 
 /* setStatus: currentMetrics replaced (NULL = omitted), lastScaleTime moves on rescale. */
@@ -95,7 +80,7 @@ static json_t *status_json(const struct status *st)
 	if (st->metrics)
 		json_object_set(o, "currentMetrics", st->metrics);
 	if (st->conds.n)
-		json_object_set_new(o, "conditions", hpa_conditions_json(&st->conds));
+		json_object_set_new(o, "conditions", hpa__conditions_json(&st->conds));
 	return o;
 }
 
@@ -112,7 +97,7 @@ static bool status_equal(const json_t *hpa, const json_t *now)
 	json_decref(o);
 	json_decref(old.metrics);
 	free(old.last_scale_time);
-	hpa_conditions_release(&old.conds);
+	hpa__conditions_release(&old.conds);
 	return eq;
 }
 
@@ -122,7 +107,7 @@ static bool has_object_or_external(const json_t *metrics)
 	size_t i;
 
 	json_array_foreach(metrics, i, m) {
-		const char *t = hpa_jstr(m, "type");
+		const char *t = jpath_str(m, "type");
 
 		if (t && (strcmp(t, "Object") == 0 || strcmp(t, "External") == 0))
 			return true;
@@ -133,7 +118,7 @@ static bool has_object_or_external(const json_t *metrics)
 /* Scale get (and the apiVersion parse before it); false = failed, pass over. */
 static bool get_scale(struct pass *x)
 {
-	const char *av = hpa_jstr(x->in->hpa, "spec.scaleTargetRef.apiVersion");
+	const char *av = jpath_str(x->in->hpa, "spec.scaleTargetRef.apiVersion");
 	const char *slash = av ? strchr(av, '/') : NULL;
 	char *e = NULL;
 
@@ -146,14 +131,14 @@ static bool get_scale(struct pass *x)
 					  x->reference, e);
 	}
 	if (!e) {
-		hpa_condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", "SucceededGetScale",
+		hpa__condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", "SucceededGetScale",
 				  "the HPA controller was able to get the target's current scale");
 		return true;
 	}
-	hpa_event_add(x->out, "Warning", "FailedGetScale", "%s", e);
-	hpa_condition_set(&x->st.conds, x->in->now, "AbleToScale", "False", "FailedGetScale",
+	hpa__event_add(x->out, "Warning", "FailedGetScale", "%s", e);
+	hpa__condition_set(&x->st.conds, x->in->now, "AbleToScale", "False", "FailedGetScale",
 			  "the HPA controller was unable to get the target's current scale: %s", e);
-	hpa_trace_add(&x->out->trace, "scale get failed: %s", e);
+	hpa__trace_add(&x->out->trace, "scale get failed: %s", e);
 	free(e);
 	return false;
 }
@@ -169,7 +154,7 @@ static void seed_history(struct pass *x)
 	h->recs = xmalloc(sizeof(*h->recs));
 	h->recs[0] = (struct hpa_recommendation){ x->current, x->in->now };
 	h->n_recs = 1;
-	hpa_trace_add(&x->out->trace, "first pass for this HPA: history seeded with %d",
+	hpa__trace_add(&x->out->trace, "first pass for this HPA: history seeded with %d",
 		      (int)x->current);
 }
 
@@ -181,27 +166,27 @@ static int32_t normalize(struct pass *x, int32_t desired)
 	const char *reason = "ScaleDownStabilized", *msg = "recent recommendations were higher than "
 							  "current one, applying the highest recent "
 							  "recommendation";
-	struct hpa_limit l;
+	struct hpa__limit l;
 	int32_t stab;
 
 	if (!x->behavior.present)
-		stab = hpa_stabilize_legacy(h, x->in->now, x->in->opts.downscale_window_ns, desired, t);
+		stab = hpa__stabilize_legacy(h, x->in->now, x->in->opts.downscale_window_ns, desired, t);
 	else
-		stab = hpa_stabilize_behavior(h, x->in->now, &x->behavior, x->current, desired,
+		stab = hpa__stabilize_behavior(h, x->in->now, &x->behavior, x->current, desired,
 					      &reason, &msg, t);
 	if (stab != desired)
-		hpa_condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", reason, "%s", msg);
+		hpa__condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", reason, "%s", msg);
 	else
-		hpa_condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", "ReadyForNewScale",
+		hpa__condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", "ReadyForNewScale",
 				  "recommended size matches current size");
 	if (!x->behavior.present)
-		l = hpa_limit_legacy(&x->in->opts, x->current, stab, x->min, x->max);
+		l = hpa__limit_legacy(&x->in->opts, x->current, stab, x->min, x->max);
 	else
-		l = hpa_limit_behavior(h, x->in->now, &x->behavior, x->current, stab, x->min, x->max,
+		l = hpa__limit_behavior(h, x->in->now, &x->behavior, x->current, stab, x->min, x->max,
 				       t);
-	hpa_condition_set(&x->st.conds, x->in->now, "ScalingLimited",
+	hpa__condition_set(&x->st.conds, x->in->now, "ScalingLimited",
 			  l.replicas == stab ? "False" : "True", l.reason, "%s", l.message);
-	hpa_trace_add(t, "limits: %d -> %d (%s)", (int)stab, (int)l.replicas, l.reason);
+	hpa__trace_add(t, "limits: %d -> %d (%s)", (int)stab, (int)l.replicas, l.reason);
 	return l.replicas;
 }
 
@@ -212,22 +197,22 @@ static int32_t normalize(struct pass *x, int32_t desired)
 static bool metrics_step(struct pass *x, bool scaled_cond, int32_t *desired, char **reason,
 			 json_t **statuses)
 {
-	struct hpa_compute c = {
+	struct hpa__compute c = {
 		.in = x->in, .ns = x->ns, .name = x->name, .metrics = x->metrics,
 		.spec_replicas = x->current,
-		.status_replicas = hpa_sat_i32(hpa_jint(x->in->scale, "status.replicas", 0)),
-		.tol = hpa_tolerances(&x->behavior, &x->in->opts), .conds = &x->st.conds,
+		.status_replicas = hpa_sat_i32(jpath_int(x->in->scale, "status.replicas", 0)),
+		.tol = hpa__tolerances(&x->behavior, &x->in->opts), .conds = &x->st.conds,
 		.out = x->out,
 	};
 	int32_t want;
 
-	if (hpa_compute_metrics(&c) != 0) {
+	if (hpa__compute_metrics(&c) != 0) {
 		status_set(x, x->current, x->st.desired, c.statuses, false);
-		hpa_event_add(x->out, "Warning", "FailedComputeMetricsReplicas", "%s", c.error);
+		hpa__event_add(x->out, "Warning", "FailedComputeMetricsReplicas", "%s", c.error);
 		x->out->error = xasprintf("failed to compute desired number of replicas based on "
 					  "listed metrics for %s: %s",
 					  x->reference, c.error);
-		hpa_trace_add(&x->out->trace, "no scaling: %s", c.error);
+		hpa__trace_add(&x->out->trace, "no scaling: %s", c.error);
 		json_decref(c.statuses);
 		free(c.error);
 		free(c.metric_name);
@@ -236,7 +221,7 @@ static bool metrics_step(struct pass *x, bool scaled_cond, int32_t *desired, cha
 	x->out->error = c.error; /* a broken metric that did not block scaling up */
 	*statuses = c.statuses;
 	want = c.replicas > 0 ? c.replicas : 0;
-	hpa_trace_add(&x->out->trace, "metrics propose %d (largest, from %s); current %d",
+	hpa__trace_add(&x->out->trace, "metrics propose %d (largest, from %s); current %d",
 		      (int)want, c.metric_name, (int)x->current);
 	if (want > x->current)
 		*reason = xasprintf("%s above target", c.metric_name);
@@ -244,7 +229,7 @@ static bool metrics_step(struct pass *x, bool scaled_cond, int32_t *desired, cha
 		*reason = xstrdup("All metrics below target");
 	*desired = normalize(x, want);
 	if (x->current == 0 && x->min != 0 && scaled_cond && *desired < x->min) {
-		hpa_trace_add(&x->out->trace, "scaling from zero: raised to minReplicas %d",
+		hpa__trace_add(&x->out->trace, "scaling from zero: raised to minReplicas %d",
 			      (int)x->min);
 		*desired = x->min;
 	}
@@ -258,16 +243,16 @@ static bool shortcut(struct pass *x, bool scaled_cond, bool can_from_zero, int32
 {
 	if (x->current == 0) {
 		if ((x->min != 0 && scaled_cond) || can_from_zero) {
-			hpa_trace_add(&x->out->trace, "target at zero, scaled there by the HPA: "
+			hpa__trace_add(&x->out->trace, "target at zero, scaled there by the HPA: "
 						      "evaluating metrics to scale from zero");
 			return true;
 		}
 		*desired = 0;
 		*rescale = false;
-		hpa_condition_set(&x->st.conds, x->in->now, "ScalingActive", "False",
+		hpa__condition_set(&x->st.conds, x->in->now, "ScalingActive", "False",
 				  "ScalingDisabled",
 				  "scaling is disabled since the replica count of the target is zero");
-		hpa_trace_add(&x->out->trace, "target at zero and not scaled there by the HPA: "
+		hpa__trace_add(&x->out->trace, "target at zero and not scaled there by the HPA: "
 					      "scaling disabled");
 		return false;
 	}
@@ -280,7 +265,7 @@ static bool shortcut(struct pass *x, bool scaled_cond, bool can_from_zero, int32
 	} else {
 		return true;
 	}
-	hpa_trace_add(&x->out->trace, "%s: %d -> %d without metrics", *reason, (int)x->current,
+	hpa__trace_add(&x->out->trace, "%s: %d -> %d without metrics", *reason, (int)x->current,
 		      (int)*desired);
 	return false;
 }
@@ -292,35 +277,35 @@ static bool write_scale(struct pass *x, int32_t desired, const char *reason, jso
 	bool to_zero;
 
 	if (e) {
-		hpa_event_add(x->out, "Warning", "FailedRescale", "New size: %d; reason: %s; error: %s",
+		hpa__event_add(x->out, "Warning", "FailedRescale", "New size: %d; reason: %s; error: %s",
 			      (int)desired, reason, e);
-		hpa_condition_set(&x->st.conds, x->in->now, "AbleToScale", "False",
+		hpa__condition_set(&x->st.conds, x->in->now, "AbleToScale", "False",
 				  "FailedUpdateScale",
 				  "the HPA controller was unable to update the target scale: %s", e);
 		status_set(x, x->current, x->st.desired, statuses, false);
 		free(x->out->error);
 		x->out->error = xasprintf("failed to rescale %s: %s", x->reference, e);
-		hpa_trace_add(&x->out->trace, "scale update to %d failed: %s", (int)desired, e);
+		hpa__trace_add(&x->out->trace, "scale update to %d failed: %s", (int)desired, e);
 		return false;
 	}
-	hpa_condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", "SucceededRescale",
+	hpa__condition_set(&x->st.conds, x->in->now, "AbleToScale", "True", "SucceededRescale",
 			  "the HPA controller was able to update the target scale to %d", (int)desired);
 	if (x->in->opts.gate_scale_to_zero) {
 		to_zero = x->current > 0 && desired == 0 && x->min == 0 &&
 			  has_object_or_external(x->metrics);
 		if (to_zero)
-			hpa_condition_set(&x->st.conds, x->in->now, "ScaledToZero", "True",
+			hpa__condition_set(&x->st.conds, x->in->now, "ScaledToZero", "True",
 					  "ScaledToZero", "the HPA controller scaled the workload to zero");
 		else
-			hpa_condition_set(&x->st.conds, x->in->now, "ScaledToZero", "False",
+			hpa__condition_set(&x->st.conds, x->in->now, "ScaledToZero", "False",
 					  "NotScaledToZero",
 					  "the HPA controller did not scale the workload to zero");
 	}
-	hpa_event_add(x->out, "Normal", "SuccessfulRescale", "New size: %d; reason: %s",
+	hpa__event_add(x->out, "Normal", "SuccessfulRescale", "New size: %d; reason: %s",
 		      (int)desired, reason);
-	hpa_store_scale_event(&x->out->history, x->in->now, &x->behavior, x->current, desired);
+	hpa__store_scale_event(&x->out->history, x->in->now, &x->behavior, x->current, desired);
 	x->out->scale_updated = true;
-	hpa_trace_add(&x->out->trace, "scale written: %d -> %d (%s)", (int)x->current,
+	hpa__trace_add(&x->out->trace, "scale written: %d -> %d (%s)", (int)x->current,
 		      (int)desired, reason);
 	return true;
 }
@@ -336,8 +321,8 @@ static void reconcile(struct pass *x)
 	json_t *statuses = NULL;
 
 	if (!gate)
-		hpa_condition_remove(&x->st.conds, "ScaledToZero");
-	sz = hpa_condition_status(&x->st.conds, "ScaledToZero");
+		hpa__condition_remove(&x->st.conds, "ScaledToZero");
+	sz = hpa__condition_status(&x->st.conds, "ScaledToZero");
 	scaled_cond = gate && sz && strcmp(sz, "True") == 0;
 	can_from_zero = scaled_cond && has_object_or_external(x->metrics);
 	if (shortcut(x, scaled_cond, can_from_zero, &desired, &reason, &rescale)) {
@@ -366,7 +351,7 @@ static void result_init(struct hpa_result *out, const struct hpa_history *hist,
 	out->n_metrics = json_array_size(metrics);
 	out->metrics = xcalloc(out->n_metrics + 1, sizeof(*out->metrics));
 	for (size_t i = 0; i < out->n_metrics; i++) {
-		const char *t = hpa_jstr(json_array_get(metrics, i), "type");
+		const char *t = jpath_str(json_array_get(metrics, i), "type");
 
 		out->metrics[i].type = xstrdup(t ? t : "");
 	}
@@ -374,7 +359,7 @@ static void result_init(struct hpa_result *out, const struct hpa_history *hist,
 
 static int check_input(const struct hpa_input *in, char *err, size_t errlen)
 {
-	if (!json_is_object(in->hpa) || !hpa_jstr(in->hpa, "metadata.name")) {
+	if (!json_is_object(in->hpa) || !jpath_str(in->hpa, "metadata.name")) {
 		snprintf(err, errlen, "horizontalPodAutoscaler: an object with metadata.name is "
 				      "required");
 		return ERR_INVAL;
@@ -384,7 +369,7 @@ static int check_input(const struct hpa_input *in, char *err, size_t errlen)
 				      "failures.scaleGet is set");
 		return ERR_INVAL;
 	}
-	if (!json_is_integer(hpa_jget(in->hpa, "spec.maxReplicas"))) {
+	if (!json_is_integer(jpath_get(in->hpa, "spec.maxReplicas"))) {
 		snprintf(err, errlen, "horizontalPodAutoscaler: spec.maxReplicas is required");
 		return ERR_INVAL;
 	}
@@ -395,31 +380,31 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *hist, struc
 	       char *err, size_t errlen)
 {
 	struct pass x = { .in = in, .out = out };
-	const char *ns = hpa_jstr(in->hpa, "metadata.namespace");
+	const char *ns = jpath_str(in->hpa, "metadata.namespace");
 
 	memset(out, 0, sizeof(*out));
 	if (check_input(in, err, errlen) != 0)
 		return ERR_INVAL;
 	x.metrics = default_metrics(in->hpa);
-	if (hpa_behavior_load(in->hpa, &in->opts, &x.behavior, err, errlen) != 0) {
+	if (hpa__behavior_load(in->hpa, &in->opts, &x.behavior, err, errlen) != 0) {
 		json_decref(x.metrics);
 		return ERR_INVAL;
 	}
 	result_init(out, hist, x.metrics);
 	x.ns = ns ? ns : "default";
-	x.name = hpa_jstr(in->hpa, "metadata.name");
-	x.reference = xasprintf("%s/%s/%s", hpa_jstr(in->hpa, "spec.scaleTargetRef.kind")
-						    ? hpa_jstr(in->hpa, "spec.scaleTargetRef.kind")
+	x.name = jpath_str(in->hpa, "metadata.name");
+	x.reference = xasprintf("%s/%s/%s", jpath_str(in->hpa, "spec.scaleTargetRef.kind")
+						    ? jpath_str(in->hpa, "spec.scaleTargetRef.kind")
 						    : "",
-				x.ns, hpa_jstr(in->hpa, "spec.scaleTargetRef.name")
-					      ? hpa_jstr(in->hpa, "spec.scaleTargetRef.name")
+				x.ns, jpath_str(in->hpa, "spec.scaleTargetRef.name")
+					      ? jpath_str(in->hpa, "spec.scaleTargetRef.name")
 					      : "");
 	status_load(&x.st, in->hpa);
 	out->desired = hpa_sat_i32(x.st.desired);
 	if (get_scale(&x)) {
-		x.current = hpa_sat_i32(hpa_jint(in->scale, "spec.replicas", 0));
-		x.min = hpa_sat_i32(hpa_jint(in->hpa, "spec.minReplicas", 1));
-		x.max = hpa_sat_i32(hpa_jint(in->hpa, "spec.maxReplicas", 0));
+		x.current = hpa_sat_i32(jpath_int(in->scale, "spec.replicas", 0));
+		x.min = hpa_sat_i32(jpath_int(in->hpa, "spec.minReplicas", 1));
+		x.max = hpa_sat_i32(jpath_int(in->hpa, "spec.maxReplicas", 0));
 		seed_history(&x);
 		reconcile(&x);
 	}
@@ -428,14 +413,14 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *hist, struc
 	json_decref(x.metrics);
 	json_decref(x.st.metrics);
 	free(x.st.last_scale_time);
-	hpa_conditions_release(&x.st.conds);
+	hpa__conditions_release(&x.st.conds);
 	free(x.reference);
 	return 0;
 }
 
 void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src)
 {
-	memset(dst, 0, sizeof(*dst));
+	hpa_history_release(dst); /* a filled dst would leak otherwise */
 	dst->seen = src->seen;
 	dst->n_recs = src->n_recs;
 	dst->n_up = src->n_up;
@@ -466,11 +451,11 @@ void hpa_result_release(struct hpa_result *r)
 
 		free(d->type);
 		free(d->error);
-		hpa_names_release(&d->ready);
-		hpa_names_release(&d->unready);
-		hpa_names_release(&d->missing);
-		hpa_names_release(&d->ignored);
-		hpa_trace_release(&d->trace);
+		hpa__names_release(&d->ready);
+		hpa__names_release(&d->unready);
+		hpa__names_release(&d->missing);
+		hpa__names_release(&d->ignored);
+		hpa__trace_release(&d->trace);
 	}
 	free(r->metrics);
 	for (size_t i = 0; i < r->n_events; i++) {
@@ -482,6 +467,6 @@ void hpa_result_release(struct hpa_result *r)
 	json_decref(r->status);
 	free(r->error);
 	hpa_history_release(&r->history);
-	hpa_trace_release(&r->trace);
+	hpa__trace_release(&r->trace);
 	memset(r, 0, sizeof(*r));
 }

@@ -20,7 +20,7 @@ static json_t *milli_or_null(bool has, int64_t milli)
 
 	if (!has)
 		return json_null();
-	hpa_fmt_milli(milli, buf, sizeof(buf));
+	hpa__fmt_milli(milli, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -69,7 +69,7 @@ json_t *hpa_explain_json(const struct hpa_result *r)
 	return json_pack("{s:i, s:b, s:o, s:O, s:o, s:o, s:o}", "desiredReplicas",
 			 (json_int_t)r->desired, "scaleUpdated", r->scale_updated, "error",
 			 str_or_null(r->error), "status", r->status, "metrics", metrics, "events",
-			 events, "history", hpa_history_json(&r->history, time_json, false));
+			 events, "history", hpa__history_json(&r->history, time_json, false));
 }
 
 static void text_names(struct dynbuf *b, const char *label, const struct hpa_names *n)
@@ -113,15 +113,15 @@ char *hpa_explain_text(const struct hpa_input *in, const struct hpa_result *r)
 
 	dynbuf_init(&b, DYN_API_RESPONSE);
 	(void)!dynbuf_printf(&b, "HorizontalPodAutoscaler %s/%s -> %s %s\n\n",
-			     hpa_jstr(in->hpa, "metadata.namespace")
-				     ? hpa_jstr(in->hpa, "metadata.namespace")
+			     jpath_str(in->hpa, "metadata.namespace")
+				     ? jpath_str(in->hpa, "metadata.namespace")
 				     : "default",
-			     hpa_jstr(in->hpa, "metadata.name"),
-			     hpa_jstr(in->hpa, "spec.scaleTargetRef.kind")
-				     ? hpa_jstr(in->hpa, "spec.scaleTargetRef.kind")
+			     jpath_str(in->hpa, "metadata.name"),
+			     jpath_str(in->hpa, "spec.scaleTargetRef.kind")
+				     ? jpath_str(in->hpa, "spec.scaleTargetRef.kind")
 				     : "",
-			     hpa_jstr(in->hpa, "spec.scaleTargetRef.name")
-				     ? hpa_jstr(in->hpa, "spec.scaleTargetRef.name")
+			     jpath_str(in->hpa, "spec.scaleTargetRef.name")
+				     ? jpath_str(in->hpa, "spec.scaleTargetRef.name")
 				     : "");
 	for (i = 0; i < r->n_metrics; i++)
 		text_metric(&b, i, &r->metrics[i]);
@@ -139,8 +139,8 @@ char *hpa_explain_text(const struct hpa_input *in, const struct hpa_result *r)
 	if (json_array_size(conds))
 		(void)!dynbuf_addstr(&b, "\nconditions:\n");
 	json_array_foreach(conds, i, c)
-		(void)!dynbuf_printf(&b, "  %-15s %-6s %-28s %s\n", hpa_jstr(c, "type"),
-				     hpa_jstr(c, "status"), hpa_jstr(c, "reason") ? hpa_jstr(c, "reason") : "",
-				     hpa_jstr(c, "message") ? hpa_jstr(c, "message") : "");
+		(void)!dynbuf_printf(&b, "  %-15s %-6s %-28s %s\n", jpath_str(c, "type"),
+				     jpath_str(c, "status"), jpath_str(c, "reason") ? jpath_str(c, "reason") : "",
+				     jpath_str(c, "message") ? jpath_str(c, "message") : "");
 	return dynbuf_take(&b, NULL);
 }

@@ -13,17 +13,17 @@
 #define UNAVAILABLE "the server is currently unable to handle the request"
 
 /* The labels of the listed pod named `name`; false if no such pod is listed. */
-static bool find_pod_labels(const struct hpa_pass *p, const char *name, const json_t **labels)
+static bool find_pod_labels(const struct hpa__pass *p, const char *name, const json_t **labels)
 {
 	const json_t *pod;
 	size_t i;
 
 	json_array_foreach(p->in->pods, i, pod) {
-		const char *pns = hpa_jstr(pod, "metadata.namespace");
-		const char *pn = hpa_jstr(pod, "metadata.name");
+		const char *pns = jpath_str(pod, "metadata.namespace");
+		const char *pn = jpath_str(pod, "metadata.name");
 
 		if (pn && strcmp(pn, name) == 0 && (!pns || strcmp(pns, p->ns) == 0)) {
-			*labels = hpa_jget(pod, "metadata.labels");
+			*labels = jpath_get(pod, "metadata.labels");
 			return true;
 		}
 	}
@@ -35,7 +35,7 @@ static bool find_pod_labels(const struct hpa_pass *p, const char *name, const js
  * the listed pod's)?  Values for pods the cache does not know are returned
  * (they become upstream's "superfluous" metrics).
  */
-static bool labels_match(const struct hpa_pass *p, const char *name, const json_t *labels)
+static bool labels_match(const struct hpa__pass *p, const char *name, const json_t *labels)
 {
 	struct labels l;
 	bool ok;
@@ -48,7 +48,7 @@ static bool labels_match(const struct hpa_pass *p, const char *name, const json_
 	return ok;
 }
 
-static bool ns_ok(const struct hpa_pass *p, const char *ns)
+static bool ns_ok(const struct hpa__pass *p, const char *ns)
 {
 	return !ns || strcmp(ns, p->ns) == 0;
 }
@@ -57,25 +57,25 @@ static bool ns_ok(const struct hpa_pass *p, const char *ns)
 static bool pod_metrics_value(const json_t *item, const char *res, const char *container,
 			      int64_t *v)
 {
-	const json_t *cs = hpa_jarr(item, "containers"), *c;
+	const json_t *cs = jpath_array(item, "containers"), *c;
 	size_t i;
 	int64_t sum = 0, x;
 
 	if (!cs || (json_array_size(cs) == 0 && !*container))
 		return false;
 	json_array_foreach(cs, i, c) {
-		const char *n = hpa_jstr(c, "name");
-		const json_t *q = json_object_get(hpa_jget(c, "usage"), res);
+		const char *n = jpath_str(c, "name");
+		const json_t *q = json_object_get(jpath_get(c, "usage"), res);
 
 		if (*container) {
 			if (!n || strcmp(n, container) != 0)
 				continue;
-			if (!q || hpa_jmilli(q, &x) != 0)
+			if (!q || hpa__jmilli(q, &x) != 0)
 				return false;
 			*v = x;
 			return true;
 		}
-		if (!q || hpa_jmilli(q, &x) != 0)
+		if (!q || hpa__jmilli(q, &x) != 0)
 			return false;
 		sum = (x > 0 && sum > INT64_MAX - x) ? INT64_MAX : sum + x;
 	}
@@ -85,8 +85,8 @@ static bool pod_metrics_value(const json_t *item, const char *res, const char *c
 	return true;
 }
 
-int hpa_fetch_resource(const struct hpa_pass *p, const char *res, const char *container,
-		       struct hpa_fetched *f, char **err)
+int hpa__fetch_resource(const struct hpa__pass *p, const char *res, const char *container,
+		       struct hpa__fetched *f, char **err)
 {
 	const json_t *item;
 	size_t i, listed = 0;
@@ -100,18 +100,18 @@ int hpa_fetch_resource(const struct hpa_pass *p, const char *res, const char *co
 	}
 	f->v = xcalloc(json_array_size(p->in->pod_metrics) + 1, sizeof(*f->v));
 	json_array_foreach(p->in->pod_metrics, i, item) {
-		const char *name = hpa_jstr(item, "metadata.name");
-		struct hpa_pod_metric *m = &f->v[f->n];
+		const char *name = jpath_str(item, "metadata.name");
+		struct hpa__pod_metric *m = &f->v[f->n];
 
-		if (!name || !ns_ok(p, hpa_jstr(item, "metadata.namespace")) ||
-		    !labels_match(p, name, hpa_jget(item, "metadata.labels")))
+		if (!name || !ns_ok(p, jpath_str(item, "metadata.namespace")) ||
+		    !labels_match(p, name, jpath_get(item, "metadata.labels")))
 			continue;
 		listed++;
 		if (!pod_metrics_value(item, res, container, &m->value))
 			continue;
 		m->pod = name;
-		if (hpa_jtime(item, "timestamp", &m->ts) != 0 || !hpa_jstr(item, "window") ||
-		    parse_go_duration(hpa_jstr(item, "window"), &m->window) != 0)
+		if (hpa__jtime(item, "timestamp", &m->ts) != 0 || !jpath_str(item, "window") ||
+		    parse_go_duration(jpath_str(item, "window"), &m->window) != 0)
 			m->window = 0;
 		f->n++;
 	}
@@ -127,11 +127,11 @@ int hpa_fetch_resource(const struct hpa_pass *p, const char *res, const char *co
 /* A MetricValue's metric.selector must be the one asked for (when echoed). */
 static bool metric_id_match(const json_t *item, const char *metric, const json_t *sel)
 {
-	const char *n = hpa_jstr(item, "metric.name");
-	const json_t *isel = hpa_jget(item, "metric.selector");
+	const char *n = jpath_str(item, "metric.name");
+	const json_t *isel = jpath_get(item, "metric.selector");
 
 	if (!n)
-		n = hpa_jstr(item, "metricName");
+		n = jpath_str(item, "metricName");
 	if (!n || strcmp(n, metric) != 0)
 		return false;
 	if (!isel || json_is_null(isel))
@@ -141,8 +141,8 @@ static bool metric_id_match(const json_t *item, const char *metric, const json_t
 	return json_equal((json_t *)isel, (json_t *)sel);
 }
 
-int hpa_fetch_pods(const struct hpa_pass *p, const char *metric, const json_t *msel,
-		   struct hpa_fetched *f, char **err)
+int hpa__fetch_pods(const struct hpa__pass *p, const char *metric, const json_t *msel,
+		   struct hpa__fetched *f, char **err)
 {
 	const json_t *item;
 	size_t i;
@@ -156,19 +156,19 @@ int hpa_fetch_pods(const struct hpa_pass *p, const char *metric, const json_t *m
 	}
 	f->v = xcalloc(json_array_size(p->in->custom_metrics) + 1, sizeof(*f->v));
 	json_array_foreach(p->in->custom_metrics, i, item) {
-		const char *kind = hpa_jstr(item, "describedObject.kind");
-		const char *name = hpa_jstr(item, "describedObject.name");
-		struct hpa_pod_metric *m = &f->v[f->n];
+		const char *kind = jpath_str(item, "describedObject.kind");
+		const char *name = jpath_str(item, "describedObject.name");
+		struct hpa__pod_metric *m = &f->v[f->n];
 
 		if (!kind || strcmp(kind, "Pod") != 0 || !name ||
-		    !ns_ok(p, hpa_jstr(item, "describedObject.namespace")) ||
+		    !ns_ok(p, jpath_str(item, "describedObject.namespace")) ||
 		    !metric_id_match(item, metric, msel) || !labels_match(p, name, NULL) ||
-		    hpa_jmilli(hpa_jget(item, "value"), &m->value) != 0)
+		    hpa__jmilli(jpath_get(item, "value"), &m->value) != 0)
 			continue;
 		m->pod = name;
-		if (hpa_jtime(item, "timestamp", &m->ts) != 0)
+		if (hpa__jtime(item, "timestamp", &m->ts) != 0)
 			m->ts = HPA_TIME_ZERO;
-		m->window = hpa_jint(item, "windowSeconds", 60) * NS_PER_SEC;
+		m->window = jpath_int(item, "windowSeconds", 60) * NS_PER_SEC;
 		f->n++;
 	}
 	if (f->n == 0) {
@@ -207,10 +207,10 @@ char *hpa_group_resource(const char *api_version, const char *kind)
 }
 
 /* The single MetricValue for the described object; ERR_NOTFOUND with a message. */
-static int find_object_value(const struct hpa_pass *p, const json_t *obj, const char *metric,
+static int find_object_value(const struct hpa__pass *p, const json_t *obj, const char *metric,
 			     const json_t *msel, const char *gr, int64_t *value, char **msg)
 {
-	const char *kind = hpa_jstr(obj, "kind"), *name = hpa_jstr(obj, "name");
+	const char *kind = jpath_str(obj, "kind"), *name = jpath_str(obj, "name");
 	bool is_ns = kind && strcmp(kind, "Namespace") == 0;
 	const json_t *item;
 	size_t i, found = 0;
@@ -218,14 +218,14 @@ static int find_object_value(const struct hpa_pass *p, const json_t *obj, const 
 	if (is_ns)
 		name = p->ns;
 	json_array_foreach(p->in->custom_metrics, i, item) {
-		const char *k = hpa_jstr(item, "describedObject.kind");
-		const char *n = hpa_jstr(item, "describedObject.name");
+		const char *k = jpath_str(item, "describedObject.kind");
+		const char *n = jpath_str(item, "describedObject.name");
 
 		if (!k || !n || !kind || !name || strcmp(k, kind) != 0 || strcmp(n, name) != 0 ||
-		    (!is_ns && !ns_ok(p, hpa_jstr(item, "describedObject.namespace"))) ||
+		    (!is_ns && !ns_ok(p, jpath_str(item, "describedObject.namespace"))) ||
 		    !metric_id_match(item, metric, msel))
 			continue;
-		if (hpa_jmilli(hpa_jget(item, "value"), value) != 0)
+		if (hpa__jmilli(jpath_get(item, "value"), value) != 0)
 			continue;
 		found++;
 	}
@@ -241,11 +241,11 @@ static int find_object_value(const struct hpa_pass *p, const json_t *obj, const 
 	return ERR_NOTFOUND;
 }
 
-int hpa_fetch_object(const struct hpa_pass *p, const json_t *obj, const char *metric,
+int hpa__fetch_object(const struct hpa__pass *p, const json_t *obj, const char *metric,
 		     const json_t *msel, int64_t *value, char **err)
 {
-	const char *kind = hpa_jstr(obj, "kind"), *name = hpa_jstr(obj, "name");
-	char *gr = hpa_group_resource(hpa_jstr(obj, "apiVersion"), kind ? kind : "");
+	const char *kind = jpath_str(obj, "kind"), *name = jpath_str(obj, "name");
+	char *gr = hpa_group_resource(jpath_str(obj, "apiVersion"), kind ? kind : "");
 	char *msg = NULL;
 	int rc = ERR_IO;
 
@@ -279,10 +279,10 @@ static int64_t add_usage(int64_t usage, int64_t v, bool per_pod, bool *capped)
 	return s;
 }
 
-int hpa_fetch_external(const struct hpa_pass *p, const char *metric, const json_t *msel,
+int hpa__fetch_external(const struct hpa__pass *p, const char *metric, const json_t *msel,
 		       bool per_pod, int64_t *usage, char **err)
 {
-	char serr[256], *gostr = hpa_label_selector_gostr(msel);
+	char serr[256], *gostr = hpa__label_selector_gostr(msel);
 	struct selector *sel = hpa_label_selector(msel, serr, sizeof(serr));
 	const json_t *item;
 	size_t i, n = 0;
@@ -301,14 +301,14 @@ int hpa_fetch_external(const struct hpa_pass *p, const char *metric, const json_
 		rc = ERR_IO;
 	}
 	json_array_foreach(rc == 0 ? p->in->external_metrics : NULL, i, item) {
-		const char *mn = hpa_jstr(item, "metricName");
+		const char *mn = jpath_str(item, "metricName");
 		struct labels l;
 		bool match;
 		int64_t v;
 
-		if (!mn || strcmp(mn, metric) != 0 || hpa_jmilli(hpa_jget(item, "value"), &v) != 0)
+		if (!mn || strcmp(mn, metric) != 0 || hpa__jmilli(jpath_get(item, "value"), &v) != 0)
 			continue;
-		hpa_labels_from_json(hpa_jget(item, "metricLabels"), &l);
+		hpa_labels_from_json(jpath_get(item, "metricLabels"), &l);
 		match = selector_matches(sel, &l);
 		labels_release(&l);
 		if (match && ++n && !capped)
@@ -325,7 +325,7 @@ int hpa_fetch_external(const struct hpa_pass *p, const char *metric, const json_
 	return rc;
 }
 
-void hpa_fetched_release(struct hpa_fetched *f)
+void hpa__fetched_release(struct hpa__fetched *f)
 {
 	free(f->v);
 	f->v = NULL;

@@ -1,7 +1,8 @@
 /*
  * hpa.h - the public face of hpa/: the autoscaling/v2 HorizontalPodAutoscaler
- * algorithm of kube-controller-manager as one pure function, and the
- * `metrics-apiserver hpa explain` command built on it.
+ * algorithm of kube-controller-manager as one pure function, the scenario
+ * files it is tested and explained with, and the rendering of a decision
+ * (`hpa explain` of cmd/ prints it; the loop of hpaloop/ acts on it).
  *
  * hpa_decide() does no I/O and reads no clock: everything it needs (the HPA,
  * the Scale, the pods, the metric values, `now`, the controller's
@@ -32,8 +33,18 @@ struct hpa_options {
 	bool gate_pod_level_resources; /* PodLevelResources: on (beta) */
 };
 
-/* Fills o with the upstream defaults (and HPAScaleToZero on). */
+/* Fills o with the upstream defaults (and HPAScaleToZero on): the one
+ * place they are written (options.c). */
 void hpa_options_default(struct hpa_options *o);
+
+/*
+ * Applies --feature-gates items ("Name=bool", as component-base's
+ * mapStringBool) to o: HPAScaleToZero, HPAConfigurableTolerance,
+ * PodLevelResources.  0, or ERR_INVAL with component-base's wording in err
+ * ("unrecognized feature gate: X"); o may be partly updated on failure.
+ */
+int hpa_feature_gates_apply(struct hpa_options *o, char *const *items, size_t n, char *err,
+			    size_t errlen);
 
 /* The controller's in-memory state for one HPA (lost on restart upstream). */
 struct hpa_recommendation {
@@ -54,8 +65,13 @@ struct hpa_history {
 	struct hpa_scale_event *up, *down;
 };
 
-/* Deep copy (dst is overwritten) and release. */
+/*
+ * Deep copy of src into dst.  dst must be a valid history - zeroed, or
+ * filled by an earlier copy or pass - and not src: its old content is
+ * released first, so nothing leaks.  Release with hpa_history_release.
+ */
 void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src);
+/* Frees what h owns and zeroes it (h stays valid, as never seen). */
 void hpa_history_release(struct hpa_history *h);
 
 /* Metric API groups a pass may be told are failing. */
@@ -155,6 +171,27 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *history,
 	       struct hpa_result *out, char *err, size_t errlen);
 void hpa_result_release(struct hpa_result *r);
 
+/* ---- helpers the loop shares (hpaloop/ reads objects as hpa_decide does) -- */
+
+struct selector;
+struct labels;
+
+/*
+ * metav1.LabelSelectorAsSelector of a JSON LabelSelector (borrowed):
+ * NULL/{} selects everything.  A new selector (caller releases with
+ * selector_release), or NULL with the reason in err on a bad selector.
+ */
+struct selector *hpa_label_selector(const json_t *ls, char *err, size_t errlen);
+/* The labels of a JSON string map (borrowed; non-string values skipped):
+ * initialises out (release with labels_release), which owns its copies. */
+void hpa_labels_from_json(const json_t *map, struct labels *out);
+/* "deployments.apps" for (apps/v1, Deployment): the kind's lowercase plural
+ * with the group, as the HPA controller names a resource without discovery;
+ * caller frees.  Never NULL. */
+char *hpa_group_resource(const char *api_version, const char *kind);
+/* Saturating int64 -> int32 (Go's int32() after upstream's clamping). */
+int32_t hpa_sat_i32(int64_t v);
+
 /* ---- scenario files (`hpa explain -f`) --------------------------------- */
 
 /* A loaded scenario: the parsed document plus the input that borrows it. */
@@ -165,6 +202,9 @@ struct hpa_scenario {
 	char *scale_get_error;
 	char *scale_update_error;
 };
+
+/* The largest scenario text read (a file, or stdin for `hpa explain -f -`). */
+#define HPA_SCENARIO_MAX_BYTES (64u << 20)
 
 /*
  * Loads a scenario (JSON, or YAML when the text is not JSON) from `path`.
@@ -188,71 +228,5 @@ json_t *hpa_scenario_json(const struct hpa_input *in, const struct hpa_history *
 json_t *hpa_explain_json(const struct hpa_result *r);
 /* The `-o text` explanation; caller frees. */
 char *hpa_explain_text(const struct hpa_input *in, const struct hpa_result *r);
-
-/*
- * `metrics-apiserver hpa explain ...` (argv[0] = "explain"): -f <file>, or
- * --live <namespace>/<hpa> (read from the cluster).  Prints to
- * stdout/stderr; returns the process exit code: 0 ok, 1 bad scenario or
- * the HPA cannot be read, 2 usage error.
- */
-int hpa_explain_main(int argc, char **argv);
-
-/* ---- the embedded controller loop (loop*.c, options.c) ------------------ */
-
-/*
- * Which HPAs the loop acts on (--hpa):
- *   off        none: the loop does not run
- *   annotated  only HPAs carrying the annotation
- *              metrics-apiserver.io/embedded-hpa: "true" (exactly "true"),
- *              so the loop can run beside kube-controller-manager's HPA
- *              controller, which should then not see those HPAs twice
- *              (the default)
- *   all        every HPA (clusters that disabled kube-controller-manager's
- *              horizontal-pod-autoscaler controller)
- */
-#define HPA_ANNOTATION "metrics-apiserver.io/embedded-hpa"
-
-enum hpa_mode { HPA_MODE_OFF, HPA_MODE_ANNOTATED, HPA_MODE_ALL };
-
-/* "off" | "annotated" | "all" -> *mode; 0 or ERR_INVAL. */
-int hpa_mode_parse(const char *s, enum hpa_mode *mode);
-
-/* Whether the loop in `mode` acts on this HorizontalPodAutoscaler (borrowed). */
-bool hpa_loop_selected(enum hpa_mode mode, const json_t *hpa);
-
-/*
- * Applies --feature-gates items ("Name=bool", as component-base's
- * mapStringBool) to o: HPAScaleToZero, HPAConfigurableTolerance,
- * PodLevelResources.  0, or ERR_INVAL with component-base's wording in err
- * ("unrecognized feature gate: X"); o may be partly updated on failure.
- */
-int hpa_feature_gates_apply(struct hpa_options *o, char *const *items, size_t n, char *err,
-			    size_t errlen);
-
-struct hpa_loop_options {
-	enum hpa_mode mode;
-	int64_t sync_period_ns; /* --hpa-sync-period: longest time between two passes */
-	struct hpa_options algo;
-};
-
-struct kube_client;
-struct store;
-struct hpa_loop;
-
-/*
- * Starts the loop on its own thread: a pass after every hpa_loop_notify()
- * (a scrape round applied new samples) and at least every sync period,
- * skipped while the store cannot serve any pod yet.  A pass lists the HPAs, and for each selected one gets
- * the Scale, lists the pods of its selector, reads their usage from the
- * store snapshot, runs hpa_decide(), and writes the scale, the status and
- * the Events.  o is copied; c and st are borrowed until hpa_loop_stop().
- * NULL when o->mode is HPA_MODE_OFF or the thread cannot be started.
- */
-struct hpa_loop *hpa_loop_start(const struct hpa_loop_options *o, struct kube_client *c,
-				struct store *st);
-/* Thread-safe and non-blocking: asks for a pass now (NULL l is fine). */
-void hpa_loop_notify(struct hpa_loop *l);
-/* Stops the thread (after the request in flight, if any), frees all (NULL is fine). */
-void hpa_loop_stop(struct hpa_loop *l);
 
 #endif

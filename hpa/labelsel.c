@@ -65,8 +65,8 @@ static char *values_list(const json_t *vals)
 
 static int add_expression(struct dynbuf *b, const json_t *e, char *err, size_t errlen)
 {
-	const char *key = hpa_jstr(e, "key"), *op = hpa_jstr(e, "operator");
-	const json_t *vals = hpa_jarr(e, "values");
+	const char *key = jpath_str(e, "key"), *op = jpath_str(e, "operator");
+	const json_t *vals = jpath_array(e, "values");
 	char *list = NULL, *t = NULL;
 	int rc;
 
@@ -110,8 +110,8 @@ struct selector *hpa_label_selector(const json_t *ls, char *err, size_t errlen)
 		snprintf(err, errlen, "selector must be an object");
 		goto out;
 	}
-	rc = add_match_labels(&b, hpa_jget(ls, "matchLabels"), err, errlen);
-	exprs = hpa_jarr(ls, "matchExpressions");
+	rc = add_match_labels(&b, jpath_get(ls, "matchLabels"), err, errlen);
+	exprs = jpath_array(ls, "matchExpressions");
 	if (exprs && json_array_size(exprs) > SEL_MAX_TERMS)
 		rc = ERR_TOOBIG;
 	json_array_foreach(exprs, i, e) {
@@ -141,8 +141,8 @@ static void go_match_labels(struct dynbuf *b, const json_t *ml)
 
 static void go_expression(struct dynbuf *b, const json_t *e)
 {
-	const json_t *vals = hpa_jarr(e, "values"), *v;
-	const char *key = hpa_jstr(e, "key"), *op = hpa_jstr(e, "operator");
+	const json_t *vals = jpath_array(e, "values"), *v;
+	const char *key = jpath_str(e, "key"), *op = jpath_str(e, "operator");
 	size_t i;
 
 	(void)!dynbuf_printf(b, "LabelSelectorRequirement{Key:%s,Operator:%s,Values:[",
@@ -153,7 +153,7 @@ static void go_expression(struct dynbuf *b, const json_t *e)
 	(void)!dynbuf_addstr(b, "],},");
 }
 
-char *hpa_label_selector_gostr(const json_t *ls)
+char *hpa__label_selector_gostr(const json_t *ls)
 {
 	struct dynbuf b;
 	const json_t *e;
@@ -163,9 +163,9 @@ char *hpa_label_selector_gostr(const json_t *ls)
 		return xstrdup("nil");
 	dynbuf_init(&b, DYN_SMALL);
 	(void)!dynbuf_addstr(&b, "&LabelSelector{MatchLabels:");
-	go_match_labels(&b, hpa_jget(ls, "matchLabels"));
+	go_match_labels(&b, jpath_get(ls, "matchLabels"));
 	(void)!dynbuf_addstr(&b, ",MatchExpressions:[]LabelSelectorRequirement{");
-	json_array_foreach(hpa_jarr(ls, "matchExpressions"), i, e)
+	json_array_foreach(jpath_array(ls, "matchExpressions"), i, e)
 		go_expression(&b, e);
 	(void)!dynbuf_addstr(&b, "},}");
 	return dynbuf_take(&b, NULL);

@@ -21,7 +21,7 @@ struct outcome {
 	char *mid;       /* prefix the source adds to the returned error, or NULL */
 };
 
-void hpa_event_add(struct hpa_result *out, const char *type, const char *reason,
+void hpa__event_add(struct hpa_result *out, const char *type, const char *reason,
 		   const char *fmt, ...)
 {
 	va_list ap;
@@ -39,7 +39,7 @@ static json_t *milli_json(int64_t milli)
 {
 	char buf[64];
 
-	hpa_fmt_milli(milli, buf, sizeof(buf));
+	hpa__fmt_milli(milli, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -57,14 +57,14 @@ static json_t *metric_id_json(const json_t *metric)
 	json_t *o = json_object();
 	const json_t *sel = json_object_get(metric, "selector");
 
-	json_object_set_new(o, "name", json_string(hpa_jstr(metric, "name") ? hpa_jstr(metric, "name")
+	json_object_set_new(o, "name", json_string(jpath_str(metric, "name") ? jpath_str(metric, "name")
 										: ""));
 	if (sel && !json_is_null(sel))
 		json_object_set_new(o, "selector", json_deep_copy(sel));
 	return o;
 }
 
-static void take_names(struct hpa_metric_detail *d, struct hpa_calc *c)
+static void take_names(struct hpa_metric_detail *d, struct hpa__calc *c)
 {
 	d->ready = c->ready;
 	d->unready = c->unready;
@@ -76,7 +76,7 @@ static void take_names(struct hpa_metric_detail *d, struct hpa_calc *c)
 	memset(&c->ignored, 0, sizeof(c->ignored));
 }
 
-static void calc_init(struct hpa_calc *c, const struct hpa_pass *p, int32_t current,
+static void calc_init(struct hpa__calc *c, const struct hpa__pass *p, int32_t current,
 		      struct hpa_metric_detail *d)
 {
 	memset(c, 0, sizeof(*c));
@@ -90,15 +90,15 @@ static void calc_init(struct hpa_calc *c, const struct hpa_pass *p, int32_t curr
 }
 
 /* calculateRequests: every listed pod's request; the first error (caller frees). */
-static char *set_requests(const struct hpa_pass *p, const char *res, const char *container)
+static char *set_requests(const struct hpa__pass *p, const char *res, const char *container)
 {
 	char *first = NULL, *err;
 
 	for (size_t i = 0; i < p->pods->n; i++) {
-		struct hpa_pod *pod = &p->pods->v[i];
+		struct hpa__pod *pod = &p->pods->v[i];
 
 		pod->request = 0;
-		if (hpa_pod_request(pod, res, container, p->in->opts.gate_pod_level_resources,
+		if (hpa__pod_request(pod, res, container, p->in->opts.gate_pod_level_resources,
 				    &pod->request, &err) != 0) {
 			if (!first)
 				first = err;
@@ -109,15 +109,15 @@ static char *set_requests(const struct hpa_pass *p, const char *res, const char 
 	return first;
 }
 
-static void resource_util(const struct hpa_pass *p, const char *res, const char *container,
+static void resource_util(const struct hpa__pass *p, const char *res, const char *container,
 			  int32_t target, struct hpa_metric_detail *d, struct outcome *o)
 {
-	struct hpa_fetched f;
-	struct hpa_calc c;
+	struct hpa__fetched f;
+	struct hpa__calc c;
 	char *ferr = NULL, *rerr = NULL;
 
 	calc_init(&c, p, p->spec_replicas, d);
-	if (hpa_fetch_resource(p, res, container, &f, &ferr) != 0) {
+	if (hpa__fetch_resource(p, res, container, &f, &ferr) != 0) {
 		o->err = xasprintf("failed to get %s utilization: %s", res, ferr);
 		goto out;
 	}
@@ -126,7 +126,7 @@ static void resource_util(const struct hpa_pass *p, const char *res, const char 
 	c.n_metrics = f.n;
 	c.request_error = rerr;
 	c.cpu = strcmp(res, "cpu") == 0;
-	if (hpa_calc_utilization(&c, target) != 0) {
+	if (hpa__calc_utilization(&c, target) != 0) {
 		o->err = xasprintf("failed to get %s utilization: %s", res, c.error);
 	} else {
 		o->ok = true;
@@ -141,30 +141,30 @@ static void resource_util(const struct hpa_pass *p, const char *res, const char 
 	}
 	take_names(d, &c);
 out:
-	hpa_calc_release(&c);
-	hpa_fetched_release(&f);
+	hpa__calc_release(&c);
+	hpa__fetched_release(&f);
 	free(ferr);
 	free(rerr);
 }
 
 /* GetRawResourceReplicas and GetMetricReplicas (Pods). */
-static void plain(const struct hpa_pass *p, const char *res, const char *container,
+static void plain(const struct hpa__pass *p, const char *res, const char *container,
 		  const char *metric, const json_t *msel, int64_t target,
 		  struct hpa_metric_detail *d, struct outcome *o)
 {
-	struct hpa_fetched f;
-	struct hpa_calc c;
+	struct hpa__fetched f;
+	struct hpa__calc c;
 	char *ferr = NULL;
 	int rc;
 
 	calc_init(&c, p, p->spec_replicas, d);
-	rc = res ? hpa_fetch_resource(p, res, container, &f, &ferr)
-		 : hpa_fetch_pods(p, metric, msel, &f, &ferr);
+	rc = res ? hpa__fetch_resource(p, res, container, &f, &ferr)
+		 : hpa__fetch_pods(p, metric, msel, &f, &ferr);
 	if (rc == 0) {
 		c.metrics = f.v;
 		c.n_metrics = f.n;
 		c.cpu = res && strcmp(res, "cpu") == 0;
-		rc = hpa_calc_plain(&c, target);
+		rc = hpa__calc_plain(&c, target);
 		ferr = rc ? xstrdup(c.error) : NULL;
 		take_names(d, &c);
 	}
@@ -178,25 +178,25 @@ static void plain(const struct hpa_pass *p, const char *res, const char *contain
 		o->current = current_json("averageValue", c.usage);
 		o->name = res ? xasprintf("%s resource", res) : xasprintf("pods metric %s", metric);
 	}
-	hpa_calc_release(&c);
-	hpa_fetched_release(&f);
+	hpa__calc_release(&c);
+	hpa__fetched_release(&f);
 	free(ferr);
 }
 
-static void eval_resource(const struct hpa_pass *p, const json_t *src, bool is_container,
+static void eval_resource(const struct hpa__pass *p, const json_t *src, bool is_container,
 			  struct hpa_metric_detail *d, struct outcome *o)
 {
-	const char *res = hpa_jstr(src, "name");
-	const char *container = is_container ? hpa_jstr(src, "container") : "";
-	const json_t *avg = hpa_jget(src, "target.averageValue");
-	const json_t *util = hpa_jget(src, "target.averageUtilization");
+	const char *res = jpath_str(src, "name");
+	const char *container = is_container ? jpath_str(src, "container") : "";
+	const json_t *avg = jpath_get(src, "target.averageValue");
+	const json_t *util = jpath_get(src, "target.averageUtilization");
 	int64_t target;
 
 	if (!res || !container) {
 		o->err = xstrdup("invalid resource metric source: the resource name (and container) "
 				 "must be set");
 	} else if (avg && !json_is_null(avg)) {
-		if (hpa_jmilli(avg, &target) != 0 || target <= 0)
+		if (hpa__jmilli(avg, &target) != 0 || target <= 0)
 			o->err = xstrdup("invalid resource metric source: averageValue must be a "
 					 "positive quantity");
 		else
@@ -212,11 +212,11 @@ static void eval_resource(const struct hpa_pass *p, const json_t *src, bool is_c
 	}
 }
 
-static void eval_pods(const struct hpa_pass *p, const json_t *src, struct hpa_metric_detail *d,
+static void eval_pods(const struct hpa__pass *p, const json_t *src, struct hpa_metric_detail *d,
 		      struct outcome *o)
 {
-	const char *metric = hpa_jstr(src, "metric.name");
-	const json_t *msel = hpa_jget(src, "metric.selector");
+	const char *metric = jpath_str(src, "metric.name");
+	const json_t *msel = jpath_get(src, "metric.selector");
 	char serr[256];
 	struct selector *sel = hpa_label_selector(msel, serr, sizeof(serr));
 	int64_t target;
@@ -225,7 +225,7 @@ static void eval_pods(const struct hpa_pass *p, const json_t *src, struct hpa_me
 		o->err = xstrdup(serr);
 	else if (!metric)
 		o->err = xstrdup("invalid pods metric source: metric.name must be set");
-	else if (hpa_jmilli(hpa_jget(src, "target.averageValue"), &target) != 0 || target <= 0)
+	else if (hpa__jmilli(jpath_get(src, "target.averageValue"), &target) != 0 || target <= 0)
 		o->err = xstrdup("invalid pods metric source: an average value target must be set");
 	else
 		plain(p, NULL, NULL, metric, msel, target, d, o);
@@ -233,18 +233,18 @@ static void eval_pods(const struct hpa_pass *p, const json_t *src, struct hpa_me
 }
 
 /* Object/External Value targets: getUsageRatioReplicaCount. */
-static void usage_ratio_count(const struct hpa_pass *p, int64_t usage, int64_t target,
+static void usage_ratio_count(const struct hpa__pass *p, int64_t usage, int64_t target,
 			      struct hpa_metric_detail *d, struct outcome *o)
 {
-	struct hpa_calc c;
+	struct hpa__calc c;
 	double ratio = (double)usage / (double)target;
 
 	calc_init(&c, p, p->spec_replicas, d);
 	d->has_usage = true;
 	d->usage = usage;
-	hpa_trace_add(&d->trace, "value %lldm, target %lldm -> ratio %.4f", (long long)usage,
+	hpa__trace_add(&d->trace, "value %lldm, target %lldm -> ratio %.4f", (long long)usage,
 		      (long long)target, ratio);
-	if (hpa_calc_usage_ratio(&c, ratio) == 0) {
+	if (hpa__calc_usage_ratio(&c, ratio) == 0) {
 		o->ok = true;
 		o->replicas = c.replicas;
 		o->current = current_json("value", usage);
@@ -252,15 +252,15 @@ static void usage_ratio_count(const struct hpa_pass *p, int64_t usage, int64_t t
 		o->err = xstrdup(c.error);
 	}
 	take_names(d, &c);
-	hpa_calc_release(&c);
+	hpa__calc_release(&c);
 }
 
-static void per_pod_count(const struct hpa_pass *p, int64_t usage, int64_t target,
+static void per_pod_count(const struct hpa__pass *p, int64_t usage, int64_t target,
 			  struct hpa_metric_detail *d, struct outcome *o)
 {
 	int64_t per_pod;
 
-	hpa_calc_per_pod(usage, target, p->status_replicas, &p->tol, &o->replicas, &per_pod,
+	hpa__calc_per_pod(usage, target, p->status_replicas, &p->tol, &o->replicas, &per_pod,
 			 &d->trace);
 	o->ok = true;
 	d->has_usage = d->has_raw_average = true;
@@ -269,11 +269,11 @@ static void per_pod_count(const struct hpa_pass *p, int64_t usage, int64_t targe
 	o->current = current_json("averageValue", per_pod);
 }
 
-static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_metric_detail *d,
+static void eval_object(const struct hpa__pass *p, const json_t *src, struct hpa_metric_detail *d,
 			struct outcome *o)
 {
-	const char *metric = hpa_jstr(src, "metric.name"), *type = hpa_jstr(src, "target.type");
-	const json_t *msel = hpa_jget(src, "metric.selector"), *obj = hpa_jget(src, "describedObject");
+	const char *metric = jpath_str(src, "metric.name"), *type = jpath_str(src, "target.type");
+	const json_t *msel = jpath_get(src, "metric.selector"), *obj = jpath_get(src, "describedObject");
 	char serr[256], *gostr;
 	struct selector *sel = hpa_label_selector(msel, serr, sizeof(serr));
 	bool value = type && strcmp(type, "Value") == 0;
@@ -282,18 +282,18 @@ static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_
 	if (!sel) {
 		o->err = xstrdup(serr);
 	} else if (!metric || !(value || (type && strcmp(type, "AverageValue") == 0)) ||
-		   hpa_jmilli(hpa_jget(src, value ? "target.value" : "target.averageValue"),
+		   hpa__jmilli(jpath_get(src, value ? "target.value" : "target.averageValue"),
 			      &target) != 0 ||
 		   target <= 0) {
 		o->err = xstrdup("invalid object metric source: neither a value target nor an "
 				 "average value target was set");
-	} else if (hpa_fetch_object(p, obj, metric, msel, &usage, &o->err) == 0) {
+	} else if (hpa__fetch_object(p, obj, metric, msel, &usage, &o->err) == 0) {
 		if (value) {
 			usage_ratio_count(p, usage, target, d, o);
-			o->name = xasprintf("%s metric %s", hpa_jstr(obj, "kind"), metric);
+			o->name = xasprintf("%s metric %s", jpath_str(obj, "kind"), metric);
 		} else {
 			per_pod_count(p, usage, target, d, o);
-			gostr = hpa_label_selector_gostr(msel);
+			gostr = hpa__label_selector_gostr(msel);
 			o->name = xasprintf("external metric %s(%s)", metric, gostr);
 			free(gostr);
 		}
@@ -304,12 +304,12 @@ static void eval_object(const struct hpa_pass *p, const json_t *src, struct hpa_
 	selector_free(sel);
 }
 
-static void eval_external(const struct hpa_pass *p, const json_t *src,
+static void eval_external(const struct hpa__pass *p, const json_t *src,
 			  struct hpa_metric_detail *d, struct outcome *o)
 {
-	const char *metric = hpa_jstr(src, "metric.name");
-	const json_t *msel = hpa_jget(src, "metric.selector");
-	const json_t *avg = hpa_jget(src, "target.averageValue"), *val = hpa_jget(src, "target.value");
+	const char *metric = jpath_str(src, "metric.name");
+	const json_t *msel = jpath_get(src, "metric.selector");
+	const json_t *avg = jpath_get(src, "target.averageValue"), *val = jpath_get(src, "target.value");
 	bool per_pod = avg && !json_is_null(avg);
 	int64_t target, usage;
 	char *gostr;
@@ -319,20 +319,20 @@ static void eval_external(const struct hpa_pass *p, const json_t *src,
 				 "average value target was set");
 		return;
 	}
-	if (hpa_jmilli(per_pod ? avg : val, &target) != 0 || target <= 0) {
+	if (hpa__jmilli(per_pod ? avg : val, &target) != 0 || target <= 0) {
 		o->err = xstrdup("invalid external metric source: the target must be a positive "
 				 "quantity");
 		return;
 	}
 	o->mid = per_pod ? xasprintf("failed to get %s external metric: ", metric)
 			 : xasprintf("failed to get external metric %s: ", metric);
-	if (hpa_fetch_external(p, metric, msel, per_pod, &usage, &o->err) != 0)
+	if (hpa__fetch_external(p, metric, msel, per_pod, &usage, &o->err) != 0)
 		return;
 	if (per_pod)
 		per_pod_count(p, usage, target, d, o);
 	else
 		usage_ratio_count(p, usage, target, d, o);
-	gostr = hpa_label_selector_gostr(msel);
+	gostr = hpa__label_selector_gostr(msel);
 	o->name = xasprintf("external metric %s(%s)", metric, gostr);
 	free(gostr);
 }
@@ -350,9 +350,9 @@ static json_t *metric_status(const char *type, const json_t *spec, json_t *curre
 
 	json_object_set_new(st, "type", json_string(type));
 	if (key[0] == 'r' || key[0] == 'c') {
-		json_object_set_new(m, "name", json_string(hpa_jstr(src, "name")));
+		json_object_set_new(m, "name", json_string(jpath_str(src, "name")));
 		if (key[0] == 'c')
-			json_object_set_new(m, "container", json_string(hpa_jstr(src, "container")));
+			json_object_set_new(m, "container", json_string(jpath_str(src, "container")));
 	} else {
 		json_object_set_new(m, "metric", metric_id_json(json_object_get(src, "metric")));
 	}
@@ -370,12 +370,12 @@ static void failure_names(const char *type, const json_t *spec, const char **rea
 	if (strcmp(type, "Resource") == 0) {
 		*reason = "FailedGetResourceMetric";
 		*prefix = xasprintf("failed to get %s resource metric value: ",
-				    hpa_jstr(spec, "resource.name") ? hpa_jstr(spec, "resource.name") : "");
+				    jpath_str(spec, "resource.name") ? jpath_str(spec, "resource.name") : "");
 	} else if (strcmp(type, "ContainerResource") == 0) {
 		*reason = "FailedGetContainerResourceMetric";
 		*prefix = xasprintf("failed to get %s container metric value: ",
-				    hpa_jstr(spec, "containerResource.container")
-					    ? hpa_jstr(spec, "containerResource.container")
+				    jpath_str(spec, "containerResource.container")
+					    ? jpath_str(spec, "containerResource.container")
 					    : "");
 	} else if (strcmp(type, "Pods") == 0) {
 		*reason = "FailedGetPodsMetric";
@@ -386,13 +386,13 @@ static void failure_names(const char *type, const json_t *spec, const char **rea
 	} else {
 		*reason = "FailedGetExternalMetric";
 		*prefix = xasprintf("failed to get %s external metric value: ",
-				    hpa_jstr(spec, "external.metric.name")
-					    ? hpa_jstr(spec, "external.metric.name")
+				    jpath_str(spec, "external.metric.name")
+					    ? jpath_str(spec, "external.metric.name")
 					    : "");
 	}
 }
 
-static void dispatch(const struct hpa_pass *p, const char *type, const json_t *spec,
+static void dispatch(const struct hpa__pass *p, const char *type, const json_t *spec,
 		     struct hpa_metric_detail *d, struct outcome *o)
 {
 	if (strcmp(type, "Resource") == 0)
@@ -419,10 +419,10 @@ static bool known_type(const char *t)
 	return false;
 }
 
-void hpa_metric_eval(struct hpa_pass *p, const json_t *spec, size_t i, struct hpa_metric_eval *ev)
+void hpa__metric_eval(struct hpa__pass *p, const json_t *spec, size_t i, struct hpa__metric_eval *ev)
 {
 	struct hpa_metric_detail *d = &p->out->metrics[i];
-	const char *type = hpa_jstr(spec, "type"), *reason;
+	const char *type = jpath_str(spec, "type"), *reason;
 	struct outcome o = { 0 };
 	char *prefix = NULL;
 
@@ -441,9 +441,9 @@ void hpa_metric_eval(struct hpa_pass *p, const json_t *spec, size_t i, struct hp
 		ev->replicas = d->proposed = o.replicas;
 		ev->name = o.name;
 		ev->status = metric_status(type, spec, o.current);
-		hpa_trace_add(&d->trace, "%s proposes %d replicas", o.name, (int)o.replicas);
+		hpa__trace_add(&d->trace, "%s proposes %d replicas", o.name, (int)o.replicas);
 	} else {
-		hpa_event_add(p->out, "Warning", reason, "%s", o.err);
+		hpa__event_add(p->out, "Warning", reason, "%s", o.err);
 		ev->cond_reason = xstrdup(reason);
 		ev->cond_message = xasprintf("the HPA was unable to compute the replica count: %s",
 					     o.err);
@@ -456,7 +456,7 @@ void hpa_metric_eval(struct hpa_pass *p, const json_t *spec, size_t i, struct hp
 	free(prefix);
 }
 
-void hpa_metric_eval_release(struct hpa_metric_eval *ev)
+void hpa__metric_eval_release(struct hpa__metric_eval *ev)
 {
 	free(ev->name);
 	json_decref(ev->status);

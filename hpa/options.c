@@ -1,45 +1,28 @@
 /*
- * options.c - the loop's command-line vocabulary: --hpa modes, the HPA
- * selection rule (annotation), and --feature-gates as component-base
- * parses them (mapStringBool, then the known-gate check).
+ * options.c - the controller options: upstream's defaults, and
+ * --feature-gates as component-base parses them (mapStringBool, then the
+ * known-gate check).
  */
 #include "hpa/hpa_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int hpa_mode_parse(const char *s, enum hpa_mode *mode)
+/* The one place the controller's defaults are written (the server's
+ * --hpa-* defaults and `hpa explain` take them from here). */
+void hpa_options_default(struct hpa_options *o)
 {
-	static const struct {
-		const char *name;
-		enum hpa_mode mode;
-	} modes[] = {
-		{ "off", HPA_MODE_OFF }, { "annotated", HPA_MODE_ANNOTATED }, { "all", HPA_MODE_ALL },
+	*o = (struct hpa_options){
+		.tolerance = 0.1,
+		.downscale_window_ns = 300 * NS_PER_SEC,
+		.cpu_init_period_ns = 300 * NS_PER_SEC,
+		.readiness_delay_ns = 30 * NS_PER_SEC,
+		.scale_up_limit_factor = 2.0,
+		.scale_up_limit_minimum = 4.0,
+		.gate_scale_to_zero = true,
+		.gate_configurable_tolerance = true,
+		.gate_pod_level_resources = true,
 	};
-
-	for (size_t i = 0; s && i < COMMON_ARRAY_LEN(modes); i++) {
-		if (strcmp(s, modes[i].name) == 0) {
-			*mode = modes[i].mode;
-			return 0;
-		}
-	}
-	return ERR_INVAL;
-}
-
-bool hpa_loop_selected(enum hpa_mode mode, const json_t *hpa)
-{
-	const json_t *ann = hpa_jget(hpa, "metadata.annotations");
-	const char *v = json_string_value(json_object_get(ann, HPA_ANNOTATION));
-
-	switch (mode) {
-	case HPA_MODE_ALL:
-		return true;
-	case HPA_MODE_ANNOTATED:
-		return v && strcmp(v, "true") == 0;
-	case HPA_MODE_OFF:
-		break;
-	}
-	return false;
 }
 
 /* strconv.ParseBool. */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum hpa_phase parse_phase(const char *s)
+static enum hpa__phase parse_phase(const char *s)
 {
 	if (!s)
 		return HPA_PHASE_OTHER;
@@ -23,15 +23,15 @@ static enum hpa_phase parse_phase(const char *s)
 	return HPA_PHASE_OTHER;
 }
 
-static int parse_ready(const json_t *obj, struct hpa_pod *p)
+static int parse_ready(const json_t *obj, struct hpa__pod *p)
 {
 	const json_t *c;
 	size_t i;
 
 	p->ready = HPA_COND_NONE;
 	p->ready_ltt = HPA_TIME_ZERO;
-	json_array_foreach(hpa_jarr(obj, "status.conditions"), i, c) {
-		const char *type = hpa_jstr(c, "type"), *st = hpa_jstr(c, "status");
+	json_array_foreach(jpath_array(obj, "status.conditions"), i, c) {
+		const char *type = jpath_str(c, "type"), *st = jpath_str(c, "status");
 
 		if (!type || strcmp(type, "Ready") != 0)
 			continue;
@@ -41,31 +41,31 @@ static int parse_ready(const json_t *obj, struct hpa_pod *p)
 			p->ready = HPA_COND_FALSE;
 		else
 			p->ready = HPA_COND_UNKNOWN;
-		return hpa_jtime(c, "lastTransitionTime", &p->ready_ltt);
+		return hpa__jtime(c, "lastTransitionTime", &p->ready_ltt);
 	}
 	return 0;
 }
 
-int hpa_pod_parse(const json_t *obj, struct hpa_pod *p)
+int hpa__pod_parse(const json_t *obj, struct hpa__pod *p)
 {
 	const json_t *del;
 
 	memset(p, 0, sizeof(*p));
 	p->obj = obj;
-	p->name = hpa_jstr(obj, "metadata.name");
+	p->name = jpath_str(obj, "metadata.name");
 	if (!p->name)
 		return ERR_PARSE;
-	del = hpa_jget(obj, "metadata.deletionTimestamp");
+	del = jpath_get(obj, "metadata.deletionTimestamp");
 	p->deleted = del && !json_is_null(del);
-	p->phase = parse_phase(hpa_jstr(obj, "status.phase"));
-	if (hpa_jtime(obj, "status.startTime", &p->start) != 0)
+	p->phase = parse_phase(jpath_str(obj, "status.phase"));
+	if (hpa__jtime(obj, "status.startTime", &p->start) != 0)
 		return ERR_PARSE;
 	p->has_start = p->start != HPA_TIME_ZERO;
 	return parse_ready(obj, p);
 }
 
-void hpa_pods_select(const json_t *pods, const char *ns, const struct selector *sel,
-		     struct hpa_pods *out)
+void hpa__pods_select(const json_t *pods, const char *ns, const struct selector *sel,
+		     struct hpa__pods *out)
 {
 	const json_t *obj;
 	size_t i;
@@ -75,21 +75,21 @@ void hpa_pods_select(const json_t *pods, const char *ns, const struct selector *
 		return;
 	out->v = xcalloc(json_array_size(pods) + 1, sizeof(*out->v));
 	json_array_foreach(pods, i, obj) {
-		const char *pns = hpa_jstr(obj, "metadata.namespace");
+		const char *pns = jpath_str(obj, "metadata.namespace");
 		struct labels l;
 		bool match;
 
 		if (pns && ns && strcmp(pns, ns) != 0)
 			continue;
-		hpa_labels_from_json(hpa_jget(obj, "metadata.labels"), &l);
+		hpa_labels_from_json(jpath_get(obj, "metadata.labels"), &l);
 		match = selector_matches(sel, &l);
 		labels_release(&l);
-		if (match && hpa_pod_parse(obj, &out->v[out->n]) == 0)
+		if (match && hpa__pod_parse(obj, &out->v[out->n]) == 0)
 			out->n++;
 	}
 }
 
-void hpa_pods_release(struct hpa_pods *p)
+void hpa__pods_release(struct hpa__pods *p)
 {
 	free(p->v);
 	p->v = NULL;
@@ -99,14 +99,14 @@ void hpa_pods_release(struct hpa_pods *p)
 /* Request of one container: 0 ok, ERR_NOTFOUND when absent. */
 static int container_request(const json_t *c, const char *resource, int64_t *milli)
 {
-	const json_t *q = json_object_get(hpa_jget(c, "resources.requests"), resource);
+	const json_t *q = json_object_get(jpath_get(c, "resources.requests"), resource);
 
-	return q && hpa_jmilli(q, milli) == 0 ? 0 : ERR_NOTFOUND;
+	return q && hpa__jmilli(q, milli) == 0 ? 0 : ERR_NOTFOUND;
 }
 
 static bool pod_level_requests_set(const json_t *obj)
 {
-	const json_t *r = hpa_jget(obj, "spec.resources.requests");
+	const json_t *r = jpath_get(obj, "spec.resources.requests");
 
 	return json_is_object(r) && (json_object_get(r, "cpu") || json_object_get(r, "memory"));
 }
@@ -117,12 +117,12 @@ static size_t collect_containers(const json_t *obj, const json_t **out, size_t m
 	const json_t *c;
 	size_t i, n = 0;
 
-	json_array_foreach(hpa_jarr(obj, "spec.containers"), i, c) {
+	json_array_foreach(jpath_array(obj, "spec.containers"), i, c) {
 		if (n < max)
 			out[n++] = c;
 	}
-	json_array_foreach(hpa_jarr(obj, "spec.initContainers"), i, c) {
-		const char *rp = hpa_jstr(c, "restartPolicy");
+	json_array_foreach(jpath_array(obj, "spec.initContainers"), i, c) {
+		const char *rp = jpath_str(c, "restartPolicy");
 
 		if (rp && strcmp(rp, "Always") == 0 && n < max)
 			out[n++] = c;
@@ -132,7 +132,7 @@ static size_t collect_containers(const json_t *obj, const json_t **out, size_t m
 
 #define POD_MAX_CONTAINERS 512
 
-static int containers_request(const struct hpa_pod *p, const char *resource,
+static int containers_request(const struct hpa__pod *p, const char *resource,
 			      const char *container, int64_t *milli, char **err)
 {
 	const json_t *cs[POD_MAX_CONTAINERS];
@@ -140,7 +140,7 @@ static int containers_request(const struct hpa_pod *p, const char *resource,
 	int64_t sum = 0, v;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *cname = hpa_jstr(cs[i], "name");
+		const char *cname = jpath_str(cs[i], "name");
 		bool named = container && *container && cname && strcmp(cname, container) == 0;
 
 		if (!*container || named) {
@@ -165,7 +165,7 @@ static int containers_request(const struct hpa_pod *p, const char *resource,
 }
 
 /* PodRequests for a resource not set at pod level: what the containers request. */
-static int pod_aggregate_request(const struct hpa_pod *p, const char *resource, int64_t *milli,
+static int pod_aggregate_request(const struct hpa__pod *p, const char *resource, int64_t *milli,
 				 char **err)
 {
 	const json_t *cs[POD_MAX_CONTAINERS];
@@ -187,7 +187,7 @@ static int pod_aggregate_request(const struct hpa_pod *p, const char *resource, 
 	return 0;
 }
 
-int hpa_pod_request(const struct hpa_pod *p, const char *resource, const char *container,
+int hpa__pod_request(const struct hpa__pod *p, const char *resource, const char *container,
 		    bool pod_level_gate, int64_t *milli, char **err)
 {
 	const json_t *q;
@@ -196,8 +196,8 @@ int hpa_pod_request(const struct hpa_pod *p, const char *resource, const char *c
 		container = "";
 	*err = NULL;
 	if (pod_level_gate && !*container && pod_level_requests_set(p->obj)) {
-		q = json_object_get(hpa_jget(p->obj, "spec.resources.requests"), resource);
-		if (q && hpa_jmilli(q, milli) == 0)
+		q = json_object_get(jpath_get(p->obj, "spec.resources.requests"), resource);
+		if (q && hpa__jmilli(q, milli) == 0)
 			return 0;
 		return pod_aggregate_request(p, resource, milli, err);
 	}

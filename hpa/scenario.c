@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCENARIO_MAX_BYTES (64u << 20)
 #define SCENARIO_MAX_HISTORY 100000
 
 static const char *const top_fields[] = {
@@ -141,7 +140,7 @@ static int history_events(const json_t *arr, const char *what, struct hpa_scale_
 		struct hpa_scale_event *s = &(*ev)[i];
 		const json_t *rc = json_object_get(e, "replicaChange");
 
-		if (!json_is_integer(rc) || hpa_jtime(e, "timestamp", &s->ts) != 0 ||
+		if (!json_is_integer(rc) || hpa__jtime(e, "timestamp", &s->ts) != 0 ||
 		    s->ts == HPA_TIME_ZERO)
 			return fail(err, errlen, "history.%s: entries need replicaChange and an "
 						 "RFC 3339 timestamp",
@@ -176,11 +175,11 @@ static int history(const json_t *h, struct hpa_history *out, char *err, size_t e
 			struct hpa_recommendation *r = &out->recs[out->n_recs];
 
 			if (!json_is_integer(json_object_get(e, "replicas")) ||
-			    hpa_jtime(e, "timestamp", &r->ts) != 0 || r->ts == HPA_TIME_ZERO)
+			    hpa__jtime(e, "timestamp", &r->ts) != 0 || r->ts == HPA_TIME_ZERO)
 				return fail(err, errlen, "%s: entries need replicas and an RFC 3339 "
 							 "timestamp",
 					    "history.recommendations");
-			r->replicas = hpa_sat_i32(hpa_jint(e, "replicas", 0));
+			r->replicas = hpa_sat_i32(jpath_int(e, "replicas", 0));
 			out->n_recs++;
 		}
 	}
@@ -240,11 +239,11 @@ static int failures(struct hpa_scenario *sc, const json_t *f, char *err, size_t 
 {
 	static const char *const names[] = { "metricsAPIs", "scaleGet", "scaleUpdate" };
 	const json_t *hpa = sc->in.hpa;
-	char *gr = hpa_group_resource(hpa_jstr(hpa, "spec.scaleTargetRef.apiVersion"),
-				      hpa_jstr(hpa, "spec.scaleTargetRef.kind")
-					      ? hpa_jstr(hpa, "spec.scaleTargetRef.kind")
+	char *gr = hpa_group_resource(jpath_str(hpa, "spec.scaleTargetRef.apiVersion"),
+				      jpath_str(hpa, "spec.scaleTargetRef.kind")
+					      ? jpath_str(hpa, "spec.scaleTargetRef.kind")
 					      : "");
-	const char *name = hpa_jstr(hpa, "spec.scaleTargetRef.name");
+	const char *name = jpath_str(hpa, "spec.scaleTargetRef.name");
 	int rc = ERR_INVAL;
 
 	if (!name)
@@ -286,7 +285,7 @@ static int list_field(const json_t *doc, const char *key, const json_t **out, ch
 static int fill(struct hpa_scenario *sc, char *err, size_t errlen)
 {
 	const json_t *d = sc->doc;
-	const char *now = hpa_jstr(d, "now");
+	const char *now = jpath_str(d, "now");
 
 	if (!json_is_object(d))
 		return fail(err, errlen, "%s", "scenario: a JSON or YAML object expected");
@@ -339,7 +338,7 @@ int hpa_scenario_load(const char *path, struct hpa_scenario *sc, char *err, size
 	int rc;
 
 	memset(sc, 0, sizeof(*sc));
-	dynbuf_init(&b, SCENARIO_MAX_BYTES);
+	dynbuf_init(&b, HPA_SCENARIO_MAX_BYTES);
 	rc = dynbuf_read_file(&b, path);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == ERR_TOOBIG ? "file too large" :

@@ -57,7 +57,7 @@ static json_t *history_json(const struct hpa_history *h)
 {
 	if (!h || (!h->seen && h->n_up == 0 && h->n_down == 0))
 		return NULL;
-	return hpa_history_json(h, time_json, true);
+	return hpa__history_json(h, time_json, true);
 }
 
 /* NULL when nothing fails. */

@@ -16,29 +16,29 @@ static char *dup_or_empty(const char *s)
 	return xstrdup(s ? s : "");
 }
 
-void hpa_conditions_load(const json_t *hpa, struct hpa_conditions *c)
+void hpa__conditions_load(const json_t *hpa, struct hpa__conditions *c)
 {
-	const json_t *arr = hpa_jarr(hpa, "status.conditions"), *e;
+	const json_t *arr = jpath_array(hpa, "status.conditions"), *e;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	c->v = xcalloc(HPA_MAX_CONDITIONS, sizeof(*c->v));
 	json_array_foreach(arr, i, e) {
-		struct hpa_condition *d;
+		struct hpa__condition *d;
 
-		if (!hpa_jstr(e, "type") || c->n == HPA_MAX_CONDITIONS)
+		if (!jpath_str(e, "type") || c->n == HPA_MAX_CONDITIONS)
 			continue;
 		d = &c->v[c->n++];
-		d->type = xstrdup(hpa_jstr(e, "type"));
-		d->status = dup_or_empty(hpa_jstr(e, "status"));
-		d->ltt = hpa_jstr(e, "lastTransitionTime") ? xstrdup(hpa_jstr(e, "lastTransitionTime"))
+		d->type = xstrdup(jpath_str(e, "type"));
+		d->status = dup_or_empty(jpath_str(e, "status"));
+		d->ltt = jpath_str(e, "lastTransitionTime") ? xstrdup(jpath_str(e, "lastTransitionTime"))
 							   : NULL;
-		d->reason = dup_or_empty(hpa_jstr(e, "reason"));
-		d->message = dup_or_empty(hpa_jstr(e, "message"));
+		d->reason = dup_or_empty(jpath_str(e, "reason"));
+		d->message = dup_or_empty(jpath_str(e, "message"));
 	}
 }
 
-static void cond_free(struct hpa_condition *d)
+static void cond_free(struct hpa__condition *d)
 {
 	free(d->type);
 	free(d->status);
@@ -47,10 +47,10 @@ static void cond_free(struct hpa_condition *d)
 	free(d->message);
 }
 
-void hpa_condition_set(struct hpa_conditions *c, int64_t now, const char *type,
+void hpa__condition_set(struct hpa__conditions *c, int64_t now, const char *type,
 		       const char *status, const char *reason, const char *fmt, ...)
 {
-	struct hpa_condition *d = NULL;
+	struct hpa__condition *d = NULL;
 	char ts[40];
 	va_list ap;
 	char *msg;
@@ -86,7 +86,7 @@ void hpa_condition_set(struct hpa_conditions *c, int64_t now, const char *type,
 	d->message = msg;
 }
 
-void hpa_condition_remove(struct hpa_conditions *c, const char *type)
+void hpa__condition_remove(struct hpa__conditions *c, const char *type)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		if (strcmp(c->v[i].type, type) != 0)
@@ -98,7 +98,7 @@ void hpa_condition_remove(struct hpa_conditions *c, const char *type)
 	}
 }
 
-const char *hpa_condition_status(const struct hpa_conditions *c, const char *type)
+const char *hpa__condition_status(const struct hpa__conditions *c, const char *type)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		if (strcmp(c->v[i].type, type) == 0)
@@ -107,7 +107,7 @@ const char *hpa_condition_status(const struct hpa_conditions *c, const char *typ
 	return NULL;
 }
 
-void hpa_conditions_release(struct hpa_conditions *c)
+void hpa__conditions_release(struct hpa__conditions *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		cond_free(&c->v[i]);
@@ -116,12 +116,12 @@ void hpa_conditions_release(struct hpa_conditions *c)
 	c->n = 0;
 }
 
-json_t *hpa_conditions_json(const struct hpa_conditions *c)
+json_t *hpa__conditions_json(const struct hpa__conditions *c)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < c->n; i++) {
-		const struct hpa_condition *d = &c->v[i];
+		const struct hpa__condition *d = &c->v[i];
 		json_t *o = json_object();
 
 		json_object_set_new(o, "type", json_string(d->type));

@@ -1,5 +1,5 @@
 /*
- * util.c - small helpers for hpa/: traces and name lists, JSON member
+ * util.c - small helpers for hpa/: traces and name lists, JSON values
  * access, Quantities, times and the controller history in JSON, and Go's
  * float-to-int32 conversions with the clamping upstream's overflow caps
  * imply.
@@ -12,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HPA_PATH_MAX 128
-
-int64_t hpa_time_add(int64_t t, int64_t d)
+int64_t hpa__time_add(int64_t t, int64_t d)
 {
 	if (d > 0 && t > INT64_MAX - d)
 		return INT64_MAX;
@@ -23,7 +21,7 @@ int64_t hpa_time_add(int64_t t, int64_t d)
 	return t + d;
 }
 
-void hpa_trace_add(struct hpa_trace *t, const char *fmt, ...)
+void hpa__trace_add(struct hpa_trace *t, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
@@ -31,17 +29,13 @@ void hpa_trace_add(struct hpa_trace *t, const char *fmt, ...)
 	if (!t)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0) {
-		va_end(ap);
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
 	t->lines = xrealloc(t->lines, (t->n + 1) * sizeof(*t->lines));
 	t->lines[t->n++] = line;
 }
 
-void hpa_trace_release(struct hpa_trace *t)
+void hpa__trace_release(struct hpa_trace *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		free(t->lines[i]);
@@ -50,7 +44,7 @@ void hpa_trace_release(struct hpa_trace *t)
 	t->n = 0;
 }
 
-void hpa_names_add(struct hpa_names *n, const char *name)
+void hpa__names_add(struct hpa_names *n, const char *name)
 {
 	n->v = xrealloc(n->v, (n->n + 1) * sizeof(*n->v));
 	n->v[n->n++] = xstrdup(name);
@@ -61,13 +55,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void hpa_names_sort(struct hpa_names *n)
+void hpa__names_sort(struct hpa_names *n)
 {
 	if (n->n > 1)
 		qsort(n->v, n->n, sizeof(*n->v), cmp_str);
 }
 
-void hpa_names_release(struct hpa_names *n)
+void hpa__names_release(struct hpa_names *n)
 {
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);
@@ -76,86 +70,29 @@ void hpa_names_release(struct hpa_names *n)
 	n->n = 0;
 }
 
-const json_t *hpa_jget(const json_t *o, const char *path)
-{
-	char key[HPA_PATH_MAX];
-	const char *p = path;
-
-	while (o && *p) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (len >= sizeof(key) || !json_is_object(o))
-			return NULL;
-		memcpy(key, p, len);
-		key[len] = '\0';
-		o = json_object_get(o, key);
-		p += len;
-		if (*p == '.')
-			p++;
-	}
-	return o;
-}
-
-const char *hpa_jstr(const json_t *o, const char *path)
-{
-	return json_string_value(hpa_jget(o, path));
-}
-
-int64_t hpa_jint(const json_t *o, const char *path, int64_t def)
-{
-	const json_t *v = hpa_jget(o, path);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
-}
-
-const json_t *hpa_jarr(const json_t *o, const char *path)
-{
-	const json_t *v = hpa_jget(o, path);
-
-	return json_is_array(v) ? v : NULL;
-}
-
-int hpa_jquantity(const json_t *v, struct quantity *q)
-{
-	char buf[64];
-
-	if (json_is_string(v))
-		return quantity_parse(json_string_value(v), q);
-	if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		return quantity_parse(buf, q);
-	}
-	if (json_is_real(v) && isfinite(json_real_value(v))) {
-		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
-		return quantity_parse(buf, q);
-	}
-	return ERR_PARSE;
-}
-
-int hpa_jmilli(const json_t *v, int64_t *milli)
+int hpa__jmilli(const json_t *v, int64_t *milli)
 {
 	struct quantity q;
 
-	if (hpa_jquantity(v, &q) != 0)
+	if (jpath_quantity(v, &q) != 0)
 		return ERR_PARSE;
 	*milli = quantity_milli_value(&q);
 	return 0;
 }
 
-int hpa_jfloat(const json_t *v, double *out)
+int hpa__jfloat(const json_t *v, double *out)
 {
 	struct quantity q;
 
-	if (hpa_jquantity(v, &q) != 0)
+	if (jpath_quantity(v, &q) != 0)
 		return ERR_PARSE;
 	*out = (double)q.value * pow(10.0, (double)q.scale);
 	return 0;
 }
 
-int hpa_jtime(const json_t *o, const char *path, int64_t *ns)
+int hpa__jtime(const json_t *o, const char *path, int64_t *ns)
 {
-	const json_t *v = hpa_jget(o, path);
+	const json_t *v = jpath_get(o, path);
 
 	if (!v || json_is_null(v)) {
 		*ns = HPA_TIME_ZERO;
@@ -166,14 +103,14 @@ int hpa_jtime(const json_t *o, const char *path, int64_t *ns)
 	return parse_rfc3339(json_string_value(v), ns);
 }
 
-void hpa_fmt_milli(int64_t milli, char *buf, size_t len)
+void hpa__fmt_milli(int64_t milli, char *buf, size_t len)
 {
 	struct quantity q = { .value = milli, .scale = -3, .format = QF_DECIMAL_SI };
 
 	quantity_format(&q, buf, len);
 }
 
-int32_t hpa_ceil_i32(double x)
+int32_t hpa__ceil_i32(double x)
 {
 	if (isnan(x))
 		return 0;
@@ -185,7 +122,7 @@ int32_t hpa_ceil_i32(double x)
 	return (int32_t)x;
 }
 
-int32_t hpa_trunc_i32(double x)
+int32_t hpa__trunc_i32(double x)
 {
 	if (isnan(x))
 		return 0;
@@ -217,7 +154,7 @@ static json_t *events_json(const struct hpa_scale_event *ev, size_t n,
 	return a;
 }
 
-json_t *hpa_history_json(const struct hpa_history *h, json_t *(*time_json)(int64_t ns),
+json_t *hpa__history_json(const struct hpa_history *h, json_t *(*time_json)(int64_t ns),
 			 bool omit_empty)
 {
 	json_t *o = json_object();

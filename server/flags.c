@@ -3,7 +3,6 @@
  * error wording (cobra prints them as "Error: <message>").
  */
 #include "server/flags_table.h"
-#include "hpa/hpa.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,12 +81,7 @@ void server_config_init(struct server_config *cfg)
 		    (const char *const[]){ "x-remote-extra-" }, 1);
 	strlist_set(&cfg->authz.always_allow_paths, default_allow_paths,
 		    COMMON_ARRAY_LEN(default_allow_paths));
-	cfg->hpa.mode = xstrdup("annotated");
-	cfg->hpa.sync_period_ns = 15 * NS_PER_SEC;
-	cfg->hpa.tolerance = 0.1;
-	cfg->hpa.downscale_stabilization_ns = 300 * NS_PER_SEC;
-	cfg->hpa.cpu_init_period_ns = 300 * NS_PER_SEC;
-	cfg->hpa.readiness_delay_ns = 30 * NS_PER_SEC;
+	hpaloop_flags_init(&cfg->hpa);
 }
 
 void server_config_release(struct server_config *cfg)
@@ -99,10 +93,11 @@ void server_config_release(struct server_config *cfg)
 		if (d->type == FLAG_STRING || d->type == FLAG_IP) {
 			free(*(char **)field);
 			*(char **)field = NULL;
-		} else if (d->type == FLAG_STRINGS || d->type == FLAG_GATES) {
+		} else if (d->type == FLAG_STRINGS) {
 			strlist_clear(field);
 		}
 	}
+	hpaloop_flags_clear(&cfg->hpa);
 }
 
 /* ---- value parsers (Go's strconv / time wording) ------------------------ */
@@ -150,39 +145,6 @@ static int parse_int(const char *s, long long min, long long max, const char *fn
 	return 0;
 }
 
-/* strconv.ParseFloat(s, 64): finite values only. */
-static int parse_float(const char *s, double *out, char *why, size_t len)
-{
-	char *end = NULL;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *s == ' ' || end == s || *end != '\0' || v != v) {
-		snprintf(why, len, "strconv.ParseFloat: parsing \"%.200s\": invalid syntax", s);
-		return ERR_INVAL;
-	}
-	if (errno == ERANGE || v > DBL_MAX || v < -DBL_MAX) {
-		snprintf(why, len, "strconv.ParseFloat: parsing \"%.200s\": value out of range", s);
-		return ERR_INVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_duration(const char *s, int64_t *out, char *why, size_t len)
-{
-	size_t digits = strspn(s, "0123456789");
-
-	if (parse_go_duration(s, out) == 0)
-		return 0;
-	if (digits > 0 && s[digits] == '\0')
-		snprintf(why, len, "time: missing unit in duration \"%.200s\"", s);
-	else
-		snprintf(why, len, "time: invalid duration \"%.200s\"", s);
-	return ERR_INVAL;
-}
-
 static int parse_ip(const char *s, char **out, char *why, size_t len)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
@@ -215,13 +177,14 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 	case FLAG_LEVEL:
 		return parse_int(value, 0, INT_MAX, "strconv.ParseUint", field, why, len);
 	case FLAG_DURATION:
-		return parse_duration(value, field, why, len);
+		return go_parse_duration(value, field, why, len);
 	case FLAG_IP:
 		return parse_ip(value, field, why, len);
 	case FLAG_FLOAT:
-		return parse_float(value, field, why, len);
+		return go_parse_float(value, field, why, len);
+	case FLAG_HPA:
+		break; /* never found by name */
 	case FLAG_STRINGS:
-	case FLAG_GATES:
 		if (!*seen)
 			strlist_clear(field);
 		*seen = true;
@@ -241,7 +204,7 @@ static const struct flag_def *find_long(const char *name, size_t len)
 	for (size_t i = 0; i < server_flag_ndefs; i++) {
 		const char *n = server_flag_defs[i].name;
 
-		if (strlen(n) == len && memcmp(n, name, len) == 0)
+		if (n && strlen(n) == len && memcmp(n, name, len) == 0)
 			return &server_flag_defs[i];
 	}
 	return NULL;
@@ -284,6 +247,20 @@ struct cursor {
 	bool seen[64];      /* per flag definition: list flag already set */
 };
 
+/* A flag of hpaloop's table (none is a bool): its parser words errors. */
+static int parse_hpa(struct server_config *cfg, struct cursor *cur, const struct hpaloop_flag *d,
+		     const char *eq, char *err, size_t errlen)
+{
+	if (eq)
+		return hpaloop_flag_parse(&cfg->hpa, d, eq + 1, err, errlen);
+	if (cur->i + 1 >= cur->argc) {
+		snprintf(err, errlen, "flag needs an argument: %s", cur->argv[cur->i]);
+		return ERR_INVAL;
+	}
+	cur->i++;
+	return hpaloop_flag_parse(&cfg->hpa, d, cur->argv[cur->i], err, errlen);
+}
+
 static int parse_long(struct server_config *cfg, struct cursor *cur, char *err, size_t errlen)
 {
 	const char *arg = cur->argv[cur->i];
@@ -302,6 +279,8 @@ static int parse_long(struct server_config *cfg, struct cursor *cur, char *err, 
 		return 0;
 	}
 	d = find_long(name, len);
+	if (!d && hpaloop_flag_find(name, len))
+		return parse_hpa(cfg, cur, hpaloop_flag_find(name, len), eq, err, errlen);
 	if (!d) {
 		snprintf(err, errlen, "unknown flag: --%.*s", (int)(len > 200 ? 200 : len), name);
 		return ERR_INVAL;
@@ -406,7 +385,7 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 {
 	const struct server_kubelet_flags *k = &cfg->kubelet;
 	const struct server_serving_flags *s = &cfg->serving;
-	struct hpa_loop_options hpa;
+	struct hpaloop_options hpa;
 	char res[40], timeout[40];
 
 	fmt_go_duration(cfg->metric_resolution_ns, res, sizeof(res));
@@ -437,6 +416,6 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 	else if (set(s->tls_cert_file) != set(s->tls_private_key_file))
 		snprintf(err, errlen, "need both --tls-cert-file and --tls-private-key-file");
 	else
-		return server_hpa_options(cfg, &hpa, err, errlen);
+		return hpaloop_flags_options(&cfg->hpa, &hpa, err, errlen);
 	return ERR_INVAL;
 }

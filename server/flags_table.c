@@ -95,30 +95,8 @@ const struct flag_def server_flag_defs[] = {
 	  "A list of HTTP paths to skip during authorization, i.e. these are authorized without "
 	  "contacting the 'core' kubernetes server." },
 
-	{ "feature-gates", 0, FLAG_GATES, CFG(hpa.feature_gates), SEC_HPA,
-	  "A set of key=value pairs that describe feature gates for the embedded HPA controller. "
-	  "Options are: HPAConfigurableTolerance=true|false (BETA - default=true), "
-	  "HPAScaleToZero=true|false (default=true), "
-	  "PodLevelResources=true|false (BETA - default=true)" },
-	{ "hpa", 0, FLAG_STRING, CFG(hpa.mode), SEC_HPA,
-	  "Which HorizontalPodAutoscalers the embedded controller acts on: off, annotated (only "
-	  "those annotated metrics-apiserver.io/embedded-hpa: \"true\", so it can run beside "
-	  "kube-controller-manager) or all." },
-	{ "hpa-cpu-initialization-period", 0, FLAG_DURATION, CFG(hpa.cpu_init_period_ns), SEC_HPA,
-	  "The period after pod start when CPU samples might be skipped." },
-	{ "hpa-downscale-stabilization", 0, FLAG_DURATION, CFG(hpa.downscale_stabilization_ns),
-	  SEC_HPA,
-	  "The period for which autoscaler will look backwards and not scale down below any "
-	  "recommendation it made during that period." },
-	{ "hpa-initial-readiness-delay", 0, FLAG_DURATION, CFG(hpa.readiness_delay_ns), SEC_HPA,
-	  "The period after pod start during which readiness changes will be treated as initial "
-	  "readiness." },
-	{ "hpa-sync-period", 0, FLAG_DURATION, CFG(hpa.sync_period_ns), SEC_HPA,
-	  "The longest time between two evaluations of an HPA; every scrape round also starts "
-	  "one." },
-	{ "hpa-tolerance", 0, FLAG_FLOAT, CFG(hpa.tolerance), SEC_HPA,
-	  "The minimum change (from 1.0) in the desired-to-actual metrics ratio for the "
-	  "horizontal pod autoscaler to consider scaling." },
+	/* --feature-gates and --hpa*: hpaloop's table (hpaloop/flags.c) */
+	{ NULL, 0, FLAG_HPA, 0, SEC_HPA, NULL },
 
 	{ "v", 'v', FLAG_LEVEL, CFG(verbosity), SEC_LOG, "number for the log level verbosity" },
 };

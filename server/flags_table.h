@@ -19,7 +19,7 @@ enum flag_type {
 	FLAG_IP,        /* char * holding a valid IP address */
 	FLAG_LEVEL,     /* int, klog -v */
 	FLAG_FLOAT,     /* double (strconv.ParseFloat rules) */
-	FLAG_GATES,     /* struct server_strlist of "Name=bool" (mapStringBool) */
+	FLAG_HPA,       /* no flag: the place of hpaloop_flag_table's section (name NULL) */
 };
 
 struct flag_def {

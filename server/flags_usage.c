@@ -18,7 +18,7 @@ static const char *type_name(enum flag_type t)
 	case FLAG_IP: return "ip";
 	case FLAG_LEVEL: return "Level";
 	case FLAG_FLOAT: return "float";
-	case FLAG_GATES: return "mapStringBool";
+	case FLAG_HPA: return "";
 	}
 	return "";
 }
@@ -71,7 +71,8 @@ static void flag_default(const struct flag_def *d, const struct server_config *d
 		if (*(const double *)field != 0)
 			snprintf(buf, len, " (default %g)", *(const double *)field);
 		break;
-	case FLAG_GATES:
+	case FLAG_HPA:
+		break;
 	case FLAG_STRINGS:
 		if (l->n == 0)
 			break;
@@ -85,29 +86,59 @@ static void flag_default(const struct flag_def *d, const struct server_config *d
 	}
 }
 
-static void print_section(FILE *out, const char *section, const struct server_config *def)
-{
-	char head[128], dflt[512];
-	size_t maxlen = 0;
+#define USAGE_MAX_ROWS 32
 
-	for (size_t i = 0; i < server_flag_ndefs; i++) {
-		if (strcmp(server_flag_defs[i].section, section) != 0)
-			continue;
-		flag_head(&server_flag_defs[i], head, sizeof(head));
-		if (strlen(head) + 1 > maxlen)
-			maxlen = strlen(head) + 1;
-	}
-	fprintf(out, "\n%s flags:\n\n", section);
+/* One line of a section: head, help text, default. */
+struct row {
+	char head[128];
+	const char *usage;
+	char dflt[512];
+};
+
+/* The rows of a section: the server's flags, or hpaloop's table in its place. */
+static size_t section_rows(const char *section, const struct server_config *def,
+			   struct row *rows, size_t max)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < server_flag_ndefs; i++) {
 		const struct flag_def *d = &server_flag_defs[i];
 
 		if (strcmp(d->section, section) != 0)
 			continue;
-		flag_head(d, head, sizeof(head));
-		flag_default(d, def, dflt, sizeof(dflt));
-		fprintf(out, "%s %*s %s%s\n", head, (int)(maxlen - strlen(head)), "", d->usage,
-			dflt);
+		if (d->type != FLAG_HPA) {
+			if (n == max)
+				break;
+			flag_head(d, rows[n].head, sizeof(rows[n].head));
+			flag_default(d, def, rows[n].dflt, sizeof(rows[n].dflt));
+			rows[n++].usage = d->usage;
+			continue;
+		}
+		for (size_t k = 0; k < hpaloop_flag_count && n < max; k++) {
+			const struct hpaloop_flag *h = &hpaloop_flag_table[k];
+
+			snprintf(rows[n].head, sizeof(rows[n].head), "      --%s %s", h->name,
+				 hpaloop_flag_type_name(h));
+			hpaloop_flag_default_text(h, &def->hpa, rows[n].dflt, sizeof(rows[n].dflt));
+			rows[n++].usage = h->usage;
+		}
 	}
+	return n;
+}
+
+static void print_section(FILE *out, const char *section, const struct server_config *def)
+{
+	struct row rows[USAGE_MAX_ROWS];
+	size_t n = section_rows(section, def, rows, USAGE_MAX_ROWS), maxlen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(rows[i].head) + 1 > maxlen)
+			maxlen = strlen(rows[i].head) + 1;
+	}
+	fprintf(out, "\n%s flags:\n\n", section);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s %*s %s%s\n", rows[i].head, (int)(maxlen - strlen(rows[i].head)), "",
+			rows[i].usage, rows[i].dflt);
 }
 
 void server_flags_usage(FILE *out)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "common/common.h"
+#include "hpaloop/hpaloop.h"
 
 /* What --version prints and /version reports. */
 #define SERVER_GIT_VERSION "v0.1.0"
@@ -65,17 +66,6 @@ struct server_authz_flags {
 	struct server_strlist always_allow_paths;
 };
 
-/* The embedded HPA controller (hpa/hpa.h). */
-struct server_hpa_flags {
-	char *mode;                     /* --hpa: off | annotated | all */
-	int64_t sync_period_ns;         /* --hpa-sync-period */
-	double tolerance;               /* --hpa-tolerance */
-	int64_t downscale_stabilization_ns; /* --hpa-downscale-stabilization */
-	int64_t cpu_init_period_ns;     /* --hpa-cpu-initialization-period */
-	int64_t readiness_delay_ns;     /* --hpa-initial-readiness-delay */
-	struct server_strlist feature_gates; /* --feature-gates Name=bool,... */
-};
-
 /* Every flag; strings are owned (NULL when unset). */
 struct server_config {
 	int64_t metric_resolution_ns;   /* --metric-resolution */
@@ -87,7 +77,7 @@ struct server_config {
 	struct server_serving_flags serving;
 	struct server_authn_flags authn;
 	struct server_authz_flags authz;
-	struct server_hpa_flags hpa;
+	struct hpaloop_flags hpa;       /* --hpa*, --feature-gates (hpaloop/flags.c) */
 };
 
 /* Fills cfg with the defaults (our --metric-resolution default is 15s). */
@@ -108,15 +98,18 @@ int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *e
 /* metrics-server's Validate(): 0, or ERR_INVAL with its first message. */
 int server_config_validate(const struct server_config *cfg, char *err, size_t errlen) COMMON_WUR;
 
-struct hpa_loop_options;
-
-/* The HPA loop's options from the --hpa* and --feature-gates flags: 0, or
- * ERR_INVAL with the first bad value named in err. */
-int server_hpa_options(const struct server_config *cfg, struct hpa_loop_options *o, char *err,
-		       size_t errlen) COMMON_WUR;
-
 /* Writes the --help text (sections, defaults) to out. */
 void server_flags_usage(FILE *out);
+
+/*
+ * The whole server process (run.c): parses argv (argv[0] is the program),
+ * prints --help / --version, or runs until SIGINT/SIGTERM.  Process-wide:
+ * blocks SIGINT/SIGTERM in the calling thread (threads it starts inherit
+ * the mask), ignores SIGPIPE, tunes malloc.  Errors go to stderr as
+ * "Error: <message>".  Returns the exit code: 0, or 1 on a bad command line
+ * or a failed start.  Call once, from main.
+ */
+int server_run(int argc, char **argv);
 
 /* ---- users (authentication results) ----------------------------------- */
 

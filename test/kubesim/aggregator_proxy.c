@@ -56,34 +56,18 @@ static void add_byte(struct dynbuf *b, char c)
 		log_warn("aggregator: escaped string too long");
 }
 
-/* Go url.QueryEscape. */
+/* Go url.QueryEscape (common/urlescape.c), logged once when too long. */
 static void query_escape(struct dynbuf *b, const char *s, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (is_unreserved(c))
-			add_byte(b, (char)c);
-		else if (c == ' ')
-			add_byte(b, '+');
-		else
-			add_pct(b, c);
-	}
+	if (url_escape_append(b, s, n, URL_ESCAPE_QUERY))
+		log_warn("aggregator: escaped string too long");
 }
 
 /* Go escape(path, encodePath), as URL.EscapedPath without a RawPath. */
 static void path_escape(struct dynbuf *b, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (is_unreserved(c) || (c && strchr("$&+,/:;=@", c)))
-			add_byte(b, (char)c);
-		else
-			add_pct(b, c);
-	}
+	if (url_escape_append(b, s, strlen(s), URL_ESCAPE_PATH))
+		log_warn("aggregator: escaped string too long");
 }
 
 char *sim_agg_header_key_escape(const char *key)

@@ -17,19 +17,19 @@
 #define MAXE 8
 
 /* upstream generateScalingRules(pods, podsPeriod, percent, percentPeriod, window) */
-static struct hpa_rules rules(int32_t pods, int32_t pods_period, int32_t percent,
+static struct hpa__rules rules(int32_t pods, int32_t pods_period, int32_t percent,
 			      int32_t percent_period, int32_t window)
 {
-	struct hpa_rules r;
+	struct hpa__rules r;
 
 	memset(&r, 0, sizeof(r));
 	r.window = window;
 	r.select = HPA_SELECT_MAX;
 	if (pods)
-		r.policies[r.n_policies++] = (struct hpa_policy){ HPA_POLICY_PODS, pods, pods_period };
+		r.policies[r.n_policies++] = (struct hpa__policy){ HPA_POLICY_PODS, pods, pods_period };
 	if (percent)
 		r.policies[r.n_policies++] =
-			(struct hpa_policy){ HPA_POLICY_PERCENT, percent, percent_period };
+			(struct hpa__policy){ HPA_POLICY_PERCENT, percent, percent_period };
 	return r;
 }
 
@@ -124,14 +124,14 @@ static const struct rule_case rule_cases[] = {
 	  .expected = 5, .condition = "DesiredWithinRange" },
 };
 
-static void default_behavior(struct hpa_behavior *b)
+static void default_behavior(struct hpa__behavior *b)
 {
 	struct hpa_options o;
 	char err[64];
 	json_t *none = json_object();
 
 	hpa_options_default(&o);
-	ck_assert_int_eq(hpa_behavior_load(none, &o, b, err, sizeof(err)), 0);
+	ck_assert_int_eq(hpa__behavior_load(none, &o, b, err, sizeof(err)), 0);
 	json_decref(none);
 	b->present = true;
 }
@@ -142,8 +142,8 @@ START_TEST(test_scaling_with_rules)
 	const struct rule_case *tc = &rule_cases[_i];
 	struct hpa_scale_event up[MAXE], down[MAXE];
 	struct hpa_history h = { .up = up, .down = down };
-	struct hpa_behavior b;
-	struct hpa_limit l;
+	struct hpa__behavior b;
+	struct hpa__limit l;
 
 	default_behavior(&b);
 	h.n_up = uniform(tc->up, tc->n_up, 120, up);
@@ -152,7 +152,7 @@ START_TEST(test_scaling_with_rules)
 		b.up = rules(tc->r[0], tc->r[1], tc->r[2], tc->r[3], tc->r[4]);
 	if (tc->down_rules)
 		b.down = rules(tc->r[0], tc->r[1], tc->r[2], tc->r[3], tc->r[4]);
-	l = hpa_limit_behavior(&h, NOW, &b, tc->current, tc->desired, tc->min, tc->max, NULL);
+	l = hpa__limit_behavior(&h, NOW, &b, tc->current, tc->desired, tc->min, tc->max, NULL);
 	ck_assert_msg(l.replicas == tc->expected, "%s: %d, want %d", tc->name, l.replicas,
 		      tc->expected);
 	ck_assert_msg(strcmp(l.reason, tc->condition) == 0, "%s: %s", tc->name, l.reason);
@@ -200,8 +200,8 @@ static const struct store_case store_cases[] = {
 static void check_store(const struct store_case *tc, bool up)
 {
 	struct hpa_history h = { 0 };
-	struct hpa_behavior b = { 0 };
-	struct hpa_rules probe = rules(1000, 60, 0, 0, 0);
+	struct hpa__behavior b = { 0 };
+	struct hpa__rules probe = rules(1000, 60, 0, 0, 0);
 	struct hpa_scale_event **ev = up ? &h.up : &h.down;
 	size_t *n = up ? &h.n_up : &h.n_down;
 	int32_t lim;
@@ -210,12 +210,12 @@ static void check_store(const struct store_case *tc, bool up)
 	memcpy(*ev, tc->prev, tc->n_prev * sizeof(**ev));
 	*n = tc->n_prev;
 	/* getReplicasChangePerPeriod(60, events), seen through a Pods 1000/60s policy */
-	lim = up ? hpa_scale_up_limit(&h, NOW, &probe, 10, NULL)
-		 : hpa_scale_down_limit(&h, NOW, &probe, 10, NULL);
+	lim = up ? hpa__scale_up_limit(&h, NOW, &probe, 10, NULL)
+		 : hpa__scale_down_limit(&h, NOW, &probe, 10, NULL);
 	ck_assert_int_eq(up ? 10 + 1000 - lim : lim - (10 - 1000), tc->expected_change);
 	b.present = tc->behavior;
 	b.up = b.down = rules(tc->r[0], tc->r[1], tc->r[2], tc->r[3], tc->r[4]);
-	hpa_store_scale_event(&h, NOW, &b, 10, up ? 15 : 5);
+	hpa__store_scale_event(&h, NOW, &b, 10, up ? 15 : 5);
 	ck_assert_msg(*n == tc->n_want, "%s: %zu events", tc->name, *n);
 	for (size_t i = 0; i < *n; i++) {
 		ck_assert_msg((*ev)[i].change == tc->want[i].change, "%s: [%zu] change %d",
@@ -277,7 +277,7 @@ START_TEST(test_stabilize_with_behavior)
 {
 	const struct stab_case *tc = &stab_cases[_i];
 	struct hpa_history h = { .seen = true };
-	struct hpa_behavior b = { .present = true };
+	struct hpa__behavior b = { .present = true };
 	const char *reason, *msg;
 	int32_t got;
 
@@ -286,7 +286,7 @@ START_TEST(test_stabilize_with_behavior)
 	h.n_recs = tc->n_recs;
 	b.up.window = tc->up_window;
 	b.down.window = tc->down_window;
-	got = hpa_stabilize_behavior(&h, NOW, &b, tc->current, tc->desired, &reason, &msg, NULL);
+	got = hpa__stabilize_behavior(&h, NOW, &b, tc->current, tc->desired, &reason, &msg, NULL);
 	ck_assert_msg(got == tc->expected, "%s: %d, want %d", tc->name, got, tc->expected);
 	if (tc->n_want) {
 		ck_assert_msg(h.n_recs == tc->n_want, "%s: %zu recs", tc->name, h.n_recs);
@@ -302,23 +302,23 @@ END_TEST
 START_TEST(test_legacy_limits)
 {
 	struct hpa_options o;
-	struct hpa_limit l;
+	struct hpa__limit l;
 
 	hpa_options_default(&o);
-	l = hpa_limit_legacy(&o, 1, 10, 1, 100);
+	l = hpa__limit_legacy(&o, 1, 10, 1, 100);
 	ck_assert_int_eq(l.replicas, 4);
 	ck_assert_str_eq(l.reason, "ScaleUpLimit");
-	l = hpa_limit_legacy(&o, 10, 50, 1, 100);
+	l = hpa__limit_legacy(&o, 10, 50, 1, 100);
 	ck_assert_int_eq(l.replicas, 20);
-	l = hpa_limit_legacy(&o, 0, 9, 0, 100);
+	l = hpa__limit_legacy(&o, 0, 9, 0, 100);
 	ck_assert_int_eq(l.replicas, 4);
-	l = hpa_limit_legacy(&o, 10, 50, 1, 15);
+	l = hpa__limit_legacy(&o, 10, 50, 1, 15);
 	ck_assert_int_eq(l.replicas, 15);
 	ck_assert_str_eq(l.reason, "TooManyReplicas");
-	l = hpa_limit_legacy(&o, 10, 0, 2, 15);
+	l = hpa__limit_legacy(&o, 10, 0, 2, 15);
 	ck_assert_int_eq(l.replicas, 2);
 	ck_assert_str_eq(l.reason, "TooFewReplicas");
-	l = hpa_limit_legacy(&o, 10, 12, 2, 15);
+	l = hpa__limit_legacy(&o, 10, 12, 2, 15);
 	ck_assert_int_eq(l.replicas, 12);
 	ck_assert_str_eq(l.reason, "DesiredWithinRange");
 }
@@ -334,7 +334,7 @@ START_TEST(test_legacy_stabilization)
 	h.recs[0] = (struct hpa_recommendation){ 9, NOW - SEC(400) };
 	h.recs[1] = (struct hpa_recommendation){ 7, NOW - SEC(100) };
 	h.n_recs = 2;
-	got = hpa_stabilize_legacy(&h, NOW, SEC(300), 3, NULL);
+	got = hpa__stabilize_legacy(&h, NOW, SEC(300), 3, NULL);
 	ck_assert_int_eq(got, 7);
 	ck_assert_int_eq(h.n_recs, 2);
 	ck_assert_int_eq(h.recs[0].replicas, 3);
@@ -347,15 +347,15 @@ END_TEST
 START_TEST(test_defaults_and_tolerance)
 {
 	struct hpa_options o;
-	struct hpa_behavior b;
-	struct hpa_tol t;
+	struct hpa__behavior b;
+	struct hpa__tol t;
 	char err[128];
 	json_t *hpa = json_loads("{\"spec\":{\"behavior\":{\"scaleUp\":{\"tolerance\":\"0.01\"},"
 				 "\"scaleDown\":{\"selectPolicy\":\"Disabled\",\"tolerance\":0.9}}}}",
 				 0, NULL);
 
 	hpa_options_default(&o);
-	ck_assert_int_eq(hpa_behavior_load(hpa, &o, &b, err, sizeof(err)), 0);
+	ck_assert_int_eq(hpa__behavior_load(hpa, &o, &b, err, sizeof(err)), 0);
 	ck_assert(b.present);
 	ck_assert_int_eq(b.up.window, 0);
 	ck_assert_int_eq(b.up.n_policies, 2);
@@ -363,11 +363,11 @@ START_TEST(test_defaults_and_tolerance)
 	ck_assert_int_eq(b.up.policies[1].value, 100);
 	ck_assert_int_eq(b.down.window, 300);
 	ck_assert_int_eq(b.down.select, HPA_SELECT_DISABLED);
-	t = hpa_tolerances(&b, &o);
+	t = hpa__tolerances(&b, &o);
 	ck_assert(t.up > 0.0099 && t.up < 0.0101);
 	ck_assert(t.down > 0.899 && t.down < 0.901);
 	o.gate_configurable_tolerance = false;
-	t = hpa_tolerances(&b, &o);
+	t = hpa__tolerances(&b, &o);
 	ck_assert(t.up == 0.1 && t.down == 0.1);
 	json_decref(hpa);
 }
@@ -375,7 +375,7 @@ END_TEST
 
 static Suite *hpa_behavior_suite(void)
 {
-	Suite *s = suite_create("hpa_behavior");
+	Suite *s = suite_create("hpa__behavior");
 	TCase *tc = tcase_create("behavior");
 
 	tcase_set_timeout(tc, 10);

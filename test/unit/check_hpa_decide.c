@@ -103,10 +103,10 @@ static const char *cond(const struct run *r, const char *type, const char **stat
 	size_t i;
 
 	json_array_foreach(json_object_get(r->r.status, "conditions"), i, c) {
-		if (strcmp(hpa_jstr(c, "type"), type) == 0) {
+		if (strcmp(jpath_str(c, "type"), type) == 0) {
 			if (status)
-				*status = hpa_jstr(c, "status");
-			return hpa_jstr(c, "reason");
+				*status = jpath_str(c, "status");
+			return jpath_str(c, "reason");
 		}
 	}
 	return NULL;
@@ -134,7 +134,7 @@ START_TEST(test_scale_up) /* TestScaleUp */
 	ck_assert_int_eq(r.r.desired, 5);
 	ck_assert(r.r.scale_updated);
 	ck_assert(has_event(&r, "SuccessfulRescale", "New size: 5; reason: " CPU_UP));
-	ck_assert_int_eq(json_integer_value(hpa_jget(json_array_get(
+	ck_assert_int_eq(json_integer_value(jpath_get(json_array_get(
 				 json_object_get(r.r.status, "currentMetrics"), 0),
 						     "resource.current.averageUtilization")),
 			 50);
@@ -473,6 +473,35 @@ START_TEST(test_bad_scenarios)
 }
 END_TEST
 
+/* hpa_history_copy deep-copies, and into a filled dst releases the old
+ * content first (valgrind: no leak). */
+START_TEST(test_history_copy)
+{
+	struct hpa_recommendation recs[2] = { { 3, 10 }, { 5, 20 } };
+	struct hpa_scale_event up[1] = { { 2, 15, true } };
+	struct hpa_history src = { .seen = true, .n_recs = 2, .recs = recs, .n_up = 1, .up = up };
+	struct hpa_history dst = { 0 };
+
+	hpa_history_copy(&dst, &src);
+	ck_assert(dst.seen);
+	ck_assert_uint_eq(dst.n_recs, 2);
+	ck_assert_ptr_ne(dst.recs, recs);
+	ck_assert_int_eq(dst.recs[1].replicas, 5);
+	ck_assert_int_eq(dst.up[0].ts, 15);
+	ck_assert(dst.up[0].outdated);
+	ck_assert_uint_eq(dst.n_down, 0);
+	src.n_recs = 1;
+	src.n_up = 0;
+	hpa_history_copy(&dst, &src); /* dst filled: its arrays are released */
+	ck_assert_uint_eq(dst.n_recs, 1);
+	ck_assert_uint_eq(dst.n_up, 0);
+	ck_assert_int_eq(dst.recs[0].replicas, 3);
+	hpa_history_release(&dst);
+	ck_assert_ptr_null(dst.recs);
+	ck_assert(!dst.seen);
+}
+END_TEST
+
 static Suite *hpa_decide_suite(void)
 {
 	Suite *s = suite_create("hpa_decide");
@@ -498,6 +527,7 @@ static Suite *hpa_decide_suite(void)
 	tcase_add_test(tc, test_event_not_created);
 	tcase_add_test(tc, test_yaml_scenario);
 	tcase_add_test(tc, test_bad_scenarios);
+	tcase_add_test(tc, test_history_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }

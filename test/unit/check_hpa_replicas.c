@@ -34,23 +34,23 @@ struct rc_case {
 	const char *names[MAXP]; /* metric pod names (default test-pod-<i>) */
 	int64_t target;
 	int64_t exp_util, exp_value;
-	enum hpa_cond ready[MAXP]; /* 0 = True */
+	enum hpa__cond ready[MAXP]; /* 0 = True */
 	int start[MAXP];           /* 0 = zero time, COOL, HOT */
-	enum hpa_phase phase[MAXP];
+	enum hpa__phase phase[MAXP];
 	int n_phase;
 	bool deleted[MAXP];
 };
 
 static char pod_names[MAXP][24];
 
-static void build(const struct rc_case *tc, struct hpa_pods *pods, struct hpa_pod_metric *m)
+static void build(const struct rc_case *tc, struct hpa__pods *pods, struct hpa__pod_metric *m)
 {
 	int n = tc->n_phase > tc->current ? tc->n_phase : tc->current;
 
 	pods->n = (size_t)n;
 	pods->v = calloc((size_t)n + 1, sizeof(*pods->v));
 	for (int i = 0; i < n; i++) {
-		struct hpa_pod *p = &pods->v[i];
+		struct hpa__pod *p = &pods->v[i];
 
 		snprintf(pod_names[i], sizeof(pod_names[i]), "test-pod-%d", i);
 		p->name = pod_names[i];
@@ -76,9 +76,9 @@ static void build(const struct rc_case *tc, struct hpa_pods *pods, struct hpa_po
 
 static void run_case(const struct rc_case *tc)
 {
-	struct hpa_pods pods;
-	struct hpa_pod_metric m[MAXP];
-	struct hpa_calc c = { 0 };
+	struct hpa__pods pods;
+	struct hpa__pod_metric m[MAXP];
+	struct hpa__calc c = { 0 };
 	int rc;
 
 	memset(pod_names, 0, sizeof(pod_names));
@@ -90,12 +90,12 @@ static void run_case(const struct rc_case *tc)
 	c.now = NOW;
 	c.cpu_init_ns = 120 * NS_PER_SEC;
 	c.readiness_delay_ns = 10 * NS_PER_SEC;
-	c.tol = (struct hpa_tol){ 0.1, 0.1 };
+	c.tol = (struct hpa__tol){ 0.1, 0.1 };
 	c.current = tc->current;
 	if (tc->kind == UTIL)
-		rc = hpa_calc_utilization(&c, (int32_t)tc->target);
+		rc = hpa__calc_utilization(&c, (int32_t)tc->target);
 	else
-		rc = hpa_calc_plain(&c, tc->target);
+		rc = hpa__calc_plain(&c, tc->target);
 	if (tc->error) {
 		ck_assert_msg(rc != 0, "%s: expected an error", tc->upstream);
 		ck_assert_msg(strstr(c.error, tc->error), "%s: error [%s]", tc->upstream, c.error);
@@ -114,7 +114,7 @@ static void run_case(const struct rc_case *tc)
 				      tc->upstream, (long long)c.usage, (long long)tc->exp_util);
 		}
 	}
-	hpa_calc_release(&c);
+	hpa__calc_release(&c);
 	free(pods.v);
 }
 
@@ -222,7 +222,7 @@ struct ratio_case {
 	int64_t usage, target;
 	bool per_pod;
 	int64_t exp_per_pod;
-	enum hpa_cond ready[MAXP];
+	enum hpa__cond ready[MAXP];
 };
 
 #define OB(name, cur, exp, use, tgt) .upstream = name, .current = cur, .expected = exp, \
@@ -255,10 +255,10 @@ static const struct ratio_case ratio_cases[] = {
 START_TEST(test_object_external_cases)
 {
 	const struct ratio_case *tc = &ratio_cases[_i];
-	struct hpa_tol tol = { 0.1, 0.1 };
-	struct hpa_pod pv[MAXP];
-	struct hpa_pods pods = { (size_t)tc->current, pv };
-	struct hpa_calc c = { .pods = &pods, .tol = tol, .current = tc->current };
+	struct hpa__tol tol = { 0.1, 0.1 };
+	struct hpa__pod pv[MAXP];
+	struct hpa__pods pods = { (size_t)tc->current, pv };
+	struct hpa__calc c = { .pods = &pods, .tol = tol, .current = tc->current };
 	int32_t replicas;
 	int64_t per_pod;
 
@@ -269,57 +269,57 @@ START_TEST(test_object_external_cases)
 		pv[i].ready = tc->ready[i] ? tc->ready[i] : HPA_COND_TRUE;
 	}
 	if (tc->per_pod) {
-		hpa_calc_per_pod(tc->usage, tc->target, tc->current, &tol, &replicas, &per_pod, NULL);
+		hpa__calc_per_pod(tc->usage, tc->target, tc->current, &tol, &replicas, &per_pod, NULL);
 		ck_assert_msg(per_pod == tc->exp_per_pod, "%s: per-pod %lld", tc->upstream,
 			      (long long)per_pod);
 	} else {
-		ck_assert_int_eq(hpa_calc_usage_ratio(&c, (double)tc->usage / (double)tc->target), 0);
+		ck_assert_int_eq(hpa__calc_usage_ratio(&c, (double)tc->usage / (double)tc->target), 0);
 		replicas = c.replicas;
 	}
 	ck_assert_msg(replicas == tc->expected, "%s: replicas %d, want %d", tc->upstream, replicas,
 		      tc->expected);
-	hpa_calc_release(&c);
+	hpa__calc_release(&c);
 }
 END_TEST
 
 /* TestScaleUpFromZeroIgnoresToleranceCMObject (replica part): ceil(ratio), no pods, no tolerance. */
 START_TEST(test_from_zero_ignores_tolerance)
 {
-	struct hpa_pods none = { 0 };
-	struct hpa_calc c = { .pods = &none, .tol = { 0.1, 0.1 }, .current = 0 };
+	struct hpa__pods none = { 0 };
+	struct hpa__calc c = { .pods = &none, .tol = { 0.1, 0.1 }, .current = 0 };
 
-	ck_assert_int_eq(hpa_calc_usage_ratio(&c, 1.05), 0);
+	ck_assert_int_eq(hpa__calc_usage_ratio(&c, 1.05), 0);
 	ck_assert_int_eq(c.replicas, 2);
-	hpa_calc_release(&c);
-	c = (struct hpa_calc){ .pods = &none, .tol = { 0.1, 0.1 }, .current = 3 };
-	ck_assert_int_ne(hpa_calc_usage_ratio(&c, 2.0), 0);
+	hpa__calc_release(&c);
+	c = (struct hpa__calc){ .pods = &none, .tol = { 0.1, 0.1 }, .current = 3 };
+	ck_assert_int_ne(hpa__calc_usage_ratio(&c, 2.0), 0);
 	ck_assert_str_eq(c.error, "unable to calculate ready pods: no pods returned by selector "
 				  "while calculating replica count");
-	hpa_calc_release(&c);
+	hpa__calc_release(&c);
 }
 END_TEST
 
 /* TestReplicaCalcEmptyCPURequest and calculateRequests' sidecar / pod-level rules. */
-static struct hpa_pod parsed(const char *json, json_t **keep)
+static struct hpa__pod parsed(const char *json, json_t **keep)
 {
-	struct hpa_pod p;
+	struct hpa__pod p;
 
 	*keep = json_loads(json, 0, NULL);
 	ck_assert_ptr_nonnull(*keep);
-	ck_assert_int_eq(hpa_pod_parse(*keep, &p), 0);
+	ck_assert_int_eq(hpa__pod_parse(*keep, &p), 0);
 	return p;
 }
 
 START_TEST(test_requests)
 {
 	json_t *j;
-	struct hpa_pod p;
+	struct hpa__pod p;
 	int64_t v = 0;
 	char *err = NULL;
 
 	p = parsed("{\"metadata\":{\"name\":\"test-pod-0\"},\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
 		   &j);
-	ck_assert_int_ne(hpa_pod_request(&p, "cpu", "", true, &v, &err), 0);
+	ck_assert_int_ne(hpa__pod_request(&p, "cpu", "", true, &v, &err), 0);
 	ck_assert_str_eq(err, "missing request for cpu in container a of Pod test-pod-0");
 	free(err);
 	json_decref(j);
@@ -329,11 +329,11 @@ START_TEST(test_requests)
 		   "{\"name\":\"side\",\"restartPolicy\":\"Always\",\"resources\":{\"requests\":"
 		   "{\"cpu\":\"50m\"}}},{\"name\":\"init\"}]}}",
 		   &j);
-	ck_assert_int_eq(hpa_pod_request(&p, "cpu", "", true, &v, &err), 0);
+	ck_assert_int_eq(hpa__pod_request(&p, "cpu", "", true, &v, &err), 0);
 	ck_assert_int_eq(v, 300);
-	ck_assert_int_eq(hpa_pod_request(&p, "cpu", "side", true, &v, &err), 0);
+	ck_assert_int_eq(hpa__pod_request(&p, "cpu", "side", true, &v, &err), 0);
 	ck_assert_int_eq(v, 50);
-	ck_assert_int_ne(hpa_pod_request(&p, "cpu", "nope", true, &v, &err), 0);
+	ck_assert_int_ne(hpa__pod_request(&p, "cpu", "nope", true, &v, &err), 0);
 	ck_assert_str_eq(err, "container nope not found in Pod p");
 	free(err);
 	json_decref(j);
@@ -342,11 +342,11 @@ START_TEST(test_requests)
 		   "\"2\"}},\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":"
 		   "\"1\"}}}]}}",
 		   &j);
-	ck_assert_int_eq(hpa_pod_request(&p, "cpu", "", true, &v, &err), 0);
+	ck_assert_int_eq(hpa__pod_request(&p, "cpu", "", true, &v, &err), 0);
 	ck_assert_int_eq(v, 2000);
-	ck_assert_int_eq(hpa_pod_request(&p, "cpu", "", false, &v, &err), 0);
+	ck_assert_int_eq(hpa__pod_request(&p, "cpu", "", false, &v, &err), 0);
 	ck_assert_int_eq(v, 1000);
-	ck_assert_int_eq(hpa_pod_request(&p, "cpu", "a", true, &v, &err), 0);
+	ck_assert_int_eq(hpa__pod_request(&p, "cpu", "a", true, &v, &err), 0);
 	ck_assert_int_eq(v, 1000);
 	json_decref(j);
 }
@@ -355,43 +355,43 @@ END_TEST
 /* TestGroupPods (subset): a terminal pod is ignored, memory ignores readiness. */
 START_TEST(test_group_pods)
 {
-	struct hpa_pod pv[2] = { { .name = "bentham", .phase = HPA_PHASE_RUNNING },
+	struct hpa__pod pv[2] = { { .name = "bentham", .phase = HPA_PHASE_RUNNING },
 				 { .name = "lucretius", .phase = HPA_PHASE_FAILED } };
-	struct hpa_pods pods = { 2, pv };
-	struct hpa_pod_metric m[2] = { { "bentham", 1000, NOW, 60 * NS_PER_SEC },
+	struct hpa__pods pods = { 2, pv };
+	struct hpa__pod_metric m[2] = { { "bentham", 1000, NOW, 60 * NS_PER_SEC },
 				       { "lucretius", 1000, NOW, 60 * NS_PER_SEC } };
-	struct hpa_calc c = { .pods = &pods, .metrics = m, .n_metrics = 2, .now = NOW,
+	struct hpa__calc c = { .pods = &pods, .metrics = m, .n_metrics = 2, .now = NOW,
 			      .tol = { 0.1, 0.1 }, .current = 1 };
 
-	ck_assert_int_eq(hpa_calc_plain(&c, 1000), 0);
+	ck_assert_int_eq(hpa__calc_plain(&c, 1000), 0);
 	ck_assert_int_eq(c.ready.n, 1);
 	ck_assert_str_eq(c.ready.v[0], "bentham");
 	ck_assert_int_eq(c.ignored.n, 1);
 	ck_assert_str_eq(c.ignored.v[0], "lucretius");
 	ck_assert_int_eq(c.replicas, 1);
-	hpa_calc_release(&c);
+	hpa__calc_release(&c);
 
 	/* "ignore a pod without ready condition - CPU" */
-	c = (struct hpa_calc){ .pods = &pods, .metrics = m, .n_metrics = 1, .now = NOW, .cpu = true,
+	c = (struct hpa__calc){ .pods = &pods, .metrics = m, .n_metrics = 1, .now = NOW, .cpu = true,
 			       .tol = { 0.1, 0.1 }, .current = 1 };
 	pods.n = 1;
 	pv[0].has_start = true;
 	pv[0].start = NOW;
-	ck_assert_int_ne(hpa_calc_plain(&c, 1000), 0);
+	ck_assert_int_ne(hpa__calc_plain(&c, 1000), 0);
 	ck_assert_int_eq(c.unready.n, 1);
-	hpa_calc_release(&c);
+	hpa__calc_release(&c);
 }
 END_TEST
 
 START_TEST(test_tolerance_bounds)
 {
-	struct hpa_tol t = { 0.05, 0.01 };
+	struct hpa__tol t = { 0.05, 0.01 };
 
 	/* doc example: down 5 %, up 1 %: inclusive on both ends */
-	ck_assert(hpa_tol_within(&t, 0.95));
-	ck_assert(hpa_tol_within(&t, 1.01));
-	ck_assert(!hpa_tol_within(&t, 0.9499));
-	ck_assert(!hpa_tol_within(&t, 1.0101));
+	ck_assert(hpa__tol_within(&t, 0.95));
+	ck_assert(hpa__tol_within(&t, 1.01));
+	ck_assert(!hpa__tol_within(&t, 0.9499));
+	ck_assert(!hpa__tol_within(&t, 1.0101));
 }
 END_TEST
 

@@ -1,10 +1,9 @@
 /*
  * check_hpa_scenario.c - hpa/scenario_write.c, the inverse of the scenario
- * loader (what `hpa explain --live --save-scenario` writes), and the
- * command-line checks of `hpa explain` (explain_cli.c) that need no
- * cluster: every scenario of test/data/hpa written back and loaded again
- * decides the same; options, nanosecond times, failures and history keep
- * their exact values; bad --live arguments are usage errors (exit 2).
+ * loader (what `hpa explain --live --save-scenario` writes): every
+ * scenario of test/data/hpa written back and loaded again decides the
+ * same; options, nanosecond times, failures and history keep their exact
+ * values.  (The command line: check_cmd_hpa_explain.c.)
  */
 #include <check.h>
 #include <fcntl.h>
@@ -167,67 +166,6 @@ START_TEST(test_seen_history_round_trip)
 }
 END_TEST
 
-/* ---- hpa explain's command line --------------------------------------------------- */
-
-/* hpa_explain_main on up to 4 arguments (NULL ends them), its output discarded. */
-static int cli(const char *a1, const char *a2, const char *a3, const char *a4)
-{
-	char *argv[6] = { (char *)"explain", (char *)a1, (char *)a2, (char *)a3, (char *)a4,
-			  NULL };
-	int argc = 1, rc, out, err, null = open("/dev/null", O_WRONLY);
-
-	while (argc < 5 && argv[argc])
-		argc++;
-	ck_assert_int_ge(null, 0);
-	fflush(stdout);
-	fflush(stderr);
-	out = dup(STDOUT_FILENO);
-	err = dup(STDERR_FILENO);
-	dup2(null, STDOUT_FILENO);
-	dup2(null, STDERR_FILENO);
-	rc = hpa_explain_main(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(out, STDOUT_FILENO);
-	dup2(err, STDERR_FILENO);
-	close(out);
-	close(err);
-	close(null);
-	return rc;
-}
-
-START_TEST(test_cli_usage_errors)
-{
-	const char *bad_live[] = { "defaultweb", "/web", "default/", "", "a/b/c", "a/b c", "../x" };
-
-	for (size_t i = 0; i < COMMON_ARRAY_LEN(bad_live); i++)
-		ck_assert_msg(cli("--live", bad_live[i], NULL, NULL) == 2, "--live %s", bad_live[i]);
-	ck_assert_int_eq(cli("--live=a/b", "-f", "x.json", NULL), 2);
-	ck_assert_int_eq(cli("-f", "x.json", "--kubeconfig", "k"), 2);
-	ck_assert_int_eq(cli("-f", "x.json", "--save-scenario", "s.json"), 2);
-	ck_assert_int_eq(cli("-f", "x.json", "--hpa-tolerance=0.2", NULL), 2);
-	ck_assert_int_eq(cli("--live", "a/b", "--hpa-tolerance=-1", NULL), 2);
-	ck_assert_int_eq(cli("--live", "a/b", "--hpa-downscale-stabilization", "soon"), 2);
-	ck_assert_int_eq(cli("--live", "a/b", "--feature-gates=HPAScaleToZero", NULL), 2);
-	ck_assert_int_eq(cli("--live", "a/b", "--save-scenario=", NULL), 2);
-	ck_assert_int_eq(cli("--live", "a/b", "-o", "yaml"), 2);
-	ck_assert_int_eq(cli(NULL, NULL, NULL, NULL), 2);
-	ck_assert_int_eq(cli("--help", NULL, NULL, NULL), 0);
-}
-END_TEST
-
-START_TEST(test_cli_live_config_error)
-{
-	/* well-formed, but the kubeconfig cannot be read: exit 1, no request made */
-	ck_assert_int_eq(cli("--live", "default/web", "--kubeconfig",
-			     "/nonexistent/kubeconfig"),
-			 1);
-	ck_assert_int_eq(cli("--live", "default/web", "--kubeconfig=/nonexistent/k",
-			     "--hpa-initial-readiness-delay=45s"),
-			 1);
-}
-END_TEST
-
 static Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("hpa_scenario");
@@ -237,8 +175,6 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_every_scenario_replays);
 	tcase_add_test(tc, test_exact_values_round_trip);
 	tcase_add_test(tc, test_seen_history_round_trip);
-	tcase_add_test(tc, test_cli_usage_errors);
-	tcase_add_test(tc, test_cli_live_config_error);
 	suite_add_tcase(s, tc);
 	return s;
 }

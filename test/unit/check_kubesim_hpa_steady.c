@@ -6,7 +6,7 @@
  *   kubesim's kubelet model renders /metrics/resource for a node whose
  *   pods belong to a Spark-executor-like Deployment (`load:` profiles:
  *   the Deployment's kubesim.io/load is shared by its ready replicas)
- *   -> the scraper's decoder -> store_apply -> hpa_loop_pod_metrics ->
+ *   -> the scraper's decoder -> store_apply -> hpaloop__pod_metrics ->
  *   hpa_decide, with the HPA status and the controller history carried
  *   from pass to pass, and every decision applied to the Scale, the pod
  *   set and the Deployment's ready count (so the load is shared again).
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "scraper/scraper.h"
 #include "test/kubesim/kubelet_int.h"
 #include "test/unit/unit.h"
@@ -208,7 +208,7 @@ static void scrape(struct sim *s, int64_t at)
 }
 
 /* One HPA pass right after the round at `at`; applies the decision. */
-static void hpa_pass(struct sim *s, int64_t at)
+static void hpa__pass(struct sim *s, int64_t at)
 {
 	struct store_snapshot *snap = store_acquire(s->store);
 	json_t *pods = json_array(), *pm;
@@ -219,7 +219,7 @@ static void hpa_pass(struct sim *s, int64_t at)
 
 	for (int i = 0; i < s->npods; i++)
 		json_array_append(pods, s->pods[i]);
-	pm = hpa_loop_pod_metrics(snap, pods);
+	pm = hpaloop__pod_metrics(snap, pods);
 	in.pods = pods;
 	in.pod_metrics = pm;
 	ck_assert_int_eq(hpa_decide(&in, &s->hist, &r, err, sizeof(err)), 0);
@@ -248,7 +248,7 @@ static void sim_run(struct sim *s, int n, int64_t (*loads)(int pass))
 		int64_t t = T0 + k * PERIOD, base = loads(k);
 
 		scrape(s, t);
-		hpa_pass(s, t);
+		hpa__pass(s, t);
 		s->load = base + sim_wl_noise(h, k, base * NOISE_PCT / 100);
 		deployment_update(s, t + 2 * SEC, SIM_MODIFIED);
 	}

@@ -265,12 +265,12 @@ END_TEST
 
 START_TEST(test_hpa_flags)
 {
-	struct hpa_loop_options o;
+	struct hpaloop_options o;
 	char *text;
 
 	/* defaults: upstream's controller values, HPAScaleToZero on */
-	ck_assert_int_eq(server_hpa_options(&cfg, &o, err, sizeof(err)), 0);
-	ck_assert_int_eq(o.mode, HPA_MODE_ANNOTATED);
+	ck_assert_int_eq(hpaloop_flags_options(&cfg.hpa, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(o.mode, HPALOOP_MODE_ANNOTATED);
 	ck_assert_int_eq(o.sync_period_ns, 15 * NS_PER_SEC);
 	ck_assert(o.algo.tolerance == 0.1);
 	ck_assert_int_eq(o.algo.downscale_window_ns, 300 * NS_PER_SEC);
@@ -284,8 +284,8 @@ START_TEST(test_hpa_flags)
 			       "--feature-gates", "HPAConfigurableTolerance=false"),
 			 0);
 	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
-	ck_assert_int_eq(server_hpa_options(&cfg, &o, err, sizeof(err)), 0);
-	ck_assert_int_eq(o.mode, HPA_MODE_ALL);
+	ck_assert_int_eq(hpaloop_flags_options(&cfg.hpa, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(o.mode, HPALOOP_MODE_ALL);
 	ck_assert_int_eq(o.sync_period_ns, 5 * NS_PER_SEC);
 	ck_assert(o.algo.tolerance == 0.05);
 	ck_assert_int_eq(o.algo.downscale_window_ns, 60 * NS_PER_SEC);

@@ -1,5 +1,5 @@
 /*
- * check_hpa_metrics_path.c - hpa_metric_path() of hpa/loop_metrics.c: the
+ * check_hpa_metrics_path.c - hpaloop__metric_path() of hpa/metrics.c: the
  * custom.metrics.k8s.io and external.metrics.k8s.io request of an HPA's
  * Pods, Object and External metric (kind -> resource, the scale and
  * metric selectors canonical and escaped as client-go writes them, the
@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hpa/loop_int.h"
-#include "test/unit/hpa_metrics_fixture.h"
+#include "hpaloop/hpaloop_int.h"
+#include "test/unit/hpaloop_metrics_fixture.h"
 #include "test/unit/unit.h"
 
 /* The path for one spec metric (JSON text); NULL when none, rc in *rc. */
@@ -20,7 +20,7 @@ static char *path_of(const char *spec, const char *scale_sel, int *rc, unsigned 
 	json_t *s = parse(spec);
 	char err[256], *path = NULL;
 
-	*rc = hpa_metric_path(s, "ns1", scale_sel, &path, api, err, sizeof(err));
+	*rc = hpaloop__metric_path(s, "ns1", scale_sel, &path, api, err, sizeof(err));
 	json_decref(s);
 	if (*rc == ERR_INVAL)
 		ck_assert_str_ne(err, "");

@@ -1,10 +1,10 @@
 /*
- * loop_objects.c - the API objects the loop makes without any I/O: the
+ * objects.c - the API objects the loop makes without any I/O: the
  * PodMetrics metrics-server would serve for a list of pods (read from a
  * store snapshot in-process), and the core/v1 Events client-go's recorder
  * writes for the HPA controller (component horizontal-pod-autoscaler).
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 /* metadata of a PodMetrics item: name, namespace, the pod's labels. */
 static json_t *pod_metrics_meta(const json_t *pod, const char *ns, const char *name)
 {
-	const json_t *labels = hpa_jget(pod, "metadata.labels");
+	const json_t *labels = jpath_get(pod, "metadata.labels");
 	json_t *meta = json_pack("{s:s,s:s}", "name", name, "namespace", ns);
 
 	if (json_is_object(labels) && json_object_size(labels))
@@ -40,8 +40,8 @@ static json_t *containers_json(const struct store_container_usage *cs, size_t n)
 /* One PodMetrics, or NULL when the store has no servable usage for the pod. */
 static json_t *pod_metrics_item(const struct store_snapshot *snap, const json_t *pod)
 {
-	const char *ns = hpa_jstr(pod, "metadata.namespace");
-	const char *name = hpa_jstr(pod, "metadata.name");
+	const char *ns = jpath_str(pod, "metadata.namespace");
+	const char *name = jpath_str(pod, "metadata.name");
 	const struct store_container_usage *cs;
 	struct store_usage t;
 	char ts[40], window[40];
@@ -63,7 +63,7 @@ static json_t *pod_metrics_item(const struct store_snapshot *snap, const json_t 
 	return item;
 }
 
-json_t *hpa_loop_pod_metrics(const struct store_snapshot *snap, const json_t *pods)
+json_t *hpaloop__pod_metrics(const struct store_snapshot *snap, const json_t *pods)
 {
 	json_t *out = json_array();
 	const json_t *pod;
@@ -80,10 +80,10 @@ json_t *hpa_loop_pod_metrics(const struct store_snapshot *snap, const json_t *po
 
 /* ---- Events ------------------------------------------------------------------ */
 
-json_t *hpa_loop_event_new(const json_t *hpa, const struct hpa_event *ev, int64_t now)
+json_t *hpaloop__event_new(const json_t *hpa, const struct hpa_event *ev, int64_t now)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace");
-	const char *name = hpa_jstr(hpa, "metadata.name");
+	const char *ns = jpath_str(hpa, "metadata.namespace");
+	const char *name = jpath_str(hpa, "metadata.name");
 	char ts[40];
 	char *ename;
 	json_t *e;
@@ -96,17 +96,17 @@ json_t *hpa_loop_event_new(const json_t *hpa, const struct hpa_event *ev, int64_
 		      "s:s,s:s,s:i,s:n,s:s,s:s}",
 		      "apiVersion", "v1", "kind", "Event", "metadata", "name", ename, "namespace", ns,
 		      "involvedObject", "kind", "HorizontalPodAutoscaler", "namespace", ns, "name",
-		      name, "uid", hpa_jstr(hpa, "metadata.uid"), "apiVersion", "autoscaling/v2",
-		      "resourceVersion", hpa_jstr(hpa, "metadata.resourceVersion"), "reason",
+		      name, "uid", jpath_str(hpa, "metadata.uid"), "apiVersion", "autoscaling/v2",
+		      "resourceVersion", jpath_str(hpa, "metadata.resourceVersion"), "reason",
 		      ev->reason ? ev->reason : "", "message", ev->message ? ev->message : "",
 		      "type", ev->type ? ev->type : "Normal", "source", "component",
-		      HPA_EVENT_COMPONENT, "firstTimestamp", ts, "lastTimestamp", ts, "count", 1,
-		      "eventTime", "reportingComponent", HPA_EVENT_COMPONENT, "reportingInstance", "");
+		      HPALOOP_EVENT_COMPONENT, "firstTimestamp", ts, "lastTimestamp", ts, "count", 1,
+		      "eventTime", "reportingComponent", HPALOOP_EVENT_COMPONENT, "reportingInstance", "");
 	free(ename);
 	return e;
 }
 
-json_t *hpa_loop_event_repeat(const json_t *written, int64_t now)
+json_t *hpaloop__event_repeat(const json_t *written, int64_t now)
 {
 	json_t *e = json_deep_copy(written);
 	json_int_t count = json_integer_value(json_object_get(e, "count"));

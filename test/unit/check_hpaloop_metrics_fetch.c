@@ -1,10 +1,10 @@
 /*
- * check_hpa_metrics_fetch.c - hpa_metric_values_fetch() of
- * hpa/loop_metrics.c against a fake kube-apiserver (libmicrohttpd over TLS
+ * check_hpa_metrics_fetch.c - hpaloop__metric_values_fetch() of
+ * hpa/metrics.c against a fake kube-apiserver (libmicrohttpd over TLS
  * on 127.0.0.1, started afresh for each test) that counts its requests:
  * one GET per distinct request, none for an HPA without Pods, Object or
  * External metrics or without a Scale, and a failing request marking its
- * whole API failing, as hpa_decide (of hpa_metrics_fixture.h) then words
+ * whole API failing, as hpa_decide (of hpaloop_metrics_fixture.h) then words
  * it.
  *
  * The fake answers the External metric queue_length of ns1 (one value,
@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "kube/kube.h"
-#include "test/unit/hpa_metrics_fixture.h"
+#include "test/unit/hpaloop_metrics_fixture.h"
 #include "test/unit/testlib.h"
 #include "test/unit/unit.h"
 
@@ -181,10 +181,10 @@ START_TEST(test_fetch_one_get_per_request)
 		RPS_METRIC "]",
 		0);
 	json_t *scale = scale2();
-	struct hpa_metric_values v;
+	struct hpaloop__metric_values v;
 	struct failures f = { 0 };
 
-	hpa_metric_values_fetch(F.c, hpa, "ns1", scale, &v, on_fail, &f);
+	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, on_fail, &f);
 	ck_assert_int_eq(f.n, 0);
 	ck_assert_uint_eq(v.failing, 0);
 	ck_assert_int_eq(hits("GET " EM "ns1/queue_length?&"), 1);
@@ -192,13 +192,13 @@ START_TEST(test_fetch_one_get_per_request)
 	ck_assert_uint_eq(distinct_hits(), 2);
 	ck_assert_int_eq(json_array_size(v.external), 1);
 	ck_assert_int_eq(json_array_size(v.custom), 1);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 
 	/* No scale (its GET failed): upstream reads no metric. */
-	hpa_metric_values_fetch(F.c, hpa, "ns1", NULL, &v, on_fail, &f);
+	hpaloop__metric_values_fetch(F.c, hpa, "ns1", NULL, &v, on_fail, &f);
 	ck_assert_ptr_null(v.external);
 	ck_assert_uint_eq(distinct_hits(), 2);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(scale);
 	json_decref(hpa);
 }
@@ -211,15 +211,15 @@ START_TEST(test_fetch_only_what_is_needed)
 			       1);
 	json_t *plain = parse("{\"metadata\":{\"name\":\"d\",\"namespace\":\"ns1\"},\"spec\":{}}");
 	json_t *scale = scale2();
-	struct hpa_metric_values v;
+	struct hpaloop__metric_values v;
 
-	hpa_metric_values_fetch(F.c, hpa, "ns1", scale, &v, NULL, NULL);
+	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, NULL, NULL);
 	ck_assert_ptr_null(v.custom);
 	ck_assert_ptr_null(v.external);
-	hpa_metric_values_release(&v);
-	hpa_metric_values_fetch(F.c, plain, "ns1", scale, &v, NULL, NULL); /* default cpu metric */
+	hpaloop__metric_values_release(&v);
+	hpaloop__metric_values_fetch(F.c, plain, "ns1", scale, &v, NULL, NULL); /* default cpu metric */
 	ck_assert_ptr_null(v.external);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	ck_assert_uint_eq(distinct_hits(), 0);
 	json_decref(scale);
 	json_decref(plain);
@@ -239,11 +239,11 @@ START_TEST(test_fetch_failure_marks_the_api)
 		RPS_METRIC "]",
 		0);
 	json_t *scale = scale2();
-	struct hpa_metric_values v;
+	struct hpaloop__metric_values v;
 	struct failures f = { 0 };
 	struct hpa_result r;
 
-	hpa_metric_values_fetch(F.c, hpa, "ns1", scale, &v, on_fail, &f);
+	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, on_fail, &f);
 	ck_assert_int_eq(f.n, 1);
 	ck_assert_str_eq(f.path, EM "ns1/nope?labelSelector=q+in+%28a%2Cb%29");
 	ck_assert_str_eq(f.err, "the server could not find the metric nope for ");
@@ -259,7 +259,7 @@ START_TEST(test_fetch_failure_marks_the_api)
 	ck_assert_ptr_null(r.metrics[1].error);
 	ck_assert_str_eq(r.events[0].reason, "FailedGetExternalMetric");
 	hpa_result_release(&r);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(scale);
 	json_decref(hpa);
 }

@@ -1,26 +1,26 @@
 /*
- * check_hpa_metrics_collect.c - hpa_metric_collect() of
- * hpa/loop_metrics.c: a provider's MetricValueList or
+ * check_hpa_metrics_collect.c - hpaloop__metric_collect() of
+ * hpa/metrics.c: a provider's MetricValueList or
  * ExternalMetricValueList turned into hpa_decide's input (KEDA's null
  * metricLabels, labels kept, a value two requests returned counted once,
  * describedObject and selector as the request asked), checked through
- * hpa_decide of hpa_metrics_fixture.h; and the answers of the wrong kind.
+ * hpa_decide of hpaloop_metrics_fixture.h; and the answers of the wrong kind.
  * No server: the bodies are test text.
  */
 #include <check.h>
 #include <string.h>
 
-#include "hpa/loop_int.h"
-#include "test/unit/hpa_metrics_fixture.h"
+#include "hpaloop/hpaloop_int.h"
+#include "test/unit/hpaloop_metrics_fixture.h"
 #include "test/unit/unit.h"
 
 /* Collects body, the answer to the request of hpa's metric i, into v. */
-static void collect(const json_t *hpa, size_t i, const char *body, struct hpa_metric_values *v)
+static void collect(const json_t *hpa, size_t i, const char *body, struct hpaloop__metric_values *v)
 {
 	json_t *b = parse(body);
 	char err[256];
 
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), i), "ns1",
+	ck_assert_int_eq(hpaloop__metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), i), "ns1",
 					    b, v, err, sizeof(err)),
 			 0);
 	json_decref(b);
@@ -35,7 +35,7 @@ START_TEST(test_collect_external_keda_null_labels)
 			       "\"scaledobject.keda.sh/name\":\"web\"}}},\"target\":{\"type\":"
 			       "\"AverageValue\",\"averageValue\":\"5\"}}}]",
 			       1);
-	struct hpa_metric_values v = { 0 };
+	struct hpaloop__metric_values v = { 0 };
 	struct hpa_result r;
 
 	collect(hpa, 0, "{\"kind\":\"ExternalMetricValueList\",\"apiVersion\":"
@@ -48,13 +48,13 @@ START_TEST(test_collect_external_keda_null_labels)
 				 json_object_get(json_array_get(v.external, 0), "metricLabels"),
 				 "scaledobject.keda.sh/name")),
 			 "web");
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.external, 0), "value"), "30");
+	ck_assert_str_eq(jpath_str(json_array_get(v.external, 0), "value"), "30");
 	decide(hpa, &v, &r);
 	ck_assert(r.metrics[0].has_usage);
 	ck_assert_int_eq(r.metrics[0].usage, 30000);
 	ck_assert_int_eq(r.metrics[0].proposed, 6); /* ceil(30 / 5) */
 	hpa_result_release(&r);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -69,7 +69,7 @@ START_TEST(test_collect_external_labels_and_dedup)
 			       "{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"q\"},"
 			       "\"target\":{\"type\":\"Value\",\"value\":\"100\"}}}]",
 			       1);
-	struct hpa_metric_values v = { 0 };
+	struct hpaloop__metric_values v = { 0 };
 	struct hpa_result r;
 
 	collect(hpa, 0, "{\"kind\":\"ExternalMetricValueList\",\"items\":[{\"metricName\":\"q\","
@@ -82,12 +82,12 @@ START_TEST(test_collect_external_labels_and_dedup)
 		&v);
 	ck_assert_int_eq(json_array_size(v.external), 2);
 	/* Labels that satisfy the selector are kept as the provider sent them. */
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.external, 0), "metricLabels.queue"), "a");
+	ck_assert_str_eq(jpath_str(json_array_get(v.external, 0), "metricLabels.queue"), "a");
 	decide(hpa, &v, &r);
 	ck_assert_int_eq(r.metrics[0].usage, 15000);
 	ck_assert_int_eq(r.metrics[1].usage, 15500);
 	hpa_result_release(&r);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -100,7 +100,7 @@ START_TEST(test_collect_pods_metric)
 			       "\"selector\":{\"matchLabels\":{\"verb\":\"GET\"}}},\"target\":{"
 			       "\"type\":\"AverageValue\",\"averageValue\":\"100m\"}}}]",
 			       1);
-	struct hpa_metric_values v = { 0 };
+	struct hpaloop__metric_values v = { 0 };
 	struct hpa_result r;
 
 	collect(hpa, 0, "{\"kind\":\"MetricValueList\",\"apiVersion\":\"custom.metrics.k8s.io/"
@@ -113,17 +113,17 @@ START_TEST(test_collect_pods_metric)
 			"{\"metric\":{\"name\":\"rps\"},\"value\":\"9\"}]}",
 		&v);
 	ck_assert_int_eq(json_array_size(v.custom), 2); /* the one without a name is dropped */
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 1), "describedObject.kind"), "Pod");
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 1), "describedObject.namespace"), "ns1");
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 0), "metric.selector.matchLabels.verb"),
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 1), "describedObject.kind"), "Pod");
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 1), "describedObject.namespace"), "ns1");
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 0), "metric.selector.matchLabels.verb"),
 			 "GET");
-	ck_assert_int_eq(hpa_jint(json_array_get(v.custom, 0), "windowSeconds", 0), 60);
+	ck_assert_int_eq(jpath_int(json_array_get(v.custom, 0), "windowSeconds", 0), 60);
 	decide(hpa, &v, &r);
 	ck_assert_ptr_null(r.metrics[0].error);
 	ck_assert_int_eq(r.metrics[0].usage, 200); /* (300m + 100m) / 2 */
 	ck_assert_int_eq(r.desired, 4);
 	hpa_result_release(&r);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -135,7 +135,7 @@ START_TEST(test_collect_object_metric)
 		"\"kind\":\"Deployment\",\"name\":\"worker\"},\"metric\":{\"name\":\"depth\"},"
 		"\"target\":{\"type\":\"Value\",\"value\":\"10\"}}}]";
 	json_t *hpa = hpa_with(metric, 1);
-	struct hpa_metric_values v = { 0 };
+	struct hpaloop__metric_values v = { 0 };
 	struct hpa_result r;
 
 	/* describedObject as the provider wrote it (any kind, no namespace). */
@@ -143,14 +143,14 @@ START_TEST(test_collect_object_metric)
 			"\"deployment\",\"name\":\"worker\",\"apiVersion\":\"apps/__internal\"},"
 			"\"metric\":{\"name\":\"depth\"},\"value\":\"40\"}]}",
 		&v);
-	ck_assert_str_eq(hpa_jstr(json_array_get(v.custom, 0), "describedObject.kind"),
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 0), "describedObject.kind"),
 			 "Deployment");
 	decide(hpa, &v, &r);
 	ck_assert_ptr_null(r.metrics[0].error);
 	ck_assert_int_eq(r.metrics[0].usage, 40000);
 	ck_assert_int_eq(r.metrics[0].proposed, 8); /* ceil(40 / 10 * 2 ready pods) */
 	hpa_result_release(&r);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 
 	/* Two items for one object: upstream's "exactly one" error. */
 	memset(&v, 0, sizeof(v));
@@ -163,7 +163,7 @@ START_TEST(test_collect_object_metric)
 						 "when we asked for exactly one"),
 		      "%s", r.metrics[0].error);
 	hpa_result_release(&r);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -175,33 +175,33 @@ START_TEST(test_collect_wrong_kind)
 			       "{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"q\"},"
 			       "\"target\":{\"type\":\"AverageValue\",\"averageValue\":\"1\"}}}]",
 			       1);
-	struct hpa_metric_values v = { 0 };
+	struct hpaloop__metric_values v = { 0 };
 	json_t *b = parse("{\"kind\":\"MetricValueList\",\"items\":[]}");
 	json_t *st = parse("{\"kind\":\"Status\",\"code\":404}");
 	json_t *bad = parse("{\"kind\":\"MetricValueList\",\"items\":{}}");
 	char err[256];
 
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 0),
+	ck_assert_int_eq(hpaloop__metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 0),
 					    "ns1", b, &v, err, sizeof(err)),
 			 ERR_PARSE);
 	ck_assert_str_eq(err, "the external metrics API server didn't return "
 			      "ExternalMetricValueList, the type is MetricValueList");
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 1),
+	ck_assert_int_eq(hpaloop__metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 1),
 					    "ns1", st, &v, err, sizeof(err)),
 			 ERR_PARSE);
 	ck_assert_str_eq(err, "the custom metrics API server didn't return MetricValueList, the "
 			      "type is Status");
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 1),
+	ck_assert_int_eq(hpaloop__metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 1),
 					    "ns1", bad, &v, err, sizeof(err)),
 			 ERR_PARSE);
 	/* An empty list is an answer: hpa_decide says "no metrics returned". */
-	ck_assert_int_eq(hpa_metric_collect(json_array_get(hpa_jget(hpa, "spec.metrics"), 1),
+	ck_assert_int_eq(hpaloop__metric_collect(json_array_get(jpath_get(hpa, "spec.metrics"), 1),
 					    "ns1", b, &v, err, sizeof(err)),
 			 0);
 	ck_assert_ptr_nonnull(v.custom);
 	ck_assert_int_eq(json_array_size(v.custom), 0);
 	ck_assert_ptr_null(v.external);
-	hpa_metric_values_release(&v);
+	hpaloop__metric_values_release(&v);
 	json_decref(b);
 	json_decref(st);
 	json_decref(bad);

@@ -1,7 +1,7 @@
 /*
- * check_hpa_loop.c - the pure parts of the embedded HPA loop (hpa/options.c,
- * loop_state.c, loop_objects.c): --hpa modes and the annotation filter,
- * --feature-gates, the per-HPA state (history bookkeeping across passes,
+ * check_hpaloop_loop.c - the pure parts of the embedded HPA loop
+ * (hpaloop/state.c, peers.c, objects.c): the per-HPA state (history
+ * bookkeeping across passes,
  * uid changes, pruning, the other HPAs' selectors), PodMetrics built from a
  * store snapshot and fed to hpa_decide, and the Events with their counts.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "test/unit/unit.h"
 
 #define SEC NS_PER_SEC
@@ -25,152 +25,68 @@ static json_t *parse(const char *text)
 	return j;
 }
 
-/* ---- modes, annotation filter, feature gates ---------------------------------- */
-
-START_TEST(test_mode_parse)
-{
-	enum hpa_mode m = HPA_MODE_ALL;
-
-	ck_assert_int_eq(hpa_mode_parse("off", &m), 0);
-	ck_assert_int_eq(m, HPA_MODE_OFF);
-	ck_assert_int_eq(hpa_mode_parse("annotated", &m), 0);
-	ck_assert_int_eq(m, HPA_MODE_ANNOTATED);
-	ck_assert_int_eq(hpa_mode_parse("all", &m), 0);
-	ck_assert_int_eq(m, HPA_MODE_ALL);
-	ck_assert_int_eq(hpa_mode_parse("All", &m), ERR_INVAL);
-	ck_assert_int_eq(hpa_mode_parse("", &m), ERR_INVAL);
-	ck_assert_int_eq(hpa_mode_parse(NULL, &m), ERR_INVAL);
-	ck_assert_int_eq(m, HPA_MODE_ALL); /* untouched on failure */
-}
-END_TEST
-
-static bool selected(enum hpa_mode mode, const char *annotations)
-{
-	char text[256];
-	json_t *hpa;
-	bool sel;
-
-	snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"h\"%s%s}}",
-		 annotations ? ",\"annotations\":" : "", annotations ? annotations : "");
-	hpa = parse(text);
-	sel = hpa_loop_selected(mode, hpa);
-	json_decref(hpa);
-	return sel;
-}
-
-START_TEST(test_annotation_filter)
-{
-	const char *yes = "{\"metrics-apiserver.io/embedded-hpa\":\"true\"}";
-
-	ck_assert(selected(HPA_MODE_ANNOTATED, yes));
-	ck_assert(!selected(HPA_MODE_ANNOTATED, NULL));
-	ck_assert(!selected(HPA_MODE_ANNOTATED, "{}"));
-	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"metrics-apiserver.io/embedded-hpa\":\"false\"}"));
-	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"metrics-apiserver.io/embedded-hpa\":\"True\"}"));
-	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"metrics-apiserver.io/embedded-hpa\":true}"));
-	ck_assert(!selected(HPA_MODE_ANNOTATED, "{\"embedded-hpa\":\"true\"}"));
-	ck_assert(selected(HPA_MODE_ALL, NULL));
-	ck_assert(selected(HPA_MODE_ALL, "{\"metrics-apiserver.io/embedded-hpa\":\"false\"}"));
-	ck_assert(!selected(HPA_MODE_OFF, yes));
-}
-END_TEST
-
-static int gates(struct hpa_options *o, const char *a, const char *b, char *err, size_t len)
-{
-	char *items[2] = { (char *)a, (char *)b };
-
-	hpa_options_default(o);
-	return hpa_feature_gates_apply(o, items, b ? 2 : 1, err, len);
-}
-
-START_TEST(test_feature_gates)
-{
-	struct hpa_options o;
-	char err[256] = "";
-
-	hpa_options_default(&o);
-	ck_assert(o.gate_scale_to_zero);
-	ck_assert(o.gate_configurable_tolerance);
-	ck_assert_int_eq(gates(&o, "HPAScaleToZero=false", " HPAConfigurableTolerance = F ", err,
-			       sizeof(err)),
-			 0);
-	ck_assert(!o.gate_scale_to_zero);
-	ck_assert(!o.gate_configurable_tolerance);
-	ck_assert(o.gate_pod_level_resources);
-	ck_assert_int_eq(gates(&o, "PodLevelResources=0", "", err, sizeof(err)), 0);
-	ck_assert(!o.gate_pod_level_resources);
-	ck_assert_int_eq(gates(&o, "Foo=true", NULL, err, sizeof(err)), ERR_INVAL);
-	ck_assert_str_eq(err, "unrecognized feature gate: Foo");
-	ck_assert_int_eq(gates(&o, "HPAScaleToZero=maybe", NULL, err, sizeof(err)), ERR_INVAL);
-	ck_assert_str_eq(err, "invalid value of HPAScaleToZero=maybe, err: strconv.ParseBool: "
-			      "parsing \"maybe\": invalid syntax");
-	ck_assert_int_eq(gates(&o, "HPAScaleToZero", NULL, err, sizeof(err)), ERR_INVAL);
-	ck_assert_str_eq(err, "malformed pair, expect string=bool");
-}
-END_TEST
-
 /* ---- per-HPA state -------------------------------------------------------------- */
 
-static void give_history(struct hpa_state *st, int32_t replicas, int64_t ts)
+static void give_history(struct hpaloop__state *st, int32_t replicas, int64_t ts)
 {
 	struct hpa_history h = { .seen = true, .n_recs = 1 };
 
 	h.recs = xmalloc(sizeof(*h.recs));
 	h.recs[0] = (struct hpa_recommendation){ replicas, ts };
-	hpa_state_take_history(st, &h);
+	hpaloop__state_take_history(st, &h);
 	ck_assert_ptr_null(h.recs); /* moved */
 	ck_assert(!h.seen);
 }
 
 START_TEST(test_states_keep_and_prune)
 {
-	struct hpa_states s = { 0 };
-	struct hpa_state *a, *b;
+	struct hpaloop__states s = { 0 };
+	struct hpaloop__state *a, *b;
 
-	hpa_states_begin(&s);
-	a = hpa_states_get(&s, "ns1", "web", "uid-a");
-	b = hpa_states_get(&s, "ns1", "api", "uid-b");
+	hpaloop__states_begin(&s);
+	a = hpaloop__states_get(&s, "ns1", "web", "uid-a");
+	b = hpaloop__states_get(&s, "ns1", "api", "uid-b");
 	ck_assert(!a->history.seen);
 	give_history(a, 6, T0);
 	give_history(b, 2, T0);
-	ck_assert_uint_eq(hpa_states_prune(&s), 0);
+	ck_assert_uint_eq(hpaloop__states_prune(&s), 0);
 	ck_assert_uint_eq(s.n, 2);
 	ck_assert_str_eq(s.v[0]->key, "ns1/api"); /* sorted */
 
-	hpa_states_begin(&s); /* the next pass sees web only */
-	ck_assert_ptr_eq(hpa_states_get(&s, "ns1", "web", "uid-a"), a);
-	ck_assert_uint_eq(hpa_states_prune(&s), 1);
+	hpaloop__states_begin(&s); /* the next pass sees web only */
+	ck_assert_ptr_eq(hpaloop__states_get(&s, "ns1", "web", "uid-a"), a);
+	ck_assert_uint_eq(hpaloop__states_prune(&s), 1);
 	ck_assert_uint_eq(s.n, 1);
-	ck_assert_ptr_null(hpa_states_find(&s, "ns1", "api"));
-	a = hpa_states_find(&s, "ns1", "web");
+	ck_assert_ptr_null(hpaloop__states_find(&s, "ns1", "api"));
+	a = hpaloop__states_find(&s, "ns1", "web");
 	ck_assert(a->history.seen);
 	ck_assert_uint_eq(a->history.n_recs, 1);
 	ck_assert_int_eq(a->history.recs[0].replicas, 6);
-	hpa_states_release(&s);
+	hpaloop__states_release(&s);
 	ck_assert_uint_eq(s.n, 0);
 }
 END_TEST
 
 START_TEST(test_states_uid_change_resets_history)
 {
-	struct hpa_states s = { 0 };
-	struct hpa_state *a;
+	struct hpaloop__states s = { 0 };
+	struct hpaloop__state *a;
 
-	hpa_states_begin(&s);
-	a = hpa_states_get(&s, "ns1", "web", "uid-1");
+	hpaloop__states_begin(&s);
+	a = hpaloop__states_get(&s, "ns1", "web", "uid-1");
 	give_history(a, 6, T0);
 	a->selector = xstrdup("app=web");
-	a = hpa_states_get(&s, "ns1", "web", "uid-2"); /* deleted and created again */
+	a = hpaloop__states_get(&s, "ns1", "web", "uid-2"); /* deleted and created again */
 	ck_assert(!a->history.seen);
 	ck_assert_uint_eq(a->history.n_recs, 0);
 	ck_assert_ptr_null(a->selector);
 	ck_assert_str_eq(a->uid, "uid-2");
 	ck_assert_uint_eq(s.n, 1);
-	hpa_states_release(&s);
+	hpaloop__states_release(&s);
 }
 END_TEST
 
-/* ---- the other HPAs of a namespace (loop_peers.c) ------------------------------- */
+/* ---- the other HPAs of a namespace (peers.c) ------------------------------- */
 
 /* The pass's HPA list: name, namespace, annotated?, in that order. */
 static json_t *hpa_items(const char *const *spec)
@@ -183,7 +99,7 @@ static json_t *hpa_items(const char *const *spec)
 
 		if (spec[i + 2][0] == 'y')
 			json_object_set_new(json_object_get(h, "metadata"), "annotations",
-					    json_pack("{s:s}", HPA_ANNOTATION, "true"));
+					    json_pack("{s:s}", HPALOOP_ANNOTATION, "true"));
 		json_array_append_new(items, h);
 	}
 	return items;
@@ -198,10 +114,10 @@ struct reads {
 static char *fake_read(void *ud, const json_t *hpa)
 {
 	struct reads *r = ud;
-	const char *name = hpa_jstr(hpa, "metadata.name");
+	const char *name = jpath_str(hpa, "metadata.name");
 
 	r->n++;
-	snprintf(r->last, sizeof(r->last), "%s/%s", hpa_jstr(hpa, "metadata.namespace"), name);
+	snprintf(r->last, sizeof(r->last), "%s/%s", jpath_str(hpa, "metadata.namespace"), name);
 	return strcmp(name, "broken") == 0 ? NULL : xasprintf("app=%s", name);
 }
 
@@ -214,19 +130,19 @@ static char *others_str(const json_t *others)
 
 	dynbuf_init(&b, DYN_SMALL);
 	json_array_foreach(others, i, e) {
-		ck_assert_ptr_nonnull(hpa_jstr(e, "horizontalPodAutoscaler.metadata.namespace"));
+		ck_assert_ptr_nonnull(jpath_str(e, "horizontalPodAutoscaler.metadata.namespace"));
 		ck_assert_int_eq(dynbuf_printf(&b, "%s%s=%s", i ? " " : "",
-					       hpa_jstr(e, "horizontalPodAutoscaler.metadata.name"),
-					       hpa_jstr(e, "scale.status.selector")),
+					       jpath_str(e, "horizontalPodAutoscaler.metadata.name"),
+					       jpath_str(e, "scale.status.selector")),
 				 0);
 	}
 	return dynbuf_take(&b, NULL);
 }
 
-static void expect_others(struct hpa_peers *p, const struct hpa_states *s, const char *ns,
+static void expect_others(struct hpaloop__peers *p, const struct hpaloop__states *s, const char *ns,
 			  const char *self, struct reads *r, const char *want)
 {
-	json_t *others = hpa_peers_others(p, s, ns, self, fake_read, r);
+	json_t *others = hpaloop__peers_others(p, s, ns, self, fake_read, r);
 	char *got = others_str(others);
 
 	ck_assert_str_eq(got, want);
@@ -241,16 +157,16 @@ START_TEST(test_peers_others)
 		"nosel", "ns1", "y", "gone", "ns1", "y", "web2", "ns10", "n", "x", "ns", "n", NULL,
 	};
 	json_t *items = hpa_items(spec);
-	struct hpa_states s = { 0 };
-	struct hpa_peers p;
+	struct hpaloop__states s = { 0 };
+	struct hpaloop__peers p;
 	struct reads r = { 0 };
 
-	hpa_states_begin(&s);
-	hpa_states_get(&s, "ns1", "web", "u1")->selector = xstrdup("app=web");
-	hpa_states_get(&s, "ns1", "nosel", "u3");
+	hpaloop__states_begin(&s);
+	hpaloop__states_get(&s, "ns1", "web", "u1")->selector = xstrdup("app=web");
+	hpaloop__states_get(&s, "ns1", "nosel", "u3");
 	/* a state whose HPA is no longer listed (deleted; pruned at the end of the pass) */
-	hpa_states_get(&s, "ns1", "old", "u4")->selector = xstrdup("app=old");
-	hpa_peers_init(&p, items, HPA_MODE_ANNOTATED);
+	hpaloop__states_get(&s, "ns1", "old", "u4")->selector = xstrdup("app=old");
+	hpaloop__peers_init(&p, items, HPALOOP_MODE_ANNOTATED);
 	ck_assert_uint_eq(p.n, 8);
 	/* web's view: the acted-on ones from their state (nosel has no selector,
 	 * gone no state yet), the others read once each; other namespaces untouched */
@@ -267,21 +183,21 @@ START_TEST(test_peers_others)
 	ck_assert_int_eq(r.n, 4);
 	ck_assert_str_eq(r.last, "ns/x");
 	expect_others(&p, &s, "ns2", "z", &r, "");
-	hpa_peers_release(&p);
+	hpaloop__peers_release(&p);
 
 	/* --hpa=all: every HPA is acted on, nothing is read */
 	r.n = 0;
-	hpa_peers_init(&p, items, HPA_MODE_ALL);
+	hpaloop__peers_init(&p, items, HPALOOP_MODE_ALL);
 	expect_others(&p, &s, "ns1", "nosel", &r, "web=app=web");
 	ck_assert_int_eq(r.n, 0);
-	hpa_peers_release(&p);
+	hpaloop__peers_release(&p);
 	/* no state (explain --live): every other HPA is read */
-	hpa_peers_init(&p, items, HPA_MODE_OFF);
+	hpaloop__peers_init(&p, items, HPALOOP_MODE_OFF);
 	expect_others(&p, NULL, "ns1", "web", &r,
 		      "api=app=api gone=app=gone nosel=app=nosel shadow=app=shadow");
 	ck_assert_int_eq(r.n, 5);
-	hpa_peers_release(&p);
-	hpa_states_release(&s);
+	hpaloop__peers_release(&p);
+	hpaloop__states_release(&s);
 	json_decref(items);
 }
 END_TEST
@@ -345,7 +261,7 @@ START_TEST(test_pod_metrics_from_snapshot)
 	round_of(st, T0, first, milli, 1, true);
 	round_of(st, T0 + 10 * SEC, second, milli, 2, true); /* web-3: one point only */
 	snap = store_acquire(st);
-	pm = hpa_loop_pod_metrics(snap, pods);
+	pm = hpaloop__pod_metrics(snap, pods);
 	/* web-1 (two containers) and web-2; web-3 has one point, web-4 none */
 	want = parse("[{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\",\"labels\":"
 		     "{\"app\":\"web\"}},\"containers\":[{\"name\":\"app\",\"usage\":{\"cpu\":"
@@ -373,7 +289,7 @@ static const char hpa_json[] =
 	"\"Utilization\",\"averageUtilization\":50}}}]}}";
 
 /* One pass of the loop's decision on `usage` (milli per pod) of n pods. */
-static struct hpa_result decide_pass(struct hpa_state *st, int n, int usage, int64_t round_ts)
+static struct hpa_result decide_pass(struct hpaloop__state *st, int n, int usage, int64_t round_ts)
 {
 	static const char *const names[] = { "web-1", "web-2", "web-3", "web-4", NULL };
 	const int milli[] = { usage, usage, usage, usage };
@@ -392,13 +308,13 @@ static struct hpa_result decide_pass(struct hpa_state *st, int n, int usage, int
 	round_of(store, round_ts - 10 * SEC, one_round, milli, 1, false);
 	round_of(store, round_ts, one_round, milli, 2, false);
 	snap = store_acquire(store);
-	pm = hpa_loop_pod_metrics(snap, pods);
+	pm = hpaloop__pod_metrics(snap, pods);
 	hpa_options_default(&in.opts);
 	in.scale = scale;
 	in.pods = pods;
 	in.pod_metrics = pm;
 	ck_assert_int_eq(hpa_decide(&in, &st->history, &r, err, sizeof(err)), 0);
-	hpa_state_take_history(st, &r.history);
+	hpaloop__state_take_history(st, &r.history);
 	store_release(snap);
 	store_free(store);
 	json_decref(pm);
@@ -410,12 +326,12 @@ static struct hpa_result decide_pass(struct hpa_state *st, int n, int usage, int
 
 START_TEST(test_store_to_decision_and_history)
 {
-	struct hpa_states s = { 0 };
-	struct hpa_state *st;
+	struct hpaloop__states s = { 0 };
+	struct hpaloop__state *st;
 	struct hpa_result r;
 
-	hpa_states_begin(&s);
-	st = hpa_states_get(&s, "default", "web", "u-web");
+	hpaloop__states_begin(&s);
+	st = hpaloop__states_get(&s, "default", "web", "u-web");
 	/* 1 pod at 290m of 100m = 290%, target 50%: ceil(5.8) = 6, and the
 	 * legacy limit (no spec.behavior) max(2 * 1, 4) = 4 writes 4 */
 	r = decide_pass(st, 1, 290, T0);
@@ -443,13 +359,13 @@ START_TEST(test_store_to_decision_and_history)
 	ck_assert_uint_eq(st->history.n_recs, 3);
 	ck_assert_int_eq(st->history.recs[2].replicas, 1);
 	/* a fresh state (no history) is seeded with the current count instead */
-	hpa_states_begin(&s);
-	st = hpa_states_get(&s, "default", "web", "u-web-2");
+	hpaloop__states_begin(&s);
+	st = hpaloop__states_get(&s, "default", "web", "u-web-2");
 	r = decide_pass(st, 3, 10, T0 + 60 * SEC);
 	ck_assert_int_eq(r.desired, 3);
 	ck_assert(!r.scale_updated);
 	hpa_result_release(&r);
-	hpa_states_release(&s);
+	hpaloop__states_release(&s);
 }
 END_TEST
 
@@ -471,17 +387,17 @@ START_TEST(test_unacted_hpa_makes_selector_ambiguous)
 	const char *want = "pods by selector app=web are controlled by multiple HPAs: "
 			   "[default/shadow default/web]";
 	struct hpa_input in = { .hpa = hpa, .scale = scale, .pods = pods, .now = T0 };
-	struct hpa_states s = { 0 };
-	struct hpa_peers p;
+	struct hpaloop__states s = { 0 };
+	struct hpaloop__peers p;
 	struct hpa_result r;
 	char err[256], *status;
 	int reads = 0;
 
 	hpa_options_default(&in.opts);
-	hpa_states_begin(&s);
-	hpa_states_get(&s, "default", "web", "u-web")->selector = xstrdup("app=web");
-	hpa_peers_init(&p, items, HPA_MODE_ANNOTATED);
-	others = hpa_peers_others(&p, &s, "default", "web", web_read, &reads);
+	hpaloop__states_begin(&s);
+	hpaloop__states_get(&s, "default", "web", "u-web")->selector = xstrdup("app=web");
+	hpaloop__peers_init(&p, items, HPALOOP_MODE_ANNOTATED);
+	others = hpaloop__peers_others(&p, &s, "default", "web", web_read, &reads);
 	ck_assert_int_eq(reads, 1); /* shadow only: "other" has no acted-on HPA */
 	in.others = others;
 	ck_assert_int_eq(hpa_decide(&in, NULL, &r, err, sizeof(err)), 0);
@@ -507,8 +423,8 @@ START_TEST(test_unacted_hpa_makes_selector_ambiguous)
 		      r.error);
 	hpa_result_release(&r);
 	json_decref(others);
-	hpa_peers_release(&p);
-	hpa_states_release(&s);
+	hpaloop__peers_release(&p);
+	hpaloop__states_release(&s);
 	json_decref(scale);
 	json_decref(pods);
 	json_decref(hpa);
@@ -525,7 +441,7 @@ START_TEST(test_event_object)
 				"New size: 6; reason: cpu resource utilization (percentage of "
 				"request) above target" };
 
-	e = hpa_loop_event_new(hpa, &ev, T0 + 255);
+	e = hpaloop__event_new(hpa, &ev, T0 + 255);
 	want = parse("{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":"
 		     "\"web.17979cfe362a00ff\",\"namespace\":\"default\"},\"involvedObject\":"
 		     "{\"kind\":\"HorizontalPodAutoscaler\",\"namespace\":\"default\",\"name\":"
@@ -538,7 +454,7 @@ START_TEST(test_event_object)
 		     "\"reportingComponent\":\"horizontal-pod-autoscaler\",\"reportingInstance\":"
 		     "\"\"}");
 	ck_assert_msg(json_equal(e, want), "got %s", json_dumps(e, JSON_COMPACT));
-	again = hpa_loop_event_repeat(e, T0 + 75 * SEC);
+	again = hpaloop__event_repeat(e, T0 + 75 * SEC);
 	ck_assert_int_eq(json_integer_value(json_object_get(again, "count")), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(again, "lastTimestamp")),
 			 "2023-11-14T22:14:35Z");
@@ -554,21 +470,21 @@ END_TEST
 
 START_TEST(test_event_cache)
 {
-	struct hpa_states s = { 0 };
-	struct hpa_state *st;
+	struct hpaloop__states s = { 0 };
+	struct hpaloop__state *st;
 	char msg[32];
 
-	hpa_states_begin(&s);
-	st = hpa_states_get(&s, "default", "web", "u");
-	for (int i = 0; i < HPA_LOOP_EVENT_CACHE; i++) {
+	hpaloop__states_begin(&s);
+	st = hpaloop__states_get(&s, "default", "web", "u");
+	for (int i = 0; i < HPALOOP_EVENT_CACHE; i++) {
 		struct hpa_event ev = { "Warning", "FailedGetResourceMetric", msg };
 		json_t *obj = json_pack("{s:i}", "n", i);
 
 		snprintf(msg, sizeof(msg), "message %d", i);
-		hpa_state_event_put(st, &ev, obj, (uint64_t)(100 + i));
+		hpaloop__state_event_put(st, &ev, obj, (uint64_t)(100 + i));
 		json_decref(obj);
 	}
-	ck_assert_uint_eq(st->n_events, HPA_LOOP_EVENT_CACHE);
+	ck_assert_uint_eq(st->n_events, HPALOOP_EVENT_CACHE);
 	{
 		struct hpa_event ev0 = { "Warning", "FailedGetResourceMetric", "message 0" };
 		struct hpa_event ev0n = { "Normal", "FailedGetResourceMetric", "message 0" };
@@ -576,31 +492,28 @@ START_TEST(test_event_cache)
 		struct hpa_event fresh = { "Normal", "SuccessfulRescale", "New size: 2" };
 		json_t *obj = json_pack("{s:s}", "n", "fresh");
 
-		ck_assert_ptr_nonnull(hpa_state_event_find(st, &ev0));
-		ck_assert_ptr_null(hpa_state_event_find(st, &ev0n)); /* the type counts */
-		hpa_state_event_put(st, &ev0, hpa_state_event_find(st, &ev0)->obj, 200); /* used */
-		hpa_state_event_put(st, &fresh, obj, 201); /* evicts message 1, the oldest use */
+		ck_assert_ptr_nonnull(hpaloop__state_event_find(st, &ev0));
+		ck_assert_ptr_null(hpaloop__state_event_find(st, &ev0n)); /* the type counts */
+		hpaloop__state_event_put(st, &ev0, hpaloop__state_event_find(st, &ev0)->obj, 200); /* used */
+		hpaloop__state_event_put(st, &fresh, obj, 201); /* evicts message 1, the oldest use */
 		json_decref(obj);
-		ck_assert_uint_eq(st->n_events, HPA_LOOP_EVENT_CACHE);
-		ck_assert_ptr_null(hpa_state_event_find(st, &ev1));
-		ck_assert_ptr_nonnull(hpa_state_event_find(st, &ev0));
+		ck_assert_uint_eq(st->n_events, HPALOOP_EVENT_CACHE);
+		ck_assert_ptr_null(hpaloop__state_event_find(st, &ev1));
+		ck_assert_ptr_nonnull(hpaloop__state_event_find(st, &ev0));
 		ck_assert_str_eq(json_string_value(json_object_get(
-					 hpa_state_event_find(st, &fresh)->obj, "n")),
+					 hpaloop__state_event_find(st, &fresh)->obj, "n")),
 				 "fresh");
 	}
-	hpa_states_release(&s);
+	hpaloop__states_release(&s);
 }
 END_TEST
 
 static Suite *loop_suite(void)
 {
-	Suite *s = suite_create("hpa_loop");
+	Suite *s = suite_create("hpaloop");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_mode_parse);
-	tcase_add_test(tc, test_annotation_filter);
-	tcase_add_test(tc, test_feature_gates);
 	tcase_add_test(tc, test_states_keep_and_prune);
 	tcase_add_test(tc, test_states_uid_change_resets_history);
 	tcase_add_test(tc, test_peers_others);

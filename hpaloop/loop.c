@@ -3,12 +3,12 @@
  * autoscaling/v2 HorizontalPodAutoscaler (GET, no watch: one list per pass
  * is all a pass needs), keeps the ones --hpa selects, and reconciles each
  * with the store snapshot current at the start of the pass (the HPAs it
- * does not act on still count in the ambiguity check: loop_peers.c).
- * Passes run after every scrape round (hpa_loop_notify from the scraper's
+ * does not act on still count in the ambiguity check: peers.c).
+ * Passes run after every scrape round (hpaloop_notify from the scraper's
  * on_round) and at least every --hpa-sync-period, once the store can serve
  * pods (before that every HPA would only fail to get metrics).
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "kube/kube.h"
 
 #include <errno.h>
@@ -20,11 +20,11 @@
 
 #define HPA_LIST_PATH "/apis/autoscaling/v2/horizontalpodautoscalers"
 
-struct hpa_loop {
-	struct hpa_loop_options o;
+struct hpaloop {
+	struct hpaloop_options o;
 	struct kube_client *client;
 	struct store *store;
-	struct hpa_states states; /* the loop thread's only */
+	struct hpaloop__states states; /* the loop thread's only */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* on CLOCK_MONOTONIC */
@@ -33,7 +33,7 @@ struct hpa_loop {
 };
 
 /* GET the HPA list; new reference to its items, or NULL (logged). */
-static json_t *list_hpas(struct hpa_loop *l)
+static json_t *list_hpas(struct hpaloop *l)
 {
 	char err[512] = "";
 	json_t *list = NULL, *items = NULL;
@@ -51,7 +51,7 @@ static json_t *list_hpas(struct hpa_loop *l)
 	return items;
 }
 
-static bool stopping(struct hpa_loop *l)
+static bool stopping(struct hpaloop *l)
 {
 	bool s;
 
@@ -62,12 +62,12 @@ static bool stopping(struct hpa_loop *l)
 }
 
 /* One pass over the selected HPAs. */
-static void pass(struct hpa_loop *l)
+static void pass(struct hpaloop *l)
 {
 	json_t *items = list_hpas(l);
 	struct store_snapshot *snap;
-	struct hpa_sync_ctx x = { .client = l->client, .algo = &l->o.algo, .states = &l->states };
-	struct hpa_peers peers;
+	struct hpaloop__sync_ctx x = { .client = l->client, .algo = &l->o.algo, .states = &l->states };
+	struct hpaloop__peers peers;
 	const json_t *hpa;
 	size_t i, acted = 0;
 
@@ -79,31 +79,31 @@ static void pass(struct hpa_loop *l)
 		goto out;
 	}
 	x.snap = snap;
-	hpa_peers_init(&peers, items, l->o.mode);
+	hpaloop__peers_init(&peers, items, l->o.mode);
 	x.peers = &peers;
-	hpa_states_begin(&l->states);
+	hpaloop__states_begin(&l->states);
 	json_array_foreach(items, i, hpa) {
-		const char *ns = hpa_jstr(hpa, "metadata.namespace");
-		const char *name = hpa_jstr(hpa, "metadata.name");
+		const char *ns = jpath_str(hpa, "metadata.namespace");
+		const char *name = jpath_str(hpa, "metadata.name");
 
-		if (!ns || !name || !hpa_loop_selected(l->o.mode, hpa))
+		if (!ns || !name || !hpaloop_selected(l->o.mode, hpa))
 			continue;
-		if (acted == HPA_LOOP_MAX_HPAS) {
+		if (acted == HPALOOP_MAX_HPAS) {
 			log_warn("more than %d HPAs selected: the rest wait for a later pass",
-				 HPA_LOOP_MAX_HPAS);
+				 HPALOOP_MAX_HPAS);
 			break;
 		}
 		if (stopping(l))
 			break;
 		acted++;
 		x.now = clock_now_ns();
-		hpa_sync_one(&x, hpa, hpa_states_get(&l->states, ns, name,
-						     hpa_jstr(hpa, "metadata.uid")));
+		hpaloop__sync_one(&x, hpa, hpaloop__states_get(&l->states, ns, name,
+						     jpath_str(hpa, "metadata.uid")));
 	}
-	if (!stopping(l) && acted < HPA_LOOP_MAX_HPAS)
-		hpa_states_prune(&l->states);
+	if (!stopping(l) && acted < HPALOOP_MAX_HPAS)
+		hpaloop__states_prune(&l->states);
 	log_v(3, "HPA pass: %zu of %zu HPAs reconciled", acted, json_array_size(items));
-	hpa_peers_release(&peers);
+	hpaloop__peers_release(&peers);
 out:
 	store_release(snap);
 	json_decref(items);
@@ -119,7 +119,7 @@ static void deadline_after(struct timespec *ts, int64_t ns)
 
 static void *loop_main(void *arg)
 {
-	struct hpa_loop *l = arg;
+	struct hpaloop *l = arg;
 	struct timespec next;
 
 	log_info("Starting the embedded HPA controller (sync period %llds)",
@@ -144,13 +144,13 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-struct hpa_loop *hpa_loop_start(const struct hpa_loop_options *o, struct kube_client *c,
+struct hpaloop *hpaloop_start(const struct hpaloop_options *o, struct kube_client *c,
 				struct store *st)
 {
 	pthread_condattr_t ca;
-	struct hpa_loop *l;
+	struct hpaloop *l;
 
-	if (o->mode == HPA_MODE_OFF || o->sync_period_ns <= 0)
+	if (o->mode == HPALOOP_MODE_OFF || o->sync_period_ns <= 0)
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->o = *o;
@@ -171,7 +171,7 @@ struct hpa_loop *hpa_loop_start(const struct hpa_loop_options *o, struct kube_cl
 	return l;
 }
 
-void hpa_loop_notify(struct hpa_loop *l)
+void hpaloop_notify(struct hpaloop *l)
 {
 	if (!l)
 		return;
@@ -181,7 +181,7 @@ void hpa_loop_notify(struct hpa_loop *l)
 	pthread_mutex_unlock(&l->mu);
 }
 
-void hpa_loop_stop(struct hpa_loop *l)
+void hpaloop_stop(struct hpaloop *l)
 {
 	if (!l)
 		return;
@@ -190,7 +190,7 @@ void hpa_loop_stop(struct hpa_loop *l)
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	hpa_states_release(&l->states);
+	hpaloop__states_release(&l->states);
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l);

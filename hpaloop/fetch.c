@@ -1,18 +1,18 @@
 /*
- * loop_fetch.c - reading what one pass needs from kube-apiserver: the
+ * fetch.c - reading what one pass needs from kube-apiserver: the
  * target's Scale (scaleTargetRef -> /scale URL), the pods of its selector,
  * and the scale selectors of the other HPAs.  The embedded loop and
  * `hpa explain --live` both go through here, so the explanation is built
  * from the very requests (and error texts) the loop makes.
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "kube/kube.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool hpa_segment_ok(const char *s)
+bool hpaloop_segment_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -28,47 +28,11 @@ bool hpa_segment_ok(const char *s)
 	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
-/* Percent-encodes every byte but the RFC 3986 unreserved ones and those in
- * keep, a space as '+' when space_plus (Go's escape() in net/url). */
-static char *escape(const char *s, const char *keep, bool space_plus)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = xmalloc(3 * n + 1), *p = out;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~' || (c && strchr(keep, c))) {
-			*p++ = (char)c;
-		} else if (c == ' ' && space_plus) {
-			*p++ = '+';
-		} else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
-char *hpa_query_escape(const char *s)
-{
-	return escape(s, "", true);
-}
-
-char *hpa_path_escape(const char *s)
-{
-	return escape(s, "$&+,:;=@", false);
-}
-
 /* client-go's error text for a failed request: the Status message, else its generic one. */
 static void api_error(int rc, int status, const json_t *body, const char *transport, char *err,
 		      size_t errlen)
 {
-	const char *msg = hpa_jstr(body, "message");
+	const char *msg = jpath_str(body, "message");
 
 	if (rc != 0)
 		snprintf(err, errlen, "%s", transport);
@@ -79,10 +43,10 @@ static void api_error(int rc, int status, const json_t *body, const char *transp
 				      "return more information", status);
 }
 
-int hpa_api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
+int hpaloop__api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 json_t **out, char *err, size_t errlen)
 {
-	char why[HPA_ERRLEN] = "";
+	char why[HPALOOP_ERRLEN] = "";
 	json_t *resp = NULL;
 	int status = 0;
 	int rc = kube_request(c, method, path, body, &status, &resp, why, sizeof(why));
@@ -97,21 +61,21 @@ int hpa_api_call(struct kube_client *c, const char *method, const char *path, js
 	return rc != 0 ? -1 : (status ? status : -1);
 }
 
-char *hpa_scale_path(const json_t *hpa, const char *ns)
+char *hpaloop__scale_path(const json_t *hpa, const char *ns)
 {
-	const char *av = hpa_jstr(hpa, "spec.scaleTargetRef.apiVersion");
-	const char *kind = hpa_jstr(hpa, "spec.scaleTargetRef.kind");
-	const char *name = hpa_jstr(hpa, "spec.scaleTargetRef.name");
+	const char *av = jpath_str(hpa, "spec.scaleTargetRef.apiVersion");
+	const char *kind = jpath_str(hpa, "spec.scaleTargetRef.kind");
+	const char *name = jpath_str(hpa, "spec.scaleTargetRef.name");
 	const char *slash = av ? strchr(av, '/') : NULL;
 	char *gr, *dot, *path;
 
-	if (!av || !hpa_segment_ok(ns) || !hpa_segment_ok(kind) || !hpa_segment_ok(name) ||
-	    !hpa_segment_ok(slash ? slash + 1 : av) ||
+	if (!av || !hpaloop_segment_ok(ns) || !hpaloop_segment_ok(kind) || !hpaloop_segment_ok(name) ||
+	    !hpaloop_segment_ok(slash ? slash + 1 : av) ||
 	    (slash && (slash == av || strchr(slash + 1, '/'))))
 		return NULL;
 	if (slash) {
 		char *group = xstrndup(av, (size_t)(slash - av));
-		bool ok = hpa_segment_ok(group);
+		bool ok = hpaloop_segment_ok(group);
 
 		free(group);
 		if (!ok)
@@ -129,12 +93,12 @@ char *hpa_scale_path(const json_t *hpa, const char *ns)
 
 /* GET the scale at t->scale_path; sets t->scale or t->get_error. */
 static void get_scale(struct kube_client *c, const json_t *hpa, const char *ns,
-		      struct hpa_target *t)
+		      struct hpaloop__target *t)
 {
-	t->scale_path = hpa_scale_path(hpa, ns);
+	t->scale_path = hpaloop__scale_path(hpa, ns);
 	if (!t->scale_path)
 		snprintf(t->get_error, sizeof(t->get_error), "invalid scale target reference");
-	else if (hpa_api_call(c, "GET", t->scale_path, NULL, &t->scale, t->get_error,
+	else if (hpaloop__api_call(c, "GET", t->scale_path, NULL, &t->scale, t->get_error,
 			      sizeof(t->get_error)) == 0)
 		t->get_error[0] = '\0';
 }
@@ -142,11 +106,11 @@ static void get_scale(struct kube_client *c, const json_t *hpa, const char *ns,
 static int list_pods(struct kube_client *c, const char *ns, const char *selector, json_t **pods,
 		     char *err, size_t errlen)
 {
-	char *q = hpa_query_escape(selector);
+	char *q = url_query_escape(selector);
 	char *path = xasprintf("/api/v1/namespaces/%s/pods?labelSelector=%s", ns, q);
 	json_t *list = NULL;
 	const json_t *items;
-	int rc = hpa_api_call(c, "GET", path, NULL, &list, err, errlen);
+	int rc = hpaloop__api_call(c, "GET", path, NULL, &list, err, errlen);
 
 	free(q);
 	free(path);
@@ -154,8 +118,8 @@ static int list_pods(struct kube_client *c, const char *ns, const char *selector
 	if (rc != 0)
 		return ERR_IO;
 	items = json_object_get(list, "items");
-	if (json_array_size(items) > HPA_LOOP_MAX_PODS) {
-		snprintf(err, errlen, "more than %d pods match the selector", HPA_LOOP_MAX_PODS);
+	if (json_array_size(items) > HPALOOP_MAX_PODS) {
+		snprintf(err, errlen, "more than %d pods match the selector", HPALOOP_MAX_PODS);
 		json_decref(list);
 		return ERR_TOOBIG;
 	}
@@ -164,16 +128,16 @@ static int list_pods(struct kube_client *c, const char *ns, const char *selector
 	return 0;
 }
 
-int hpa_target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-		     struct hpa_target *t, char *err, size_t errlen)
+int hpaloop__target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+		     struct hpaloop__target *t, char *err, size_t errlen)
 {
 	const char *sel;
-	char why[HPA_ERRLEN];
+	char why[HPALOOP_ERRLEN];
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	get_scale(c, hpa, ns, t);
-	sel = hpa_jstr(t->scale, "status.selector");
+	sel = jpath_str(t->scale, "status.selector");
 	if (sel && *sel) {
 		rc = list_pods(c, ns, sel, &t->pods, why, sizeof(why));
 		if (rc != 0) {
@@ -186,7 +150,7 @@ int hpa_target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
 	return 0;
 }
 
-void hpa_target_release(struct hpa_target *t)
+void hpaloop__target_release(struct hpaloop__target *t)
 {
 	free(t->scale_path);
 	json_decref(t->scale);
@@ -194,26 +158,26 @@ void hpa_target_release(struct hpa_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-char *hpa_scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen)
+char *hpaloop__scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen)
 {
-	struct hpa_target t = { 0 };
-	const char *ns = hpa_jstr(hpa, "metadata.namespace");
+	struct hpaloop__target t = { 0 };
+	const char *ns = jpath_str(hpa, "metadata.namespace");
 	const char *sel;
 	char *out = NULL;
 
 	get_scale(c, hpa, ns ? ns : "", &t);
-	sel = hpa_jstr(t.scale, "status.selector");
+	sel = jpath_str(t.scale, "status.selector");
 	if (sel && *sel)
 		out = xstrdup(sel);
 	else if (!t.scale)
 		snprintf(err, errlen, "%s", t.get_error);
 	else
 		snprintf(err, errlen, "the scale has no selector");
-	hpa_target_release(&t);
+	hpaloop__target_release(&t);
 	return out;
 }
 
-json_t *hpa_other_entry(const char *ns, const char *name, const char *selector)
+json_t *hpaloop__other_entry(const char *ns, const char *name, const char *selector)
 {
 	return json_pack("{s:{s:{s:s,s:s}},s:{s:{s:s}}}", "horizontalPodAutoscaler", "metadata",
 			 "name", name, "namespace", ns, "scale", "status", "selector", selector);

@@ -1,13 +1,13 @@
 /*
- * loop_sync.c - one reconcile of one HPA against kube-apiserver, as
+ * sync.c - one reconcile of one HPA against kube-apiserver, as
  * horizontal.go's reconcileAutoscaler does it around the pure decision:
- * GET the Scale and list the pods of its selector (loop_fetch.c), read
+ * GET the Scale and list the pods of its selector (fetch.c), read
  * their usage from the store snapshot, GET the Pods, Object and External
- * metrics of its spec (loop_metrics.c), gather the other HPAs' selectors
- * (loop_peers.c), hpa_decide(), PUT the scale (re-GET on 409), PUT the
+ * metrics of its spec (metrics.c), gather the other HPAs' selectors
+ * (peers.c), hpa_decide(), PUT the scale (re-GET on 409), PUT the
  * status when it changed (re-GET on 409), write the Events.
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "kube/kube.h"
 
 #include <stdio.h>
@@ -16,27 +16,27 @@
 
 /* The inputs fetched for one pass (owned). */
 struct fetched {
-	struct hpa_target t;
+	struct hpaloop__target t;
 	json_t *pod_metrics;
-	struct hpa_metric_values mv; /* Pods, Object, External metrics */
+	struct hpaloop__metric_values mv; /* Pods, Object, External metrics */
 	json_t *others;
 };
 
-/* hpa_selector_fn for the HPAs the loop does not act on: GET only. */
+/* hpaloop__selector_fn for the HPAs the loop does not act on: GET only. */
 static char *bystander_selector(void *ud, const json_t *hpa)
 {
-	const struct hpa_sync_ctx *x = ud;
-	char err[HPA_ERRLEN];
-	char *sel = hpa_scale_selector(x->client, hpa, err, sizeof(err));
+	const struct hpaloop__sync_ctx *x = ud;
+	char err[HPALOOP_ERRLEN];
+	char *sel = hpaloop__scale_selector(x->client, hpa, err, sizeof(err));
 
 	if (!sel)
 		log_v(3, "the scale of HPA %s/%s (not acted on) gives no selector for the "
 			 "ambiguity check: %s",
-		      hpa_jstr(hpa, "metadata.namespace"), hpa_jstr(hpa, "metadata.name"), err);
+		      jpath_str(hpa, "metadata.namespace"), jpath_str(hpa, "metadata.name"), err);
 	return sel;
 }
 
-/* hpa_metric_fail_fn: the failing API is reported by hpa_decide in upstream's
+/* hpaloop__metric_fail_fn: the failing API is reported by hpa_decide in upstream's
  * words; the real error goes to the log. */
 static void metric_failed(void *ud, const char *path, const char *err)
 {
@@ -46,12 +46,12 @@ static void metric_failed(void *ud, const char *path, const char *err)
 /* Scale, pods, their metrics (from the store; Pods, Object and External
  * ones through kube-apiserver) and the other HPAs' selectors; ERR_IO when
  * the pods cannot be listed (the pass is skipped, nothing is decided). */
-static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns,
-		 const char *name, struct hpa_state *st, struct fetched *f)
+static int fetch(const struct hpaloop__sync_ctx *x, const json_t *hpa, const char *ns,
+		 const char *name, struct hpaloop__state *st, struct fetched *f)
 {
-	char err[HPA_ERRLEN];
-	int rc = hpa_target_fetch(x->client, hpa, ns, &f->t, err, sizeof(err));
-	const char *sel = hpa_jstr(f->t.scale, "status.selector");
+	char err[HPALOOP_ERRLEN];
+	int rc = hpaloop__target_fetch(x->client, hpa, ns, &f->t, err, sizeof(err));
+	const char *sel = jpath_str(f->t.scale, "status.selector");
 
 	if (f->t.scale) {
 		free(st->selector);
@@ -61,9 +61,9 @@ static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns
 		log_warn("HPA %s/%s: %s", ns, name, err);
 		return ERR_IO;
 	}
-	f->pod_metrics = hpa_loop_pod_metrics(x->snap, f->t.pods);
-	hpa_metric_values_fetch(x->client, hpa, ns, f->t.scale, &f->mv, metric_failed, st->key);
-	f->others = x->peers ? hpa_peers_others(x->peers, x->states, ns, name, bystander_selector,
+	f->pod_metrics = hpaloop__pod_metrics(x->snap, f->t.pods);
+	hpaloop__metric_values_fetch(x->client, hpa, ns, f->t.scale, &f->mv, metric_failed, st->key);
+	f->others = x->peers ? hpaloop__peers_others(x->peers, x->states, ns, name, bystander_selector,
 						(void *)x)
 			     : json_array();
 	return 0;
@@ -71,30 +71,30 @@ static int fetch(const struct hpa_sync_ctx *x, const json_t *hpa, const char *ns
 
 static void fetched_release(struct fetched *f)
 {
-	hpa_target_release(&f->t);
+	hpaloop__target_release(&f->t);
 	json_decref(f->pod_metrics);
-	hpa_metric_values_release(&f->mv);
+	hpaloop__metric_values_release(&f->mv);
 	json_decref(f->others);
 }
 
-/* One request with the pass's client (see hpa_api_call). */
-static int call(const struct hpa_sync_ctx *x, const char *method, const char *path, json_t *body,
+/* One request with the pass's client (see hpaloop__api_call). */
+static int call(const struct hpaloop__sync_ctx *x, const char *method, const char *path, json_t *body,
 		json_t **out, char *err, size_t errlen)
 {
-	return hpa_api_call(x->client, method, path, body, out, err, errlen);
+	return hpaloop__api_call(x->client, method, path, body, out, err, errlen);
 }
 
 /* PUT body with a fresh object from GET path on every 409; 0 or ERR_IO. */
 typedef json_t *(*body_fn)(const json_t *current, const void *arg);
 
-static int write_with_retry(const struct hpa_sync_ctx *x, const char *get_path,
+static int write_with_retry(const struct hpaloop__sync_ctx *x, const char *get_path,
 			    const char *put_path, const json_t *first, body_fn make,
 			    const void *arg, char *err, size_t errlen)
 {
 	json_t *cur = json_incref((json_t *)first), *body, *resp;
 	int status = -1;
 
-	for (int i = 0; i < HPA_LOOP_WRITE_TRIES && cur; i++) {
+	for (int i = 0; i < HPALOOP_WRITE_TRIES && cur; i++) {
 		body = make(cur, arg);
 		status = call(x, "PUT", put_path, body, &resp, err, errlen);
 		json_decref(body);
@@ -135,18 +135,18 @@ static json_t *status_body(const json_t *hpa, const void *arg)
 }
 
 /* Creates the Event, or bumps the count of the same one written before. */
-static void write_event(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st,
+static void write_event(const struct hpaloop__sync_ctx *x, const json_t *hpa, struct hpaloop__state *st,
 			const struct hpa_event *ev, int64_t when)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace");
-	struct hpa_event_record *r = hpa_state_event_find(st, ev);
-	char err[HPA_ERRLEN], *path = NULL;
+	const char *ns = jpath_str(hpa, "metadata.namespace");
+	struct hpaloop__event_record *r = hpaloop__state_event_find(st, ev);
+	char err[HPALOOP_ERRLEN], *path = NULL;
 	json_t *body, *resp = NULL;
 
-	if (r && hpa_segment_ok(hpa_jstr(r->obj, "metadata.name"))) {
+	if (r && hpaloop_segment_ok(jpath_str(r->obj, "metadata.name"))) {
 		path = xasprintf("/api/v1/namespaces/%s/events/%s", ns,
-				 hpa_jstr(r->obj, "metadata.name"));
-		body = hpa_loop_event_repeat(r->obj, when);
+				 jpath_str(r->obj, "metadata.name"));
+		body = hpaloop__event_repeat(r->obj, when);
 		if (call(x, "PUT", path, body, &resp, err, sizeof(err)) != 0)
 			log_v(2, "Event %s cannot be updated (%s): creating a new one", path, err);
 		json_decref(body);
@@ -154,7 +154,7 @@ static void write_event(const struct hpa_sync_ctx *x, const json_t *hpa, struct 
 	}
 	if (!resp) {
 		path = xasprintf("/api/v1/namespaces/%s/events", ns);
-		body = hpa_loop_event_new(hpa, ev, when);
+		body = hpaloop__event_new(hpa, ev, when);
 		if (call(x, "POST", path, body, &resp, err, sizeof(err)) != 0)
 			log_warn("Server rejected event (will not retry!) reason=%s: %s", ev->reason,
 				 err);
@@ -162,19 +162,19 @@ static void write_event(const struct hpa_sync_ctx *x, const json_t *hpa, struct 
 		free(path);
 	}
 	if (resp)
-		hpa_state_event_put(st, ev, resp, x->states->pass);
+		hpaloop__state_event_put(st, ev, resp, x->states->pass);
 	json_decref(resp);
 }
 
 /* PUT .../status when the status changed; a failure is an Event as upstream. */
-static void write_status(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st,
+static void write_status(const struct hpaloop__sync_ctx *x, const json_t *hpa, struct hpaloop__state *st,
 			 const struct hpa_result *r)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace"), *name = hpa_jstr(hpa, "metadata.name");
+	const char *ns = jpath_str(hpa, "metadata.namespace"), *name = jpath_str(hpa, "metadata.name");
 	char *get = xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s", ns,
 			      name);
 	char *put = xasprintf("%s/status", get);
-	char err[HPA_ERRLEN];
+	char err[HPALOOP_ERRLEN];
 	struct hpa_event ev = { "Warning", "FailedUpdateStatus", err };
 
 	if (write_with_retry(x, get, put, hpa, status_body, r->status, err, sizeof(err)) != 0) {
@@ -208,10 +208,10 @@ static void log_decision(const char *key, const struct hpa_result *r)
 }
 
 /* Writes what the decision says (Events, status) and keeps its history. */
-static void apply_result(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st,
+static void apply_result(const struct hpaloop__sync_ctx *x, const json_t *hpa, struct hpaloop__state *st,
 			 int32_t current, struct hpa_result *r)
 {
-	hpa_state_take_history(st, &r->history);
+	hpaloop__state_take_history(st, &r->history);
 	log_decision(st->key, r);
 	if (r->scale_updated)
 		log_info("\"Successful rescale\" HPA=\"%s\" currentReplicas=%d desiredReplicas=%d",
@@ -226,10 +226,10 @@ static void apply_result(const struct hpa_sync_ctx *x, const json_t *hpa, struct
 
 /* The decision with the scale write done for real: when the PUT fails the
  * pass is decided again with that failure, as upstream reports it. */
-static int decide(const struct hpa_sync_ctx *x, struct hpa_input *in, const struct fetched *f,
-		  const struct hpa_state *st, struct hpa_result *r)
+static int decide(const struct hpaloop__sync_ctx *x, struct hpa_input *in, const struct fetched *f,
+		  const struct hpaloop__state *st, struct hpa_result *r)
 {
-	char err[HPA_ERRLEN], why[HPA_ERRLEN];
+	char err[HPALOOP_ERRLEN], why[HPALOOP_ERRLEN];
 	int32_t desired;
 	int rc;
 
@@ -253,14 +253,14 @@ static int decide(const struct hpa_sync_ctx *x, struct hpa_input *in, const stru
 	return rc;
 }
 
-void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st)
+void hpaloop__sync_one(const struct hpaloop__sync_ctx *x, const json_t *hpa, struct hpaloop__state *st)
 {
-	const char *ns = hpa_jstr(hpa, "metadata.namespace"), *name = hpa_jstr(hpa, "metadata.name");
+	const char *ns = jpath_str(hpa, "metadata.namespace"), *name = jpath_str(hpa, "metadata.name");
 	struct fetched f = { 0 };
 	struct hpa_input in = { .hpa = hpa, .now = x->now, .opts = *x->algo };
 	struct hpa_result r;
 
-	if (!hpa_segment_ok(ns) || !hpa_segment_ok(name)) {
+	if (!hpaloop_segment_ok(ns) || !hpaloop_segment_ok(name)) {
 		log_warn("HPA %s: namespace or name cannot be used in a URL", st->key);
 		return;
 	}
@@ -276,7 +276,7 @@ void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_st
 	in.others = f.others;
 	if (decide(x, &in, &f, st, &r) != 0)
 		goto out;
-	apply_result(x, hpa, st, hpa_sat_i32(hpa_jint(f.t.scale, "spec.replicas", 0)), &r);
+	apply_result(x, hpa, st, hpa_sat_i32(jpath_int(f.t.scale, "spec.replicas", 0)), &r);
 	hpa_result_release(&r);
 out:
 	fetched_release(&f);

@@ -1,9 +1,9 @@
 /*
- * explain_live.c - the scenario of `hpa explain --live <namespace>/<hpa>`:
+ * live.c - the scenario of `hpa explain --live <namespace>/<hpa>`:
  * what the embedded loop would give hpa_decide for that HPA now, read from
  * the cluster with the loop's own reads (the Scale and the pods of its
- * selector: loop_fetch.c; the Pods, Object and External metrics:
- * loop_metrics.c; the other HPAs' selectors: loop_peers.c).  Only the pod
+ * selector: fetch.c; the Pods, Object and External metrics:
+ * metrics.c; the other HPAs' selectors: peers.c).  Only the pod
  * metrics come another way: the loop reads its store in-process, this
  * lists metrics.k8s.io/v1beta1 PodMetrics through kube-apiserver (the
  * aggregation layer, so the running metrics-apiserver).  A failure is put
@@ -14,7 +14,7 @@
  * (recommendations, scale events) cannot be read from outside: the
  * scenario has no history, as for an HPA the controller never saw.
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 #include "kube/kube.h"
 
 #include <stdio.h>
@@ -52,12 +52,12 @@ static json_t *metrics_of_pods(const json_t *list, const json_t *pods)
 	json_t *out = json_array();
 
 	json_array_foreach(pods, i, e) {
-		if (hpa_jstr(e, "metadata.name"))
-			names[n++] = hpa_jstr(e, "metadata.name");
+		if (jpath_str(e, "metadata.name"))
+			names[n++] = jpath_str(e, "metadata.name");
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
 	json_array_foreach(json_object_get(list, "items"), i, e) {
-		const char *name = hpa_jstr(e, "metadata.name");
+		const char *name = jpath_str(e, "metadata.name");
 
 		if (name && bsearch(&name, names, n, sizeof(*names), cmp_str))
 			json_array_append(out, (json_t *)e);
@@ -67,18 +67,18 @@ static json_t *metrics_of_pods(const json_t *list, const json_t *pods)
 }
 
 /* The PodMetrics of the target's pods; a failing API sets HPA_API_RESOURCE. */
-static json_t *pod_metrics(struct kube_client *c, const char *ns, const struct hpa_target *t,
+static json_t *pod_metrics(struct kube_client *c, const char *ns, const struct hpaloop__target *t,
 			   unsigned *failing)
 {
-	const char *sel = hpa_jstr(t->scale, "status.selector");
-	char err[HPA_ERRLEN], *q, *path;
+	const char *sel = jpath_str(t->scale, "status.selector");
+	char err[HPALOOP_ERRLEN], *q, *path;
 	json_t *list = NULL, *out;
 
 	if (json_array_size(t->pods) == 0 || !sel)
 		return json_array(); /* the loop has no pod to look up either */
-	q = hpa_query_escape(sel);
+	q = url_query_escape(sel);
 	path = xasprintf("/apis/metrics.k8s.io/v1beta1/namespaces/%s/pods?labelSelector=%s", ns, q);
-	if (hpa_api_call(c, "GET", path, NULL, &list, err, sizeof(err)) != 0) {
+	if (hpaloop__api_call(c, "GET", path, NULL, &list, err, sizeof(err)) != 0) {
 		fprintf(stderr, "hpa explain: cannot list PodMetrics (%s): explained with "
 				"metrics.k8s.io failing\n",
 			err);
@@ -91,7 +91,7 @@ static json_t *pod_metrics(struct kube_client *c, const char *ns, const struct h
 	return out;
 }
 
-/* hpa_metric_fail_fn: the loop logs these, a person asking wants to know. */
+/* hpaloop__metric_fail_fn: the loop logs these, a person asking wants to know. */
 static void metric_failed(void *ud, const char *path, const char *err)
 {
 	(void)ud;
@@ -100,15 +100,15 @@ static void metric_failed(void *ud, const char *path, const char *err)
 		path, err);
 }
 
-/* hpa_selector_fn: the loop logs these at -v 2, a person asking wants to know. */
+/* hpaloop__selector_fn: the loop logs these at -v 2, a person asking wants to know. */
 static char *other_selector(void *ud, const json_t *hpa)
 {
-	char err[HPA_ERRLEN];
-	char *sel = hpa_scale_selector(ud, hpa, err, sizeof(err));
+	char err[HPALOOP_ERRLEN];
+	char *sel = hpaloop__scale_selector(ud, hpa, err, sizeof(err));
 
 	if (!sel)
 		fprintf(stderr, "hpa explain: HPA %s is left out of the ambiguity check: %s\n",
-			hpa_jstr(hpa, "metadata.name"), err);
+			jpath_str(hpa, "metadata.name"), err);
 	return sel;
 }
 
@@ -118,12 +118,12 @@ static json_t *others(struct kube_client *c, const char *ns, const char *self, c
 {
 	char *path = xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers", ns);
 	json_t *list = NULL, *out = NULL;
-	struct hpa_peers peers;
+	struct hpaloop__peers peers;
 
-	if (hpa_api_call(c, "GET", path, NULL, &list, err, errlen) == 0) {
-		hpa_peers_init(&peers, json_object_get(list, "items"), HPA_MODE_OFF);
-		out = hpa_peers_others(&peers, NULL, ns, self, other_selector, c);
-		hpa_peers_release(&peers);
+	if (hpaloop__api_call(c, "GET", path, NULL, &list, err, errlen) == 0) {
+		hpaloop__peers_init(&peers, json_object_get(list, "items"), HPALOOP_MODE_OFF);
+		out = hpaloop__peers_others(&peers, NULL, ns, self, other_selector, c);
+		hpaloop__peers_release(&peers);
 	}
 	json_decref(list);
 	free(path);
@@ -131,24 +131,24 @@ static json_t *others(struct kube_client *c, const char *ns, const char *self, c
 }
 
 /* Reads everything but the client setup; NULL with err on a failure. */
-static json_t *assemble(struct kube_client *c, const struct hpa_live_request *rq, char *err,
+static json_t *assemble(struct kube_client *c, const struct hpaloop_live_request *rq, char *err,
 			size_t errlen)
 {
 	struct hpa_input in = { .now = clock_now_ns(), .opts = rq->opts };
 	char *path = xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s",
 			       rq->ns, rq->name);
-	struct hpa_target t = { 0 };
-	struct hpa_metric_values mv = { 0 };
+	struct hpaloop__target t = { 0 };
+	struct hpaloop__metric_values mv = { 0 };
 	json_t *hpa = NULL, *pm = NULL, *oth = NULL, *doc = NULL;
 
-	if (hpa_api_call(c, "GET", path, NULL, &hpa, err, errlen) != 0 ||
-	    hpa_target_fetch(c, hpa, rq->ns, &t, err, errlen) != 0)
+	if (hpaloop__api_call(c, "GET", path, NULL, &hpa, err, errlen) != 0 ||
+	    hpaloop__target_fetch(c, hpa, rq->ns, &t, err, errlen) != 0)
 		goto out;
 	oth = others(c, rq->ns, rq->name, err, errlen);
 	if (!oth)
 		goto out;
 	pm = pod_metrics(c, rq->ns, &t, &in.failing_apis);
-	hpa_metric_values_fetch(c, hpa, rq->ns, t.scale, &mv, metric_failed, NULL);
+	hpaloop__metric_values_fetch(c, hpa, rq->ns, t.scale, &mv, metric_failed, NULL);
 	in.failing_apis |= mv.failing;
 	in.custom_metrics = mv.custom;
 	in.external_metrics = mv.external;
@@ -160,8 +160,8 @@ static json_t *assemble(struct kube_client *c, const struct hpa_live_request *rq
 	in.others = oth;
 	doc = hpa_scenario_json(&in, NULL);
 out:
-	hpa_target_release(&t);
-	hpa_metric_values_release(&mv);
+	hpaloop__target_release(&t);
+	hpaloop__metric_values_release(&mv);
 	json_decref(hpa);
 	json_decref(pm);
 	json_decref(oth);
@@ -169,7 +169,7 @@ out:
 	return doc;
 }
 
-json_t *hpa_live_scenario(const struct hpa_live_request *rq, char *err, size_t errlen)
+json_t *hpaloop_live_scenario(const struct hpaloop_live_request *rq, char *err, size_t errlen)
 {
 	char *file = kubeconfig_path(rq->kubeconfig);
 	struct kube_config cfg;

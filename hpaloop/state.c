@@ -1,17 +1,17 @@
 /*
- * loop_state.c - what the embedded controller remembers per HPA between
+ * state.c - what the embedded controller remembers per HPA between
  * passes (horizontal.go's recommendations / scaleUpEvents /
  * scaleDownEvents maps, the selector map of the ambiguity check, and the
  * Events written), keyed by namespace/name, reset when the uid changes,
  * dropped when the HPA goes away.
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void event_record_release(struct hpa_event_record *r)
+static void event_record_release(struct hpaloop__event_record *r)
 {
 	free(r->type);
 	free(r->reason);
@@ -20,7 +20,7 @@ static void event_record_release(struct hpa_event_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void state_free(struct hpa_state *st)
+static void state_free(struct hpaloop__state *st)
 {
 	free(st->key);
 	free(st->uid);
@@ -32,33 +32,23 @@ static void state_free(struct hpa_state *st)
 }
 
 /* Index of key in s->v, or where it would go (*found false). */
-static size_t states_search(const struct hpa_states *s, const char *key, bool *found)
+static const char *state_key(const void *v, size_t i)
 {
-	size_t lo = 0, hi = s->n;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s->v[mid]->key, key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return ((struct hpaloop__state *const *)v)[i]->key;
 }
 
-void hpa_states_begin(struct hpa_states *s)
+/* Index of key in s, or of the slot where it would go (common's search). */
+static size_t states_search(const struct hpaloop__states *s, const char *key, bool *found)
+{
+	return sorted_str_search(s->v, s->n, state_key, key, found);
+}
+
+void hpaloop__states_begin(struct hpaloop__states *s)
 {
 	s->pass++;
 }
 
-struct hpa_state *hpa_states_find(const struct hpa_states *s, const char *ns, const char *name)
+struct hpaloop__state *hpaloop__states_find(const struct hpaloop__states *s, const char *ns, const char *name)
 {
 	char *key = xasprintf("%s/%s", ns, name);
 	bool found;
@@ -68,13 +58,13 @@ struct hpa_state *hpa_states_find(const struct hpa_states *s, const char *ns, co
 	return found ? s->v[i] : NULL;
 }
 
-struct hpa_state *hpa_states_get(struct hpa_states *s, const char *ns, const char *name,
+struct hpaloop__state *hpaloop__states_get(struct hpaloop__states *s, const char *ns, const char *name,
 				 const char *uid)
 {
 	char *key = xasprintf("%s/%s", ns, name);
 	bool found;
 	size_t i = states_search(s, key, &found);
-	struct hpa_state *st;
+	struct hpaloop__state *st;
 
 	if (found && strcmp(s->v[i]->uid, uid ? uid : "") != 0) {
 		log_v(2, "HPA %s was created again (uid %s): its history starts over", key,
@@ -103,7 +93,7 @@ struct hpa_state *hpa_states_get(struct hpa_states *s, const char *ns, const cha
 	return st;
 }
 
-size_t hpa_states_prune(struct hpa_states *s)
+size_t hpaloop__states_prune(struct hpaloop__states *s)
 {
 	size_t kept = 0, dropped = 0;
 
@@ -121,7 +111,7 @@ size_t hpa_states_prune(struct hpa_states *s)
 	return dropped;
 }
 
-void hpa_states_release(struct hpa_states *s)
+void hpaloop__states_release(struct hpaloop__states *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		state_free(s->v[i]);
@@ -129,7 +119,7 @@ void hpa_states_release(struct hpa_states *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void hpa_state_take_history(struct hpa_state *st, struct hpa_history *h)
+void hpaloop__state_take_history(struct hpaloop__state *st, struct hpa_history *h)
 {
 	hpa_history_release(&st->history);
 	st->history = *h;
@@ -143,10 +133,10 @@ static bool same(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-struct hpa_event_record *hpa_state_event_find(struct hpa_state *st, const struct hpa_event *ev)
+struct hpaloop__event_record *hpaloop__state_event_find(struct hpaloop__state *st, const struct hpa_event *ev)
 {
 	for (size_t i = 0; i < st->n_events; i++) {
-		struct hpa_event_record *r = &st->events[i];
+		struct hpaloop__event_record *r = &st->events[i];
 
 		if (same(r->type, ev->type) && same(r->reason, ev->reason) &&
 		    same(r->message, ev->message))
@@ -155,12 +145,12 @@ struct hpa_event_record *hpa_state_event_find(struct hpa_state *st, const struct
 	return NULL;
 }
 
-void hpa_state_event_put(struct hpa_state *st, const struct hpa_event *ev, json_t *obj,
+void hpaloop__state_event_put(struct hpaloop__state *st, const struct hpa_event *ev, json_t *obj,
 			 uint64_t pass)
 {
-	struct hpa_event_record *r = hpa_state_event_find(st, ev);
+	struct hpaloop__event_record *r = hpaloop__state_event_find(st, ev);
 
-	if (!r && st->n_events < HPA_LOOP_EVENT_CACHE) {
+	if (!r && st->n_events < HPALOOP_EVENT_CACHE) {
 		r = &st->events[st->n_events++];
 	} else if (!r) {
 		r = &st->events[0];

@@ -1,9 +1,9 @@
 /*
- * hpa_metrics_fixture.c - the JSON, HPA, Scale and pods the
+ * hpaloop_metrics_fixture.c - the JSON, HPA, Scale and pods the
  * check_hpa_metrics_* suites share, and their hpa_decide call; see
- * hpa_metrics_fixture.h.
+ * hpaloop_metrics_fixture.h.
  */
-#include "test/unit/hpa_metrics_fixture.h"
+#include "test/unit/hpaloop_metrics_fixture.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ json_t *scale2(void)
 		     "\"app=web\"}}");
 }
 
-void decide(const json_t *hpa, const struct hpa_metric_values *v, struct hpa_result *r)
+void decide(const json_t *hpa, const struct hpaloop__metric_values *v, struct hpa_result *r)
 {
 	json_t *pods = pods2(), *scale = scale2();
 	struct hpa_input in = { .hpa = hpa, .scale = scale, .pods = pods,

@@ -1,5 +1,5 @@
 /*
- * hpa_metrics_fixture.h - what the check_hpa_metrics_* suites share
+ * hpaloop_metrics_fixture.h - what the check_hpa_metrics_* suites share
  * (linked into each of them by the Makefile): the two metrics APIs' path
  * prefixes, JSON from test text, and an HPA over Deployment web (2 Ready
  * pods, scale selector app=web) whose decision hpa_decide makes from the
@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 
 #define CM "/apis/custom.metrics.k8s.io/v1beta2/namespaces/"
 #define EM "/apis/external.metrics.k8s.io/v1beta1/namespaces/"
@@ -28,6 +28,6 @@ json_t *scale2(void);
 /* hpa_decide over hpa with v's values, scale2() and its two Ready pods
  * at 2023-11-14T22:13:20Z; fails the test unless it returns 0.  The
  * caller releases r. */
-void decide(const json_t *hpa, const struct hpa_metric_values *v, struct hpa_result *r);
+void decide(const json_t *hpa, const struct hpaloop__metric_values *v, struct hpa_result *r);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * main.c - metrics-apiserver: parse flags, connect to kube-apiserver, wait
- * for the node and pod caches, start the scrape loop, then serve HTTPS
- * until SIGINT or SIGTERM, and tear everything down in reverse order.
+ * run.c - the metrics-apiserver process (server_run): parse flags, connect
+ * to kube-apiserver, wait for the node and pod caches, start the scrape
+ * loop and the embedded HPA controller, then serve HTTPS until SIGINT or
+ * SIGTERM, and tear everything down in reverse order.
  */
 #include <pthread.h>
 #include <malloc.h>
@@ -11,13 +12,13 @@
 #include <string.h>
 
 #include "certs/certs.h"
-#include "hpa/hpa.h"
+#include "hpaloop/hpaloop.h"
 #include "kube/kube.h"
 #include "scraper/scraper.h"
 #include "server/server.h"
 #include "store/store.h"
 
-#define MAIN_MAX_ROUTES 8
+#define RUN_MAX_ROUTES 8
 
 /* Everything the running process holds; released by runtime_release. */
 struct runtime {
@@ -31,9 +32,9 @@ struct runtime {
 	struct kube_informer *informer;
 	struct store *store;
 	struct server_app app;
-	struct server_route routes[MAIN_MAX_ROUTES];
+	struct server_route routes[RUN_MAX_ROUTES];
 	struct server_http *http;
-	struct hpa_loop *hpa;
+	struct hpaloop *hpa;
 };
 
 /* ---- setup steps ---------------------------------------------------------- */
@@ -142,7 +143,7 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.cert_pem = rt->cert_pem,
 		.key_pem = rt->key_pem,
 		.routes = rt->routes,
-		.nroutes = server_routes_build(&rt->app, rt->routes, MAIN_MAX_ROUTES),
+		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
 		.authz = rt->authz,
 	};
@@ -161,7 +162,7 @@ static void runtime_release(struct runtime *rt)
 	server_http_stop(rt->http);
 	if (rt->app.scraper)
 		scraper_free(rt->app.scraper);
-	hpa_loop_stop(rt->hpa);
+	hpaloop_stop(rt->hpa);
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
 	if (rt->client)
@@ -182,19 +183,19 @@ static void runtime_release(struct runtime *rt)
 static void on_round(void *ud, const struct scraper_round_stats *st)
 {
 	COMMON_UNUSED(st);
-	hpa_loop_notify(ud);
+	hpaloop_notify(ud);
 }
 
 /* The embedded HPA controller (not started with --hpa=off). */
 static int start_hpa(const struct server_config *cfg, struct runtime *rt, char *err,
 		     size_t errlen)
 {
-	struct hpa_loop_options o;
+	struct hpaloop_options o;
 
-	if (server_hpa_options(cfg, &o, err, errlen) != 0)
+	if (hpaloop_flags_options(&cfg->hpa, &o, err, errlen) != 0)
 		return ERR_INVAL;
-	rt->hpa = hpa_loop_start(&o, rt->client, rt->store);
-	if (!rt->hpa && o.mode != HPA_MODE_OFF) {
+	rt->hpa = hpaloop_start(&o, rt->client, rt->store);
+	if (!rt->hpa && o.mode != HPALOOP_MODE_OFF) {
 		snprintf(err, errlen, "cannot start the embedded HPA controller");
 		return ERR_AGAIN;
 	}
@@ -272,16 +273,13 @@ static void tune_malloc(void)
 	mallopt(M_ARENA_MAX, 2);
 }
 
-int main(int argc, char **argv)
+int server_run(int argc, char **argv)
 {
 	struct server_config cfg;
 	sigset_t stop;
 	char err[512];
 	int rc = 1;
 
-	/* `metrics-apiserver hpa explain ...` runs the autoscaler offline. */
-	if (argc > 1 && strcmp(argv[1], "hpa") == 0)
-		return hpa_explain_main(argc - 2, argv + 2);
 	tune_malloc();
 	/* Every thread inherits the mask; only sigwait() sees the signals. */
 	sigemptyset(&stop);

@@ -1,67 +1,68 @@
 /*
- * loop_int.h - shared between the files of the embedded HPA loop
- * (loop.c, loop_sync.c, loop_state.c, loop_objects.c, loop_fetch.c,
- * loop_metrics.c, loop_peers.c) and `hpa explain --live`
- * (explain_live.c), which reads a pass's inputs the way the loop does:
- * the per-HPA state the controller keeps in memory, the reads from
- * kube-apiserver, and the pure builders the unit suite tests on their own
- * (PodMetrics from a store snapshot, Events, the other HPAs of a
- * namespace, metric requests and their answers).
+ * hpaloop_int.h - shared between the files of hpaloop/ only (the unit
+ * suites check_hpaloop_* include it too): the per-HPA state the
+ * controller keeps in memory, the reads from kube-apiserver, and the pure
+ * builders the suites test on their own (PodMetrics from a store
+ * snapshot, Events, the other HPAs of a namespace, metric requests and
+ * their answers).  live.c (`hpa explain --live`) reads a pass's inputs
+ * with the same functions.  Names are hpaloop__*.
  */
-#ifndef HPA_LOOP_INT_H
-#define HPA_LOOP_INT_H
+#ifndef HPALOOP_INT_H
+#define HPALOOP_INT_H
 
-#include "hpa/hpa_int.h"
+#include "common/common.h"
+#include "hpa/hpa.h"
+#include "hpaloop/hpaloop.h"
 #include "store/store.h"
 
-#define HPA_LOOP_MAX_HPAS 10000   /* HPAs acted on in one pass; the rest wait */
-#define HPA_LOOP_MAX_PODS 100000  /* pods of one scale selector */
-#define HPA_LOOP_EVENT_CACHE 16   /* Events remembered per HPA, to count repeats */
-#define HPA_LOOP_WRITE_TRIES 5    /* tries of a write that meets 409 Conflict */
-#define HPA_EVENT_COMPONENT "horizontal-pod-autoscaler"
+#define HPALOOP_MAX_HPAS 10000   /* HPAs acted on in one pass; the rest wait */
+#define HPALOOP_MAX_PODS 100000  /* pods of one scale selector */
+#define HPALOOP_EVENT_CACHE 16   /* Events remembered per HPA, to count repeats */
+#define HPALOOP_WRITE_TRIES 5    /* tries of a write that meets 409 Conflict */
+#define HPALOOP_EVENT_COMPONENT "horizontal-pod-autoscaler"
 
 /* An Event written for an HPA, kept so a repeat bumps its count (as
  * client-go's EventCorrelator does) instead of creating a new object. */
-struct hpa_event_record {
+struct hpaloop__event_record {
 	char *type, *reason, *message;
 	json_t *obj;      /* the Event as the apiserver returned it */
 	uint64_t used;    /* pass of the last use, for eviction */
 };
 
 /* What the controller remembers about one HPA between passes. */
-struct hpa_state {
+struct hpaloop__state {
 	char *key;                  /* "namespace/name" */
 	char *uid;                  /* metadata.uid; a new uid is a new HPA */
 	struct hpa_history history; /* recommendations and scale events */
 	char *selector;             /* scale.status.selector last seen, or NULL */
 	uint64_t seen;              /* pass that last saw the HPA */
 	size_t n_events;
-	struct hpa_event_record events[HPA_LOOP_EVENT_CACHE];
+	struct hpaloop__event_record events[HPALOOP_EVENT_CACHE];
 };
 
 /* Every HPA state, sorted by key. */
-struct hpa_states {
+struct hpaloop__states {
 	size_t n, cap;
-	struct hpa_state **v;
+	struct hpaloop__state **v;
 	uint64_t pass;
 };
 
 /* Starts a pass: states not got before the next prune are dropped then. */
-void hpa_states_begin(struct hpa_states *s);
+void hpaloop__states_begin(struct hpaloop__states *s);
 /*
  * The state of ns/name, marked seen in this pass: found, or new with an
  * empty history (never seen), also when uid differs (deleted and created
  * again).  Borrowed from s until the prune that drops it.
  */
-struct hpa_state *hpa_states_get(struct hpa_states *s, const char *ns, const char *name,
+struct hpaloop__state *hpaloop__states_get(struct hpaloop__states *s, const char *ns, const char *name,
 				 const char *uid);
 /* Finds ns/name without marking it; NULL if unknown. */
-struct hpa_state *hpa_states_find(const struct hpa_states *s, const char *ns, const char *name);
+struct hpaloop__state *hpaloop__states_find(const struct hpaloop__states *s, const char *ns, const char *name);
 /* Drops the states this pass did not get (deleted or deselected HPAs); count. */
-size_t hpa_states_prune(struct hpa_states *s);
-void hpa_states_release(struct hpa_states *s);
+size_t hpaloop__states_prune(struct hpaloop__states *s);
+void hpaloop__states_release(struct hpaloop__states *s);
 /* Replaces st's history by h's content (h is emptied). */
-void hpa_state_take_history(struct hpa_state *st, struct hpa_history *h);
+void hpaloop__state_take_history(struct hpaloop__state *st, struct hpa_history *h);
 
 /*
  * The metrics.k8s.io/v1beta1 PodMetrics the API would serve for the listed
@@ -69,68 +70,60 @@ void hpa_state_take_history(struct hpa_state *st, struct hpa_history *h);
  * usage are left out, as metrics-server leaves them out.  New reference
  * (an array, possibly empty).
  */
-json_t *hpa_loop_pod_metrics(const struct store_snapshot *snap, const json_t *pods);
+json_t *hpaloop__pod_metrics(const struct store_snapshot *snap, const json_t *pods);
 
 /* The core/v1 Event for ev about hpa, as client-go's recorder makes it (new reference). */
-json_t *hpa_loop_event_new(const json_t *hpa, const struct hpa_event *ev, int64_t now);
+json_t *hpaloop__event_new(const json_t *hpa, const struct hpa_event *ev, int64_t now);
 /* A copy of a written Event seen again: count + 1, lastTimestamp now (new reference). */
-json_t *hpa_loop_event_repeat(const json_t *written, int64_t now);
+json_t *hpaloop__event_repeat(const json_t *written, int64_t now);
 /* The remembered Event with ev's type, reason and message, or NULL. */
-struct hpa_event_record *hpa_state_event_find(struct hpa_state *st, const struct hpa_event *ev);
+struct hpaloop__event_record *hpaloop__state_event_find(struct hpaloop__state *st, const struct hpa_event *ev);
 /* Remembers obj (a reference is taken) for ev, evicting the least recently used. */
-void hpa_state_event_put(struct hpa_state *st, const struct hpa_event *ev, json_t *obj,
+void hpaloop__state_event_put(struct hpaloop__state *st, const struct hpa_event *ev, json_t *obj,
 			 uint64_t pass);
 
-/* ---- reading from the apiserver (loop_fetch.c) -------------------------- */
+/* ---- reading from the apiserver (fetch.c) -------------------------- */
 
 struct kube_client;
 
-#define HPA_ERRLEN 512
+#define HPALOOP_ERRLEN 512
 
-/* A path segment we may paste into a URL: a DNS name, a kind, a version. */
-bool hpa_segment_ok(const char *s);
-/* Go's url.QueryEscape: everything but RFC 3986 unreserved characters
- * percent-encoded, a space as '+'; caller frees. */
-char *hpa_query_escape(const char *s);
-/* One path segment as Go's URL.EscapedPath writes it (unreserved and
- * "$&+,:;=@" kept, so "*" is "%2A"); caller frees. */
-char *hpa_path_escape(const char *s);
 /*
  * One request: 0 with *out (new reference) on a 2xx with an object, else
  * the HTTP status (-1: no response) with client-go's error text in err
  * (the Status message, or its generic text).
  */
-int hpa_api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
+int hpaloop__api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 json_t **out, char *err, size_t errlen);
 /* /apis/<group>/<version>/namespaces/<ns>/<resource>/<name>/scale, or NULL. */
-char *hpa_scale_path(const json_t *hpa, const char *ns);
+char *hpaloop__scale_path(const json_t *hpa, const char *ns);
 
 /* What a pass reads about an HPA's target (owned). */
-struct hpa_target {
+struct hpaloop__target {
 	char *scale_path;           /* NULL: the scaleTargetRef is not usable */
 	json_t *scale;              /* autoscaling/v1 Scale, NULL when the GET failed */
 	json_t *pods;               /* pods of scale.status.selector (an array) */
-	char get_error[HPA_ERRLEN]; /* why scale is NULL, "" when it was got */
+	char get_error[HPALOOP_ERRLEN]; /* why scale is NULL, "" when it was got */
 };
 
 /*
  * GETs hpa's Scale (a failure is kept in t->get_error: hpa_decide reports
  * it), then lists the pods of its selector.  0, or ERR_IO / ERR_TOOBIG
  * when the pods cannot be listed (message in err; nothing can be decided).
- * Release t with hpa_target_release in both cases.
+ * Release t with hpaloop__target_release in both cases.
  */
-int hpa_target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-		     struct hpa_target *t, char *err, size_t errlen);
-void hpa_target_release(struct hpa_target *t);
+int hpaloop__target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+		     struct hpaloop__target *t, char *err, size_t errlen);
+void hpaloop__target_release(struct hpaloop__target *t);
 /* scale.status.selector of hpa's target (GET only); caller frees, NULL with err set if none. */
-char *hpa_scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen);
+char *hpaloop__scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen);
 /* An hpa_input.others entry: {horizontalPodAutoscaler: {metadata: {name,
  * namespace}}, scale: {status: {selector}}} (new reference). */
-json_t *hpa_other_entry(const char *ns, const char *name, const char *selector);
+json_t *hpaloop__other_entry(const char *ns, const char *name, const char *selector);
 
-/* ---- Pods, Object and External metrics (loop_metrics.c) ------------------ */
+/* ---- Pods, Object and External metrics (metrics.c) ------------------ */
 
-#define HPA_LOOP_MAX_METRIC_GETS 32 /* distinct metric requests of one HPA in a pass */
+#define HPALOOP_MAX_METRIC_GETS 32 /* distinct metric requests of one HPA in a pass */
 
 /*
  * The request kube-controller-manager's REST metrics client makes for one
@@ -149,12 +142,12 @@ json_t *hpa_other_entry(const char *ns, const char *name, const char *selector);
  * ERR_INVAL when it cannot be asked for (err says why: hpa_decide then
  * reports the spec's own error).
  */
-int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
+int hpaloop__metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
 		    unsigned *api, char *err, size_t errlen);
 
 /* The values one pass read for an HPA (owned): hpa_input.custom_metrics,
  * external_metrics (NULL while nothing was read) and failing_apis bits. */
-struct hpa_metric_values {
+struct hpaloop__metric_values {
 	json_t *custom;
 	json_t *external;
 	unsigned failing;
@@ -171,13 +164,13 @@ struct hpa_metric_values {
  * metricLabels do not satisfy the selector (KEDA returns null) gets the
  * labels the selector requires.  An external value equal to one another
  * request returned is kept once.  0, or ERR_PARSE (not the list kind of
- * the API) / ERR_TOOBIG (more than HPA_LOOP_MAX_PODS items) with err set.
+ * the API) / ERR_TOOBIG (more than HPALOOP_MAX_PODS items) with err set.
  */
-int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
-		       struct hpa_metric_values *v, char *err, size_t errlen);
+int hpaloop__metric_collect(const json_t *spec, const char *ns, const json_t *body,
+		       struct hpaloop__metric_values *v, char *err, size_t errlen);
 
 /* Told of each failed metric request (path, client-go's error text). */
-typedef void (*hpa_metric_fail_fn)(void *ud, const char *path, const char *err);
+typedef void (*hpaloop__metric_fail_fn)(void *ud, const char *path, const char *err);
 
 /*
  * Reads the Pods, Object and External metrics of hpa (nothing for an HPA
@@ -188,15 +181,15 @@ typedef void (*hpa_metric_fail_fn)(void *ud, const char *path, const char *err);
  * reports upstream's "unable to fetch metrics from ... API" texts; `fail`
  * (may be NULL) hears the real error.  Release v in every case.
  */
-void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-			     const json_t *scale, struct hpa_metric_values *v,
-			     hpa_metric_fail_fn fail, void *ud);
-void hpa_metric_values_release(struct hpa_metric_values *v);
+void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+			     const json_t *scale, struct hpaloop__metric_values *v,
+			     hpaloop__metric_fail_fn fail, void *ud);
+void hpaloop__metric_values_release(struct hpaloop__metric_values *v);
 
-/* ---- the other HPAs of a namespace (loop_peers.c) ------------------------ */
+/* ---- the other HPAs of a namespace (peers.c) ------------------------ */
 
 /* One HPA of the pass's list. */
-struct hpa_peer {
+struct hpaloop__peer {
 	const char *ns, *name; /* borrowed from hpa */
 	const json_t *hpa;
 	bool acted;            /* selected by --hpa: its selector is in its state */
@@ -205,55 +198,39 @@ struct hpa_peer {
 };
 
 /* Every HPA of a pass, sorted by namespace then name. */
-struct hpa_peers {
+struct hpaloop__peers {
 	size_t n;
-	struct hpa_peer *v;
+	struct hpaloop__peer *v;
 };
 
 /* Reads the scale selector of hpa (caller frees; NULL: none or failed). */
-typedef char *(*hpa_selector_fn)(void *ud, const json_t *hpa);
+typedef char *(*hpaloop__selector_fn)(void *ud, const json_t *hpa);
 
 /* The HPAs of items (borrowed, must outlive p); mode tells which are acted on. */
-void hpa_peers_init(struct hpa_peers *p, const json_t *items, enum hpa_mode mode);
+void hpaloop__peers_init(struct hpaloop__peers *p, const json_t *items, enum hpaloop_mode mode);
 /*
  * hpa_input.others for the HPA ns/self: an entry for every other HPA of ns
  * with a known selector.  Acted-on HPAs take the selector in their state
  * of s (s may be NULL); the others are read with `read` on their first
  * need in the life of p, then cached.  New reference (an array).
  */
-json_t *hpa_peers_others(struct hpa_peers *p, const struct hpa_states *s, const char *ns,
-			 const char *self, hpa_selector_fn read, void *ud);
-void hpa_peers_release(struct hpa_peers *p);
+json_t *hpaloop__peers_others(struct hpaloop__peers *p, const struct hpaloop__states *s, const char *ns,
+			 const char *self, hpaloop__selector_fn read, void *ud);
+void hpaloop__peers_release(struct hpaloop__peers *p);
 
-/* ---- `hpa explain --live` (explain_live.c) ------------------------------ */
-
-struct hpa_live_request {
-	const char *kubeconfig; /* NULL/"": the first file of $KUBECONFIG, else in-cluster */
-	const char *ns, *name;  /* the HPA (URL-safe, checked by the caller) */
-	struct hpa_options opts;
-};
-
-/*
- * The scenario the loop would build for ns/name now (`history` left out:
- * never seen), read from the cluster; new reference, or NULL with the
- * reason in err (config, the HPA GET - the apiserver's message, e.g.
- * `horizontalpodautoscalers.autoscaling "x" not found` - or the pod list).
- */
-json_t *hpa_live_scenario(const struct hpa_live_request *rq, char *err, size_t errlen);
-
-/* ---- talking to the apiserver (loop_sync.c) ---------------------------- */
+/* ---- talking to the apiserver (sync.c) ---------------------------- */
 
 /* What one reconcile needs besides the HPA. */
-struct hpa_sync_ctx {
+struct hpaloop__sync_ctx {
 	struct kube_client *client;
 	const struct hpa_options *algo;
 	const struct store_snapshot *snap;
-	struct hpa_states *states;
-	struct hpa_peers *peers; /* every HPA of the pass */
+	struct hpaloop__states *states;
+	struct hpaloop__peers *peers; /* every HPA of the pass */
 	int64_t now;
 };
 
 /* One reconcile of hpa (an item of the HPA list, borrowed) with its state. */
-void hpa_sync_one(const struct hpa_sync_ctx *x, const json_t *hpa, struct hpa_state *st);
+void hpaloop__sync_one(const struct hpaloop__sync_ctx *x, const json_t *hpa, struct hpaloop__state *st);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * loop_metrics.c - the Pods, Object and External metric values of one HPA,
+ * metrics.c - the Pods, Object and External metric values of one HPA,
  * read through kube-apiserver as kube-controller-manager's REST metrics
  * client reads them (metrics/client.go: custom.metrics.k8s.io/v1beta2 and
  * external.metrics.k8s.io/v1beta1), so whichever provider is registered
@@ -8,7 +8,7 @@
  *
  * hpa_decide takes the values as pools it filters the way the APIs would
  * (hpa/fetch.c); upstream instead takes whatever each request returned.
- * hpa_metric_collect bridges the two: every item gets the identity of the
+ * hpaloop__metric_collect bridges the two: every item gets the identity of the
  * request that returned it, so the filter keeps exactly those items.
  *
  * Differences from upstream, on purpose: the custom metrics version is
@@ -16,7 +16,7 @@
  * v1beta2, v1beta1), and a kind's resource is its lowercase plural
  * (hpa_group_resource, as for the Scale) instead of the RESTMapper's.
  */
-#include "hpa/loop_int.h"
+#include "hpaloop/hpaloop_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +53,7 @@ static void add_param(struct dynbuf *b, const char *key, const char *value)
 
 	if (!value || !*value)
 		return;
-	q = hpa_query_escape(value);
+	q = url_query_escape(value);
 	(void)!dynbuf_printf(b, "%c%s=%s", memchr(b->buf, '?', b->len) ? '&' : '?', key, q);
 	free(q);
 }
@@ -61,19 +61,19 @@ static void add_param(struct dynbuf *b, const char *key, const char *value)
 /* The path of an Object metric's described object, without the metric. */
 static char *object_base(const json_t *obj, const char *ns, char *err, size_t errlen)
 {
-	const char *av = hpa_jstr(obj, "apiVersion"), *kind = hpa_jstr(obj, "kind");
-	const char *name = hpa_jstr(obj, "name");
+	const char *av = jpath_str(obj, "apiVersion"), *kind = jpath_str(obj, "kind");
+	const char *name = jpath_str(obj, "name");
 	char *gr, *path;
 
 	if (kind && strcmp(kind, "Namespace") == 0 && (!av || !strchr(av, '/')))
 		return xasprintf(CUSTOM_PREFIX "%s/metrics", ns); /* getForNamespace */
-	if (!hpa_segment_ok(kind) || !hpa_segment_ok(name)) {
+	if (!hpaloop_segment_ok(kind) || !hpaloop_segment_ok(name)) {
 		snprintf(err, errlen, "invalid object metric source: describedObject kind and name "
 				      "must be set");
 		return NULL;
 	}
 	gr = hpa_group_resource(av, kind);
-	if (!hpa_segment_ok(gr)) {
+	if (!hpaloop_segment_ok(gr)) {
 		snprintf(err, errlen, "invalid object metric source: apiVersion %s", av);
 		free(gr);
 		return NULL;
@@ -83,17 +83,17 @@ static char *object_base(const json_t *obj, const char *ns, char *err, size_t er
 	return path;
 }
 
-int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
+int hpaloop__metric_path(const json_t *spec, const char *ns, const char *scale_selector, char **path,
 		    unsigned *api, char *err, size_t errlen)
 {
-	const char *type = hpa_jstr(spec, "type");
+	const char *type = jpath_str(spec, "type");
 	const char *key = !type ? NULL
 			  : strcmp(type, "Pods") == 0 ? "pods"
 			  : strcmp(type, "Object") == 0 ? "object"
 			  : strcmp(type, "External") == 0 ? "external"
 							  : NULL;
 	const json_t *src = key ? json_object_get(spec, key) : NULL;
-	const char *metric = hpa_jstr(src, "metric.name");
+	const char *metric = jpath_str(src, "metric.name");
 	char *msel = NULL, *base = NULL, *name_esc, *canon = NULL, serr[256];
 	struct selector *ps = NULL;
 	struct dynbuf b;
@@ -103,12 +103,12 @@ int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_select
 	err[0] = '\0';
 	if (!key)
 		return ERR_NOTFOUND; /* metrics.k8s.io: read elsewhere */
-	if (!hpa_segment_ok(ns) || !metric_name_ok(metric)) {
+	if (!hpaloop_segment_ok(ns) || !metric_name_ok(metric)) {
 		snprintf(err, errlen, "invalid %s metric source: metric.name must be a valid path "
 				      "segment", type);
 		return ERR_INVAL;
 	}
-	if (!metric_selector_string(hpa_jget(src, "metric.selector"), &msel, err, errlen))
+	if (!metric_selector_string(jpath_get(src, "metric.selector"), &msel, err, errlen))
 		return ERR_INVAL;
 	if (key[0] == 'p') {
 		if (!scale_selector || !*scale_selector ||
@@ -128,7 +128,7 @@ int hpa_metric_path(const json_t *spec, const char *ns, const char *scale_select
 		free(msel);
 		return ERR_INVAL;
 	}
-	name_esc = hpa_path_escape(metric);
+	name_esc = url_path_escape(metric);
 	dynbuf_init(&b, DYN_SMALL);
 	(void)!dynbuf_printf(&b, "%s/%s", base, name_esc);
 	if (key[0] == 'e') {
@@ -160,10 +160,10 @@ static json_t *satisfying_labels(const json_t *ls, const json_t *have)
 
 	json_object_foreach((json_t *)json_object_get(ls, "matchLabels"), k, v)
 		json_object_set(l, k, (json_t *)v);
-	json_array_foreach(hpa_jarr(ls, "matchExpressions"), i, e) {
-		k = hpa_jstr(e, "key");
-		op = hpa_jstr(e, "operator");
-		vals = hpa_jarr(e, "values");
+	json_array_foreach(jpath_array(ls, "matchExpressions"), i, e) {
+		k = jpath_str(e, "key");
+		op = jpath_str(e, "operator");
+		vals = jpath_array(e, "values");
 		if (!k || !op)
 			continue;
 		cur = json_string_value(json_object_get(l, k));
@@ -223,14 +223,14 @@ static void collect_custom(const json_t *src, bool pods, const char *ns, const j
 {
 	static const char *const keys[] = { "timestamp", "windowSeconds", "value", NULL };
 	const json_t *obj = json_object_get(src, "describedObject"), *item;
-	const char *metric = hpa_jstr(src, "metric.name");
-	const char *kind = pods ? "Pod" : hpa_jstr(obj, "kind");
+	const char *metric = jpath_str(src, "metric.name");
+	const char *kind = pods ? "Pod" : jpath_str(obj, "kind");
 	bool is_ns = !pods && kind && strcmp(kind, "Namespace") == 0;
 	size_t i;
 
 	json_array_foreach(items, i, item) {
-		const char *name = pods ? hpa_jstr(item, "describedObject.name")
-				  : is_ns ? ns : hpa_jstr(obj, "name");
+		const char *name = pods ? jpath_str(item, "describedObject.name")
+				  : is_ns ? ns : jpath_str(obj, "name");
 		json_t *v, *d;
 
 		if (!name)
@@ -239,10 +239,10 @@ static void collect_custom(const json_t *src, bool pods, const char *ns, const j
 		d = json_pack("{s:s,s:s}", "kind", kind ? kind : "", "name", name);
 		if (!is_ns)
 			json_object_set_new(d, "namespace", json_string(ns));
-		if (!pods && hpa_jstr(obj, "apiVersion"))
-			json_object_set_new(d, "apiVersion", json_string(hpa_jstr(obj, "apiVersion")));
+		if (!pods && jpath_str(obj, "apiVersion"))
+			json_object_set_new(d, "apiVersion", json_string(jpath_str(obj, "apiVersion")));
 		json_object_set_new(v, "describedObject", d);
-		json_object_set_new(v, "metric", metric_id(metric, hpa_jget(src, "metric.selector")));
+		json_object_set_new(v, "metric", metric_id(metric, jpath_get(src, "metric.selector")));
 		json_array_append_new(out, v);
 	}
 }
@@ -250,16 +250,16 @@ static void collect_custom(const json_t *src, bool pods, const char *ns, const j
 static char *external_key(const json_t *v)
 {
 	char *labels = json_dumps(json_object_get(v, "metricLabels"), JSON_COMPACT | JSON_SORT_KEYS);
-	char *key = xasprintf("%s\n%s", hpa_jstr(v, "metricName"), labels ? labels : "");
+	char *key = xasprintf("%s\n%s", jpath_str(v, "metricName"), labels ? labels : "");
 
 	free(labels);
 	return key;
 }
 
-static void collect_external(const json_t *src, const json_t *items, struct hpa_metric_values *mv)
+static void collect_external(const json_t *src, const json_t *items, struct hpaloop__metric_values *mv)
 {
 	static const char *const keys[] = { "timestamp", "window", "value", NULL };
-	const json_t *msel = hpa_jget(src, "metric.selector"), *item;
+	const json_t *msel = jpath_get(src, "metric.selector"), *item;
 	json_t *mine = json_object(); /* keys of this answer */
 	const char *k;
 	json_t *one;
@@ -272,7 +272,7 @@ static void collect_external(const json_t *src, const json_t *items, struct hpa_
 		json_t *v = pick(item, keys);
 		char *key;
 
-		json_object_set_new(v, "metricName", json_string(hpa_jstr(src, "metric.name")));
+		json_object_set_new(v, "metricName", json_string(jpath_str(src, "metric.name")));
 		json_object_set_new(v, "metricLabels",
 				    labels_satisfy(msel, have) && json_is_object(have)
 					    ? json_deep_copy(have)
@@ -291,10 +291,10 @@ static void collect_external(const json_t *src, const json_t *items, struct hpa_
 	json_decref(mine);
 }
 
-int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
-		       struct hpa_metric_values *v, char *err, size_t errlen)
+int hpaloop__metric_collect(const json_t *spec, const char *ns, const json_t *body,
+		       struct hpaloop__metric_values *v, char *err, size_t errlen)
 {
-	const char *type = hpa_jstr(spec, "type"), *kind = hpa_jstr(body, "kind");
+	const char *type = jpath_str(spec, "type"), *kind = jpath_str(body, "kind");
 	bool ext = type && strcmp(type, "External") == 0;
 	bool pods = type && strcmp(type, "Pods") == 0;
 	const char *want = ext ? "ExternalMetricValueList" : "MetricValueList";
@@ -306,8 +306,8 @@ int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
 			 ext ? "external" : "custom", want, kind ? kind : "unknown");
 		return ERR_PARSE;
 	}
-	if (json_array_size(items) > HPA_LOOP_MAX_PODS) {
-		snprintf(err, errlen, "more than %d metric values returned", HPA_LOOP_MAX_PODS);
+	if (json_array_size(items) > HPALOOP_MAX_PODS) {
+		snprintf(err, errlen, "more than %d metric values returned", HPALOOP_MAX_PODS);
 		return ERR_TOOBIG;
 	}
 	if (ext) {
@@ -325,37 +325,37 @@ int hpa_metric_collect(const json_t *spec, const char *ns, const json_t *body,
 
 /* ---- the requests of one HPA ------------------------------------------------------- */
 
-void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-			     const json_t *scale, struct hpa_metric_values *v,
-			     hpa_metric_fail_fn fail, void *ud)
+void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
+			     const json_t *scale, struct hpaloop__metric_values *v,
+			     hpaloop__metric_fail_fn fail, void *ud)
 {
-	const char *sel = hpa_jstr(scale, "status.selector");
+	const char *sel = jpath_str(scale, "status.selector");
 	json_t *done = json_object(); /* path -> the API bit of a failed GET, or 0 */
 	const json_t *spec;
-	char err[HPA_ERRLEN];
+	char err[HPALOOP_ERRLEN];
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
-	json_array_foreach(scale ? hpa_jarr(hpa, "spec.metrics") : NULL, i, spec) {
+	json_array_foreach(scale ? jpath_array(hpa, "spec.metrics") : NULL, i, spec) {
 		json_t *body = NULL;
 		unsigned api;
 		char *path;
 
-		if (hpa_metric_path(spec, ns, sel, &path, &api, err, sizeof(err)) != 0)
+		if (hpaloop__metric_path(spec, ns, sel, &path, &api, err, sizeof(err)) != 0)
 			continue;
 		if (json_object_get(done, path)) {
 			free(path); /* one GET per request and pass */
 			continue;
 		}
-		if (json_object_size(done) == HPA_LOOP_MAX_METRIC_GETS) {
+		if (json_object_size(done) == HPALOOP_MAX_METRIC_GETS) {
 			log_warn("HPA %s/%s: more than %d metric requests, the rest are not read", ns,
-				 hpa_jstr(hpa, "metadata.name"), HPA_LOOP_MAX_METRIC_GETS);
+				 jpath_str(hpa, "metadata.name"), HPALOOP_MAX_METRIC_GETS);
 			free(path);
 			break;
 		}
 		json_object_set_new(done, path, json_true());
-		if (hpa_api_call(c, "GET", path, NULL, &body, err, sizeof(err)) != 0 ||
-		    hpa_metric_collect(spec, ns, body, v, err, sizeof(err)) != 0) {
+		if (hpaloop__api_call(c, "GET", path, NULL, &body, err, sizeof(err)) != 0 ||
+		    hpaloop__metric_collect(spec, ns, body, v, err, sizeof(err)) != 0) {
 			v->failing |= api;
 			if (fail)
 				fail(ud, path, err);
@@ -366,7 +366,7 @@ void hpa_metric_values_fetch(struct kube_client *c, const json_t *hpa, const cha
 	json_decref(done);
 }
 
-void hpa_metric_values_release(struct hpa_metric_values *v)
+void hpaloop__metric_values_release(struct hpaloop__metric_values *v)
 {
 	json_decref(v->custom);
 	json_decref(v->external);
