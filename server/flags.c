@@ -86,8 +86,8 @@ void server_config_init(struct server_config *cfg)
 
 void server_config_release(struct server_config *cfg)
 {
-	for (size_t i = 0; i < server_flag_ndefs; i++) {
-		const struct flag_def *d = &server_flag_defs[i];
+	for (size_t i = 0; i < server__flag_ndefs; i++) {
+		const struct flag_def *d = &server__flag_defs[i];
 		void *field = (char *)cfg + d->offset;
 
 		if (d->type == FLAG_STRING || d->type == FLAG_IP) {
@@ -201,20 +201,20 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 
 static const struct flag_def *find_long(const char *name, size_t len)
 {
-	for (size_t i = 0; i < server_flag_ndefs; i++) {
-		const char *n = server_flag_defs[i].name;
+	for (size_t i = 0; i < server__flag_ndefs; i++) {
+		const char *n = server__flag_defs[i].name;
 
 		if (n && strlen(n) == len && memcmp(n, name, len) == 0)
-			return &server_flag_defs[i];
+			return &server__flag_defs[i];
 	}
 	return NULL;
 }
 
 static const struct flag_def *find_short(char c)
 {
-	for (size_t i = 0; i < server_flag_ndefs; i++)
-		if (server_flag_defs[i].shorthand == c)
-			return &server_flag_defs[i];
+	for (size_t i = 0; i < server__flag_ndefs; i++)
+		if (server__flag_defs[i].shorthand == c)
+			return &server__flag_defs[i];
 	return NULL;
 }
 
@@ -295,7 +295,7 @@ static int parse_long(struct server_config *cfg, struct cursor *cur, char *err, 
 		snprintf(err, errlen, "flag needs an argument: %s", arg);
 		return ERR_INVAL;
 	}
-	return apply(cfg, d, &cur->seen[d - server_flag_defs], value, err, errlen);
+	return apply(cfg, d, &cur->seen[d - server__flag_defs], value, err, errlen);
 }
 
 /* "-l value", "-lvalue", "-l=value", "-h"; shorthands may be combined
@@ -329,7 +329,7 @@ static int parse_short(struct server_config *cfg, struct cursor *cur, char *err,
 			snprintf(err, errlen, "flag needs an argument: '%c' in -%s", *s, s);
 			return ERR_INVAL;
 		}
-		if (apply(cfg, d, &cur->seen[d - server_flag_defs], value, err, errlen) != 0)
+		if (apply(cfg, d, &cur->seen[d - server__flag_defs], value, err, errlen) != 0)
 			return ERR_INVAL;
 		if (d->type != FLAG_BOOL || s[1] == '=')
 			return 0;
@@ -343,7 +343,7 @@ int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *e
 	struct cursor cur = { .argc = argc, .argv = argv };
 	int rc = 0;
 
-	if (server_flag_ndefs > COMMON_ARRAY_LEN(cur.seen))
+	if (server__flag_ndefs > COMMON_ARRAY_LEN(cur.seen))
 		abort(); /* the flag table outgrew cursor.seen: a build defect */
 	for (cur.i = 1; cur.i < argc && rc == 0; cur.i++) {
 		const char *a = argv[cur.i];

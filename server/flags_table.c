@@ -15,7 +15,7 @@
 #define SEC_HPA "Horizontal pod autoscaler"
 #define SEC_LOG "Logging"
 
-const struct flag_def server_flag_defs[] = {
+const struct flag_def server__flag_defs[] = {
 	{ "kubeconfig", 0, FLAG_STRING, CFG(kubeconfig), SEC_MS,
 	  "The path to the kubeconfig used to connect to the Kubernetes API server and the "
 	  "Kubelets (defaults to in-cluster config)" },
@@ -101,4 +101,4 @@ const struct flag_def server_flag_defs[] = {
 	{ "v", 'v', FLAG_LEVEL, CFG(verbosity), SEC_LOG, "number for the log level verbosity" },
 };
 
-const size_t server_flag_ndefs = sizeof(server_flag_defs) / sizeof(server_flag_defs[0]);
+const size_t server__flag_ndefs = sizeof(server__flag_defs) / sizeof(server__flag_defs[0]);

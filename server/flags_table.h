@@ -31,7 +31,7 @@ struct flag_def {
 	const char *usage;
 };
 
-extern const struct flag_def server_flag_defs[];
-extern const size_t server_flag_ndefs;
+extern const struct flag_def server__flag_defs[];
+extern const size_t server__flag_ndefs;
 
 #endif

@@ -101,8 +101,8 @@ static size_t section_rows(const char *section, const struct server_config *def,
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < server_flag_ndefs; i++) {
-		const struct flag_def *d = &server_flag_defs[i];
+	for (size_t i = 0; i < server__flag_ndefs; i++) {
+		const struct flag_def *d = &server__flag_defs[i];
 
 		if (strcmp(d->section, section) != 0)
 			continue;
@@ -147,10 +147,10 @@ void server_flags_usage(FILE *out)
 
 	server_config_init(&def);
 	fprintf(out, "Launch metrics-apiserver\n\nUsage:\n  metrics-apiserver [flags]\n");
-	for (size_t i = 0; i < server_flag_ndefs; i++) {
-		const char *section = server_flag_defs[i].section;
+	for (size_t i = 0; i < server__flag_ndefs; i++) {
+		const char *section = server__flag_defs[i].section;
 
-		if (i == 0 || strcmp(section, server_flag_defs[i - 1].section) != 0)
+		if (i == 0 || strcmp(section, server__flag_defs[i - 1].section) != 0)
 			print_section(out, section, &def);
 	}
 	server_config_release(&def);
