@@ -101,7 +101,7 @@ static void version(const struct apis_sources *src, struct apis_response *resp)
 	dynbuf_reset(&resp->body);
 	if (!rc)
 		rc = apis__jw_indent(&resp->body, compact.buf, compact.len);
-	dynbuf_release(&compact);
+	dynbuf_clear(&compact);
 	if (rc) {
 		apis__error_internal(resp, false, rc);
 		return;

@@ -89,7 +89,7 @@ static void go_quote(const char *s, char *out, size_t len)
 		snprintf(out, len, "%s", b.buf);
 	else
 		snprintf(out, len, "\"\"");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 /* Parses the list's selectors; on error a 400 is in resp. */
@@ -123,10 +123,10 @@ static bool filter_parse(const struct apis_request *req, struct list_filter *f,
 	return true;
 }
 
-static void filter_release(struct list_filter *f)
+static void filter_clear(struct list_filter *f)
 {
 	selector_free(f->labels);
-	field_selector_release(&f->fields);
+	field_selector_clear(&f->fields);
 }
 
 /* Nodes have only metadata.name in their field set; a missing field is "". */
@@ -324,7 +324,7 @@ static void serve(const struct apis_request *req, const struct apis_sources *src
 		collect_pods(src, r->ns, &f, &items);
 	render(req, &items, false, media, resp);
 out:
-	filter_release(&f);
+	filter_clear(&f);
 	free(items.v);
 }
 

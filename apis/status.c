@@ -67,10 +67,10 @@ int apis__finish_json(struct apis_response *resp, bool pretty)
 	dynbuf_init(&out, resp->body.max);
 	rc = apis__jw_indent(&out, resp->body.buf ? resp->body.buf : "", resp->body.len);
 	if (rc) {
-		dynbuf_release(&out);
+		dynbuf_clear(&out);
 		return rc;
 	}
-	dynbuf_release(&resp->body);
+	dynbuf_clear(&resp->body);
 	resp->body = out;
 	return ERR_OK;
 }

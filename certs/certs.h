@@ -3,7 +3,7 @@
  *
  * Keys are ECDSA P-256 (fast to generate and sign, accepted by Go and
  * curl).  PEM strings returned here are owned by the caller (free them
- * with certs_pair_release); private keys are written 0600.
+ * with certs_pair_clear); private keys are written 0600.
  *
  * Also the one verifier of peer certificates (kubelet serving certificates
  * in scraper/, client certificates in server/): trust lists, peer chains,
@@ -49,7 +49,7 @@ struct certs_spec {
  */
 int certs_create(const struct certs_spec *spec, const struct certs_pair *issuer,
 		 struct certs_pair *out, char *err, size_t errlen) COMMON_WUR;
-void certs_pair_release(struct certs_pair *p);
+void certs_pair_clear(struct certs_pair *p);
 
 /* Writes pem to path atomically with the given mode. 0 or ERR_IO. */
 int certs_write_file(const char *path, const char *pem, mode_t mode) COMMON_WUR;

@@ -187,7 +187,7 @@ out:
 	return ret;
 }
 
-void certs_pair_release(struct certs_pair *p)
+void certs_pair_clear(struct certs_pair *p)
 {
 	if (!p)
 		return;

@@ -92,10 +92,10 @@ int certs_ensure_self_signed(const char *dir, char **cert_path, char **key_path,
 	    certs_write_file(key, pair.key_pem, 0600) != ERR_OK) {
 		snprintf(err, errlen, "cannot write %s / %s", crt, key);
 		rc = ERR_IO;
-		certs_pair_release(&pair);
+		certs_pair_clear(&pair);
 		goto fail;
 	}
-	certs_pair_release(&pair);
+	certs_pair_clear(&pair);
 	log_info("Generated self-signed cert (%s, %s)", crt, key);
 done:
 	*cert_path = crt;

@@ -40,7 +40,7 @@ int certs_trust_load_file(const char *path, struct certs_trust **out)
 		rc = ERR_IO;
 	if (rc == 0)
 		rc = trust_from_pem(pem.buf, pem.len, out);
-	dynbuf_release(&pem);
+	dynbuf_clear(&pem);
 	return rc;
 }
 

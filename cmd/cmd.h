@@ -36,7 +36,7 @@ struct cmd_explain_args {
 
 /*
  * Parses argv[1..argc) of `hpa explain` into a (which it initialises;
- * release with cmd_explain_args_clear in every case).  0 (see a->help),
+ * clear with cmd_explain_args_clear in every case).  0 (see a->help),
  * or CMD_EXIT_USAGE with the message in err: the HPA controller flags are
  * parsed and validated by hpaloop's flag table, so their messages are the
  * server's, word for word.

@@ -260,7 +260,7 @@ static int file_scenario(const char *file, struct hpa_scenario *sc, char *err, s
 		snprintf(err, errlen, "stdin: %s", rc == ERR_TOOBIG ? "too large" : "cannot read it");
 	else
 		rc = hpa_scenario_parse(b.buf, b.len, sc, err, errlen);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return rc;
 }
 
@@ -276,12 +276,12 @@ static int explain(const struct cmd_explain_args *a)
 		     : file_scenario(a->file, &sc, err, sizeof(err));
 	if (rc != 0 || hpa_decide(&sc.in, &sc.history, &r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "hpa explain: %s\n", err);
-		hpa_scenario_release(&sc);
+		hpa_scenario_clear(&sc);
 		return EXIT_BAD_INPUT;
 	}
 	rc = print_result(a, &sc, &r);
-	hpa_result_release(&r);
-	hpa_scenario_release(&sc);
+	hpa_result_clear(&r);
+	hpa_scenario_clear(&sc);
 	return rc;
 }
 

@@ -123,7 +123,7 @@ int dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap) COMMON_WUR;
 /* Empties the buffer, keeps the allocation. */
 void dynbuf_reset(struct dynbuf *b);
 /* Frees the storage; the buffer is re-initialised with the same cap. */
-void dynbuf_release(struct dynbuf *b);
+void dynbuf_clear(struct dynbuf *b);
 /* Hands the storage to the caller (free() it; never NULL) and resets b. */
 char *dynbuf_take(struct dynbuf *b, size_t *len);
 
@@ -302,7 +302,7 @@ void labels_set(struct labels *l, const char *key, const char *value);
 /* Borrowed value or NULL. */
 const char *labels_get(const struct labels *l, const char *key);
 void labels_copy(struct labels *dst, const struct labels *src);
-void labels_release(struct labels *l);
+void labels_clear(struct labels *l);
 
 /* A parsed label selector (labels.Parse grammar: =, ==, !=, in, notin,
  * exists, !exists, >, <).  Opaque. */
@@ -330,7 +330,7 @@ struct field_selector {
 };
 int field_selector_parse(const char *s, struct field_selector *out, char *err, size_t errlen)
 	COMMON_WUR;
-void field_selector_release(struct field_selector *fs);
+void field_selector_clear(struct field_selector *fs);
 
 /* ---- url escapes ------------------------------------------------------ */
 

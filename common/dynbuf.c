@@ -100,7 +100,7 @@ void dynbuf_reset(struct dynbuf *b)
 		b->buf[0] = '\0';
 }
 
-void dynbuf_release(struct dynbuf *b)
+void dynbuf_clear(struct dynbuf *b)
 {
 	free(b->buf);
 	dynbuf_init(b, b->max);

@@ -143,11 +143,11 @@ int field_selector_parse(const char *s, struct field_selector *out, char *err, s
 		free(terms[i]);
 	free(terms);
 	if (rc)
-		field_selector_release(out);
+		field_selector_clear(out);
 	return rc;
 }
 
-void field_selector_release(struct field_selector *fs)
+void field_selector_clear(struct field_selector *fs)
 {
 	size_t i;
 

@@ -83,7 +83,7 @@ void labels_copy(struct labels *dst, const struct labels *src)
 	dst->n = src->n;
 }
 
-void labels_release(struct labels *l)
+void labels_clear(struct labels *l)
 {
 	size_t i;
 

@@ -130,7 +130,7 @@ static void lex(const char *s, struct token *toks, size_t *ntoks)
 
 /* ---- requirements -------------------------------------------------------- */
 
-static void req_release(struct requirement *r)
+static void req_clear(struct requirement *r)
 {
 	size_t i;
 
@@ -193,9 +193,9 @@ static bool req_validate(const struct requirement *r, struct parser *p)
 	if (!ok)
 		snprintf(p->err, p->errlen, "unable to parse requirement: %s%s%s",
 			 nerr > 1 ? "[" : "", all.buf, nerr > 1 ? "]" : "");
-	dynbuf_release(&all);
-	dynbuf_release(&one);
-	dynbuf_release(&path);
+	dynbuf_clear(&all);
+	dynbuf_clear(&one);
+	dynbuf_clear(&path);
 	return ok;
 }
 
@@ -251,11 +251,11 @@ static bool parse_key(struct parser *p, struct requirement *r)
 		dynbuf_init(&full, DYN_SMALL);
 		common__field_invalid(&full, "", r->key, msg.buf);
 		snprintf(p->err, p->errlen, REQ_PREFIX "%s", full.buf);
-		dynbuf_release(&full);
-		dynbuf_release(&msg);
+		dynbuf_clear(&full);
+		dynbuf_clear(&msg);
 		return false;
 	}
-	dynbuf_release(&msg);
+	dynbuf_clear(&msg);
 	la = values_tok(peek(p)->tok);
 	if ((la == T_EOS || la == T_COMMA) && r->op != OP_NOTEXISTS)
 		r->op = OP_EXISTS;
@@ -392,7 +392,7 @@ static bool parse_all(struct parser *p, struct selector *sel)
 		if (values_tok(la->tok) != T_ID && la->tok != T_NOT)
 			return fail(p, "", la, ", expected: !, identifier, or 'end of string'");
 		if (!parse_requirement(p, &r)) {
-			req_release(&r);
+			req_clear(&r);
 			return false;
 		}
 		sel->reqs = xrealloc(sel->reqs, (sel->n + 1) * sizeof(*sel->reqs));
@@ -533,7 +533,7 @@ void selector_free(struct selector *sel)
 	if (!sel)
 		return;
 	for (i = 0; i < sel->n; i++)
-		req_release(&sel->reqs[i]);
+		req_clear(&sel->reqs[i]);
 	free(sel->reqs);
 	free(sel);
 }

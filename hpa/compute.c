@@ -34,7 +34,7 @@ static void other_selecting_hpas(const struct hpa__compute *x, const struct hpa_
 
 			hpa_labels_from_json(jpath_get(pods->v[k].obj, "metadata.labels"), &l);
 			hit = selector_matches(sel, &l);
-			labels_release(&l);
+			labels_clear(&l);
 		}
 		selector_free(sel);
 		if (hit) {
@@ -59,7 +59,7 @@ static int ambiguous(struct hpa__compute *x, const char *selector, const struct 
 	free(self);
 	other_selecting_hpas(x, pods, &keys);
 	if (keys.n <= 1) {
-		hpa__names_release(&keys);
+		hpa__names_clear(&keys);
 		return 0;
 	}
 	hpa__names_sort(&keys);
@@ -71,8 +71,8 @@ static int ambiguous(struct hpa__compute *x, const char *selector, const struct 
 	hpa__event_add(x->out, "Warning", "AmbiguousSelector", "%s", x->error);
 	hpa__condition_set(x->conds, x->in->now, "ScalingActive", "False", "AmbiguousSelector", "%s",
 			  x->error);
-	dynbuf_release(&b);
-	hpa__names_release(&keys);
+	dynbuf_clear(&b);
+	hpa__names_clear(&keys);
 	return ERR_INVAL;
 }
 
@@ -130,7 +130,7 @@ static size_t eval_all(struct hpa__compute *x, struct hpa__pass *p, struct hpa__
 			if (invalid++ == 0)
 				*first = ev;
 			else
-				hpa__metric_eval_release(&ev);
+				hpa__metric_eval_clear(&ev);
 			continue;
 		}
 		json_array_set(x->statuses, i, ev.status);
@@ -139,7 +139,7 @@ static size_t eval_all(struct hpa__compute *x, struct hpa__pass *p, struct hpa__
 			free(x->metric_name);
 			x->metric_name = xstrdup(ev.name);
 		}
-		hpa__metric_eval_release(&ev);
+		hpa__metric_eval_clear(&ev);
 	}
 	return invalid;
 }
@@ -174,8 +174,8 @@ int hpa__compute_metrics(struct hpa__compute *x)
 			  x->metric_name);
 	rc = 0;
 out:
-	hpa__metric_eval_release(&first);
-	hpa__pods_release(&pods);
+	hpa__metric_eval_clear(&first);
+	hpa__pods_clear(&pods);
 	selector_free(sel);
 	return rc;
 }

@@ -97,7 +97,7 @@ static bool status_equal(const json_t *hpa, const json_t *now)
 	json_decref(o);
 	json_decref(old.metrics);
 	free(old.last_scale_time);
-	hpa__conditions_release(&old.conds);
+	hpa__conditions_clear(&old.conds);
 	return eq;
 }
 
@@ -413,14 +413,14 @@ int hpa_decide(const struct hpa_input *in, const struct hpa_history *hist, struc
 	json_decref(x.metrics);
 	json_decref(x.st.metrics);
 	free(x.st.last_scale_time);
-	hpa__conditions_release(&x.st.conds);
+	hpa__conditions_clear(&x.st.conds);
 	free(x.reference);
 	return 0;
 }
 
 void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src)
 {
-	hpa_history_release(dst); /* a filled dst would leak otherwise */
+	hpa_history_clear(dst); /* a filled dst would leak otherwise */
 	dst->seen = src->seen;
 	dst->n_recs = src->n_recs;
 	dst->n_up = src->n_up;
@@ -436,7 +436,7 @@ void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src)
 		memcpy(dst->down, src->down, src->n_down * sizeof(*dst->down));
 }
 
-void hpa_history_release(struct hpa_history *h)
+void hpa_history_clear(struct hpa_history *h)
 {
 	free(h->recs);
 	free(h->up);
@@ -444,18 +444,18 @@ void hpa_history_release(struct hpa_history *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void hpa_result_release(struct hpa_result *r)
+void hpa_result_clear(struct hpa_result *r)
 {
 	for (size_t i = 0; i < r->n_metrics; i++) {
 		struct hpa_metric_detail *d = &r->metrics[i];
 
 		free(d->type);
 		free(d->error);
-		hpa__names_release(&d->ready);
-		hpa__names_release(&d->unready);
-		hpa__names_release(&d->missing);
-		hpa__names_release(&d->ignored);
-		hpa__trace_release(&d->trace);
+		hpa__names_clear(&d->ready);
+		hpa__names_clear(&d->unready);
+		hpa__names_clear(&d->missing);
+		hpa__names_clear(&d->ignored);
+		hpa__trace_clear(&d->trace);
 	}
 	free(r->metrics);
 	for (size_t i = 0; i < r->n_events; i++) {
@@ -466,7 +466,7 @@ void hpa_result_release(struct hpa_result *r)
 	free(r->events);
 	json_decref(r->status);
 	free(r->error);
-	hpa_history_release(&r->history);
-	hpa__trace_release(&r->trace);
+	hpa_history_clear(&r->history);
+	hpa__trace_clear(&r->trace);
 	memset(r, 0, sizeof(*r));
 }

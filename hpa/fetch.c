@@ -44,7 +44,7 @@ static bool labels_match(const struct hpa__pass *p, const char *name, const json
 		return true;
 	hpa_labels_from_json(labels, &l);
 	ok = selector_matches(p->selector, &l);
-	labels_release(&l);
+	labels_clear(&l);
 	return ok;
 }
 
@@ -310,7 +310,7 @@ int hpa__fetch_external(const struct hpa__pass *p, const char *metric, const jso
 			continue;
 		hpa_labels_from_json(jpath_get(item, "metricLabels"), &l);
 		match = selector_matches(sel, &l);
-		labels_release(&l);
+		labels_clear(&l);
 		if (match && ++n && !capped)
 			*usage = add_usage(*usage, v, per_pod, &capped);
 	}
@@ -325,7 +325,7 @@ int hpa__fetch_external(const struct hpa__pass *p, const char *metric, const jso
 	return rc;
 }
 
-void hpa__fetched_release(struct hpa__fetched *f)
+void hpa__fetched_clear(struct hpa__fetched *f)
 {
 	free(f->v);
 	f->v = NULL;

@@ -68,11 +68,11 @@ struct hpa_history {
 /*
  * Deep copy of src into dst.  dst must be a valid history - zeroed, or
  * filled by an earlier copy or pass - and not src: its old content is
- * released first, so nothing leaks.  Release with hpa_history_release.
+ * released first, so nothing leaks.  Clear with hpa_history_clear.
  */
 void hpa_history_copy(struct hpa_history *dst, const struct hpa_history *src);
 /* Frees what h owns and zeroes it (h stays valid, as never seen). */
-void hpa_history_release(struct hpa_history *h);
+void hpa_history_clear(struct hpa_history *h);
 
 /* Metric API groups a pass may be told are failing. */
 enum hpa_api {
@@ -162,14 +162,14 @@ struct hpa_result {
 
 /*
  * Runs one reconcile pass.  `history` may be NULL (= never seen).  Fills
- * *out (caller releases with hpa_result_release).  Returns 0, or ERR_INVAL
+ * *out (caller clears with hpa_result_clear).  Returns 0, or ERR_INVAL
  * with a message in err when the input is not usable at all (no HPA object,
  * no scale while no scale failure is declared); reconcile failures are not
  * return errors, they are reported in out->error as upstream reports them.
  */
 int hpa_decide(const struct hpa_input *in, const struct hpa_history *history,
 	       struct hpa_result *out, char *err, size_t errlen);
-void hpa_result_release(struct hpa_result *r);
+void hpa_result_clear(struct hpa_result *r);
 
 /* ---- helpers the loop shares (hpaloop/ reads objects as hpa_decide does) -- */
 
@@ -179,11 +179,11 @@ struct labels;
 /*
  * metav1.LabelSelectorAsSelector of a JSON LabelSelector (borrowed):
  * NULL/{} selects everything.  A new selector (caller releases with
- * selector_release), or NULL with the reason in err on a bad selector.
+ * selector_free), or NULL with the reason in err on a bad selector.
  */
 struct selector *hpa_label_selector(const json_t *ls, char *err, size_t errlen);
 /* The labels of a JSON string map (borrowed; non-string values skipped):
- * initialises out (release with labels_release), which owns its copies. */
+ * initialises out (clear with labels_clear), which owns its copies. */
 void hpa_labels_from_json(const json_t *map, struct labels *out);
 /* "deployments.apps" for (apps/v1, Deployment): the kind's lowercase plural
  * with the group, as the HPA controller names a resource without discovery;
@@ -209,13 +209,13 @@ struct hpa_scenario {
 /*
  * Loads a scenario (JSON, or YAML when the text is not JSON) from `path`.
  * 0, or ERR_IO / ERR_TOOBIG / ERR_PARSE / ERR_INVAL with a message in err.
- * Release with hpa_scenario_release (also after a failure).
+ * Clear with hpa_scenario_clear (also after a failure).
  */
 int hpa_scenario_load(const char *path, struct hpa_scenario *sc, char *err, size_t errlen);
 /* Same from text in memory (len bytes). */
 int hpa_scenario_parse(const char *text, size_t len, struct hpa_scenario *sc, char *err,
 		       size_t errlen);
-void hpa_scenario_release(struct hpa_scenario *sc);
+void hpa_scenario_clear(struct hpa_scenario *sc);
 
 /*
  * The scenario document for in and history (NULL = never seen), every

@@ -19,10 +19,10 @@ int64_t hpa__time_add(int64_t t, int64_t d);
 /* ---- small helpers (util.c) ------------------------------------------- */
 
 void hpa__trace_add(struct hpa_trace *t, const char *fmt, ...) COMMON_PRINTF(2, 3);
-void hpa__trace_release(struct hpa_trace *t);
+void hpa__trace_clear(struct hpa_trace *t);
 void hpa__names_add(struct hpa_names *n, const char *name);
 void hpa__names_sort(struct hpa_names *n);
-void hpa__names_release(struct hpa_names *n);
+void hpa__names_clear(struct hpa_names *n);
 
 /* Quantity.MilliValue() of a JSON Quantity; 0 / ERR_PARSE. */
 int hpa__jmilli(const json_t *v, int64_t *milli);
@@ -75,11 +75,11 @@ struct hpa__pods {
 
 /*
  * The pods of `ns` matched by sel, in input order (sel NULL = none match).
- * Pods that cannot be parsed are skipped.  Release with hpa__pods_release.
+ * Pods that cannot be parsed are skipped.  Clear with hpa__pods_clear.
  */
 void hpa__pods_select(const json_t *pods, const char *ns, const struct selector *sel,
 		     struct hpa__pods *out);
-void hpa__pods_release(struct hpa__pods *p);
+void hpa__pods_clear(struct hpa__pods *p);
 /* Parses one Pod's fields used by the calculator; 0 or ERR_PARSE. */
 int hpa__pod_parse(const json_t *obj, struct hpa__pod *p);
 /*
@@ -130,7 +130,7 @@ int hpa__calc_utilization(struct hpa__calc *c, int32_t target_utilization);
 int hpa__calc_plain(struct hpa__calc *c, int64_t target_milli);
 /* getUsageRatioReplicaCount (Object/External Value); 0 or ERR_INVAL. */
 int hpa__calc_usage_ratio(struct hpa__calc *c, double usage_ratio);
-void hpa__calc_release(struct hpa__calc *c);
+void hpa__calc_clear(struct hpa__calc *c);
 
 /* GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas maths. */
 void hpa__calc_per_pod(int64_t usage, int64_t target_per_pod, int32_t status_replicas,
@@ -226,7 +226,7 @@ void hpa__condition_set(struct hpa__conditions *c, int64_t now, const char *type
 void hpa__condition_remove(struct hpa__conditions *c, const char *type);
 /* Status of a condition type, or NULL. */
 const char *hpa__condition_status(const struct hpa__conditions *c, const char *type);
-void hpa__conditions_release(struct hpa__conditions *c);
+void hpa__conditions_clear(struct hpa__conditions *c);
 /* The conditions as a JSON array (new reference). */
 json_t *hpa__conditions_json(const struct hpa__conditions *c);
 
@@ -256,7 +256,7 @@ struct hpa__metric_eval {
 
 /* Evaluates spec metric i into ev and out->metrics[i]; events go to out. */
 void hpa__metric_eval(struct hpa__pass *p, const json_t *spec, size_t i, struct hpa__metric_eval *ev);
-void hpa__metric_eval_release(struct hpa__metric_eval *ev);
+void hpa__metric_eval_clear(struct hpa__metric_eval *ev);
 
 /* ---- metric values as the APIs would return them (fetch.c) ----------- */
 
@@ -279,7 +279,7 @@ int hpa__fetch_object(const struct hpa__pass *p, const json_t *obj, const char *
 /* Sum of the matching external values (saturating as upstream does per target type). */
 int hpa__fetch_external(const struct hpa__pass *p, const char *metric, const json_t *msel,
 		       bool per_pod, int64_t *usage, char **err);
-void hpa__fetched_release(struct hpa__fetched *f);
+void hpa__fetched_clear(struct hpa__fetched *f);
 
 /* ---- computeReplicasForMetrics (compute.c) --------------------------- */
 

@@ -42,7 +42,7 @@ static int add_match_labels(struct dynbuf *b, const json_t *ml, char *err, size_
 		free(t);
 	}
 out:
-	labels_release(&l);
+	labels_clear(&l);
 	return rc;
 }
 
@@ -56,7 +56,7 @@ static char *values_list(const json_t *vals)
 	json_array_foreach(vals, i, v) {
 		if (!json_is_string(v) || (i && dynbuf_addch(&b, ',') != 0) ||
 		    dynbuf_addstr(&b, json_string_value(v)) != 0) {
-			dynbuf_release(&b);
+			dynbuf_clear(&b);
 			return NULL;
 		}
 	}
@@ -123,7 +123,7 @@ struct selector *hpa_label_selector(const json_t *ls, char *err, size_t errlen)
 	if (rc == 0)
 		sel = selector_parse(b.len ? b.buf : "", err, errlen);
 out:
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return sel;
 }
 
@@ -136,7 +136,7 @@ static void go_match_labels(struct dynbuf *b, const json_t *ml)
 	for (size_t i = 0; i < l.n; i++)
 		(void)!dynbuf_printf(b, "%s: %s,", l.items[i].key, l.items[i].value);
 	(void)!dynbuf_addstr(b, "}");
-	labels_release(&l);
+	labels_clear(&l);
 }
 
 static void go_expression(struct dynbuf *b, const json_t *e)

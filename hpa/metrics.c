@@ -141,8 +141,8 @@ static void resource_util(const struct hpa__pass *p, const char *res, const char
 	}
 	take_names(d, &c);
 out:
-	hpa__calc_release(&c);
-	hpa__fetched_release(&f);
+	hpa__calc_clear(&c);
+	hpa__fetched_clear(&f);
 	free(ferr);
 	free(rerr);
 }
@@ -178,8 +178,8 @@ static void plain(const struct hpa__pass *p, const char *res, const char *contai
 		o->current = current_json("averageValue", c.usage);
 		o->name = res ? xasprintf("%s resource", res) : xasprintf("pods metric %s", metric);
 	}
-	hpa__calc_release(&c);
-	hpa__fetched_release(&f);
+	hpa__calc_clear(&c);
+	hpa__fetched_clear(&f);
 	free(ferr);
 }
 
@@ -252,7 +252,7 @@ static void usage_ratio_count(const struct hpa__pass *p, int64_t usage, int64_t 
 		o->err = xstrdup(c.error);
 	}
 	take_names(d, &c);
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 }
 
 static void per_pod_count(const struct hpa__pass *p, int64_t usage, int64_t target,
@@ -456,7 +456,7 @@ void hpa__metric_eval(struct hpa__pass *p, const json_t *spec, size_t i, struct 
 	free(prefix);
 }
 
-void hpa__metric_eval_release(struct hpa__metric_eval *ev)
+void hpa__metric_eval_clear(struct hpa__metric_eval *ev)
 {
 	free(ev->name);
 	json_decref(ev->status);

@@ -83,13 +83,13 @@ void hpa__pods_select(const json_t *pods, const char *ns, const struct selector 
 			continue;
 		hpa_labels_from_json(jpath_get(obj, "metadata.labels"), &l);
 		match = selector_matches(sel, &l);
-		labels_release(&l);
+		labels_clear(&l);
 		if (match && hpa__pod_parse(obj, &out->v[out->n]) == 0)
 			out->n++;
 	}
 }
 
-void hpa__pods_release(struct hpa__pods *p)
+void hpa__pods_clear(struct hpa__pods *p)
 {
 	free(p->v);
 	p->v = NULL;

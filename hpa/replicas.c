@@ -114,7 +114,7 @@ static void work_init(struct work *w, const struct hpa__calc *c)
 	free(m);
 }
 
-static void work_release(struct work *w)
+static void work_clear(struct work *w)
 {
 	free(w->e);
 	free(w->byname);
@@ -345,7 +345,7 @@ int hpa__calc_utilization(struct hpa__calc *c, int32_t target)
 	if (rc == 0)
 		rc = finish(c, &w, ratio, new_ratio);
 out:
-	work_release(&w);
+	work_clear(&w);
 	return rc;
 }
 
@@ -373,7 +373,7 @@ int hpa__calc_plain(struct hpa__calc *c, int64_t target)
 	new_ratio = usage_ratio(&w, target, &u2);
 	rc = finish(c, &w, ratio, new_ratio);
 out:
-	work_release(&w);
+	work_clear(&w);
 	return rc;
 }
 
@@ -446,12 +446,12 @@ bool hpa__tol_within(const struct hpa__tol *t, double ratio)
 	return (1.0 - t->down) <= ratio && ratio <= (1.0 + t->up);
 }
 
-void hpa__calc_release(struct hpa__calc *c)
+void hpa__calc_clear(struct hpa__calc *c)
 {
-	hpa__names_release(&c->ready);
-	hpa__names_release(&c->unready);
-	hpa__names_release(&c->missing);
-	hpa__names_release(&c->ignored);
+	hpa__names_clear(&c->ready);
+	hpa__names_clear(&c->unready);
+	hpa__names_clear(&c->missing);
+	hpa__names_clear(&c->ignored);
 	free(c->error);
 	c->error = NULL;
 }

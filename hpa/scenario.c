@@ -343,18 +343,18 @@ int hpa_scenario_load(const char *path, struct hpa_scenario *sc, char *err, size
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == ERR_TOOBIG ? "file too large" :
 						       "cannot read the file");
-		dynbuf_release(&b);
+		dynbuf_clear(&b);
 		return rc;
 	}
 	rc = hpa_scenario_parse(b.buf ? b.buf : "", b.len, sc, err, errlen);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return rc;
 }
 
-void hpa_scenario_release(struct hpa_scenario *sc)
+void hpa_scenario_clear(struct hpa_scenario *sc)
 {
 	json_decref(sc->doc);
-	hpa_history_release(&sc->history);
+	hpa_history_clear(&sc->history);
 	free(sc->scale_get_error);
 	free(sc->scale_update_error);
 	memset(sc, 0, sizeof(*sc));

@@ -107,7 +107,7 @@ const char *hpa__condition_status(const struct hpa__conditions *c, const char *t
 	return NULL;
 }
 
-void hpa__conditions_release(struct hpa__conditions *c)
+void hpa__conditions_clear(struct hpa__conditions *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		cond_free(&c->v[i]);

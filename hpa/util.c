@@ -35,7 +35,7 @@ void hpa__trace_add(struct hpa_trace *t, const char *fmt, ...)
 	t->lines[t->n++] = line;
 }
 
-void hpa__trace_release(struct hpa_trace *t)
+void hpa__trace_clear(struct hpa_trace *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		free(t->lines[i]);
@@ -61,7 +61,7 @@ void hpa__names_sort(struct hpa_names *n)
 		qsort(n->v, n->n, sizeof(*n->v), cmp_str);
 }
 
-void hpa__names_release(struct hpa_names *n)
+void hpa__names_clear(struct hpa_names *n)
 {
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);

@@ -150,7 +150,7 @@ int hpaloop__target_fetch(struct kube_client *c, const json_t *hpa, const char *
 	return 0;
 }
 
-void hpaloop__target_release(struct hpaloop__target *t)
+void hpaloop__target_clear(struct hpaloop__target *t)
 {
 	free(t->scale_path);
 	json_decref(t->scale);
@@ -173,7 +173,7 @@ char *hpaloop__scale_selector(struct kube_client *c, const json_t *hpa, char *er
 		snprintf(err, errlen, "%s", t.get_error);
 	else
 		snprintf(err, errlen, "the scale has no selector");
-	hpaloop__target_release(&t);
+	hpaloop__target_clear(&t);
 	return out;
 }
 

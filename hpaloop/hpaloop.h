@@ -83,7 +83,7 @@ extern const struct hpaloop_flag hpaloop_flag_table[];
 extern const size_t hpaloop_flag_count;
 
 /* Fills f with the defaults: hpa_options_default()'s, --hpa=annotated,
- * --hpa-sync-period=15s.  Release with hpaloop_flags_clear. */
+ * --hpa-sync-period=15s.  Clear with hpaloop_flags_clear. */
 void hpaloop_flags_init(struct hpaloop_flags *f);
 /* Frees what f owns and zeroes it (f may be initialised again). */
 void hpaloop_flags_clear(struct hpaloop_flags *f);

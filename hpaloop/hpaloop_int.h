@@ -60,7 +60,7 @@ struct hpaloop__state *hpaloop__states_get(struct hpaloop__states *s, const char
 struct hpaloop__state *hpaloop__states_find(const struct hpaloop__states *s, const char *ns, const char *name);
 /* Drops the states this pass did not get (deleted or deselected HPAs); count. */
 size_t hpaloop__states_prune(struct hpaloop__states *s);
-void hpaloop__states_release(struct hpaloop__states *s);
+void hpaloop__states_clear(struct hpaloop__states *s);
 /* Replaces st's history by h's content (h is emptied). */
 void hpaloop__state_take_history(struct hpaloop__state *st, struct hpa_history *h);
 
@@ -110,11 +110,11 @@ struct hpaloop__target {
  * GETs hpa's Scale (a failure is kept in t->get_error: hpa_decide reports
  * it), then lists the pods of its selector.  0, or ERR_IO / ERR_TOOBIG
  * when the pods cannot be listed (message in err; nothing can be decided).
- * Release t with hpaloop__target_release in both cases.
+ * Clear t with hpaloop__target_clear in both cases.
  */
 int hpaloop__target_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
 		     struct hpaloop__target *t, char *err, size_t errlen);
-void hpaloop__target_release(struct hpaloop__target *t);
+void hpaloop__target_clear(struct hpaloop__target *t);
 /* scale.status.selector of hpa's target (GET only); caller frees, NULL with err set if none. */
 char *hpaloop__scale_selector(struct kube_client *c, const json_t *hpa, char *err, size_t errlen);
 /* An hpa_input.others entry: {horizontalPodAutoscaler: {metadata: {name,
@@ -184,7 +184,7 @@ typedef void (*hpaloop__metric_fail_fn)(void *ud, const char *path, const char *
 void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
 			     const json_t *scale, struct hpaloop__metric_values *v,
 			     hpaloop__metric_fail_fn fail, void *ud);
-void hpaloop__metric_values_release(struct hpaloop__metric_values *v);
+void hpaloop__metric_values_clear(struct hpaloop__metric_values *v);
 
 /* ---- the other HPAs of a namespace (peers.c) ------------------------ */
 
@@ -216,7 +216,7 @@ void hpaloop__peers_init(struct hpaloop__peers *p, const json_t *items, enum hpa
  */
 json_t *hpaloop__peers_others(struct hpaloop__peers *p, const struct hpaloop__states *s, const char *ns,
 			 const char *self, hpaloop__selector_fn read, void *ud);
-void hpaloop__peers_release(struct hpaloop__peers *p);
+void hpaloop__peers_clear(struct hpaloop__peers *p);
 
 /* ---- talking to the apiserver (sync.c) ---------------------------- */
 

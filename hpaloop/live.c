@@ -123,7 +123,7 @@ static json_t *others(struct kube_client *c, const char *ns, const char *self, c
 	if (hpaloop__api_call(c, "GET", path, NULL, &list, err, errlen) == 0) {
 		hpaloop__peers_init(&peers, json_object_get(list, "items"), HPALOOP_MODE_OFF);
 		out = hpaloop__peers_others(&peers, NULL, ns, self, other_selector, c);
-		hpaloop__peers_release(&peers);
+		hpaloop__peers_clear(&peers);
 	}
 	json_decref(list);
 	free(path);
@@ -160,8 +160,8 @@ static json_t *assemble(struct kube_client *c, const struct hpaloop_live_request
 	in.others = oth;
 	doc = hpa_scenario_json(&in, NULL);
 out:
-	hpaloop__target_release(&t);
-	hpaloop__metric_values_release(&mv);
+	hpaloop__target_clear(&t);
+	hpaloop__metric_values_clear(&mv);
 	json_decref(hpa);
 	json_decref(pm);
 	json_decref(oth);
@@ -190,6 +190,6 @@ json_t *hpaloop_live_scenario(const struct hpaloop_live_request *rq, char *err, 
 	else
 		doc = assemble(c, rq, err, errlen);
 	kube_client_free(c);
-	kube_config_release(&cfg);
+	kube_config_clear(&cfg);
 	return doc;
 }

@@ -103,9 +103,9 @@ static void pass(struct hpaloop *l)
 	if (!stopping(l) && acted < HPALOOP_MAX_HPAS)
 		hpaloop__states_prune(&l->states);
 	log_v(3, "HPA pass: %zu of %zu HPAs reconciled", acted, json_array_size(items));
-	hpaloop__peers_release(&peers);
+	hpaloop__peers_clear(&peers);
 out:
-	store_release(snap);
+	store_snapshot_unref(snap);
 	json_decref(items);
 }
 
@@ -190,7 +190,7 @@ void hpaloop_stop(struct hpaloop *l)
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	hpaloop__states_release(&l->states);
+	hpaloop__states_clear(&l->states);
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l);

@@ -191,7 +191,7 @@ static bool labels_satisfy(const json_t *ls, const json_t *labels)
 		return true; /* hpa_decide reports the selector itself */
 	hpa_labels_from_json(labels, &l);
 	ok = selector_matches(sel, &l);
-	labels_release(&l);
+	labels_clear(&l);
 	selector_free(sel);
 	return ok;
 }
@@ -366,7 +366,7 @@ void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, cons
 	json_decref(done);
 }
 
-void hpaloop__metric_values_release(struct hpaloop__metric_values *v)
+void hpaloop__metric_values_clear(struct hpaloop__metric_values *v)
 {
 	json_decref(v->custom);
 	json_decref(v->external);

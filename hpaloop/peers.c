@@ -85,7 +85,7 @@ json_t *hpaloop__peers_others(struct hpaloop__peers *p, const struct hpaloop__st
 	return out;
 }
 
-void hpaloop__peers_release(struct hpaloop__peers *p)
+void hpaloop__peers_clear(struct hpaloop__peers *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i].selector);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void event_record_release(struct hpaloop__event_record *r)
+static void event_record_clear(struct hpaloop__event_record *r)
 {
 	free(r->type);
 	free(r->reason);
@@ -25,9 +25,9 @@ static void state_free(struct hpaloop__state *st)
 	free(st->key);
 	free(st->uid);
 	free(st->selector);
-	hpa_history_release(&st->history);
+	hpa_history_clear(&st->history);
 	for (size_t i = 0; i < st->n_events; i++)
-		event_record_release(&st->events[i]);
+		event_record_clear(&st->events[i]);
 	free(st);
 }
 
@@ -111,7 +111,7 @@ size_t hpaloop__states_prune(struct hpaloop__states *s)
 	return dropped;
 }
 
-void hpaloop__states_release(struct hpaloop__states *s)
+void hpaloop__states_clear(struct hpaloop__states *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		state_free(s->v[i]);
@@ -121,7 +121,7 @@ void hpaloop__states_release(struct hpaloop__states *s)
 
 void hpaloop__state_take_history(struct hpaloop__state *st, struct hpa_history *h)
 {
-	hpa_history_release(&st->history);
+	hpa_history_clear(&st->history);
 	st->history = *h;
 	memset(h, 0, sizeof(*h));
 }
@@ -159,7 +159,7 @@ void hpaloop__state_event_put(struct hpaloop__state *st, const struct hpa_event 
 				r = &st->events[i];
 	}
 	if (r->obj != obj) {
-		event_record_release(r);
+		event_record_clear(r);
 		r->type = xstrdup(ev->type ? ev->type : "");
 		r->reason = xstrdup(ev->reason ? ev->reason : "");
 		r->message = xstrdup(ev->message ? ev->message : "");

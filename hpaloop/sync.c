@@ -69,11 +69,11 @@ static int fetch(const struct hpaloop__sync_ctx *x, const json_t *hpa, const cha
 	return 0;
 }
 
-static void fetched_release(struct fetched *f)
+static void fetched_clear(struct fetched *f)
 {
-	hpaloop__target_release(&f->t);
+	hpaloop__target_clear(&f->t);
 	json_decref(f->pod_metrics);
-	hpaloop__metric_values_release(&f->mv);
+	hpaloop__metric_values_clear(&f->mv);
 	json_decref(f->others);
 }
 
@@ -204,7 +204,7 @@ static void log_decision(const char *key, const struct hpa_result *r)
 	}
 	log_v(2, "\"HPA evaluated\" HPA=\"%s\" desiredReplicas=%d rescale=%s metrics=\"%s\"", key,
 	      (int)r->desired, r->scale_updated ? "true" : "false", b.len ? b.buf : "");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 /* Writes what the decision says (Events, status) and keeps its history. */
@@ -244,7 +244,7 @@ static int decide(const struct hpaloop__sync_ctx *x, struct hpa_input *in, const
 			     why, sizeof(why)) == 0)
 		return 0;
 	log_warn("failed to rescale HPA=\"%s\" to %d: %s", st->key, (int)desired, why);
-	hpa_result_release(r);
+	hpa_result_clear(r);
 	in->scale_update_error = why;
 	rc = hpa_decide(in, &st->history, r, err, sizeof(err));
 	in->scale_update_error = NULL;
@@ -277,7 +277,7 @@ void hpaloop__sync_one(const struct hpaloop__sync_ctx *x, const json_t *hpa, str
 	if (decide(x, &in, &f, st, &r) != 0)
 		goto out;
 	apply_result(x, hpa, st, hpa_sat_i32(jpath_int(f.t.scale, "spec.replicas", 0)), &r);
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 out:
-	fetched_release(&f);
+	fetched_clear(&f);
 }

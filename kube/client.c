@@ -219,7 +219,7 @@ static void refresh_token(struct kube_client *c)
 		c->token_mtime = st.st_mtim;
 	}
 	c->token_read_ns = now;
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 /* "Authorization: Bearer <token>", new string, or NULL without token. */

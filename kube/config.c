@@ -326,7 +326,7 @@ static int load_kubeconfig(const char *path, struct kube_config *cfg, char *err,
 	rc = resolve(&ld, cfg);
 	yaml_document_delete(&doc);
 out:
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	free(ld.dir);
 	free(copy);
 	return rc;
@@ -365,7 +365,7 @@ static int load_incluster(struct kube_config *cfg, char *err, size_t errlen)
 	cfg->token_file = xasprintf("%s/token", dir);
 	if (access(cfg->token_file, R_OK)) {
 		snprintf(err, errlen, "in-cluster configuration: cannot read %s", cfg->token_file);
-		kube_config_release(cfg);
+		kube_config_clear(cfg);
 		return ERR_IO;
 	}
 	cfg->ca_file = xasprintf("%s/ca.crt", dir);
@@ -387,11 +387,11 @@ int kube_config_load(const char *path, struct kube_config *cfg, char *err, size_
 		return load_incluster(cfg, err, errlen);
 	rc = load_kubeconfig(path, cfg, err, errlen);
 	if (rc)
-		kube_config_release(cfg);
+		kube_config_clear(cfg);
 	return rc;
 }
 
-void kube_config_release(struct kube_config *cfg)
+void kube_config_clear(struct kube_config *cfg)
 {
 	free(cfg->server);
 	free(cfg->ca_file);

@@ -156,7 +156,7 @@ struct kube_objs *kube__objs_ref(struct kube_objs *a)
 	return a;
 }
 
-void kube__objs_release(struct kube_objs *a)
+void kube__objs_unref(struct kube_objs *a)
 {
 	size_t i;
 
@@ -205,14 +205,14 @@ struct kube_snapshot *kube__snapshot_ref(struct kube_snapshot *s)
 	return s;
 }
 
-void kube_snapshot_release(struct kube_snapshot *s)
+void kube_snapshot_unref(struct kube_snapshot *s)
 {
 	struct snap *in = (struct snap *)s;
 
 	if (!s || atomic_fetch_sub_explicit(&in->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	kube__objs_release(in->arr[KUBE_NODE]);
-	kube__objs_release(in->arr[KUBE_POD]);
+	kube__objs_unref(in->arr[KUBE_NODE]);
+	kube__objs_unref(in->arr[KUBE_POD]);
 	free(in);
 }
 
@@ -310,7 +310,7 @@ struct kube_snapshot *kube_snapshot_from_lists(json_t *nodes_list, json_t *pods_
 	struct kube_objs *pods = objs_from_list(KUBE_POD, pods_list);
 	struct kube_snapshot *s = kube__snapshot_new(nodes, pods, true);
 
-	kube__objs_release(nodes);
-	kube__objs_release(pods);
+	kube__objs_unref(nodes);
+	kube__objs_unref(pods);
 	return s;
 }

@@ -45,14 +45,14 @@ void kube__informer_publish(struct kube_informer *inf, enum kube_kind kind, stru
 	struct kube_snapshot *old;
 
 	pthread_mutex_lock(&inf->lock);
-	kube__objs_release(inf->arr[kind]);
+	kube__objs_unref(inf->arr[kind]);
 	inf->arr[kind] = kube__objs_ref(objs);
 	inf->listed[kind] |= listed;
 	old = inf->cur;
 	inf->cur = kube__snapshot_new(inf->arr[KUBE_NODE], inf->arr[KUBE_POD], synced_locked(inf));
 	pthread_cond_broadcast(&inf->cond);
 	pthread_mutex_unlock(&inf->lock);
-	kube_snapshot_release(old);
+	kube_snapshot_unref(old);
 	if (inf->on_change)
 		inf->on_change(inf->ud);
 }
@@ -138,9 +138,9 @@ void kube_informer_stop(struct kube_informer *inf)
 		if (inf->running[k])
 			pthread_join(inf->thread[k], NULL);
 		kube__watcher_free(inf->w[k]);
-		kube__objs_release(inf->arr[k]);
+		kube__objs_unref(inf->arr[k]);
 	}
-	kube_snapshot_release(inf->cur);
+	kube_snapshot_unref(inf->cur);
 	pthread_cond_destroy(&inf->cond);
 	pthread_mutex_destroy(&inf->lock);
 	free(inf);

@@ -41,14 +41,14 @@ struct kube_config {
  * files in $KUBE_SA_DIR or /var/run/secrets/kubernetes.io/serviceaccount).
  * Relative paths in a kubeconfig start at its folder; *-data fields are
  * decoded (base64) into the PEM bytes.  0 with cfg filled (every string
- * is cfg's own: kube_config_release it), or ERR_IO / ERR_TOOBIG /
+ * is cfg's own: kube_config_clear it), or ERR_IO / ERR_TOOBIG /
  * ERR_PARSE / ERR_NOTFOUND / ERR_INVAL with a message in err and cfg
  * zeroed (nothing to release).  Reads files and the environment only;
  * any thread, one cfg per call. */
 int kube_config_load(const char *path, struct kube_config *cfg, char *err, size_t errlen) COMMON_WUR;
 /* Frees every string of cfg and zeroes it (the struct itself is the
  * caller's, so releasing twice is harmless). */
-void kube_config_release(struct kube_config *cfg);
+void kube_config_clear(struct kube_config *cfg);
 
 /* ---- client ---------------------------------------------------------- */
 
@@ -116,7 +116,7 @@ struct kube_pod {
 /* Immutable and reference counted; node and pod arrays are sorted (nodes by
  * name, pods by namespace then name).  Objects are borrowed from it and
  * live as long as the reference the reader holds (kube_informer_acquire,
- * kube_snapshot_from_lists; dropped with kube_snapshot_release).  Any
+ * kube_snapshot_from_lists; dropped with kube_snapshot_unref).  Any
  * thread may read a snapshot it holds; nothing ever changes one. */
 struct kube_snapshot {
 	const struct kube_node *const *nodes;
@@ -156,13 +156,13 @@ struct kube_informer;
  */
 struct kube_informer *kube_informer_start(struct kube_client *c,
 					  void (*on_change)(void *ud), void *ud);
-/* A new reference to the latest snapshot (kube_snapshot_release it);
+/* A new reference to the latest snapshot (kube_snapshot_unref it);
  * never NULL (may be empty, before the first list).  Thread-safe, never
  * waits on I/O: a mutex held for a pointer copy and a reference count. */
 struct kube_snapshot *kube_informer_acquire(struct kube_informer *inf);
 /* Drops a reference (NULL is fine); the last one frees the snapshot.
  * Thread-safe (atomic count); snapshots outlive their informer. */
-void kube_snapshot_release(struct kube_snapshot *s);
+void kube_snapshot_unref(struct kube_snapshot *s);
 /* Blocks up to timeout_ns for the first full list of both kinds; true when
  * synced, false on timeout or once the informer is stopping.  Thread-safe. */
 bool kube_informer_wait_synced(struct kube_informer *inf, int64_t timeout_ns);
@@ -174,7 +174,7 @@ void kube_informer_stop(struct kube_informer *inf);
 /* Tests and the index build snapshots from JSON lists too: NodeList and
  * PodList objects (either may be NULL), borrowed; items that are not
  * valid objects are skipped with a warning.  A synced snapshot with one
- * reference, the caller's (kube_snapshot_release it); never NULL. */
+ * reference, the caller's (kube_snapshot_unref it); never NULL. */
 struct kube_snapshot *kube_snapshot_from_lists(json_t *nodes_list, json_t *pods_list);
 
 #endif

@@ -51,7 +51,7 @@ struct kube_objs;
 struct kube_objs *kube__objs_merge(enum kube_kind kind, const struct kube_objs *base,
 				  struct kube_obj **changes, size_t n);
 struct kube_objs *kube__objs_ref(struct kube_objs *a);
-void kube__objs_release(struct kube_objs *a);
+void kube__objs_unref(struct kube_objs *a);
 size_t kube__objs_count(const struct kube_objs *a);
 
 /* A snapshot taking one new reference on each array (NULL = empty). */

@@ -195,7 +195,7 @@ static void obj_free(struct kube_obj *o)
 		free(n->addresses);
 		free(n->name);
 		free(n->metrics_path);
-		labels_release(&n->labels);
+		labels_clear(&n->labels);
 	} else {
 		struct kube_pod *p = &o->u.pod;
 
@@ -203,7 +203,7 @@ static void obj_free(struct kube_obj *o)
 		free(p->name);
 		free(p->node_name);
 		free(p->phase);
-		labels_release(&p->labels);
+		labels_clear(&p->labels);
 	}
 	free(o);
 }

@@ -127,7 +127,7 @@ int kube_request(struct kube_client *c, const char *method, const char *path, js
 			log_v(2, "%s %s: status %d with a body that is not JSON", method, path, *status);
 	}
 out:
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	free(payload);
 	kube__client_handle_put(c, h);
 	return rc;

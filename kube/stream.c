@@ -121,7 +121,7 @@ int kube__stream_get(struct kube_stream *s, const char *path, int *status, json_
 	}
 out:
 	curl_slist_free_all(hdrs);
-	dynbuf_release(&x.errbody);
+	dynbuf_clear(&x.errbody);
 	kube__client_handle_put(s->client, x.h);
 	return rc;
 }

@@ -95,7 +95,7 @@ static void flush(struct kube_watcher *w)
 		return;
 	next = kube__objs_merge(w->kind, w->base, w->pending, w->npending);
 	w->npending = 0;
-	kube__objs_release(w->base);
+	kube__objs_unref(w->base);
 	w->base = next;
 	w->last_publish_ns = clock_mono_ns();
 	kube__informer_publish(w->inf, w->kind, next, false);
@@ -151,7 +151,7 @@ static int get_page(struct kube_watcher *w, const char *cont, json_t **page, boo
 		log_warn("listing %s failed: %s", kind_name(w->kind), err);
 	json_decref(errbody);
 	free(path);
-	dynbuf_release(&w->body);
+	dynbuf_clear(&w->body);
 	return rc;
 }
 
@@ -208,7 +208,7 @@ static int list(struct kube_watcher *w)
 	}
 	if (rc == 0) {
 		drop_all(w->pending, &w->npending);
-		kube__objs_release(w->base);
+		kube__objs_unref(w->base);
 		w->base = kube__objs_merge(w->kind, NULL, objs, n);
 		n = 0;
 		w->last_publish_ns = clock_mono_ns();
@@ -365,7 +365,7 @@ static int watch(struct kube_watcher *w)
 	if (rc && rc != ERR_GONE && rc != ERR_AGAIN)
 		log_warn("watch of %s failed: %s", kind_name(w->kind), err);
 	json_decref(errbody);
-	dynbuf_release(&w->body);
+	dynbuf_clear(&w->body);
 	free(path);
 	return rc;
 }
@@ -443,8 +443,8 @@ void kube__watcher_free(struct kube_watcher *w)
 		return;
 	drop_all(w->pending, &w->npending);
 	free(w->pending);
-	kube__objs_release(w->base);
-	dynbuf_release(&w->body);
+	kube__objs_unref(w->base);
+	dynbuf_clear(&w->body);
 	curl_multi_cleanup(w->stream.multi);
 	free(w);
 }

@@ -150,7 +150,7 @@ static void *loop_main(void *arg)
 
 		next += s->o.resolution_ns;
 		scraper_round(s, k, &st);
-		kube_snapshot_release(k);
+		kube_snapshot_unref(k);
 		if (s->on_round)
 			s->on_round(s->ud, &st);
 		int64_t now = clock_mono_ns();

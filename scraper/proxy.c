@@ -335,7 +335,7 @@ bool scraper__proxy_use(const struct scraper__proxy *px, const char *host, uint1
 	return true;
 }
 
-void scraper__proxy_release(struct scraper__proxy *px)
+void scraper__proxy_clear(struct scraper__proxy *px)
 {
 	if (px->auth) {
 		memset(px->auth, 0, strlen(px->auth));

@@ -248,7 +248,7 @@ int scraper__proxy_init(struct scraper__proxy *px, const char *https_proxy,
 int scraper__proxy_from_env(struct scraper__proxy *px, char *err, size_t errlen);
 /* Whether a request to host:port (host without brackets) goes through it. */
 bool scraper__proxy_use(const struct scraper__proxy *px, const char *host, uint16_t port);
-void scraper__proxy_release(struct scraper__proxy *px);
+void scraper__proxy_clear(struct scraper__proxy *px);
 
 /* ---- driver: one epoll set, an eventfd, deadlines in a min-heap ---------- */
 
@@ -420,7 +420,7 @@ int scraper__verify_chain(const struct scraper__verifier *v, const struct certs_
  */
 int scraper__verify_peer(struct scraper__verifier *v, gnutls_session_t session, const char *host,
 			 struct scraper__tls_seen *seen, char *err, size_t errlen);
-void scraper__tls_seen_release(struct scraper__tls_seen *seen);
+void scraper__tls_seen_clear(struct scraper__tls_seen *seen);
 
 /* ---- transfer -------------------------------------------------------- */
 

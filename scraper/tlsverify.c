@@ -55,7 +55,7 @@ void scraper__verifier_free(struct scraper__verifier *v)
 	free(v);
 }
 
-void scraper__tls_seen_release(struct scraper__tls_seen *seen)
+void scraper__tls_seen_clear(struct scraper__tls_seen *seen)
 {
 	free(seen->der);
 	memset(seen, 0, sizeof(*seen));
@@ -97,7 +97,7 @@ int scraper__verify_peer(struct scraper__verifier *v, gnutls_session_t session, 
 		return ERR_TLS;
 	left = expires - clock_now_ns() / NS_PER_SEC; /* never past notAfter; no overflow for 9999 */
 	left = left < REVERIFY_NS / NS_PER_SEC ? left * NS_PER_SEC : REVERIFY_NS;
-	scraper__tls_seen_release(seen);
+	scraper__tls_seen_clear(seen);
 	seen->der = xmalloc(der[0].size ? der[0].size : 1);
 	memcpy(seen->der, der[0].data, der[0].size);
 	seen->len = der[0].size;

@@ -122,7 +122,7 @@ static void refresh_auth(struct scraper__transfer *t)
 	}
 	if (b.buf)
 		memset(b.buf, 0, b.len);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 /* ---- TLS set-up shared by every connection ------------------------------------- */
@@ -213,7 +213,7 @@ static struct xfer *xfer_new(struct scraper__transfer *t, const char *node)
 static void xfer_free(struct scraper__transfer *t, struct xfer *x)
 {
 	scraper__conn_free(x->conn);
-	scraper__tls_seen_release(&x->seen);
+	scraper__tls_seen_clear(&x->seen);
 	scraper_decoder_free(x->dec);
 	scraper__metrics_drop(t->m, x->series);
 	free(x->node);
@@ -570,6 +570,6 @@ void scraper__transfer_free(struct scraper__transfer *t)
 	scraper__verifier_free(t->verifier);
 	gnutls_priority_deinit(t->prio);
 	gnutls_certificate_free_credentials(t->creds);
-	scraper__proxy_release(&t->proxy);
+	scraper__proxy_clear(&t->proxy);
 	free(t);
 }

@@ -32,7 +32,7 @@ struct server_authn {
 
 /* ---- users --------------------------------------------------------------- */
 
-void server_user_release(struct server_user *u)
+void server_user_clear(struct server_user *u)
 {
 	free(u->name);
 	for (size_t i = 0; i < u->ngroups; i++)
@@ -253,7 +253,7 @@ static int request_header_user(const struct server_authn *a, struct MHD_Connecti
 	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &extra);
 	if (groups.rc != 0 || extra.rc != 0) {
 		snprintf(err, errlen, "too many group or extra headers");
-		server_user_release(u);
+		server_user_clear(u);
 		return ERR_TOOBIG;
 	}
 	return 1;
@@ -341,7 +341,7 @@ int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 		rc = user_add_authenticated(out);
 		if (rc == 0)
 			return 0;
-		server_user_release(out);
+		server_user_clear(out);
 		log_error("\"Unable to authenticate the request\" err=\"too many groups\"");
 		return ERR_INVAL;
 	}

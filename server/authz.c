@@ -271,6 +271,6 @@ void server_authz_forbid(struct server_exchange *x, const struct server_user *u,
 		dynbuf_reset(&msg);
 	server_reply_status(x, 403, "Forbidden", msg.len ? msg.buf : "forbidden", at->name,
 			    at->group, at->resource);
-	dynbuf_release(&msg);
-	dynbuf_release(&why);
+	dynbuf_clear(&msg);
+	dynbuf_clear(&why);
 }

@@ -84,7 +84,7 @@ void server_config_init(struct server_config *cfg)
 	hpaloop_flags_init(&cfg->hpa);
 }
 
-void server_config_release(struct server_config *cfg)
+void server_config_clear(struct server_config *cfg)
 {
 	for (size_t i = 0; i < server__flag_ndefs; i++) {
 		const struct flag_def *d = &server__flag_defs[i];

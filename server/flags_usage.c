@@ -153,5 +153,5 @@ void server_flags_usage(FILE *out)
 		if (i == 0 || strcmp(section, server__flag_defs[i - 1].section) != 0)
 			print_section(out, section, &def);
 	}
-	server_config_release(&def);
+	server_config_clear(&def);
 }

@@ -156,7 +156,7 @@ static void serve_all(struct server_health *h, const struct probe *p, struct ser
 		server_reply_text(x, 500, "health output too large\n");
 	else
 		server_reply_text(x, failed ? 500 : 200, failed || verbose ? out.buf : "ok");
-	dynbuf_release(&out);
+	dynbuf_clear(&out);
 }
 
 void server_health_handler(void *ud, struct server_exchange *x)

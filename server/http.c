@@ -257,8 +257,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (r->x.on_done)
 		r->x.on_done(r->x.done_arg);
 	if (r->have_user)
-		server_user_release(&r->user);
-	dynbuf_release(&r->x.body);
+		server_user_clear(&r->user);
+	dynbuf_clear(&r->x.body);
 	free(r);
 	*req_cls = NULL;
 }

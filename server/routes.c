@@ -27,7 +27,7 @@ static bool informer_synced(struct server_app *app)
 	struct kube_snapshot *k = kube_informer_acquire(app->informer);
 	bool synced = k->synced;
 
-	kube_snapshot_release(k);
+	kube_snapshot_unref(k);
 	return synced;
 }
 
@@ -40,7 +40,7 @@ static bool app_check(void *ud, const char *name, char *err, size_t len)
 		struct store_snapshot *snap = store_acquire(app->store);
 		bool ready = store_snapshot_ready(snap);
 
-		store_release(snap);
+		store_snapshot_unref(snap);
 		return ready || failed_probe(name, "no metrics to serve", err, len);
 	}
 	if (strcmp(name, "metric-informer-sync") == 0)
@@ -74,7 +74,7 @@ static void metrics_route(void *ud, struct server_exchange *x)
 		rc = server_metrics_write_storage_points(store_snapshot_node_points(snap),
 							 store_snapshot_container_points(snap),
 							 &x->body);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	if (rc != 0) {
 		server_reply_text(x, 500, "metrics output exceeds its size limit\n");
 		return;
@@ -94,8 +94,8 @@ static void release_snapshots(void *arg)
 {
 	struct snapshots *s = arg;
 
-	store_release(s->store);
-	kube_snapshot_release(s->kube);
+	store_snapshot_unref(s->store);
+	kube_snapshot_unref(s->kube);
 	free(s);
 }
 
@@ -143,7 +143,7 @@ static void apis_route(void *ud, struct server_exchange *x)
 	src.kube = snaps->kube;
 	dynbuf_init(&resp.body, DYN_API_RESPONSE);
 	apis_handle(&req, &src, &resp);
-	dynbuf_release(&x->body);
+	dynbuf_clear(&x->body);
 	x->body = resp.body;
 	x->status = resp.status;
 	x->content_type = resp.content_type;

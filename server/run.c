@@ -20,7 +20,7 @@
 
 #define RUN_MAX_ROUTES 8
 
-/* Everything the running process holds; released by runtime_release. */
+/* Everything the running process holds; cleared by runtime_clear. */
 struct runtime {
 	struct kube_config kc;
 	bool kc_loaded;
@@ -47,7 +47,7 @@ static char *read_pem(const char *path, char *err, size_t errlen)
 	dynbuf_init(&b, DYN_CONFIG_FILE);
 	if (dynbuf_read_file(&b, path) != 0 || b.len == 0) {
 		snprintf(err, errlen, "unable to load %s", path);
-		dynbuf_release(&b);
+		dynbuf_clear(&b);
 		return NULL;
 	}
 	return dynbuf_take(&b, &len);
@@ -157,7 +157,7 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 
 /* ---- run and teardown ------------------------------------------------------ */
 
-static void runtime_release(struct runtime *rt)
+static void runtime_clear(struct runtime *rt)
 {
 	server_http_stop(rt->http);
 	if (rt->app.scraper)
@@ -174,7 +174,7 @@ static void runtime_release(struct runtime *rt)
 	server_authn_free(rt->authn);
 	selector_free(rt->node_selector);
 	if (rt->kc_loaded)
-		kube_config_release(&rt->kc);
+		kube_config_clear(&rt->kc);
 	free(rt->cert_pem);
 	free(rt->key_pem);
 }
@@ -256,7 +256,7 @@ static int run(const struct server_config *cfg, const sigset_t *stop)
 out:
 	if (rc != 0)
 		fprintf(stderr, "Error: %s\n", err);
-	runtime_release(&rt);
+	runtime_clear(&rt);
 	return rc;
 }
 
@@ -305,6 +305,6 @@ int server_run(int argc, char **argv)
 		rc = run(&cfg, &stop);
 	}
 out:
-	server_config_release(&cfg);
+	server_config_clear(&cfg);
 	return rc;
 }

@@ -83,14 +83,14 @@ struct server_config {
 /* Fills cfg with the defaults (our --metric-resolution default is 15s). */
 void server_config_init(struct server_config *cfg);
 /* Frees what cfg owns; cfg may be re-initialised afterwards. */
-void server_config_release(struct server_config *cfg);
+void server_config_clear(struct server_config *cfg);
 
 /*
  * Parses argv[1..argc) into cfg (initialise it first) with pflag's
  * syntax: --flag=value, --flag value, bools as --flag or --flag=false,
  * shorthands -l value / -lvalue, "--" ends flags.  0, or ERR_INVAL with
  * cobra's wording in err ("unknown flag: --foo").  On error cfg stays
- * valid for server_config_release.
+ * valid for server_config_clear.
  */
 int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *err,
 		       size_t errlen) COMMON_WUR;
@@ -127,7 +127,7 @@ struct server_user {
 	bool anonymous;
 };
 
-void server_user_release(struct server_user *u);
+void server_user_clear(struct server_user *u);
 bool server_user_in_group(const struct server_user *u, const char *group);
 
 /* ---- one request being served ---------------------------------------- */

@@ -100,7 +100,7 @@ void store__idxtab_reset(struct idxtab *t, size_t expected)
 	size_t cap = idxtab_cap_for(expected);
 
 	if (t->cap < cap || t->cap > cap * 4) {
-		store__idxtab_release(t);
+		store__idxtab_clear(t);
 		idxtab_alloc(t, cap);
 		return;
 	}
@@ -108,7 +108,7 @@ void store__idxtab_reset(struct idxtab *t, size_t expected)
 	t->n = 0;
 }
 
-void store__idxtab_release(struct idxtab *t)
+void store__idxtab_clear(struct idxtab *t)
 {
 	free(t->slots);
 	t->slots = NULL;
@@ -260,7 +260,7 @@ const char *store__strpool_intern(struct strpool *p, const char *s, uint64_t has
 	return copy;
 }
 
-void store__strpool_release(struct strpool *p)
+void store__strpool_clear(struct strpool *p)
 {
 	struct strpool_chunk *c = p->chunks, *next;
 
@@ -269,6 +269,6 @@ void store__strpool_release(struct strpool *p)
 		free(c);
 	}
 	free(p->strs);
-	store__idxtab_release(&p->index);
+	store__idxtab_clear(&p->index);
 	memset(p, 0, sizeof(*p));
 }

@@ -87,19 +87,19 @@ void store__snapshot_free(struct store_snapshot *s)
 {
 	if (!s)
 		return;
-	store__strpool_release(&s->pool);
+	store__strpool_clear(&s->pool);
 	free(s->nodes);
 	free(s->pods);
 	free(s->ctrs);
 	free(s->usage);
 	free(s->link);
 	free(s->spill);
-	store__idxtab_release(&s->node_index);
-	store__idxtab_release(&s->pod_index);
+	store__idxtab_clear(&s->node_index);
+	store__idxtab_clear(&s->pod_index);
 	free(s);
 }
 
-void store_release(struct store_snapshot *snap)
+void store_snapshot_unref(struct store_snapshot *snap)
 {
 	if (snap && atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) == 1)
 		store__snapshot_free(snap);
@@ -217,7 +217,7 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
-	store_release(s->cur);
+	store_snapshot_unref(s->cur);
 	store__snapshot_free(s->spare);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->writer);

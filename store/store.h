@@ -12,7 +12,7 @@
  * Threads: one writer (the scraper's thread, or a test) makes batches and
  * applies them; any number of reader threads (HTTP handlers, the HPA
  * loop) call store_acquire(), the store_snapshot_* and store_*_usage
- * queries and store_release() at the same time.  Nothing here fails for
+ * queries and store_snapshot_unref() at the same time.  Nothing here fails for
  * lack of memory: allocation follows common/'s policy (abort with a
  * message), so no function returns NULL.
  */
@@ -92,14 +92,14 @@ struct store_batch *store_batch_begin(struct store *s);
  * serialised by a writer lock; readers are blocked only for the swap.
  * The store's reference to the replaced snapshot is dropped: if no reader
  * holds it, it becomes the spare (or is freed when there is one already);
- * otherwise the reader's last store_release() frees it.
+ * otherwise the reader's last store_snapshot_unref() frees it.
  */
 void store_apply(struct store *s, struct store_batch *b);
 /*
  * Drops the store's reference to the current snapshot, frees the spare
  * and the store.  No other thread may use s during or after the call
  * (stop the scraper first).  Snapshots acquired earlier stay valid until
- * their holders release them (the last store_release() frees each); a
+ * their holders release them (the last store_snapshot_unref() frees each); a
  * batch from store_batch_begin() not yet applied is still the caller's to
  * free.  NULL is ignored.
  */
@@ -116,12 +116,12 @@ struct store_snapshot;
 
 /* A new reference to the current snapshot; never NULL.  Any thread; takes
  * the swap lock for a few instructions, never waits on a scrape.  The
- * caller must store_release() it exactly once. */
+ * caller must store_snapshot_unref() it exactly once. */
 struct store_snapshot *store_acquire(struct store *s);
 /* Drops one reference (any thread, NULL ignored); the last one frees the
  * snapshot, also after store_free().  Strings and arrays borrowed from it
  * are invalid afterwards. */
-void store_release(struct store_snapshot *snap);
+void store_snapshot_unref(struct store_snapshot *snap);
 
 /* metrics-server v0.9 Ready(): some node and some pod can be served. */
 bool store_snapshot_ready(const struct store_snapshot *snap);

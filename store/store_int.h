@@ -66,7 +66,7 @@ void store__idxtab_init(struct idxtab *t, size_t expected);
 /* Empties t, keeping its slots unless they are far more than `expected`
  * needs (or too few: then it is sized anew). */
 void store__idxtab_reset(struct idxtab *t, size_t expected);
-void store__idxtab_release(struct idxtab *t);
+void store__idxtab_clear(struct idxtab *t);
 /* Entry index for key, or -1. */
 int64_t store__idxtab_find(const struct idxtab *t, uint64_t hash, idxtab_eq_fn eq, const void *ctx,
 		    const void *key);
@@ -95,7 +95,7 @@ void store__strpool_init_sized(struct strpool *p, size_t expected);
 void store__strpool_reset(struct strpool *p, size_t expected);
 /* The pool's copy of s (same pointer for equal strings); never NULL. */
 const char *store__strpool_intern(struct strpool *p, const char *s, uint64_t hash);
-void store__strpool_release(struct strpool *p);
+void store__strpool_clear(struct strpool *p);
 /* A copy of s in the pool's storage, not indexed (for strings known to be
  * distinct, such as pod names: they need no lookup). */
 const char *store__strpool_copy(struct strpool *p, const char *s);

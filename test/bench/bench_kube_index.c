@@ -75,20 +75,20 @@ int main(int argc, char **argv)
 		t0 = clock_mono_ns();
 		next = kube__objs_merge(KUBE_POD, arr, objs, (size_t)k);
 		merge_ms += ms_since(t0);
-		kube__objs_release(arr);
+		kube__objs_unref(arr);
 		arr = next;
 	}
 	printf("merge %ld changes into %zu pods: %.2f ms per publication\n", k,
 	       kube__objs_count(arr), merge_ms / (double)batches);
 	s = kube__snapshot_new(NULL, arr, true);
-	kube__objs_release(arr);
+	kube__objs_unref(arr);
 	t0 = clock_mono_ns();
 	for (i = 0; i < 1000000; i++) {
 		snprintf(name, sizeof(name), "pod-%ld", (i * 7) % n);
 		found += kube_snapshot_pod(s, s->pods[(size_t)i % s->npods]->ns, name) != NULL;
 	}
 	printf("1e6 pod lookups: %.1f ms (%ld found)\n", ms_since(t0), found);
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 	free(objs);
 	return 0;
 }

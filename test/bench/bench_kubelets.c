@@ -252,7 +252,7 @@ static void driver_init(struct driver *d, int n)
 	}
 }
 
-static void driver_release(struct driver *d)
+static void driver_clear(struct driver *d)
 {
 	for (int i = 0; i < d->nm; i++)
 		curl_multi_cleanup(d->ms[i].m);
@@ -408,7 +408,7 @@ int main(int argc, char **argv)
 			nanosleep(&t, NULL);
 		}
 	}
-	driver_release(&d);
+	driver_clear(&d);
 out:
 	for (int i = 0; i < o.count; i++)
 		curl_easy_cleanup(ts[i].h);

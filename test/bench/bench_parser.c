@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 		mbs[i] = bench_body(d, body.buf, body.len, BENCH_TOTAL_NS / (int64_t)n, &runs, &rc);
 		printf("%-40s %8zu B %10.1f MB/s %9lu runs%s\n", names[i], body.len, mbs[i], runs,
 		       rc ? "  (body rejected)" : "");
-		dynbuf_release(&body);
+		dynbuf_clear(&body);
 		free(names[i]);
 	}
 	scraper_decoder_free(d);

@@ -189,7 +189,7 @@ static void render(const char *what, const char *path, const struct apis_sources
 	apis_handle(&req, src, &resp);
 	printf("render %-10s status %d  %10zu bytes  %8.1f ms\n", what, resp.status, resp.body.len,
 	       ms_since(t0));
-	dynbuf_release(&resp.body);
+	dynbuf_clear(&resp.body);
 }
 
 /* argv[i] as a positive count, def when absent; exits on anything else. */
@@ -252,8 +252,8 @@ int main(int argc, char **argv)
 		render("pods", "/apis/metrics.k8s.io/v1beta1/pods", &src);
 		render("ns pods", "/apis/metrics.k8s.io/v1beta1/namespaces/ns-3/pods", &src);
 	}
-	kube_snapshot_release(kube);
-	store_release(snap);
+	kube_snapshot_unref(kube);
+	store_snapshot_unref(snap);
 	store_free(st);
 	return 0;
 }

@@ -153,7 +153,7 @@ int sim_aggregator_validate(const json_t *obj, char *err, size_t errlen)
 	if (n)
 		snprintf(err, errlen, "APIService.apiregistration.k8s.io \"%s\" is invalid: %s%s%s",
 			 name, n > 1 ? "[" : "", b.buf ? b.buf : "", n > 1 ? "]" : "");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return n ? ERR_INVAL : 0;
 }
 
@@ -374,7 +374,7 @@ void sim_agg_target_from(struct agg_target *t, const struct agg_entry *e)
 	t->gen = e->gen;
 }
 
-void sim_agg_target_release(struct agg_target *t)
+void sim_agg_target_clear(struct agg_target *t)
 {
 	free(t->name);
 	free(t->group);
@@ -507,7 +507,7 @@ void sim_aggregator_free(struct sim_aggregator *a)
 	free(a->tmpdir);
 	free(a->client_cert_path);
 	free(a->client_key_path);
-	sim_agg_pool_release(&a->pool);
+	sim_agg_pool_clear(&a->pool);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);

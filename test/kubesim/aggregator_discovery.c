@@ -245,7 +245,7 @@ static json_t *fetch_aggregated(struct sim_aggregator *a, const struct agg_targe
 				 t->group, t->version, call.url);
 		json_decref(doc);
 	}
-	sim_agg_call_release(&call);
+	sim_agg_call_clear(&call);
 	curl_slist_free_all(hdrs);
 	return res;
 }
@@ -268,7 +268,7 @@ static json_t *fetch_legacy(struct sim_aggregator *a, const struct agg_target *t
 		res = sim_agg_convert_resource_list(json_object_get(doc, "resources"));
 		json_decref(doc);
 	}
-	sim_agg_call_release(&call);
+	sim_agg_call_clear(&call);
 	curl_slist_free_all(hdrs);
 	free(path);
 	return res;

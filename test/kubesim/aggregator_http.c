@@ -29,7 +29,7 @@ void sim_agg_pool_init(struct agg_pool *p)
 	p->n = 0;
 }
 
-void sim_agg_pool_release(struct agg_pool *p)
+void sim_agg_pool_clear(struct agg_pool *p)
 {
 	while (p->n)
 		curl_easy_cleanup(p->idle[--p->n]);
@@ -85,10 +85,10 @@ static void clear_headers_out(struct agg_call *call)
 	call->content_type = NULL;
 }
 
-void sim_agg_call_release(struct agg_call *call)
+void sim_agg_call_clear(struct agg_call *call)
 {
 	clear_headers_out(call);
-	dynbuf_release(&call->body_out);
+	dynbuf_clear(&call->body_out);
 }
 
 static bool hop_by_hop(const char *name, size_t len)

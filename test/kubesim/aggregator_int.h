@@ -114,7 +114,7 @@ struct sim_aggregator {
 int sim_aggregator_validate(const json_t *obj, char *err, size_t errlen);
 /* Copies the entry (caller holds a->mu) into t; release with the next. */
 void sim_agg_target_from(struct agg_target *t, const struct agg_entry *e);
-void sim_agg_target_release(struct agg_target *t);
+void sim_agg_target_clear(struct agg_target *t);
 /* Finds the entry for group/version; caller holds a->mu.  NULL if none. */
 struct agg_entry *sim_agg_find(struct sim_aggregator *a, const char *group, const char *version);
 
@@ -133,7 +133,7 @@ bool sim_agg_check_one(struct sim_aggregator *a, const char *name);
 /* ---- aggregator_http.c ------------------------------------------------- */
 
 /* One request to a backend.  Fill the inputs, call sim_agg_perform, read
- * the outputs, then sim_agg_call_release. */
+ * the outputs, then sim_agg_call_clear. */
 struct agg_call {
 	const struct agg_target *t;
 	const char *method;          /* "GET" when NULL */
@@ -159,9 +159,9 @@ void sim_agg_call_init(struct agg_call *call);
 /* Performs the call.  0 when a response arrived (any status), else ERR_IO /
  * ERR_TLS / ERR_TIMEOUT / ERR_TOOBIG with call->err set. */
 int sim_agg_perform(struct sim_aggregator *a, struct agg_call *call);
-void sim_agg_call_release(struct agg_call *call);
+void sim_agg_call_clear(struct agg_call *call);
 void sim_agg_pool_init(struct agg_pool *p);
-void sim_agg_pool_release(struct agg_pool *p);
+void sim_agg_pool_clear(struct agg_pool *p);
 
 /* ---- aggregator_proxy.c ------------------------------------------------ */
 

@@ -121,7 +121,7 @@ static bool probe(struct sim_aggregator *a, const struct agg_target *t, struct c
 			   call.url, call.status);
 	else
 		ok = true;
-	sim_agg_call_release(&call);
+	sim_agg_call_clear(&call);
 	curl_slist_free_all(hdrs);
 	free(path);
 	return ok;
@@ -301,7 +301,7 @@ bool sim_agg_check_one(struct sim_aggregator *a, const char *name)
 	record(a, &t, ok, &r, disc, ok && need_disc);
 	write_condition(a, name, &r);
 	free(r.endpoint);
-	sim_agg_target_release(&t);
+	sim_agg_target_clear(&t);
 	return ok;
 }
 

@@ -307,7 +307,7 @@ static void copy_response(struct agg_call *call, struct sim_response *resp)
 	for (i = 0; i < call->nheaders_out; i++)
 		sim_response_add_header(resp, call->headers_out[i].name,
 					call->headers_out[i].value);
-	dynbuf_release(&resp->body);
+	dynbuf_clear(&resp->body);
 	resp->body = call->body_out;
 	dynbuf_init(&call->body_out, SIM_AGG_MAX_BODY);
 }
@@ -359,7 +359,7 @@ static void forward(struct sim_aggregator *a, const struct agg_target *t,
 	} else {
 		copy_response(&call, resp);
 	}
-	sim_agg_call_release(&call);
+	sim_agg_call_clear(&call);
 	curl_slist_free_all(hdrs);
 	free(path);
 }
@@ -387,6 +387,6 @@ bool sim_aggregator_proxy(struct sim_aggregator *a, const struct sim_request *re
 		text_response(resp, 500, "missing user\n");
 	else
 		forward(a, &t, req, discovery, resp);
-	sim_agg_target_release(&t);
+	sim_agg_target_clear(&t);
 	return true;
 }

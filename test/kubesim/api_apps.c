@@ -60,7 +60,7 @@ static void containers_cell(const json_t *obj, json_t *cells, const char *field)
 			break;
 	}
 	sim_cell_str(cells, b.buf);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 static void deployment_cells(const json_t *obj, json_t *cells, int64_t now)

@@ -122,7 +122,7 @@ static void targets_cell(const json_t *hpa, json_t *cells)
 	if (n > TARGETS_SHOWN)
 		(void)!dynbuf_printf(&b, " + %zu more...", n - TARGETS_SHOWN);
 	sim_cell_str(cells, b.len ? b.buf : "<none>");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 static void hpa_cells(const json_t *obj, json_t *cells, int64_t now)

@@ -115,7 +115,7 @@ static void node_roles_cell(const json_t *obj, json_t *cells)
 			break;
 	}
 	sim_cell_str(cells, b.buf);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 
 static void node_address_cell(const json_t *obj, json_t *cells, const char *type)

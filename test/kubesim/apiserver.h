@@ -100,7 +100,7 @@ struct sim_query {
 
 /* The matching objects at one moment, sorted by namespace/name. */
 struct sim_snapshot {
-	struct sim_obj **objs; /* referenced; released by sim_snapshot_release */
+	struct sim_obj **objs; /* referenced; cleared by sim_snapshot_clear */
 	size_t n;
 	uint64_t rv;
 	char *next_key;        /* "ns/name" of the last item when more remain */
@@ -111,7 +111,7 @@ struct sim_snapshot {
  * supported by the kind (err names it). */
 int sim_store_query(struct sim_store *s, const char *resource, const struct sim_query *q,
 		    struct sim_snapshot *snap, char *err, size_t errlen) COMMON_WUR;
-void sim_snapshot_release(struct sim_snapshot *snap);
+void sim_snapshot_clear(struct sim_snapshot *snap);
 /* True when o matches q's namespace and selectors (q->after ignored). */
 bool sim_query_matches(const struct sim_kind *k, const struct sim_query *q,
 		       const struct sim_obj *o);
@@ -149,7 +149,7 @@ struct sim_watch_event {
 
 /*
  * Copies up to max events with rv > after for resource into out (caller
- * releases each with sim_watch_event_release), waiting up to wait_ms for
+ * clears each with sim_watch_event_clear), waiting up to wait_ms for
  * one to arrive.  Returns the count, or ERR_GONE when `after` is older
  * than the retained window (*oldest = oldest retained rv).  *last is set
  * to the rv of the last event examined (of any resource).
@@ -157,7 +157,7 @@ struct sim_watch_event {
 int sim_store_events(struct sim_store *s, const char *resource, uint64_t after,
 		     struct sim_watch_event *out, size_t max, int wait_ms, uint64_t *last,
 		     uint64_t *oldest);
-void sim_watch_event_release(struct sim_watch_event *ev);
+void sim_watch_event_clear(struct sim_watch_event *ev);
 /* Wakes every waiting watcher (shutdown). */
 void sim_store_wake(struct sim_store *s);
 
@@ -256,10 +256,10 @@ int sim_json_patch(json_t *target, const json_t *ops, char *err, size_t errlen) 
 /* ---- cluster parts ---------------------------------------------------- */
 
 /* Parses argv into cfg (and loads --config).  0, or ERR_INVAL with a
- * message in err.  Release with sim_config_release. */
+ * message in err.  Clear with sim_config_clear. */
 int sim_config_parse(struct sim_config *cfg, int argc, char **argv, char *err, size_t errlen)
 	COMMON_WUR;
-void sim_config_release(struct sim_config *cfg);
+void sim_config_clear(struct sim_config *cfg);
 
 /* Creates the cluster CA, the admin client cert (CN kubesim-admin, O
  * system:masters), the front-proxy CA and client, and the bearer token,

@@ -179,7 +179,7 @@ static int load_config_file(struct sim_config *cfg, char *err, size_t errlen)
 		rc = ERR_INVAL;
 	}
 out:
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return rc;
 }
 
@@ -234,7 +234,7 @@ int sim_config_parse(struct sim_config *cfg, int argc, char **argv, char *err, s
 	return rc;
 }
 
-void sim_config_release(struct sim_config *cfg)
+void sim_config_clear(struct sim_config *cfg)
 {
 	free(cfg->dir);
 	free(cfg->bind);

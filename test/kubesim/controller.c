@@ -165,7 +165,7 @@ static struct pod_view *owned_pods(struct sim_store *s, const json_t *d, const c
 			json_decref(pod);
 		}
 		*n = snap.n;
-		sim_snapshot_release(&snap);
+		sim_snapshot_clear(&snap);
 	}
 	selector_free(sel);
 	free(sel_text);
@@ -298,7 +298,7 @@ static void collect_garbage(struct sim_controller *ctl)
 			}
 			json_decref(pod);
 		}
-		sim_snapshot_release(&snap);
+		sim_snapshot_clear(&snap);
 	}
 	selector_free(sel);
 }
@@ -325,7 +325,7 @@ static void step_pods(struct sim_controller *ctl, json_t *keys)
 		}
 		free(ns);
 	}
-	sim_sched_cache_release(&cache);
+	sim_sched_cache_clear(&cache);
 }
 
 static void reconcile_all(struct sim_controller *ctl)
@@ -405,7 +405,7 @@ static void adopt_existing(struct sim_controller *ctl)
 				on_pod(ctl, SIM_ADDED, "pods", p);
 			json_decref(p);
 		}
-		sim_snapshot_release(&snap);
+		sim_snapshot_clear(&snap);
 	}
 	selector_free(sel);
 }

@@ -28,7 +28,7 @@ struct sim_sched_cache {
 	size_t n;
 	bool built;
 };
-void sim_sched_cache_release(struct sim_sched_cache *cache);
+void sim_sched_cache_clear(struct sim_sched_cache *cache);
 
 /* Advances one pod (schedule, start, become ready); returns true while
  * the pod still has a step to take.  Never called with ctl->mu held. */

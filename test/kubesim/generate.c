@@ -228,7 +228,7 @@ static int generated_pod(struct sim_cluster *c, int node, int j, const char *ts,
 	dynbuf_init(&b, DYN_SMALL);
 	rc = render_pod(&b, &p);
 	if (rc) {
-		dynbuf_release(&b);
+		dynbuf_clear(&b);
 		return rc;
 	}
 	json = dynbuf_take(&b, &len);

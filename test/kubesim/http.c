@@ -56,12 +56,12 @@ void sim_response_init(struct sim_response *r)
 	dynbuf_init(&r->body, DYN_API_RESPONSE);
 }
 
-void sim_response_release(struct sim_response *r)
+void sim_response_clear(struct sim_response *r)
 {
 	size_t i;
 
 	free(r->content_type);
-	dynbuf_release(&r->body);
+	dynbuf_clear(&r->body);
 	for (i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].name);
 		free(r->headers[i].value);
@@ -230,7 +230,7 @@ static void ctx_free(struct req_ctx *ctx)
 {
 	size_t i;
 
-	dynbuf_release(&ctx->body);
+	dynbuf_clear(&ctx->body);
 	json_decref(ctx->args);
 	json_decref(ctx->pairs);
 	free(ctx->user);
@@ -456,7 +456,7 @@ static enum MHD_Result serve(struct sim_server *srv, struct MHD_Connection *conn
 	log_v(4, "kubesim %s %s?%s %d user=%s", method, url, query, resp.status,
 	      req.user ? req.user : "-");
 	ret = queue(conn, &resp);
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	free(query);
 	return ret;
 }
@@ -518,7 +518,7 @@ static int trust_front_proxy(struct sim_server *srv, char *err, size_t errlen)
 
 static void server_free(struct sim_server *srv)
 {
-	certs_pair_release(&srv->tls);
+	certs_pair_clear(&srv->tls);
 	if (srv->fp_ca)
 		gnutls_x509_crt_deinit(srv->fp_ca);
 	free(srv->trust_pem);

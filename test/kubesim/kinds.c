@@ -154,6 +154,6 @@ char *sim_label_selector_string(const json_t *sel)
 	parsed = rc ? NULL : selector_parse(b.buf, err, sizeof(err));
 	out = parsed ? selector_string(parsed) : xstrdup(rc ? "" : b.buf);
 	selector_free(parsed);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return out;
 }

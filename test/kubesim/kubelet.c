@@ -111,7 +111,7 @@ struct sim_kubelets *sim_kubelets_start(struct sim_cluster *c)
 fail:
 	log_error("%s", err);
 	sim_kl_tls_free(k->tls);
-	sim_kl_model_release(&k->model);
+	sim_kl_model_clear(&k->model);
 	free(k);
 	return NULL;
 }
@@ -122,6 +122,6 @@ void sim_kubelets_stop(struct sim_kubelets *k)
 		return;
 	sim_kl_loop_stop(k->loop);
 	sim_kl_tls_free(k->tls);
-	sim_kl_model_release(&k->model);
+	sim_kl_model_clear(&k->model);
 	free(k);
 }

@@ -82,7 +82,7 @@ struct sim_kl_timer *sim_kl_heap_top(const struct sim_kl_heap *h)
 	return h->n ? h->items[0] : NULL;
 }
 
-void sim_kl_heap_release(struct sim_kl_heap *h)
+void sim_kl_heap_clear(struct sim_kl_heap *h)
 {
 	free(h->items);
 	h->items = NULL;

@@ -27,6 +27,6 @@ void sim_kl_heap_set(struct sim_kl_heap *h, struct sim_kl_timer *t, int64_t dead
 void sim_kl_heap_remove(struct sim_kl_heap *h, struct sim_kl_timer *t);
 /* The earliest timer or NULL (borrowed). */
 struct sim_kl_timer *sim_kl_heap_top(const struct sim_kl_heap *h);
-void sim_kl_heap_release(struct sim_kl_heap *h);
+void sim_kl_heap_clear(struct sim_kl_heap *h);
 
 #endif

@@ -56,7 +56,7 @@ void *sim_kl_map_put(struct sim_kl_map *m, const char *key, void *val);
 /* Removes key; returns its value or NULL. */
 void *sim_kl_map_del(struct sim_kl_map *m, const char *key);
 /* Calls fn on every value (may be NULL), then frees the map's storage. */
-void sim_kl_map_release(struct sim_kl_map *m, void (*fn)(void *val));
+void sim_kl_map_clear(struct sim_kl_map *m, void (*fn)(void *val));
 
 /* ---- Go float formatting (kubelet_fmt.c) ---------------------------------- */
 
@@ -158,7 +158,7 @@ struct sim_kl_view {
 };
 
 void sim_kl_model_init(struct sim_kl_model *m, uint64_t seed);
-void sim_kl_model_release(struct sim_kl_model *m);
+void sim_kl_model_clear(struct sim_kl_model *m);
 /* Applies one store event ("nodes", "pods", "deployments"; others are
  * ignored).  Bad objects are logged and skipped.  Takes the lock. */
 void sim_kl_model_apply(struct sim_kl_model *m, enum sim_event ev, const char *resource,

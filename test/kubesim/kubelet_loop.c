@@ -109,8 +109,8 @@ static void conn_close(struct sim_kl_loop *l, struct conn *c, bool hard)
 	if (c->s)
 		gnutls_deinit(c->s);
 	close(c->fd);
-	dynbuf_release(&c->in);
-	dynbuf_release(&c->reply.out);
+	dynbuf_clear(&c->in);
+	dynbuf_clear(&c->reply.out);
 	untrack(l, c);
 	free(c);
 	set_listening(l, l->nconns < l->cfg.max_conns);
@@ -240,9 +240,9 @@ static bool reply_done(struct sim_kl_loop *l, struct conn *c)
 		conn_close(l, c, false);
 		return false;
 	}
-	dynbuf_release(&c->reply.out);
+	dynbuf_clear(&c->reply.out);
 	if (c->in.len == 0)
-		dynbuf_release(&c->in);
+		dynbuf_clear(&c->in);
 	c->state = C_READ;
 	sim_kl_heap_set(&l->timers, &c->timer, clock_mono_ns() + l->cfg.idle_timeout_ns);
 	return true;
@@ -483,8 +483,8 @@ static void loop_free(struct sim_kl_loop *l)
 	while (l->nall > 0)
 		conn_close(l, l->conns[l->nall - 1], false);
 	free(l->conns);
-	sim_kl_heap_release(&l->timers);
-	dynbuf_release(&l->scratch);
+	sim_kl_heap_clear(&l->timers);
+	dynbuf_clear(&l->scratch);
 	if (l->lfd >= 0)
 		close(l->lfd);
 	if (l->wake >= 0)

@@ -103,7 +103,7 @@ void *sim_kl_map_del(struct sim_kl_map *m, const char *key)
 	return val;
 }
 
-void sim_kl_map_release(struct sim_kl_map *m, void (*fn)(void *val))
+void sim_kl_map_clear(struct sim_kl_map *m, void (*fn)(void *val))
 {
 	for (size_t i = 0; i < m->nbuckets; i++) {
 		struct sim_kl_map_entry *e = m->buckets[i], *next;

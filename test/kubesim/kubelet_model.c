@@ -223,12 +223,12 @@ static void deploy_free_cb(void *p)
 	free(d);
 }
 
-void sim_kl_model_release(struct sim_kl_model *m)
+void sim_kl_model_clear(struct sim_kl_model *m)
 {
-	sim_kl_map_release(&m->by_addr, NULL);
-	sim_kl_map_release(&m->pods, pod_free_cb);
-	sim_kl_map_release(&m->nodes, node_free);
-	sim_kl_map_release(&m->deploys, deploy_free_cb);
+	sim_kl_map_clear(&m->by_addr, NULL);
+	sim_kl_map_clear(&m->pods, pod_free_cb);
+	sim_kl_map_clear(&m->nodes, node_free);
+	sim_kl_map_clear(&m->deploys, deploy_free_cb);
 	pthread_mutex_destroy(&m->lock);
 }
 

@@ -253,7 +253,7 @@ char *sim_kl_labels(const char *container, const char *ns, const char *pod)
 	if (rc == 0)
 		rc = dynbuf_addch(&b, '}');
 	if (rc != 0) {
-		dynbuf_release(&b);
+		dynbuf_clear(&b);
 		return xstrdup("{}");
 	}
 	return dynbuf_take(&b, NULL);

@@ -224,7 +224,7 @@ void sim_kl_tls_free(struct sim_kl_tls *t)
 {
 	if (!t)
 		return;
-	sim_kl_map_release(&t->certs, free_cert);
+	sim_kl_map_clear(&t->certs, free_cert);
 	if (t->prio)
 		gnutls_priority_deinit(t->prio);
 	if (t->creds)

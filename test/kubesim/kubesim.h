@@ -101,7 +101,7 @@ struct sim_response {
 };
 
 void sim_response_init(struct sim_response *r);
-void sim_response_release(struct sim_response *r);
+void sim_response_clear(struct sim_response *r);
 void sim_response_json(struct sim_response *r, int status, json_t *body /* stolen */);
 void sim_response_status(struct sim_response *r, int code, const char *reason,
 			 const char *message);

@@ -115,7 +115,7 @@ static struct sim_node_room *node_rooms(struct sim_store *s, size_t *n)
 		json_decref(node);
 	}
 	*n = nodes.n;
-	sim_snapshot_release(&nodes);
+	sim_snapshot_clear(&nodes);
 	if (sim_store_query(s, "pods", &q, &pods, err, sizeof(err)) == ERR_OK) {
 		for (i = 0; i < pods.n; i++) {
 			const char *node = sim_obj_field(&sim_kind_pods, pods.objs[i], "spec.nodeName");
@@ -127,7 +127,7 @@ static struct sim_node_room *node_rooms(struct sim_store *s, size_t *n)
 				r->pods_free--;
 			}
 		}
-		sim_snapshot_release(&pods);
+		sim_snapshot_clear(&pods);
 	}
 	return rooms;
 }
@@ -176,7 +176,7 @@ static int bind_pod(void *ud, json_t *pod)
 	return ERR_OK;
 }
 
-void sim_sched_cache_release(struct sim_sched_cache *cache)
+void sim_sched_cache_clear(struct sim_sched_cache *cache)
 {
 	size_t i;
 

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	install_signals();
 	if (sim_config_parse(&c.cfg, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "kubesim: %s\n", err);
-		sim_config_release(&c.cfg);
+		sim_config_clear(&c.cfg);
 		return 2;
 	}
 	log_set_verbosity(c.cfg.verbosity);
@@ -128,11 +128,11 @@ out:
 	if (c.agg)
 		sim_aggregator_free(c.agg);
 	sim_store_free(c.store);
-	certs_pair_release(&c.ca);
-	certs_pair_release(&c.front_proxy_ca);
-	certs_pair_release(&c.front_proxy_client);
-	certs_pair_release(&c.admin_client);
+	certs_pair_clear(&c.ca);
+	certs_pair_clear(&c.front_proxy_ca);
+	certs_pair_clear(&c.front_proxy_client);
+	certs_pair_clear(&c.admin_client);
 	free(c.server_url);
-	sim_config_release(&c.cfg);
+	sim_config_clear(&c.cfg);
 	return status;
 }

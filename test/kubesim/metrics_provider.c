@@ -136,7 +136,7 @@ static bool external_known(struct sim_cluster *c, const char *metric)
 		found = m && strcmp(m, metric) == 0;
 		json_decref(cm);
 	}
-	sim_snapshot_release(&snap);
+	sim_snapshot_clear(&snap);
 	return found;
 }
 
@@ -170,7 +170,7 @@ static void external_list(struct sim_cluster *c, const struct sim_request *req, 
 		}
 		json_decref(cm);
 	}
-	sim_snapshot_release(&snap);
+	sim_snapshot_clear(&snap);
 	selector_free(sel);
 	if (json_array_size(items) == 0 && !external_known(c, metric)) {
 		json_decref(items);
@@ -232,8 +232,8 @@ static void custom_pods(struct sim_cluster *c, const struct sim_request *req, co
 			json_array_append_new(items, pod_item(pod, metric, ts, value));
 		json_decref(pod);
 	}
-	sim_snapshot_release(&snap);
-	labels_release(&none);
+	sim_snapshot_clear(&snap);
+	labels_clear(&none);
 	selector_free(msel);
 	selector_free(sel);
 	/* prometheus-adapter: no object with a value is a 404, a name is named. */
@@ -295,7 +295,7 @@ static void resource_list(struct sim_cluster *c, bool external, struct sim_respo
 		}
 		json_decref(obj);
 	}
-	sim_snapshot_release(&snap);
+	sim_snapshot_clear(&snap);
 	json_object_foreach(names, name, one)
 		json_array_append_new(resources, resource_json(name, true, kind));
 	if (json_array_size(resources) == 0)

@@ -27,7 +27,7 @@ void sim_objmap_init(struct sim_objmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void sim_objmap_release(struct sim_objmap *m)
+void sim_objmap_clear(struct sim_objmap *m)
 {
 	size_t i;
 

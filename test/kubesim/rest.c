@@ -276,9 +276,9 @@ static void list(struct sim_cluster *c, const struct sim_rest_target *t,
 out:
 	free(meta);
 	free(after);
-	sim_snapshot_release(&snap);
+	sim_snapshot_clear(&snap);
 	selector_free(ls);
-	field_selector_release(&fs);
+	field_selector_clear(&fs);
 }
 
 /* ---- writes -------------------------------------------------------------------- */
@@ -453,7 +453,7 @@ static void delete_namespace_contents(struct sim_cluster *c, const char *ns)
 		for (j = 0; j < snap.n; j++)
 			(void)sim_store_delete(c->store, sim_kinds[i]->resource, ns,
 					       snap.objs[j]->name);
-		sim_snapshot_release(&snap);
+		sim_snapshot_clear(&snap);
 	}
 }
 

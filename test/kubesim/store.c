@@ -20,7 +20,7 @@ struct sim_store *sim_store_new(size_t ring_size)
 	return s;
 }
 
-static void ring_entry_release(struct sim_ring_entry *e)
+static void ring_entry_clear(struct sim_ring_entry *e)
 {
 	sim_obj_unref(e->obj);
 	if (e->prev)
@@ -34,9 +34,9 @@ void sim_store_free(struct sim_store *s)
 	if (!s)
 		return;
 	for (i = 0; i < s->ring_n; i++)
-		ring_entry_release(&s->ring[(s->ring_start + i) % s->ring_cap]);
+		ring_entry_clear(&s->ring[(s->ring_start + i) % s->ring_cap]);
 	for (i = 0; i < s->ntables; i++) {
-		sim_objmap_release(&s->tables[i].map);
+		sim_objmap_clear(&s->tables[i].map);
 		free(s->tables[i].resource);
 	}
 	for (i = 0; i < s->nsubs; i++)
@@ -97,7 +97,7 @@ static void ring_push(struct sim_store *s, enum sim_event type, struct sim_table
 	if (s->ring_n == s->ring_cap) {
 		e = &s->ring[s->ring_start];
 		s->evicted_rv = e->rv;
-		ring_entry_release(e);
+		ring_entry_clear(e);
 		s->ring_start = (s->ring_start + 1) % s->ring_cap;
 		s->ring_n--;
 	}
@@ -464,7 +464,7 @@ size_t sim_store_foreach(struct sim_store *s, const char *resource, const char *
 	}
 	n = snap.n;
 	snap.n = 0;
-	sim_snapshot_release(&snap);
+	sim_snapshot_clear(&snap);
 	return n;
 }
 
@@ -479,7 +479,7 @@ json_t *sim_store_list(struct sim_store *s, const char *resource, const char *ns
 	if (sim_store_query(s, resource, &q, &snap, err, sizeof(err)) == ERR_OK) {
 		for (i = 0; i < snap.n; i++)
 			json_array_append_new(arr, sim_obj_load(snap.objs[i]));
-		sim_snapshot_release(&snap);
+		sim_snapshot_clear(&snap);
 	}
 	return arr;
 }

@@ -29,7 +29,7 @@ struct sim_objmap {
 
 void sim_objmap_init(struct sim_objmap *m);
 /* Drops the map's references. */
-void sim_objmap_release(struct sim_objmap *m);
+void sim_objmap_clear(struct sim_objmap *m);
 /* Borrowed or NULL. */
 struct sim_obj *sim_objmap_get(const struct sim_objmap *m, const char *ns, const char *name);
 /* Takes o's reference; returns the replaced object (its reference) or NULL. */

@@ -23,7 +23,7 @@ void sim_obj_unref(struct sim_obj *o)
 		return;
 	free(o->ns);
 	free(o->name);
-	labels_release(&o->labels);
+	labels_clear(&o->labels);
 	for (i = 0; i < SIM_MAX_FIELDS; i++)
 		free(o->fields[i]);
 	free(o->json);
@@ -239,7 +239,7 @@ out:
 	return rc;
 }
 
-void sim_snapshot_release(struct sim_snapshot *snap)
+void sim_snapshot_clear(struct sim_snapshot *snap)
 {
 	size_t i;
 
@@ -252,7 +252,7 @@ void sim_snapshot_release(struct sim_snapshot *snap)
 
 /* ---- watch ring ----------------------------------------------------------- */
 
-void sim_watch_event_release(struct sim_watch_event *ev)
+void sim_watch_event_clear(struct sim_watch_event *ev)
 {
 	sim_obj_unref(ev->obj);
 	if (ev->prev)

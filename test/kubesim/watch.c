@@ -85,7 +85,7 @@ static int fill_initial(struct watch *w)
 		w->rv = w->initial.rv;
 		if (w->initial_bookmark && !rc)
 			rc = put_bookmark(w, true);
-		sim_snapshot_release(&w->initial);
+		sim_snapshot_clear(&w->initial);
 		w->initial_next = 0;
 		w->in_initial = false;
 	}
@@ -126,7 +126,7 @@ static void fill_events(struct watch *w)
 	for (i = 0; i < n; i++) {
 		if (!rc)
 			rc = render_event(w, &evs[i]);
-		sim_watch_event_release(&evs[i]);
+		sim_watch_event_clear(&evs[i]);
 	}
 	if (rc) {
 		log_warn("kubesim watch: event too large, ending the stream");
@@ -172,10 +172,10 @@ static void watch_free(void *ud)
 {
 	struct watch *w = ud;
 
-	sim_snapshot_release(&w->initial);
+	sim_snapshot_clear(&w->initial);
 	selector_free(w->labels);
-	field_selector_release(&w->fields);
-	dynbuf_release(&w->pending);
+	field_selector_clear(&w->fields);
+	dynbuf_clear(&w->pending);
 	free((char *)w->q.ns);
 	free(w);
 }

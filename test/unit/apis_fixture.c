@@ -114,9 +114,9 @@ void fixture_teardown(void)
 {
 	resp_free();  /* a test that failed before its own resp_free() */
 	selector_free(node_sel);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	store_free(st);
-	kube_snapshot_release(kube);
+	kube_snapshot_unref(kube);
 }
 
 const char *run(struct call c)
@@ -129,7 +129,7 @@ const char *run(struct call c)
 	struct apis_sources src = { .store = snap, .kube = kube, .node_selector = node_sel,
 				    .git_version = "v0.1.0", .observe_item = observe };
 
-	dynbuf_release(&resp.body);
+	dynbuf_clear(&resp.body);
 	dynbuf_init(&resp.body, DYN_API_RESPONSE);
 	apis_handle(&req, &src, &resp);
 	ck_assert_ptr_nonnull(resp.content_type);
@@ -143,7 +143,7 @@ const char *get(const char *path)
 
 void resp_free(void)
 {
-	dynbuf_release(&resp.body);
+	dynbuf_clear(&resp.body);
 }
 
 void assert_exchanges(const struct exchange *x, size_t n)

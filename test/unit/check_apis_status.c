@@ -25,10 +25,10 @@ START_TEST(test_status_json_helper)
 	ck_assert_str_eq(b.buf, STATUS_HEAD "\"message\":\"a \\u003cb\\u003e \\u0026 \\u2028 \\ufffd\\n\","
 				"\"reason\":\"Forbidden\",\"details\":{\"group\":\"metrics.k8s.io\","
 				"\"kind\":\"nodes\"},\"code\":403}\n");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	dynbuf_init(&b, 10);
 	ck_assert_int_eq(apis_status_json(&b, 500, "x", "y", NULL, NULL, NULL), ERR_TOOBIG);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 END_TEST
 
@@ -43,7 +43,7 @@ START_TEST(test_response_cap)
 	apis_handle(&req, &src, &r);
 	ck_assert_int_eq(r.status, 500);
 	ck_assert_ptr_nonnull(strstr(r.body.buf, "\"reason\":\"InternalError\""));
-	dynbuf_release(&r.body);
+	dynbuf_clear(&r.body);
 }
 END_TEST
 

@@ -64,9 +64,9 @@ START_TEST(test_chain_verifies)
 	ck_assert_uint_ne(status, 0);
 	gnutls_x509_crt_deinit(cleaf);
 	gnutls_x509_crt_deinit(cca);
-	certs_pair_release(&ca);
-	certs_pair_release(&leaf);
-	certs_pair_release(&client);
+	certs_pair_clear(&ca);
+	certs_pair_clear(&leaf);
+	certs_pair_clear(&client);
 }
 END_TEST
 

@@ -99,11 +99,11 @@ static void mint_cas(void)
 
 static void free_cas(void)
 {
-	certs_pair_release(&ca);
-	certs_pair_release(&impostor);
-	certs_pair_release(&other_ca);
-	certs_pair_release(&mid);
-	certs_pair_release(&old_mid);
+	certs_pair_clear(&ca);
+	certs_pair_clear(&impostor);
+	certs_pair_clear(&other_ca);
+	certs_pair_clear(&mid);
+	certs_pair_clear(&old_mid);
 }
 
 /* The peer chain of row r as PEM (leaf, then the intermediate if any). */
@@ -127,7 +127,7 @@ static char *mint_chain(const struct row *r)
 	testlib_cert(&spec, by[r->by], &leaf);
 	pem = r->by >= BY_INTERMEDIATE ? xasprintf("%s%s", leaf.cert_pem, by[r->by]->cert_pem)
 				       : xstrdup(leaf.cert_pem);
-	certs_pair_release(&leaf);
+	certs_pair_clear(&leaf);
 	return pem;
 }
 

@@ -94,7 +94,7 @@ static void server_error(const char *flag, char *err, size_t errlen)
 	server_config_init(&cfg);
 	if (server_flags_parse(&cfg, 2, argv, err, errlen) == 0)
 		ck_assert_int_ne(server_config_validate(&cfg, err, errlen), 0);
-	server_config_release(&cfg);
+	server_config_clear(&cfg);
 }
 
 START_TEST(test_flag_errors_match_the_server)

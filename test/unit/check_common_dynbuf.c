@@ -20,7 +20,7 @@ START_TEST(test_add_and_cap)
 	ck_assert_int_eq(dynbuf_addch(&b, '!'), ERR_TOOBIG);
 	ck_assert_uint_eq(b.len, 10);
 	ck_assert_str_eq(b.buf, "helloworld");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	ck_assert_ptr_null(b.buf);
 	ck_assert_uint_eq(b.max, 10);
 }
@@ -39,7 +39,7 @@ START_TEST(test_printf_long)
 	ck_assert_int_eq(strncmp(b.buf, "42-xxx", 6), 0);
 	ck_assert_int_eq(dynbuf_printf(&b, "%s%s%s%s", big, big, big, big), ERR_TOOBIG);
 	ck_assert_uint_eq(b.len, 1002);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 END_TEST
 
@@ -78,10 +78,10 @@ START_TEST(test_read_file)
 	dynbuf_init(&b, 100);
 	ck_assert_int_eq(dynbuf_read_file(&b, path), ERR_OK);
 	ck_assert_str_eq(b.buf, "0123456789");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	dynbuf_init(&b, 5);
 	ck_assert_int_eq(dynbuf_read_file(&b, path), ERR_TOOBIG);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	ck_assert_int_eq(dynbuf_read_file(&b, "/nonexistent/file"), ERR_IO);
 	unlink(path);
 }

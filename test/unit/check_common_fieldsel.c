@@ -26,7 +26,7 @@ START_TEST(test_field_selector_ok)
 	ck_assert(!fs.reqs[1].negate);
 	ck_assert_str_eq(fs.reqs[2].key, "status.phase");
 	ck_assert_str_eq(fs.reqs[2].value, "Running");
-	field_selector_release(&fs);
+	field_selector_clear(&fs);
 
 	ck_assert_int_eq(field_selector_parse("", &fs, err, sizeof(err)), 0);
 	ck_assert_uint_eq(fs.n, 0);
@@ -34,7 +34,7 @@ START_TEST(test_field_selector_ok)
 	ck_assert_uint_eq(fs.n, 2);
 	ck_assert_str_eq(fs.reqs[0].value, "");
 	ck_assert_str_eq(fs.reqs[1].value, "=");
-	field_selector_release(&fs);
+	field_selector_clear(&fs);
 }
 END_TEST
 

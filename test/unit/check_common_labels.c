@@ -22,10 +22,10 @@ START_TEST(test_labels_sorted_set)
 	ck_assert_str_eq(labels_get(&l, "b"), "two");
 	ck_assert_ptr_null(labels_get(&l, "d"));
 	labels_copy(&c, &l);
-	labels_release(&l);
+	labels_clear(&l);
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_str_eq(labels_get(&c, "c"), "3");
-	labels_release(&c);
+	labels_clear(&c);
 }
 END_TEST
 

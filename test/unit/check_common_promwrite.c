@@ -17,7 +17,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	dynbuf_release(&out);
+	dynbuf_clear(&out);
 }
 
 START_TEST(test_help_type_escapes)
@@ -99,7 +99,7 @@ START_TEST(test_cap)
 			 ERR_TOOBIG);
 	dynbuf_reset(&small);
 	ck_assert_int_eq(prom_write_histogram(&small, "h", NULL, 0, &h), ERR_TOOBIG);
-	dynbuf_release(&small);
+	dynbuf_clear(&small);
 }
 END_TEST
 

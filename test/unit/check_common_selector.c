@@ -186,7 +186,7 @@ START_TEST(test_matches)
 		ck_assert_msg(selector_matches(sel, &l) == matches[i].want, "%s", matches[i].sel);
 		selector_free(sel);
 	}
-	labels_release(&l);
+	labels_clear(&l);
 }
 END_TEST
 

@@ -91,11 +91,11 @@ START_TEST(test_escape_append)
 	ck_assert_int_eq(url_escape_append(&b, "?a b", 4, URL_ESCAPE_QUERY), 0);
 	ck_assert_int_eq(dynbuf_addch(&b, '\0'), 0);
 	ck_assert_str_eq(b.buf, "/apis/x%20y/%2A%3Fa+b");
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	/* past the cap: ERR_TOOBIG */
 	dynbuf_init(&b, 4);
 	ck_assert_int_eq(url_escape_append(&b, "****", 4, URL_ESCAPE_QUERY), ERR_TOOBIG);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 }
 END_TEST
 

@@ -57,7 +57,7 @@ START_TEST(test_errors)
 	v = yamldoc_to_json(deep.buf, deep.len, err, sizeof(err));
 	ck_assert_ptr_null(v);
 	ck_assert_int_gt(strlen(err), 0);
-	dynbuf_release(&deep);
+	dynbuf_clear(&deep);
 }
 END_TEST
 

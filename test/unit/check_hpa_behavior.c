@@ -223,7 +223,7 @@ static void check_store(const struct store_case *tc, bool up)
 		ck_assert_msg((*ev)[i].outdated == tc->want[i].outdated, "%s: [%zu] outdated",
 			      tc->name, i);
 	}
-	hpa_history_release(&h);
+	hpa_history_clear(&h);
 }
 
 /* TestStoreScaleEvents, for scale-up and scale-down events as upstream does */
@@ -294,7 +294,7 @@ START_TEST(test_stabilize_with_behavior)
 			ck_assert_msg(h.recs[i].replicas == tc->want[i], "%s: rec %zu = %d", tc->name,
 				      i, h.recs[i].replicas);
 	}
-	hpa_history_release(&h);
+	hpa_history_clear(&h);
 }
 END_TEST
 
@@ -339,7 +339,7 @@ START_TEST(test_legacy_stabilization)
 	ck_assert_int_eq(h.n_recs, 2);
 	ck_assert_int_eq(h.recs[0].replicas, 3);
 	ck_assert(h.recs[0].ts == NOW);
-	hpa_history_release(&h);
+	hpa_history_clear(&h);
 }
 END_TEST
 

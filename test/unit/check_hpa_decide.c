@@ -92,8 +92,8 @@ static void run(const struct hz *z, struct run *out)
 
 static void done(struct run *r)
 {
-	hpa_result_release(&r->r);
-	hpa_scenario_release(&r->sc);
+	hpa_result_clear(&r->r);
+	hpa_scenario_clear(&r->sc);
 }
 
 /* Reason of a condition type in the result status (NULL if absent). */
@@ -447,8 +447,8 @@ START_TEST(test_yaml_scenario)
 	ck_assert(sc.in.opts.downscale_window_ns == 60 * NS_PER_SEC);
 	ck_assert_int_eq(hpa_decide(&sc.in, &sc.history, &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(r.desired, 4); /* ceil(30/5) = 6, legacy cap max(2*2, 4) = 4 */
-	hpa_result_release(&r);
-	hpa_scenario_release(&sc);
+	hpa_result_clear(&r);
+	hpa_scenario_clear(&sc);
 }
 END_TEST
 
@@ -468,7 +468,7 @@ START_TEST(test_bad_scenarios)
 		err[0] = '\0';
 		ck_assert_int_ne(hpa_scenario_parse(bad[i], strlen(bad[i]), &sc, err, sizeof(err)), 0);
 		ck_assert_msg(err[0], "no message for case %zu", i);
-		hpa_scenario_release(&sc);
+		hpa_scenario_clear(&sc);
 	}
 }
 END_TEST
@@ -496,7 +496,7 @@ START_TEST(test_history_copy)
 	ck_assert_uint_eq(dst.n_recs, 1);
 	ck_assert_uint_eq(dst.n_up, 0);
 	ck_assert_int_eq(dst.recs[0].replicas, 3);
-	hpa_history_release(&dst);
+	hpa_history_clear(&dst);
 	ck_assert_ptr_null(dst.recs);
 	ck_assert(!dst.seen);
 }

@@ -114,7 +114,7 @@ static void run_case(const struct rc_case *tc)
 				      tc->upstream, (long long)c.usage, (long long)tc->exp_util);
 		}
 	}
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 	free(pods.v);
 }
 
@@ -278,7 +278,7 @@ START_TEST(test_object_external_cases)
 	}
 	ck_assert_msg(replicas == tc->expected, "%s: replicas %d, want %d", tc->upstream, replicas,
 		      tc->expected);
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 }
 END_TEST
 
@@ -290,12 +290,12 @@ START_TEST(test_from_zero_ignores_tolerance)
 
 	ck_assert_int_eq(hpa__calc_usage_ratio(&c, 1.05), 0);
 	ck_assert_int_eq(c.replicas, 2);
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 	c = (struct hpa__calc){ .pods = &none, .tol = { 0.1, 0.1 }, .current = 3 };
 	ck_assert_int_ne(hpa__calc_usage_ratio(&c, 2.0), 0);
 	ck_assert_str_eq(c.error, "unable to calculate ready pods: no pods returned by selector "
 				  "while calculating replica count");
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 }
 END_TEST
 
@@ -369,7 +369,7 @@ START_TEST(test_group_pods)
 	ck_assert_int_eq(c.ignored.n, 1);
 	ck_assert_str_eq(c.ignored.v[0], "lucretius");
 	ck_assert_int_eq(c.replicas, 1);
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 
 	/* "ignore a pod without ready condition - CPU" */
 	c = (struct hpa__calc){ .pods = &pods, .metrics = m, .n_metrics = 1, .now = NOW, .cpu = true,
@@ -379,7 +379,7 @@ START_TEST(test_group_pods)
 	pv[0].start = NOW;
 	ck_assert_int_ne(hpa__calc_plain(&c, 1000), 0);
 	ck_assert_int_eq(c.unready.n, 1);
-	hpa__calc_release(&c);
+	hpa__calc_clear(&c);
 }
 END_TEST
 

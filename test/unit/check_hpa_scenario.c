@@ -30,7 +30,7 @@ static char *decide_json(const struct hpa_scenario *sc)
 	doc = hpa_explain_json(&r);
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 	return s;
 }
 
@@ -67,8 +67,8 @@ START_TEST(test_every_scenario_replays)
 			      g.gl_pathv[i]);
 		free(a);
 		free(b);
-		hpa_scenario_release(&back);
-		hpa_scenario_release(&sc);
+		hpa_scenario_clear(&back);
+		hpa_scenario_clear(&sc);
 		n++;
 	}
 	globfree(&g);
@@ -121,9 +121,9 @@ START_TEST(test_exact_values_round_trip)
 	ck_assert_uint_eq(back.history.n_up, 0);
 	ck_assert_ptr_null(back.in.scale);
 	ck_assert_ptr_null(back.in.pods);
-	hpa_scenario_release(&back);
+	hpa_scenario_clear(&back);
 	/* nothing known about the history, nothing failing: neither field is written */
-	hpa_history_release(&sc.history);
+	hpa_history_clear(&sc.history);
 	sc.in.failing_apis = 0;
 	sc.in.scale_get_error = sc.in.scale_update_error = NULL;
 	doc = hpa_scenario_json(&sc.in, NULL);
@@ -132,7 +132,7 @@ START_TEST(test_exact_values_round_trip)
 	ck_assert_str_eq(json_string_value(json_object_get(doc, "now")),
 			 "2025-01-01T12:00:00.00000025Z");
 	json_decref(doc);
-	hpa_scenario_release(&sc);
+	hpa_scenario_clear(&sc);
 }
 END_TEST
 
@@ -161,7 +161,7 @@ START_TEST(test_seen_history_round_trip)
 	ck_assert(!back.history.up[0].outdated);
 	ck_assert_int_eq(back.in.opts.downscale_window_ns, 300 * SEC);
 	ck_assert(back.in.opts.tolerance == 0.1);
-	hpa_scenario_release(&back);
+	hpa_scenario_clear(&back);
 	json_decref(hpa);
 }
 END_TEST

@@ -62,7 +62,7 @@ START_TEST(test_states_keep_and_prune)
 	ck_assert(a->history.seen);
 	ck_assert_uint_eq(a->history.n_recs, 1);
 	ck_assert_int_eq(a->history.recs[0].replicas, 6);
-	hpaloop__states_release(&s);
+	hpaloop__states_clear(&s);
 	ck_assert_uint_eq(s.n, 0);
 }
 END_TEST
@@ -82,7 +82,7 @@ START_TEST(test_states_uid_change_resets_history)
 	ck_assert_ptr_null(a->selector);
 	ck_assert_str_eq(a->uid, "uid-2");
 	ck_assert_uint_eq(s.n, 1);
-	hpaloop__states_release(&s);
+	hpaloop__states_clear(&s);
 }
 END_TEST
 
@@ -183,21 +183,21 @@ START_TEST(test_peers_others)
 	ck_assert_int_eq(r.n, 4);
 	ck_assert_str_eq(r.last, "ns/x");
 	expect_others(&p, &s, "ns2", "z", &r, "");
-	hpaloop__peers_release(&p);
+	hpaloop__peers_clear(&p);
 
 	/* --hpa=all: every HPA is acted on, nothing is read */
 	r.n = 0;
 	hpaloop__peers_init(&p, items, HPALOOP_MODE_ALL);
 	expect_others(&p, &s, "ns1", "nosel", &r, "web=app=web");
 	ck_assert_int_eq(r.n, 0);
-	hpaloop__peers_release(&p);
+	hpaloop__peers_clear(&p);
 	/* no state (explain --live): every other HPA is read */
 	hpaloop__peers_init(&p, items, HPALOOP_MODE_OFF);
 	expect_others(&p, NULL, "ns1", "web", &r,
 		      "api=app=api gone=app=gone nosel=app=nosel shadow=app=shadow");
 	ck_assert_int_eq(r.n, 5);
-	hpaloop__peers_release(&p);
-	hpaloop__states_release(&s);
+	hpaloop__peers_clear(&p);
+	hpaloop__states_clear(&s);
 	json_decref(items);
 }
 END_TEST
@@ -275,7 +275,7 @@ START_TEST(test_pod_metrics_from_snapshot)
 	ck_assert_msg(json_equal(pm, want), "got %s", json_dumps(pm, JSON_COMPACT));
 	json_decref(want);
 	json_decref(pm);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	json_decref(pods);
 	store_free(st);
 }
@@ -315,7 +315,7 @@ static struct hpa_result decide_pass(struct hpaloop__state *st, int n, int usage
 	in.pod_metrics = pm;
 	ck_assert_int_eq(hpa_decide(&in, &st->history, &r, err, sizeof(err)), 0);
 	hpaloop__state_take_history(st, &r.history);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	store_free(store);
 	json_decref(pm);
 	json_decref(scale);
@@ -341,7 +341,7 @@ START_TEST(test_store_to_decision_and_history)
 	ck_assert(r.metrics[0].has_utilization);
 	ck_assert_int_eq(r.metrics[0].utilization, 290);
 	ck_assert_uint_eq(r.metrics[0].ready.n, 1);
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 	/* the history kept by the state: seed (1) then the proposal (6, not 4) */
 	ck_assert(st->history.seen);
 	ck_assert_uint_eq(st->history.n_recs, 2);
@@ -355,7 +355,7 @@ START_TEST(test_store_to_decision_and_history)
 	ck_assert_int_eq(r.metrics[0].proposed, 1);
 	ck_assert(r.scale_updated);
 	ck_assert_int_eq(r.desired, 6);
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 	ck_assert_uint_eq(st->history.n_recs, 3);
 	ck_assert_int_eq(st->history.recs[2].replicas, 1);
 	/* a fresh state (no history) is seeded with the current count instead */
@@ -364,8 +364,8 @@ START_TEST(test_store_to_decision_and_history)
 	r = decide_pass(st, 3, 10, T0 + 60 * SEC);
 	ck_assert_int_eq(r.desired, 3);
 	ck_assert(!r.scale_updated);
-	hpa_result_release(&r);
-	hpaloop__states_release(&s);
+	hpa_result_clear(&r);
+	hpaloop__states_clear(&s);
 }
 END_TEST
 
@@ -412,7 +412,7 @@ START_TEST(test_unacted_hpa_makes_selector_ambiguous)
 			      strstr(status, "\"reason\":\"AmbiguousSelector\""),
 		      "status: %s", status);
 	free(status);
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 	/* without the un-annotated HPA (the loop before): no ambiguity (the
 	 * pass goes on to the metric, which has no values here) */
 	in.others = NULL;
@@ -421,10 +421,10 @@ START_TEST(test_unacted_hpa_makes_selector_ambiguous)
 	ck_assert_msg(strstr(r.error, "controlled by multiple HPAs") == NULL, "%s", r.error);
 	ck_assert_msg(strstr(r.error, "unable to get metrics for resource cpu") != NULL, "%s",
 		      r.error);
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 	json_decref(others);
-	hpaloop__peers_release(&p);
-	hpaloop__states_release(&s);
+	hpaloop__peers_clear(&p);
+	hpaloop__states_clear(&s);
 	json_decref(scale);
 	json_decref(pods);
 	json_decref(hpa);
@@ -504,7 +504,7 @@ START_TEST(test_event_cache)
 					 hpaloop__state_event_find(st, &fresh)->obj, "n")),
 				 "fresh");
 	}
-	hpaloop__states_release(&s);
+	hpaloop__states_clear(&s);
 }
 END_TEST
 

@@ -53,8 +53,8 @@ START_TEST(test_collect_external_keda_null_labels)
 	ck_assert(r.metrics[0].has_usage);
 	ck_assert_int_eq(r.metrics[0].usage, 30000);
 	ck_assert_int_eq(r.metrics[0].proposed, 6); /* ceil(30 / 5) */
-	hpa_result_release(&r);
-	hpaloop__metric_values_release(&v);
+	hpa_result_clear(&r);
+	hpaloop__metric_values_clear(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -86,8 +86,8 @@ START_TEST(test_collect_external_labels_and_dedup)
 	decide(hpa, &v, &r);
 	ck_assert_int_eq(r.metrics[0].usage, 15000);
 	ck_assert_int_eq(r.metrics[1].usage, 15500);
-	hpa_result_release(&r);
-	hpaloop__metric_values_release(&v);
+	hpa_result_clear(&r);
+	hpaloop__metric_values_clear(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -122,8 +122,8 @@ START_TEST(test_collect_pods_metric)
 	ck_assert_ptr_null(r.metrics[0].error);
 	ck_assert_int_eq(r.metrics[0].usage, 200); /* (300m + 100m) / 2 */
 	ck_assert_int_eq(r.desired, 4);
-	hpa_result_release(&r);
-	hpaloop__metric_values_release(&v);
+	hpa_result_clear(&r);
+	hpaloop__metric_values_clear(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -149,8 +149,8 @@ START_TEST(test_collect_object_metric)
 	ck_assert_ptr_null(r.metrics[0].error);
 	ck_assert_int_eq(r.metrics[0].usage, 40000);
 	ck_assert_int_eq(r.metrics[0].proposed, 8); /* ceil(40 / 10 * 2 ready pods) */
-	hpa_result_release(&r);
-	hpaloop__metric_values_release(&v);
+	hpa_result_clear(&r);
+	hpaloop__metric_values_clear(&v);
 
 	/* Two items for one object: upstream's "exactly one" error. */
 	memset(&v, 0, sizeof(v));
@@ -162,8 +162,8 @@ START_TEST(test_collect_object_metric)
 	ck_assert_msg(strstr(r.metrics[0].error, "the custom metrics API server returned 2 results "
 						 "when we asked for exactly one"),
 		      "%s", r.metrics[0].error);
-	hpa_result_release(&r);
-	hpaloop__metric_values_release(&v);
+	hpa_result_clear(&r);
+	hpaloop__metric_values_clear(&v);
 	json_decref(hpa);
 }
 END_TEST
@@ -201,7 +201,7 @@ START_TEST(test_collect_wrong_kind)
 	ck_assert_ptr_nonnull(v.custom);
 	ck_assert_int_eq(json_array_size(v.custom), 0);
 	ck_assert_ptr_null(v.external);
-	hpaloop__metric_values_release(&v);
+	hpaloop__metric_values_clear(&v);
 	json_decref(b);
 	json_decref(st);
 	json_decref(bad);

@@ -125,8 +125,8 @@ static void fake_stop(void)
 	kube_client_free(F.c);
 	MHD_stop_daemon(F.d);
 	json_decref(F.hits);
-	certs_pair_release(&F.ca);
-	certs_pair_release(&F.server);
+	certs_pair_clear(&F.ca);
+	certs_pair_clear(&F.server);
 	pthread_mutex_destroy(&F.mu);
 }
 
@@ -192,13 +192,13 @@ START_TEST(test_fetch_one_get_per_request)
 	ck_assert_uint_eq(distinct_hits(), 2);
 	ck_assert_int_eq(json_array_size(v.external), 1);
 	ck_assert_int_eq(json_array_size(v.custom), 1);
-	hpaloop__metric_values_release(&v);
+	hpaloop__metric_values_clear(&v);
 
 	/* No scale (its GET failed): upstream reads no metric. */
 	hpaloop__metric_values_fetch(F.c, hpa, "ns1", NULL, &v, on_fail, &f);
 	ck_assert_ptr_null(v.external);
 	ck_assert_uint_eq(distinct_hits(), 2);
-	hpaloop__metric_values_release(&v);
+	hpaloop__metric_values_clear(&v);
 	json_decref(scale);
 	json_decref(hpa);
 }
@@ -216,10 +216,10 @@ START_TEST(test_fetch_only_what_is_needed)
 	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, NULL, NULL);
 	ck_assert_ptr_null(v.custom);
 	ck_assert_ptr_null(v.external);
-	hpaloop__metric_values_release(&v);
+	hpaloop__metric_values_clear(&v);
 	hpaloop__metric_values_fetch(F.c, plain, "ns1", scale, &v, NULL, NULL); /* default cpu metric */
 	ck_assert_ptr_null(v.external);
-	hpaloop__metric_values_release(&v);
+	hpaloop__metric_values_clear(&v);
 	ck_assert_uint_eq(distinct_hits(), 0);
 	json_decref(scale);
 	json_decref(plain);
@@ -258,8 +258,8 @@ START_TEST(test_fetch_failure_marks_the_api)
 			 "currently unable to handle the request (get nope.external.metrics.k8s.io)");
 	ck_assert_ptr_null(r.metrics[1].error);
 	ck_assert_str_eq(r.events[0].reason, "FailedGetExternalMetric");
-	hpa_result_release(&r);
-	hpaloop__metric_values_release(&v);
+	hpa_result_clear(&r);
+	hpaloop__metric_values_clear(&v);
 	json_decref(scale);
 	json_decref(hpa);
 }

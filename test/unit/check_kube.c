@@ -103,7 +103,7 @@ START_TEST(test_nodes_from_list)
 	ck_assert_int_eq(c->created_ns, 0);
 	ck_assert_uint_eq(c->alloc_cpu_milli, 0);
 	ck_assert_uint_eq(c->alloc_mem_bytes, 0);
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 }
 END_TEST
 
@@ -135,7 +135,7 @@ START_TEST(test_pods_from_list)
 	p = s->pods[0];
 	ck_assert_str_eq(p->phase, "");
 	ck_assert_uint_eq(p->labels.n, 0);
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 }
 END_TEST
 
@@ -165,7 +165,7 @@ START_TEST(test_lookups)
 	kube_snapshot_ns_range(s, "zzz", &first, &count);
 	ck_assert_uint_eq(first, 4);
 	ck_assert_uint_eq(count, 0);
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 }
 END_TEST
 
@@ -178,7 +178,7 @@ START_TEST(test_empty_and_null_lists)
 	ck_assert_uint_eq(s->npods, 0);
 	ck_assert_ptr_null(kube_snapshot_node(s, "a"));
 	ck_assert_ptr_null(kube_snapshot_pod(s, "a", "b"));
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 	json_decref(bad);
 }
 END_TEST
@@ -209,8 +209,8 @@ START_TEST(test_merge)
 	struct kube_snapshot *s1 = kube__snapshot_new(NULL, base, false);
 	struct kube_snapshot *s2 = kube__snapshot_new(NULL, next, true);
 
-	kube__objs_release(base);
-	kube__objs_release(next);
+	kube__objs_unref(base);
+	kube__objs_unref(next);
 	ck_assert(!s1->synced);
 	ck_assert_uint_eq(s1->npods, 3);
 	ck_assert_str_eq(s1->pods[0]->name, "a");
@@ -221,9 +221,9 @@ START_TEST(test_merge)
 	ck_assert_str_eq(s2->pods[1]->name, "c");
 	ck_assert_ptr_eq(s2->pods[1], s1->pods[2]); /* shared, not copied */
 	ck_assert_str_eq(s2->pods[2]->name, "d");
-	kube_snapshot_release(s1);
+	kube_snapshot_unref(s1);
 	ck_assert_str_eq(s2->pods[1]->phase, "Running");
-	kube_snapshot_release(s2);
+	kube_snapshot_unref(s2);
 }
 END_TEST
 

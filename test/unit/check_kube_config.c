@@ -92,7 +92,7 @@ START_TEST(test_file_paths)
 	ck_assert_ptr_null(cfg.client_cert_data);
 	ck_assert_ptr_null(cfg.token);
 	ck_assert(!cfg.insecure_skip_tls_verify);
-	kube_config_release(&cfg);
+	kube_config_clear(&cfg);
 	ck_assert_ptr_null(cfg.server);
 }
 END_TEST
@@ -129,7 +129,7 @@ START_TEST(test_inline_data)
 	ck_assert_ptr_null(cfg.client_cert_file);
 	ck_assert_str_eq(cfg.token, "abc.def-123");
 	ck_assert_ptr_null(cfg.token_file);
-	kube_config_release(&cfg);
+	kube_config_clear(&cfg);
 }
 END_TEST
 
@@ -148,7 +148,7 @@ START_TEST(test_insecure_no_user)
 	ck_assert(cfg.insecure_skip_tls_verify);
 	ck_assert_ptr_null(cfg.token);
 	ck_assert_ptr_null(cfg.client_cert_file);
-	kube_config_release(&cfg);
+	kube_config_clear(&cfg);
 }
 END_TEST
 
@@ -274,12 +274,12 @@ START_TEST(test_incluster)
 	ck_assert_str_eq(cfg.ca_file, want);
 	free(want);
 	ck_assert_ptr_null(cfg.token);
-	kube_config_release(&cfg);
+	kube_config_clear(&cfg);
 
 	incluster_env("fd00:10:96::1", "6443");
 	ck_assert_int_eq(kube_config_load("", &cfg, err, sizeof(err)), 0);
 	ck_assert_str_eq(cfg.server, "https://[fd00:10:96::1]:6443");
-	kube_config_release(&cfg);
+	kube_config_clear(&cfg);
 }
 END_TEST
 

@@ -97,7 +97,7 @@ static void await_snapshot(struct kube_informer *inf, const char *want)
 	for (;;) {
 		s = kube_informer_acquire(inf);
 		got = describe(s);
-		kube_snapshot_release(s);
+		kube_snapshot_unref(s);
 		if (!strcmp(got, want))
 			break;
 		ck_assert_msg(rc == 0, "snapshot: want \"%s\", got \"%s\"", want, got);
@@ -132,7 +132,7 @@ START_TEST(test_informer_list_and_watch)
 	start_informer(&c, &inf, &changes);
 	s = kube_informer_acquire(inf);
 	ck_assert(s->synced);
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 	await_snapshot(inf, "node-a+ node-b- | default/p1=Running kube-system/p2=Pending");
 	ck_assert_int_eq(F.res[R_PODS].lists, 2);
 	ck_assert_str_eq(F.res[R_PODS].last_continue, "page-1");
@@ -210,7 +210,7 @@ START_TEST(test_informer_relist_on_error_event)
 	kube_client_free(c);
 	ck_assert_uint_eq(s->npods, 1);
 	ck_assert_str_eq(kube_snapshot_pod(s, "default", "p5")->node_name, "node-a");
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 }
 END_TEST
 
@@ -225,7 +225,7 @@ START_TEST(test_informer_unreachable)
 	s = kube_informer_acquire(inf);
 	ck_assert(!s->synced);
 	ck_assert_uint_eq(s->nnodes, 0);
-	kube_snapshot_release(s);
+	kube_snapshot_unref(s);
 	kube_informer_stop(inf); /* while backing off */
 	kube_client_free(c);
 }

@@ -57,7 +57,7 @@ START_TEST(test_probe_bad_status_and_503)
 	ck_assert_str_eq(resp.content_type, "text/plain; charset=utf-8");
 	ck_assert_str_eq(resp.body.buf, "service unavailable\n");
 	ck_assert_int_eq(b.nrecs, 0);
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	backend_stop(&b);
 }
 END_TEST

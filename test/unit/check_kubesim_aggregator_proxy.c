@@ -97,7 +97,7 @@ START_TEST(test_probe_passes_and_proxy_forwards_identity)
 	ck_assert_str_eq(resp.body.buf,
 			 "{\"path\":\"/apis/widgets.example.com/v1/namespaces/default/widgets\"}");
 	ck_assert_str_eq(resp_header(&resp, "X-Test"), "yes");
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	ck_assert_int_eq(b.nrecs, 1);
 	ck_assert_str_eq(b.recs[0].uri, "/apis/widgets.example.com/v1/namespaces/default/widgets"
 					"?a=x+y&b=2&labelSelector=app+in+%28a%2Cb%29");
@@ -150,7 +150,7 @@ START_TEST(test_ca_bundle_verification)
 	ck_assert_str_eq(resp.content_type, "text/plain; charset=utf-8");
 	ck_assert_ptr_eq(strstr(resp.body.buf, "tls: failed to verify certificate: "),
 			 resp.body.buf);
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	sim_aggregator_add_groups(agg, legacy, items);
 	s = dump(items);
 	ck_assert_str_eq(s, "[{\"metadata\":{\"name\":\"widgets.example.com\","
@@ -163,12 +163,12 @@ START_TEST(test_ca_bundle_verification)
 	ck_assert(do_proxy("/apis/widgets.example.com/v1/widgets", "", &resp));
 	ck_assert_int_eq(resp.status, 200);
 	ck_assert_str_eq(resp.body.buf, "{\"path\":\"/apis/widgets.example.com/v1/widgets\"}");
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	ck_assert(do_proxy("/apis/widgets.example.com/v1/redirect", "", &resp));
 	ck_assert_int_eq(resp.status, 502);
 	ck_assert_str_eq(resp.body.buf,
 			 "the backend attempted to redirect this request, which is not permitted");
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	json_decref(legacy);
 	json_decref(items);
 	backend_stop(&b);
@@ -187,11 +187,11 @@ START_TEST(test_local_and_unregistered_paths)
 	ck_assert(sim_agg_check_one(agg, "v1.apps"));
 	assert_condition("v1.apps", "True/Local/Local APIServices are always available");
 	ck_assert(!do_proxy("/apis/apps/v1/deployments", "", &resp));
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	ck_assert(!do_proxy("/apis/other.example.com/v1/things", "", &resp));
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	ck_assert(!do_proxy("/api/v1/pods", "", &resp));
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 }
 END_TEST
 

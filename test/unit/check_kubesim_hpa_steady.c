@@ -179,16 +179,16 @@ static void sim_init(struct sim *s, const char *hpa, int64_t load)
 	deployment_update(s, T0 - 1800 * SEC, SIM_MODIFIED);
 }
 
-static void sim_release(struct sim *s)
+static void sim_clear(struct sim *s)
 {
 	while (s->npods)
 		json_decref(s->pods[--s->npods]);
 	json_decref(s->hpa);
 	json_decref(s->scale);
-	hpa_history_release(&s->hist);
+	hpa_history_clear(&s->hist);
 	scraper_decoder_free(s->dec);
 	store_free(s->store);
-	sim_kl_model_release(&s->kl);
+	sim_kl_model_clear(&s->kl);
 }
 
 /* One scrape round at `at`: the kubelet's body, decoded, into the store. */
@@ -204,7 +204,7 @@ static void scrape(struct sim *s, int64_t at)
 	ck_assert_msg(scraper_decoder_finish(s->dec, b) == 0, "%s", scraper_decoder_error(s->dec));
 	ck_assert_uint_eq(store_batch_node_count(b), 1);
 	store_apply(s->store, b);
-	dynbuf_release(&body);
+	dynbuf_clear(&body);
 }
 
 /* One HPA pass right after the round at `at`; applies the decision. */
@@ -223,7 +223,7 @@ static void hpa__pass(struct sim *s, int64_t at)
 	in.pods = pods;
 	in.pod_metrics = pm;
 	ck_assert_int_eq(hpa_decide(&in, &s->hist, &r, err, sizeof(err)), 0);
-	hpa_history_release(&s->hist);
+	hpa_history_clear(&s->hist);
 	s->hist = r.history;
 	memset(&r.history, 0, sizeof(r.history));
 	json_object_set(s->hpa, "status", r.status);
@@ -231,10 +231,10 @@ static void hpa__pass(struct sim *s, int64_t at)
 		scale_pods(s, r.desired, at + SEC);
 	ck_assert_int_lt(s->passes, MAX_PASSES);
 	s->replicas[s->passes++] = s->npods;
-	hpa_result_release(&r);
+	hpa_result_clear(&r);
 	json_decref(pm);
 	json_decref(pods);
-	store_release(snap);
+	store_snapshot_unref(snap);
 }
 
 /* Runs passes 0..n-1 at T0 + k * PERIOD.  During (pass k, pass k+1] the
@@ -314,7 +314,7 @@ static void expect_steady(const char *hpa)
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(s.hpa, "status"),
 							    "desiredReplicas")),
 			 settled);
-	sim_release(&s);
+	sim_clear(&s);
 }
 
 /* ---- tests ----------------------------------------------------------------------- */
@@ -347,7 +347,7 @@ START_TEST(test_harness_detects_flapping)
 	changes(&s, SETTLE_PASSES, &up, &down);
 	ck_assert_msg(up >= 1 && down >= 1, "no flapping seen (%d up, %d down): %s", up, down,
 		      trace(&s));
-	sim_release(&s);
+	sim_clear(&s);
 }
 END_TEST
 
@@ -364,7 +364,7 @@ START_TEST(test_harness_detects_load_step)
 	ck_assert_msg(s.replicas[29] >= PODS_FOR(load_step(29)) &&
 			      s.replicas[29] <= PODS_FOR(load_step(29)) + 1,
 		      "not settled near %d after the step: %s", (int)PODS_FOR(load_step(29)), trace(&s));
-	sim_release(&s);
+	sim_clear(&s);
 }
 END_TEST
 

@@ -271,7 +271,7 @@ START_TEST(test_render_golden)
 		p = nl + 1;
 	}
 	free(body);
-	sim_kl_model_release(&m);
+	sim_kl_model_clear(&m);
 }
 END_TEST
 
@@ -284,7 +284,7 @@ START_TEST(test_render_unknown_and_empty)
 	golden_cluster(&m);
 	dynbuf_init(&b, DYN_SMALL);
 	ck_assert_int_eq(sim_kl_model_render(&m, "127.9.9.9", T0, &b), ERR_NOTFOUND);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	add_node(&m, "node-9", "127.1.0.9", "");
 	body = render(&m, "127.1.0.9", T0 + NS_PER_SEC);
 	ck_assert_ptr_null(strstr(body, "container_"));
@@ -300,8 +300,8 @@ START_TEST(test_render_unknown_and_empty)
 	apply(&m, SIM_DELETED, "nodes", "{\"metadata\":{\"name\":\"node-9\"}}");
 	dynbuf_init(&b, DYN_SMALL);
 	ck_assert_int_eq(sim_kl_model_render(&m, "127.1.0.9", T0, &b), ERR_NOTFOUND);
-	dynbuf_release(&b);
-	sim_kl_model_release(&m);
+	dynbuf_clear(&b);
+	sim_kl_model_clear(&m);
 }
 END_TEST
 
@@ -336,7 +336,7 @@ START_TEST(test_counters_monotonic_across_changes)
 	app2 = sample_num(body, "container_cpu_usage_seconds_total{container=\"app\",namespace=\"default\",pod=\"web-1\"} ");
 	ck_assert_double_eq_tol(app2 - app1, 10, 1e-9);
 	free(body);
-	sim_kl_model_release(&m);
+	sim_kl_model_clear(&m);
 }
 END_TEST
 
@@ -363,7 +363,7 @@ START_TEST(test_restart_every)
 	ck_assert_double_eq_tol(node1, 5, 1e-9);
 	ck_assert_double_eq_tol(node2, 7, 1e-9); /* 6 retired + 1 */
 	free(body);
-	sim_kl_model_release(&m);
+	sim_kl_model_clear(&m);
 }
 END_TEST
 
@@ -402,7 +402,7 @@ START_TEST(test_deployment_load)
 	body = render(&m, "127.1.0.6", T0 + 20 * NS_PER_SEC);
 	expect_sample(body, ctr, "6");
 	free(body);
-	sim_kl_model_release(&m);
+	sim_kl_model_clear(&m);
 }
 END_TEST
 
@@ -509,13 +509,13 @@ static void live_stop(struct live *lv)
 {
 	sim_kl_loop_stop(lv->loop);
 	sim_kl_tls_free(lv->tls);
-	sim_kl_model_release(&lv->m);
+	sim_kl_model_clear(&lv->m);
 	unlink(lv->ca_file);
 	unlink(lv->cert_file);
 	unlink(lv->key_file);
 	rmdir(lv->dir);
-	certs_pair_release(&lv->ca);
-	certs_pair_release(&lv->client);
+	certs_pair_clear(&lv->ca);
+	certs_pair_clear(&lv->client);
 }
 
 struct fetch {
@@ -584,26 +584,26 @@ START_TEST(test_live_per_node)
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "pod=\"a-pod\""));
 	ck_assert_ptr_null(strstr(f.body.buf, "b-pod"));
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "\nscrape_error 0\n"));
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	/* keep-alive: the same connection answers again */
 	fetch(&lv, h, "127.1.0.1", "/healthz", VERIFY, &f);
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_int_eq(f.connects, 0);
 	ck_assert_str_eq(f.body.buf, "ok");
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch(&lv, h, "127.1.0.1", "/nope", VERIFY, &f);
 	ck_assert_int_eq(f.status, 404);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	/* another address, another node */
 	fetch(&lv, h, "127.1.0.2", "/metrics/resource", VERIFY, &f);
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "pod=\"b-pod\""));
 	ck_assert_ptr_null(strstr(f.body.buf, "a-pod"));
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	/* no node at this address: the connection is dropped */
 	fetch(&lv, h, "127.1.0.200", "/healthz", 0, &f);
 	ck_assert_int_ne(f.rc, CURLE_OK);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	curl_easy_cleanup(h);
 	live_stop(&lv);
 }
@@ -618,16 +618,16 @@ START_TEST(test_live_cert_modes)
 	fetch_once(&lv, "127.1.0.3", "/healthz", VERIFY, &f);
 	ck_assert_int_eq(f.rc, CURLE_PEER_FAILED_VERIFICATION);
 	ck_assert_msg(strstr(f.err, "127.1.0.3") != NULL, "%s", f.err);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.3", "/healthz", 0, &f);
 	ck_assert_int_eq(f.status, 200);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.4", "/healthz", VERIFY, &f);
 	ck_assert_int_eq(f.rc, CURLE_PEER_FAILED_VERIFICATION);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.4", "/healthz", 0, &f);
 	ck_assert_int_eq(f.status, 200);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	live_stop(&lv);
 }
 END_TEST
@@ -640,26 +640,26 @@ START_TEST(test_live_faults)
 	live_start(&lv, false);
 	fetch_once(&lv, "127.1.0.5", "/metrics/resource", 0, &f);
 	ck_assert_int_ne(f.rc, CURLE_OK);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.6", "/metrics/resource", VERIFY, &f);
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "-6.7953645788713455e+09 -62135596800000\n"));
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.7", "/metrics/resource", VERIFY, &f);
 	ck_assert_int_eq(f.status, 500);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.7", "/healthz", VERIFY, &f);
 	ck_assert_int_eq(f.status, 200);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.8", "/metrics/resource", VERIFY, &f);
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_int_ge(f.total_us, 300000);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.9", "/metrics/resource", VERIFY, &f);
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_uint_eq(f.body.len, 1048576);
 	ck_assert_int_eq(strncmp(f.body.buf, "# HELP node_cpu_usage_seconds_total ", 36), 0);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	live_stop(&lv);
 }
 END_TEST
@@ -672,12 +672,12 @@ START_TEST(test_live_client_auth)
 	live_start(&lv, true);
 	fetch_once(&lv, "127.1.0.1", "/metrics/resource", VERIFY, &f);
 	ck_assert_int_eq(f.status, 401);
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	fetch_once(&lv, "127.1.0.1", "/metrics/resource", VERIFY | CLIENT_CERT, &f);
 	ck_assert_msg(f.rc == CURLE_OK, "%s", f.err);
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "pod=\"a-pod\""));
-	dynbuf_release(&f.body);
+	dynbuf_clear(&f.body);
 	live_stop(&lv);
 }
 END_TEST

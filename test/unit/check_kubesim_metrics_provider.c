@@ -88,7 +88,7 @@ static int get(const char *path, const char *args, bool front_proxy, json_t **bo
 	sim_route(&cl, &req, &resp);
 	status = resp.status;
 	*body = resp.body.len ? json_loadb(resp.body.buf, resp.body.len, 0, NULL) : NULL;
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	json_decref(req.query_args);
 	return status;
 }
@@ -340,14 +340,14 @@ START_TEST(test_front_proxy_door)
 	dynbuf_reset(&b);
 	/* The admin is a client of kubesim's apiserver, not of the provider. */
 	ck_assert_int_eq(https_get(dir, url, "admin", "X-Remote-User: jane", &b), 404);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 
 	free(url);
 	sim_server_stop(srv);
-	certs_pair_release(&cl.ca);
-	certs_pair_release(&cl.front_proxy_ca);
-	certs_pair_release(&cl.front_proxy_client);
-	certs_pair_release(&cl.admin_client);
+	certs_pair_clear(&cl.ca);
+	certs_pair_clear(&cl.front_proxy_ca);
+	certs_pair_clear(&cl.front_proxy_client);
+	certs_pair_clear(&cl.admin_client);
 	free(cl.server_url);
 	remove_dir(dir);
 }

@@ -65,7 +65,7 @@ static char *post(review_fn fn, const char *body, int *code)
 		json_decref(st);
 	}
 	json_decref(j);
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 	return out;
 }
 
@@ -112,7 +112,7 @@ START_TEST(test_token_review)
 			    "\"status\":{\"user\":{},\"error\":\"invalid bearer token\"}}");
 	free(s);
 	json_decref(j);
-	sim_response_release(&resp);
+	sim_response_clear(&resp);
 }
 END_TEST
 

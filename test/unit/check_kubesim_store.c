@@ -137,9 +137,9 @@ static char *query_names(struct sim_store *s, const char *ns, const char *labels
 		ck_assert_int_eq(dynbuf_printf(&b, "%s%s", i ? "," : "", snap.objs[i]->name), 0);
 	if (remaining)
 		*remaining = snap.remaining;
-	sim_snapshot_release(&snap);
+	sim_snapshot_clear(&snap);
 	selector_free(ls);
-	field_selector_release(&fs);
+	field_selector_clear(&fs);
 	return dynbuf_take(&b, NULL);
 }
 
@@ -182,7 +182,7 @@ START_TEST(test_query_rejects_unknown_field)
 	ck_assert_int_eq(field_selector_parse("spec.foo=1", &fs, err, sizeof(err)), 0);
 	ck_assert_int_eq(sim_store_query(s, "pods", &q, &snap, err, sizeof(err)), ERR_INVAL);
 	ck_assert_str_eq(err, "field label not supported: spec.foo");
-	field_selector_release(&fs);
+	field_selector_clear(&fs);
 	sim_store_free(s);
 }
 END_TEST
@@ -231,7 +231,7 @@ START_TEST(test_watch_events_after_rv)
 	ck_assert_int_eq(ev[3].type, SIM_DELETED);
 	ck_assert_uint_eq(ev[3].obj->rv, 8);
 	for (i = 0; i < n; i++)
-		sim_watch_event_release(&ev[i]);
+		sim_watch_event_clear(&ev[i]);
 	/* nothing after the newest: no wait, no events */
 	ck_assert_int_eq(sim_store_events(s, "pods", 8, ev, 8, 0, &last, &oldest), 0);
 	json_decref(node);
@@ -251,7 +251,7 @@ START_TEST(test_watch_gone_when_evicted)
 	n = sim_store_events(s, "pods", 2, ev, 4, 0, &last, &oldest);
 	ck_assert_int_eq(n, 3);
 	for (i = 0; i < n; i++)
-		sim_watch_event_release(&ev[i]);
+		sim_watch_event_clear(&ev[i]);
 	sim_store_free(s);
 }
 END_TEST

@@ -62,7 +62,7 @@ START_TEST(chunked_body_kept_alive)
 	struct store_snapshot *snap = store_acquire(r.st);
 	ck_assert_int_eq(store_node_usage(snap, "node-a", &u), 0);
 	ck_assert_uint_eq(u.cpu_nanocores, 1000000000u);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	ck_assert_int_eq(atomic_load(&r.k->requests), 3);
 	ck_assert_int_eq(atomic_load(&r.k->connections), 1);
 	rig_stop(&r);
@@ -259,10 +259,10 @@ static void harness_init(struct harness *h)
 	h->c = scraper__conn_new(&h->env);
 }
 
-static void harness_release(struct harness *h)
+static void harness_clear(struct harness *h)
 {
 	scraper__conn_free(h->c);
-	scraper__tls_seen_release(&h->seen);
+	scraper__tls_seen_clear(&h->seen);
 	scraper__resolver_free(h->res);
 	scraper__driver_free(h->drv);
 	scraper__verifier_free(h->v);
@@ -331,7 +331,7 @@ START_TEST(idle_close_noticed_at_once)
 	harness_get(&h, k->port, "/dyn", NULL, 5000);
 	ck_assert_int_eq(h.oc, SCRAPER__OK);
 	ck_assert_uint_eq(scraper__conn_dials(h.c), 2);
-	harness_release(&h);
+	harness_clear(&h);
 	kubelet_stop(k);
 }
 END_TEST
@@ -352,7 +352,7 @@ START_TEST(status_and_deadline)
 	ck_assert_int_eq(h.oc, SCRAPER__TIMEOUT);
 	ck_assert(!scraper__conn_idle(h.c));
 	ck_assert_uint_eq(scraper__conn_dials(h.c), 1);
-	harness_release(&h);
+	harness_clear(&h);
 	kubelet_stop(k);
 }
 END_TEST
@@ -591,8 +591,8 @@ START_TEST(proxy_tunnel)
 	harness_get(&h, k->port, "/dyn", NULL, 5000);
 	ck_assert_int_eq(h.oc, SCRAPER__OK);
 	ck_assert_int_eq(atomic_load(&k->connections), 2);
-	harness_release(&h);
-	scraper__proxy_release(&px);
+	harness_clear(&h);
+	scraper__proxy_clear(&px);
 	proxy_stop(&p);
 	kubelet_stop(k);
 }
@@ -613,7 +613,7 @@ START_TEST(proxy_failures)
 	harness_get(&h, 10250, "/dyn", &px, 5000);
 	ck_assert_int_eq(h.oc, SCRAPER__FAILED);
 	ck_assert_str_eq(h.err, "Get \"https://127.0.0.1:10250/dyn\": Forbidden");
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 	proxy_stop(&p);
 
 	proxy_for(&px, "socks5://127.0.0.1:%u", 1080);
@@ -621,7 +621,7 @@ START_TEST(proxy_failures)
 	ck_assert_int_eq(h.oc, SCRAPER__FAILED);
 	ck_assert_str_eq(h.err,
 			 "Get \"https://127.0.0.1:10250/dyn\": proxy scheme \"socks5\" is not supported");
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 
 	proxy_for(&px, "http://127.0.0.1:%u", port);
 	harness_get(&h, 10250, "/dyn", &px, 5000);
@@ -630,8 +630,8 @@ START_TEST(proxy_failures)
 		 "Get \"https://127.0.0.1:10250/dyn\": proxyconnect tcp: dial tcp 127.0.0.1:%u: "
 		 "connect: connection refused", port);
 	ck_assert_str_eq(h.err, want);
-	scraper__proxy_release(&px);
-	harness_release(&h);
+	scraper__proxy_clear(&px);
+	harness_clear(&h);
 }
 END_TEST
 

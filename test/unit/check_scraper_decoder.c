@@ -47,8 +47,8 @@ static char *decode_fixture(const char *name, int *rc, char *err, size_t errlen)
 		}
 	}
 	res = dynbuf_take(&first, NULL);
-	dynbuf_release(&out);
-	dynbuf_release(&body);
+	dynbuf_clear(&out);
+	dynbuf_clear(&body);
 	scraper_decoder_free(d);
 	return res;
 }
@@ -193,7 +193,7 @@ START_TEST(fixture_expected)
 			ck_assert_int_eq(dynbuf_printf(&want, "%s\n", x.points[i]), 0);
 		ck_assert_msg(rc == 0, "%s: %s", name, err);
 		ck_assert_str_eq(got, want.buf);
-		dynbuf_release(&want);
+		dynbuf_clear(&want);
 	} else {
 		/* the first listed point first, the others later in the listed order */
 		const char *at = got;
@@ -215,7 +215,7 @@ START_TEST(fixture_expected)
 		}
 	}
 	free(got);
-	dynbuf_release(&x.text);
+	dynbuf_clear(&x.text);
 }
 END_TEST
 /* ---- decoding rules ---------------------------------------------------------- */
@@ -322,7 +322,7 @@ START_TEST(truncated_bodies)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(got, COREDNS);
 	free(got);
-	dynbuf_release(&body);
+	dynbuf_clear(&body);
 }
 END_TEST
 
@@ -350,14 +350,14 @@ START_TEST(garbage)
 		ck_assert(rc == 0 || rc == ERR_PARSE);
 		ck_assert(rc == 0 ? out.len > 0 :
 				    strncmp(scraper_decoder_error(d), "failed parsing metrics: line ", 29) == 0);
-		dynbuf_release(&out);
+		dynbuf_clear(&out);
 	}
 	expect_error("hello world\n", 12, ERR_PARSE,
 		     "failed parsing metrics: line 1: expected float as value, got \"world\"");
 	expect_error("<html><body>403</body></html>\n", 30, ERR_PARSE,
 		     "failed parsing metrics: line 1: expected metric name, got \"<html><body>403</body></html>\"");
 	free(buf);
-	dynbuf_release(&body);
+	dynbuf_clear(&body);
 	scraper_decoder_free(d);
 }
 END_TEST
@@ -394,8 +394,8 @@ START_TEST(many_containers)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(got, want.buf);
 	free(got);
-	dynbuf_release(&body);
-	dynbuf_release(&want);
+	dynbuf_clear(&body);
+	dynbuf_clear(&want);
 }
 END_TEST
 
@@ -479,8 +479,8 @@ START_TEST(family_orders)
 	ck_assert_msg(rc == 0, "%s", err);
 	ck_assert_str_eq(got, want.buf);
 	free(got);
-	dynbuf_release(&body);
-	dynbuf_release(&want);
+	dynbuf_clear(&body);
+	dynbuf_clear(&want);
 }
 END_TEST
 
@@ -503,9 +503,9 @@ START_TEST(split_at_every_offset)
 		ck_assert_msg(out.buf && strcmp(out.buf, want.buf) == 0, "cut at %zu", cut);
 	}
 	scraper_decoder_free(d);
-	dynbuf_release(&body);
-	dynbuf_release(&want);
-	dynbuf_release(&out);
+	dynbuf_clear(&body);
+	dynbuf_clear(&want);
+	dynbuf_clear(&out);
 }
 END_TEST
 
@@ -526,7 +526,7 @@ START_TEST(finish_twice_and_feed_after_finish)
 			 0);
 	ck_assert_int_eq(scraper__decoder_emit(d, &rec_sink, &out), 0);
 	ck_assert_str_eq(out.buf, "node node2 ts=1633253900123000000 start=0 cpu=1000000000 mem=1\n");
-	dynbuf_release(&out);
+	dynbuf_clear(&out);
 	scraper_decoder_free(d);
 }
 END_TEST

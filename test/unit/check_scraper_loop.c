@@ -76,7 +76,7 @@ START_TEST(loop_runs_rounds_until_freed)
 	struct store_snapshot *snap = store_acquire(st);
 	ck_assert_int_eq(store_node_usage(snap, "sim-1", &u), 0);
 	ck_assert_uint_eq(u.cpu_nanocores, 1000000000u);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	scraper_free(s);
 	ck_assert_int_ge(atomic_load(&k->requests), 3);
 

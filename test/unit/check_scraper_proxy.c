@@ -18,7 +18,7 @@ static char err[256];
 
 static void teardown(void)
 {
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 }
 
 START_TEST(proxy_url_forms)
@@ -30,22 +30,22 @@ START_TEST(proxy_url_forms)
 	ck_assert_str_eq(px.host, "proxy.corp");
 	ck_assert_uint_eq(px.port, 3128);
 	ck_assert_ptr_null(px.auth);
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 
 	/* no scheme: Go parses "http://" + value; default ports per scheme */
 	ck_assert_int_eq(scraper__proxy_init(&px, "proxy.corp", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(px.scheme, "http");
 	ck_assert_uint_eq(px.port, 80);
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 	ck_assert_int_eq(scraper__proxy_init(&px, "HTTPS://[fd00::5]/", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(px.scheme, "https");
 	ck_assert_str_eq(px.host, "fd00::5");
 	ck_assert_uint_eq(px.port, 443);
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 	ck_assert_int_eq(scraper__proxy_init(&px, "socks5://10.1.1.1", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(px.scheme, "socks5");
 	ck_assert_uint_eq(px.port, 1080);
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 
 	/* credentials, percent-decoded, as Basic */
 	ck_assert_int_eq(scraper__proxy_init(&px, "http://al%40ice:p%3Ass@10.0.0.9:8080", NULL,
@@ -67,7 +67,7 @@ START_TEST(proxy_url_errors)
 		ck_assert_msg(strstr(err, "invalid proxy address") != NULL, "%s: %s", bad[i], err);
 		ck_assert(!px.set);
 		ck_assert(!scraper__proxy_use(&px, "10.0.0.1", 10250));
-		scraper__proxy_release(&px);
+		scraper__proxy_clear(&px);
 	}
 	ck_assert_int_eq(scraper__proxy_init(&px, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert(!px.set);
@@ -144,11 +144,11 @@ START_TEST(environment_precedence)
 	ck_assert_str_eq(px.host, "upper");
 	/* an empty upper-case value falls through to the lower-case one */
 	ck_assert(!scraper__proxy_use(&px, "10.9.9.9", 10250));
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 	unsetenv("HTTPS_PROXY");
 	ck_assert_int_eq(scraper__proxy_from_env(&px, err, sizeof(err)), 0);
 	ck_assert_str_eq(px.host, "lower");
-	scraper__proxy_release(&px);
+	scraper__proxy_clear(&px);
 	unsetenv("https_proxy");
 	unsetenv("NO_PROXY");
 	unsetenv("no_proxy");

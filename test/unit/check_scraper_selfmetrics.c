@@ -83,7 +83,7 @@ START_TEST(self_metrics_text)
 	ck_assert_ptr_null(strstr(m.buf, "node=\"b\""));
 	ck_assert_log(m.buf, "metrics_server_kubelet_request_duration_seconds_count{node=\"a\"} 2\n");
 	r.c.snap.nnodes = 2;
-	dynbuf_release(&m);
+	dynbuf_clear(&m);
 	rig_stop(&r);
 }
 END_TEST

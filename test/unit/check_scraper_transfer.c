@@ -46,7 +46,7 @@ START_TEST(round_stores_node_and_reuses_connection)
 	ck_assert_str_eq(cu[0].name, "app");
 	ck_assert_uint_eq(cu[0].cpu_nanocores, 50000000u);
 	ck_assert_uint_eq(cu[0].mem_bytes, 5000000u);
-	store_release(snap);
+	store_snapshot_unref(snap);
 	ck_assert_int_eq(atomic_load(&r.k->requests), 3);
 	ck_assert_int_eq(atomic_load(&r.k->connections), 1); /* keep-alive */
 	rig_stop(&r);
@@ -142,7 +142,7 @@ START_TEST(round_failures_are_per_node)
 	ck_assert_int_eq(scraper_write_metrics(r.s, &m), 0);
 	ck_assert_ptr_nonnull(strstr(m.buf, "metrics_server_kubelet_request_total{success=\"false\"} 5\n"
 					    "metrics_server_kubelet_request_total{success=\"true\"} 1\n"));
-	dynbuf_release(&m);
+	dynbuf_clear(&m);
 	rig_stop(&r);
 }
 END_TEST

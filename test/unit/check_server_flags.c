@@ -21,7 +21,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	server_config_release(&cfg);
+	server_config_clear(&cfg);
 }
 
 /* Parses the NULL-terminated arguments (argv[0] added). */

@@ -67,16 +67,16 @@ static void make_pki(void)
 	/* Same subject as the real front-proxy CA, different key. */
 	make_cert("impostor-ca", "front-proxy-ca", NULL, NULL, &impostor_ca);
 	make_cert("front-proxy-client", "front-proxy-client", NULL, &proxy_ca, &leaf);
-	certs_pair_release(&leaf);
+	certs_pair_clear(&leaf);
 	make_cert("other-proxy", "not-the-proxy", NULL, &proxy_ca, &leaf);
-	certs_pair_release(&leaf);
+	certs_pair_clear(&leaf);
 	make_cert("jane", "jane", "dev", &client_ca, &leaf);
-	certs_pair_release(&leaf);
+	certs_pair_clear(&leaf);
 	make_cert("forged-proxy", "front-proxy-client", NULL, &impostor_ca, &leaf);
-	certs_pair_release(&leaf);
-	certs_pair_release(&proxy_ca);
-	certs_pair_release(&client_ca);
-	certs_pair_release(&impostor_ca);
+	certs_pair_clear(&leaf);
+	certs_pair_clear(&proxy_ca);
+	certs_pair_clear(&client_ca);
+	certs_pair_clear(&impostor_ca);
 	testlib_cert(&srv, NULL, &serving);
 }
 
@@ -160,8 +160,8 @@ static void teardown(void)
 	server_http_stop(http);
 	server_authz_free(authz);
 	server_authn_free(authn);
-	server_config_release(&cfg);
-	certs_pair_release(&serving);
+	server_config_clear(&cfg);
+	certs_pair_clear(&serving);
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(files); i++) {
 		char *p;
 

@@ -46,8 +46,8 @@ START_TEST(test_freshness_histogram)
 	ck_assert_int_eq(server_metrics_write_freshness(m, &got), 0);
 	expected(&want, counts, 4, "403.25");
 	ck_assert_str_eq(got.buf, want.buf);
-	dynbuf_release(&got);
-	dynbuf_release(&want);
+	dynbuf_clear(&got);
+	dynbuf_clear(&want);
 	server_metrics_free(m);
 }
 END_TEST
@@ -70,8 +70,8 @@ START_TEST(test_empty_and_large_sum)
 	ck_assert_int_eq(server_metrics_write_freshness(m, &got), 0);
 	expected(&want, zero, 1, "1.2345675e+06");
 	ck_assert_str_eq(got.buf, want.buf);
-	dynbuf_release(&got);
-	dynbuf_release(&want);
+	dynbuf_clear(&got);
+	dynbuf_clear(&want);
 	server_metrics_free(m);
 }
 END_TEST
@@ -87,7 +87,7 @@ START_TEST(test_storage_points)
 				  "# TYPE metrics_server_storage_points gauge\n"
 				  "metrics_server_storage_points{type=\"container\"} 41\n"
 				  "metrics_server_storage_points{type=\"node\"} 3\n");
-	dynbuf_release(&got);
+	dynbuf_clear(&got);
 }
 END_TEST
 

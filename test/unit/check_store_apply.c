@@ -75,7 +75,7 @@ static bool node_found(const char *name, struct store_usage *u)
 	struct store_usage ignored;
 	int rc = store_node_usage(snap, name, u ? u : &ignored);
 
-	store_release(snap);
+	store_snapshot_unref(snap);
 	return rc == ERR_OK;
 }
 
@@ -116,7 +116,7 @@ static struct pod_result pod_get(const char *ns, const char *name)
 		for (size_t i = 0; i < r.n; i++)
 			r.c[i].name = NULL;  /* borrowed; not valid after release */
 	}
-	store_release(snap);
+	store_snapshot_unref(snap);
 	return r;
 }
 
@@ -147,7 +147,7 @@ static bool ready(void)
 	struct store_snapshot *snap = store_acquire(st);
 	bool r = store_snapshot_ready(snap);
 
-	store_release(snap);
+	store_snapshot_unref(snap);
 	return r;
 }
 
@@ -156,7 +156,7 @@ static size_t points(bool containers)
 	struct store_snapshot *snap = store_acquire(st);
 	size_t n = containers ? store_snapshot_container_points(snap) : store_snapshot_node_points(snap);
 
-	store_release(snap);
+	store_snapshot_unref(snap);
 	return n;
 }
 
@@ -287,7 +287,7 @@ START_TEST(test_pod_containers_sorted_by_name)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(cs[0].name, "alpha");
 	ck_assert_str_eq(cs[1].name, "zeta");
-	store_release(snap);
+	store_snapshot_unref(snap);
 }
 END_TEST
 
@@ -475,7 +475,7 @@ START_TEST(test_snapshot_outlives_apply)
 	ck_assert_int_eq(store_node_usage(old, "node1", &u), ERR_OK);
 	ck_assert_uint_eq(u.cpu_nanocores, CORE_SECOND);
 	ck_assert(store_snapshot_ready(old));
-	store_release(old);
+	store_snapshot_unref(old);
 }
 END_TEST
 

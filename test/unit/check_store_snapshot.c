@@ -153,7 +153,7 @@ static void assert_current(const struct shape *sh, int r)
 	struct store_snapshot *snap = store_acquire(st);
 
 	assert_round(snap, sh, r);
-	store_release(snap);
+	store_snapshot_unref(snap);
 }
 
 static size_t fresh_allocs(void)
@@ -195,7 +195,7 @@ START_TEST(test_held_snapshot_is_not_recycled)
 		assert_round(held, &sh, 1);
 		assert_round(brief, &sh, 2);
 		if (r == 4) {
-			store_release(brief);  /* the reader frees it: no spare then */
+			store_snapshot_unref(brief);  /* the reader frees it: no spare then */
 			brief = NULL;
 			break;
 		}
@@ -207,7 +207,7 @@ START_TEST(test_held_snapshot_is_not_recycled)
 		assert_current(&sh, r);
 		assert_round(held, &sh, 1);
 	}
-	store_release(held);
+	store_snapshot_unref(held);
 	apply_round(&sh, 9);
 	apply_round(&sh, 10);
 	before = fresh_allocs();
@@ -311,7 +311,7 @@ START_TEST(test_scattered_pod_containers)
 	ck_assert_int_eq(store_pod_usage(snap, "ns", "b", &cs, &n, &t), ERR_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(store_snapshot_container_points(snap), 21 + 19 + 1);
-	store_release(snap);
+	store_snapshot_unref(snap);
 }
 END_TEST
 
@@ -353,7 +353,7 @@ START_TEST(test_failed_rate_leaves_other_containers)
 			ck_assert_uint_eq(n, r == 2 ? 0 : 1);
 			ck_assert_int_eq(t.ts_ns, r == 2 ? 0 : T0 + r * STEP);
 		}
-		store_release(snap);
+		store_snapshot_unref(snap);
 	}
 }
 END_TEST

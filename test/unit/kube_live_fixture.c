@@ -258,9 +258,9 @@ void fake_stop(void)
 		for (i = F.res[k].qhead; i < F.res[k].qtail; i++)
 			free(F.res[k].queue[i % MAX_QUEUE]);
 	}
-	certs_pair_release(&ca);
-	certs_pair_release(&server_pair);
-	certs_pair_release(&client_pair);
+	certs_pair_clear(&ca);
+	certs_pair_clear(&server_pair);
+	certs_pair_clear(&client_pair);
 	pthread_cond_destroy(&F.cv);
 	pthread_mutex_destroy(&F.mu);
 }

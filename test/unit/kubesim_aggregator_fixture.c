@@ -211,11 +211,11 @@ void cluster_teardown(void)
 	sim_store_free(cl.store); /* first: its subscribers point at agg */
 	sim_aggregator_free(agg);
 	json_decref(cl.cfg.extra);
-	certs_pair_release(&fp_ca);
-	certs_pair_release(&fp_client);
-	certs_pair_release(&serving_ca);
-	certs_pair_release(&serving);
-	certs_pair_release(&other_ca);
+	certs_pair_clear(&fp_ca);
+	certs_pair_clear(&fp_client);
+	certs_pair_clear(&serving_ca);
+	certs_pair_clear(&serving);
+	certs_pair_clear(&other_ca);
 }
 
 /* An APIService "<v>.<g>" for gv ("g/v"); endpoint NULL = through a Service;

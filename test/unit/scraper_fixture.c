@@ -60,7 +60,7 @@ static enum MHD_Result reply_file(struct MHD_Connection *c, const char *name)
 	if (dynbuf_read_file(&b, path))
 		return reply(c, 404, "no such fixture", 15);
 	ret = reply(c, 200, b.buf, b.len);
-	dynbuf_release(&b);
+	dynbuf_clear(&b);
 	return ret;
 }
 
@@ -298,11 +298,11 @@ void teardown_certs(void)
 	unlink(other_ca_path);
 	unlink(token_path);
 	rmdir(dir);
-	certs_pair_release(&ca);
-	certs_pair_release(&other_ca);
-	certs_pair_release(&server);
-	certs_pair_release(&server_dns_only);
-	certs_pair_release(&server_other_ip);
+	certs_pair_clear(&ca);
+	certs_pair_clear(&other_ca);
+	certs_pair_clear(&server);
+	certs_pair_clear(&server_dns_only);
+	certs_pair_clear(&server_other_ip);
 	clock_set_fake_now(0);
 }
 
@@ -329,10 +329,10 @@ struct kube_node *add_node(struct cluster *c, const char *name, const char *path
 	return n;
 }
 
-static void cluster_release(struct cluster *c)
+static void cluster_clear(struct cluster *c)
 {
 	for (size_t i = 0; i < c->snap.nnodes; i++)
-		labels_release(&c->nodes[i].labels);
+		labels_clear(&c->nodes[i].labels);
 }
 
 static char *internal_ip[] = {(char *)"InternalIP"};
@@ -416,7 +416,7 @@ void rig_stop(struct rig *r)
 	if (r->s)
 		scraper_free(r->s);
 	store_free(r->st);
-	cluster_release(&r->c);
+	cluster_clear(&r->c);
 	kubelet_stop(r->k);
 }
 
