@@ -28,21 +28,6 @@
 #define TEXT_MAX 512
 #define VERIFY_FLAGS (GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS)
 
-/* Go's time.Format(time.RFC3339) of a UTC time in whole seconds.  Not
- * fmt_rfc3339: notAfter may be 9999-12-31, past what int64 ns can hold. */
-static void rfc3339_secs(int64_t secs, char *buf, size_t len)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, len, "1970-01-01T00:00:00Z");
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* Step 1 for one certificate: CertificateInvalidError{Expired}. */
 static int check_period(gnutls_x509_crt_t crt, int64_t now_ns, char *err, size_t errlen)
 {
@@ -55,8 +40,8 @@ static int check_period(gnutls_x509_crt_t crt, int64_t now_ns, char *err, size_t
 
 	if (!before && !after)
 		return 0;
-	rfc3339_secs(now, now_text, sizeof(now_text));
-	rfc3339_secs(before ? from : until, edge, sizeof(edge));
+	fmt_rfc3339_secs(now, now_text, sizeof(now_text));
+	fmt_rfc3339_secs(before ? from : until, edge, sizeof(edge));
 	snprintf(err, errlen,
 		 "x509: certificate has expired or is not yet valid: current time %s is %s %s",
 		 now_text, before ? "before" : "after", edge);

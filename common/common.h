@@ -169,6 +169,9 @@ void clock_set_fake_now(int64_t ns);
 
 /* metav1.Time: "2006-01-02T15:04:05Z" (UTC, seconds truncated). buf >= 32. */
 void fmt_rfc3339(int64_t ns, char *buf, size_t len);
+/* The same from seconds since the epoch, for instants past int64 ns
+ * (certificates valid until 9999-12-31). */
+void fmt_rfc3339_secs(int64_t secs, char *buf, size_t len);
 /* RFC 3339 with optional fraction and offset -> ns. 0 or ERR_PARSE. */
 int parse_rfc3339(const char *s, int64_t *ns) COMMON_WUR;
 /* Go time.Duration.String(): "0s", "20.043s", "1m0s", "500ms", "1µs". buf >= 40. */

@@ -19,10 +19,15 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 void fmt_rfc3339(int64_t ns, char *buf, size_t len)
 {
-	time_t secs = (time_t)floor_div(ns, NS_PER_SEC);
+	fmt_rfc3339_secs(floor_div(ns, NS_PER_SEC), buf, len);
+}
+
+void fmt_rfc3339_secs(int64_t secs, char *buf, size_t len)
+{
+	time_t t = (time_t)secs;
 	struct tm tm;
 
-	if (!gmtime_r(&secs, &tm)) {
+	if (!gmtime_r(&t, &tm)) {
 		snprintf(buf, len, "1970-01-01T00:00:00Z");
 		return;
 	}

@@ -24,6 +24,9 @@ START_TEST(test_rfc3339_format)
 	ck_assert_str_eq(buf, "1969-12-31T23:59:59Z");
 	fmt_rfc3339(951782400 * SEC, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "2000-02-29T00:00:00Z");
+	/* RFC 5280's "no well-defined expiration", past int64 nanoseconds */
+	fmt_rfc3339_secs(253402300799, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "9999-12-31T23:59:59Z");
 }
 END_TEST
 
