@@ -18,6 +18,16 @@
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
  *   base64     RFC 4648 standard base64 (GnuTLS), decoder as strict as Go
+ *
+ * Conventions for the whole tree: a function that allocates never returns
+ * NULL for lack of memory (the process aborts, see xoom_abort); errors are
+ * the negative ERR_* codes below, with a message in an err/errlen buffer
+ * where the caller needs words.  Lifetime verbs: _new returns a heap
+ * object that _free destroys; _init / _clear set up and empty a struct the
+ * caller embeds (a cleared struct may be initialised again); _ref /
+ * _acquire take and _unref drops a reference.  Everything in common/ may
+ * be called from any thread on objects the caller does not share; the
+ * process-wide settings (log verbosity, the fake clock) are atomics.
  */
 #ifndef COMMON_H
 #define COMMON_H
@@ -114,7 +124,9 @@ struct dynbuf {
 #define DYN_CONFIG_FILE (4u << 20)       /* a config / kubeconfig file */
 #define DYN_SMALL (64u << 10)
 
+/* An empty buffer that may hold up to max bytes; allocates nothing yet. */
 void dynbuf_init(struct dynbuf *b, size_t max);
+/* Appenders: 0, or ERR_TOOBIG (past max; b unchanged). */
 int dynbuf_add(struct dynbuf *b, const void *p, size_t n) COMMON_WUR;
 int dynbuf_addstr(struct dynbuf *b, const char *s) COMMON_WUR;
 int dynbuf_addch(struct dynbuf *b, char c) COMMON_WUR;
@@ -140,8 +152,10 @@ int dynbuf_read_fd(struct dynbuf *b, int fd) COMMON_WUR;
  * is >= v.  Nothing secret (tokens, keys) is ever passed to these.
  */
 enum log_severity { LOG_SEV_INFO, LOG_SEV_WARNING, LOG_SEV_ERROR };
+/* The -v level, process-wide (an atomic: any thread may set or read it). */
 void log_set_verbosity(int v);
 int log_verbosity(void);
+/* One line on stderr; one fprintf, whose stream lock keeps lines of threads whole. */
 void log_write(enum log_severity sev, const char *file, int line, const char *fmt, ...)
 	COMMON_PRINTF(4, 5);
 #define log_info(...) log_write(LOG_SEV_INFO, __FILE__, __LINE__, __VA_ARGS__)
@@ -194,6 +208,7 @@ int go_parse_duration(const char *s, int64_t *out, char *why, size_t len) COMMON
  * "1.633253809e+09", "+Inf", "-Inf", "NaN", "-0" - into buf (cut short,
  * still NUL-terminated, when len is too small; 32 bytes always suffice). */
 #define GO_FLOAT_LEN 32
+/* (see above) */
 void fmt_go_float(double v, char *buf, size_t len);
 
 /* ---- promwrite (Prometheus text format 0.0.4) --------------------------- */
@@ -299,6 +314,7 @@ struct labels {
 	struct label *items;
 };
 
+/* An empty set; labels_clear frees what set and copy added. */
 void labels_init(struct labels *l);
 /* Copies key and value; replaces an existing key. */
 void labels_set(struct labels *l, const char *key, const char *value);
@@ -331,6 +347,11 @@ struct field_selector {
 	size_t n;
 	struct field_req *reqs;
 };
+/*
+ * Parses s ("" or NULL: no requirement) into *out (overwritten; clear it
+ * with field_selector_clear after a success).  0, or ERR_PARSE / ERR_TOOBIG
+ * with apimachinery's message in err, and *out left empty.
+ */
 int field_selector_parse(const char *s, struct field_selector *out, char *err, size_t errlen)
 	COMMON_WUR;
 void field_selector_clear(struct field_selector *fs);

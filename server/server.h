@@ -127,7 +127,9 @@ struct server_user {
 	bool anonymous;
 };
 
+/* Frees what authentication filled in u (names, groups, extras). */
 void server_user_clear(struct server_user *u);
+/* Whether u is in group (exact match). */
 bool server_user_in_group(const struct server_user *u, const char *group);
 
 /* ---- one request being served ---------------------------------------- */
@@ -296,6 +298,8 @@ void server_health_handler(void *ud, struct server_exchange *x);
 
 struct server_metrics;
 
+/* The self-metrics of one process (never NULL); server_metrics_free once
+ * the HTTP daemon, its only other user, has stopped. */
 struct server_metrics *server_metrics_new(void);
 void server_metrics_free(struct server_metrics *m);
 /* Thread-safe: one API item served whose sample is `seconds` old. */
