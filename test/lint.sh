@@ -2,7 +2,8 @@
 # Checks reviewers should not have to make by eye:
 #   1. banned calls in every C file (unbounded or thread-unsafe libc);
 #   2. every strto* call passes an end pointer and the code looks at it;
-#   3. global names of the library archive show who may call them: a symbol
+#   3. no product C file over 600 lines;
+#   4. global names of the library archive show who may call them: a symbol
 #      defined in folder F is F_name and declared in F/F.h (public), or
 #      F__name (shared by F's files only); common/ may use short module
 #      prefixes but must declare them in common/common.h (or use common__),
@@ -77,7 +78,18 @@ if [ -n "$strto_bad" ]; then
 	fail=1
 fi
 
-# ---- 3. global names ----------------------------------------------------------
+# ---- 3. file size ---------------------------------------------------------------
+# Small files with one purpose: no product C file over 600 lines.
+max_lines=600
+big=$(for d in $lib_dirs cmd; do if [ -d "$d" ]; then find "$d" -name '*.[ch]'; fi; done | xargs -r wc -l |
+	awk -v max=$max_lines '$2 != "total" && $1 > max { print $2 ": " $1 " lines (at most " max ")" }')
+if [ -n "$big" ]; then
+	echo "$big"
+	echo "lint: split files over $max_lines lines by purpose"
+	fail=1
+fi
+
+# ---- 4. global names ----------------------------------------------------------
 libns='^(json_|jansson_|yaml_|gnutls_|curl_|Curl_|MHD_|srunner_|suite_|tcase_)'
 have_objs=0
 for d in $lib_dirs; do

@@ -2,8 +2,8 @@
 # test/lint.sh against a planted tree: a clean tree passes, and each planted
 # fault (an unprefixed global, a public-looking name missing from the header,
 # a private name in the header, a libyaml-namespace name in common/, a
-# banned call, strto* without or ignoring its end pointer) fails the lint
-# with a line naming it.  Run by `make lint` (so by `make test`).
+# banned call, strto* without or ignoring its end pointer, a file over 600
+# lines) fails the lint with a line naming it.  Run by `make lint` (so by `make test`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cc="${CC:-cc}"
@@ -81,6 +81,10 @@ expect_fail "strto* without an end pointer" "store/num.c:2: strto\\* without an 
 plant_clean
 printf '#include <stdlib.h>\nlong store__num(const char *s)\n{\n\tchar *rest;\n\tlong v = strtol(s, &rest, 10);\n\n\treturn v;\n}\n' >"$tmp/t/store/num.c"
 expect_fail "strto* end pointer never read" "store/num.c:5: strto\\* end pointer \"rest\" is never checked"
+
+plant_clean
+{ echo 'int store__big(void);'; for i in $(seq 1 600); do echo "/* line $i */"; done; } >"$tmp/t/store/big.c"
+expect_fail "file over 600 lines" "store/big.c: 601 lines"
 
 echo "lint selftest: $pass passed, $fail failed"
 [ "$fail" = 0 ]
