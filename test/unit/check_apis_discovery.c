@@ -87,7 +87,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("apis__discovery");
+	Suite *s = suite_create("apis_discovery");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);

@@ -117,7 +117,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("apis__metrics");
+	Suite *s = suite_create("apis_metrics");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);

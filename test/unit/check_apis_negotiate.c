@@ -72,7 +72,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("apis__negotiate");
+	Suite *s = suite_create("apis_negotiate");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);

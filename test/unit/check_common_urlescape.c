@@ -112,7 +112,7 @@ END_TEST
 
 static Suite *urlescape_suite(void)
 {
-	Suite *s = suite_create("urlescape");
+	Suite *s = suite_create("common_urlescape");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 10);

@@ -375,7 +375,7 @@ END_TEST
 
 static Suite *hpa_behavior_suite(void)
 {
-	Suite *s = suite_create("hpa__behavior");
+	Suite *s = suite_create("hpa_behavior");
 	TCase *tc = tcase_create("behavior");
 
 	tcase_set_timeout(tc, 10);

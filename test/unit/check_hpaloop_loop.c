@@ -510,7 +510,7 @@ END_TEST
 
 static Suite *loop_suite(void)
 {
-	Suite *s = suite_create("hpaloop");
+	Suite *s = suite_create("hpaloop_loop");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);

@@ -1,6 +1,6 @@
 /*
- * check_hpa_metrics_collect.c - hpaloop__metric_collect() of
- * hpa/metrics.c: a provider's MetricValueList or
+ * check_hpaloop_metrics_collect.c - hpaloop__metric_collect() of
+ * hpaloop/metrics.c: a provider's MetricValueList or
  * ExternalMetricValueList turned into hpa_decide's input (KEDA's null
  * metricLabels, labels kept, a value two requests returned counted once,
  * describedObject and selector as the request asked), checked through
@@ -211,7 +211,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("hpa_metrics_collect");
+	Suite *s = suite_create("hpaloop_metrics_collect");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_collect_external_keda_null_labels);

@@ -1,6 +1,6 @@
 /*
- * check_hpa_metrics_fetch.c - hpaloop__metric_values_fetch() of
- * hpa/metrics.c against a fake kube-apiserver (libmicrohttpd over TLS
+ * check_hpaloop_metrics_fetch.c - hpaloop__metric_values_fetch() of
+ * hpaloop/metrics.c against a fake kube-apiserver (libmicrohttpd over TLS
  * on 127.0.0.1, started afresh for each test) that counts its requests:
  * one GET per distinct request, none for an HPA without Pods, Object or
  * External metrics or without a Scale, and a failing request marking its
@@ -267,7 +267,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("hpa_metrics_fetch");
+	Suite *s = suite_create("hpaloop_metrics_fetch");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);

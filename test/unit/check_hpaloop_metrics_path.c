@@ -1,5 +1,5 @@
 /*
- * check_hpa_metrics_path.c - hpaloop__metric_path() of hpa/metrics.c: the
+ * check_hpaloop_metrics_path.c - hpaloop__metric_path() of hpaloop/metrics.c: the
  * custom.metrics.k8s.io and external.metrics.k8s.io request of an HPA's
  * Pods, Object and External metric (kind -> resource, the scale and
  * metric selectors canonical and escaped as client-go writes them, the
@@ -164,7 +164,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("hpa_metrics_path");
+	Suite *s = suite_create("hpaloop_metrics_path");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_path_pods);
