@@ -105,7 +105,8 @@ else
 			src="$d/$(basename "${o%.o}").c"
 			[ -e "$src" ] || continue # a stale object of a removed file
 			[ "$src" = server/main.c ] && continue
-			for s in $(nm -g --defined-only "$o" | awk 'NF >= 3 { print $3 }'); do
+			# (names the compiler makes, such as ASan's __odr_asan.x, are skipped)
+			for s in $(nm -g --defined-only "$o" | awk 'NF >= 3 && $3 !~ /^__(odr_asan|asan|ubsan|sanitizer)|\./ { print $3 }'); do
 				why=
 				if [[ $s =~ $libns ]]; then
 					why="is in a linked library's namespace"
