@@ -116,6 +116,17 @@ struct scraper__pline {
 int scraper__promtext_parse(const char *line, size_t len, struct scraper__sample *s,
 			    struct scraper__pline *pl, char *err, size_t errlen);
 
+/* ---- expfmt_check: expfmt's pure helpers ------------------------------ */
+
+/* s (n bytes) as Go's %.50q, near enough: at most 50 bytes, quoted,
+ * bytes outside printable ASCII as \xNN (out: >= 210 bytes). */
+void scraper__quote50(char *out, size_t outlen, const char *s, size_t n);
+/* label_limit and label_value_length_limit (the name counts as __name__)
+ * on one series: 0, or ERR_TOOBIG with Prometheus' text in reason. */
+int scraper__expfmt_limits(const struct scraper_expfmt_limits *l,
+			   const struct scraper_expfmt_sample *s, size_t name_len, char *reason,
+			   size_t reasonlen);
+
 /* ---- floatparse ------------------------------------------------------ */
 
 /*
