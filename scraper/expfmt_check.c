@@ -3,7 +3,7 @@
  * series (Prometheus' texts), the Content-Type to format choice, type
  * names.
  */
-#include "scraper/scraper_int.h"
+#include "scraper/promtext_lex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,25 +12,14 @@
 /* Go's %.50q, near enough: at most 50 bytes, quoted, non-ASCII as \xNN. */
 void scraper__quote50(char *out, size_t outlen, const char *s, size_t n)
 {
-	size_t j = 0;
+	size_t j;
 
-	out[j++] = '"';
-	for (size_t i = 0; i < n && i < 50 && j + 6 < outlen; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			out[j++] = '\\';
-			out[j++] = (char)ch;
-		} else if (ch >= 0x20 && ch < 0x7f) {
-			out[j++] = (char)ch;
-		} else {
-			j += (size_t)snprintf(out + j, outlen - j, "\\x%02x", ch);
-		}
-	}
-	out[j++] = '"';
-	out[j] = '\0';
+	out[0] = '"';
+	scraper__pt_quote(out + 1, outlen - 2, s, n < 50 ? n : 50);
+	j = strlen(out);
+	snprintf(out + j, outlen - j, "\"");
 }
 
-/* Scrape-config limits on one series (Prometheus' texts). */
 int scraper__expfmt_limits(const struct scraper_expfmt_limits *l, const struct scraper_expfmt_sample *s,
 			   size_t name_len, char *reason, size_t reasonlen)
 {

@@ -1,8 +1,9 @@
 /*
  * promtext_lex.h - the line tokenizer's pieces shared by promtext.c (the
  * kubelet decoder's mode, comments, label values) and promtext_gen.c
- * (expfmt's mode: every label, quoted names, OpenMetrics).  Included by
- * those two files only; everything here is inline or scraper__pt_*.
+ * (expfmt's mode: every label, quoted names, OpenMetrics), and by
+ * expfmt_check.c for the quoting; everything here is inline or
+ * scraper__pt_*.
  */
 #ifndef SCRAPER_PROMTEXT_LEX_H
 #define SCRAPER_PROMTEXT_LEX_H
