@@ -8,27 +8,20 @@
  *
  * Hot path: one pass over the line with a byte-class table, no
  * allocation, no callbacks.
+ *
+ * The same tokenizer serves scraper/expfmt.c (any pod's /metrics) when
+ * called through scraper__promtext_parse() with a struct scraper__pline:
+ * every label is recorded, quoted UTF-8 names are read, control bytes are
+ * allowed in label values, timestamps may be negative, comments are
+ * reported (HELP, TYPE, UNIT, EOF), exemplars are skipped, and errors use
+ * the words of prometheus/common's expfmt where they differ.  With
+ * SCRAPER__PT_OM the OpenMetrics 1.0 rules apply (single spaces, no
+ * trailing comma, float-second timestamps, metadata lines only).  That
+ * mode lives in promtext_gen.c; the pieces both use, in promtext_lex.h.
  */
-#include "scraper/scraper_int.h"
+#include "scraper/promtext_lex.h"
 
-#include <stdio.h>
-#include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
-enum {
-	C_NAME0 = 1 << 0,  /* [a-zA-Z_:]  metric name start */
-	C_NAME = 1 << 1,   /* [a-zA-Z0-9_:] */
-	C_LNAME0 = 1 << 2, /* [a-zA-Z_]   label name start */
-	C_LNAME = 1 << 3,  /* [a-zA-Z0-9_] */
-	C_BLANK = 1 << 4,  /* ' ' '\t' */
-	C_LVSTOP = 1 << 5, /* ends a plain run in a label value: " \ ctl >=0x80 */
-	C_VSTOP = 1 << 6,  /* ends the value token: ' ' '\t' '{' */
-	C_DIGIT = 1 << 7,
-};
-
-static uint8_t cls[256];
+uint8_t scraper__pt_cls[256];
 
 static void __attribute__((constructor)) promtext_init_classes(void)
 {
@@ -49,118 +42,17 @@ static void __attribute__((constructor)) promtext_init_classes(void)
 			v |= C_VSTOP;
 		if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f || c >= 0x80)
 			v |= C_LVSTOP;
-		cls[c] = v;
+		scraper__pt_cls[c] = v;
 	}
 }
 
-#define CLS(p) cls[(unsigned char)*(p)]
-
-/* SWAR tests on 8 bytes at once (Hacker's Delight / bit twiddling hacks;
- * "has" answers are exact for n <= 128). */
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
-#define HAS_LESS(v, n) (((v) - ONES * (n)) & ~(v) & HIGHS)
-#define HAS_MORE(v, n) ((((v) + ONES * (127 - (n))) | (v)) & HIGHS)
-#define HAS_BYTE(v, b) HAS_ZERO((v) ^ (ONES * (b)))
-
-static inline uint64_t load8(const char *p)
+/* tok as Go's %q would print its printable ASCII (others as \xNN), cut
+ * to fit q; returns how many bytes of tok were written. */
+size_t scraper__pt_quote(char *q, size_t qlen, const char *tok, size_t toklen)
 {
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-/* 8 bytes of a label value with nothing to look at (no quote, backslash,
- * control byte or non-ASCII). */
-static inline bool lv_plain8(const char *p)
-{
-	uint64_t v = load8(p);
-
-	return !(HAS_LESS(v, 0x20) | HAS_MORE(v, 0x7e) | HAS_BYTE(v, '"') | HAS_BYTE(v, '\\'));
-}
-
-/* 8 bytes of comment text that are printable ASCII (or DEL). */
-static inline bool text_plain8(const char *p)
-{
-	uint64_t v = load8(p);
-
-	return !(HAS_LESS(v, 0x20) | (v & HIGHS));
-}
-
-/* 8 bytes of [_a-z] (most of a metric name). */
-static inline bool name_plain8(const char *p)
-{
-	uint64_t v = load8(p);
-
-	return !(HAS_LESS(v, 0x5f) | HAS_MORE(v, 0x7a) | HAS_BYTE(v, 0x60));
-}
-
-/*
- * Spans: how far the bytes that need no look go, 16 at a time with SSE2
- * (every x86-64), else 8 with SWAR; the caller looks at the byte after.
- * Signed compares: bytes >= 0x80 are negative, so "< 0x20" catches them.
- */
-#if defined(__SSE2__)
-static inline unsigned stops16(__m128i v, int kind)
-{
-	__m128i m;
-
-	if (kind == 0) { /* label value: " \ ctl DEL non-ASCII */
-		m = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-					      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
-				 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-	} else if (kind == 1) { /* comment text: ctl (tab too), non-ASCII */
-		m = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
-	} else { /* metric name: anything but [_a-z] */
-		__m128i az = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
-					   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
-		m = _mm_or_si128(az, _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
-		return (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
-	}
-	return (unsigned)_mm_movemask_epi8(m);
-}
-#endif
-
-enum { SPAN_LVALUE, SPAN_TEXT, SPAN_NAME };
-
-static inline const char *span(const char *p, const char *end, int kind)
-{
-#if defined(__SSE2__)
-	while (end - p >= 16) {
-		unsigned bits = stops16(_mm_loadu_si128((const __m128i *)(const void *)p), kind);
-		if (bits)
-			return p + __builtin_ctz(bits);
-		p += 16;
-	}
-#endif
-	if (kind == SPAN_LVALUE)
-		while (end - p >= 8 && lv_plain8(p))
-			p += 8;
-	else if (kind == SPAN_TEXT)
-		while (end - p >= 8 && text_plain8(p))
-			p += 8;
-	else
-		while (end - p >= 8 && name_plain8(p))
-			p += 8;
-	return p;
-}
-
-struct cur {
-	const char *p, *end;
-	char *err;
-	size_t errlen;
-};
-
-/* Writes "what, got "<token>"" into the error buffer; returns ERR_PARSE. */
-static int fail_got(struct cur *c, const char *what, const char *tok, size_t toklen)
-{
-	char q[48];
 	size_t i, j = 0;
 
-	for (i = 0; i < toklen && j + 5 < sizeof(q); i++) {
+	for (i = 0; i < toklen && j + 5 < qlen; i++) {
 		unsigned char ch = (unsigned char)tok[i];
 
 		if (ch == '"' || ch == '\\') {
@@ -169,10 +61,19 @@ static int fail_got(struct cur *c, const char *what, const char *tok, size_t tok
 		} else if (ch >= 0x20 && ch < 0x7f) {
 			q[j++] = (char)ch;
 		} else {
-			j += (size_t)snprintf(q + j, sizeof(q) - j, "\\x%02x", ch);
+			j += (size_t)snprintf(q + j, qlen - j, "\\x%02x", ch);
 		}
 	}
 	q[j] = '\0';
+	return i;
+}
+
+/* Writes "what, got "<token>"" into the error buffer; returns ERR_PARSE. */
+int scraper__pt_fail_got(struct cur *c, const char *what, const char *tok, size_t toklen)
+{
+	char q[48];
+	size_t i = scraper__pt_quote(q, sizeof(q), tok, toklen);
+
 	if (toklen == 0)
 		snprintf(c->err, c->errlen, "%s, got end of line", what);
 	else
@@ -180,31 +81,20 @@ static int fail_got(struct cur *c, const char *what, const char *tok, size_t tok
 	return ERR_PARSE;
 }
 
-static int fail(struct cur *c, const char *what)
+/* Writes "what "<token>"" (Go's "%s %q"); returns ERR_PARSE. */
+int scraper__pt_fail_quoted(struct cur *c, const char *what, const char *tok, size_t toklen)
 {
-	snprintf(c->err, c->errlen, "%s", what);
+	char q[64];
+	size_t i = scraper__pt_quote(q, sizeof(q), tok, toklen);
+
+	snprintf(c->err, c->errlen, "%s \"%s%s\"", what, q, i < toklen ? "..." : "");
 	return ERR_PARSE;
 }
 
-static inline void skip_blank(struct cur *c)
+int scraper__pt_fail(struct cur *c, const char *what)
 {
-	while (c->p < c->end && (CLS(c->p) & C_BLANK))
-		c->p++;
-}
-
-/* Length of the token at p that ends at a blank (for errors). */
-static size_t token_len_at(const char *p, const char *end)
-{
-	const char *q = p;
-
-	while (q < end && !(CLS(q) & C_BLANK))
-		q++;
-	return (size_t)(q - p);
-}
-
-static size_t token_len(const struct cur *c)
-{
-	return token_len_at(c->p, c->end);
+	snprintf(c->err, c->errlen, "%s", what);
+	return ERR_PARSE;
 }
 
 /* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
@@ -235,8 +125,22 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+/* The line ended inside a quoted string that began at start. */
+static int unterminated(struct cur *c, const char *start)
+{
+	char q[48];
+
+	if (!c->pl)
+		return scraper__pt_fail(c, "unterminated label value");
+	if (c->pl->flags & SCRAPER__PT_LAST)
+		return scraper__pt_fail(c, "unexpected end of input stream");
+	scraper__pt_quote(q, sizeof(q), start, (size_t)(c->end - start));
+	snprintf(c->err, c->errlen, "label value \"%s\" contains unescaped new-line", q);
+	return ERR_PARSE;
+}
+
 /* A quoted label value; c->p is just past the opening quote. */
-static int lex_label_value(struct cur *c, struct scraper__lval *out)
+int scraper__pt_label_value(struct cur *c, struct scraper__lval *out)
 {
 	const char *start = c->p;
 	bool escaped = false;
@@ -246,25 +150,25 @@ static int lex_label_value(struct cur *c, struct scraper__lval *out)
 		while (c->p < c->end && !(CLS(c->p) & C_LVSTOP))
 			c->p++;
 		if (c->p >= c->end)
-			return fail(c, "unterminated label value");
+			return unterminated(c, start);
 		unsigned char ch = (unsigned char)*c->p;
 		if (ch == '"')
 			break;
 		if (ch == '\\') {
 			char e = c->p + 1 < c->end ? c->p[1] : '\0';
 			if (e != '\\' && e != '"' && e != 'n')
-				return fail_got(c, "invalid escape sequence in label value", c->p, 2);
+				return scraper__pt_fail_got(c, "invalid escape sequence in label value", c->p, 2);
 			escaped = true;
 			c->p += 2;
 		} else if (ch >= 0x80) {
 			size_t n = utf8_seq((const unsigned char *)c->p, (const unsigned char *)c->end);
 			if (n == 0)
-				return fail(c, "invalid UTF-8 in label value");
+				return scraper__pt_fail(c, MSG(c, "invalid UTF-8 in label value", "invalid UTF-8 label value"));
 			c->p += n;
-		} else if (ch == '\t') {
+		} else if (ch == '\t' || c->pl) {
 			c->p++;
 		} else {
-			return fail_got(c, "control character in label value", c->p, 1);
+			return scraper__pt_fail_got(c, "control character in label value", c->p, 1);
 		}
 	}
 	out->p = start;
@@ -306,22 +210,22 @@ static inline struct scraper__lval *quoted_known_label(struct scraper__sample *s
 }
 
 /* A label name, '=' and the value's opening quote; *nlen the name's length. */
-static int lex_label_name(struct cur *c, size_t *nlen)
+int scraper__pt_label_name(struct cur *c, size_t *nlen)
 {
 	const char *name = c->p;
 
 	if (c->p >= c->end || !(CLS(c->p) & C_LNAME0))
-		return fail_got(c, "expected label name", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "expected label name", c->p, token_len(c));
 	while (c->p < c->end && (CLS(c->p) & C_LNAME))
 		c->p++;
 	*nlen = (size_t)(c->p - name);
 	skip_blank(c);
 	if (c->p >= c->end || *c->p != '=')
-		return fail_got(c, "expected '=' after label name", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "expected '=' after label name", c->p, token_len(c));
 	c->p++;
 	skip_blank(c);
 	if (c->p >= c->end || *c->p != '"')
-		return fail_got(c, "expected '\"' at start of label value", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "expected '\"' at start of label value", c->p, token_len(c));
 	c->p++;
 	return 0;
 }
@@ -339,18 +243,18 @@ static int lex_labels(struct cur *c, struct scraper__sample *s)
 		if (k) {
 			c->p += nlen + 2; /* the name, '=' and '"' */
 		} else {
-			int rc = lex_label_name(c, &nlen);
+			int rc = scraper__pt_label_name(c, &nlen);
 			if (rc)
 				return rc;
 			k = known_label(s, name, nlen);
 		}
 		struct scraper__lval v;
-		int rc = lex_label_value(c, &v);
+		int rc = scraper__pt_label_value(c, &v);
 		if (rc)
 			return rc;
 		if (k) {
 			if (k->p)
-				return fail_got(c, "duplicate label", name, nlen);
+				return scraper__pt_fail_got(c, "duplicate label", name, nlen);
 			*k = v;
 		}
 		skip_blank(c);
@@ -360,7 +264,7 @@ static int lex_labels(struct cur *c, struct scraper__sample *s)
 		}
 		if (c->p < c->end && *c->p == '}')
 			break;
-		return fail_got(c, "expected ',' or '}' after label value", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "expected ',' or '}' after label value", c->p, token_len(c));
 	}
 	c->p++; /* '}' */
 	return 0;
@@ -400,7 +304,7 @@ static int lex_timestamp(struct cur *c, struct scraper__sample *s)
 	if (c->p >= c->end)
 		return 0;
 	if (!(CLS(c->p) & C_DIGIT))
-		return fail_got(c, "expected timestamp or new record", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "expected timestamp or new record", c->p, token_len(c));
 	const char *start = c->p;
 	uint64_t ms = 0; /* wraps past 19 digits, but those are refused */
 	uint32_t v8;
@@ -412,12 +316,12 @@ static int lex_timestamp(struct cur *c, struct scraper__sample *s)
 		ms = ms * 10 + (uint64_t)(*c->p - '0');
 	/* up to 19 digits fit in uint64; time.Unix(0, ms*1e6) must fit int64 */
 	if (c->p - start > 19)
-		return fail_got(c, "timestamp out of range", start, token_len_at(start, c->end));
+		return scraper__pt_fail_got(c, "timestamp out of range", start, token_len_at(start, c->end));
 	if (ms > (uint64_t)(INT64_MAX / NS_PER_MS))
-		return fail_got(c, "timestamp out of range", start, token_len_at(start, c->end));
+		return scraper__pt_fail_got(c, "timestamp out of range", start, token_len_at(start, c->end));
 	skip_blank(c);
 	if (c->p < c->end)
-		return fail_got(c, "expected next entry after timestamp", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "expected next entry after timestamp", c->p, token_len(c));
 	s->has_ts = true;
 	s->ts_ms = (int64_t)ms;
 	return 0;
@@ -425,7 +329,7 @@ static int lex_timestamp(struct cur *c, struct scraper__sample *s)
 
 /* Comment lines: HELP and TYPE are checked, other comments only for
  * encoding (valid UTF-8, no control bytes but tab). */
-static int lex_comment(struct cur *c)
+int scraper__pt_check_text(struct cur *c)
 {
 	const char *q = c->p;
 
@@ -437,14 +341,23 @@ static int lex_comment(struct cur *c)
 		if (ch >= 0x80) {
 			size_t n = utf8_seq((const unsigned char *)q, (const unsigned char *)c->end);
 			if (n == 0)
-				return fail(c, "invalid UTF-8 in comment");
+				return scraper__pt_fail(c, "invalid UTF-8 in comment");
 			q += n;
 		} else if (ch < 0x20 && ch != '\t') {
-			return fail_got(c, "control character in comment", q, 1);
+			return scraper__pt_fail_got(c, "control character in comment", q, 1);
 		} else {
 			q++;
 		}
 	}
+	return 0;
+}
+
+int scraper__pt_comment(struct cur *c)
+{
+	int rc = scraper__pt_check_text(c);
+
+	if (rc)
+		return rc;
 	c->p++; /* '#' */
 	const char *kw = c->p;
 	skip_blank(c);
@@ -457,42 +370,59 @@ static int lex_comment(struct cur *c)
 		return 0; /* "# HELPx": a plain comment */
 	c->p += 4;
 	skip_blank(c);
+	const char *name = c->p;
 	if (c->p >= c->end || !(CLS(c->p) & C_NAME0))
-		return fail_got(c, "invalid metric name in comment", c->p, token_len(c));
+		return scraper__pt_fail_got(c, "invalid metric name in comment", c->p, token_len(c));
 	while (c->p < c->end && (CLS(c->p) & C_NAME))
 		c->p++;
 	if (c->p < c->end && !(CLS(c->p) & C_BLANK))
-		return fail_got(c, "invalid metric name in comment", c->p, token_len(c));
-	if (!is_type)
-		return 0;
+		return scraper__pt_fail_got(c, "invalid metric name in comment", c->p, token_len(c));
+	if (c->pl) {
+		c->pl->name = (struct scraper__lval){name, (uint32_t)(c->p - name), false};
+		c->pl->kind = is_type ? SCRAPER__PK_TYPE : SCRAPER__PK_HELP;
+	}
 	skip_blank(c);
-	static const char *const types[] = {"counter", "gauge", "histogram", "summary", "untyped"};
+	if (!is_type) {
+		if (c->pl)
+			c->pl->text = (struct scraper__lval){c->p, (uint32_t)(c->end - c->p), false};
+		return 0;
+	}
+	static const char *const types[] = {"untyped", "counter", "gauge", "histogram", "summary"};
+	static const enum scraper_expfmt_type tval[] = {SCRAPER_EXPFMT_UNTYPED, SCRAPER_EXPFMT_COUNTER,
+							SCRAPER_EXPFMT_GAUGE, SCRAPER_EXPFMT_HISTOGRAM,
+							SCRAPER_EXPFMT_SUMMARY};
+	const char *word = c->p;
 	size_t tl = token_len(c);
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(types); i++) {
 		if (tl == strlen(types[i]) && memcmp(c->p, types[i], tl) == 0) {
 			c->p += tl;
 			skip_blank(c);
-			if (c->p == c->end)
+			if (c->p == c->end) {
+				if (c->pl)
+					c->pl->type = tval[i];
 				return 0;
+			}
 			break;
 		}
 	}
-	return fail_got(c, "invalid metric type", c->p, token_len(c));
+	if (c->pl)
+		return scraper__pt_fail_quoted(c, "unknown metric type", word, (size_t)(c->end - word));
+	return scraper__pt_fail_got(c, "invalid metric type", c->p, token_len(c));
 }
 
 int scraper__promtext_line(const char *line, size_t len, struct scraper__sample *s, char *err,
 			   size_t errlen)
 {
-	struct cur c = {line, line + len, err, errlen};
+	struct cur c = {line, line + len, err, errlen, NULL, false, false};
 	int rc;
 
 	skip_blank(&c);
 	if (c.p >= c.end)
 		return 0;
 	if (*c.p == '#')
-		return lex_comment(&c);
+		return scraper__pt_comment(&c);
 	if (!(CLS(c.p) & C_NAME0))
-		return fail_got(&c, "expected metric name", c.p, token_len(&c));
+		return scraper__pt_fail_got(&c, "expected metric name", c.p, token_len(&c));
 	const char *name = c.p;
 	c.p = span(c.p, c.end, SPAN_NAME);
 	while (c.p < c.end && (CLS(c.p) & C_NAME))
@@ -501,7 +431,7 @@ int scraper__promtext_line(const char *line, size_t len, struct scraper__sample 
 	s->container.p = s->pod.p = s->ns.p = NULL;
 	s->has_ts = false;
 	if (c.p < c.end && !(CLS(c.p) & C_VSTOP))
-		return fail_got(&c, "invalid metric name", name, token_len_at(name, c.end));
+		return scraper__pt_fail_got(&c, "invalid metric name", name, token_len_at(name, c.end));
 	skip_blank(&c);
 	if (c.p < c.end && *c.p == '{') {
 		c.p++;
@@ -510,19 +440,9 @@ int scraper__promtext_line(const char *line, size_t len, struct scraper__sample 
 			return rc;
 		skip_blank(&c);
 	}
-	/* The value token runs to a blank or '{'.  A plain decimal that ends
-	 * there is that token's value; anything else takes the full path. */
-	const char *v = c.p, *q = scraper__parse_float_prefix(v, c.end, &s->value);
-	if (q && (q == c.end || (CLS(q) & C_VSTOP))) {
-		c.p = q;
-	} else {
-		while (c.p < c.end && !(CLS(c.p) & C_VSTOP))
-			c.p++;
-		if (c.p == v)
-			return fail_got(&c, "expected value after metric", c.p, token_len(&c));
-		if (scraper__parse_float(v, (size_t)(c.p - v), &s->value))
-			return fail_got(&c, "expected float as value", v, (size_t)(c.p - v));
-	}
+	rc = lex_value(&c, &s->value);
+	if (rc)
+		return rc;
 	rc = lex_timestamp(&c, s);
 	return rc ? rc : 1;
 }

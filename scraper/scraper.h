@@ -4,6 +4,8 @@
  *   decoder   streaming /metrics/resource parser (Prometheus text) with
  *             metrics-server's exact decode rules; no whole-body copy, no
  *             per-sample malloc
+ *   expfmt    streaming parser of any exporter's /metrics (text 0.0.4,
+ *             OpenMetrics 1.0), one callback per sample
  *   targets   node -> kubelet URL (address-type preference, port choice)
  *   transfer  our own HTTP/1.1 client on GnuTLS (conn.c, driver.c):
  *             one thread and epoll set, every node concurrently,
@@ -60,6 +62,124 @@ const char *scraper_decoder_error(const struct scraper_decoder *d);
 void scraper_decoder_reset(struct scraper_decoder *d, const char *node, int64_t default_ts_ns);
 /* NULL is ignored. */
 void scraper_decoder_free(struct scraper_decoder *d);
+
+/* ---- expfmt: any exporter's /metrics (text 0.0.4, OpenMetrics 1.0) ----- */
+
+/*
+ * A streaming parser of the Prometheus text format 0.0.4 and OpenMetrics
+ * 1.0 text, as Prometheus reads a pod's or an exporter's /metrics (the
+ * kubelet path keeps its own decoder above).  Bytes are fed in chunks of
+ * any size; at most one unfinished line is kept.  Each sample goes to a
+ * callback as it is read; nothing is allocated per sample (buffers grow
+ * to the largest line and family table seen, and are reused by _reset).
+ *
+ * As Prometheus, the first malformed line fails the whole body: the
+ * parser stops and keeps that line's number and reason (upstream's words;
+ * see check_scraper_expfmt.c for the table of inputs).  Warnings (a
+ * second HELP or TYPE line, a TYPE after the family's samples: the first
+ * is kept) are counted, not fatal.  A series (name and label set) seen
+ * twice in one body is passed on flagged `duplicate` and counted, so the
+ * store keeps the first ("duplicate sample for timestamp" in Prometheus);
+ * the check compares 64-bit hashes of the series.
+ *
+ * One parser is used by one thread at a time.
+ */
+#define SCRAPER_EXPFMT_ACCEPT                                                                       \
+	"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"  \
+	"q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+enum scraper_expfmt_format {
+	SCRAPER_EXPFMT_TEXT,        /* text/plain; version=0.0.4 */
+	SCRAPER_EXPFMT_OPENMETRICS, /* application/openmetrics-text */
+};
+
+enum scraper_expfmt_type {
+	SCRAPER_EXPFMT_UNTYPED, /* no TYPE; "untyped" (text) or "unknown" (OpenMetrics) */
+	SCRAPER_EXPFMT_COUNTER,
+	SCRAPER_EXPFMT_GAUGE,
+	SCRAPER_EXPFMT_HISTOGRAM,
+	SCRAPER_EXPFMT_SUMMARY,
+	SCRAPER_EXPFMT_GAUGEHISTOGRAM, /* OpenMetrics only */
+	SCRAPER_EXPFMT_STATESET,       /* OpenMetrics only */
+	SCRAPER_EXPFMT_INFO,           /* OpenMetrics only */
+};
+
+/* "counter", "gauge", ... ("untyped" for SCRAPER_EXPFMT_UNTYPED); static. */
+const char *scraper_expfmt_type_name(enum scraper_expfmt_type t);
+
+/*
+ * The format of a scrape's response from its Content-Type header (NULL
+ * when absent), as Prometheus 2 picks its parser: the media type
+ * application/openmetrics-text (any case, any parameters) is OpenMetrics,
+ * anything else text.  Returns 0 when the type is text/plain or
+ * OpenMetrics, ERR_INVAL when it is missing, unparsable or another type
+ * (*out is then SCRAPER_EXPFMT_TEXT, Prometheus 2's fallback; Prometheus 3
+ * fails such scrapes unless told a fallback).  Any thread.
+ */
+int scraper_expfmt_format_of(const char *content_type, enum scraper_expfmt_format *out);
+
+/* Prometheus' scrape-config limits; 0 = no limit. */
+struct scraper_expfmt_limits {
+	size_t sample_limit;             /* samples per body: "sample limit exceeded" */
+	size_t label_limit;              /* labels per series, the name counted as __name__ */
+	size_t label_value_length_limit; /* bytes of a label value (the name's too) */
+	size_t body_size_limit;          /* bytes fed: "body size limit exceeded" */
+	size_t line_limit;               /* bytes of one line; 0 = SCRAPER_MAX_LINE */
+};
+
+struct scraper_expfmt_label {
+	const char *name, *value; /* unescaped, NUL-terminated */
+	size_t name_len, value_len;
+};
+
+/* One sample; every pointer is borrowed for the duration of the callback. */
+struct scraper_expfmt_sample {
+	const char *name;   /* series name, e.g. "x_bucket" (NUL-terminated) */
+	const char *family; /* its family, e.g. "x" */
+	enum scraper_expfmt_type type;
+	const struct scraper_expfmt_label *labels; /* exposition order, le/quantile included */
+	size_t nlabels;
+	double value;    /* NaN and +-Inf as read */
+	bool has_ts;
+	int64_t ts_ms;   /* text: as written (may be negative); OpenMetrics: seconds * 1000, truncated */
+	bool created;    /* an OpenMetrics _created sample of a counter, histogram or summary */
+	bool duplicate;  /* this series was already seen in this body */
+	size_t line;     /* 1-based */
+};
+
+/* Nonzero stops the parse: feed/finish return that value and the parser
+ * is failed with reason "stopped by the sample callback". */
+typedef int (*scraper_expfmt_sample_fn)(void *ud, const struct scraper_expfmt_sample *s);
+
+struct scraper_expfmt_stats {
+	size_t lines, samples, duplicates, warnings;
+};
+
+struct scraper_expfmt;
+
+/* lim may be NULL (no limits; copied otherwise); fn is required.  Never
+ * NULL; free with scraper_expfmt_free(). */
+struct scraper_expfmt *scraper_expfmt_new(enum scraper_expfmt_format f,
+					  const struct scraper_expfmt_limits *lim,
+					  scraper_expfmt_sample_fn fn, void *ud);
+/* Starts another body (any format), keeping buffers and limits. */
+void scraper_expfmt_reset(struct scraper_expfmt *p, enum scraper_expfmt_format f);
+/* 0, or the first error: ERR_PARSE (malformed line, OpenMetrics framing),
+ * ERR_TOOBIG (a limit), the callback's value; later feeds return it
+ * again.  ERR_INVAL after _finish.  buf is only read during the call. */
+int scraper_expfmt_feed(struct scraper_expfmt *p, const char *buf, size_t len);
+/* Ends the body: parses a last line without '\n'; OpenMetrics must have
+ * ended with "# EOF".  0 or the error as for feed.  Once per body. */
+int scraper_expfmt_finish(struct scraper_expfmt *p);
+/* "line N: reason", or "" without error; borrowed until the next reset. */
+const char *scraper_expfmt_error(const struct scraper_expfmt *p);
+/* The failing line (1-based; 0 without error) and its reason alone. */
+size_t scraper_expfmt_error_line(const struct scraper_expfmt *p);
+const char *scraper_expfmt_error_reason(const struct scraper_expfmt *p);
+/* Counters of the current body. */
+void scraper_expfmt_stats(const struct scraper_expfmt *p, struct scraper_expfmt_stats *out);
+/* NULL is ignored. */
+void scraper_expfmt_free(struct scraper_expfmt *p);
 
 /* ---- options --------------------------------------------------------- */
 

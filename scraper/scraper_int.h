@@ -1,7 +1,8 @@
 /*
  * scraper_int.h - declarations shared inside scraper/ only.
  *
- *   promtext     one exposition line -> tokens (no allocation)
+ *   promtext     one exposition line -> tokens (no allocation); its
+ *                generic mode (promtext_gen.c) serves expfmt
  *   floatparse   Go ParseFloat-compatible decimal parser
  *   selfmetrics  metrics_server_kubelet_* / manager_tick_* families
  *   http1        an HTTP/1.1 response parsed as it arrives (no buffer)
@@ -68,6 +69,63 @@ int scraper__promtext_line(const char *line, size_t len, struct scraper__sample 
 /* Writes value v of label lv, unescaped, into out (capacity >= lv->len + 1,
  * NUL-terminated); returns the length. */
 size_t scraper__lval_unescape(const struct scraper__lval *lv, char *out);
+
+/*
+ * expfmt's mode of the same tokenizer (promtext_gen.c): a line of any
+ * exporter's /metrics, text 0.0.4 or OpenMetrics 1.0.  The caller sets the
+ * inputs (flags, labels, cap) once; each call fills the outputs.
+ */
+#define SCRAPER__PT_OM 1u   /* OpenMetrics 1.0 rules */
+#define SCRAPER__PT_LAST 2u /* the body's last line, without its '\n' */
+
+enum scraper__pkind {
+	SCRAPER__PK_BLANK,   /* empty line (text only) */
+	SCRAPER__PK_COMMENT, /* any other comment (text only) */
+	SCRAPER__PK_HELP,
+	SCRAPER__PK_TYPE,
+	SCRAPER__PK_UNIT,    /* OpenMetrics */
+	SCRAPER__PK_EOF,     /* OpenMetrics "# EOF" */
+	SCRAPER__PK_SAMPLE,
+};
+
+struct scraper__plabel {
+	struct scraper__lval name, value; /* as in the line (escaped) */
+};
+
+struct scraper__pline {
+	/* in */
+	unsigned flags;                 /* SCRAPER__PT_* */
+	struct scraper__plabel *labels; /* room for cap labels */
+	uint32_t cap;
+	/* out */
+	enum scraper__pkind kind;
+	struct scraper__lval name;      /* metric name (sample, HELP, TYPE, UNIT) */
+	uint32_t nlabels;               /* labels of a sample, exposition order */
+	bool grow;                      /* ERR_TOOBIG: labels was full; grow it and call again */
+	bool exemplar;                  /* the sample had an exemplar (checked, not kept) */
+	struct scraper__lval text;      /* HELP's doc, UNIT's unit, TYPE's word */
+	enum scraper_expfmt_type type;  /* with a TYPE line */
+};
+
+/*
+ * Tokenizes one line (without its '\n') in expfmt's mode: 1 for a sample
+ * (value and timestamp in *s, the rest in *pl), 0 for anything else
+ * (pl->kind says what), or ERR_PARSE with upstream's words in err, or
+ * ERR_TOOBIG with pl->grow.  Never allocates; pointers point into line.
+ */
+int scraper__promtext_parse(const char *line, size_t len, struct scraper__sample *s,
+			    struct scraper__pline *pl, char *err, size_t errlen);
+
+/* ---- expfmt_check: expfmt's pure helpers ------------------------------ */
+
+/* s (n bytes) as Go's %.50q, near enough: at most 50 bytes, quoted,
+ * bytes outside printable ASCII as \xNN (out: >= 210 bytes). */
+void scraper__quote50(char *out, size_t outlen, const char *s, size_t n);
+/* label_limit and label_value_length_limit (the name counts as __name__)
+ * on one series: 0, or ERR_TOOBIG with Prometheus' text in reason. */
+int scraper__expfmt_limits(const struct scraper_expfmt_limits *l,
+			   const struct scraper_expfmt_sample *s, size_t name_len, char *reason,
+			   size_t reasonlen);
 
 /* ---- floatparse ------------------------------------------------------ */
 
