@@ -332,6 +332,9 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 	else if (!(doc = yamldoc_to_json_marked(text, len, &ld.marks, &at, why, sizeof(why))))
 		rules__error(&ld, at, "%s", strcmp(why, "yaml: empty document") == 0
 						     ? "empty config" : why);
+	else if (!json_is_object(doc) && yamldoc_mark_node(ld.marks, doc, &at))
+		rules__error(&ld, at, "cannot unmarshal %s into config.MetricsDiscoveryConfig",
+			     rules__tag(doc));
 	else if (!json_is_object(doc))
 		rules__error(&ld, at, "cannot unmarshal %s into config.MetricsDiscoveryConfig",
 			     rules__tag(doc));
