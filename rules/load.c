@@ -202,9 +202,12 @@ static void name(struct rules__load *ld, const json_t *rule, struct rules_rule *
 		free(as);
 		return;
 	}
-	if (as && *as)
+	if (as && *as) {
 		r->name_as = as;
-	else if (free(as), r->name_re->ngroups <= 1)
+		return;
+	}
+	free(as);
+	if (r->name_re->ngroups <= 1)
 		r->name_as = xstrdup(r->name_re->ngroups ? "$1" : "$0");
 	else
 		rules__error(ld, rules__at_member(ld, n, "matches", true),
@@ -329,9 +332,11 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 	dynbuf_init(&ld.errors, 64 * 1024);
 	if (len > RULES_MAX_FILE_BYTES)
 		rules__error(&ld, at, "config file is larger than %u bytes", RULES_MAX_FILE_BYTES);
-	else if (!(doc = yamldoc_to_json_marked(text, len, &ld.marks, &at, why, sizeof(why))))
-		rules__error(&ld, at, "%s", strcmp(why, "yaml: empty document") == 0
-						     ? "empty config" : why);
+	else if (!(doc = yamldoc_to_json_marked(text, len, &ld.marks, &at, why, sizeof(why)))) {
+		/* an empty file is an empty config for yaml.v2 too */
+		if (strcmp(why, "yaml: empty document") != 0)
+			rules__error(&ld, at, "%s", why);
+	}
 	else if (!json_is_object(doc) && yamldoc_mark_node(ld.marks, doc, &at))
 		rules__error(&ld, at, "cannot unmarshal %s into config.MetricsDiscoveryConfig",
 			     rules__tag(doc));
