@@ -18,21 +18,50 @@ static const char *const query_fields[] = { "Series", "LabelMatchers", "GroupBy"
 void rules__error(struct rules__load *ld, struct yamldoc_mark at, const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
+	char *reason;
 
-	if (++ld->nerrors > RULES_MAX_ERRORS) {
-		if (ld->nerrors == RULES_MAX_ERRORS + 1)
-			rc = dynbuf_printf(&ld->errors, "%s: too many errors\n", ld->file);
+	if (ld->nerrors++ >= RULES_MAX_ERRORS)
 		return;
-	}
-	rc = dynbuf_printf(&ld->errors, "%s:%zu:%zu: ", ld->file, at.line, at.col);
 	va_start(ap, fmt);
-	if (rc == 0)
-		rc = dynbuf_vprintf(&ld->errors, fmt, ap);
+	reason = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (rc == 0)
-		rc = dynbuf_addch(&ld->errors, '\n');
-	(void)rc; /* past the cap the lines are cut: the count still fails the load */
+	ld->errs[ld->nerrors - 1].at = at;
+	ld->errs[ld->nerrors - 1].seq = ld->nerrors;
+	ld->errs[ld->nerrors - 1].text = xasprintf("%s:%zu:%zu: %s\n", ld->file, at.line, at.col,
+						   reason);
+	free(reason);
+}
+
+static int cmp_err(const void *pa, const void *pb)
+{
+	const struct rules__err *a = pa, *b = pb;
+
+	if (a->at.line != b->at.line)
+		return a->at.line < b->at.line ? -1 : 1;
+	if (a->at.col != b->at.col)
+		return a->at.col < b->at.col ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq; /* found first, reported first */
+}
+
+/* The error lines in document order (caller frees). */
+static char *error_lines(struct rules__load *ld)
+{
+	size_t n = ld->nerrors < RULES_MAX_ERRORS ? ld->nerrors : RULES_MAX_ERRORS;
+	char *out = xstrdup(""), *next;
+
+	qsort(ld->errs, n, sizeof(*ld->errs), cmp_err);
+	for (size_t i = 0; i < n; i++) {
+		next = xasprintf("%s%s", out, ld->errs[i].text);
+		free(out);
+		free(ld->errs[i].text);
+		out = next;
+	}
+	if (ld->nerrors > RULES_MAX_ERRORS) {
+		next = xasprintf("%s%s: too many errors\n", out, ld->file);
+		free(out);
+		out = next;
+	}
+	return out;
 }
 
 struct yamldoc_mark rules__at_member(struct rules__load *ld, const json_t *obj, const char *key,
@@ -329,7 +358,6 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 	json_t *doc = NULL;
 
 	*errors = NULL;
-	dynbuf_init(&ld.errors, 64 * 1024);
 	if (len > RULES_MAX_FILE_BYTES)
 		rules__error(&ld, at, "config file is larger than %u bytes", RULES_MAX_FILE_BYTES);
 	else if (!(doc = yamldoc_to_json_marked(text, len, &ld.marks, &at, why, sizeof(why)))) {
@@ -355,11 +383,10 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 	json_decref(doc);
 	yamldoc_marks_free(ld.marks);
 	if (ld.nerrors) {
-		*errors = dynbuf_take(&ld.errors, NULL);
+		*errors = error_lines(&ld);
 		rules_config_free(c);
 		return NULL;
 	}
-	dynbuf_clear(&ld.errors);
 	if (c->has_resource_rules)
 		log_info("%s: resourceRules accepted but not used: metrics.k8s.io is served from the "
 			 "kubelets' /metrics/resource", file);

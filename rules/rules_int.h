@@ -47,10 +47,15 @@ int rules__resource_template_run(const char *t, const char *group, const char *r
 struct rules__load {
 	const char *file;
 	struct yamldoc_marks *marks;
-	struct dynbuf errors;
-	size_t nerrors;
+	struct rules__err {
+		struct yamldoc_mark at;
+		size_t seq; /* the order found, for ties */
+		char *text; /* "FILE:LINE:COL: reason\n" */
+	} errs[RULES_MAX_ERRORS];
+	size_t nerrors; /* may pass RULES_MAX_ERRORS: only the first are kept */
 };
-/* Adds "FILE:LINE:COL: reason" for the place at. */
+/* Adds "FILE:LINE:COL: reason" for the place at (lines are reported in
+ * document order, then "FILE: too many errors" past RULES_MAX_ERRORS). */
 void rules__error(struct rules__load *ld, struct yamldoc_mark at, const char *fmt, ...)
 	COMMON_PRINTF(3, 4);
 /* The position of member key of obj (its value if value is true, else the key). */
