@@ -12,7 +12,7 @@
 #   make clean
 #
 # Sources are found by folder, so adding a file needs no Makefile change:
-#   common/ kube/ scraper/ store/ apis/ certs/ hpa/ hpaloop/
+#   common/ kube/ scraper/ store/ apis/ certs/ hpa/ hpaloop/ rules/
 #   server/                                                 -> libmas.a
 #   cmd/*.c (main.c is the entry point; front ends, stdio)  -> metrics-apiserver
 #   test/kubesim/*.c (main.c is the entry point)            -> kubesim
