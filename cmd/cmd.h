@@ -24,6 +24,16 @@
  */
 int cmd_hpa_explain(int argc, char **argv);
 
+/*
+ * `metrics-apiserver config check -f FILE` (argv[0] = "check"; `-f -`
+ * reads stdin): loads a prometheus-adapter config without a cluster and
+ * prints one line per rule on stdout, or its `FILE:LINE:COL: reason`
+ * lines on stderr.  Returns 0, 1 (the
+ * config has errors or cannot be read) or 2 (usage error, message on
+ * stderr).  Not thread-safe (stdio, one call per process).
+ */
+int cmd_config_check(int argc, char **argv);
+
 /* The command line of `hpa explain`, parsed. */
 struct cmd_explain_args {
 	const char *file, *output, *live, *kubeconfig, *save; /* borrowed from argv */

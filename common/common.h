@@ -336,6 +336,21 @@ bool selector_empty(const struct selector *sel);
 char *selector_string(const struct selector *sel);
 void selector_free(struct selector *sel);
 
+/* The operator of one requirement (apimachinery's selection.Operator). */
+enum selector_op {
+	SELECTOR_IN, SELECTOR_NOTIN, SELECTOR_EQ, SELECTOR_DEQ, SELECTOR_NEQ,
+	SELECTOR_GT, SELECTOR_LT, SELECTOR_EXISTS, SELECTOR_NOTEXISTS
+};
+/* Number of requirements, sorted by key as selector_parse leaves them. */
+size_t selector_count(const struct selector *sel);
+/*
+ * Requirement i < selector_count(sel): returns its key and sets *op,
+ * *values (sorted, unique) and *nvalues; all borrowed from sel, valid
+ * until selector_free.  Thread-safe on a selector no one frees.
+ */
+const char *selector_requirement(const struct selector *sel, size_t i, enum selector_op *op,
+				 const char *const **values, size_t *nvalues);
+
 /* A field selector on metadata.name / metadata.namespace style keys:
  * "k=v,k2!=v2".  Only = == != .  Keys are checked by the caller. */
 struct field_req {
@@ -390,6 +405,40 @@ struct json_t;
  * count are bounded.
  */
 struct json_t *yamldoc_to_json(const char *text, size_t len, char *err, size_t errlen);
+
+/* A position in the YAML text, 1-based (libyaml's start mark + 1). */
+struct yamldoc_mark {
+	size_t line, col;
+};
+/* Where each node of a document converted by yamldoc_to_json_marked
+ * starts: a read-only side table keyed by the jansson values. */
+struct yamldoc_marks;
+
+/*
+ * yamldoc_to_json, also recording where every node starts.  On success
+ * *marks is a new table (free with yamldoc_marks_free after the returned
+ * value: it holds no reference, lookups compare pointers).  Duplicate
+ * mapping keys are an error here (`key "k" already set in map`, as Go's
+ * yaml.v2).  On failure returns NULL, *marks is NULL, err holds the reason
+ * and *errpos (if not NULL) where it is.  Not bounded beyond yamldoc_to_json's
+ * depth and node count; callers bound len.  Thread-safe (no shared state).
+ */
+struct json_t *yamldoc_to_json_marked(const char *text, size_t len, struct yamldoc_marks **marks,
+				      struct yamldoc_mark *errpos, char *err, size_t errlen);
+void yamldoc_marks_free(struct yamldoc_marks *m);
+/*
+ * Lookups (false when not recorded, *mark then {0, 0}); thread-safe on a
+ * table no one frees.  member: the key of obj's member key and its value
+ * (either out pointer may be NULL); element: item i of arr; node: the
+ * first recorded place of v (containers and strings are unique values,
+ * but null/true/false are shared: use member/element for scalars).
+ */
+bool yamldoc_mark_member(const struct yamldoc_marks *m, const struct json_t *obj, const char *key,
+			 struct yamldoc_mark *key_mark, struct yamldoc_mark *value_mark);
+bool yamldoc_mark_element(const struct yamldoc_marks *m, const struct json_t *arr, size_t i,
+			  struct yamldoc_mark *mark);
+bool yamldoc_mark_node(const struct yamldoc_marks *m, const struct json_t *v,
+		       struct yamldoc_mark *mark);
 
 
 /* ---- jsonpath (jsonpath.c) ----------------------------------------------- */

@@ -537,3 +537,25 @@ void selector_free(struct selector *sel)
 	free(sel->reqs);
 	free(sel);
 }
+
+size_t selector_count(const struct selector *sel)
+{
+	return sel ? sel->n : 0;
+}
+
+const char *selector_requirement(const struct selector *sel, size_t i, enum selector_op *op,
+				 const char *const **values, size_t *nvalues)
+{
+	static const enum selector_op ops[] = {
+		[OP_IN] = SELECTOR_IN,   [OP_NOTIN] = SELECTOR_NOTIN, [OP_EQ] = SELECTOR_EQ,
+		[OP_DEQ] = SELECTOR_DEQ, [OP_NEQ] = SELECTOR_NEQ,     [OP_GT] = SELECTOR_GT,
+		[OP_LT] = SELECTOR_LT,   [OP_EXISTS] = SELECTOR_EXISTS,
+		[OP_NOTEXISTS] = SELECTOR_NOTEXISTS,
+	};
+	const struct requirement *r = &sel->reqs[i];
+
+	*op = ops[r->op];
+	*values = (const char *const *)r->values;
+	*nvalues = r->nvalues;
+	return r->key;
+}

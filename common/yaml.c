@@ -5,7 +5,7 @@
  * strings; anchors and aliases are shared values.  Depth and node count are
  * bounded.
  */
-#include "common/common.h"
+#include "common/common_int.h"
 
 #include <jansson.h>
 
@@ -25,7 +25,22 @@ struct yaml_ctx {
 	size_t nodes;
 	char *err;
 	size_t errlen;
+	struct yamldoc_marks *marks; /* NULL: yamldoc_to_json */
+	struct yamldoc_mark *errpos; /* NULL or where the error is */
 };
+
+static struct yamldoc_mark mark_of(yaml_mark_t m)
+{
+	struct yamldoc_mark p = { m.line + 1, m.column + 1 };
+
+	return p;
+}
+
+static void set_errpos(struct yaml_ctx *y, yaml_mark_t m)
+{
+	if (y->errpos)
+		*y->errpos = mark_of(m);
+}
 
 static bool is_any(const char *s, const char *const *words, size_t n)
 {
@@ -69,6 +84,7 @@ static bool next_event(struct yaml_ctx *y, yaml_event_t *ev)
 {
 	if (yaml_parser_parse(&y->parser, ev))
 		return true;
+	set_errpos(y, y->parser.problem_mark);
 	snprintf(y->err, y->errlen, "yaml: line %zu: %s", y->parser.problem_mark.line + 1,
 		 y->parser.problem ? y->parser.problem : "parse error");
 	return false;
@@ -82,8 +98,9 @@ static json_t *collection(struct yaml_ctx *y, bool mapping, int depth)
 	json_t *c = mapping ? json_object() : json_array();
 	yaml_event_t ev;
 
-	for (;;) {
+	for (size_t index = 0;; index++) {
 		json_t *key = NULL, *val;
+		yaml_mark_t key_at = { 0, 0, 0 }, val_at;
 
 		if (!next_event(y, &ev))
 			goto fail;
@@ -92,11 +109,20 @@ static json_t *collection(struct yaml_ctx *y, bool mapping, int depth)
 			return c;
 		}
 		if (mapping) {
+			key_at = ev.start_mark;
 			key = node(y, &ev, depth + 1);
 			if (!key)
 				goto fail;
 			if (!json_is_string(key)) {
 				snprintf(y->err, y->errlen, "yaml: mapping keys must be strings");
+				set_errpos(y, key_at);
+				json_decref(key);
+				goto fail;
+			}
+			if (y->marks && json_object_get(c, json_string_value(key))) {
+				snprintf(y->err, y->errlen, "key \"%s\" already set in map",
+					 json_string_value(key));
+				set_errpos(y, key_at);
 				json_decref(key);
 				goto fail;
 			}
@@ -105,11 +131,15 @@ static json_t *collection(struct yaml_ctx *y, bool mapping, int depth)
 				goto fail;
 			}
 		}
+		val_at = ev.start_mark;
 		val = node(y, &ev, depth + 1);
 		if (!val) {
 			json_decref(key);
 			goto fail;
 		}
+		if (y->marks)
+			common__marks_add(y->marks, c, key ? json_string_value(key) : NULL, index, val,
+					  mark_of(key_at), mark_of(val_at));
 		if (mapping)
 			json_object_set_new(c, json_string_value(key), val);
 		else
@@ -135,6 +165,7 @@ static json_t *node(struct yaml_ctx *y, yaml_event_t *ev, int depth)
 
 	if (depth > YAML_MAX_DEPTH || ++y->nodes > YAML_MAX_NODES) {
 		snprintf(y->err, y->errlen, "yaml: document too deep or too large");
+		set_errpos(y, ev->start_mark);
 		yaml_event_delete(ev);
 		return NULL;
 	}
@@ -165,6 +196,8 @@ static json_t *node(struct yaml_ctx *y, yaml_event_t *ev, int depth)
 		snprintf(y->err, y->errlen, "yaml: unexpected event");
 		break;
 	}
+	if (!v && (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT))
+		set_errpos(y, ev->start_mark);
 	yaml_event_delete(ev);
 	return v;
 }
@@ -182,25 +215,61 @@ static bool root_event(struct yaml_ctx *y, yaml_event_t *ev)
 	if (ev->type == YAML_STREAM_END_EVENT) {
 		yaml_event_delete(ev);
 		snprintf(y->err, y->errlen, "yaml: empty document");
+		set_errpos(y, ev->start_mark);
 		return false;
 	}
 	return true;
 }
 
+static json_t *convert(struct yaml_ctx *y, const char *text, size_t len);
+
 json_t *yamldoc_to_json(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct yaml_ctx y = { .err = err, .errlen = errlen };
+
+	return convert(&y, text, len);
+}
+
+json_t *yamldoc_to_json_marked(const char *text, size_t len, struct yamldoc_marks **marks,
+			       struct yamldoc_mark *errpos, char *err, size_t errlen)
+{
+	struct yaml_ctx y = { .err = err, .errlen = errlen, .errpos = errpos };
+	json_t *v;
+
+	if (errpos)
+		errpos->line = errpos->col = 0;
+	y.marks = common__marks_new();
+	v = convert(&y, text, len);
+	if (!v) {
+		yamldoc_marks_free(y.marks);
+		*marks = NULL;
+		return NULL;
+	}
+	common__marks_seal(y.marks);
+	*marks = y.marks;
+	return v;
+}
+
+static json_t *convert(struct yaml_ctx *y_, const char *text, size_t len)
+{
+	struct yaml_ctx y = *y_;
 	yaml_event_t ev;
 	json_t *v = NULL;
+	yaml_mark_t root_at;
 
 	if (!yaml_parser_initialize(&y.parser)) {
-		snprintf(err, errlen, "yaml: cannot initialise the parser");
+		snprintf(y.err, y.errlen, "yaml: cannot initialise the parser");
 		return NULL;
 	}
 	yaml_parser_set_input_string(&y.parser, (const unsigned char *)text, len);
 	y.anchors = json_object();
-	if (root_event(&y, &ev))
+	if (root_event(&y, &ev)) {
+		root_at = ev.start_mark;
 		v = node(&y, &ev, 0);
+		if (v && y.marks)
+			common__marks_add(y.marks, NULL, NULL, 0, v, mark_of(root_at),
+					  mark_of(root_at));
+	}
 	json_decref(y.anchors);
 	yaml_parser_delete(&y.parser);
 	return v;

@@ -1,0 +1,80 @@
+/*
+ * rules_int.h - shared by rules/ only: the RE2 -> POSIX regular
+ * expressions (regex.c), the Go template checks (template.c) and the
+ * loader's helpers (load.c, extras.c).
+ */
+#ifndef RULES_INT_H
+#define RULES_INT_H
+
+#include <jansson.h>
+#include <regex.h>
+
+#include "rules/rules.h"
+
+struct rules_regex {
+	regex_t re;
+	size_t ngroups;  /* RE2 capturing groups */
+	size_t *posix;   /* [0..ngroups]: the POSIX group of each RE2 group */
+	char **names;    /* [0..ngroups]: NULL or the group's name */
+	size_t nposix;   /* POSIX groups (non-capturing ones included) */
+};
+
+/* Compiles a Go regexp (see regex.c for what is refused): NULL with the
+ * reason in err. */
+struct rules_regex *rules__regex_compile(const char *expr, char *err, size_t errlen);
+void rules__regex_free(struct rules_regex *re);
+/* Unanchored search; m gets ngroups+1 spans in RE2 numbering (-1: unset). */
+bool rules__regex_search(const struct rules_regex *re, const char *s, regmatch_t *m);
+/* Go's Regexp.ExpandString of tmpl over s and m into b: 0 or ERR_TOOBIG. */
+int rules__regex_expand(const struct rules_regex *re, const char *tmpl, const char *s,
+			const regmatch_t *m, struct dynbuf *b);
+
+/* A Go template with << >> delimiters whose fields must be among fields[n]:
+ * NULL if fine, else the reason (static or in err). */
+const char *rules__template_check(const char *text, const char *const *fields, size_t n,
+				  char *err, size_t errlen);
+
+/* resources.template: NULL if usable, else the reason (static). */
+const char *rules__resource_template_check(const char *t);
+/* label against a checked template t: caps[0..1] the .Group span (NULLs
+ * without one), caps[2..3] the .Resource span.  Lazy, anchored. */
+bool rules__resource_template_match(const char *t, const char *label, const char **caps);
+/* t run with .Group and .Resource, appended to b: 0 or ERR_TOOBIG. */
+int rules__resource_template_run(const char *t, const char *group, const char *resource,
+				 struct dynbuf *b);
+
+/* The loader's state: the file name, the marks, the error lines. */
+struct rules__load {
+	const char *file;
+	struct yamldoc_marks *marks;
+	struct rules__err {
+		struct yamldoc_mark at;
+		size_t seq; /* the order found, for ties */
+		char *text; /* "FILE:LINE:COL: reason\n" */
+	} errs[RULES_MAX_ERRORS];
+	size_t nerrors; /* may pass RULES_MAX_ERRORS: only the first are kept */
+};
+/* Adds "FILE:LINE:COL: reason" for the place at (lines are reported in
+ * document order, then "FILE: too many errors" past RULES_MAX_ERRORS). */
+void rules__error(struct rules__load *ld, struct yamldoc_mark at, const char *fmt, ...)
+	COMMON_PRINTF(3, 4);
+/* The position of member key of obj (its value if value is true, else the key). */
+struct yamldoc_mark rules__at_member(struct rules__load *ld, const json_t *obj, const char *key,
+				     bool value);
+/* Checks that every key of obj is in keys[n] (strict decoding into type). */
+bool rules__known_keys(struct rules__load *ld, const json_t *obj, const char *const *keys,
+		       size_t n, const char *type);
+/* yaml.v2's tag for v ("!!map", "!!seq", "!!str", "!!int", ...). */
+const char *rules__tag(const json_t *v);
+/* A string member (absent or null: *out NULL, true): false after an error. */
+bool rules__string(struct rules__load *ld, const json_t *obj, const char *key, char **out);
+/* resources: {overrides, template, namespaced} into r (rules_rule fields). */
+bool rules__resources(struct rules__load *ld, const json_t *obj, const char *key,
+		      struct rules_rule *r);
+/* resourceRules and metricsApiserver (extras.c). */
+void rules__resource_rules(struct rules__load *ld, const json_t *doc, struct rules_config *c);
+void rules__extras(struct rules__load *ld, const json_t *doc, struct rules_config *c);
+/* Plural of a lower-case singular resource name ("pod" -> "pods"). */
+char *rules__plural(const char *resource);
+
+#endif
