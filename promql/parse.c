@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct parser {
-	struct promql__lexer lx;
-	struct promql__token tok; /* the current token */
-	size_t nodes, depth;
-	int rc;                   /* first error */
-};
 
 static const struct { const char *name; enum promql__func f; bool range; } funcs[] = {
 	{"rate", PROMQL__RATE, true}, {"irate", PROMQL__IRATE, true},
@@ -54,12 +48,12 @@ static bool in_list(const char *const *l, size_t n, const char *s)
 }
 #define IN(list, s) in_list(list, COMMON_ARRAY_LEN(list), s)
 
-static bool is_ident(const struct parser *p, const char *s)
+static bool is_ident(const struct promql__parser *p, const char *s)
 {
 	return p->tok.type == PROMQL__T_IDENT && strcmp(p->tok.text, s) == 0;
 }
 
-static void errat(struct parser *p, int rc, size_t pos, const char *fmt, const char *arg)
+void promql__errat(struct promql__parser *p, int rc, size_t pos, const char *fmt, const char *arg)
 {
 	if (p->rc)
 		return;
@@ -67,9 +61,9 @@ static void errat(struct parser *p, int rc, size_t pos, const char *fmt, const c
 	promql__errorf(p->lx.err, p->lx.errlen, p->lx.q, pos, fmt, arg);
 }
 
-static void unsupported(struct parser *p, size_t pos, const char *what)
+static void unsupported(struct promql__parser *p, size_t pos, const char *what)
 {
-	errat(p, ERR_INVAL, pos, "unsupported in this PromQL subset: %s", what);
+	promql__errat(p, ERR_INVAL, pos, "unsupported in this PromQL subset: %s", what);
 }
 
 static const char *tok_name(const struct promql__token *t)
@@ -91,7 +85,7 @@ static const char *tok_name(const struct promql__token *t)
 	return names[t->type];
 }
 
-static void unexpected(struct parser *p, const char *in)
+void promql__unexpected(struct promql__parser *p, const char *in)
 {
 	char what[160];
 
@@ -99,10 +93,10 @@ static void unexpected(struct parser *p, const char *in)
 		snprintf(what, sizeof(what), "unexpected identifier \"%.40s\" in %s", p->tok.text, in);
 	else
 		snprintf(what, sizeof(what), "unexpected %s in %s", tok_name(&p->tok), in);
-	errat(p, ERR_PARSE, p->tok.pos, "%s", what);
+	promql__errat(p, ERR_PARSE, p->tok.pos, "%s", what);
 }
 
-static void next(struct parser *p)
+void promql__next(struct promql__parser *p)
 {
 	free(p->tok.text);
 	p->tok.text = NULL;
@@ -116,24 +110,24 @@ static void next(struct parser *p)
 	}
 }
 
-static bool expect(struct parser *p, enum promql__tok t, const char *in)
+static bool expect(struct promql__parser *p, enum promql__tok t, const char *in)
 {
 	if (p->rc)
 		return false;
 	if (p->tok.type != t) {
-		unexpected(p, in);
+		promql__unexpected(p, in);
 		return false;
 	}
-	next(p);
+	promql__next(p);
 	return true;
 }
 
-static struct promql_expr *node(struct parser *p, enum promql__kind k, size_t pos)
+struct promql_expr *promql__node(struct promql__parser *p, enum promql__kind k, size_t pos)
 {
 	struct promql_expr *e;
 
 	if (++p->nodes > PROMQL_MAX_NODES) {
-		errat(p, ERR_TOOBIG, pos, "query has more than %s nodes", "PROMQL_MAX_NODES");
+		promql__errat(p, ERR_TOOBIG, pos, "query has more than %s nodes", "PROMQL_MAX_NODES");
 		return NULL;
 	}
 	e = xcalloc(1, sizeof(*e));
@@ -167,154 +161,33 @@ bool promql_expr_is_scalar(const struct promql_expr *e)
 	return e->scalar;
 }
 
-static struct promql_expr *expr(struct parser *p, int min_prec);
+static struct promql_expr *expr(struct promql__parser *p, int min_prec);
 
-static void add_matcher(struct parser *p, struct promql_expr *e, const char *name,
-			const char *value, enum promql_match_op op, size_t pos)
-{
-	struct promql__matcher *m;
-	char why[200];
-
-	e->matchers = xrealloc(e->matchers, (e->nmatchers + 1) * sizeof(*e->matchers));
-	m = &e->matchers[e->nmatchers];
-	memset(m, 0, sizeof(*m));
-	m->m.op = PROMQL_EQ; /* until the regex compiles: nothing to regfree */
-	m->m.name = xstrdup(name);
-	m->m.value = xstrdup(value);
-	e->nmatchers++;
-	if (op == PROMQL_RE || op == PROMQL_NRE) {
-		int rc = promql__regex_compile(&m->re, value, why, sizeof(why));
-
-		if (rc != 0) {
-			errat(p, rc, pos, "%s", why);
-			return;
-		}
-	}
-	m->m.op = op;
-}
-
-/* {a="b", ...} into e; p->tok is '{'. */
-static void matchers(struct parser *p, struct promql_expr *e)
-{
-	next(p);
-	while (!p->rc && p->tok.type != PROMQL__T_RBRACE) {
-		char *name;
-		size_t pos;
-		enum promql_match_op op;
-
-		if (p->tok.type != PROMQL__T_IDENT) {
-			unexpected(p, "label matching");
-			return;
-		}
-		name = p->tok.text;
-		p->tok.text = NULL;
-		next(p);
-		switch (p->tok.type) {
-		case PROMQL__T_EQ: op = PROMQL_EQ; break;
-		case PROMQL__T_NEQ: op = PROMQL_NE; break;
-		case PROMQL__T_RE: op = PROMQL_RE; break;
-		case PROMQL__T_NRE: op = PROMQL_NRE; break;
-		default:
-			unexpected(p, "label matching, expected one of \"=\", \"!=\", \"=~\" or \"!~\"");
-			free(name);
-			return;
-		}
-		next(p);
-		pos = p->tok.pos;
-		if (p->tok.type != PROMQL__T_STRING) {
-			unexpected(p, "label matching, expected string");
-			free(name);
-			return;
-		}
-		add_matcher(p, e, name, p->tok.text, op, pos);
-		free(name);
-		next(p);
-		if (p->tok.type == PROMQL__T_COMMA)
-			next(p);
-		else if (p->tok.type != PROMQL__T_RBRACE)
-			unexpected(p, "label matching, expected \",\" or \"}\"");
-	}
-	next(p);
-}
-
-static void check_selector(struct parser *p, struct promql_expr *e)
-{
-	bool nonempty = false;
-	size_t names = 0;
-
-	for (size_t i = 0; i < e->nmatchers && !p->rc; i++) {
-		struct labels none = {0, NULL};
-		struct promql_expr one = *e;
-
-		one.matchers = &e->matchers[i];
-		one.nmatchers = 1;
-		if (!promql__matches(&one, &none))
-			nonempty = true;
-		if (strcmp(e->matchers[i].m.name, "__name__") == 0)
-			names++;
-	}
-	if (p->rc)
-		return;
-	if (!nonempty)
-		errat(p, ERR_PARSE, e->pos, "%s",
-		      "vector selector must contain at least one non-empty matcher");
-	e->plain = xcalloc(e->nmatchers, sizeof(*e->plain));
-	for (size_t i = 0; i < e->nmatchers; i++)
-		e->plain[i] = e->matchers[i].m;
-	COMMON_UNUSED(names);
-}
-
-static struct promql_expr *selector(struct parser *p)
-{
-	struct promql_expr *e = node(p, PROMQL__SELECTOR, p->tok.pos);
-
-	if (!e)
-		return NULL;
-	if (p->tok.type == PROMQL__T_IDENT) {
-		add_matcher(p, e, "__name__", p->tok.text, PROMQL_EQ, p->tok.pos);
-		next(p);
-		if (p->tok.type == PROMQL__T_LBRACE) {
-			size_t first = e->nmatchers;
-
-			matchers(p, e);
-			for (size_t i = first; i < e->nmatchers && !p->rc; i++)
-				if (strcmp(e->matchers[i].m.name, "__name__") == 0)
-					errat(p, ERR_PARSE, e->pos,
-					      "metric name must not be set twice: \"%s\"",
-					      e->matchers[0].m.value);
-		}
-	} else {
-		matchers(p, e);
-	}
-	check_selector(p, e);
-	return e;
-}
-
-static void grouping(struct parser *p, struct promql_expr *e)
+static void grouping(struct promql__parser *p, struct promql_expr *e)
 {
 	e->without = is_ident(p, "without");
-	next(p);
+	promql__next(p);
 	if (!expect(p, PROMQL__T_LPAREN, "grouping opts"))
 		return;
 	while (!p->rc && p->tok.type != PROMQL__T_RPAREN) {
 		if (p->tok.type != PROMQL__T_IDENT) {
-			unexpected(p, "grouping opts");
+			promql__unexpected(p, "grouping opts");
 			return;
 		}
 		e->grouping = xrealloc(e->grouping, (e->ngrouping + 1) * sizeof(char *));
 		e->grouping[e->ngrouping++] = p->tok.text;
 		p->tok.text = NULL;
-		next(p);
+		promql__next(p);
 		if (p->tok.type == PROMQL__T_COMMA)
-			next(p);
+			promql__next(p);
 		else if (p->tok.type != PROMQL__T_RPAREN)
-			unexpected(p, "grouping opts, expected \",\" or \")\"");
+			promql__unexpected(p, "grouping opts, expected \",\" or \")\"");
 	}
-	next(p);
+	promql__next(p);
 }
 
 /* Arguments in parentheses into e->a, e->b; their count. */
-static size_t args(struct parser *p, struct promql_expr *e, const char *in)
+static size_t args(struct promql__parser *p, struct promql_expr *e, const char *in)
 {
 	size_t n = 0;
 
@@ -331,61 +204,61 @@ static size_t args(struct parser *p, struct promql_expr *e, const char *in)
 			promql_expr_free(a);
 		n++;
 		if (p->tok.type == PROMQL__T_COMMA)
-			next(p);
+			promql__next(p);
 		else if (p->tok.type != PROMQL__T_RPAREN)
-			unexpected(p, in);
+			promql__unexpected(p, in);
 	}
-	next(p);
+	promql__next(p);
 	return n;
 }
 
-static struct promql_expr *aggregation(struct parser *p, enum promql__agg a)
+static struct promql_expr *aggregation(struct promql__parser *p, enum promql__agg a)
 {
-	struct promql_expr *e = node(p, PROMQL__AGG, p->tok.pos);
+	struct promql_expr *e = promql__node(p, PROMQL__AGG, p->tok.pos);
 	size_t n;
 
 	if (!e)
 		return NULL;
 	e->agg = a;
-	next(p);
+	promql__next(p);
 	if (is_ident(p, "by") || is_ident(p, "without"))
 		grouping(p, e);
 	n = args(p, e, "aggregation");
 	if (!e->ngrouping && !e->without && (is_ident(p, "by") || is_ident(p, "without")))
 		grouping(p, e);
 	if (!p->rc && n != 1)
-		errat(p, ERR_PARSE, e->pos,
+		promql__errat(p, ERR_PARSE, e->pos,
 		      "wrong number of arguments for aggregate expression provided, expected 1, got %s",
 		      n == 0 ? "0" : "more");
 	if (!p->rc && (e->a->scalar || e->a->kind == PROMQL__MATRIX))
-		errat(p, ERR_PARSE, e->a->pos,
+		promql__errat(p, ERR_PARSE, e->a->pos,
 		      "expected type instant vector in aggregation expression, got %s",
 		      e->a->scalar ? "scalar" : "range vector");
 	return e;
 }
 
-static struct promql_expr *call(struct parser *p, size_t f)
+static struct promql_expr *call(struct promql__parser *p, size_t f)
 {
-	struct promql_expr *e = node(p, PROMQL__CALL, p->tok.pos);
+	struct promql_expr *e = promql__node(p, PROMQL__CALL, p->tok.pos);
 	size_t n, want = funcs[f].range ? 1 : 2;
 	char what[160];
 
 	if (!e)
 		return NULL;
 	e->func = funcs[f].f;
-	next(p);
+	promql__next(p);
 	n = args(p, e, "function call");
 	if (p->rc)
 		return e;
 	if (n != want) {
 		snprintf(what, sizeof(what), "expected %zu argument(s) in call to \"%s\", got %zu",
 			 want, funcs[f].name, n);
-		errat(p, ERR_PARSE, e->pos, "%s", what);
+		promql__errat(p, ERR_PARSE, e->pos, "%s", what);
 	} else if (funcs[f].range && e->a->kind != PROMQL__MATRIX) {
 		snprintf(what, sizeof(what),
 			 "expected type range vector in call to function \"%s\", got %s",
 			 funcs[f].name, e->a->scalar ? "scalar" : "instant vector");
-		errat(p, ERR_PARSE, e->a->pos, "%s", what);
+		promql__errat(p, ERR_PARSE, e->a->pos, "%s", what);
 	} else if (!funcs[f].range && (!e->a->scalar || e->b->scalar ||
 				       e->b->kind == PROMQL__MATRIX)) {
 		const struct promql_expr *bad = !e->a->scalar ? e->a : e->b;
@@ -394,12 +267,12 @@ static struct promql_expr *call(struct parser *p, size_t f)
 			 bad == e->a ? "scalar" : "instant vector", funcs[f].name,
 			 bad->kind == PROMQL__MATRIX ? "range vector"
 						     : bad->scalar ? "scalar" : "instant vector");
-		errat(p, ERR_PARSE, bad->pos, "%s", what);
+		promql__errat(p, ERR_PARSE, bad->pos, "%s", what);
 	}
 	return e;
 }
 
-static bool next_is_lparen(const struct parser *p)
+static bool next_is_lparen(const struct promql__parser *p)
 {
 	const char *s = p->lx.q + p->lx.i;
 
@@ -408,7 +281,7 @@ static bool next_is_lparen(const struct parser *p)
 	return *s == '(';
 }
 
-static struct promql_expr *primary(struct parser *p)
+static struct promql_expr *primary(struct promql__parser *p)
 {
 	struct promql__token *t = &p->tok;
 	struct promql_expr *e;
@@ -416,27 +289,27 @@ static struct promql_expr *primary(struct parser *p)
 
 	switch (t->type) {
 	case PROMQL__T_NUMBER:
-		e = node(p, PROMQL__NUMBER, t->pos);
+		e = promql__node(p, PROMQL__NUMBER, t->pos);
 		if (e) {
 			e->num = t->num;
 			e->scalar = true;
 		}
-		next(p);
+		promql__next(p);
 		return e;
 	case PROMQL__T_STRING:
 		unsupported(p, t->pos, "string literal");
 		return NULL;
 	case PROMQL__T_LPAREN:
-		next(p);
+		promql__next(p);
 		e = expr(p, 0);
 		expect(p, PROMQL__T_RPAREN, "paren expression");
 		return e;
 	case PROMQL__T_LBRACE:
-		return selector(p);
+		return promql__selector(p);
 	case PROMQL__T_IDENT:
 		break;
 	default:
-		unexpected(p, "expression");
+		promql__unexpected(p, "expression");
 		return NULL;
 	}
 	for (i = 0; i < COMMON_ARRAY_LEN(aggs); i++)
@@ -450,7 +323,7 @@ static struct promql_expr *primary(struct parser *p)
 		return NULL;
 	}
 	if (IN(keywords, t->text)) {
-		unexpected(p, "expression");
+		promql__unexpected(p, "expression");
 		return NULL;
 	}
 	if (next_is_lparen(p) || IN(other_funcs, t->text)) {
@@ -464,15 +337,15 @@ static struct promql_expr *primary(struct parser *p)
 			unsupported(p, t->pos, what);
 		} else {
 			snprintf(what, sizeof(what), "unknown function with name \"%.40s\"", t->text);
-			errat(p, ERR_PARSE, t->pos, "%s", what);
+			promql__errat(p, ERR_PARSE, t->pos, "%s", what);
 		}
 		return NULL;
 	}
-	return selector(p);
+	return promql__selector(p);
 }
 
 /* primary with its suffixes: [range], offset, @. */
-static struct promql_expr *postfix(struct parser *p)
+static struct promql_expr *postfix(struct promql__parser *p)
 {
 	struct promql_expr *e = primary(p);
 
@@ -481,23 +354,23 @@ static struct promql_expr *postfix(struct parser *p)
 			size_t pos = p->tok.pos;
 
 			if (e->kind != PROMQL__SELECTOR) {
-				next(p);
+				promql__next(p);
 				if (p->tok.type == PROMQL__T_DURATION)
-					next(p);
+					promql__next(p);
 				if (p->tok.type == PROMQL__T_COLON)
 					unsupported(p, pos, "subquery");
 				else
-					errat(p, ERR_PARSE, pos, "%s",
+					promql__errat(p, ERR_PARSE, pos, "%s",
 					      "ranges only allowed for vector selectors");
 				break;
 			}
-			next(p);
+			promql__next(p);
 			if (p->tok.type != PROMQL__T_DURATION) {
-				unexpected(p, "range, expected duration");
+				promql__unexpected(p, "range, expected duration");
 				break;
 			}
 			e->range_ms = p->tok.ms;
-			next(p);
+			promql__next(p);
 			if (p->tok.type == PROMQL__T_COLON) {
 				unsupported(p, pos, "subquery");
 				break;
@@ -505,7 +378,7 @@ static struct promql_expr *postfix(struct parser *p)
 			if (!expect(p, PROMQL__T_RBRACKET, "range, expected \"]\""))
 				break;
 			if (e->range_ms <= 0) {
-				errat(p, ERR_PARSE, pos, "%s", "range must be greater than 0");
+				promql__errat(p, ERR_PARSE, pos, "%s", "range must be greater than 0");
 				break;
 			}
 			e->kind = PROMQL__MATRIX;
@@ -520,14 +393,14 @@ static struct promql_expr *postfix(struct parser *p)
 	return e;
 }
 
-static struct promql_expr *unary(struct parser *p)
+static struct promql_expr *unary(struct promql__parser *p)
 {
 	if (p->tok.type == PROMQL__T_SUB || p->tok.type == PROMQL__T_ADD) {
 		bool neg = p->tok.type == PROMQL__T_SUB;
 		size_t pos = p->tok.pos;
 		struct promql_expr *e, *x;
 
-		next(p);
+		promql__next(p);
 		x = unary(p);
 		if (!x || !neg)
 			return x;
@@ -536,13 +409,13 @@ static struct promql_expr *unary(struct parser *p)
 			x->pos = pos;
 			return x;
 		}
-		e = node(p, PROMQL__NEG, pos);
+		e = promql__node(p, PROMQL__NEG, pos);
 		if (!e)
 			return x;
 		e->a = x;
 		e->scalar = x->scalar;
 		if (x->kind == PROMQL__MATRIX)
-			errat(p, ERR_PARSE, pos, "%s",
+			promql__errat(p, ERR_PARSE, pos, "%s",
 			      "unary expression only allowed on expressions of type scalar or instant vector");
 		return e;
 	}
@@ -558,7 +431,7 @@ static int prec_of(enum promql__tok t)
 	}
 }
 
-static void refuse_operator(struct parser *p)
+static void refuse_operator(struct promql__parser *p)
 {
 	const char *set = NULL;
 	char what[64];
@@ -576,12 +449,12 @@ static void refuse_operator(struct parser *p)
 	}
 }
 
-static struct promql_expr *expr(struct parser *p, int min_prec)
+static struct promql_expr *expr(struct promql__parser *p, int min_prec)
 {
 	struct promql_expr *lhs;
 
 	if (++p->depth > PROMQL_MAX_DEPTH) {
-		errat(p, ERR_TOOBIG, p->tok.pos, "query nests deeper than %s", "PROMQL_MAX_DEPTH");
+		promql__errat(p, ERR_TOOBIG, p->tok.pos, "query nests deeper than %s", "PROMQL_MAX_DEPTH");
 		return NULL;
 	}
 	lhs = unary(p);
@@ -595,13 +468,13 @@ static struct promql_expr *expr(struct parser *p, int min_prec)
 		}
 		if (prec <= min_prec)
 			break;
-		e = node(p, PROMQL__BINARY, p->tok.pos);
+		e = promql__node(p, PROMQL__BINARY, p->tok.pos);
 		if (!e)
 			break;
 		e->op = p->tok.type;
 		e->a = lhs;
 		lhs = e;
-		next(p);
+		promql__next(p);
 		if (p->tok.type == PROMQL__T_IDENT &&
 		    (is_ident(p, "bool") || is_ident(p, "on") || is_ident(p, "ignoring") ||
 		     is_ident(p, "group_left") || is_ident(p, "group_right"))) {
@@ -615,7 +488,7 @@ static struct promql_expr *expr(struct parser *p, int min_prec)
 		if (!e->b)
 			break;
 		if (e->a->kind == PROMQL__MATRIX || e->b->kind == PROMQL__MATRIX)
-			errat(p, ERR_PARSE, e->pos, "%s",
+			promql__errat(p, ERR_PARSE, e->pos, "%s",
 			      "binary expression must contain only scalar and instant vector types");
 		e->scalar = e->a->scalar && e->b->scalar;
 	}
@@ -625,7 +498,7 @@ static struct promql_expr *expr(struct parser *p, int min_prec)
 
 int promql_parse(const char *query, struct promql_expr **out, char *err, size_t errlen)
 {
-	struct parser p = {.lx = {.q = query, .err = err, .errlen = errlen}};
+	struct promql__parser p = {.lx = {.q = query, .err = err, .errlen = errlen}};
 	struct promql_expr *e;
 
 	*out = NULL;
@@ -636,12 +509,12 @@ int promql_parse(const char *query, struct promql_expr **out, char *err, size_t 
 		snprintf(err, errlen, "query longer than %d bytes", PROMQL_MAX_QUERY);
 		return ERR_TOOBIG;
 	}
-	next(&p);
+	promql__next(&p);
 	e = expr(&p, 0);
 	if (!p.rc && p.tok.type != PROMQL__T_EOF)
-		unexpected(&p, "expression");
+		promql__unexpected(&p, "expression");
 	if (!p.rc && !e)
-		unexpected(&p, "expression");
+		promql__unexpected(&p, "expression");
 	if (!p.rc && e->kind == PROMQL__MATRIX)
 		unsupported(&p, e->pos, "range vector result");
 	free(p.tok.text);

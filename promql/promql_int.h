@@ -94,6 +94,26 @@ struct promql_expr {
 	struct promql_expr *a, *b;        /* CALL args, AGG arg, BINARY sides, NEG */
 };
 
+/* ---- parser (parse.c, selector.c) ---- */
+
+struct promql__parser {
+	struct promql__lexer lx;
+	struct promql__token tok; /* the current token */
+	size_t nodes, depth;
+	int rc;                   /* the first error */
+};
+
+/* Records the first error: rc, and "LINE:COL: " fmt (one %s: arg) at pos. */
+void promql__errat(struct promql__parser *p, int rc, size_t pos, const char *fmt, const char *arg);
+/* "unexpected <token> in <in>" at the current token (ERR_PARSE). */
+void promql__unexpected(struct promql__parser *p, const char *in);
+/* Moves to the next token (EOF once an error is recorded). */
+void promql__next(struct promql__parser *p);
+/* A new node of kind k, counted against PROMQL_MAX_NODES (NULL past it). */
+struct promql_expr *promql__node(struct promql__parser *p, enum promql__kind k, size_t pos);
+/* A vector selector at the current token (an identifier or '{'). */
+struct promql_expr *promql__selector(struct promql__parser *p);
+
 /* ---- evaluation ---- */
 
 /* One selected series: labels (owned) and its non-stale points in range. */
