@@ -152,6 +152,14 @@ valgrind: all
 	     --error-exitcode=99 $$t || fail=1; \
 	 done; exit $$fail
 
+# The PromQL oracle: every test/data/promql/*.yml through the real
+# Prometheus evaluator (Debian's promtool), when it is installed.  Not part
+# of make test; check_promql_eval runs the same files through promql/.
+.PHONY: check-promql-oracle
+check-promql-oracle:
+	@if ! command -v promtool >/dev/null 2>&1; then echo "promtool not installed: skipped"; exit 0; fi; \
+	 fail=0; for f in test/data/promql/*.yml; do promtool test rules $$f || fail=1; done; exit $$fail
+
 # Banned calls, strto* end checks and global names (from the archive's
 # objects), then the lint's own test on a planted tree.
 lint: $(BUILD)/libmas.a
