@@ -382,6 +382,97 @@ START_TEST(test_nan_results)
 }
 END_TEST
 
+static int failing_select(void *ud, const struct promql_matcher *m, size_t n, int64_t from,
+			  int64_t to, promql_series_fn each, void *ctx)
+{
+	return ERR_IO;
+}
+
+/* Prometheus' runtime errors, the source's errors, the series bound. */
+START_TEST(test_errors)
+{
+	static const struct { const char *q; int rc; const char *err; } cases[] = {
+		{"rate({__name__=~\"a|b\"}[5m])", ERR_INVAL,
+		 "vector cannot contain metrics with the same labelset"},
+		{"-{__name__=~\"a|b\"}", ERR_INVAL,
+		 "vector cannot contain metrics with the same labelset"},
+		{"{__name__=~\"a|b\"} * 2", ERR_INVAL,
+		 "vector cannot contain metrics with the same labelset"},
+		{"c / {__name__=~\"a|b\"}", ERR_INVAL,
+		 "found duplicate series for the match group on the right hand-side of the "
+		 "operation; many-to-many matching not allowed: matching labels must be unique "
+		 "on one side"},
+		{"{__name__=~\"a|b\"} / c", ERR_INVAL,
+		 "multiple matches for labels: many-to-one matching must be explicit "
+		 "(group_left/group_right)"},
+	};
+	struct tsource src = {0};
+	struct promql_source ps = {tsource_select, &src}, bad = {failing_select, NULL};
+	const char *names[] = {"a", "b", "c"};
+
+	src.s = xcalloc(3, sizeof(*src.s));
+	for (size_t i = 0; i < 3; i++) {
+		labels_init(&src.s[i].labels);
+		labels_set(&src.s[i].labels, "__name__", names[i]);
+		labels_set(&src.s[i].labels, "pod", "p");
+		push(&src.s[i], 0, 1);
+		push(&src.s[i], 60000, 2);
+		src.n++;
+	}
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {
+		struct promql_expr *e;
+		struct promql_value v;
+		char err[256];
+
+		ck_assert_int_eq(promql_parse(cases[i].q, &e, err, sizeof(err)), 0);
+		promql_value_init(&v);
+		ck_assert_int_eq(promql_eval(e, &ps, 60000, &v, err, sizeof(err)), cases[i].rc);
+		ck_assert_str_eq(err, cases[i].err);
+		ck_assert_uint_eq(v.n, 0);
+		ck_assert_int_eq(promql_eval(e, &bad, 60000, &v, err, sizeof(err)), ERR_IO);
+		ck_assert_str_eq(err, "selecting series: i/o error");
+		promql_expr_free(e);
+	}
+	tsource_clear(&src);
+}
+END_TEST
+
+/* More series than PROMQL_MAX_SERIES: ERR_TOOBIG, nothing leaked. */
+static int many_select(void *ud, const struct promql_matcher *m, size_t n, int64_t from,
+		       int64_t to, promql_series_fn each, void *ctx)
+{
+	struct promql_point p = {0, 1};
+	char v[32];
+
+	for (int i = 0; i < PROMQL_MAX_SERIES + 5; i++) {
+		struct labels l;
+		struct promql_series s = {&l, &p, 1};
+
+		labels_init(&l);
+		labels_set(&l, "__name__", "x");
+		snprintf(v, sizeof(v), "%d", i);
+		labels_set(&l, "i", v);
+		each(ctx, &s);
+		labels_clear(&l);
+	}
+	return 0;
+}
+
+START_TEST(test_series_bound)
+{
+	struct promql_source ps = {many_select, NULL};
+	struct promql_expr *e;
+	struct promql_value v;
+	char err[256];
+
+	ck_assert_int_eq(promql_parse("sum(x)", &e, err, sizeof(err)), 0);
+	promql_value_init(&v);
+	ck_assert_int_eq(promql_eval(e, &ps, 0, &v, err, sizeof(err)), ERR_TOOBIG);
+	ck_assert_str_eq(err, "query selects more than 100000 series");
+	promql_expr_free(e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("promql_eval");
@@ -390,6 +481,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_promtool_files);
 	tcase_add_test(tc, test_nan_results);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_series_bound);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
