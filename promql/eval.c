@@ -179,7 +179,14 @@ static double arith(enum promql__tok op, double a, double b)
 	}
 }
 
-/* Vector op vector: one-to-one on the label sets without __name__. */
+static int sample_cmp(const void *x, const void *y)
+{
+	return promql__labels_cmp(&((const struct promql_sample *)x)->labels,
+				  &((const struct promql_sample *)y)->labels);
+}
+
+/* Vector op vector: one-to-one on the label sets without __name__ (the
+ * right side sorted once, each left sample looked up). */
 static int vector_vector(struct promql__ctx *c, enum promql__tok op, struct promql_value *l,
 			 struct promql_value *r, struct promql_value *out)
 {
@@ -189,21 +196,25 @@ static int vector_vector(struct promql__ctx *c, enum promql__tok op, struct prom
 		promql__labels_del(&l->samples[i].labels, "__name__");
 	for (size_t i = 0; i < r->n; i++)
 		promql__labels_del(&r->samples[i].labels, "__name__");
-	if (promql__vec_check_unique(r, c->err, c->errlen)) {
-		snprintf(c->err, c->errlen,
-			 "found duplicate series for the match group on the right hand-side of the "
-			 "operation; many-to-many matching not allowed: matching labels must be unique "
-			 "on one side");
-		return ERR_INVAL;
+	if (r->n > 1)
+		qsort(r->samples, r->n, sizeof(*r->samples), sample_cmp);
+	for (size_t i = 1; i < r->n; i++) {
+		if (promql__labels_cmp(&r->samples[i - 1].labels, &r->samples[i].labels) == 0) {
+			snprintf(c->err, c->errlen,
+				 "found duplicate series for the match group on the right hand-side "
+				 "of the operation; many-to-many matching not allowed: matching "
+				 "labels must be unique on one side");
+			return ERR_INVAL;
+		}
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		for (size_t j = 0; j < r->n; j++) {
-			if (promql__labels_cmp(&l->samples[i].labels, &r->samples[j].labels) != 0)
-				continue;
-			promql__vec_push(out, &l->samples[i].labels,
-					 arith(op, l->samples[i].v, r->samples[j].v), c->now);
-			break;
-		}
+		const struct promql_sample *m = r->n ? bsearch(&l->samples[i], r->samples, r->n,
+							       sizeof(*r->samples), sample_cmp)
+						     : NULL;
+
+		if (m)
+			promql__vec_push(out, &l->samples[i].labels, arith(op, l->samples[i].v, m->v),
+					 c->now);
 	}
 	rc = promql__vec_check_unique(out, c->err, c->errlen);
 	if (rc)
