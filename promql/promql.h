@@ -64,7 +64,8 @@ struct promql_series {
 };
 typedef void (*promql_series_fn)(void *ctx, const struct promql_series *s);
 /* Calls each() for every series matching all matchers (the source may pre-filter by
- * equality matchers only; the evaluator re-checks every matcher).  0 or an ERR_* code. */
+ * equality matchers only; the evaluator re-checks every matcher).  0 or an ERR_* code.
+ * As in Prometheus, a label a series lacks has the value "": name="" matches it. */
 struct promql_source {
 	int (*select)(void *ud, const struct promql_matcher *m, size_t n, int64_t from_ms,
 		      int64_t to_ms, promql_series_fn each, void *ctx);
@@ -105,8 +106,9 @@ struct promql_value {
 	size_t n;
 };
 
-/* An empty vector value; promql_value_clear frees what it then holds. */
+/* Makes v an empty vector (allocates nothing). */
 void promql_value_init(struct promql_value *v);
+/* Frees what v holds (labels, samples) and leaves it empty, as after init. */
 void promql_value_clear(struct promql_value *v);
 
 /*
