@@ -40,7 +40,7 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -I. -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-LIB_DIRS := common kube scraper store apis certs hpa hpaloop rules server
+LIB_DIRS := common kube scraper store apis certs hpa hpaloop rules promql server
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CMD_SRCS := $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
@@ -151,6 +151,14 @@ valgrind: all
 	   CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	     --error-exitcode=99 $$t || fail=1; \
 	 done; exit $$fail
+
+# The PromQL oracle: every test/data/promql/*.yml through the real
+# Prometheus evaluator (Debian's promtool), when it is installed.  Not part
+# of make test; check_promql_eval runs the same files through promql/.
+.PHONY: check-promql-oracle
+check-promql-oracle:
+	@if ! command -v promtool >/dev/null 2>&1; then echo "promtool not installed: skipped"; exit 0; fi; \
+	 fail=0; for f in test/data/promql/*.yml; do promtool test rules $$f || fail=1; done; exit $$fail
 
 # Banned calls, strto* end checks and global names (from the archive's
 # objects), then the lint's own test on a planted tree.
