@@ -70,6 +70,20 @@ void series__block_reserve(struct series__block *b, size_t n)
 	account(b);
 }
 
+void series__block_shrink(struct series__block *b)
+{
+	size_t cap = 16;
+
+	while (cap < b->nslots)
+		cap *= 2;
+	if (b->cap_slots <= 4 * cap)
+		return;
+	b->cap_slots = cap;
+	b->slots = series__realloc(b->slots, cap * sizeof(*b->slots));
+	b->points = series__realloc(b->points, cap * b->ring * sizeof(*b->points));
+	account(b);
+}
+
 static struct series_point *ring_of(const struct series__block *b, size_t i)
 {
 	return b->points + i * b->ring;

@@ -117,6 +117,8 @@ void series__block_free(struct series__block *b);
 void series__block_unref(struct series__block *b);
 /* Room for n slots (new ones are holes). */
 void series__block_reserve(struct series__block *b, size_t n);
+/* Gives back memory when b has far more slots than its nslots. */
+void series__block_shrink(struct series__block *b);
 /* Makes b (older, or new) show what cur shows, slot by slot, for the
  * first n slots (cur may be NULL: all holes). */
 void series__block_sync(struct series__block *b, const struct series__block *cur, size_t n);

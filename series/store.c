@@ -156,6 +156,35 @@ static void release_slot(struct series *s, struct series__target *t, uint32_t i)
 	t->layout++;
 }
 
+/* Forgets the trailing free slots, and gives memory back when the target
+ * holds far more than its slots need (a refused scrape's, a shrunk one's). */
+static void target_shrink(struct series__target *t)
+{
+	size_t n = t->nslots, k = 0, cap = 16;
+
+	while (n && !t->slots[n - 1].ls)
+		n--;
+	if (n == t->nslots)
+		return;
+	t->nslots = n;
+	for (size_t i = 0; i < t->nfree; i++)
+		if (t->free_slots[i] < n)
+			t->free_slots[k++] = t->free_slots[i];
+	t->nfree = k;
+	while (cap < n)
+		cap *= 2;
+	if (t->cap_slots <= 4 * cap)
+		return;
+	t->cap_slots = cap;
+	t->slots = series__realloc(t->slots, cap * sizeof(*t->slots));
+	t->cap_free = k;
+	t->free_slots = series__realloc(t->free_slots, (k ? k : 1) * sizeof(*t->free_slots));
+	series__map_clear(&t->index);
+	for (size_t i = 0; i < n; i++)
+		if (t->slots[i].ls)
+			series__map_insert(&t->index, t->slots[i].ls->hash, (uint32_t)i);
+}
+
 void series__commit(struct series_scrape *sc, bool ok)
 {
 	struct series *s = sc->store;
@@ -167,6 +196,7 @@ void series__commit(struct series_scrape *sc, bool ok)
 	if (!ok) /* nothing of a failed scrape is kept */
 		for (size_t k = 0; k < sc->nfresh; k++)
 			release_slot(s, t, sc->fresh[k]);
+	target_shrink(t);
 	t->spare = NULL;
 	if (!b)
 		b = series__block_new(t->info, s->ring);
@@ -214,6 +244,9 @@ void series__commit(struct series_scrape *sc, bool ok)
 		nseries++;
 		npoints += b->slots[i].n;
 	}
+	target_shrink(t);
+	b->nslots = t->nslots; /* the slots past it are holes */
+	series__block_shrink(b);
 	if (b->layout != t->layout) {
 		series__block_index(b);
 		b->layout = t->layout;
