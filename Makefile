@@ -60,7 +60,7 @@ SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
 .PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
-        bench-parser bench-scrape bench-kubesim bench-hpa bench-store lint
+        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -178,6 +178,10 @@ bench-scrape: all
 # Scrape rounds into the store alone: us per node, page faults, RSS (store/).
 bench-store: deps-check $(BUILD)/test/bench_store
 	$(BUILD)/test/bench_store $(or $(BENCH_NODES),10000) $(PODS) 1 10
+
+# Scrapes into the custom-metrics series store alone: ns per sample appended (series/).
+bench-series: deps-check $(BUILD)/test/bench_series
+	$(BUILD)/test/bench_series $(or $(TARGETS),10000) $(or $(SERIES),50) 8
 
 bench-kubesim: all
 	@BUILD=$(abspath $(BUILD)) NODES=$(or $(BENCH_NODES),10000) PODS=$(PODS) test/bench/kubesim.sh

@@ -2,8 +2,8 @@
  * check_series_store.c - series/ through series.h (and the allocation
  * counter of series_int.h): appends and the window, the ring, duplicates,
  * staleness as the Prometheus docs ("Staleness") describe it, limits,
- * every matcher op, snapshot isolation, recycling, and a target exposing
- * a million series.  Expected values are worked out from those semantics.
+ * snapshot isolation, recycling, and a target exposing a million series
+ * (matchers and discovery: check_series_select).  Expected values are worked out from those semantics.
  */
 #include <check.h>
 #include <math.h>
@@ -13,118 +13,8 @@
 
 #include "common/common.h"
 #include "series/series_int.h"
+#include "test/unit/series_fixture.h"
 #include "test/unit/unit.h"
-
-#define RES 15000
-#define WINDOW 60000
-#define T0 INT64_C(1700000000000)
-
-static struct series *st;
-
-static struct series *mk(size_t max_series, size_t per_target, size_t max_points)
-{
-	struct series_options o = { .window_ms = WINDOW, .resolution_ms = RES, .max_series = max_series,
-				    .max_series_per_target = per_target, .max_points = max_points };
-	char err[128];
-	struct series *s = series_new(&o, err, sizeof(err));
-
-	ck_assert_msg(s != NULL, "%s", err);
-	return s;
-}
-
-static void setup(void)
-{
-	st = mk(0, 0, 0);
-}
-
-static void teardown(void)
-{
-	series_free(st);
-	st = NULL;
-}
-
-/* Target "ns/<pod>" with labels namespace=ns, pod=<pod>. */
-static struct series_scrape *begin(const char *pod, int64_t t)
-{
-	struct labels tl;
-	struct series_scrape *sc;
-	char key[64];
-
-	labels_init(&tl);
-	labels_set(&tl, "namespace", "ns");
-	labels_set(&tl, "pod", pod);
-	snprintf(key, sizeof(key), "ns/%s", pod);
-	sc = series_scrape_begin(st, key, &tl, t);
-	labels_clear(&tl);
-	ck_assert_ptr_nonnull(sc);
-	return sc;
-}
-
-static void add1(struct series_scrape *sc, const char *name, const char *k, const char *v, double val)
-{
-	struct series_label l = { k, v };
-
-	ck_assert_int_eq(series_scrape_add(sc, name, k ? &l : NULL, k ? 1 : 0, val, false, 0), 0);
-}
-
-static void commit(struct series_scrape *sc)
-{
-	char err[256] = "";
-
-	ck_assert_msg(series_scrape_commit(sc, err, sizeof(err)) == 0, "%s", err);
-}
-
-/* ---- a collector of select results ------------------------------------- */
-
-#define MAXS 16
-#define MAXP 16
-
-struct got {
-	size_t n;
-	struct {
-		char key[256];
-		size_t np;
-		struct series_point p[MAXP];
-	} s[MAXS];
-};
-
-static void collect(void *ctx, const struct series_view *v)
-{
-	struct got *g = ctx;
-	size_t off = 0;
-
-	ck_assert_uint_lt(g->n, MAXS);
-	g->s[g->n].key[0] = '\0';
-	for (size_t i = 0; i < v->labels->n; i++)
-		off += (size_t)snprintf(g->s[g->n].key + off, sizeof(g->s[0].key) - off, "%s%s=%s",
-					i ? "," : "", v->labels->items[i].key, v->labels->items[i].value);
-	ck_assert_uint_le(v->n, MAXP);
-	for (size_t i = 1; i < v->n; i++)
-		ck_assert_int_lt(v->points[i - 1].t_ms, v->points[i].t_ms);
-	memcpy(g->s[g->n].p, v->points, v->n * sizeof(*v->points));
-	g->s[g->n].np = v->n;
-	g->n++;
-}
-
-static struct got *sel(struct got *g, const struct series_matcher *m, size_t n, int64_t from, int64_t to)
-{
-	struct series_snapshot *snap = series_acquire(st);
-
-	memset(g, 0, sizeof(*g));
-	ck_assert_int_eq(series_select(snap, m, n, from, to, collect, g), 0);
-	series_snapshot_unref(snap);
-	return g;
-}
-
-/* The points of metric `name` (one series expected). */
-static struct got *points_of(struct got *g, const char *name)
-{
-	struct series_matcher m = { "__name__", name, SERIES_EQ };
-
-	sel(g, &m, 1, INT64_MIN, INT64_MAX);
-	ck_assert_uint_eq(g->n, 1);
-	return g;
-}
 
 /* ---- appends, window, ring, duplicates --------------------------------- */
 
@@ -467,105 +357,6 @@ START_TEST(million_series_target)
 }
 END_TEST
 
-/* ---- select -------------------------------------------------------------- */
-
-static void http_fixture(void)
-{
-	struct series_scrape *sc = begin("a", T0);
-	struct series_label l1[2] = { { "code", "200" }, { "method", "GET" } };
-	struct series_label l2[2] = { { "code", "500" }, { "method", "GET" } };
-	struct series_label l3[3] = { { "code", "200" }, { "method", "POST" }, { "path", "" } };
-	struct series_label l4[1] = { { "pod", "inner" } };
-
-	ck_assert_int_eq(series_scrape_add(sc, "http_requests_total", l1, 2, 1, false, 0), 0);
-	ck_assert_int_eq(series_scrape_add(sc, "http_requests_total", l2, 2, 2, false, 0), 0);
-	ck_assert_int_eq(series_scrape_add(sc, "http_requests_total", l3, 3, 3, false, 0), 0);
-	ck_assert_int_eq(series_scrape_add(sc, "up", l4, 1, 1, false, 0), 0);
-	commit(sc);
-}
-
-static size_t count(const char *name, const char *value, enum series_match_op op)
-{
-	struct series_matcher m[2] = { { "__name__", "http_requests_total", SERIES_EQ },
-				       { name, value, op } };
-	struct got g;
-
-	return sel(&g, m, 2, INT64_MIN, INT64_MAX)->n;
-}
-
-START_TEST(select_ops)
-{
-	struct series_snapshot *snap;
-	struct got g;
-
-	http_fixture();
-	ck_assert_uint_eq(count("code", "200", SERIES_EQ), 2);
-	ck_assert_uint_eq(count("code", "200", SERIES_NE), 1);
-	ck_assert_uint_eq(count("code", "2..", SERIES_RE), 2);
-	ck_assert_uint_eq(count("code", "2", SERIES_RE), 0);        /* anchored */
-	ck_assert_uint_eq(count("code", "0", SERIES_NRE), 3);
-	ck_assert_uint_eq(count("code", "5.*", SERIES_NRE), 2);
-	ck_assert_uint_eq(count("method", "GET|POST", SERIES_RE), 3);
-	/* an absent label matches "": path="" was dropped on the way in */
-	ck_assert_uint_eq(count("path", "", SERIES_EQ), 3);
-	ck_assert_uint_eq(count("path", "", SERIES_NE), 0);
-	ck_assert_uint_eq(count("nope", ".*", SERIES_RE), 3);
-	ck_assert_uint_eq(count("nope", ".+", SERIES_RE), 0);
-	ck_assert_uint_eq(count("nope", "", SERIES_NRE), 0);
-	ck_assert_uint_eq(count("namespace", "ns", SERIES_EQ), 3);
-	/* without a name: a scan; the colliding scraped label is exported_pod */
-	{
-		struct series_matcher m[2] = { { "__name__", "http_.*", SERIES_NRE },
-					       { "exported_pod", "inner", SERIES_EQ } };
-
-		sel(&g, m, 2, INT64_MIN, INT64_MAX);
-		ck_assert_uint_eq(g.n, 1);
-		ck_assert_str_eq(g.s[0].key, "__name__=up,exported_pod=inner,namespace=ns,pod=a");
-		sel(&g, NULL, 0, INT64_MIN, INT64_MAX);
-		ck_assert_uint_eq(g.n, 4);
-	}
-	snap = series_acquire(st);
-	{
-		struct series_matcher bad = { "code", "(", SERIES_RE };
-
-		ck_assert_int_eq(series_select(snap, &bad, 1, 0, 1, collect, &g), ERR_INVAL);
-	}
-	series_snapshot_unref(snap);
-}
-END_TEST
-
-struct metrics_seen {
-	char line[8][256];
-	size_t n;
-};
-
-static void on_metric(void *ctx, const struct series_metric *m)
-{
-	struct metrics_seen *ms = ctx;
-	size_t off;
-
-	ck_assert_uint_lt(ms->n, 8);
-	off = (size_t)snprintf(ms->line[ms->n], 256, "%s %s %zu:", m->target_key, m->name, m->nseries);
-	for (size_t i = 0; i < m->nlabel_names; i++)
-		off += (size_t)snprintf(ms->line[ms->n] + off, 256 - off, " %s", m->label_names[i]);
-	ms->n++;
-}
-
-START_TEST(each_metric)
-{
-	struct metrics_seen ms = { .n = 0 };
-	struct series_snapshot *snap;
-
-	http_fixture();
-	snap = series_acquire(st);
-	series_each_metric(snap, on_metric, &ms);
-	series_snapshot_unref(snap);
-	ck_assert_uint_eq(ms.n, 2);
-	ck_assert_str_eq(ms.line[0], "ns/a http_requests_total 3: code method namespace pod");
-	ck_assert_str_eq(ms.line[1], "ns/a up 1: exported_pod namespace pod");
-}
-END_TEST
-
 /* ---- snapshots and recycling --------------------------------------------- */
 
 static void steady(int round, int nseries)
@@ -673,8 +464,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, limit_per_target);
 	tcase_add_test(tc, limit_total);
 	tcase_add_test(tc, million_series_target);
-	tcase_add_test(tc, select_ops);
-	tcase_add_test(tc, each_metric);
 	tcase_add_test(tc, snapshot_isolation);
 	tcase_add_test(tc, steady_scrape_allocates_nothing);
 	tcase_add_test(tc, misuse);
