@@ -69,7 +69,7 @@ struct series_stats {
 	size_t targets;      /* in the current snapshot, removed ones not yet expired included */
 	size_t series;       /* in the current snapshot */
 	size_t points;       /* in the current snapshot, stale markers included */
-	size_t bytes;        /* every block and label set alive, held snapshots' included */
+	size_t bytes;        /* blocks and label sets alive in the process (every store), held snapshots included */
 	size_t refusals;     /* scrapes failed for a limit, since series_new */
 	size_t out_of_order; /* samples ignored: not newer than their series' newest point */
 	size_t duplicates;   /* samples ignored: their series was already in the scrape */
