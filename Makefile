@@ -12,7 +12,7 @@
 #   make clean
 #
 # Sources are found by folder, so adding a file needs no Makefile change:
-#   common/ kube/ scraper/ store/ apis/ certs/ hpa/ hpaloop/ rules/
+#   common/ kube/ scraper/ store/ series/ apis/ certs/ hpa/ hpaloop/ rules/ promql/
 #   server/                                                 -> libmas.a
 #   cmd/*.c (main.c is the entry point; front ends, stdio)  -> metrics-apiserver
 #   test/kubesim/*.c (main.c is the entry point)            -> kubesim
@@ -40,7 +40,7 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -I. -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-LIB_DIRS := common kube scraper store apis certs hpa hpaloop rules promql server
+LIB_DIRS := common kube scraper store series apis certs hpa hpaloop rules promql server
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CMD_SRCS := $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
@@ -60,7 +60,7 @@ SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
 .PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
-        bench-parser bench-scrape bench-kubesim bench-hpa bench-store lint
+        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -186,6 +186,10 @@ bench-scrape: all
 # Scrape rounds into the store alone: us per node, page faults, RSS (store/).
 bench-store: deps-check $(BUILD)/test/bench_store
 	$(BUILD)/test/bench_store $(or $(BENCH_NODES),10000) $(PODS) 1 10
+
+# Scrapes into the custom-metrics series store alone: ns per sample appended (series/).
+bench-series: deps-check $(BUILD)/test/bench_series
+	$(BUILD)/test/bench_series $(or $(TARGETS),10000) $(or $(SERIES),50) 8
 
 bench-kubesim: all
 	@BUILD=$(abspath $(BUILD)) NODES=$(or $(BENCH_NODES),10000) PODS=$(PODS) test/bench/kubesim.sh

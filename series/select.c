@@ -1,0 +1,199 @@
+/*
+ * select.c - the query side: series_select for the PromQL evaluator and
+ * series_each_metric for discovery, on a snapshot the caller holds.  No
+ * lock: snapshots and their blocks never change.
+ */
+#include "series/series_int.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+struct compiled {
+	const struct series_matcher *m;
+	regex_t re;
+	bool has_re;
+};
+
+static void compiled_free(struct compiled *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].has_re)
+			regfree(&c[i].re);
+	free(c);
+}
+
+/* The matchers with their regexes compiled, anchored at both ends. */
+static int compile(const struct series_matcher *m, size_t n, struct compiled **out)
+{
+	struct compiled *c = xcalloc(n ? n : 1, sizeof(*c));
+
+	for (size_t i = 0; i < n; i++) {
+		char *pat;
+		int rc;
+
+		c[i].m = &m[i];
+		if (!m[i].name || !m[i].value || m[i].op < SERIES_EQ || m[i].op > SERIES_NRE) {
+			compiled_free(c, i);
+			return ERR_INVAL;
+		}
+		if (m[i].op != SERIES_RE && m[i].op != SERIES_NRE)
+			continue;
+		pat = xasprintf("^(%s)$", m[i].value);
+		rc = regcomp(&c[i].re, pat, REG_EXTENDED | REG_NOSUB);
+		free(pat);
+		if (rc != 0) {
+			compiled_free(c, i);
+			return ERR_INVAL;
+		}
+		c[i].has_re = true;
+	}
+	*out = c;
+	return ERR_OK;
+}
+
+static bool matches(const struct compiled *c, size_t n, const struct labels *l)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = series__label_get(l, c[i].m->name);
+
+		if (!v)
+			v = "";
+		switch (c[i].m->op) {
+		case SERIES_EQ:
+			if (strcmp(v, c[i].m->value) != 0)
+				return false;
+			break;
+		case SERIES_NE:
+			if (strcmp(v, c[i].m->value) == 0)
+				return false;
+			break;
+		case SERIES_RE:
+			if (regexec(&c[i].re, v, 0, NULL, 0) != 0)
+				return false;
+			break;
+		case SERIES_NRE:
+			if (regexec(&c[i].re, v, 0, NULL, 0) == 0)
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+/* The name index entry of name in b, or NULL. */
+static const struct series__name *find_name(const struct series__block *b, const char *name)
+{
+	size_t lo = 0, hi = b->nnames;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->names[mid].name, name);
+
+		if (c == 0)
+			return &b->names[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void visit(const struct series__block *b, size_t i, const struct compiled *c, size_t n,
+		  int64_t from, int64_t to, struct series_point *scratch, series_each_fn each, void *ctx)
+{
+	struct series_view v;
+
+	if (!b->slots[i].ls || !matches(c, n, &b->slots[i].ls->labels))
+		return;
+	v.labels = &b->slots[i].ls->labels;
+	v.n = series__block_range(b, i, from, to, scratch, &v.points);
+	if (v.n)
+		each(ctx, &v);
+}
+
+int series_select(const struct series_snapshot *snap, const struct series_matcher *m, size_t n,
+		  int64_t from_ms, int64_t to_ms, series_each_fn each, void *ctx)
+{
+	const char *name = NULL;
+	struct series_point *scratch = NULL;
+	struct compiled *c;
+	int rc;
+
+	if (!snap || !each || (n && !m))
+		return ERR_INVAL;
+	rc = compile(m, n, &c);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].op == SERIES_EQ && strcmp(m[i].name, "__name__") == 0)
+			name = m[i].value;
+	for (size_t k = 0; k < snap->n; k++) {
+		const struct series__block *b = snap->blocks[k];
+
+		if (!b)
+			continue;
+		if (!scratch)
+			scratch = xmalloc(b->ring * sizeof(*scratch));
+		if (name) {
+			const struct series__name *e = find_name(b, name);
+
+			for (uint32_t j = 0; e && j < e->count; j++)
+				visit(b, b->order[e->first + j], c, n, from_ms, to_ms, scratch, each, ctx);
+			continue;
+		}
+		for (size_t i = 0; i < b->nslots; i++)
+			visit(b, i, c, n, from_ms, to_ms, scratch, each, ctx);
+	}
+	free(scratch);
+	compiled_free(c, n);
+	return ERR_OK;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void series_each_metric(const struct series_snapshot *snap, series_metric_fn fn, void *ctx)
+{
+	const char **names = NULL;
+	size_t cap = 0;
+
+	for (size_t k = 0; k < snap->n; k++) {
+		const struct series__block *b = snap->blocks[k];
+
+		for (size_t e = 0; b && e < b->nnames; e++) {
+			struct series_metric m = { b->target->name, &b->target->labels, b->names[e].name,
+						   NULL, 0, 0 };
+			size_t nn = 0, u = 0;
+
+			for (uint32_t j = 0; j < b->names[e].count; j++) {
+				size_t i = b->order[b->names[e].first + j];
+				const struct series_point *nw = series__block_newest(b, i);
+				const struct labels *l = &b->slots[i].ls->labels;
+
+				if (!nw || series_is_stale(nw->v))
+					continue;
+				m.nseries++;
+				names = series__reserve(names, &cap, nn + l->n, sizeof(*names));
+				for (size_t x = 0; x < l->n; x++)
+					if (strcmp(l->items[x].key, "__name__") != 0)
+						names[nn++] = l->items[x].key;
+			}
+			if (!m.nseries)
+				continue;
+			qsort(names, nn, sizeof(*names), str_cmp);
+			for (size_t x = 0; x < nn; x++)
+				if (!u || strcmp(names[u - 1], names[x]) != 0)
+					names[u++] = names[x];
+			m.label_names = names;
+			m.nlabel_names = u;
+			fn(ctx, &m);
+		}
+	}
+	free(names);
+}
