@@ -143,17 +143,26 @@ static void resource_rule(struct rules__load *ld, const json_t *rr, const char *
 	}
 	if (!rules__known_keys(ld, v, keys, 4, "config.ResourceRule"))
 		return;
+	rules__resources(ld, v, "resources", &scratch);
 	for (int i = 0; i < 2; i++) { /* containerQuery, nodeQuery */
 		if (rules__string(ld, v, keys[i], &s) && s &&
-		    (bad = rules__template_check(s, fields, 5, why, sizeof(why))))
+		    (bad = rules__template_check(s, fields, 5, why, sizeof(why)))) {
 			rules__error(ld, rules__at_member(ld, v, keys[i], true),
 				     "unable to parse metrics query template: %s", bad);
+		} else if (s && *s) {
+			char *what = xasprintf("resourceRules.%s.%s", key, keys[i]);
+			struct rules_query *q;
+
+			rules__query_check(ld, v, keys[i], what, &scratch,
+					   i ? RULES__Q_NODE : RULES__Q_CONTAINER, &q);
+			rules_query_free(q);
+			free(what);
+		}
 		free(s);
 		s = NULL;
 	}
 	if (rules__string(ld, v, "containerLabel", &s))
 		free(s);
-	rules__resources(ld, v, "resources", &scratch);
 	free(scratch.template);
 	for (size_t i = 0; i < scratch.n_overrides; i++) {
 		free(scratch.overrides[i].label);

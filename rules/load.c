@@ -276,6 +276,14 @@ static void rule(struct rules__load *ld, const json_t *list, size_t i, struct ru
 					      COMMON_ARRAY_LEN(query_fields), why, sizeof(why))))
 		rules__error(ld, rules__at_member(ld, v, "metricsQuery", true),
 			     "unable to parse metrics query template: %s", bad);
+	else {
+		char *what = xasprintf("%s[%zu].metricsQuery", r->external ? "externalRules" : "rules",
+				       r->index);
+
+		rules__query_check(ld, v, "metricsQuery", what, r,
+				   r->external ? RULES__Q_EXTERNAL : RULES__Q_RULE, &r->query);
+		free(what);
+	}
 }
 
 static void rule_list(struct rules__load *ld, const json_t *doc, const char *key, bool external,
@@ -325,6 +333,7 @@ static void rule_clear(struct rules_rule *r)
 	free(r->name_as);
 	rules__regex_free(r->name_re);
 	free(r->metrics_query);
+	rules_query_free(r->query);
 }
 
 void rules_config_free(struct rules_config *c)
@@ -351,7 +360,7 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 {
 	static const char *const keys[] = { "rules", "resourceRules", "externalRules",
 					    "metricsApiserver" };
-	struct rules__load ld = { .file = file };
+	struct rules__load ld = { .file = file, .text = text, .len = len };
 	struct rules_config *c = xcalloc(1, sizeof(*c));
 	struct yamldoc_mark at = { 1, 1 };
 	char why[512];

@@ -9,8 +9,9 @@
  * Loading is strict as the adapter's yaml.UnmarshalStrict: unknown keys,
  * wrong types and duplicate keys are errors.  Every error is one line
  * `FILE:LINE:COL: reason`, LINE:COL being where the offending YAML node
- * starts.  The PromQL evaluator is not here: metricsQuery is checked as a
- * template only.
+ * starts, or for a metricsQuery outside the PromQL subset the offending
+ * character of the query in the file.  metricsQuery is kept compiled
+ * (rules_query_expand); the PromQL evaluator is in promql/.
  *
  * A loaded config is immutable: every function taking a const config or
  * rule is thread-safe on it.
@@ -37,6 +38,8 @@
 
 /* A compiled Go (RE2) regular expression, translated to POSIX ERE. */
 struct rules_regex;
+/* A compiled metricsQuery template (query.c). */
+struct rules_query;
 
 struct rules_group_resource {
 	char *group;    /* "" for the core group */
@@ -69,6 +72,9 @@ struct rules_rule {
 	char *name_as;                    /* effective: as written, else $0 / $1 */
 	struct rules_regex *name_re;
 	char *metrics_query; /* the template text */
+	/* metricsQuery compiled; its expansion with the adapter's arguments for
+	 * this rule was checked to parse within promql's subset at load */
+	struct rules_query *query;
 };
 
 /* Prometheus' target-level limits (0 = no limit). */
@@ -145,6 +151,29 @@ int rules_resource_label(const struct rules_rule *r, const struct rules_group_re
  * adapter's error in err ("operator not supported by prometheus" for > and <).
  */
 char *rules_selector_promql(const struct selector *sel, char *err, size_t errlen);
+
+/*
+ * The arguments of a metricsQuery template, as the adapter passes them
+ * (naming/metrics_query.go): .Series, .LabelMatchers, .GroupBy,
+ * .GroupBySlice and .LabelValuesByName (value_names sorted, values[i]
+ * being the "|"-joined values of value_names[i]).  All borrowed.
+ */
+struct rules_query_args {
+	const char *series, *label_matchers, *group_by;
+	const char *const *group_by_slice;
+	size_t n_group_by_slice;
+	const char *const *value_names, *const *values;
+	size_t n_values;
+};
+/*
+ * Appends the expansion of q (a loaded rule's query) with a to out, as Go's
+ * text/template prints these values ("[a b]" for .GroupBySlice,
+ * "map[k:v]" for .LabelValuesByName; a missing index key prints "").
+ * 0; ERR_TOOBIG past out's cap, ERR_INVAL for `index .GroupBySlice N`
+ * out of range; on failure out is as before.  Thread-safe on q.
+ */
+int rules_query_expand(const struct rules_query *q, const struct rules_query_args *a,
+		       struct dynbuf *out);
 
 /*
  * The `config check` line of a rule, without the newline:

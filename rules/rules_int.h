@@ -43,9 +43,11 @@ bool rules__resource_template_match(const char *t, const char *label, const char
 int rules__resource_template_run(const char *t, const char *group, const char *resource,
 				 struct dynbuf *b);
 
-/* The loader's state: the file name, the marks, the error lines. */
+/* The loader's state: the file and its text, the marks, the error lines. */
 struct rules__load {
 	const char *file;
+	const char *text; /* [0..len) */
+	size_t len;
 	struct yamldoc_marks *marks;
 	struct rules__err {
 		struct yamldoc_mark at;
@@ -74,6 +76,31 @@ bool rules__resources(struct rules__load *ld, const json_t *obj, const char *key
 /* resourceRules and metricsApiserver (extras.c). */
 void rules__resource_rules(struct rules__load *ld, const json_t *doc, struct rules_config *c);
 void rules__extras(struct rules__load *ld, const json_t *doc, struct rules_config *c);
+/*
+ * Where byte off of value, the decoded string of the scalar whose mark is
+ * start, is in text[0..len) (scalarpos.c): true with *out set, or false
+ * with *out = start when the scalar's source cannot be followed.
+ */
+bool rules__scalar_pos(const char *text, size_t len, struct yamldoc_mark start, const char *value,
+		       size_t off, struct yamldoc_mark *out);
+
+/* A metricsQuery template (checked by rules__template_check) compiled, or
+ * NULL with the offset of the action not supported in *bad (query.c). */
+struct rules_query *rules__query_compile(const char *text, size_t *bad);
+void rules_query_free(struct rules_query *q);
+/* What a query is for: the representative arguments of its check. */
+enum { RULES__Q_RULE, RULES__Q_EXTERNAL, RULES__Q_CONTAINER, RULES__Q_NODE };
+/*
+ * Compiles obj[key] (a string that passed rules__template_check), expands
+ * it with the arguments the adapter would give rule r's query of that kind
+ * and parses the result with promql_parse: *out is the compiled query, or
+ * NULL after an error "FILE:LINE:COL: WHAT: reason" at the offending
+ * character of the query in the file.
+ */
+void rules__query_check(struct rules__load *ld, const json_t *obj, const char *key,
+			const char *what, const struct rules_rule *r, int kind,
+			struct rules_query **out);
+
 /* Plural of a lower-case singular resource name ("pod" -> "pods"). */
 char *rules__plural(const char *resource);
 
