@@ -155,7 +155,7 @@ static void resource_rule(struct rules__load *ld, const json_t *rr, const char *
 
 			rules__query_check(ld, v, keys[i], what, &scratch,
 					   i ? RULES__Q_NODE : RULES__Q_CONTAINER, &q);
-			rules_query_free(q);
+			rules__query_free(q);
 			free(what);
 		}
 		free(s);

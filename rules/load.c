@@ -333,7 +333,7 @@ static void rule_clear(struct rules_rule *r)
 	free(r->name_as);
 	rules__regex_free(r->name_re);
 	free(r->metrics_query);
-	rules_query_free(r->query);
+	rules__query_free(r->query);
 }
 
 void rules_config_free(struct rules_config *c)

@@ -35,7 +35,7 @@ struct rules_query {
 	struct part *parts;
 };
 
-void rules_query_free(struct rules_query *q)
+void rules__query_free(struct rules_query *q)
 {
 	if (!q)
 		return;
@@ -130,7 +130,7 @@ struct rules_query *rules__query_compile(const char *text, size_t *bad)
 
 		if (!close) {
 			*bad = (size_t)(open - t);
-			rules_query_free(q);
+			rules__query_free(q);
 			return NULL;
 		}
 		a = open + 2;
@@ -154,7 +154,7 @@ struct rules_query *rules__query_compile(const char *text, size_t *bad)
 			e--;
 		if (!action(q, a, e, (size_t)(open - t))) {
 			*bad = (size_t)(open - t);
-			rules_query_free(q);
+			rules__query_free(q);
 			return NULL;
 		}
 		p = close + 2;
@@ -377,7 +377,7 @@ void rules__query_check(struct rules__load *ld, const json_t *obj, const char *k
 	promql_expr_free(e);
 	dynbuf_clear(&b);
 	free(starts);
-	rules_query_free(q);
+	rules__query_free(q);
 done:
 	free(matchers);
 	free(series);

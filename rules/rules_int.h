@@ -87,7 +87,7 @@ bool rules__scalar_pos(const char *text, size_t len, struct yamldoc_mark start, 
 /* A metricsQuery template (checked by rules__template_check) compiled, or
  * NULL with the offset of the action not supported in *bad (query.c). */
 struct rules_query *rules__query_compile(const char *text, size_t *bad);
-void rules_query_free(struct rules_query *q);
+void rules__query_free(struct rules_query *q);
 /* What a query is for: the representative arguments of its check. */
 enum { RULES__Q_RULE, RULES__Q_EXTERNAL, RULES__Q_CONTAINER, RULES__Q_NODE };
 /*
