@@ -2,7 +2,8 @@
  * check_rules_config.c - rules/load.c, extras.c, targets.c, template.c:
  * prometheus-adapter's documented configurations load; every broken file of
  * test/data/rules gives the `FILE:LINE:COL: reason` lines of its .expected
- * file (positions checked by hand against the YAML); strictness, bounds and
+ * file (positions checked by hand against the YAML), queries outside the
+ * PromQL subset among them; strictness, bounds and
  * our metricsApiserver: key.
  */
 #include <check.h>
@@ -70,7 +71,7 @@ START_TEST(test_broken_files)
 {
 	const char *files[] = { "broken-helm-values", "broken-is-isnot", "broken-groups",
 				"broken-template-field", "broken-regex", "broken-types",
-				"broken-upstream-quoting" };
+				"broken-upstream-quoting", "broken-subset" };
 
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(files); i++) {
 		char path[256], want_path[256], *errors = NULL, *want;
@@ -153,10 +154,15 @@ START_TEST(test_strict_and_shapes)
 	expect_error("rules:\n- seriesQuery: x\n  metricsQuery: s\n  name: {matches: '(a+?)'}\n",
 		     "t.yaml:4:19: unable to compile series name match expression: error parsing "
 		     "regexp \"(a+?)\": lazy quantifiers (*? +? ?? {n,m}?) are not supported\n");
-	/* well-formed templates: functions, range, comments, fields of elements */
+	/* well-formed templates: index, comments, trimming; control actions are
+	 * not run in process (a start-up error at the action) */
 	ck_assert_ptr_null(errors_of(
-		"rules:\n- seriesQuery: x\n  metricsQuery: '<<range $i, $g := .GroupBySlice>><<$g>>"
-		"<<end>> <<index .LabelValuesByName \"pod\">> <</* c */>> <<- .Series ->>'\n"));
+		"rules:\n- seriesQuery: x\n  metricsQuery: 'sum(<<.Series>>{pod=~\"<<index "
+		".LabelValuesByName \"pod\">>\"}) <</* c */>> by (<<- .GroupBy ->>)'\n"));
+	expect_error("rules:\n- seriesQuery: x\n  metricsQuery: 'x by (<<range $i, $g := "
+		     ".GroupBySlice>><<$g>><<end>>)'\n",
+		     "t.yaml:3:24: rules[0].metricsQuery: template action not supported in process "
+		     "(only fields, index and comments)\n");
 }
 END_TEST
 
