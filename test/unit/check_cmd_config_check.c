@@ -109,6 +109,20 @@ START_TEST(test_good_files)
 }
 END_TEST
 
+START_TEST(test_subset_errors)
+{
+	/* queries outside the PromQL subset: exit 1, one line each (positions by hand) */
+	struct run r = cli(NULL, "-f", "test/data/rules/broken-subset.yaml", NULL);
+	char *want = slurp("test/data/rules/broken-subset.expected");
+
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, want);
+	free(want);
+	run_clear(&r);
+}
+END_TEST
+
 START_TEST(test_reference_lines)
 {
 	/* written from reference §4.3, not from this code's output */
@@ -200,6 +214,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_good_files);
+	tcase_add_test(tc, test_subset_errors);
 	tcase_add_test(tc, test_reference_lines);
 	tcase_add_test(tc, test_errors_and_stdin);
 	tcase_add_test(tc, test_usage);
