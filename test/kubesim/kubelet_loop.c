@@ -30,7 +30,6 @@
 #define RECORD_CHUNK 16384
 #define STREAM_CHUNK (64u << 10)
 #define MAX_EVENTS 256
-#define MAX_TARGET_PORTS 256
 
 enum conn_state { C_HANDSHAKE, C_READ, C_DELAY, C_WRITE };
 
@@ -51,12 +50,6 @@ struct conn {
 	size_t outpos;
 };
 
-/* A listener for application targets on 0.0.0.0:port (fd -1: bind failed). */
-struct target_listener {
-	int fd;
-	int port;
-};
-
 struct sim_kl_loop {
 	struct sim_kl_loop_cfg cfg;
 	int ep, lfd, wake;
@@ -70,9 +63,7 @@ struct sim_kl_loop {
 	char listen_tag, wake_tag; /* epoll data.ptr markers */
 	struct conn **conns;       /* every live connection, for shutdown */
 	size_t nall, capall;
-	struct target_listener *tl[MAX_TARGET_PORTS];
-	size_t ntl;
-	unsigned tl_gen;           /* sim_pm_ports_gen() last synced */
+	struct sim_pm_listeners targets;
 };
 
 /* ---- connection bookkeeping -------------------------------------------------- */
@@ -487,72 +478,6 @@ static void accept_all(struct sim_kl_loop *l, int lfd, bool target)
 	set_listening(l, false);
 }
 
-/* ---- application target listeners ----------------------------------------------------- */
-
-static int bind_port(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_ANY)};
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 4096) != 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-/* Listens on every port the targets use (ports are never dropped). */
-static void sync_targets(struct sim_kl_loop *l)
-{
-	int ports[MAX_TARGET_PORTS];
-	unsigned gen;
-	size_t n;
-
-	if (sim_pm_ports_gen(l->cfg.model) == l->tl_gen)
-		return;
-	n = sim_pm_ports(l->cfg.model, ports, MAX_TARGET_PORTS, &gen);
-	if (n > MAX_TARGET_PORTS)
-		n = MAX_TARGET_PORTS;
-	for (size_t i = 0; i < n; i++) {
-		struct target_listener *t;
-		struct epoll_event ev = {.events = EPOLLIN};
-		size_t j;
-
-		for (j = 0; j < l->ntl && l->tl[j]->port != ports[i]; j++)
-			;
-		if (j < l->ntl || l->ntl == MAX_TARGET_PORTS)
-			continue;
-		t = xcalloc(1, sizeof(*t));
-		t->port = ports[i];
-		t->fd = bind_port(ports[i]);
-		ev.data.ptr = t;
-		if (t->fd < 0)
-			log_warn("podmetrics: cannot listen on port %d: %s", ports[i],
-				 COMMON_SYSERR(errno));
-		else if (epoll_ctl(l->ep, EPOLL_CTL_ADD, t->fd, &ev) != 0)
-			log_warn("podmetrics: epoll: %s", COMMON_SYSERR(errno));
-		else
-			log_v(2, "podmetrics: serving application targets on port %d", ports[i]);
-		l->tl[l->ntl++] = t;
-	}
-	l->tl_gen = gen;
-}
-
-static struct target_listener *target_listener(struct sim_kl_loop *l, void *p)
-{
-	for (size_t i = 0; i < l->ntl; i++)
-		if (l->tl[i] == p)
-			return p;
-	return NULL;
-}
-
 /* ---- the loop ------------------------------------------------------------------------ */
 
 static void run_timers(struct sim_kl_loop *l)
@@ -599,19 +524,19 @@ static void *loop_main(void *arg)
 
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
-			struct target_listener *t;
+			int tfd;
 			uint64_t v;
 
 			if (p == &l->listen_tag)
 				accept_all(l, l->lfd, false);
 			else if (p == &l->wake_tag)
 				(void)!read(l->wake, &v, sizeof(v));
-			else if ((t = target_listener(l, p)) != NULL)
-				accept_all(l, t->fd, true);
+			else if ((tfd = sim_pm_listeners_fd(&l->targets, p)) >= 0)
+				accept_all(l, tfd, true);
 			else
 				conn_step(l, p);
 		}
-		sync_targets(l);
+		sim_pm_listeners_sync(&l->targets, l->cfg.model, l->ep);
 		run_timers(l);
 	}
 	return NULL;
@@ -646,11 +571,7 @@ static void loop_free(struct sim_kl_loop *l)
 	sim_pm_set_wake(l->cfg.model, -1);
 	while (l->nall > 0)
 		conn_close(l, l->conns[l->nall - 1], false);
-	for (size_t i = 0; i < l->ntl; i++) {
-		if (l->tl[i]->fd >= 0)
-			close(l->tl[i]->fd);
-		free(l->tl[i]);
-	}
+	sim_pm_listeners_close(&l->targets);
 	free(l->conns);
 	sim_kl_heap_clear(&l->timers);
 	dynbuf_clear(&l->scratch);
@@ -684,7 +605,7 @@ struct sim_kl_loop *sim_kl_loop_start(const struct sim_kl_loop_cfg *cfg, char *e
 		goto fail;
 	set_listening(l, true);
 	sim_pm_set_wake(l->cfg.model, l->wake);
-	sync_targets(l);
+	sim_pm_listeners_sync(&l->targets, l->cfg.model, l->ep);
 	if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
 		snprintf(err, errlen, "kubelets: cannot start the loop thread");
 		goto fail;

@@ -73,6 +73,28 @@ unsigned sim_pm_ports_gen(struct sim_kl_model *m);
 size_t sim_pm_ports(struct sim_kl_model *m, int *out, size_t max, unsigned *gen);
 void sim_pm_set_wake(struct sim_kl_model *m, int wake_fd);
 
+/* The loop's listeners for the targets' ports, on 0.0.0.0 (podmetrics_listen.c,
+ * loop thread only). */
+#define SIM_PM_MAX_PORTS 256
+
+struct sim_pm_listener {
+	int fd;                 /* -1: bind failed (logged once) */
+	int port;
+};
+
+struct sim_pm_listeners {
+	struct sim_pm_listener *l[SIM_PM_MAX_PORTS];
+	size_t n;
+	unsigned gen;           /* sim_pm_ports_gen() last synced */
+};
+
+/* Listens on ports the model added since the last call; adds them to ep
+ * with data.ptr = the sim_pm_listener. */
+void sim_pm_listeners_sync(struct sim_pm_listeners *ls, struct sim_kl_model *m, int ep);
+/* The listening fd when p is one of ls's epoll pointers, else -1. */
+int sim_pm_listeners_fd(const struct sim_pm_listeners *ls, const void *p);
+void sim_pm_listeners_close(struct sim_pm_listeners *ls);
+
 /* Internal to podmetrics*.c (lock held). */
 struct sim_pm_target {
 	char key[SIM_PM_KEY_LEN]; /* addr:port */
