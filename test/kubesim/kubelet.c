@@ -46,7 +46,7 @@ static void on_event(void *ud, enum sim_event ev, const char *resource, const js
  * not replay; resourceVersions keep the newer of the two copies). */
 static void follow_store(struct sim_kubelets *k, struct sim_store *store)
 {
-	static const char *const resources[] = {"deployments", "nodes", "pods"};
+	static const char *const resources[] = {"deployments", "nodes", "pods", "configmaps"};
 
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(resources); i++)
 		sim_store_subscribe(store, resources[i], on_event, k);

@@ -141,6 +141,8 @@ struct sim_kl_deploy {
 	uint64_t rv;
 };
 
+struct sim_pm_state;
+
 struct sim_kl_model {
 	pthread_mutex_t lock;
 	uint64_t seed;
@@ -148,6 +150,7 @@ struct sim_kl_model {
 	struct sim_kl_map by_addr; /* address -> node (borrowed) */
 	struct sim_kl_map pods;    /* ns/name -> pod */
 	struct sim_kl_map deploys; /* ns/name -> deploy */
+	struct sim_pm_state *pm;   /* application targets (podmetrics.h) */
 };
 
 /* What the loop needs to know about the node behind an address. */
@@ -159,10 +162,13 @@ struct sim_kl_view {
 
 void sim_kl_model_init(struct sim_kl_model *m, uint64_t seed);
 void sim_kl_model_clear(struct sim_kl_model *m);
-/* Applies one store event ("nodes", "pods", "deployments"; others are
- * ignored).  Bad objects are logged and skipped.  Takes the lock. */
+/* Applies one store event ("nodes", "pods", "deployments", "configmaps";
+ * others are ignored).  Bad objects are logged and skipped.  Takes the lock. */
 void sim_kl_model_apply(struct sim_kl_model *m, enum sim_event ev, const char *resource,
 			const json_t *obj);
+/* "down", "slow=2s", "garbage", "huge[=100Mi]", "500", "notready",
+ * comma-separated; unknown tokens are logged for who and ignored. */
+void sim_kl_parse_fault(const char *s, const char *who, struct sim_kl_fault *f);
 /* Fills v for the node serving addr; false when no node has it. */
 bool sim_kl_model_lookup(struct sim_kl_model *m, const char *addr, struct sim_kl_view *v);
 /* Appends the /metrics/resource body of the node at addr as of now_ns.
@@ -273,6 +279,13 @@ struct sim_kl_reply {
  */
 void sim_kl_respond(struct sim_kl_model *m, const char *addr, const struct sim_kl_request *req,
 		    bool authorized, struct dynbuf *scratch, struct sim_kl_reply *r);
+/* A complete small answer (status, content type, body). */
+void sim_kl_reply_simple(struct sim_kl_reply *r, const struct sim_kl_request *req, int status,
+			 const char *ct, const char *body);
+/* A 200 exposition answer from the body rendered in scratch, with the
+ * garbage and huge faults of f applied. */
+void sim_kl_reply_metrics(struct sim_kl_reply *r, const struct sim_kl_request *req,
+			  const struct sim_kl_fault *f, struct dynbuf *scratch);
 /* Writes up to max bytes of the padding stream from position pos. */
 size_t sim_kl_padding(char *buf, size_t max, uint64_t pos);
 /* Appends invalid exposition text (a negative timestamp, stray bytes). */

@@ -9,7 +9,7 @@
  * connection holds no buffer while idle.
  */
 #include "test/kubesim/kubelet_heap.h"
-#include "test/kubesim/kubelet_int.h"
+#include "test/kubesim/podmetrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,8 +36,11 @@ enum conn_state { C_HANDSHAKE, C_READ, C_DELAY, C_WRITE };
 struct conn {
 	struct sim_kl_timer timer; /* first: the heap hands it back */
 	int fd;
-	gnutls_session_t s;
+	gnutls_session_t s;     /* NULL: plain HTTP (an application target) */
 	struct sim_kl_tls_ident id;
+	bool target;            /* an application target, key below */
+	bool plain_out;         /* plain: last I/O wanted to write */
+	char key[SIM_PM_KEY_LEN];
 	enum conn_state state;
 	uint32_t events;
 	bool authorized;
@@ -60,6 +63,7 @@ struct sim_kl_loop {
 	char listen_tag, wake_tag; /* epoll data.ptr markers */
 	struct conn **conns;       /* every live connection, for shutdown */
 	size_t nall, capall;
+	struct sim_pm_listeners targets;
 };
 
 /* ---- connection bookkeeping -------------------------------------------------- */
@@ -128,7 +132,34 @@ static void want(struct sim_kl_loop *l, struct conn *c, uint32_t events)
 
 static void want_tls(struct sim_kl_loop *l, struct conn *c)
 {
-	want(l, c, gnutls_record_get_direction(c->s) ? EPOLLOUT : EPOLLIN);
+	bool out = c->s ? gnutls_record_get_direction(c->s) : c->plain_out;
+
+	want(l, c, out ? EPOLLOUT : EPOLLIN);
+}
+
+/* The TLS record calls, or plain socket I/O with the same return codes. */
+static ssize_t io_plain(struct conn *c, ssize_t n, bool out)
+{
+	c->plain_out = out;
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return GNUTLS_E_AGAIN;
+	return errno == EINTR ? GNUTLS_E_INTERRUPTED : -1;
+}
+
+static ssize_t io_recv(struct conn *c, void *buf, size_t n)
+{
+	if (c->s)
+		return gnutls_record_recv(c->s, buf, n);
+	return io_plain(c, recv(c->fd, buf, n, 0), false);
+}
+
+static ssize_t io_send(struct conn *c, const void *buf, size_t n)
+{
+	if (c->s)
+		return gnutls_record_send(c->s, buf, n);
+	return io_plain(c, send(c->fd, buf, n, MSG_NOSIGNAL), true);
 }
 
 /* ---- the request / response cycle ---------------------------------------------- */
@@ -138,7 +169,11 @@ static void start_reply(struct sim_kl_loop *l, struct conn *c)
 	dynbuf_reset(&c->reply.out);
 	c->reply.close = false;
 	c->reply.reset = false;
-	sim_kl_respond(l->cfg.model, c->id.addr, &c->req, c->authorized, &l->scratch, &c->reply);
+	if (c->target)
+		sim_pm_respond(l->cfg.model, c->key, &c->req, &l->scratch, &c->reply);
+	else
+		sim_kl_respond(l->cfg.model, c->id.addr, &c->req, c->authorized, &l->scratch,
+			       &c->reply);
 	c->outpos = 0;
 	c->state = C_WRITE;
 	sim_kl_heap_set(&l->timers, &c->timer, clock_mono_ns() + WRITE_TIMEOUT_NS);
@@ -158,15 +193,19 @@ static void error_reply(struct sim_kl_loop *l, struct conn *c, int status)
 /* A complete head is in c->in: answer now or after the node's delay. */
 static void on_request(struct sim_kl_loop *l, struct conn *c, long n)
 {
-	struct sim_kl_view v;
+	struct sim_kl_view v = {.fault.slow_ns = 0};
+	bool https;
 
 	memmove(c->in.buf, c->in.buf + n, c->in.len - (size_t)n);
 	c->in.len -= (size_t)n;
-	if (sim_kl_model_lookup(l->cfg.model, c->id.addr, &v) && v.fault.slow_ns > 0) {
-		c->state = C_DELAY;
-		want(l, c, 0);
-		sim_kl_heap_set(&l->timers, &c->timer, clock_mono_ns() + v.fault.slow_ns);
-		return;
+	if (c->target ? sim_pm_lookup(l->cfg.model, c->key, &https, &v.fault)
+		      : sim_kl_model_lookup(l->cfg.model, c->id.addr, &v)) {
+		if (v.fault.slow_ns > 0) {
+			c->state = C_DELAY;
+			want(l, c, 0);
+			sim_kl_heap_set(&l->timers, &c->timer, clock_mono_ns() + v.fault.slow_ns);
+			return;
+		}
 	}
 	start_reply(l, c);
 }
@@ -198,7 +237,7 @@ static bool do_read(struct sim_kl_loop *l, struct conn *c)
 
 		if (try_parse(l, c))
 			return true;
-		n = gnutls_record_recv(c->s, buf, sizeof(buf));
+		n = io_recv(c, buf, sizeof(buf));
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
 			want_tls(l, c);
 			return true;
@@ -261,8 +300,8 @@ static bool do_write(struct sim_kl_loop *l, struct conn *c)
 		if (left == 0 && !refill(c))
 			return reply_done(l, c);
 		left = c->reply.out.len - c->outpos;
-		n = gnutls_record_send(c->s, c->reply.out.buf + c->outpos,
-				       left < RECORD_CHUNK ? left : RECORD_CHUNK);
+		n = io_send(c, c->reply.out.buf + c->outpos,
+			    left < RECORD_CHUNK ? left : RECORD_CHUNK);
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
 			want_tls(l, c);
 			sim_kl_heap_set(&l->timers, &c->timer, clock_mono_ns() + WRITE_TIMEOUT_NS);
@@ -347,11 +386,34 @@ static bool identify(struct sim_kl_loop *l, int fd, const struct sockaddr_in *pe
 	return true;
 }
 
-static void accept_one(struct sim_kl_loop *l, int fd, const struct sockaddr_in *peer)
+/* The application target behind a fresh socket (addr:port); false to drop it. */
+static bool identify_target(struct sim_kl_loop *l, struct conn *c,
+			    const struct sockaddr_in *peer, bool *https, bool *down)
+{
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+	struct sim_kl_fault f;
+
+	if (!loopback(peer) || getsockname(c->fd, (struct sockaddr *)&local, &len) != 0 ||
+	    !loopback(&local))
+		return false;
+	inet_ntop(AF_INET, &local.sin_addr, c->id.addr, sizeof(c->id.addr));
+	snprintf(c->key, sizeof(c->key), "%s:%d", c->id.addr, ntohs(local.sin_port));
+	snprintf(c->id.name, sizeof(c->id.name), "%s", c->key);
+	c->id.mode = -1;
+	c->target = true;
+	if (!sim_pm_lookup(l->cfg.model, c->key, https, &f))
+		return false;
+	*down = f.down;
+	return true;
+}
+
+static void accept_one(struct sim_kl_loop *l, int fd, const struct sockaddr_in *peer,
+		       bool target)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-	bool down = false;
+	bool down = false, tls = true;
 	int one = 1;
 
 	c->fd = fd;
@@ -360,11 +422,24 @@ static void accept_one(struct sim_kl_loop *l, int fd, const struct sockaddr_in *
 	dynbuf_init(&c->in, SIM_KL_MAX_REQUEST);
 	dynbuf_init(&c->reply.out, DYN_KUBELET_BODY);
 	track(l, c);
-	if (!identify(l, fd, peer, &c->id, &down) || down) {
+	if (!(target ? identify_target(l, c, peer, &tls, &down)
+		     : identify(l, fd, peer, &c->id, &down)) ||
+	    down) {
 		conn_close(l, c, true);
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!tls) {
+		c->authorized = true;
+		c->state = C_READ;
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			conn_close(l, c, true);
+			return;
+		}
+		sim_kl_heap_set(&l->timers, &c->timer, clock_mono_ns() + REQUEST_TIMEOUT_NS);
+		conn_step(l, c);
+		return;
+	}
 	if (gnutls_init(&c->s, GNUTLS_SERVER | GNUTLS_NONBLOCK) < 0 ||
 	    sim_kl_tls_setup(l->cfg.tls, c->s, &c->id) != 0 ||
 	    epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -376,13 +451,19 @@ static void accept_one(struct sim_kl_loop *l, int fd, const struct sockaddr_in *
 	conn_step(l, c);
 }
 
-static void accept_all(struct sim_kl_loop *l)
+static void accept_all(struct sim_kl_loop *l, int lfd, bool target)
 {
+	if (target && l->nconns >= l->cfg.max_conns) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			close(fd); /* full: refuse rather than spin on the listener */
+		return;
+	}
 	while (l->nconns < l->cfg.max_conns) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
-		int fd = accept4(l->lfd, (struct sockaddr *)&peer, &len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
@@ -392,7 +473,7 @@ static void accept_all(struct sim_kl_loop *l)
 			}
 			return;
 		}
-		accept_one(l, fd, &peer);
+		accept_one(l, fd, &peer, target);
 	}
 	set_listening(l, false);
 }
@@ -443,12 +524,19 @@ static void *loop_main(void *arg)
 
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
+			int tfd;
+			uint64_t v;
 
 			if (p == &l->listen_tag)
-				accept_all(l);
-			else if (p != &l->wake_tag)
+				accept_all(l, l->lfd, false);
+			else if (p == &l->wake_tag)
+				(void)!read(l->wake, &v, sizeof(v));
+			else if ((tfd = sim_pm_listeners_fd(&l->targets, p)) >= 0)
+				accept_all(l, tfd, true);
+			else
 				conn_step(l, p);
 		}
+		sim_pm_listeners_sync(&l->targets, l->cfg.model, l->ep);
 		run_timers(l);
 	}
 	return NULL;
@@ -480,8 +568,10 @@ static int listen_on(struct sim_kl_loop *l, char *err, size_t errlen)
 
 static void loop_free(struct sim_kl_loop *l)
 {
+	sim_pm_set_wake(l->cfg.model, -1);
 	while (l->nall > 0)
 		conn_close(l, l->conns[l->nall - 1], false);
+	sim_pm_listeners_close(&l->targets);
 	free(l->conns);
 	sim_kl_heap_clear(&l->timers);
 	dynbuf_clear(&l->scratch);
@@ -514,6 +604,8 @@ struct sim_kl_loop *sim_kl_loop_start(const struct sim_kl_loop_cfg *cfg, char *e
 	if (listen_on(l, err, errlen) != 0)
 		goto fail;
 	set_listening(l, true);
+	sim_pm_set_wake(l->cfg.model, l->wake);
+	sim_pm_listeners_sync(&l->targets, l->cfg.model, l->ep);
 	if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
 		snprintf(err, errlen, "kubelets: cannot start the loop thread");
 		goto fail;

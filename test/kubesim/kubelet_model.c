@@ -4,7 +4,7 @@
  * store's events.  Pods are in kubelet_pods.c.  One mutex guards it all;
  * holders only touch memory (microseconds).
  */
-#include "test/kubesim/kubelet_int.h"
+#include "test/kubesim/podmetrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +99,7 @@ static const char *internal_ip(const json_t *node)
 	return "";
 }
 
-/* "down", "slow=2s", "garbage", "huge[=100Mi]", "500", "notready", comma-separated. */
-static void parse_fault(const char *s, const char *node, struct sim_kl_fault *f)
+void sim_kl_parse_fault(const char *s, const char *node, struct sim_kl_fault *f)
 {
 	char tok[64];
 
@@ -127,7 +126,7 @@ static void parse_fault(const char *s, const char *node, struct sim_kl_fault *f)
 			f->huge_bytes = quantity_value(&q);
 		else if (strncmp(tok, "slow=", 5) != 0 || parse_go_duration(tok + 5, &slow) != 0 ||
 			 slow < 0)
-			log_warn("kubelet %s: ignoring unknown fault \"%s\"", node, tok);
+			log_warn("%s: ignoring unknown fault \"%s\"", node, tok);
 		else
 			f->slow_ns = slow;
 	}
@@ -193,7 +192,7 @@ static void node_apply(struct sim_kl_model *m, enum sim_event ev, const json_t *
 	}
 	n->present = true;
 	node_set_addr(m, n, internal_ip(obj));
-	parse_fault(json_string_value(json_object_get(ann, SIM_ANN_FAULT)), name, &n->fault);
+	sim_kl_parse_fault(json_string_value(json_object_get(ann, SIM_ANN_FAULT)), name, &n->fault);
 	n->cert_mode = parse_cert_mode(json_string_value(json_object_get(ann, SIM_ANN_CERT)));
 	node_profiles(n, ann, fresh, now_ns);
 }
@@ -208,6 +207,7 @@ void sim_kl_model_init(struct sim_kl_model *m, uint64_t seed)
 	sim_kl_map_init(&m->by_addr);
 	sim_kl_map_init(&m->pods);
 	sim_kl_map_init(&m->deploys);
+	m->pm = sim_pm_new();
 }
 
 static void pod_free_cb(void *p)
@@ -225,6 +225,7 @@ static void deploy_free_cb(void *p)
 
 void sim_kl_model_clear(struct sim_kl_model *m)
 {
+	sim_pm_free(m->pm);
 	sim_kl_map_clear(&m->by_addr, NULL);
 	sim_kl_map_clear(&m->pods, pod_free_cb);
 	sim_kl_map_clear(&m->nodes, node_free);
@@ -242,6 +243,8 @@ void sim_kl_model_apply(struct sim_kl_model *m, enum sim_event ev, const char *r
 		node_apply(m, ev, obj, now);
 	else if (strcmp(resource, "pods") == 0)
 		sim_kl_pod_apply(m, ev, obj, now);
+	if (strcmp(resource, "pods") == 0 || strcmp(resource, "configmaps") == 0)
+		sim_pm_apply(m, ev, resource, obj, now);
 	else if (strcmp(resource, "deployments") == 0)
 		sim_kl_deploy_apply(m, ev, obj, now);
 	pthread_mutex_unlock(&m->lock);

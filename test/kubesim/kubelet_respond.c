@@ -47,9 +47,8 @@ int sim_kl_garbage(struct dynbuf *out, uint64_t h)
 	return rc ? rc : dynbuf_add(out, junk, sizeof(junk));
 }
 
-/* A complete small answer. */
-static void simple(struct sim_kl_reply *r, const struct sim_kl_request *req, int status,
-		   const char *ct, const char *body)
+void sim_kl_reply_simple(struct sim_kl_reply *r, const struct sim_kl_request *req, int status,
+			 const char *ct, const char *body)
 {
 	size_t n = strlen(body);
 	bool head = strcmp(req->method, "HEAD") == 0;
@@ -60,21 +59,14 @@ static void simple(struct sim_kl_reply *r, const struct sim_kl_request *req, int
 	r->close |= !req->keep_alive;
 }
 
-static void metrics(struct sim_kl_model *m, const char *addr, const struct sim_kl_fault *f,
-		    const struct sim_kl_request *req, struct dynbuf *scratch,
-		    struct sim_kl_reply *r)
+void sim_kl_reply_metrics(struct sim_kl_reply *r, const struct sim_kl_request *req,
+			  const struct sim_kl_fault *f, struct dynbuf *scratch)
 {
-	int64_t now = clock_now_ns();
 	bool head = strcmp(req->method, "HEAD") == 0;
 	uint64_t total;
 
-	dynbuf_reset(scratch);
-	if (sim_kl_model_render(m, addr, now, scratch) != 0) {
-		simple(r, req, 500, CT_TEXT, "Internal Server Error: rendering failed\n");
-		return;
-	}
-	if (f->garbage && sim_kl_garbage(scratch, (uint64_t)now) != 0) {
-		simple(r, req, 500, CT_TEXT, "Internal Server Error: rendering failed\n");
+	if (f->garbage && sim_kl_garbage(scratch, (uint64_t)clock_now_ns()) != 0) {
+		sim_kl_reply_simple(r, req, 500, CT_TEXT, "Internal Server Error: rendering failed\n");
 		return;
 	}
 	total = scratch->len;
@@ -90,6 +82,18 @@ static void metrics(struct sim_kl_model *m, const char *addr, const struct sim_k
 		r->reset = true;
 }
 
+static void metrics(struct sim_kl_model *m, const char *addr, const struct sim_kl_fault *f,
+		    const struct sim_kl_request *req, struct dynbuf *scratch,
+		    struct sim_kl_reply *r)
+{
+	dynbuf_reset(scratch);
+	if (sim_kl_model_render(m, addr, clock_now_ns(), scratch) != 0) {
+		sim_kl_reply_simple(r, req, 500, CT_TEXT, "Internal Server Error: rendering failed\n");
+		return;
+	}
+	sim_kl_reply_metrics(r, req, f, scratch);
+}
+
 void sim_kl_respond(struct sim_kl_model *m, const char *addr, const struct sim_kl_request *req,
 		    bool authorized, struct dynbuf *scratch, struct sim_kl_reply *r)
 {
@@ -103,17 +107,17 @@ void sim_kl_respond(struct sim_kl_model *m, const char *addr, const struct sim_k
 	}
 	if (req->has_body) {
 		r->close = true;
-		simple(r, req, 400, CT_TEXT, "400 Bad Request: unexpected request body\n");
+		sim_kl_reply_simple(r, req, 400, CT_TEXT, "400 Bad Request: unexpected request body\n");
 	} else if (!authorized) {
-		simple(r, req, 401, CT_TEXT, "Unauthorized\n");
+		sim_kl_reply_simple(r, req, 401, CT_TEXT, "Unauthorized\n");
 	} else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		simple(r, req, 405, CT_TEXT, "405 method not allowed\n");
+		sim_kl_reply_simple(r, req, 405, CT_TEXT, "405 method not allowed\n");
 	} else if (strcmp(req->path, "/healthz") == 0) {
-		simple(r, req, 200, CT_TEXT, "ok");
+		sim_kl_reply_simple(r, req, 200, CT_TEXT, "ok");
 	} else if (strcmp(req->path, "/metrics/resource") != 0) {
-		simple(r, req, 404, CT_TEXT, "404 page not found\n");
+		sim_kl_reply_simple(r, req, 404, CT_TEXT, "404 page not found\n");
 	} else if (v.fault.http500) {
-		simple(r, req, 500, CT_TEXT,
+		sim_kl_reply_simple(r, req, 500, CT_TEXT,
 		       "Internal Server Error: \"/metrics/resource\": simulated kubelet fault\n");
 	} else {
 		metrics(m, addr, &v.fault, req, scratch, r);

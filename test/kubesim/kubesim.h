@@ -170,6 +170,7 @@ struct sim_cluster {
 	struct sim_aggregator *agg;
 	struct sim_kubelets *kubelets;
 	char *server_url;               /* https://127.0.0.1:<port> */
+	uint32_t pod_addr_seq;          /* loopback pod IPs handed out (lifecycle.c) */
 };
 
 /* ---- aggregator (aggregator*.c, reviews.c) ---------------------------- */

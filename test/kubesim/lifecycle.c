@@ -212,6 +212,7 @@ static void schedule(struct sim_controller *ctl, struct sim_sched_cache *cache, 
 /* ---- start and readiness --------------------------------------------------------- */
 
 struct start_ctx {
+	struct sim_cluster *c;
 	const char *ts;
 	char host[64];   /* the node's InternalIP */
 };
@@ -231,6 +232,26 @@ static json_t *container_statuses(const json_t *pod, const char *ts, bool ready)
 	return out;
 }
 
+/* Pods annotated prometheus.io/scrape: "true" serve /metrics on a loopback
+ * address of their own (podmetrics.c): 127.2.0.1 + n, up to 127.253.255.254,
+ * never reused while kubesim runs.  Nodes are 127.1.x.y, exporters
+ * 127.254.x.y by convention. */
+static bool scrape_annotated(const json_t *pod)
+{
+	const json_t *ann = jpath_get(pod, "metadata.annotations");
+	const char *v = json_string_value(json_object_get(ann, "prometheus.io/scrape"));
+
+	return v && strcmp(v, "true") == 0;
+}
+
+static void pod_loopback_ip(struct sim_cluster *c, char *ip, size_t len)
+{
+	uint32_t n = __atomic_fetch_add(&c->pod_addr_seq, 1, __ATOMIC_RELAXED);
+	uint32_t a = ((127u << 24) | (2u << 16) | 1u) + n % ((252u << 16) - 2);
+
+	snprintf(ip, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
 static int start_pod(void *ud, json_t *pod)
 {
 	struct start_ctx *s = ud;
@@ -244,6 +265,8 @@ static int start_pod(void *ud, json_t *pod)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	snprintf(ip, sizeof(ip), "10.%d.%d.%d", 32 + (int)(h >> 8 & 31), (int)(h >> 16 & 255),
 		 2 + (int)(h % 250));
+	if (scrape_annotated(pod))
+		pod_loopback_ip(s->c, ip, sizeof(ip));
 	json_object_set_new(st, "phase", json_string("Running"));
 	if (s->host[0]) {
 		json_object_set_new(st, "hostIP", json_string(s->host));
@@ -318,7 +341,7 @@ bool sim_lifecycle_step(struct sim_controller *ctl, struct sim_sched_cache *cach
 	struct sim_cluster *c = ctl->c;
 	struct sim_obj *o = sim_store_get_obj(c->store, "pods", ns, name);
 	json_t *pod = o ? sim_obj_load(o) : NULL;
-	struct start_ctx s = { 0 };
+	struct start_ctx s = { .c = ctl->c };
 	const char *phase, *node;
 	char ts[40];
 	bool more;
