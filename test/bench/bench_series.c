@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	long rounds = arg(argc, argv, 3, 8, MAX_ROUNDS);
 	struct series_options o = { .window_ms = 135000, .resolution_ms = 15000 };
 	struct labels *tl = xcalloc((size_t)targets, sizeof(*tl));
-	char (*keys)[32] = xcalloc((size_t)targets, sizeof(*keys));
+	char (*keys)[72] = xcalloc((size_t)targets, sizeof(*keys));
 	char (*vals)[24] = xcalloc((size_t)nser, sizeof(*vals));
 	double per[MAX_ROUNDS];
 	struct series_stats stats;
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (long t = 0; t < targets; t++) {
-		char pod[24], ns[8];
+		char pod[32], ns[32];
 
 		snprintf(pod, sizeof(pod), "pod-%06ld", t);
 		snprintf(ns, sizeof(ns), "ns-%ld", t % 10);
