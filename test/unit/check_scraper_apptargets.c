@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scraper/scraper_int.h"
+#include "series/series.h"
 #include "test/unit/scraper_fixture.h"
 #include "test/unit/unit.h"
 
@@ -142,6 +143,176 @@ START_TEST(plain_http_refused)
 }
 END_TEST
 
+
+/* ---- rounds over application targets ------------------------------------------------- */
+
+struct world {
+	struct kubelet *k;      /* plain HTTP */
+	struct series *ser;
+	struct scraper_app_options o;
+	struct scraper_apps *a;
+	struct scraper_app_target t[4];
+	size_t n;
+	struct scraper_app_round_stats rs;
+};
+
+static void world_start(struct world *w, const struct certs_pair *cert)
+{
+	struct series_options so = {.window_ms = 600000, .resolution_ms = 15000};
+	char err[256];
+
+	memset(w, 0, sizeof(*w));
+	w->k = kubelet_start(cert);
+	w->ser = series_new(&so, err, sizeof(err));
+	ck_assert_ptr_nonnull(w->ser);
+	w->o.timeout_ns = 5 * NS_PER_SEC;
+	w->o.ca_file = ca_path;
+}
+
+/* Target i: key, path on the fake server (scheme from the server's mode). */
+static void world_target(struct world *w, size_t i, const char *key, const char *path, bool tls)
+{
+	char url[256];
+
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%u%s", tls ? "https" : "http", w->k->port, path);
+	if (i < w->n) {
+		free(w->t[i].key);
+		free(w->t[i].url);
+		labels_clear(&w->t[i].labels);
+	}
+	w->t[i].key = xstrdup(key);
+	w->t[i].url = xstrdup(url);
+	labels_init(&w->t[i].labels);
+	labels_set(&w->t[i].labels, "namespace", "ns");
+	labels_set(&w->t[i].labels, "pod", key);
+	labels_set(&w->t[i].labels, "job", "kubernetes-pods");
+	snprintf(url, sizeof(url), "127.0.0.1:%u", w->k->port);
+	labels_set(&w->t[i].labels, "instance", url);
+	if (i >= w->n)
+		w->n = i + 1;
+}
+
+static char *world_round(struct world *w)
+{
+	if (!w->a)
+		w->a = scraper_apps_new(&w->o, w->ser);
+	stderr_capture_begin();
+	scraper_apps_round(w->a, w->t, w->n, &w->rs);
+	return stderr_capture_end();
+}
+
+static void world_stop(struct world *w)
+{
+	scraper_apps_free(w->a);
+	series_free(w->ser);
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->t[i].key);
+		free(w->t[i].url);
+		labels_clear(&w->t[i].labels);
+	}
+	kubelet_stop(w->k);
+}
+
+/* What a select found: "labels=... v v v" lines. */
+static void rec_series(void *ctx, const struct series_view *v)
+{
+	struct dynbuf *b = ctx;
+
+	for (size_t i = 0; i < v->labels->n; i++)
+		ck_assert_int_eq(dynbuf_printf(b, "%s%s=%s", i ? "," : "", v->labels->items[i].key,
+					       v->labels->items[i].value), 0);
+	for (size_t i = 0; i < v->n; i++)
+		ck_assert_int_eq(series_is_stale(v->points[i].v) ? dynbuf_addstr(b, " stale")
+								 : dynbuf_printf(b, " %g", v->points[i].v),
+				 0);
+	ck_assert_int_eq(dynbuf_addch(b, '\n'), 0);
+}
+
+/* Every series of `name` with pod=pod, rendered (caller frees). */
+static char *select_str(struct world *w, const char *name, const char *pod)
+{
+	struct series_snapshot *snap = series_acquire(w->ser);
+	struct series_matcher m[2] = {{"__name__", name, SERIES_EQ}, {"pod", pod, SERIES_EQ}};
+	struct dynbuf b;
+
+	dynbuf_init(&b, 1u << 20);
+	ck_assert_int_eq(series_select(snap, m, 2, 0, INT64_MAX, rec_series, &b), 0);
+	series_snapshot_unref(snap);
+	ck_assert_int_eq(dynbuf_addch(&b, '\0'), 0);
+	return dynbuf_take(&b, NULL);
+}
+
+/* A text target and an OpenMetrics one over plain HTTP: series with their
+ * target labels, one point per round, one connection per target. */
+START_TEST(round_plain_targets)
+{
+	struct world w;
+	char *log, want[1024];
+
+	world_start(&w, NULL);
+	world_target(&w, 0, "a", "/app", false);
+	world_target(&w, 1, "b", "/app/om", false);
+	for (int i = 0; i < 2; i++) {
+		log = world_round(&w);
+		ck_assert_msg(strstr(log, "Failed") == NULL, "%s", log);
+		free(log);
+		ck_assert_uint_eq(w.rs.targets, 2);
+		ck_assert_uint_eq(w.rs.failed, 0);
+		clock_set_fake_now(FAKE_NOW + (i + 1) * 15 * NS_PER_SEC);
+	}
+	clock_set_fake_now(FAKE_NOW);
+	/* the server's counter advances per request, in either target's order */
+	char *got = select_str(&w, "temp", "a");
+	snprintf(want, sizeof(want),
+		 "__name__=temp,instance=127.0.0.1:%u,job=kubernetes-pods,namespace=ns,pod=a 21.5 21.5\n",
+		 w.k->port);
+	ck_assert_str_eq(got, want);
+	free(got);
+	got = select_str(&w, "hello_total", "a");
+	ck_assert_ptr_nonnull(strstr(got, "code=200,instance="));
+	ck_assert_ptr_nonnull(strstr(got, "code=500,instance="));
+	ck_assert_ptr_nonnull(strstr(got, "pod=a 1 1\n"));
+	free(got);
+	got = select_str(&w, "hello_total", "b");
+	ck_assert_ptr_nonnull(strstr(got, "__name__=hello_total,instance="));
+	free(got);
+	ck_assert_int_eq(atomic_load(&w.k->connections), 2);
+	ck_assert_int_eq(atomic_load(&w.k->requests), 4);
+	world_stop(&w);
+}
+END_TEST
+
+/* A parse error fails that target only: its series go stale, the other's
+ * continue; the log names the target, the URL and the line. */
+START_TEST(parse_error_aborts_target)
+{
+	struct world w;
+	char *log;
+
+	world_start(&w, NULL);
+	world_target(&w, 0, "a", "/app", false);
+	world_target(&w, 1, "b", "/app", false);
+	log = world_round(&w);
+	free(log);
+	clock_set_fake_now(FAKE_NOW + 15 * NS_PER_SEC);
+	world_target(&w, 1, "b", "/app/bad", false);
+	log = world_round(&w);
+	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_log(log, "\"Failed to scrape target\" target=\"b\"");
+	ck_assert_log(log, "/app/bad\" err=\"line 2: ");
+	ck_assert_msg(strstr(log, "target=\"a\"") == NULL, "%s", log);
+	free(log);
+	clock_set_fake_now(FAKE_NOW);
+	char *got = select_str(&w, "temp", "b");
+	ck_assert_msg(strstr(got, "pod=b 21.5 stale\n") != NULL, "%s", got);
+	free(got);
+	got = select_str(&w, "temp", "a");
+	ck_assert_msg(strstr(got, "pod=a 21.5 21.5\n") != NULL, "%s", got);
+	free(got);
+	world_stop(&w);
+}
+END_TEST
+
 static Suite *apptargets_suite(void)
 {
 	Suite *s = suite_create("scraper_apptargets");
@@ -151,6 +322,8 @@ static Suite *apptargets_suite(void)
 	tcase_add_unchecked_fixture(tc, setup_certs, teardown_certs);
 	tcase_add_test(tc, plain_http_kept_alive);
 	tcase_add_test(tc, plain_http_refused);
+	tcase_add_test(tc, round_plain_targets);
+	tcase_add_test(tc, parse_error_aborts_target);
 	suite_add_tcase(s, tc);
 	return s;
 }

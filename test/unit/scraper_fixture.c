@@ -435,6 +435,16 @@ static char *capture_end(void)
 	return dynbuf_take(&b, NULL);
 }
 
+void stderr_capture_begin(void)
+{
+	capture_begin();
+}
+
+char *stderr_capture_end(void)
+{
+	return capture_end();
+}
+
 /* ---- one scraper against one fake kubelet ---------------------------------------- */
 
 void rig_start(struct rig *r, const struct certs_pair *cert)

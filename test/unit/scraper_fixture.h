@@ -114,6 +114,11 @@ struct scraper_options options(const struct kubelet *k);
 #define ck_assert_log(log, needle) \
 	ck_assert_msg(strstr((log), (needle)) != NULL, "log lacks <%s>:\n%s", (needle), (log))
 
+/* Captures stderr (the klog lines) until stderr_capture_end(), which
+ * restores it and returns the text (caller frees). */
+void stderr_capture_begin(void);
+char *stderr_capture_end(void);
+
 /* ---- one scraper against one fake kubelet ---------------------------------------- */
 
 /* What a round test needs: the kubelet, a 15s store, the options (a test
