@@ -313,6 +313,96 @@ START_TEST(parse_error_aborts_target)
 }
 END_TEST
 
+/* Prometheus' limits fail that target only, with their text. */
+START_TEST(limits_fail_target)
+{
+	struct world w;
+	char *log;
+
+	world_start(&w, NULL);
+	w.o.limits.sample_limit = 5;
+	world_target(&w, 0, "a", "/app", false);
+	world_target(&w, 1, "many", "/app/many", false);
+	log = world_round(&w);
+	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_log(log, "target=\"many\"");
+	ck_assert_log(log, "sample limit exceeded");
+	ck_assert_msg(strstr(log, "target=\"a\"") == NULL, "%s", log);
+	free(log);
+	char *got = select_str(&w, "m", "many");
+	ck_assert_str_eq(got, "");
+	free(got);
+	scraper_apps_free(w.a);
+	w.a = NULL;
+	w.o.limits = (struct scraper_expfmt_limits){.body_size_limit = 40};
+	log = world_round(&w);
+	ck_assert_uint_eq(w.rs.failed, 2);
+	ck_assert_log(log, "body size limit exceeded");
+	free(log);
+	world_stop(&w);
+}
+END_TEST
+
+/* A target gone from the list: its series get stale markers at once. */
+START_TEST(vanished_target_removed)
+{
+	struct world w;
+	char *log;
+
+	world_start(&w, NULL);
+	world_target(&w, 0, "a", "/app", false);
+	world_target(&w, 1, "b", "/app", false);
+	free(world_round(&w));
+	clock_set_fake_now(FAKE_NOW + 15 * NS_PER_SEC);
+	w.n = 1; /* b vanished */
+	log = world_round(&w);
+	w.n = 2;
+	ck_assert_uint_eq(w.rs.removed, 1);
+	ck_assert_uint_eq(w.rs.targets, 1);
+	free(log);
+	clock_set_fake_now(FAKE_NOW);
+	char *got = select_str(&w, "temp", "b");
+	ck_assert_msg(strstr(got, "pod=b 21.5 stale\n") != NULL, "%s", got);
+	free(got);
+	got = select_str(&w, "temp", "a");
+	ck_assert_msg(strstr(got, "pod=a 21.5 21.5\n") != NULL, "%s", got);
+	free(got);
+	world_stop(&w);
+}
+END_TEST
+
+/* https:// targets: checked against the fixture CA; another CA fails with Go's text. */
+START_TEST(https_target)
+{
+	struct world w;
+	char *log;
+
+	world_start(&w, &server);
+	world_target(&w, 0, "a", "/app", true);
+	log = world_round(&w);
+	ck_assert_msg(w.rs.failed == 0, "%s", log);
+	free(log);
+	char *got = select_str(&w, "temp", "a");
+	ck_assert_msg(strstr(got, "pod=a 21.5\n") != NULL, "%s", got);
+	free(got);
+	scraper_apps_free(w.a);
+	w.a = NULL;
+	w.o.ca_file = other_ca_path;
+	clock_set_fake_now(FAKE_NOW + 15 * NS_PER_SEC);
+	log = world_round(&w);
+	clock_set_fake_now(FAKE_NOW);
+	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_log(log, "x509: certificate signed by unknown authority");
+	free(log);
+	/* a plain request to the TLS server fails that target, not the round */
+	world_target(&w, 0, "a", "/app", false);
+	log = world_round(&w);
+	ck_assert_uint_eq(w.rs.failed, 1);
+	free(log);
+	world_stop(&w);
+}
+END_TEST
+
 static Suite *apptargets_suite(void)
 {
 	Suite *s = suite_create("scraper_apptargets");
@@ -324,6 +414,9 @@ static Suite *apptargets_suite(void)
 	tcase_add_test(tc, plain_http_refused);
 	tcase_add_test(tc, round_plain_targets);
 	tcase_add_test(tc, parse_error_aborts_target);
+	tcase_add_test(tc, limits_fail_target);
+	tcase_add_test(tc, vanished_target_removed);
+	tcase_add_test(tc, https_target);
 	suite_add_tcase(s, tc);
 	return s;
 }
