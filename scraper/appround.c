@@ -79,8 +79,11 @@ static int on_sample(void *ud, const struct scraper_expfmt_sample *s)
 
 static void log_failure(const struct app *x, const char *err)
 {
-	log_error("\"Failed to scrape target\" target=\"%s\" url=\"%s\" err=\"%s\"", x->key, x->url,
-		  err);
+	char q[1200], u[600];
+
+	scraper__klog_quote(err, q, sizeof(q));
+	scraper__klog_quote(x->url, u, sizeof(u));
+	log_error("\"Failed to scrape target\" target=\"%s\" url=\"%s\" err=\"%s\"", x->key, u, q);
 }
 
 /* Ends the session: commit (ok) or abort, with the failure logged. */

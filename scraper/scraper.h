@@ -11,6 +11,9 @@
  *             one thread and epoll set, every node concurrently,
  *             keep-alive, per-node timeout, jitter, body cap
  *   loop      one round every --metric-resolution -> store_apply()
+ *   apps      application targets (issue 11): annotated pods and static
+ *             targets (apptargets.c), a round of them on the same engine,
+ *             plain http:// or https://, into series/ (appround.c)
  *
  * Allocation follows common/'s policy (abort with a message): nothing
  * here returns NULL.  A decoder is used by one thread at a time.

@@ -590,5 +590,7 @@ void scraper__transfer_idle(struct scraper__transfer *t, int64_t until_mono_ns);
 /* Makes a running round (or idle wait) return soon (thread-safe). */
 void scraper__transfer_abort(struct scraper__transfer *t);
 void scraper__transfer_free(struct scraper__transfer *t);
+/* s as a klog value into buf: quotes and backslashes escaped, controls dropped. */
+void scraper__klog_quote(const char *s, char *buf, size_t len);
 
 #endif

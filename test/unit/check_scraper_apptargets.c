@@ -403,6 +403,33 @@ START_TEST(https_target)
 }
 END_TEST
 
+/* Status, deadline, refused dial and a bad URL: each fails its target with
+ * Prometheus' or Go's words; the round still ends within the timeout. */
+START_TEST(failures_logged)
+{
+	struct world w;
+	char *log, want[256];
+
+	world_start(&w, NULL);
+	w.o.timeout_ns = 300 * NS_PER_MS;
+	world_target(&w, 0, "a", "/500", false);
+	world_target(&w, 1, "b", "/slow", false);
+	world_target(&w, 2, "c", "/app", false);
+	free(w.t[2].url);
+	w.t[2].url = xstrdup("ftp://127.0.0.1/x");
+	log = world_round(&w);
+	ck_assert_uint_eq(w.rs.failed, 3);
+	ck_assert_log(log, "target=\"a\"");
+	ck_assert_log(log, "err=\"server returned HTTP status 500 Internal Server Error\"");
+	snprintf(want, sizeof(want), "err=\"Get \\\"http://127.0.0.1:%u/slow\\\": context deadline exceeded\"",
+		 w.k->port);
+	ck_assert_log(log, want);
+	ck_assert_log(log, "parse \\\"ftp://127.0.0.1/x\\\": invalid URL");
+	free(log);
+	world_stop(&w);
+}
+END_TEST
+
 static Suite *apptargets_suite(void)
 {
 	Suite *s = suite_create("scraper_apptargets");
@@ -417,6 +444,7 @@ static Suite *apptargets_suite(void)
 	tcase_add_test(tc, limits_fail_target);
 	tcase_add_test(tc, vanished_target_removed);
 	tcase_add_test(tc, https_target);
+	tcase_add_test(tc, failures_logged);
 	suite_add_tcase(s, tc);
 	return s;
 }
