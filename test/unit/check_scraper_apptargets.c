@@ -339,6 +339,15 @@ START_TEST(limits_fail_target)
 	ck_assert_uint_eq(w.rs.failed, 2);
 	ck_assert_log(log, "body size limit exceeded");
 	free(log);
+	scraper_apps_free(w.a);
+	w.a = NULL;
+	w.o.limits = (struct scraper_expfmt_limits){.label_limit = 1};
+	w.n = 1;
+	log = world_round(&w);
+	w.n = 2;
+	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_log(log, "err=\"line 2: label_limit exceeded (metric: hello_total, number of labels: 2, limit: 1)");
+	free(log);
 	world_stop(&w);
 }
 END_TEST
