@@ -111,6 +111,10 @@ struct kube_pod {
 	char *node_name;                 /* spec.nodeName, "" when unscheduled */
 	char *phase;                     /* "Running", ..., "" when unset */
 	int64_t start_ns;                /* status.startTime, 0 if unset */
+	char *ip;                        /* status.podIP, "" when unset */
+	/* the prometheus.io/{scrape,port,path,scheme} annotations, NULL when
+	 * absent (application targets: scraper_app_targets) */
+	char *prom_scrape, *prom_port, *prom_path, *prom_scheme;
 };
 
 /* Immutable and reference counted; node and pod arrays are sorted (nodes by

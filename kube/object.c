@@ -167,6 +167,7 @@ static int parse_node(json_t *item, struct kube_node *n, char *err, size_t errle
 static int parse_pod(json_t *item, struct kube_pod *p, char *err, size_t errlen)
 {
 	json_t *status = json_object_get(item, "status");
+	json_t *ann = jpath_get(item, "metadata.annotations");
 	int rc = parse_meta(item, &p->ns, &p->name, &p->created_ns, &p->labels, err, errlen);
 
 	if (rc)
@@ -178,6 +179,13 @@ static int parse_pod(json_t *item, struct kube_pod *p, char *err, size_t errlen)
 	if (!p->phase)
 		p->phase = xstrdup("");
 	p->start_ns = parse_time(status, "startTime");
+	p->ip = dup_str(status, "podIP", OBJ_MAX_NAME);
+	if (!p->ip)
+		p->ip = xstrdup("");
+	p->prom_scrape = dup_str(ann, "prometheus.io/scrape", OBJ_MAX_NAME);
+	p->prom_port = dup_str(ann, "prometheus.io/port", OBJ_MAX_NAME);
+	p->prom_path = dup_str(ann, "prometheus.io/path", 4096);
+	p->prom_scheme = dup_str(ann, "prometheus.io/scheme", OBJ_MAX_NAME);
 	return 0;
 }
 
@@ -203,6 +211,11 @@ static void obj_free(struct kube_obj *o)
 		free(p->name);
 		free(p->node_name);
 		free(p->phase);
+		free(p->ip);
+		free(p->prom_scrape);
+		free(p->prom_port);
+		free(p->prom_path);
+		free(p->prom_scheme);
 		labels_clear(&p->labels);
 	}
 	free(o);

@@ -11,7 +11,9 @@
  * Costs: per request one gnutls_record_send (one send), the reads the
  * response needs into the driver's shared buffer, no malloc of ours;
  * per idle connection this struct (the response parser is the bulk) and
- * a GnuTLS session.  The certificate is checked (tlsverify.c) after the
+ * a GnuTLS session.  A plain http:// request (application targets) takes
+ * the same states minus HANDSHAKE and reads and writes the socket itself
+ * (send_plain, recv_plain): the TLS path pays one branch for it.  The certificate is checked (tlsverify.c) after the
  * handshake and before the request, which carries the bearer token, is
  * written.  A reused connection that fails before any byte of the answer
  * arrived is redialed once (Go retries such idempotent requests); an idle
@@ -153,8 +155,8 @@ static uint64_t dest_of(const struct scraper__request *req)
 	char port[16];
 	const char *parts[4] = {req->host, port, req->proxy ? req->proxy->host : "", ""};
 
-	snprintf(port, sizeof(port), "%u/%u", (unsigned)req->port,
-		 req->proxy ? (unsigned)req->proxy->port : 0u);
+	snprintf(port, sizeof(port), "%u/%u/%d", (unsigned)req->port,
+		 req->proxy ? (unsigned)req->proxy->port : 0u, (int)req->plain);
 	for (size_t i = 0; i < 3; i++)
 		for (const char *p = parts[i];; p++) {
 			h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
@@ -196,6 +198,10 @@ static size_t request_head(const struct scraper__request *req, char *buf, size_t
 		  scraper__conn_put(buf, cap, &len, req->hostport) &&
 		  scraper__conn_put(buf, cap, &len, "\r\nUser-Agent: " USER_AGENT "\r\n");
 
+	if (ok && req->accept)
+		ok = scraper__conn_put(buf, cap, &len, "Accept: ") &&
+		     scraper__conn_put(buf, cap, &len, req->accept) &&
+		     scraper__conn_put(buf, cap, &len, "\r\n");
 	if (ok && req->token)
 		ok = scraper__conn_put(buf, cap, &len, "Authorization: Bearer ") &&
 		     scraper__conn_put(buf, cap, &len, req->token) &&
@@ -205,6 +211,8 @@ static size_t request_head(const struct scraper__request *req, char *buf, size_t
 
 /* Writes the head (rebuilt identically into the shared buffer each time:
  * nothing of it is kept per connection). */
+static void send_plain(struct scraper__conn *c, const char *buf, size_t len);
+
 static void send_head(struct scraper__conn *c)
 {
 	size_t cap, len;
@@ -213,6 +221,10 @@ static void send_head(struct scraper__conn *c)
 	len = request_head(c->req, buf, cap);
 	if (!len) {
 		scraper__conn_fail_get(c, "net/http: request headers too large");
+		return;
+	}
+	if (!c->tls) {
+		send_plain(c, buf, len);
 		return;
 	}
 	while (c->sent < len) {
@@ -248,6 +260,10 @@ void scraper__conn_begin_request(struct scraper__conn *c)
 	c->too_big = false;
 	c->body_len = 0;
 	scraper__http1_begin(&c->h, false);
+	c->h.ctype = c->req->ctype;
+	c->h.ctype_cap = c->req->ctype_cap;
+	if (c->h.ctype)
+		c->h.ctype[0] = '\0';
 	send_head(c);
 }
 
@@ -305,11 +321,17 @@ static void peer_eof(struct scraper__conn *c)
 		response_end(c, ERR_PARSE);
 }
 
+static void recv_plain(struct scraper__conn *c, char *buf, size_t cap);
+
 static void recv_response(struct scraper__conn *c)
 {
 	size_t cap, used;
 	char *buf = scraper__driver_buffer(c->env->drv, &cap);
 
+	if (!c->tls) {
+		recv_plain(c, buf, cap);
+		return;
+	}
 	for (;;) {
 		ssize_t n = gnutls_record_recv(c->tls, buf, cap);
 		int e = errno, rc;
@@ -342,8 +364,17 @@ static void idle_event(struct scraper__conn *c)
 {
 	size_t cap;
 	char *buf = scraper__driver_buffer(c->env->drv, &cap);
-	ssize_t n = gnutls_record_recv(c->tls, buf, cap);
+	ssize_t n;
 
+	if (!c->tls) {
+		n = recv(c->fd, buf, cap, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		close_conn(c);
+		scraper__driver_timer(c->env->drv, &c->w, -1);
+		return;
+	}
+	n = gnutls_record_recv(c->tls, buf, cap);
 	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 		return;
 	close_conn(c);
@@ -364,6 +395,67 @@ static void on_io(struct scraper__watch *w, uint32_t events)
 	case SCRAPER__C_RECV: recv_response(c); break;
 	case SCRAPER__C_IDLE: idle_event(c); break;
 	default: break;
+	}
+}
+
+/* ---- plain http:// (no TLS session: the socket itself) ------------------------------- */
+
+static void send_plain(struct scraper__conn *c, const char *buf, size_t len)
+{
+	while (c->sent < len) {
+		ssize_t n = send(c->fd, buf + c->sent, len - c->sent, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (scraper__driver_watch(c->env->drv, &c->w, c->fd, EPOLLOUT) != 0)
+				scraper__conn_fail_sock(c, "write", errno);
+			return;
+		}
+		if (n < 0) {
+			int e = errno;
+
+			if (!retry(c))
+				scraper__conn_fail_sock(c, "write", e);
+			return;
+		}
+		c->sent += (size_t)n;
+	}
+	c->state = SCRAPER__C_RECV;
+	if (scraper__driver_watch(c->env->drv, &c->w, c->fd, EPOLLIN) != 0)
+		scraper__conn_fail_sock(c, "read", errno);
+}
+
+static void recv_plain(struct scraper__conn *c, char *buf, size_t cap)
+{
+	size_t used;
+
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, cap, 0);
+		int rc;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n == 0) {
+			peer_eof(c);
+			return;
+		}
+		if (n < 0) {
+			int e = errno;
+
+			if (!retry(c))
+				scraper__conn_fail_sock(c, "read", e);
+			return;
+		}
+		rc = scraper__http1_feed(&c->h, buf, (size_t)n, &used, on_body, c);
+		if (rc != 0 || c->h.done) {
+			if (c->h.done && used < (size_t)n)
+				c->h.keep_alive = false;
+			response_end(c, rc);
+			return;
+		}
 	}
 }
 

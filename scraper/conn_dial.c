@@ -202,7 +202,10 @@ void scraper__conn_proxy_recv(struct scraper__conn *c)
 		scraper__conn_fail_get(c, "proxyconnect: unexpected bytes after the proxy's answer");
 		return;
 	}
-	tls_start(c);
+	if (c->req->plain)
+		scraper__conn_begin_request(c);
+	else
+		tls_start(c);
 }
 
 /* ---- TLS ------------------------------------------------------------------------------ */
@@ -286,6 +289,8 @@ static void connected(struct scraper__conn *c)
 	if (c->req->proxy) {
 		c->state = SCRAPER__C_PROXY_SEND;
 		scraper__conn_proxy_send(c);
+	} else if (c->req->plain) {
+		scraper__conn_begin_request(c);
 	} else {
 		tls_start(c);
 	}

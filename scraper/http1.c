@@ -204,6 +204,8 @@ static int header_line(struct scraper__http1 *h)
 			h->close_header = true;
 		else if (has_token(v, vlen, "keep-alive") && h->minor == 0)
 			h->keep_alive = true; /* HTTP/1.0 keep-alive */
+	} else if (h->ctype && (v = header_value(s, "Content-Type", &vlen))) {
+		snprintf(h->ctype, h->ctype_cap, "%.*s", (int)vlen, v);
 	}
 	return 0;
 }

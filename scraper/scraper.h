@@ -11,6 +11,9 @@
  *             one thread and epoll set, every node concurrently,
  *             keep-alive, per-node timeout, jitter, body cap
  *   loop      one round every --metric-resolution -> store_apply()
+ *   apps      application targets (issue 11): annotated pods and static
+ *             targets (apptargets.c), a round of them on the same engine,
+ *             plain http:// or https://, into series/ (appround.c)
  *
  * Allocation follows common/'s policy (abort with a message): nothing
  * here returns NULL.  A decoder is used by one thread at a time.
@@ -259,5 +262,75 @@ int64_t scraper_last_round_start_ns(struct scraper *s);
  * the rounds also take, briefly).  0 or ERR_TOOBIG (out's
  * cap; what was appended before is left in out). */
 int scraper_write_metrics(struct scraper *s, struct dynbuf *out) COMMON_WUR;
+
+/* ---- application targets (issue 11): pods' and exporters' /metrics ------------------ */
+
+/* One application target.  key names its series in the series store
+ * ("ns/pod" for a pod, the static target's name); url is
+ * http[s]://host:port/path; labels are its target labels. */
+struct scraper_app_target {
+	char *key;
+	char *url;
+	struct labels labels;
+};
+
+/*
+ * The targets of a round (a pure function: any thread): every Running pod
+ * of k with an IP and the annotation prometheus.io/scrape "true", at
+ * prometheus.io/scheme (http or https; default http) :// podIP :
+ * prometheus.io/port (required: 1..65535; container ports are not kept,
+ * so a pod without the annotation is skipped) prometheus.io/path (default
+ * /metrics), with the labels Prometheus' usual kubernetes-pods job gives
+ * it: namespace, pod, job (pod_job, NULL = "kubernetes-pods"), instance
+ * (podIP:port); then the static targets (copied; instance = the URL's
+ * host:port and job = key unless their labels set them).  Sorted by key;
+ * a key seen twice keeps the first (pods before static targets); a pod
+ * with an unusable annotation is skipped.  *out (free with
+ * scraper_app_targets_free) and its count.
+ */
+void scraper_app_targets(const struct kube_snapshot *k, const char *pod_job,
+			 const struct scraper_app_target *statics, size_t nstatics,
+			 struct scraper_app_target **out, size_t *nout);
+/* Frees n targets made by scraper_app_targets, and the array.  NULL ignored. */
+void scraper_app_targets_free(struct scraper_app_target *t, size_t n);
+
+struct series;
+
+/* The application scraper's options (copied by scraper_apps_new). */
+struct scraper_app_options {
+	int64_t timeout_ns;                  /* per target request; 0 = 10 s */
+	struct scraper_expfmt_limits limits; /* Prometheus' target limits */
+	const char *ca_file;                 /* https targets' CA (NULL: the system's) */
+	bool insecure_tls;                   /* https targets unchecked */
+};
+
+struct scraper_app_round_stats {
+	size_t targets; /* scraped */
+	size_t failed;  /* of those, aborted or refused by the store */
+	size_t removed; /* targets gone since the last round (series_target_remove) */
+};
+
+struct scraper_apps;
+
+/* ser is borrowed (its writer is the thread running the rounds).  Never
+ * NULL; free with scraper_apps_free(). */
+struct scraper_apps *scraper_apps_new(const struct scraper_app_options *o, struct series *ser);
+/*
+ * One round over t (n targets sorted by key, as scraper_app_targets gives
+ * them; borrowed for the call) on the calling thread, with the scraper's
+ * engine (one kept-alive connection per target, deadlines, one epoll
+ * set): per target one GET (Accept: SCRAPER_EXPFMT_ACCEPT), the body
+ * streamed into the expfmt parser (format from its Content-Type) whose
+ * samples go to the target's series session; committed on success,
+ * aborted on any failure (connection, status, parse error, a limit),
+ * which is logged with the target, the URL and the reason ("line N: ...").
+ * Targets of the previous round missing from t are removed from the
+ * series store.  out may be NULL.
+ */
+void scraper_apps_round(struct scraper_apps *a, const struct scraper_app_target *t, size_t n,
+			struct scraper_app_round_stats *out);
+/* Closes the connections and frees a (the series store is not touched).
+ * NULL ignored. */
+void scraper_apps_free(struct scraper_apps *a);
 
 #endif

@@ -248,6 +248,8 @@ struct scraper__http1 {
 	size_t head_bytes;       /* of this response's head so far */
 	size_t line_len;         /* bytes of the current line seen */
 	char line[SCRAPER__HTTP1_PREFIX];
+	char *ctype;             /* NULL, or where Content-Type goes (set after _begin) */
+	size_t ctype_cap;
 };
 
 /* Body bytes; nonzero stops the parse and is what feed returns. */
@@ -419,6 +421,10 @@ struct scraper__request {
 	const char *hostport; /* Host header / CONNECT target, e.g. "[fd00::1]:10250" */
 	const char *path;     /* with its query */
 	const char *token;    /* bearer token, or NULL */
+	bool plain;           /* http://: no TLS (the state machine minus the handshake) */
+	const char *accept;   /* Accept header, or NULL */
+	char *ctype;          /* NULL, or receives the answer's Content-Type ("" if none) */
+	size_t ctype_cap;
 	/* the proxy to tunnel through, or NULL for a direct connection: the
 	 * caller decides (scraper__proxy_use), which lets tests force it */
 	const struct scraper__proxy *proxy;
@@ -584,5 +590,7 @@ void scraper__transfer_idle(struct scraper__transfer *t, int64_t until_mono_ns);
 /* Makes a running round (or idle wait) return soon (thread-safe). */
 void scraper__transfer_abort(struct scraper__transfer *t);
 void scraper__transfer_free(struct scraper__transfer *t);
+/* s as a klog value into buf: quotes and backslashes escaped, controls dropped. */
+void scraper__klog_quote(const char *s, char *buf, size_t len);
 
 #endif

@@ -245,7 +245,7 @@ static void sync_targets(struct scraper__transfer *t, const struct kube_node *co
 /* ---- one node's outcome ---------------------------------------------------- */
 
 /* err as a klog value: quotes and backslashes escaped, controls dropped. */
-static void quote(const char *s, char *buf, size_t len)
+void scraper__klog_quote(const char *s, char *buf, size_t len)
 {
 	size_t j = 0;
 
@@ -263,7 +263,7 @@ static void log_failure(const struct scraper__transfer *t, const struct xfer *x,
 {
 	char q[1200], tmo[40];
 
-	quote(err, q, sizeof(q));
+	scraper__klog_quote(err, q, sizeof(q));
 	if (!x->kn->ready) {
 		log_v(4, "\"Failed to scrape node, node is not ready\" node=\"%s\" err=\"%s\"", x->node, q);
 	} else if (timeout) {

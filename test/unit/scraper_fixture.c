@@ -6,7 +6,9 @@
 #include "test/unit/scraper_fixture.h"
 
 #include <check.h>
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,12 +152,46 @@ static enum MHD_Result reply_api(struct kubelet *k, struct MHD_Connection *c, co
 	return reply(c, 200, body, (size_t)n);
 }
 
+/* An application's /metrics (see scraper_fixture.h): what follows "/app". */
+static enum MHD_Result reply_app(struct kubelet *k, struct MHD_Connection *c, const char *what)
+{
+	static const char text[] = "# TYPE hello_total counter\n"
+				   "hello_total{code=\"200\"} %d\n"
+				   "hello_total{code=\"500\"} 1\n"
+				   "temp 21.5\n";
+	static const char om[] = "# TYPE hello counter\nhello_total %d\n# EOF\n";
+	const char *ctype = "text/plain; version=0.0.4; charset=utf-8";
+	char body[1024];
+	int n, r = atomic_fetch_add(&k->dyn_round, 1);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (strcmp(what, "/bad") == 0) {
+		n = snprintf(body, sizeof(body), "ok 1\nbad{ 2\n");
+	} else if (strcmp(what, "/om") == 0) {
+		n = snprintf(body, sizeof(body), om, 10 + r);
+		ctype = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+	} else if (strcmp(what, "/many") == 0) {
+		n = 0;
+		for (int i = 0; i < 20; i++)
+			n += snprintf(body + n, sizeof(body) - (size_t)n, "m{i=\"%d\"} 1\n", i);
+	} else {
+		n = snprintf(body, sizeof(body), text, 10 + r);
+	}
+	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **state)
 {
 	struct kubelet *k = cls;
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
 
 	(void)method, (void)version, (void)upload, (void)upload_size;
 	if (*state == NULL) { /* headers only: answer on the next call */
@@ -165,6 +201,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	pthread_mutex_lock(&k->mu);
 	atomic_fetch_add(&k->requests, 1);
 	snprintf(k->auth, sizeof(k->auth), "%s", auth ? auth : "");
+	snprintf(k->accept, sizeof(k->accept), "%s", accept ? accept : "");
 	pthread_cond_broadcast(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 	if (strcmp(url, "/dyn") == 0 && atomic_load(&k->block_dyn))
@@ -194,6 +231,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply(c, 401, "Unauthorized", 12);
 	if (strcmp(url, "/auth") == 0)
 		return reply_dyn(k, c);
+	if (strncmp(url, "/app", 4) == 0)
+		return reply_app(k, c, url + 4);
 	if (strncmp(url, "/api/v1/", 8) == 0)
 		return reply_api(k, c, url + 8);
 	return reply(c, 404, "not found", 9);
@@ -220,8 +259,24 @@ struct kubelet *kubelet_start_idle(const struct certs_pair *cert, unsigned idle_
 
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
-	k->d = testlib_https_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-				    on_request, k, cert, NULL, opts, &k->port);
+	if (cert) {
+		k->d = testlib_https_daemon(MHD_USE_THREAD_PER_CONNECTION |
+						    MHD_USE_INTERNAL_POLLING_THREAD,
+					    on_request, k, cert, NULL, opts, &k->port);
+		return k;
+	}
+	/* plain HTTP (application targets' http://) */
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	const union MHD_DaemonInfo *info;
+
+	k->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+					MHD_USE_ERROR_LOG,
+				0, NULL, NULL, on_request, k, MHD_OPTION_SOCK_ADDR, &sa,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	ck_assert_msg(k->d != NULL, "cannot start the HTTP test server");
+	info = MHD_get_daemon_info(k->d, MHD_DAEMON_INFO_BIND_PORT);
+	ck_assert_ptr_nonnull(info);
+	k->port = info->port;
 	return k;
 }
 
@@ -378,6 +433,16 @@ static char *capture_end(void)
 	ck_assert_int_eq(dynbuf_read_file(&b, log_path), 0);
 	unlink(log_path);
 	return dynbuf_take(&b, NULL);
+}
+
+void stderr_capture_begin(void)
+{
+	capture_begin();
+}
+
+char *stderr_capture_end(void)
+{
+	return capture_end();
 }
 
 /* ---- one scraper against one fake kubelet ---------------------------------------- */

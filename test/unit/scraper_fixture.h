@@ -17,6 +17,11 @@
  *   /flaky            /dyn, except the server's 2nd request overall: /drop
  *   /slow             hangs until the kubelet is stopped (or 20 s)
  *   /auth             401 unless "Authorization: Bearer second", then /dyn
+ *   /app              an application's /metrics (text 0.0.4, with its
+ *                     Content-Type): hello_total{code="200"} 10 + n (n
+ *                     advances per request), hello_total{code="500"} 1,
+ *                     temp 21.5; /app/om the same counter in OpenMetrics;
+ *                     /app/bad a parse error on line 2; /app/many 20 series
  *   /api/v1/...       a minimal kube-apiserver listing one node (sim-1)
  *                     whose kubelet is this server; watches hang
  *
@@ -57,9 +62,10 @@ struct kubelet {
 	pthread_cond_t cv;
 	bool release;             /* lets /slow answer */
 	char auth[128];           /* last Authorization header */
+	char accept[256];         /* last Accept header */
 };
 
-/* Starts a kubelet serving cert on an ephemeral port; stops it (letting
+/* Starts a kubelet serving cert (NULL: plain HTTP) on an ephemeral port; stops it (letting
  * hung /slow requests answer) and frees it. */
 struct kubelet *kubelet_start(const struct certs_pair *cert);
 /* The same, closing connections idle for idle_timeout_s (0 = never). */
@@ -107,6 +113,11 @@ struct scraper_options options(const struct kubelet *k);
 /* Fails the test unless the captured log contains needle. */
 #define ck_assert_log(log, needle) \
 	ck_assert_msg(strstr((log), (needle)) != NULL, "log lacks <%s>:\n%s", (needle), (log))
+
+/* Captures stderr (the klog lines) until stderr_capture_end(), which
+ * restores it and returns the text (caller frees). */
+void stderr_capture_begin(void);
+char *stderr_capture_end(void);
 
 /* ---- one scraper against one fake kubelet ---------------------------------------- */
 

@@ -1,0 +1,367 @@
+/*
+ * appround.c - a round over application targets (pods' and exporters'
+ * /metrics) with the kubelet path's engine: per target one kept-alive
+ * scraper__conn on one driver (epoll set, deadlines), one expfmt parser
+ * and one series session per scrape.  Body bytes go straight from the
+ * shared receive buffer to the parser, whose samples go to the session:
+ * nothing is allocated per sample once the buffers have grown.  See
+ * scraper_apps_round() in scraper.h.
+ */
+#include "scraper/scraper_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "series/series.h"
+
+#define DEFAULT_TIMEOUT_NS (10 * NS_PER_SEC)
+#define MAX_BODY (1ull << 30)   /* without body_size_limit */
+#define STEP_MS 100
+#define STOP_SERIES 7           /* sample callback: the store refused (a limit) */
+
+struct app {
+	struct scraper_apps *a;
+	char *key, *url;
+	struct labels labels;
+	char host[256], hostport[272];
+	struct scraper__request req;
+	struct scraper__conn *conn;
+	struct scraper__tls_seen seen;
+	struct scraper_expfmt *parser;
+	struct series_scrape *sc;
+	char ctype[160];
+	bool running, started;
+	bool store_full;        /* the series store refused a sample (a limit) */
+	struct series_label *lbuf;
+	size_t lcap;
+};
+
+struct scraper_apps {
+	struct scraper_app_options o;
+	char *ca_file;
+	struct series *ser;
+	struct scraper__driver *drv;
+	struct scraper__resolver *res;
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
+	struct scraper__verifier *verifier;
+	char verify_err[256];
+	struct scraper__conn_env env;
+	struct app **apps; /* sorted by key */
+	size_t n;
+	size_t active, failed;
+};
+
+/* ---- the sample callback: parser -> series session ----------------------------------- */
+
+static int on_sample(void *ud, const struct scraper_expfmt_sample *s)
+{
+	struct app *x = ud;
+
+	if (s->created)
+		return 0; /* OpenMetrics _created: not a series of its own (Prometheus 2) */
+	if (s->nlabels > x->lcap) {
+		x->lcap = s->nlabels * 2;
+		x->lbuf = xrealloc(x->lbuf, x->lcap * sizeof(*x->lbuf));
+	}
+	for (size_t i = 0; i < s->nlabels; i++)
+		x->lbuf[i] = (struct series_label){s->labels[i].name, s->labels[i].value};
+	if (series_scrape_add(x->sc, s->name, x->lbuf, s->nlabels, s->value, s->has_ts,
+			      s->ts_ms) == ERR_TOOBIG) {
+		x->store_full = true;
+		return STOP_SERIES; /* the commit says why */
+	}
+	return 0;
+}
+
+/* ---- one target's request ------------------------------------------------------------ */
+
+static void log_failure(const struct app *x, const char *err)
+{
+	char q[1200], u[600];
+
+	scraper__klog_quote(err, q, sizeof(q));
+	scraper__klog_quote(x->url, u, sizeof(u));
+	log_error("\"Failed to scrape target\" target=\"%s\" url=\"%s\" err=\"%s\"", x->key, u, q);
+}
+
+/* Ends the session: commit (ok) or abort, with the failure logged. */
+static void end_scrape(struct app *x, bool ok, const char *err)
+{
+	char cerr[512];
+
+	if (ok && series_scrape_commit(x->sc, cerr, sizeof(cerr)) != 0) {
+		ok = false;
+		err = cerr;
+	} else if (!ok) {
+		series_scrape_abort(x->sc);
+	}
+	x->sc = NULL;
+	if (!ok) {
+		x->a->failed++;
+		log_failure(x, err);
+	}
+}
+
+/* The format from the answer's Content-Type, the parser reset for it. */
+static void start_body(struct app *x)
+{
+	enum scraper_expfmt_format f;
+
+	(void)scraper_expfmt_format_of(x->ctype[0] ? x->ctype : NULL, &f); /* text otherwise */
+	scraper_expfmt_reset(x->parser, f);
+	x->started = true;
+}
+
+static int on_body(void *ud, const char *p, size_t n)
+{
+	struct app *x = ud;
+
+	if (!x->started)
+		start_body(x);
+	return scraper_expfmt_feed(x->parser, p, n) != 0;
+}
+
+static void on_done(void *ud, enum scraper__outcome oc, int status, const char *reason,
+		    const char *err)
+{
+	struct app *x = ud;
+	char what[700];
+
+	x->running = false;
+	x->a->active--;
+	switch (oc) {
+	case SCRAPER__OK:
+		if (!x->started)
+			start_body(x);
+		if (scraper_expfmt_finish(x->parser) != 0 && !x->store_full) {
+			end_scrape(x, false, scraper_expfmt_error(x->parser));
+			return;
+		}
+		end_scrape(x, true, NULL); /* store_full: the commit fails with the store's text */
+		return;
+	case SCRAPER__REFUSED:
+		end_scrape(x, x->store_full, scraper_expfmt_error(x->parser));
+		return;
+	case SCRAPER__STATUS:
+		snprintf(what, sizeof(what), "server returned HTTP status %d %s", status, reason);
+		end_scrape(x, false, what);
+		return;
+	case SCRAPER__TIMEOUT:
+		snprintf(what, sizeof(what), "Get \"%.500s\": context deadline exceeded", x->url);
+		end_scrape(x, false, what);
+		return;
+	default:
+		end_scrape(x, false, err ? err : "unknown error");
+		return;
+	}
+}
+
+/* Splits x->url into scheme, host (brackets removed), host:port, port, path. */
+static int split_url(struct app *x)
+{
+	const char *p, *slash, *colon;
+	size_t alen;
+	unsigned long port;
+	char *end;
+
+	if (strncmp(x->url, "http://", 7) == 0)
+		x->req.plain = true, p = x->url + 7;
+	else if (strncmp(x->url, "https://", 8) == 0)
+		x->req.plain = false, p = x->url + 8;
+	else
+		return ERR_INVAL;
+	slash = strchr(p, '/');
+	alen = slash ? (size_t)(slash - p) : strlen(p);
+	if (alen == 0 || alen >= sizeof(x->hostport))
+		return ERR_INVAL;
+	snprintf(x->hostport, sizeof(x->hostport), "%.*s", (int)alen, p);
+	colon = strrchr(x->hostport, ':');
+	if (colon && x->hostport[0] == '[' && colon[-1] != ']')
+		colon = NULL; /* a bracketed IPv6 address without a port */
+	port = x->req.plain ? 80 : 443;
+	if (colon) {
+		port = strtoul(colon + 1, &end, 10);
+		if (*end != '\0' || port == 0 || port > 65535)
+			return ERR_INVAL;
+	} else {
+		colon = x->hostport + alen;
+	}
+	if (x->hostport[0] == '[')
+		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport - 2),
+			 x->hostport + 1);
+	else
+		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport), x->hostport);
+	x->req.port = (uint16_t)port;
+	x->req.path = slash ? slash : "/";
+	return 0;
+}
+
+static void start_one(struct scraper_apps *a, struct app *x, int64_t now_ms, int64_t deadline)
+{
+	char err[600];
+
+	x->sc = series_scrape_begin(a->ser, x->key, &x->labels, now_ms);
+	if (!x->sc) {
+		a->failed++;
+		log_failure(x, "a scrape of this target is already open");
+		return;
+	}
+	x->started = false;
+	x->store_full = false;
+	if (split_url(x) != 0) {
+		snprintf(err, sizeof(err), "parse \"%.400s\": invalid URL", x->url);
+		end_scrape(x, false, err);
+		return;
+	}
+	x->req.url = x->url;
+	x->req.host = x->host;
+	x->req.hostport = x->hostport;
+	x->req.accept = SCRAPER_EXPFMT_ACCEPT;
+	x->req.ctype = x->ctype;
+	x->req.ctype_cap = sizeof(x->ctype);
+	x->req.seen = &x->seen;
+	x->req.deadline = deadline;
+	/* body_size_limit is the parser's, with Prometheus' text */
+	x->req.max_body = MAX_BODY;
+	x->req.body = on_body;
+	x->req.done = on_done;
+	x->req.ud = x;
+	x->running = true;
+	a->active++;
+	scraper__conn_start(x->conn, &x->req);
+}
+
+/* ---- the targets between rounds ------------------------------------------------------- */
+
+static struct app *app_new(struct scraper_apps *a, const struct scraper_app_target *t)
+{
+	struct app *x = xcalloc(1, sizeof(*x));
+
+	x->a = a;
+	x->key = xstrdup(t->key);
+	x->url = xstrdup(t->url);
+	labels_init(&x->labels);
+	labels_copy(&x->labels, &t->labels);
+	x->conn = scraper__conn_new(&a->env);
+	x->parser = scraper_expfmt_new(SCRAPER_EXPFMT_TEXT, &a->o.limits, on_sample, x);
+	return x;
+}
+
+static void app_free(struct app *x)
+{
+	scraper__conn_free(x->conn);
+	if (x->sc)
+		series_scrape_abort(x->sc);
+	scraper_expfmt_free(x->parser);
+	scraper__tls_seen_clear(&x->seen);
+	labels_clear(&x->labels);
+	free(x->lbuf);
+	free(x->key);
+	free(x->url);
+	free(x);
+}
+
+/* Merges the round's targets (sorted) into a->apps: new ones made, gone
+ * ones removed from the series store, the others' URL and labels updated. */
+static size_t sync_targets(struct scraper_apps *a, const struct scraper_app_target *t, size_t n,
+			   int64_t now_ms)
+{
+	struct app **next = xcalloc(n ? n : 1, sizeof(*next));
+	size_t i = 0, j = 0, removed = 0;
+
+	while (i < a->n || j < n) {
+		int c = i >= a->n ? 1 : j >= n ? -1 : strcmp(a->apps[i]->key, t[j].key);
+
+		if (c < 0) {
+			series_target_remove(a->ser, a->apps[i]->key, now_ms);
+			app_free(a->apps[i++]);
+			removed++;
+		} else if (c > 0) {
+			next[j] = app_new(a, &t[j]);
+			j++;
+		} else {
+			struct app *x = a->apps[i++];
+
+			if (strcmp(x->url, t[j].url) != 0) {
+				free(x->url);
+				x->url = xstrdup(t[j].url);
+			}
+			labels_clear(&x->labels);
+			labels_init(&x->labels);
+			labels_copy(&x->labels, &t[j].labels);
+			next[j++] = x;
+		}
+	}
+	free(a->apps);
+	a->apps = next;
+	a->n = n;
+	return removed;
+}
+
+/* ---- the round ------------------------------------------------------------------------- */
+
+void scraper_apps_round(struct scraper_apps *a, const struct scraper_app_target *t, size_t n,
+			struct scraper_app_round_stats *out)
+{
+	int64_t now_ms = clock_now_ns() / NS_PER_MS;
+	int64_t deadline = clock_mono_ns() + (a->o.timeout_ns > 0 ? a->o.timeout_ns : DEFAULT_TIMEOUT_NS);
+	size_t removed = sync_targets(a, t, n, now_ms);
+
+	a->failed = 0;
+	scraper__driver_step(a->drv, 0); /* idle connections closed meanwhile */
+	for (size_t i = 0; i < a->n; i++)
+		start_one(a, a->apps[i], now_ms, deadline);
+	while (a->active)
+		scraper__driver_step(a->drv, STEP_MS);
+	if (out)
+		*out = (struct scraper_app_round_stats){a->n, a->failed, removed};
+}
+
+/* ---- life ------------------------------------------------------------------------------ */
+
+struct scraper_apps *scraper_apps_new(const struct scraper_app_options *o, struct series *ser)
+{
+	struct scraper_apps *a = xcalloc(1, sizeof(*a));
+
+	a->o = *o;
+	a->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
+	a->o.ca_file = a->ca_file;
+	a->ser = ser;
+	a->drv = scraper__driver_new();
+	a->res = scraper__resolver_new(a->drv);
+	if (gnutls_certificate_allocate_credentials(&a->creds) < 0 ||
+	    gnutls_priority_init(&a->prio, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL) < 0) {
+		fprintf(stderr, "fatal: cannot set up GnuTLS for the application scraper\n");
+		abort();
+	}
+	if (!o->insecure_tls) {
+		a->verifier = scraper__verifier_new(a->ca_file, NULL, a->verify_err,
+						    sizeof(a->verify_err));
+		if (!a->verifier)
+			log_error("\"Cannot verify application targets' certificates\" err=\"%s\"",
+				  a->verify_err);
+	}
+	a->env = (struct scraper__conn_env){
+		.drv = a->drv, .res = a->res, .creds = a->creds, .prio = a->prio,
+		.insecure = o->insecure_tls, .verifier = a->verifier, .verify_err = a->verify_err,
+	};
+	return a;
+}
+
+void scraper_apps_free(struct scraper_apps *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		app_free(a->apps[i]);
+	free(a->apps);
+	scraper__resolver_free(a->res);
+	scraper__driver_free(a->drv);
+	scraper__verifier_free(a->verifier);
+	gnutls_priority_deinit(a->prio);
+	gnutls_certificate_free_credentials(a->creds);
+	free(a->ca_file);
+	free(a);
+}
