@@ -190,7 +190,8 @@ void series__block_index(struct series__block *b)
 	}
 	b->nseries = b->norder;
 	b->npoints = points;
-	qsort_r(b->order, b->norder, sizeof(*b->order), order_cmp, b);
+	if (b->norder > 1) /* qsort_r wants a non-NULL base even for 0 elements */
+		qsort_r(b->order, b->norder, sizeof(*b->order), order_cmp, b);
 	b->nnames = 0;
 	for (size_t k = 0; k < b->norder; k++) {
 		const char *name = b->slots[b->order[k]].ls->name;
