@@ -158,46 +158,6 @@ static void on_done(void *ud, enum scraper__outcome oc, int status, const char *
 	}
 }
 
-/* Splits x->url into scheme, host (brackets removed), host:port, port, path. */
-static int split_url(struct app *x)
-{
-	const char *p, *slash, *colon;
-	size_t alen;
-	unsigned long port;
-	char *end;
-
-	if (strncmp(x->url, "http://", 7) == 0)
-		x->req.plain = true, p = x->url + 7;
-	else if (strncmp(x->url, "https://", 8) == 0)
-		x->req.plain = false, p = x->url + 8;
-	else
-		return ERR_INVAL;
-	slash = strchr(p, '/');
-	alen = slash ? (size_t)(slash - p) : strlen(p);
-	if (alen == 0 || alen >= sizeof(x->hostport))
-		return ERR_INVAL;
-	snprintf(x->hostport, sizeof(x->hostport), "%.*s", (int)alen, p);
-	colon = strrchr(x->hostport, ':');
-	if (colon && x->hostport[0] == '[' && colon[-1] != ']')
-		colon = NULL; /* a bracketed IPv6 address without a port */
-	port = x->req.plain ? 80 : 443;
-	if (colon) {
-		port = strtoul(colon + 1, &end, 10);
-		if (*end != '\0' || port == 0 || port > 65535)
-			return ERR_INVAL;
-	} else {
-		colon = x->hostport + alen;
-	}
-	if (x->hostport[0] == '[')
-		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport - 2),
-			 x->hostport + 1);
-	else
-		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport), x->hostport);
-	x->req.port = (uint16_t)port;
-	x->req.path = slash ? slash : "/";
-	return 0;
-}
-
 static void start_one(struct scraper_apps *a, struct app *x, int64_t now_ms, int64_t deadline)
 {
 	char err[600];
@@ -210,7 +170,8 @@ static void start_one(struct scraper_apps *a, struct app *x, int64_t now_ms, int
 	}
 	x->started = false;
 	x->store_full = false;
-	if (split_url(x) != 0) {
+	if (scraper__url_split(x->url, x->hostport, sizeof(x->hostport), x->host,
+			       sizeof(x->host), &x->req) != 0) {
 		snprintf(err, sizeof(err), "parse \"%.400s\": invalid URL", x->url);
 		end_scrape(x, false, err);
 		return;

@@ -16,6 +16,7 @@
  *   conn_errors  its failures in Go's words (url.Error, socket, TLS)
  *   tlsverify    certificate checks against one shared trust list
  *   transfer     one scrape round over a set of nodes
+ *   url          a scrape URL split into the request's host, port, path
  */
 #ifndef SCRAPER_INT_H
 #define SCRAPER_INT_H
@@ -526,6 +527,9 @@ void scraper__conn_fail_dial(struct scraper__conn *c);
 /* The host name did not resolve: `[proxyconnect tcp: ]dial tcp: <err>`. */
 void scraper__conn_fail_lookup(struct scraper__conn *c, const char *err);
 
+/* "http[s]://host[:port]/path" -> hostport, host (no brackets), req's plain/port/path. */
+int scraper__url_split(const char *url, char *hostport, size_t hp_len, char *host,
+		       size_t host_len, struct scraper__request *req); /* 0 or ERR_INVAL */
 /* ---- tlsverify ------------------------------------------------------- */
 
 /* One trust list for every kubelet connection. */

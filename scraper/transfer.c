@@ -312,39 +312,6 @@ static bool finish_one(struct scraper__transfer *t, struct xfer *x, enum scraper
 	return !failed;
 }
 
-/* Splits an "https://host:port/path" URL (as scraper_node_url writes it)
- * into x's host (brackets removed), host:port and port, and the path. */
-static int split_url(struct xfer *x)
-{
-	const char *p = strstr(x->url, "://"), *slash, *colon;
-	size_t alen;
-	unsigned long port;
-	char *end;
-
-	if (!p)
-		return ERR_INVAL;
-	p += 3;
-	slash = strchr(p, '/');
-	alen = slash ? (size_t)(slash - p) : strlen(p);
-	if (alen == 0 || alen >= sizeof(x->hostport))
-		return ERR_INVAL;
-	snprintf(x->hostport, sizeof(x->hostport), "%.*s", (int)alen, p);
-	colon = strrchr(x->hostport, ':');
-	if (!colon || (x->hostport[0] == '[' && colon[-1] != ']'))
-		return ERR_INVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || port == 0 || port > 65535)
-		return ERR_INVAL;
-	if (x->hostport[0] == '[')
-		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport - 2),
-			 x->hostport + 1);
-	else
-		snprintf(x->host, sizeof(x->host), "%.*s", (int)(colon - x->hostport), x->hostport);
-	x->req.port = (uint16_t)port;
-	x->req.path = slash ? slash : "/";
-	return 0;
-}
-
 static void count(struct round *r, bool ok)
 {
 	if (ok)
@@ -389,7 +356,8 @@ static void start_one(struct scraper__transfer *t, struct round *r, struct xfer 
 		count(r, finish_one(t, x, SCRAPER__TIMEOUT, 0, "", NULL, r->batch));
 		return;
 	}
-	if (split_url(x)) {
+	if (scraper__url_split(x->url, x->hostport, sizeof(x->hostport), x->host,
+			       sizeof(x->host), &x->req)) {
 		snprintf(err, sizeof(err), "parse \"%.200s\": invalid URL", x->url);
 		count(r, finish_one(t, x, SCRAPER__FAILED, 0, "", err, r->batch));
 		return;
