@@ -211,6 +211,16 @@ int go_parse_duration(const char *s, int64_t *out, char *why, size_t len) COMMON
 /* (see above) */
 void fmt_go_float(double v, char *buf, size_t len);
 
+/* ---- Prometheus' staleness marker (promstale.c) -------------------------- */
+
+/* value.StaleNaN: a NaN with this bit pattern, which no computation makes;
+ * other NaNs are ordinary values. */
+#define PROM_STALE_NAN_BITS UINT64_C(0x7ff0000000000002)
+/* Whether v has exactly that bit pattern.  Pure. */
+bool prom_is_stale(double v);
+/* The marker as a double.  Pure. */
+double prom_stale_nan(void);
+
 /* ---- promwrite (Prometheus text format 0.0.4) --------------------------- */
 
 /* One label of a series; value is escaped when written. */

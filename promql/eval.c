@@ -132,7 +132,7 @@ static int eval_selector(struct promql__ctx *c, const struct promql_expr *e,
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].n == 0 || promql_is_stale(s[i].p[s[i].n - 1].v))
+		if (s[i].n == 0 || prom_is_stale(s[i].p[s[i].n - 1].v))
 			continue;
 		promql__vec_push(out, &s[i].labels, s[i].p[s[i].n - 1].v, c->now);
 	}
@@ -155,7 +155,7 @@ static int eval_range_call(struct promql__ctx *c, const struct promql_expr *e,
 		double v;
 
 		for (size_t j = 0; j < s[i].n; j++) /* range functions skip stale points */
-			if (!promql_is_stale(s[i].p[j].v))
+			if (!prom_is_stale(s[i].p[j].v))
 				s[i].p[k++] = s[i].p[j];
 		if (k == 0 || !promql__range_fn(e->func, s[i].p, k, c->now, m->range_ms, &v))
 			continue;

@@ -38,12 +38,7 @@ struct dynbuf;
 /* Prometheus' default lookback delta of instant selectors. */
 #define PROMQL_LOOKBACK_MS (5 * 60 * 1000)
 
-/* Prometheus' staleness marker: a NaN with this bit pattern. */
-#define PROMQL_STALE_NAN_BITS UINT64_C(0x7ff0000000000002)
-/* True when v has exactly the StaleNaN bit pattern (other NaNs are values). */
-bool promql_is_stale(double v);
-/* A double with the StaleNaN bit pattern. */
-double promql_stale_nan(void);
+/* Staleness markers are common's PROM_STALE_NAN_BITS (prom_is_stale). */
 
 enum promql_match_op { PROMQL_EQ, PROMQL_NE, PROMQL_RE, PROMQL_NRE };
 struct promql_matcher {

@@ -9,23 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool promql_is_stale(double v)
-{
-	uint64_t bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	return bits == PROMQL_STALE_NAN_BITS;
-}
-
-double promql_stale_nan(void)
-{
-	uint64_t bits = PROMQL_STALE_NAN_BITS;
-	double v;
-
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
 void promql_value_init(struct promql_value *v)
 {
 	memset(v, 0, sizeof(*v));

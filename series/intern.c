@@ -14,23 +14,6 @@
 atomic_size_t series__fresh_allocs;
 atomic_size_t series__bytes;
 
-bool series_is_stale(double v)
-{
-	uint64_t bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	return bits == SERIES_STALE_NAN_BITS;
-}
-
-double series_stale_nan(void)
-{
-	uint64_t bits = SERIES_STALE_NAN_BITS;
-	double v;
-
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
 /* ---- allocation --------------------------------------------------------- */
 
 void *series__alloc(size_t n)

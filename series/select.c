@@ -176,7 +176,7 @@ void series_each_metric(const struct series_snapshot *snap, series_metric_fn fn,
 				const struct series_point *nw = series__block_newest(b, i);
 				const struct labels *l = &b->slots[i].ls->labels;
 
-				if (!nw || series_is_stale(nw->v))
+				if (!nw || prom_is_stale(nw->v))
 					continue;
 				m.nseries++;
 				names = series__reserve(names, &cap, nn + l->n, sizeof(*names));

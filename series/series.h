@@ -27,7 +27,7 @@
  * Staleness (prometheus docs, "Staleness"): a series of the target's
  * previous successful scrape missing from this one, every such series of
  * a failed (aborted or refused) scrape, and every such series of a removed
- * target gets a stale marker (SERIES_STALE_NAN_BITS) at that scrape's (or
+ * target gets a stale marker (PROM_STALE_NAN_BITS) at that scrape's (or
  * removal's) time; a series sampled with an explicit timestamp is not
  * tracked for staleness (as Prometheus); a series whose points all fell
  * out of the window (a stale marker older than the window included) is
@@ -48,13 +48,7 @@
 
 #include "common/common.h"
 
-/* Prometheus' StaleNaN (value.StaleNaN): a NaN no computation produces. */
-#define SERIES_STALE_NAN_BITS UINT64_C(0x7ff0000000000002)
-
-/* Whether v has exactly the bit pattern SERIES_STALE_NAN_BITS.  Pure. */
-bool series_is_stale(double v);
-/* The stale marker as a double.  Pure. */
-double series_stale_nan(void);
+/* Stale markers are common's PROM_STALE_NAN_BITS (prom_is_stale, prom_stale_nan). */
 
 struct series_options {
 	int64_t window_ms;            /* longest rule range + one resolution; > 0 */

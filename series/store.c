@@ -228,9 +228,9 @@ void series__commit(struct series_scrape *sc, bool ok)
 		if (!seen && (ws->flags & SERIES__TRACKED)) {
 			/* in the last successful scrape, not in this one: stale */
 			nw = series__block_newest(b, i);
-			if (!nw || (!series_is_stale(nw->v) && nw->t_ms < sc->time_ms))
+			if (!nw || (!prom_is_stale(nw->v) && nw->t_ms < sc->time_ms))
 				series__block_append(b, i, (struct series_point){ sc->time_ms,
-										  series_stale_nan() });
+										  prom_stale_nan() });
 		}
 		ws->flags = seen && !(ws->flags & SERIES__TS) ? SERIES__TRACKED : 0;
 		if (!series__block_trim(b, i, cutoff)) {

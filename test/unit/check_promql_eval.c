@@ -139,7 +139,7 @@ static void expand_values(const char *values, int64_t interval, struct tseries *
 		bool omitted = tok[0] == '_', repeat = false;
 
 		if (strcmp(tok, "stale") == 0) {
-			push(s, step++ * interval, promql_stale_nan());
+			push(s, step++ * interval, prom_stale_nan());
 			continue;
 		}
 		if (omitted) {

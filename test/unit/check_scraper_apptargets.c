@@ -222,7 +222,7 @@ static void rec_series(void *ctx, const struct series_view *v)
 		ck_assert_int_eq(dynbuf_printf(b, "%s%s=%s", i ? "," : "", v->labels->items[i].key,
 					       v->labels->items[i].value), 0);
 	for (size_t i = 0; i < v->n; i++)
-		ck_assert_int_eq(series_is_stale(v->points[i].v) ? dynbuf_addstr(b, " stale")
+		ck_assert_int_eq(prom_is_stale(v->points[i].v) ? dynbuf_addstr(b, " stale")
 								 : dynbuf_printf(b, " %g", v->points[i].v),
 				 0);
 	ck_assert_int_eq(dynbuf_addch(b, '\n'), 0);

@@ -118,8 +118,8 @@ START_TEST(stale_on_absence)
 	points_of(&g, "b_m");
 	ck_assert_uint_eq(g.s[0].np, 2);
 	ck_assert_int_eq(g.s[0].p[1].t_ms, T0 + RES);
-	ck_assert(series_is_stale(g.s[0].p[1].v));
-	ck_assert(!series_is_stale(NAN));
+	ck_assert(prom_is_stale(g.s[0].p[1].v));
+	ck_assert(!prom_is_stale(NAN));
 	/* still absent: no second marker */
 	sc = begin("a", T0 + 2 * RES);
 	add1(sc, "a_m", NULL, NULL, 1);
@@ -160,7 +160,7 @@ START_TEST(stale_dropped_after_window)
 	sel(&g, &m, 1, INT64_MIN, INT64_MAX);
 	ck_assert_uint_eq(g.n, 1);
 	ck_assert_uint_eq(g.s[0].np, 1);  /* the marker alone */
-	ck_assert(series_is_stale(g.s[0].p[0].v));
+	ck_assert(prom_is_stale(g.s[0].p[0].v));
 	sc = begin("a", T0 + 6 * RES);
 	add1(sc, "a_m", NULL, NULL, 1);
 	commit(sc);
@@ -186,10 +186,10 @@ START_TEST(stale_on_failed_scrape)
 	points_of(&g, "a_m");
 	ck_assert_uint_eq(g.s[0].np, 2);
 	ck_assert_double_eq(g.s[0].p[0].v, 1);
-	ck_assert(series_is_stale(g.s[0].p[1].v));
+	ck_assert(prom_is_stale(g.s[0].p[1].v));
 	ck_assert_int_eq(g.s[0].p[1].t_ms, T0 + RES);
 	points_of(&g, "b_m");
-	ck_assert(series_is_stale(g.s[0].p[1].v));
+	ck_assert(prom_is_stale(g.s[0].p[1].v));
 	{
 		struct series_matcher m = { "__name__", "c_m", SERIES_EQ };
 
@@ -228,7 +228,7 @@ START_TEST(stale_on_target_removal)
 		sel(&g, m, 2, INT64_MIN, INT64_MAX);
 		ck_assert_uint_eq(g.n, 1);
 		ck_assert_uint_eq(g.s[0].np, 2);
-		ck_assert(series_is_stale(g.s[0].p[1].v));
+		ck_assert(prom_is_stale(g.s[0].p[1].v));
 		ck_assert_int_eq(g.s[0].p[1].t_ms, T0 + 10000);
 	}
 	/* explicit timestamps are not tracked: no marker */
@@ -290,7 +290,7 @@ START_TEST(limit_per_target)
 
 		sel(&g, m, 2, INT64_MIN, INT64_MAX);
 		ck_assert_uint_eq(g.n, 2);
-		ck_assert(series_is_stale(g.s[0].p[1].v));
+		ck_assert(prom_is_stale(g.s[0].p[1].v));
 		m[1].value = "b";
 		sel(&g, m, 2, INT64_MIN, INT64_MAX);
 		ck_assert_uint_eq(g.n, 3);
