@@ -18,6 +18,7 @@
  *   gofloat    floats as Go's strconv.FormatFloat(v, 'g', -1, 64)
  *   promwrite  Prometheus text exposition: heads, samples, histograms
  *   base64     RFC 4648 standard base64 (GnuTLS), decoder as strict as Go
+ *   hash       FNV-1a over bytes and strings (every hash table's hash)
  *
  * Conventions for the whole tree: a function that allocates never returns
  * NULL for lack of memory (the process aborts, see xoom_abort); errors are
@@ -263,6 +264,14 @@ int prom_write_sample_uint(struct dynbuf *out, const char *name, const struct pr
  * name_sum{labels} and name_count{labels}. */
 int prom_write_histogram(struct dynbuf *out, const char *name, const struct prom_label *labels,
 			 size_t n, const struct prom_histogram *h) COMMON_WUR;
+
+/* ---- hash (FNV-1a) --------------------------------------------------------- */
+
+#define HASH_FNV_OFFSET UINT64_C(14695981039346656037)
+/* h (start from HASH_FNV_OFFSET) continued over p[0..n). */
+uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
+/* h continued over s and its NUL, so that chained strings stay apart. */
+uint64_t hash_str(uint64_t h, const char *s);
 
 /* ---- base64 (RFC 4648 standard alphabet, '=' padded) ------------------- */
 

@@ -73,7 +73,7 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint64_t hash_str(uint64_t h, const char *p, size_t n)
+static uint64_t hash_span(uint64_t h, const char *p, size_t n)
 {
 	uint64_t a, b;
 	size_t len = n;
@@ -100,7 +100,7 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 32);
 }
 
-static uint64_t hash_str(uint64_t h, const char *p, size_t n)
+static uint64_t hash_span(uint64_t h, const char *p, size_t n)
 {
 	uint64_t w;
 
@@ -285,8 +285,8 @@ static struct dec_container *cont_lookup(struct scraper_decoder *d, struct key *
 
 	if (c)
 		return c;
-	k->pod_hash = hash_str(hash_str(0, k->ns, k->ns_len), k->pod, k->pod_len);
-	k->cont_hash = hash_str(k->pod_hash, k->cont, k->cont_len);
+	k->pod_hash = hash_span(hash_span(0, k->ns, k->ns_len), k->pod, k->pod_len);
+	k->cont_hash = hash_span(k->pod_hash, k->cont, k->cont_len);
 
 	size_t j = k->cont_hash & d->cont_tab.mask;
 	for (; d->cont_tab.slots[j]; j = (j + 1) & d->cont_tab.mask) {

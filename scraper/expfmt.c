@@ -82,13 +82,9 @@ static uint64_t mix64(uint64_t h)
 	return h;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
+static uint64_t hash_of(const char *s, size_t n)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * UINT64_C(0x100000001b3);
-	return mix64(h) | 1; /* never 0 (a free slot) */
+	return mix64(hash_bytes(HASH_FNV_OFFSET, s, n)) | 1; /* never 0 (a free slot) */
 }
 
 static int set_error(struct scraper_expfmt *p, int err, size_t line, const char *reason)
@@ -148,7 +144,7 @@ static struct fam *fam_add(struct scraper_expfmt *p, const char *name, size_t le
 
 static struct fam *fam_get(struct scraper_expfmt *p, const char *name, size_t len)
 {
-	uint64_t h = hash_bytes(name, len);
+	uint64_t h = hash_of(name, len);
 	struct fam *f = fam_find(p, name, len, h);
 
 	return f ? f : fam_add(p, name, len, h);
@@ -178,7 +174,7 @@ static const struct {
  * is the suffix's index, or -1. */
 static struct fam *resolve(struct scraper_expfmt *p, const char *name, size_t len, int *sfx)
 {
-	uint64_t h = hash_bytes(name, len);
+	uint64_t h = hash_of(name, len);
 	struct fam *own = fam_find(p, name, len, h);
 
 	*sfx = -1;
@@ -190,7 +186,7 @@ static struct fam *resolve(struct scraper_expfmt *p, const char *name, size_t le
 			continue;
 		if (suffixes[i].om_only && p->fmt != SCRAPER_EXPFMT_OPENMETRICS)
 			continue;
-		struct fam *base = fam_find(p, name, len - sl, hash_bytes(name, len - sl));
+		struct fam *base = fam_find(p, name, len - sl, hash_of(name, len - sl));
 		if (base && base->has_type && (suffixes[i].types & (1u << base->type))) {
 			*sfx = (int)i;
 			return base;
@@ -313,7 +309,7 @@ static int sample(struct scraper_expfmt *p, const struct scraper__sample *ts,
 	s.name = p->scratch;
 	name_len = scraper__lval_unescape(&pl->name, p->scratch);
 	at = name_len + 1;
-	h = hash_bytes(s.name, name_len);
+	h = hash_of(s.name, name_len);
 	for (uint32_t i = 0; i < pl->nlabels; i++) {
 		struct scraper_expfmt_label *l = &p->labels[i];
 		l->name = p->scratch + at;
@@ -323,7 +319,7 @@ static int sample(struct scraper_expfmt *p, const struct scraper__sample *ts,
 		l->value_len = scraper__lval_unescape(&pl->labels[i].value, p->scratch + at);
 		at += l->value_len + 1;
 		/* order-independent: the same set in another order is the same series */
-		h += mix64(hash_bytes(l->name, l->name_len) * 31 + hash_bytes(l->value, l->value_len));
+		h += mix64(hash_of(l->name, l->name_len) * 31 + hash_of(l->value, l->value_len));
 	}
 	s.labels = p->labels;
 	s.nlabels = pl->nlabels;

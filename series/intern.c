@@ -40,23 +40,14 @@ void *series__reserve(void *arr, size_t *cap, size_t need, size_t size)
 	return series__realloc(arr, c * size);
 }
 
-#define FNV_PRIME UINT64_C(1099511628211)
-
-uint64_t series__hash_str(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * FNV_PRIME;
-	return h * FNV_PRIME; /* the NUL: ("a","bc") and ("ab","c") differ */
-}
-
 /* ---- label sets --------------------------------------------------------- */
 
 uint64_t series__labels_hash(const struct label *items, size_t n)
 {
-	uint64_t h = SERIES__FNV_OFFSET;
+	uint64_t h = HASH_FNV_OFFSET;
 
 	for (size_t i = 0; i < n; i++)
-		h = series__hash_str(series__hash_str(h, items[i].key), items[i].value);
+		h = hash_str(hash_str(h, items[i].key), items[i].value);
 	return h;
 }
 

@@ -88,7 +88,7 @@ struct series_scrape *series_scrape_begin(struct series *s, const char *target_k
 
 	if (!s || !target_key || !*target_key)
 		return NULL;
-	hash = series__hash_str(SERIES__FNV_OFFSET, target_key);
+	hash = hash_str(HASH_FNV_OFFSET, target_key);
 	t = series__target_find(s, target_key, hash);
 	if (!t) {
 		t = target_new(s, target_key, hash, target_labels);

@@ -37,9 +37,6 @@ void *series__realloc(void *p, size_t n);
 /* arr (elements of `size` bytes, capacity *cap), grown to hold `need`. */
 void *series__reserve(void *arr, size_t *cap, size_t need, size_t size);
 
-uint64_t series__hash_str(uint64_t h, const char *s);
-#define SERIES__FNV_OFFSET UINT64_C(14695981039346656037)
-
 /* ---- label sets --------------------------------------------------------- */
 
 struct series__labelset {

@@ -282,12 +282,12 @@ void series__target_delete(struct series *s, struct series__target *t)
 	size_t pos = t->pos, last = s->ntargets - 1;
 	struct series__block *old;
 
-	series__map_remove(&s->tindex, series__hash_str(SERIES__FNV_OFFSET, t->info->name),
+	series__map_remove(&s->tindex, hash_str(HASH_FNV_OFFSET, t->info->name),
 			   (uint32_t)pos);
 	if (pos != last) {
 		struct series__target *moved = s->targets[last];
 
-		series__map_renumber(&s->tindex, series__hash_str(SERIES__FNV_OFFSET, moved->info->name),
+		series__map_renumber(&s->tindex, hash_str(HASH_FNV_OFFSET, moved->info->name),
 				     (uint32_t)last, (uint32_t)pos);
 		moved->pos = pos;
 		s->targets[pos] = moved;
@@ -308,7 +308,7 @@ int series_target_remove(struct series *s, const char *target_key, int64_t now_m
 
 	if (!s || !target_key)
 		return ERR_NOTFOUND;
-	t = series__target_find(s, target_key, series__hash_str(SERIES__FNV_OFFSET, target_key));
+	t = series__target_find(s, target_key, hash_str(HASH_FNV_OFFSET, target_key));
 	if (!t)
 		return ERR_NOTFOUND;
 	if (t->sc.open)

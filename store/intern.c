@@ -49,25 +49,14 @@ void *store__reserve(void *arr, size_t *cap, size_t need, size_t size)
 
 /* ---- hashing ------------------------------------------------------------ */
 
-#define FNV_OFFSET UINT64_C(14695981039346656037)
-#define FNV_PRIME UINT64_C(1099511628211)
-
-static uint64_t fnv_add(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * FNV_PRIME;
-	return h;
-}
-
 uint64_t store__hash_str(const char *s)
 {
-	return fnv_add(FNV_OFFSET, s);
+	return hash_str(HASH_FNV_OFFSET, s);
 }
 
 uint64_t store__hash_pod(const char *ns, const char *pod)
 {
-	/* The NUL separator keeps ("a","bc") and ("ab","c") apart. */
-	return fnv_add(fnv_add(FNV_OFFSET, ns) * FNV_PRIME, pod);
+	return hash_str(hash_str(HASH_FNV_OFFSET, ns), pod);
 }
 
 /* ---- idxtab ------------------------------------------------------------- */

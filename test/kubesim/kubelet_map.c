@@ -13,14 +13,10 @@ struct sim_kl_map_entry {
 	char key[];
 };
 
-static size_t hash_str(const char *s)
+static size_t key_hash(const char *s)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint64_t h = hash_str(HASH_FNV_OFFSET, s);
 
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(0x100000001b3);
-	}
 	return (size_t)(h ^ (h >> 32));
 }
 
@@ -33,7 +29,7 @@ void sim_kl_map_init(struct sim_kl_map *m)
 
 static struct sim_kl_map_entry **slot(const struct sim_kl_map *m, const char *key)
 {
-	struct sim_kl_map_entry **e = &m->buckets[hash_str(key) & (m->nbuckets - 1)];
+	struct sim_kl_map_entry **e = &m->buckets[key_hash(key) & (m->nbuckets - 1)];
 
 	while (*e && strcmp((*e)->key, key) != 0)
 		e = &(*e)->next;
@@ -49,7 +45,7 @@ static void grow(struct sim_kl_map *m)
 		struct sim_kl_map_entry *e = m->buckets[i], *next;
 
 		for (; e; e = next) {
-			size_t j = hash_str(e->key) & (n - 1);
+			size_t j = key_hash(e->key) & (n - 1);
 
 			next = e->next;
 			e->next = b[j];
