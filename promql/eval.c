@@ -13,6 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *alt_at(const void *base, size_t i)
+{
+	return ((char *const *)base)[i];
+}
+
+/* =~ (want true) or !~ (want false) of matcher m on v. */
+static bool regex_ok(const struct promql__matcher *m, const char *v, bool want)
+{
+	bool found;
+
+	if (m->alts)
+		sorted_str_search(m->alts, m->nalts, alt_at, v, &found);
+	else
+		found = regexec(&m->re, v, 0, NULL, 0) == 0;
+	return found == want;
+}
+
 bool promql__matches(const struct promql_expr *sel, const struct labels *l)
 {
 	for (size_t i = 0; i < sel->nmatchers; i++) {
@@ -31,11 +48,11 @@ bool promql__matches(const struct promql_expr *sel, const struct labels *l)
 				return false;
 			break;
 		case PROMQL_RE:
-			if (regexec(&m->re, v, 0, NULL, 0) != 0)
+			if (!regex_ok(m, v, true))
 				return false;
 			break;
 		case PROMQL_NRE:
-			if (regexec(&m->re, v, 0, NULL, 0) == 0)
+			if (!regex_ok(m, v, false))
 				return false;
 			break;
 		}

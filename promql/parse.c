@@ -143,8 +143,13 @@ void promql_expr_free(struct promql_expr *e)
 	for (size_t i = 0; i < e->nmatchers; i++) {
 		free((char *)e->matchers[i].m.name);
 		free((char *)e->matchers[i].m.value);
-		if (e->matchers[i].m.op == PROMQL_RE || e->matchers[i].m.op == PROMQL_NRE)
+		if (e->matchers[i].alts) {
+			for (size_t j = 0; j < e->matchers[i].nalts; j++)
+				free(e->matchers[i].alts[j]);
+			free(e->matchers[i].alts);
+		} else if (e->matchers[i].m.op == PROMQL_RE || e->matchers[i].m.op == PROMQL_NRE) {
 			regfree(&e->matchers[i].re);
+		}
 	}
 	free(e->matchers);
 	free(e->plain);
@@ -154,6 +159,21 @@ void promql_expr_free(struct promql_expr *e)
 	promql_expr_free(e->a);
 	promql_expr_free(e->b);
 	free(e);
+}
+
+bool promql_expr_selector(const struct promql_expr *e, const struct promql_matcher **m,
+			  size_t *n)
+{
+	if (!e || e->kind != PROMQL__SELECTOR)
+		return false;
+	*m = e->plain;
+	*n = e->nmatchers;
+	return true;
+}
+
+bool promql_selector_matches(const struct promql_expr *e, const struct labels *l)
+{
+	return e && e->kind == PROMQL__SELECTOR && promql__matches(e, l);
 }
 
 bool promql_expr_is_scalar(const struct promql_expr *e)

@@ -83,6 +83,15 @@ void promql_expr_free(struct promql_expr *e);
 /* True when e evaluates to a scalar (false: an instant vector). */
 bool promql_expr_is_scalar(const struct promql_expr *e);
 
+/* When e is a bare vector selector (no range, no function): true, with its
+ * matchers in *m (borrowed from e) and their count in *n.  Else false. */
+bool promql_expr_selector(const struct promql_expr *e, const struct promql_matcher **m,
+			  size_t *n);
+/* Whether l (sorted, __name__ included) satisfies every matcher of the bare
+ * vector selector e, as the evaluator checks them (regexes anchored; an
+ * absent label reads as ""); false when e is not a bare selector. */
+bool promql_selector_matches(const struct promql_expr *e, const struct labels *l);
+
 enum promql_value_type { PROMQL_VALUE_SCALAR, PROMQL_VALUE_VECTOR };
 
 /* One element of an instant vector; t_ms is the evaluation time. */

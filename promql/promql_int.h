@@ -73,7 +73,12 @@ enum promql__agg { PROMQL__SUM, PROMQL__AVG, PROMQL__MIN, PROMQL__MAX, PROMQL__C
 
 struct promql__matcher {
 	struct promql_matcher m; /* name and value owned */
-	regex_t re;              /* for =~ and !~ */
+	regex_t re;              /* for =~ and !~, unless alts */
+	/* =~ / !~ of literals only ("a|b|c", as the adapter's LabelMatchers
+	 * name objects): sorted, unique; matched by binary search instead of
+	 * a regex of thousands of alternatives */
+	char **alts;
+	size_t nalts;
 };
 
 struct promql_expr {

@@ -8,6 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *alt_at(const void *base, size_t i)
+{
+	return ((char *const *)base)[i];
+}
+
+/* A regex that is literals joined by '|' (no other RE2 metacharacter)
+ * becomes m->alts: anchored, it matches exactly those strings. */
+static bool literal_set(struct promql__matcher *m, const char *re)
+{
+	const char *p = re;
+
+	if (strpbrk(re, "\\.+*?()[]{}^$"))
+		return false;
+	for (;;) {
+		size_t n = strcspn(p, "|"), at;
+		char *alt = xstrndup(p, n);
+		bool found;
+
+		at = sorted_str_search(m->alts, m->nalts, alt_at, alt, &found);
+		if (found) {
+			free(alt);
+		} else {
+			m->alts = xrealloc(m->alts, (m->nalts + 1) * sizeof(*m->alts));
+			memmove(&m->alts[at + 1], &m->alts[at], (m->nalts - at) * sizeof(*m->alts));
+			m->alts[at] = alt;
+			m->nalts++;
+		}
+		if (!p[n])
+			return true;
+		p += n + 1;
+	}
+}
+
 static void add_matcher(struct promql__parser *p, struct promql_expr *e, const char *name,
 			const char *value, enum promql_match_op op, size_t pos)
 {
@@ -21,7 +54,7 @@ static void add_matcher(struct promql__parser *p, struct promql_expr *e, const c
 	m->m.name = xstrdup(name);
 	m->m.value = xstrdup(value);
 	e->nmatchers++;
-	if (op == PROMQL_RE || op == PROMQL_NRE) {
+	if ((op == PROMQL_RE || op == PROMQL_NRE) && !literal_set(m, value)) {
 		int rc = promql__regex_compile(&m->re, value, why, sizeof(why));
 
 		if (rc != 0) {

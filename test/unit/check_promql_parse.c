@@ -214,6 +214,54 @@ START_TEST(test_regex)
 }
 END_TEST
 
+/* The bare selector's matchers, and matching as the evaluator does: a
+ * literal alternation (binary search) and a real regex agree with
+ * anchored RE2 semantics; an absent label reads as "". */
+START_TEST(test_selector_matches)
+{
+	static const struct { const char *q, *pod; bool match; } cases[] = {
+		{"m{pod=~\"a|b|c\"}", "b", true},    {"m{pod=~\"a|b|c\"}", "ab", false},
+		{"m{pod=~\"a|b|c\"}", NULL, false},  {"m{pod=~\"|a\"}", NULL, true},
+		{"m{pod!~\"a|b\"}", "b", false},     {"m{pod!~\"a|b\"}", "c", true},
+		{"m{pod=~\"a.c\"}", "abc", true},    {"m{pod=~\"b|a|b\"}", "a", true},
+		{"m{pod=~\"x-1|x-2\"}", "x-2", true}, {"m{pod!=\"\"}", NULL, false},
+		{"n{pod=\"a\"}", "a", false},
+	};
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {
+		struct promql_expr *e;
+		const struct promql_matcher *m;
+		struct labels l;
+		size_t n;
+		char err[256];
+
+		ck_assert_msg(promql_parse(cases[i].q, &e, err, sizeof(err)) == 0, "%s", err);
+		ck_assert(promql_expr_selector(e, &m, &n));
+		ck_assert_uint_eq(n, 2);
+		ck_assert_str_eq(m[0].name, "__name__");
+		labels_init(&l);
+		labels_set(&l, "__name__", "m");
+		if (cases[i].pod)
+			labels_set(&l, "pod", cases[i].pod);
+		ck_assert_msg(promql_selector_matches(e, &l) == cases[i].match, "%s on %s", cases[i].q,
+			      cases[i].pod ? cases[i].pod : "(absent)");
+		labels_clear(&l);
+		promql_expr_free(e);
+	}
+	{
+		struct promql_expr *e;
+		const struct promql_matcher *m;
+		size_t n;
+		char err[256];
+
+		ck_assert_int_eq(promql_parse("rate(m[1m])", &e, err, sizeof(err)), 0);
+		ck_assert(!promql_expr_selector(e, &m, &n));
+		ck_assert(!promql_selector_matches(e, NULL));
+		promql_expr_free(e);
+	}
+}
+END_TEST
+
 START_TEST(test_bounds)
 {
 	struct promql_expr *e;
@@ -255,6 +303,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_bad, 0, COMMON_ARRAY_LEN(bad));
 	tcase_add_test(tc, test_tree);
 	tcase_add_test(tc, test_regex);
+	tcase_add_test(tc, test_selector_matches);
 	tcase_add_test(tc, test_bounds);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
