@@ -30,7 +30,9 @@ struct dynbuf;
 
 /* Bounds: a query longer, deeper or bigger, or an evaluation touching
  * more series or points, fails with ERR_TOOBIG. */
-#define PROMQL_MAX_QUERY 4096
+/* 2 MiB: the adapter's object matchers name up to thousands of pods
+ * (pod=~"a|b|..."). */
+#define PROMQL_MAX_QUERY (1 << 21)
 #define PROMQL_MAX_DEPTH 64
 #define PROMQL_MAX_NODES 512
 #define PROMQL_MAX_SERIES 100000

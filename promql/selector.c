@@ -8,37 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *alt_at(const void *base, size_t i)
+static int alt_cmp(const void *a, const void *b)
 {
-	return ((char *const *)base)[i];
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* A regex that is literals joined by '|' (no other RE2 metacharacter)
  * becomes m->alts: anchored, it matches exactly those strings. */
 static bool literal_set(struct promql__matcher *m, const char *re)
 {
-	const char *p = re;
+	size_t n = 1, k = 0;
 
 	if (strpbrk(re, "\\.+*?()[]{}^$"))
 		return false;
-	for (;;) {
-		size_t n = strcspn(p, "|"), at;
-		char *alt = xstrndup(p, n);
-		bool found;
+	for (const char *p = re; *p; p++)
+		n += *p == '|';
+	m->alts = xcalloc(n, sizeof(*m->alts));
+	for (const char *p = re;; p++) {
+		size_t len = strcspn(p, "|");
 
-		at = sorted_str_search(m->alts, m->nalts, alt_at, alt, &found);
-		if (found) {
-			free(alt);
-		} else {
-			m->alts = xrealloc(m->alts, (m->nalts + 1) * sizeof(*m->alts));
-			memmove(&m->alts[at + 1], &m->alts[at], (m->nalts - at) * sizeof(*m->alts));
-			m->alts[at] = alt;
-			m->nalts++;
-		}
-		if (!p[n])
-			return true;
-		p += n + 1;
+		m->alts[k++] = xstrndup(p, len);
+		p += len;
+		if (!*p)
+			break;
 	}
+	qsort(m->alts, n, sizeof(*m->alts), alt_cmp);
+	m->nalts = n ? 1 : 0;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(m->alts[i], m->alts[m->nalts - 1]) == 0)
+			free(m->alts[i]);
+		else
+			m->alts[m->nalts++] = m->alts[i];
+	}
+	return true;
 }
 
 static void add_matcher(struct promql__parser *p, struct promql_expr *e, const char *name,
