@@ -12,7 +12,7 @@
 #   make clean
 #
 # Sources are found by folder, so adding a file needs no Makefile change:
-#   common/ kube/ scraper/ store/ series/ apis/ certs/ hpa/ hpaloop/ rules/ promql/
+#   common/ kube/ scraper/ store/ series/ apis/ certs/ hpa/ hpaloop/ rules/ promql/ custom/
 #   server/                                                 -> libmas.a
 #   cmd/*.c (main.c is the entry point; front ends, stdio)  -> metrics-apiserver
 #   test/kubesim/*.c (main.c is the entry point)            -> kubesim
@@ -40,7 +40,7 @@ CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -I. -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-LIB_DIRS := common kube scraper store series apis certs hpa hpaloop rules promql server
+LIB_DIRS := common kube scraper store series apis certs hpa hpaloop rules promql custom server
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 CMD_SRCS := $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 SIM_SRCS := $(filter-out test/kubesim/main.c,$(wildcard test/kubesim/*.c))
