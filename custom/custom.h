@@ -19,9 +19,8 @@
  *
  * Threads: after custom_provider_new() every function may be called from
  * any thread at once.  A catalog is immutable and reference counted; it
- * is rebuilt at most once per resolution (on the first acquire after the
- * series store changed or a resolution passed), under a lock that only
- * acquirers of a stale catalog wait on.
+ * is rebuilt at most once per resolution, by the first acquirer that finds
+ * it older than that, while the others keep getting the previous one.
  */
 #ifndef CUSTOM_H
 #define CUSTOM_H

@@ -43,14 +43,10 @@ static void api_error(int rc, int status, const json_t *body, const char *transp
 				      "return more information", status);
 }
 
-int hpaloop__api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
-		 json_t **out, char *err, size_t errlen)
+/* The outcome of a request as hpaloop__api_call returns it; takes resp. */
+static int api_result(int rc, int status, json_t *resp, const char *why, json_t **out, char *err,
+		      size_t errlen)
 {
-	char why[HPALOOP_ERRLEN] = "";
-	json_t *resp = NULL;
-	int status = 0;
-	int rc = kube_request(c, method, path, body, &status, &resp, why, sizeof(why));
-
 	*out = NULL;
 	if (rc == 0 && status >= 200 && status < 300 && json_is_object(resp)) {
 		*out = resp;
@@ -59,6 +55,28 @@ int hpaloop__api_call(struct kube_client *c, const char *method, const char *pat
 	api_error(rc, status, resp, why, err, errlen);
 	json_decref(resp);
 	return rc != 0 ? -1 : (status ? status : -1);
+}
+
+int hpaloop__api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
+		 json_t **out, char *err, size_t errlen)
+{
+	char why[HPALOOP_ERRLEN] = "";
+	json_t *resp = NULL;
+	int status = 0;
+	int rc = kube_request(c, method, path, body, &status, &resp, why, sizeof(why));
+
+	return api_result(rc, status, resp, why, out, err, errlen);
+}
+
+int hpaloop__api_get(const struct hpaloop_local_api *local, struct kube_client *c,
+		     const char *path, json_t **out, char *err, size_t errlen)
+{
+	json_t *resp = NULL;
+	int status = 0;
+
+	if (local && local->get && local->get(local->ud, path, &status, &resp))
+		return api_result(0, status, resp, "", out, err, errlen);
+	return hpaloop__api_call(c, "GET", path, NULL, out, err, errlen);
 }
 
 char *hpaloop__scale_path(const json_t *hpa, const char *ns)

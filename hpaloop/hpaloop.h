@@ -42,8 +42,22 @@ int hpaloop_mode_parse(const char *s, enum hpaloop_mode *mode);
 /* Whether the loop in `mode` acts on this HorizontalPodAutoscaler (borrowed). */
 bool hpaloop_selected(enum hpaloop_mode mode, const json_t *hpa);
 
+/*
+ * The metrics this process serves itself (custom.metrics.k8s.io and
+ * external.metrics.k8s.io from its own scrape): get answers a GET of path
+ * (query included) in process, with no REST round trip, and returns true
+ * with the HTTP status and the body (a new JSON value, NULL when the body
+ * is not JSON); false sends the request through kube-apiserver as before
+ * (another provider owns the API).  Called on the loop's thread.
+ */
+struct hpaloop_local_api {
+	bool (*get)(void *ud, const char *path, int *status, struct json_t **body);
+	void *ud;
+};
+
 struct hpaloop_options {
 	enum hpaloop_mode mode;
+	struct hpaloop_local_api local; /* get NULL: every request through kube-apiserver */
 	int64_t sync_period_ns; /* --hpa-sync-period: longest time between two passes */
 	struct hpa_options algo;
 };

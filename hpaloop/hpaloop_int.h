@@ -95,6 +95,10 @@ struct kube_client;
  */
 int hpaloop__api_call(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 json_t **out, char *err, size_t errlen);
+/* A GET answered by local (when it serves path) or by kube-apiserver;
+ * the same results and texts as hpaloop__api_call.  local may be NULL. */
+int hpaloop__api_get(const struct hpaloop_local_api *local, struct kube_client *c,
+		     const char *path, json_t **out, char *err, size_t errlen);
 /* /apis/<group>/<version>/namespaces/<ns>/<resource>/<name>/scale, or NULL. */
 char *hpaloop__scale_path(const json_t *hpa, const char *ns);
 
@@ -179,11 +183,13 @@ typedef void (*hpaloop__metric_fail_fn)(void *ud, const char *path, const char *
  * an error status, not the API's list) marks its API failing in
  * v->failing, as a failing metrics.k8s.io is marked, so hpa_decide
  * reports upstream's "unable to fetch metrics from ... API" texts; `fail`
- * (may be NULL) hears the real error.  Release v in every case.
+ * (may be NULL) hears the real error.  Requests local serves (may be
+ * NULL) are answered in process.  Release v in every case.
  */
-void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-			     const json_t *scale, struct hpaloop__metric_values *v,
-			     hpaloop__metric_fail_fn fail, void *ud);
+void hpaloop__metric_values_fetch(const struct hpaloop_local_api *local, struct kube_client *c,
+				  const json_t *hpa, const char *ns, const json_t *scale,
+				  struct hpaloop__metric_values *v, hpaloop__metric_fail_fn fail,
+				  void *ud);
 void hpaloop__metric_values_clear(struct hpaloop__metric_values *v);
 
 /* ---- the other HPAs of a namespace (peers.c) ------------------------ */
@@ -223,6 +229,7 @@ void hpaloop__peers_clear(struct hpaloop__peers *p);
 /* What one reconcile needs besides the HPA. */
 struct hpaloop__sync_ctx {
 	struct kube_client *client;
+	const struct hpaloop_local_api *local; /* the metrics served in process */
 	const struct hpa_options *algo;
 	const struct store_snapshot *snap;
 	struct hpaloop__states *states;

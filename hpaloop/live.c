@@ -148,7 +148,7 @@ static json_t *assemble(struct kube_client *c, const struct hpaloop_live_request
 	if (!oth)
 		goto out;
 	pm = pod_metrics(c, rq->ns, &t, &in.failing_apis);
-	hpaloop__metric_values_fetch(c, hpa, rq->ns, t.scale, &mv, metric_failed, NULL);
+	hpaloop__metric_values_fetch(NULL, c, hpa, rq->ns, t.scale, &mv, metric_failed, NULL);
 	in.failing_apis |= mv.failing;
 	in.custom_metrics = mv.custom;
 	in.external_metrics = mv.external;

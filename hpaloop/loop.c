@@ -66,7 +66,8 @@ static void pass(struct hpaloop *l)
 {
 	json_t *items = list_hpas(l);
 	struct store_snapshot *snap;
-	struct hpaloop__sync_ctx x = { .client = l->client, .algo = &l->o.algo, .states = &l->states };
+	struct hpaloop__sync_ctx x = { .client = l->client, .local = &l->o.local, .algo = &l->o.algo,
+					.states = &l->states };
 	struct hpaloop__peers peers;
 	const json_t *hpa;
 	size_t i, acted = 0;

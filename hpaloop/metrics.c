@@ -325,9 +325,10 @@ int hpaloop__metric_collect(const json_t *spec, const char *ns, const json_t *bo
 
 /* ---- the requests of one HPA ------------------------------------------------------- */
 
-void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, const char *ns,
-			     const json_t *scale, struct hpaloop__metric_values *v,
-			     hpaloop__metric_fail_fn fail, void *ud)
+void hpaloop__metric_values_fetch(const struct hpaloop_local_api *local, struct kube_client *c,
+				  const json_t *hpa, const char *ns, const json_t *scale,
+				  struct hpaloop__metric_values *v, hpaloop__metric_fail_fn fail,
+				  void *ud)
 {
 	const char *sel = jpath_str(scale, "status.selector");
 	json_t *done = json_object(); /* path -> the API bit of a failed GET, or 0 */
@@ -354,7 +355,7 @@ void hpaloop__metric_values_fetch(struct kube_client *c, const json_t *hpa, cons
 			break;
 		}
 		json_object_set_new(done, path, json_true());
-		if (hpaloop__api_call(c, "GET", path, NULL, &body, err, sizeof(err)) != 0 ||
+		if (hpaloop__api_get(local, c, path, &body, err, sizeof(err)) != 0 ||
 		    hpaloop__metric_collect(spec, ns, body, v, err, sizeof(err)) != 0) {
 			v->failing |= api;
 			if (fail)

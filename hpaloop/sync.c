@@ -62,7 +62,7 @@ static int fetch(const struct hpaloop__sync_ctx *x, const json_t *hpa, const cha
 		return ERR_IO;
 	}
 	f->pod_metrics = hpaloop__pod_metrics(x->snap, f->t.pods);
-	hpaloop__metric_values_fetch(x->client, hpa, ns, f->t.scale, &f->mv, metric_failed, st->key);
+	hpaloop__metric_values_fetch(x->local, x->client, hpa, ns, f->t.scale, &f->mv, metric_failed, st->key);
 	f->others = x->peers ? hpaloop__peers_others(x->peers, x->states, ns, name, bystander_selector,
 						(void *)x)
 			     : json_array();

@@ -184,7 +184,7 @@ START_TEST(test_fetch_one_get_per_request)
 	struct hpaloop__metric_values v;
 	struct failures f = { 0 };
 
-	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, on_fail, &f);
+	hpaloop__metric_values_fetch(NULL, F.c, hpa, "ns1", scale, &v, on_fail, &f);
 	ck_assert_int_eq(f.n, 0);
 	ck_assert_uint_eq(v.failing, 0);
 	ck_assert_int_eq(hits("GET " EM "ns1/queue_length?&"), 1);
@@ -195,7 +195,7 @@ START_TEST(test_fetch_one_get_per_request)
 	hpaloop__metric_values_clear(&v);
 
 	/* No scale (its GET failed): upstream reads no metric. */
-	hpaloop__metric_values_fetch(F.c, hpa, "ns1", NULL, &v, on_fail, &f);
+	hpaloop__metric_values_fetch(NULL, F.c, hpa, "ns1", NULL, &v, on_fail, &f);
 	ck_assert_ptr_null(v.external);
 	ck_assert_uint_eq(distinct_hits(), 2);
 	hpaloop__metric_values_clear(&v);
@@ -213,11 +213,11 @@ START_TEST(test_fetch_only_what_is_needed)
 	json_t *scale = scale2();
 	struct hpaloop__metric_values v;
 
-	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, NULL, NULL);
+	hpaloop__metric_values_fetch(NULL, F.c, hpa, "ns1", scale, &v, NULL, NULL);
 	ck_assert_ptr_null(v.custom);
 	ck_assert_ptr_null(v.external);
 	hpaloop__metric_values_clear(&v);
-	hpaloop__metric_values_fetch(F.c, plain, "ns1", scale, &v, NULL, NULL); /* default cpu metric */
+	hpaloop__metric_values_fetch(NULL, F.c, plain, "ns1", scale, &v, NULL, NULL); /* default cpu metric */
 	ck_assert_ptr_null(v.external);
 	hpaloop__metric_values_clear(&v);
 	ck_assert_uint_eq(distinct_hits(), 0);
@@ -243,7 +243,7 @@ START_TEST(test_fetch_failure_marks_the_api)
 	struct failures f = { 0 };
 	struct hpa_result r;
 
-	hpaloop__metric_values_fetch(F.c, hpa, "ns1", scale, &v, on_fail, &f);
+	hpaloop__metric_values_fetch(NULL, F.c, hpa, "ns1", scale, &v, on_fail, &f);
 	ck_assert_int_eq(f.n, 1);
 	ck_assert_str_eq(f.path, EM "ns1/nope?labelSelector=q+in+%28a%2Cb%29");
 	ck_assert_str_eq(f.err, "the server could not find the metric nope for ");
@@ -265,6 +265,70 @@ START_TEST(test_fetch_failure_marks_the_api)
 }
 END_TEST
 
+/* The in-process provider: it owns custom.metrics.k8s.io here (answers
+ * its paths, one with a 404 Status), external.metrics.k8s.io is left to
+ * kube-apiserver. */
+struct local_calls {
+	int n;
+	char last[512];
+};
+
+static bool local_get(void *ud, const char *path, int *status, json_t **body)
+{
+	struct local_calls *c = ud;
+
+	if (strncmp(path, CM, strlen(CM)) != 0)
+		return false;
+	c->n++;
+	snprintf(c->last, sizeof(c->last), "%s", path);
+	if (strstr(path, "/nope")) {
+		*status = 404;
+		*body = json_pack("{s:s,s:s,s:s,s:s,s:i}", "kind", "Status", "status", "Failure",
+				  "message", "the server could not find the metric nope for pods",
+				  "reason", "NotFound", "code", 404);
+	} else {
+		*status = 200;
+		*body = json_pack("{s:s,s:s,s:{},s:[{s:{s:s,s:s,s:s},s:{s:s},s:s,s:s}]}", "kind",
+				  "MetricValueList", "apiVersion", "custom.metrics.k8s.io/v1beta2",
+				  "metadata", "items", "describedObject", "kind", "Pod", "namespace",
+				  "ns1", "name", "p1", "metric", "name", "rps", "timestamp",
+				  "2026-01-01T00:00:00Z", "value", "1500m");
+	}
+	return true;
+}
+
+START_TEST(test_fetch_in_process)
+{
+	json_t *hpa = hpa_with(
+		"[{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"queue_length\"},"
+		"\"target\":{\"type\":\"AverageValue\",\"averageValue\":\"5\"}}},"
+		RPS_METRIC ","
+		"{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"nope\"},\"target\":{\"type\":"
+		"\"AverageValue\",\"averageValue\":\"1\"}}}]",
+		0);
+	json_t *scale = scale2();
+	struct local_calls calls = { 0 };
+	struct hpaloop_local_api local = { local_get, &calls };
+	struct hpaloop__metric_values v;
+	struct failures f = { 0 };
+
+	hpaloop__metric_values_fetch(&local, F.c, hpa, "ns1", scale, &v, on_fail, &f);
+	/* both custom requests in process, none of them through the apiserver */
+	ck_assert_int_eq(calls.n, 2);
+	ck_assert_int_eq(hits("GET " CM "ns1/pods/*/rps?app=web&"), 0);
+	ck_assert_int_eq(hits("GET " EM "ns1/queue_length?&"), 1);
+	ck_assert_int_eq(json_array_size(v.custom), 1);
+	ck_assert_str_eq(jpath_str(json_array_get(v.custom, 0), "value"), "1500m");
+	/* the in-process 404 is reported with its Status message, as client-go would */
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_str_eq(f.err, "the server could not find the metric nope for pods");
+	ck_assert_uint_eq(v.failing, HPA_API_CUSTOM);
+	hpaloop__metric_values_clear(&v);
+	json_decref(scale);
+	json_decref(hpa);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hpaloop_metrics_fetch");
@@ -275,6 +339,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_fetch_one_get_per_request);
 	tcase_add_test(tc, test_fetch_only_what_is_needed);
 	tcase_add_test(tc, test_fetch_failure_marks_the_api);
+	tcase_add_test(tc, test_fetch_in_process);
 	suite_add_tcase(s, tc);
 	return s;
 }
