@@ -65,6 +65,7 @@ static void overrides(struct rules__load *ld, const json_t *res, struct rules_ru
 	r->overrides = xcalloc(json_object_size(ov) + 1, sizeof(*r->overrides));
 	json_object_foreach(ov, label, gr) {
 		char *group = NULL, *resource = NULL;
+		struct rules_group_resource known;
 		struct rules_override *o;
 
 		if (!json_is_object(gr)) {
@@ -84,8 +85,14 @@ static void overrides(struct rules__load *ld, const json_t *res, struct rules_ru
 		}
 		o = &r->overrides[r->n_overrides++];
 		o->label = xstrdup(label);
-		o->gr.group = group ? group : xstrdup("");
-		o->gr.resource = rules__plural(resource);
+		if (rules__restmap(group, resource, &known)) {
+			o->gr.group = xstrdup(known.group);
+			o->gr.resource = xstrdup(known.resource);
+			free(group);
+		} else { /* e.g. a CustomResourceDefinition's: kept as written */
+			o->gr.group = group ? group : xstrdup("");
+			o->gr.resource = rules__plural(resource);
+		}
 		free(resource);
 	}
 	qsort(r->overrides, r->n_overrides, sizeof(*r->overrides), cmp_override);

@@ -69,7 +69,7 @@ int rules_label_resource(const struct rules_rule *r, const char *label, char *gr
 			 char *resource_buf, size_t buflen, struct rules_group_resource *out)
 {
 	const char *caps[4];
-	char *plural;
+	struct rules_group_resource known;
 
 	for (size_t i = 0; i < r->n_overrides; i++)
 		if (strcmp(r->overrides[i].label, label) == 0) {
@@ -81,13 +81,13 @@ int rules_label_resource(const struct rules_rule *r, const char *label, char *gr
 	if (!copy_span(caps[0], caps[1], group_buf, buflen) ||
 	    !copy_span(caps[2], caps[3], resource_buf, buflen))
 		return ERR_TOOBIG;
-	plural = rules__plural(resource_buf);
-	if (strlen(plural) >= buflen) {
-		free(plural);
+	/* the adapter keeps only what its RESTMapper knows */
+	if (!rules__restmap(group_buf, resource_buf, &known))
+		return ERR_NOTFOUND;
+	if (strlen(known.group) >= buflen || strlen(known.resource) >= buflen)
 		return ERR_TOOBIG;
-	}
-	memcpy(resource_buf, plural, strlen(plural) + 1);
-	free(plural);
+	memcpy(group_buf, known.group, strlen(known.group) + 1);
+	memcpy(resource_buf, known.resource, strlen(known.resource) + 1);
 	out->group = group_buf;
 	out->resource = resource_buf;
 	return 0;

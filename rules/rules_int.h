@@ -103,5 +103,9 @@ void rules__query_check(struct rules__load *ld, const json_t *obj, const char *k
 
 /* Plural of a lower-case singular resource name ("pod" -> "pods"). */
 char *rules__plural(const char *resource);
+/* The built-in group-resource that (group, resource) names, as the
+ * adapter's RESTMapper resolves it (restmapper.c): true with *out's
+ * strings static; false when no built-in resource matches. */
+bool rules__restmap(const char *group, const char *resource, struct rules_group_resource *out);
 
 #endif
