@@ -18,9 +18,10 @@
  * names, as the adapter lists them from kube-apiserver.
  *
  * Threads: after custom_provider_new() every function may be called from
- * any thread at once.  A catalog is immutable and reference counted; it
- * is rebuilt at most once per resolution, by the first acquirer that finds
- * it older than that, while the others keep getting the previous one.
+ * any thread at once.  A catalog is immutable and reference counted; the
+ * scraper refreshes it after each round (custom_provider_refresh), and an
+ * acquirer rebuilds it only when it is two resolutions old (no round ran),
+ * while the others keep getting the previous one.
  */
 #ifndef CUSTOM_H
 #define CUSTOM_H
@@ -47,6 +48,9 @@ struct custom_provider *custom_provider_new(const struct rules_config *cfg, stru
 					    int64_t resolution_ms);
 /* No other thread may use p; catalogs still held stay valid.  NULL ignored. */
 void custom_provider_free(struct custom_provider *p);
+/* Rebuilds the catalog from the series as of now_ms (after a scrape round:
+ * the cost stays off the request path).  Any thread. */
+void custom_provider_refresh(struct custom_provider *p, int64_t now_ms);
 
 /* ---- the catalog: which metrics exist now --------------------------------------- */
 
@@ -60,8 +64,8 @@ struct custom_resource_metric {
 
 struct custom_catalog;
 
-/* A reference to the catalog as of now_ms (rebuilt when older than one
- * resolution).  Never NULL; drop it with custom_catalog_unref(). */
+/* A reference to the current catalog (rebuilt first when older than two
+ * resolutions).  Never NULL; drop it with custom_catalog_unref(). */
 struct custom_catalog *custom_catalog_acquire(struct custom_provider *p, int64_t now_ms);
 /* NULL ignored; the last reference frees the catalog. */
 void custom_catalog_unref(struct custom_catalog *c);

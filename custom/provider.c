@@ -1,7 +1,9 @@
 /*
  * provider.c - the provider: rules' seriesQuery parsed once, the catalog
- * cache (rebuilt at most once per resolution, by one acquirer while the
- * others keep the previous one), and series/ as the source promql/ reads.
+ * cache (refreshed after every scrape round, off the request path; a
+ * request rebuilds it only when no round did for two resolutions, while
+ * the other requests keep the previous one), and series/ as the source
+ * promql/ reads.
  */
 #include "custom/custom_int.h"
 
@@ -70,25 +72,14 @@ static struct custom_catalog *ref(struct custom_catalog *c)
 	return c;
 }
 
-struct custom_catalog *custom_catalog_acquire(struct custom_provider *p, int64_t now_ms)
+/* Builds the catalog of now_ms and makes it current; returns it with one
+ * reference for the caller. */
+static struct custom_catalog *rebuild(struct custom_provider *p, int64_t now_ms)
 {
-	struct custom_catalog *c, *old;
-	struct series_snapshot *snap;
+	struct series_snapshot *snap = series_acquire(p->ser);
+	struct custom_catalog *c = custom__catalog_build(p, snap, now_ms), *old;
 
-	pthread_mutex_lock(&p->mu);
-	if (p->building || (p->built_ms != INT64_MIN && now_ms >= p->built_ms &&
-			    now_ms - p->built_ms < p->resolution_ms)) {
-		c = ref(p->cur);
-		pthread_mutex_unlock(&p->mu);
-		return c;
-	}
-	p->building = true;
-	pthread_mutex_unlock(&p->mu);
-
-	snap = series_acquire(p->ser);
-	c = custom__catalog_build(p, snap, now_ms);
 	series_snapshot_unref(snap);
-
 	pthread_mutex_lock(&p->mu);
 	old = p->cur;
 	p->cur = ref(c);
@@ -97,6 +88,32 @@ struct custom_catalog *custom_catalog_acquire(struct custom_provider *p, int64_t
 	pthread_mutex_unlock(&p->mu);
 	custom_catalog_unref(old);
 	return c;
+}
+
+void custom_provider_refresh(struct custom_provider *p, int64_t now_ms)
+{
+	pthread_mutex_lock(&p->mu);
+	p->building = true;
+	pthread_mutex_unlock(&p->mu);
+	custom_catalog_unref(rebuild(p, now_ms));
+}
+
+struct custom_catalog *custom_catalog_acquire(struct custom_provider *p, int64_t now_ms)
+{
+	struct custom_catalog *c;
+
+	pthread_mutex_lock(&p->mu);
+	/* fresh enough: the scraper refreshes it every round (a resolution),
+	 * so a request rebuilds it only when no round did for two */
+	if (p->building || (p->built_ms != INT64_MIN && now_ms >= p->built_ms &&
+			    now_ms - p->built_ms < 2 * p->resolution_ms)) {
+		c = ref(p->cur);
+		pthread_mutex_unlock(&p->mu);
+		return c;
+	}
+	p->building = true;
+	pthread_mutex_unlock(&p->mu);
+	return rebuild(p, now_ms);
 }
 
 /* ---- series/ as a promql source ----------------------------------------------------- */

@@ -335,24 +335,25 @@ START_TEST(quantities_as_the_adapter)
 }
 END_TEST
 
-START_TEST(catalog_is_cached_for_a_resolution)
+START_TEST(catalog_is_cached_and_refreshed)
 {
-	struct custom_catalog *again = custom_catalog_acquire(prov, NOW + 14999);
+	struct custom_catalog *again = custom_catalog_acquire(prov, NOW + 29999);
 	struct custom_catalog *later;
+	const struct custom_resource_metric *m;
 
+	/* within two resolutions: the same catalog */
 	ck_assert_ptr_eq(again, cat);
 	custom_catalog_unref(again);
-	/* a resolution later every pod's newest point is still within the
-	 * lookback: the same entries, a new catalog */
-	later = custom_catalog_acquire(prov, NOW + 15000);
+	/* no round refreshed it for two resolutions: the request rebuilds it
+	 * (every pod's newest point is still within the lookback) */
+	later = custom_catalog_acquire(prov, NOW + 30000);
 	ck_assert_ptr_ne(later, cat);
-	ck_assert_uint_eq(custom_catalog_resources(later, &(const struct custom_resource_metric *){ 0 }),
-			  6);
+	ck_assert_uint_eq(custom_catalog_resources(later, &m), 6);
 	custom_catalog_unref(later);
-	/* past the lookback nothing exists any more */
-	later = custom_catalog_acquire(prov, NOW + 10 * 60 * 1000);
-	ck_assert_uint_eq(custom_catalog_resources(later, &(const struct custom_resource_metric *){ 0 }),
-			  0);
+	/* a round's refresh past the lookback: nothing exists any more */
+	custom_provider_refresh(prov, NOW + 10 * 60 * 1000);
+	later = custom_catalog_acquire(prov, NOW + 10 * 60 * 1000 + 1);
+	ck_assert_uint_eq(custom_catalog_resources(later, &m), 0);
 	custom_catalog_unref(later);
 }
 END_TEST
@@ -370,7 +371,7 @@ int main(void)
 	tcase_add_test(tc, errors_and_selectors);
 	tcase_add_test(tc, external_values);
 	tcase_add_test(tc, quantities_as_the_adapter);
-	tcase_add_test(tc, catalog_is_cached_for_a_resolution);
+	tcase_add_test(tc, catalog_is_cached_and_refreshed);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
