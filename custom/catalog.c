@@ -311,7 +311,8 @@ static struct custom_catalog *finish(struct build *b)
 	free(o);
 	free(b->pub);
 	free(b->ent);
-	qsort(b->ext, b->next, sizeof(*b->ext), ext_cmp);
+	if (b->next) /* qsort's base may not be NULL, even for no elements */
+		qsort(b->ext, b->next, sizeof(*b->ext), ext_cmp);
 	c->ext = b->ext;
 	c->next = b->next;
 	c->ext_names = xcalloc(b->next ? b->next : 1, sizeof(*c->ext_names));
