@@ -2,7 +2,8 @@
  * apis.h - the public face of apis/: pure functions that turn a store
  * snapshot and a kube snapshot into the bytes Kubernetes clients parse
  * (metrics.k8s.io objects, lists, Tables, discovery, Status errors,
- * /version, /openapi/v2).  No sockets, no threads, no clock reads: the
+ * /version, /openapi/v2), and custom.metrics.k8s.io /
+ * external.metrics.k8s.io from a custom/ provider.  No sockets, no threads, no clock reads: the
  * request carries "now".
  *
  * No global mutable state: every function may run on any number of
@@ -26,12 +27,16 @@ struct apis_request {
 	const char *path;            /* URL path, already percent-decoded */
 	const char *label_selector;  /* query labelSelector or NULL */
 	const char *field_selector;  /* query fieldSelector or NULL */
+	const char *metric_label_selector; /* query metricLabelSelector or NULL
+					    * (custom.metrics.k8s.io) */
 	const char *accept;          /* Accept header or NULL */
 	const char *include_object;  /* query includeObject or NULL */
 	bool watch;                  /* query watch is present and true */
 	bool pretty;                 /* ?pretty=true or curl/Wget/Mozilla UA */
 	int64_t now_ns;              /* creationTimestamp of served items */
 };
+
+struct custom_provider;
 
 struct apis_sources {
 	const struct store_snapshot *store;     /* must not be NULL */
@@ -42,6 +47,11 @@ struct apis_sources {
 	 * histogram); may be NULL. */
 	void (*observe_item)(void *ud, int64_t item_ts_ns);
 	void *ud;
+	/* custom.metrics.k8s.io (v1beta1, v1beta2) and external.metrics.k8s.io
+	 * (v1beta1) from this provider (custom/custom.h); NULL: these groups
+	 * are not served (plain "404 page not found", absent from /apis).  A
+	 * catalog is acquired per request at req->now_ns. */
+	struct custom_provider *custom;
 };
 
 struct apis_response {

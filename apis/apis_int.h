@@ -8,15 +8,25 @@
  *   metrics.c     metrics.k8s.io routes and object sourcing
  *   render.c      NodeMetrics / PodMetrics objects and lists
  *   table.c       meta.k8s.io Table output
+ *   custom.c      custom.metrics.k8s.io routes, objects of a wildcard, errors
+ *   custom_render.c  MetricValueList (v1beta1, v1beta2), ExternalMetricValueList
+ *   custom_discovery.c  the custom and external groups in /apis, their
+ *                 APIGroup and APIResourceList documents
+ *   external.c    external.metrics.k8s.io routes
  */
 #ifndef APIS_INT_H
 #define APIS_INT_H
 
 #include "apis/apis.h"
+#include "custom/custom.h"
 
 #define APIS_GROUP "metrics.k8s.io"
 #define APIS_VERSION "v1beta1"
 #define APIS_GV APIS_GROUP "/" APIS_VERSION
+
+#define CM_GROUP "custom.metrics.k8s.io"
+#define EM_GROUP "external.metrics.k8s.io"
+#define EM_GV EM_GROUP "/v1beta1"
 
 #define CT_JSON "application/json"
 #define CT_TEXT "text/plain; charset=utf-8"
@@ -68,6 +78,10 @@ void apis__page_not_found(struct apis_response *resp);
  * re-indents it when pretty.  Returns 0 or an error code. */
 int apis__finish_json(struct apis_response *resp, bool pretty) COMMON_WUR;
 
+/* Status 500 InternalError of apierrors.NewInternalError(errors.New(cause)):
+ * "Internal error occurred: <cause>", details.causes[0].message = cause. */
+void apis__error_internal_cause(struct apis_response *resp, bool pretty, const char *cause);
+
 /* ---- discovery.c -------------------------------------------------------- */
 
 /* Handles /apis, /apis/metrics.k8s.io, /apis/metrics.k8s.io/v1beta1,
@@ -76,6 +90,26 @@ bool apis__discovery(const struct apis_request *req, const struct apis_sources *
 		    struct apis_response *resp);
 
 /* ---- metrics.c ---------------------------------------------------------- */
+
+/* A list request's labelSelector and fieldSelector. */
+struct apis_filter {
+	struct selector *labels;
+	struct field_selector fields;
+};
+
+/* Splits rest on '/' (one trailing slash allowed) into at most maxseg
+ * non-empty segments pointing into buf (bufsize bytes).  False when rest
+ * is empty, too long, has an empty segment or more segments. */
+bool apis__split_path(const char *rest, char *buf, size_t bufsize, char **seg, size_t maxseg,
+		      size_t *n);
+/* Go's %q of s into out (len bytes). */
+void apis__go_quote(const char *s, char *out, size_t len);
+/* Parses req's labelSelector and fieldSelector (keys metadata.name and
+ * metadata.namespace only, apimachinery's texts); false with a 400 in
+ * resp.  Clear f with apis__filter_clear either way. */
+bool apis__filter_parse(const struct apis_request *req, struct apis_filter *f,
+			struct apis_response *resp);
+void apis__filter_clear(struct apis_filter *f);
 
 /* Handles a path below /apis/metrics.k8s.io/v1beta1/ (rest = the part
  * after that prefix, without the leading slash). */
@@ -129,5 +163,63 @@ int apis__write_list(struct dynbuf *b, const struct apis_items *items, struct ap
 /* A meta.k8s.io Table of the items; table_version "v1" or "v1beta1". */
 int apis__write_table(struct dynbuf *b, const struct apis_items *items, struct apis_wctx *w,
 		     const char *table_version, enum include_object inc) COMMON_WUR;
+
+/* ---- custom.c / external.c --------------------------------------------- */
+
+enum apis_cm_version { CM_V1BETA1, CM_V1BETA2 };
+
+/* req->now_ns in milliseconds (the provider's clock). */
+int64_t apis__now_ms(const struct apis_request *req);
+/* A path below /apis/custom.metrics.k8s.io/<version>/ (rest without the
+ * leading slash); src->custom is not NULL. */
+void apis__custom(const struct apis_request *req, const struct apis_sources *src,
+		 enum apis_cm_version version, const char *rest, struct apis_response *resp);
+/* A path below /apis/external.metrics.k8s.io/v1beta1/; src->custom is not
+ * NULL. */
+void apis__external(const struct apis_request *req, const struct apis_sources *src,
+		   const char *rest, struct apis_response *resp);
+
+/* ---- custom_render.c ---------------------------------------------------- */
+
+/* One MetricValueList: the values of one metric for objects of one kind. */
+struct apis_cm_list {
+	enum apis_cm_version version;
+	const char *kind;        /* describedObject.kind */
+	const char *api_version; /* describedObject.apiVersion, NULL = omitted */
+	const char *ns;          /* describedObject.namespace, NULL = omitted */
+	const char *metric;
+	const char *selector;    /* the selector echo's JSON ("null" when none) */
+	const struct custom_object_value *v;
+	size_t n;
+};
+
+/* MetricValueList in the list's version (compact, no newline). */
+int apis__write_metric_values(struct dynbuf *b, const struct apis_cm_list *l) COMMON_WUR;
+/* The metric selector as metav1.ParseToLabelSelector echoes it (matchLabels,
+ * matchExpressions) into out; "null" for a NULL or empty selector.  0, or
+ * ERR_INVAL with Go's message in err ("\"!=\" is not a valid label
+ * selector operator"), or ERR_TOOBIG. */
+int apis__selector_echo(const struct selector *sel, struct dynbuf *out, char *err,
+		       size_t errlen) COMMON_WUR;
+/* describedObject's kind (into kind, len bytes) and apiVersion (static,
+ * NULL when unknown) of a group-resource: a table of the core, apps,
+ * batch, ... kinds, else the resource's singular capitalised. */
+void apis__described_kind(const char *group, const char *resource, char *kind, size_t len,
+			 const char **api_version);
+/* ExternalMetricValueList of metric. */
+int apis__write_external_values(struct dynbuf *b, const char *metric,
+			       const struct custom_external_values *v) COMMON_WUR;
+
+/* ---- custom_discovery.c ------------------------------------------------- */
+
+/* /apis/custom.metrics.k8s.io[/v1beta1|/v1beta2] and
+ * /apis/external.metrics.k8s.io[/v1beta1] when src->custom is set; false
+ * for any other path. */
+bool apis__custom_discovery(const struct apis_request *req, const struct apis_sources *src,
+			   struct apis_response *resp);
+/* Appends ",<custom APIGroup>,<external APIGroup>" (APIGroupList items). */
+int apis__custom_group_list(struct dynbuf *b) COMMON_WUR;
+/* Appends ",<custom>,<external>" APIGroupDiscovery items built from c. */
+int apis__custom_discovery_v2(struct dynbuf *b, const struct custom_catalog *c) COMMON_WUR;
 
 #endif

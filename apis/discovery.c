@@ -62,6 +62,41 @@ static void reply(struct apis_response *resp, bool pretty, const char *doc, cons
 	resp->content_type = ctype;
 }
 
+/* /apis: the fixed metrics.k8s.io document, plus the custom and external
+ * groups when a provider is given (both documents end in the "]}" that
+ * closes their groups/items array). */
+static void reply_root(const struct apis_request *req, const struct apis_sources *src,
+		       struct apis_response *resp, bool v2)
+{
+	const char *doc = v2 ? discovery_v2 : group_list;
+	struct custom_catalog *cat;
+	int rc;
+
+	if (!src->custom) {
+		reply(resp, req->pretty, doc, v2 ? CT_DISCOVERY_V2 : CT_JSON);
+		return;
+	}
+	dynbuf_reset(&resp->body);
+	rc = dynbuf_add(&resp->body, doc, strlen(doc) - 2);
+	if (!rc && v2) {
+		cat = custom_catalog_acquire(src->custom, req->now_ns / NS_PER_MS);
+		rc = apis__custom_discovery_v2(&resp->body, cat);
+		custom_catalog_unref(cat);
+	} else if (!rc) {
+		rc = apis__custom_group_list(&resp->body);
+	}
+	if (!rc)
+		rc = dynbuf_addstr(&resp->body, "]}");
+	if (!rc)
+		rc = apis__finish_json(resp, req->pretty);
+	if (rc) {
+		apis__error_internal(resp, req->pretty, rc);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = v2 ? CT_DISCOVERY_V2 : CT_JSON;
+}
+
 /* "v1.2.3" -> major "1", minor "2" (empty when not of that shape). */
 static void major_minor(const char *v, char *major, char *minor, size_t len)
 {
@@ -160,10 +195,8 @@ bool apis__discovery(const struct apis_request *req, const struct apis_sources *
 	media = apis__negotiate(req->accept, false, root);
 	if (media == MEDIA_NONE)
 		apis__error_not_acceptable(resp, req->pretty);
-	else if (media == MEDIA_DISCOVERY_V2)
-		reply(resp, req->pretty, discovery_v2, CT_DISCOVERY_V2);
-	else if (root)
-		reply(resp, req->pretty, group_list, CT_JSON);
+	else if (media == MEDIA_DISCOVERY_V2 || root)
+		reply_root(req, src, resp, media == MEDIA_DISCOVERY_V2);
 	else if (path_is(req->path, "/apis/" APIS_GROUP))
 		reply(resp, req->pretty, group, CT_JSON);
 	else

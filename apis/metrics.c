@@ -25,20 +25,14 @@ struct route {
 	const char *name;    /* NULL = list */
 };
 
-struct list_filter {
-	struct selector *labels;
-	struct field_selector fields;
-};
-
-/* Splits rest on '/' (one trailing slash allowed) into at most
- * MAX_SEGMENTS non-empty segments pointing into buf. */
-static bool split_path(const char *rest, char *buf, char **seg, size_t *n)
+bool apis__split_path(const char *rest, char *buf, size_t bufsize, char **seg, size_t maxseg,
+		      size_t *n)
 {
 	size_t len = strlen(rest);
 	char *p;
 
 	*n = 0;
-	if (len >= MAX_PATH)
+	if (len >= bufsize)
 		return false;
 	memcpy(buf, rest, len + 1);
 	if (len && buf[len - 1] == '/')
@@ -46,7 +40,7 @@ static bool split_path(const char *rest, char *buf, char **seg, size_t *n)
 	for (p = buf; len; p++) {
 		char *slash = strchr(p, '/');
 
-		if (*n == MAX_SEGMENTS)
+		if (*n == maxseg)
 			return false;
 		seg[(*n)++] = p;
 		if (!slash)
@@ -79,8 +73,7 @@ static bool parse_route(char **seg, size_t n, struct route *r)
 	return false;
 }
 
-/* Go's %q for the plain keys a field selector can carry. */
-static void go_quote(const char *s, char *out, size_t len)
+void apis__go_quote(const char *s, char *out, size_t len)
 {
 	struct dynbuf b;
 
@@ -92,9 +85,8 @@ static void go_quote(const char *s, char *out, size_t len)
 	dynbuf_clear(&b);
 }
 
-/* Parses the list's selectors; on error a 400 is in resp. */
-static bool filter_parse(const struct apis_request *req, struct list_filter *f,
-			 struct apis_response *resp)
+bool apis__filter_parse(const struct apis_request *req, struct apis_filter *f,
+			struct apis_response *resp)
 {
 	char err[ERRBUF], q[256], msg[ERRBUF + 300];
 
@@ -112,7 +104,7 @@ static bool filter_parse(const struct apis_request *req, struct list_filter *f,
 		const char *key = f->fields.reqs[i].key;
 
 		if (strcmp(key, "metadata.name") && strcmp(key, "metadata.namespace")) {
-			go_quote(key, q, sizeof(q));
+			apis__go_quote(key, q, sizeof(q));
 			snprintf(msg, sizeof(msg),
 				 "%s is not a known field selector: only \"metadata.name\", "
 				 "\"metadata.namespace\"", q);
@@ -123,7 +115,7 @@ static bool filter_parse(const struct apis_request *req, struct list_filter *f,
 	return true;
 }
 
-static void filter_clear(struct list_filter *f)
+void apis__filter_clear(struct apis_filter *f)
 {
 	selector_free(f->labels);
 	field_selector_clear(&f->fields);
@@ -154,7 +146,7 @@ static void push(struct apis_items *items, const struct apis_item *it,
 		src->observe_item(src->ud, it->usage.ts_ns);
 }
 
-static void collect_nodes(const struct apis_sources *src, const struct list_filter *f,
+static void collect_nodes(const struct apis_sources *src, const struct apis_filter *f,
 			  struct apis_items *items)
 {
 	const struct kube_snapshot *k = src->kube;
@@ -189,7 +181,7 @@ static bool pod_running(const struct kube_pod *pod)
 }
 
 static void collect_pods(const struct apis_sources *src, const char *ns,
-			 const struct list_filter *f, struct apis_items *items)
+			 const struct apis_filter *f, struct apis_items *items)
 {
 	const struct kube_snapshot *k = src->kube;
 	size_t first = 0, count = k->npods;
@@ -262,7 +254,7 @@ static bool parse_include(const struct apis_request *req, enum include_object *i
 		*inc = v[0] == 'N' ? INCLUDE_NONE : INCLUDE_OBJECT;
 		return true;
 	}
-	go_quote(v, q, sizeof(q));
+	apis__go_quote(v, q, sizeof(q));
 	snprintf(msg, sizeof(msg), "unrecognized includeObject value: %s", q);
 	apis__error_bad_request(resp, req->pretty, msg);
 	return false;
@@ -300,7 +292,7 @@ static void serve(const struct apis_request *req, const struct apis_sources *src
 		  const struct route *r, enum apis_media media, struct apis_response *resp)
 {
 	struct apis_items items = { .kind = r->kind };
-	struct list_filter f;
+	struct apis_filter f;
 
 	if (r->name) {
 		if (get_one(req, src, r, &items, resp))
@@ -308,7 +300,7 @@ static void serve(const struct apis_request *req, const struct apis_sources *src
 		free(items.v);
 		return;
 	}
-	if (!filter_parse(req, &f, resp))
+	if (!apis__filter_parse(req, &f, resp))
 		goto out;
 	if (req->watch) {
 		apis__error(resp, req->pretty, 405, "MethodNotAllowed",
@@ -324,7 +316,7 @@ static void serve(const struct apis_request *req, const struct apis_sources *src
 		collect_pods(src, r->ns, &f, &items);
 	render(req, &items, false, media, resp);
 out:
-	filter_clear(&f);
+	apis__filter_clear(&f);
 	free(items.v);
 }
 
@@ -339,7 +331,7 @@ void apis__metrics(const struct apis_request *req, const struct apis_sources *sr
 	enum apis_media media;
 	size_t n;
 
-	if (!split_path(rest, buf, seg, &n) || !parse_route(seg, n, &r)) {
+	if (!apis__split_path(rest, buf, sizeof(buf), seg, MAX_SEGMENTS, &n) || !parse_route(seg, n, &r)) {
 		apis__error_not_found_generic(resp, req->pretty);
 		return;
 	}

@@ -132,3 +132,29 @@ void apis__page_not_found(struct apis_response *resp)
 	if (dynbuf_addstr(&resp->body, "404 page not found\n"))
 		dynbuf_reset(&resp->body);  /* a cap under 19 bytes: empty body */
 }
+
+void apis__error_internal_cause(struct apis_response *resp, bool pretty, const char *cause)
+{
+	char msg[256];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "Internal error occurred: %s", cause);
+	dynbuf_reset(&resp->body);
+	resp->status = 500;
+	resp->content_type = CT_JSON;
+	rc = dynbuf_addstr(&resp->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+					"\"status\":\"Failure\",\"message\":");
+	if (!rc)
+		rc = apis__jw_string(&resp->body, msg);
+	if (!rc)
+		rc = dynbuf_addstr(&resp->body, ",\"reason\":\"InternalError\",\"details\":{\"causes\":"
+						"[{\"message\":");
+	if (!rc)
+		rc = apis__jw_string(&resp->body, cause);
+	if (!rc)
+		rc = dynbuf_addstr(&resp->body, "}]},\"code\":500}\n");
+	if (!rc)
+		rc = apis__finish_json(resp, pretty);
+	if (rc)
+		apis__error(resp, pretty, 500, "InternalError", msg, NULL, NULL, NULL);
+}
