@@ -78,7 +78,12 @@ struct server_config {
 	struct server_authn_flags authn;
 	struct server_authz_flags authz;
 	struct hpaloop_flags hpa;       /* --hpa*, --feature-gates (hpaloop/flags.c) */
+	char *config_file;              /* --config: prometheus-adapter's rules (NULL/"": none) */
+	int max_series;                 /* --max-series: application series, 0 = no limit */
 };
+
+/* Default of --max-series: series of all application targets together. */
+#define SERVER_DEFAULT_MAX_SERIES 2000000
 
 /* Fills cfg with the defaults (our --metric-resolution default is 15s). */
 void server_config_init(struct server_config *cfg);
