@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* DefBuckets plus at most 4 from BucketsForScrapeDuration */
-#define MAX_BUCKETS 16
+#define MAX_BUCKETS SCRAPER__SCRAPE_BUCKETS_MAX
 
 static const double def_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
@@ -32,7 +32,7 @@ struct scraper__metrics {
 };
 
 /* utils.BucketsForScrapeDuration; returns the bucket count. */
-static size_t scrape_buckets(double t, double *out)
+size_t scraper__scrape_buckets(double t, double *out)
 {
 	size_t n = COMMON_ARRAY_LEN(def_buckets), i;
 	double max = def_buckets[n - 1];
@@ -62,7 +62,7 @@ struct scraper__metrics *scraper__metrics_new(int64_t resolution_ns)
 
 	pthread_mutex_init(&m->mu, NULL);
 	prom_histogram_init(&m->tick, m->tick_bounds,
-			    scrape_buckets((double)resolution_ns / 1e9, m->tick_bounds));
+			    scraper__scrape_buckets((double)resolution_ns / 1e9, m->tick_bounds));
 	return m;
 }
 
