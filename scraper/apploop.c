@@ -6,6 +6,7 @@
  * in scraper.h.
  */
 #include "scraper/scraper_int.h"
+#include "scraper/apps_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>

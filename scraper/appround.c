@@ -8,6 +8,7 @@
  * scraper_apps_round() in scraper.h.
  */
 #include "scraper/scraper_int.h"
+#include "scraper/apps_int.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

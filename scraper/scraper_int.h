@@ -200,22 +200,6 @@ int scraper__decoder_emit(struct scraper_decoder *d, const struct scraper__sink 
 
 /* ---- selfmetrics ----------------------------------------------------- */
 
-/* Bucket bounds of metrics-server's scrape-duration histograms
- * (utils.BucketsForScrapeDuration of the resolution, in seconds) into
- * out (room for SCRAPER__SCRAPE_BUCKETS_MAX); returns their count. */
-#define SCRAPER__SCRAPE_BUCKETS_MAX 16
-size_t scraper__scrape_buckets(double resolution_s, double *out);
-
-/* ---- apps: what the application loop (apploop.c) asks of a round (appround.c) */
-
-/* Makes a round in flight end at once (its running targets fail as
- * "aborted") and every later round and idle wait return at once; sticky.
- * Thread-safe: the only call on a from another thread. */
-void scraper__apps_abort(struct scraper_apps *a);
-/* Watches the kept-alive connections until the monotonic time until or
- * an abort (the thread running the rounds). */
-void scraper__apps_idle(struct scraper_apps *a, int64_t until_mono_ns);
-
 struct scraper__metrics;
 struct scraper__node_series;
 

@@ -6,6 +6,7 @@
  * series are dropped with their node (metrics-server PR #1877).
  */
 #include "scraper/scraper_int.h"
+#include "scraper/apps_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
