@@ -181,6 +181,19 @@ bool promql_expr_is_scalar(const struct promql_expr *e)
 	return e->scalar;
 }
 
+int64_t promql_expr_max_range_ms(const struct promql_expr *e)
+{
+	int64_t m, b;
+
+	if (!e)
+		return 0;
+	m = e->kind == PROMQL__MATRIX ? e->range_ms : 0;
+	b = promql_expr_max_range_ms(e->a); /* depth is bounded by PROMQL_MAX_DEPTH */
+	m = b > m ? b : m;
+	b = promql_expr_max_range_ms(e->b);
+	return b > m ? b : m;
+}
+
 static struct promql_expr *expr(struct promql__parser *p, int min_prec);
 
 static void grouping(struct promql__parser *p, struct promql_expr *e)

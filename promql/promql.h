@@ -84,6 +84,10 @@ int promql_parse(const char *query, struct promql_expr **out, char *err, size_t 
 void promql_expr_free(struct promql_expr *e);
 /* True when e evaluates to a scalar (false: an instant vector). */
 bool promql_expr_is_scalar(const struct promql_expr *e);
+/* The longest range selector of e, in ms ("rate(x[5m]) + x[1h]" gives
+ * 3600000); 0 when e has none.  What a series store must keep for e,
+ * apart from instant selectors' lookback.  Any thread. */
+int64_t promql_expr_max_range_ms(const struct promql_expr *e);
 
 /* When e is a bare vector selector (no range, no function): true, with its
  * matchers in *m (borrowed from e) and their count in *n.  Else false. */

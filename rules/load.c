@@ -389,6 +389,7 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 		rules__resource_rules(&ld, doc, c);
 		rules__extras(&ld, doc, c);
 	}
+	c->max_range_ms = ld.max_range_ms;
 	json_decref(doc);
 	yamldoc_marks_free(ld.marks);
 	if (ld.nerrors) {

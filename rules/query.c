@@ -371,6 +371,10 @@ void rules__query_check(struct rules__load *ld, const json_t *obj, const char *k
 			at = start;
 		rules__error(ld, at, "%s: %s", what, reason);
 	} else {
+		int64_t range = promql_expr_max_range_ms(e);
+
+		if ((kind == RULES__Q_RULE || kind == RULES__Q_EXTERNAL) && range > ld->max_range_ms)
+			ld->max_range_ms = range;
 		*out = q;
 		q = NULL;
 	}

@@ -94,6 +94,11 @@ struct rules_config {
 	size_t n_targets;
 	struct rules_target *targets;
 	struct rules_limits limits;
+	/* The longest range selector ([5m]) of any rules[] or externalRules[]
+	 * metricsQuery, in ms; 0 when none has one.  resourceRules do not
+	 * count (never evaluated).  The series store keeps this plus one
+	 * resolution. */
+	int64_t max_range_ms;
 };
 
 /*

@@ -55,6 +55,7 @@ struct rules__load {
 		char *text; /* "FILE:LINE:COL: reason\n" */
 	} errs[RULES_MAX_ERRORS];
 	size_t nerrors; /* may pass RULES_MAX_ERRORS: only the first are kept */
+	int64_t max_range_ms; /* of the rules' and externalRules' queries checked so far */
 };
 /* Adds "FILE:LINE:COL: reason" for the place at (lines are reported in
  * document order, then "FILE: too many errors" past RULES_MAX_ERRORS). */
@@ -95,7 +96,8 @@ enum { RULES__Q_RULE, RULES__Q_EXTERNAL, RULES__Q_CONTAINER, RULES__Q_NODE };
  * it with the arguments the adapter would give rule r's query of that kind
  * and parses the result with promql_parse: *out is the compiled query, or
  * NULL after an error "FILE:LINE:COL: WHAT: reason" at the offending
- * character of the query in the file.
+ * character of the query in the file.  A rule's or external rule's query
+ * raises ld->max_range_ms to its longest range selector.
  */
 void rules__query_check(struct rules__load *ld, const json_t *obj, const char *key,
 			const char *what, const struct rules_rule *r, int kind,

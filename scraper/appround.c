@@ -8,7 +8,9 @@
  * scraper_apps_round() in scraper.h.
  */
 #include "scraper/scraper_int.h"
+#include "scraper/apps_int.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ struct app {
 	char ctype[160];
 	bool running, started;
 	bool store_full;        /* the series store refused a sample (a limit) */
+	int perr;               /* the parser's error code (ERR_PARSE, ERR_TOOBIG), or 0 */
 	struct series_label *lbuf;
 	size_t lcap;
 };
@@ -51,7 +54,24 @@ struct scraper_apps {
 	struct app **apps; /* sorted by key */
 	size_t n;
 	size_t active, failed;
+	size_t failed_by[SCRAPER_APP_NFAIL];
+	atomic_bool abort;
 };
+
+static const char *const fail_reasons[SCRAPER_APP_NFAIL] = {
+	[SCRAPER_APP_FAIL_ABORTED] = "aborted",
+	[SCRAPER_APP_FAIL_CONNECTION] = "connection",
+	[SCRAPER_APP_FAIL_HTTP_STATUS] = "http_status",
+	[SCRAPER_APP_FAIL_PARSE] = "parse",
+	[SCRAPER_APP_FAIL_SERIES_LIMIT] = "series_limit",
+	[SCRAPER_APP_FAIL_TARGET_LIMIT] = "target_limit",
+	[SCRAPER_APP_FAIL_TIMEOUT] = "timeout",
+};
+
+const char *scraper_app_fail_reason(enum scraper_app_fail f)
+{
+	return (unsigned)f < SCRAPER_APP_NFAIL ? fail_reasons[f] : "";
+}
 
 /* ---- the sample callback: parser -> series session ----------------------------------- */
 
@@ -86,22 +106,33 @@ static void log_failure(const struct app *x, const char *err)
 	log_error("\"Failed to scrape target\" target=\"%s\" url=\"%s\" err=\"%s\"", x->key, u, q);
 }
 
-/* Ends the session: commit (ok) or abort, with the failure logged. */
-static void end_scrape(struct app *x, bool ok, const char *err)
+/* Ends the session: commit (ok) or abort, with the failure counted under
+ * why (a refused commit: series_limit) and logged (an abort at shutdown is
+ * logged once for the round, see abandon). */
+static void end_scrape(struct app *x, bool ok, const char *err, enum scraper_app_fail why)
 {
 	char cerr[512];
 
 	if (ok && series_scrape_commit(x->sc, cerr, sizeof(cerr)) != 0) {
 		ok = false;
 		err = cerr;
+		why = SCRAPER_APP_FAIL_SERIES_LIMIT;
 	} else if (!ok) {
 		series_scrape_abort(x->sc);
 	}
 	x->sc = NULL;
 	if (!ok) {
 		x->a->failed++;
-		log_failure(x, err);
+		x->a->failed_by[why]++;
+		if (why != SCRAPER_APP_FAIL_ABORTED)
+			log_failure(x, err);
 	}
+}
+
+/* The reason of a parser failure: a limit or a malformed line. */
+static enum scraper_app_fail parse_failure(const struct app *x)
+{
+	return x->perr == ERR_TOOBIG ? SCRAPER_APP_FAIL_TARGET_LIMIT : SCRAPER_APP_FAIL_PARSE;
 }
 
 /* The format from the answer's Content-Type, the parser reset for it. */
@@ -120,7 +151,8 @@ static int on_body(void *ud, const char *p, size_t n)
 
 	if (!x->started)
 		start_body(x);
-	return scraper_expfmt_feed(x->parser, p, n) != 0;
+	x->perr = scraper_expfmt_feed(x->parser, p, n);
+	return x->perr != 0;
 }
 
 static void on_done(void *ud, enum scraper__outcome oc, int status, const char *reason,
@@ -135,25 +167,26 @@ static void on_done(void *ud, enum scraper__outcome oc, int status, const char *
 	case SCRAPER__OK:
 		if (!x->started)
 			start_body(x);
-		if (scraper_expfmt_finish(x->parser) != 0 && !x->store_full) {
-			end_scrape(x, false, scraper_expfmt_error(x->parser));
+		if ((x->perr = scraper_expfmt_finish(x->parser)) != 0 && !x->store_full) {
+			end_scrape(x, false, scraper_expfmt_error(x->parser), parse_failure(x));
 			return;
 		}
-		end_scrape(x, true, NULL); /* store_full: the commit fails with the store's text */
+		/* store_full: the commit fails with the store's text */
+		end_scrape(x, true, NULL, SCRAPER_APP_FAIL_SERIES_LIMIT);
 		return;
 	case SCRAPER__REFUSED:
-		end_scrape(x, x->store_full, scraper_expfmt_error(x->parser));
+		end_scrape(x, x->store_full, scraper_expfmt_error(x->parser), parse_failure(x));
 		return;
 	case SCRAPER__STATUS:
 		snprintf(what, sizeof(what), "server returned HTTP status %d %s", status, reason);
-		end_scrape(x, false, what);
+		end_scrape(x, false, what, SCRAPER_APP_FAIL_HTTP_STATUS);
 		return;
 	case SCRAPER__TIMEOUT:
 		snprintf(what, sizeof(what), "Get \"%.500s\": context deadline exceeded", x->url);
-		end_scrape(x, false, what);
+		end_scrape(x, false, what, SCRAPER_APP_FAIL_TIMEOUT);
 		return;
 	default:
-		end_scrape(x, false, err ? err : "unknown error");
+		end_scrape(x, false, err ? err : "unknown error", SCRAPER_APP_FAIL_CONNECTION);
 		return;
 	}
 }
@@ -165,15 +198,21 @@ static void start_one(struct scraper_apps *a, struct app *x, int64_t now_ms, int
 	x->sc = series_scrape_begin(a->ser, x->key, &x->labels, now_ms);
 	if (!x->sc) {
 		a->failed++;
+		a->failed_by[SCRAPER_APP_FAIL_SERIES_LIMIT]++;
 		log_failure(x, "a scrape of this target is already open");
 		return;
 	}
 	x->started = false;
 	x->store_full = false;
+	x->perr = 0;
+	if (atomic_load(&a->abort)) {
+		end_scrape(x, false, NULL, SCRAPER_APP_FAIL_ABORTED);
+		return;
+	}
 	if (scraper__url_split(x->url, x->hostport, sizeof(x->hostport), x->host,
 			       sizeof(x->host), &x->req) != 0) {
 		snprintf(err, sizeof(err), "parse \"%.400s\": invalid URL", x->url);
-		end_scrape(x, false, err);
+		end_scrape(x, false, err, SCRAPER_APP_FAIL_CONNECTION);
 		return;
 	}
 	x->req.url = x->url;
@@ -263,21 +302,69 @@ static size_t sync_targets(struct scraper_apps *a, const struct scraper_app_targ
 
 /* ---- the round ------------------------------------------------------------------------- */
 
+/* The round was aborted (scraper__apps_abort): every running request is
+ * cancelled and its session aborted; one log line for them all. */
+static void abandon(struct scraper_apps *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		struct app *x = a->apps[i];
+
+		if (!x->running)
+			continue;
+		scraper__conn_cancel(x->conn);
+		x->running = false;
+		a->active--;
+		end_scrape(x, false, NULL, SCRAPER_APP_FAIL_ABORTED);
+		n++;
+	}
+	log_info("\"Application scrape round aborted\" unanswered=%zu", n);
+}
+
 void scraper_apps_round(struct scraper_apps *a, const struct scraper_app_target *t, size_t n,
 			struct scraper_app_round_stats *out)
 {
-	int64_t now_ms = clock_now_ns() / NS_PER_MS;
-	int64_t deadline = clock_mono_ns() + (a->o.timeout_ns > 0 ? a->o.timeout_ns : DEFAULT_TIMEOUT_NS);
+	int64_t start = clock_mono_ns(), now_ms = clock_now_ns() / NS_PER_MS;
+	int64_t deadline = start + (a->o.timeout_ns > 0 ? a->o.timeout_ns : DEFAULT_TIMEOUT_NS);
 	size_t removed = sync_targets(a, t, n, now_ms);
 
 	a->failed = 0;
+	memset(a->failed_by, 0, sizeof(a->failed_by));
 	scraper__driver_step(a->drv, 0); /* idle connections closed meanwhile */
 	for (size_t i = 0; i < a->n; i++)
 		start_one(a, a->apps[i], now_ms, deadline);
-	while (a->active)
-		scraper__driver_step(a->drv, STEP_MS);
-	if (out)
-		*out = (struct scraper_app_round_stats){a->n, a->failed, removed};
+	while (a->active) {
+		if (atomic_load(&a->abort)) {
+			abandon(a);
+			break;
+		}
+		scraper__driver_step(a->drv, STEP_MS); /* an abort wakes it */
+	}
+	if (out) {
+		*out = (struct scraper_app_round_stats){.targets = a->n, .failed = a->failed,
+							.removed = removed};
+		memcpy(out->failed_by, a->failed_by, sizeof(a->failed_by));
+		out->duration_ns = clock_mono_ns() - start;
+	}
+}
+
+void scraper__apps_abort(struct scraper_apps *a)
+{
+	atomic_store(&a->abort, true);
+	scraper__driver_wakeup(a->drv);
+}
+
+void scraper__apps_idle(struct scraper_apps *a, int64_t until_mono_ns)
+{
+	for (;;) {
+		int64_t left = until_mono_ns - clock_mono_ns();
+
+		if (atomic_load(&a->abort) || left <= 0)
+			return;
+		left = (left + NS_PER_MS - 1) / NS_PER_MS;
+		scraper__driver_step(a->drv, left < 1000 ? (int)left : 1000);
+	}
 }
 
 /* ---- life ------------------------------------------------------------------------------ */
@@ -290,6 +377,7 @@ struct scraper_apps *scraper_apps_new(const struct scraper_app_options *o, struc
 	a->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
 	a->o.ca_file = a->ca_file;
 	a->ser = ser;
+	atomic_init(&a->abort, false);
 	a->drv = scraper__driver_new();
 	a->res = scraper__resolver_new(a->drv);
 	if (gnutls_certificate_allocate_credentials(&a->creds) < 0 ||

@@ -13,7 +13,9 @@
  *   loop      one round every --metric-resolution -> store_apply()
  *   apps      application targets (issue 11): annotated pods and static
  *             targets (apptargets.c), a round of them on the same engine,
- *             plain http:// or https://, into series/ (appround.c)
+ *             plain http:// or https://, into series/ (appround.c), and
+ *             their loop every --metric-resolution with its self-metrics
+ *             (apploop.c)
  *
  * Allocation follows common/'s policy (abort with a message): nothing
  * here returns NULL.  A decoder is used by one thread at a time.
@@ -304,10 +306,27 @@ struct scraper_app_options {
 	bool insecure_tls;                   /* https targets unchecked */
 };
 
+/* Why a target's scrape failed: the `reason` label of
+ * metrics_apiserver_app_scrape_failures_total (alphabetical order). */
+enum scraper_app_fail {
+	SCRAPER_APP_FAIL_ABORTED,      /* "aborted": the loop stopped mid-round */
+	SCRAPER_APP_FAIL_CONNECTION,   /* "connection": resolve, dial, TLS, lost, bad URL */
+	SCRAPER_APP_FAIL_HTTP_STATUS,  /* "http_status": an answer other than 200 */
+	SCRAPER_APP_FAIL_PARSE,        /* "parse": a malformed line, OpenMetrics framing */
+	SCRAPER_APP_FAIL_SERIES_LIMIT, /* "series_limit": the series store refused (limits) */
+	SCRAPER_APP_FAIL_TARGET_LIMIT, /* "target_limit": sample, label, body size limits */
+	SCRAPER_APP_FAIL_TIMEOUT,      /* "timeout": the request's deadline passed */
+	SCRAPER_APP_NFAIL
+};
+/* The reason's label value ("parse"); static, "" out of range. */
+const char *scraper_app_fail_reason(enum scraper_app_fail f);
+
 struct scraper_app_round_stats {
 	size_t targets; /* scraped */
 	size_t failed;  /* of those, aborted or refused by the store */
 	size_t removed; /* targets gone since the last round (series_target_remove) */
+	size_t failed_by[SCRAPER_APP_NFAIL]; /* failed, by reason (they add up to failed) */
+	int64_t duration_ns; /* of the round (monotonic) */
 };
 
 struct scraper_apps;
@@ -332,5 +351,50 @@ void scraper_apps_round(struct scraper_apps *a, const struct scraper_app_target 
 /* Closes the connections and frees a (the series store is not touched).
  * NULL ignored. */
 void scraper_apps_free(struct scraper_apps *a);
+
+/* ---- the application loop: rounds every --metric-resolution ------------------------- */
+
+struct scraper_apps_loop_options {
+	int64_t resolution_ns;                    /* > 0: one round per resolution */
+	struct scraper_app_options app;           /* for the rounds (scraper_apps_new) */
+	const char *pod_job;                      /* scraper_app_targets' pod_job (NULL ok) */
+	const struct scraper_app_target *statics; /* static targets (copied) */
+	size_t nstatics;
+};
+
+struct scraper_apps_loop;
+
+typedef void (*scraper_apps_round_fn)(void *ud, const struct scraper_app_round_stats *st);
+
+/*
+ * Starts rounds over application targets on a thread of their own, with
+ * the kubelet loop's cadence: one round at once, then one per
+ * resolution; rounds never overlap (a slow round delays the next, ticks
+ * in between are dropped).  Each round's targets are
+ * scraper_app_targets(the informer's snapshot, pod_job, statics), written
+ * into ser (whose writer that thread becomes); between rounds the
+ * kept-alive connections are watched.  on_round (may be NULL) is called
+ * on that thread after each round.  o is copied; ser and inf are borrowed
+ * until scraper_apps_stop().  0 with *out set, ERR_INVAL (resolution <= 0)
+ * or ERR_AGAIN (no thread); *out is NULL on failure.
+ */
+int scraper_apps_start(const struct scraper_apps_loop_options *o, struct series *ser,
+		       struct kube_informer *inf, scraper_apps_round_fn on_round, void *ud,
+		       struct scraper_apps_loop **out) COMMON_WUR;
+/*
+ * Stops the loop: a round in flight is aborted at once (its unanswered
+ * targets fail with reason "aborted", their sessions aborted), the thread
+ * joined, the connections closed, l freed.  ser and inf are not touched.
+ * Call from the thread that started l, once no other thread uses it
+ * (e.g. scraper_apps_write_metrics).  NULL ignored.
+ */
+void scraper_apps_stop(struct scraper_apps_loop *l);
+/*
+ * Appends the metrics_apiserver_app_* families (round duration histogram,
+ * failures by reason, targets, scrapes) and metrics_apiserver_series /
+ * _series_limit_refusals_total (series_stats of ser), in name order, as
+ * Prometheus text.  Any thread.  0 or ERR_TOOBIG (out's cap).
+ */
+int scraper_apps_write_metrics(struct scraper_apps_loop *l, struct dynbuf *out) COMMON_WUR;
 
 #endif

@@ -6,13 +6,14 @@
  * series are dropped with their node (metrics-server PR #1877).
  */
 #include "scraper/scraper_int.h"
+#include "scraper/apps_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* DefBuckets plus at most 4 from BucketsForScrapeDuration */
-#define MAX_BUCKETS 16
+#define MAX_BUCKETS SCRAPER__SCRAPE_BUCKETS_MAX
 
 static const double def_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
@@ -32,7 +33,7 @@ struct scraper__metrics {
 };
 
 /* utils.BucketsForScrapeDuration; returns the bucket count. */
-static size_t scrape_buckets(double t, double *out)
+size_t scraper__scrape_buckets(double t, double *out)
 {
 	size_t n = COMMON_ARRAY_LEN(def_buckets), i;
 	double max = def_buckets[n - 1];
@@ -62,7 +63,7 @@ struct scraper__metrics *scraper__metrics_new(int64_t resolution_ns)
 
 	pthread_mutex_init(&m->mu, NULL);
 	prom_histogram_init(&m->tick, m->tick_bounds,
-			    scrape_buckets((double)resolution_ns / 1e9, m->tick_bounds));
+			    scraper__scrape_buckets((double)resolution_ns / 1e9, m->tick_bounds));
 	return m;
 }
 

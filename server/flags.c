@@ -82,6 +82,7 @@ void server_config_init(struct server_config *cfg)
 	strlist_set(&cfg->authz.always_allow_paths, default_allow_paths,
 		    COMMON_ARRAY_LEN(default_allow_paths));
 	hpaloop_flags_init(&cfg->hpa);
+	cfg->max_series = SERVER_DEFAULT_MAX_SERIES;
 }
 
 void server_config_clear(struct server_config *cfg)
@@ -415,6 +416,8 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 			 k->port);
 	else if (set(s->tls_cert_file) != set(s->tls_private_key_file))
 		snprintf(err, errlen, "need both --tls-cert-file and --tls-private-key-file");
+	else if (cfg->max_series < 0)
+		snprintf(err, errlen, "--max-series %d must be 0 (no limit) or more", cfg->max_series);
 	else
 		return hpaloop_flags_options(&cfg->hpa, &hpa, err, errlen);
 	return ERR_INVAL;

@@ -8,6 +8,7 @@
 #define CFG(field) offsetof(struct server_config, field)
 
 #define SEC_MS "Metrics server"
+#define SEC_CUSTOM "Custom and external metrics"
 #define SEC_KUBELET "Kubelet client"
 #define SEC_SERVING "Apiserver secure serving"
 #define SEC_AUTHN "Apiserver authentication"
@@ -23,6 +24,14 @@ const struct flag_def server__flag_defs[] = {
 	  "The resolution at which metrics-server will retain metrics, must set value at least "
 	  "10s." },
 	{ "version", 0, FLAG_BOOL, CFG(show_version), SEC_MS, "Show version" },
+
+	{ "config", 0, FLAG_STRING, CFG(config_file), SEC_CUSTOM,
+	  "Configuration file in prometheus-adapter's format: rules for the custom and external "
+	  "metrics APIs, static targets and scrape limits under metricsApiserver:. Annotated pods "
+	  "and those targets are scraped every --metric-resolution; without it none are." },
+	{ "max-series", 0, FLAG_INT, CFG(max_series), SEC_CUSTOM,
+	  "The most series kept from application targets, all targets together (0 = no limit); "
+	  "a scrape that would pass it fails." },
 
 	{ "kubelet-certificate-authority", 0, FLAG_STRING, CFG(kubelet.ca_file), SEC_KUBELET,
 	  "Path to the CA to use to validate the Kubelet's serving certificates." },

@@ -66,7 +66,11 @@ static void metrics_route(void *ud, struct server_exchange *x)
 {
 	struct server_app *app = ud;
 	struct store_snapshot *snap = store_acquire(app->store);
-	int rc = server_metrics_write_freshness(app->metrics, &x->body);
+	/* families in name order: metrics_apiserver_* before metrics_server_* */
+	int rc = app->apps ? scraper_apps_write_metrics(app->apps, &x->body) : 0;
+
+	if (rc == 0)
+		rc = server_metrics_write_freshness(app->metrics, &x->body);
 
 	if (rc == 0 && app->scraper)
 		rc = scraper_write_metrics(app->scraper, &x->body);

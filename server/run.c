@@ -1,7 +1,8 @@
 /*
- * run.c - the metrics-apiserver process (server_run): parse flags, connect
- * to kube-apiserver, wait for the node and pod caches, start the scrape
- * loop and the embedded HPA controller, then serve HTTPS until SIGINT or
+ * run.c - the metrics-apiserver process (server_run): parse flags, load
+ * --config, connect to kube-apiserver, wait for the node and pod caches,
+ * start the scrape loops (kubelets; application targets with --config)
+ * and the embedded HPA controller, then serve HTTPS until SIGINT or
  * SIGTERM, and tear everything down in reverse order.
  */
 #include <pthread.h>
@@ -14,7 +15,9 @@
 #include "certs/certs.h"
 #include "hpaloop/hpaloop.h"
 #include "kube/kube.h"
+#include "rules/rules.h"
 #include "scraper/scraper.h"
+#include "series/series.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -35,6 +38,7 @@ struct runtime {
 	struct server_route routes[RUN_MAX_ROUTES];
 	struct server_http *http;
 	struct hpaloop *hpa;
+	struct rules_config *rules; /* --config, else NULL (as app.series, app.apps) */
 };
 
 /* ---- setup steps ---------------------------------------------------------- */
@@ -155,6 +159,88 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 	return 0;
 }
 
+/* ---- application targets (--config) ----------------------------------------- */
+
+/* --config, loaded before anything is connected: a broken file prints its
+ * FILE:LINE:COL lines (as `config check`) and stops the start. */
+static int load_rules(const struct server_config *cfg, struct runtime *rt, char *err,
+		      size_t errlen)
+{
+	char *errors = NULL;
+
+	if (!cfg->config_file || !*cfg->config_file)
+		return 0;
+	rt->rules = rules_config_load(cfg->config_file, &errors);
+	if (!rt->rules) {
+		fputs(errors, stderr);
+		free(errors);
+		snprintf(err, errlen, "unable to load metrics discovery config file %s",
+			 cfg->config_file);
+		return ERR_INVAL;
+	}
+	rt->app.rules = rt->rules;
+	log_info("\"Loaded metrics discovery config\" file=\"%s\" rules=%zu externalRules=%zu "
+		 "staticTargets=%zu", cfg->config_file, rt->rules->n_rules, rt->rules->n_external,
+		 rt->rules->n_targets);
+	return 0;
+}
+
+/* The application series: a window of the longest range any rule uses
+ * plus one resolution (two resolutions when no rule has a range), at most
+ * --max-series in all and the config's sample_limit per target. */
+static int new_series(const struct server_config *cfg, struct runtime *rt, char *err,
+		      size_t errlen)
+{
+	int64_t res_ms = cfg->metric_resolution_ns / NS_PER_MS;
+	int64_t per_target = rt->rules->limits.sample_limit;
+	struct series_options o = {
+		.window_ms = rt->rules->max_range_ms ? rt->rules->max_range_ms + res_ms : 2 * res_ms,
+		.resolution_ms = res_ms,
+		.max_series = (size_t)cfg->max_series,
+		.max_series_per_target = per_target > 0 ? (size_t)per_target
+							: SERVER_DEFAULT_SERIES_PER_TARGET,
+	};
+	char why[256];
+
+	rt->app.series = series_new(&o, why, sizeof(why));
+	if (!rt->app.series) {
+		snprintf(err, errlen, "%s: cannot keep its series: %s", cfg->config_file, why);
+		return ERR_INVAL;
+	}
+	return 0;
+}
+
+/* The application loop over annotated pods and the config's static
+ * targets, with its limits; requests time out as the kubelets'.  Only
+ * with --config (rt->rules set). */
+static int start_apps(const struct server_config *cfg, struct runtime *rt, char *err,
+		      size_t errlen)
+{
+	const struct rules_config *c = rt->rules;
+	const struct rules_limits *lim = &c->limits;
+	struct scraper_app_target *st;
+	struct scraper_apps_loop_options o = {
+		.resolution_ns = cfg->metric_resolution_ns,
+		.app = {.timeout_ns = cfg->kubelet.request_timeout_ns,
+			.limits = {(size_t)lim->sample_limit, (size_t)lim->label_limit,
+				   (size_t)lim->label_value_length_limit,
+				   (size_t)lim->body_size_limit, 0}},
+		.nstatics = c->n_targets,
+	};
+	int rc;
+
+	st = xcalloc(c->n_targets ? c->n_targets : 1, sizeof(*st));
+	for (size_t i = 0; i < c->n_targets; i++) /* borrowed: the loop copies them */
+		st[i] = (struct scraper_app_target){c->targets[i].name, c->targets[i].url,
+						    c->targets[i].labels};
+	o.statics = st;
+	rc = scraper_apps_start(&o, rt->app.series, rt->informer, NULL, NULL, &rt->app.apps);
+	free(st);
+	if (rc != 0)
+		snprintf(err, errlen, "cannot start the application scrape loop");
+	return rc;
+}
+
 /* ---- run and teardown ------------------------------------------------------ */
 
 static void runtime_clear(struct runtime *rt)
@@ -162,6 +248,7 @@ static void runtime_clear(struct runtime *rt)
 	server_http_stop(rt->http);
 	if (rt->app.scraper)
 		scraper_free(rt->app.scraper);
+	scraper_apps_stop(rt->app.apps); /* before the series store it writes */
 	hpaloop_stop(rt->hpa);
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
@@ -169,6 +256,8 @@ static void runtime_clear(struct runtime *rt)
 		kube_client_free(rt->client);
 	if (rt->store)
 		store_free(rt->store);
+	series_free(rt->app.series);
+	rules_config_free(rt->rules);
 	server_metrics_free(rt->app.metrics);
 	server_authz_free(rt->authz);
 	server_authn_free(rt->authn);
@@ -206,6 +295,8 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 {
 	struct scraper_options so;
 
+	if (load_rules(cfg, rt, err, errlen) != 0 || (rt->rules && new_series(cfg, rt, err, errlen)))
+		return ERR_INVAL;
 	rt->node_selector = selector_parse(cfg->kubelet.node_selector, err, errlen);
 	if (!rt->node_selector)
 		return ERR_INVAL;
@@ -247,6 +338,8 @@ static int run(const struct server_config *cfg, const sigset_t *stop)
 		snprintf(err, sizeof(err), "cannot start the scrape loop");
 		goto out;
 	}
+	if (rt.rules && start_apps(cfg, &rt, err, sizeof(err)) != 0)
+		goto out;
 	if (start_http(cfg, &rt, err, sizeof(err)) != 0)
 		goto out;
 	sigwait(stop, &sig);

@@ -78,7 +78,12 @@ struct server_config {
 	struct server_authn_flags authn;
 	struct server_authz_flags authz;
 	struct hpaloop_flags hpa;       /* --hpa*, --feature-gates (hpaloop/flags.c) */
+	char *config_file;              /* --config: prometheus-adapter's rules (NULL/"": none) */
+	int max_series;                 /* --max-series: application series, 0 = no limit */
 };
+
+/* Default of --max-series: series of all application targets together. */
+#define SERVER_DEFAULT_MAX_SERIES 2000000
 
 /* Fills cfg with the defaults (our --metric-resolution default is 15s). */
 void server_config_init(struct server_config *cfg);
@@ -315,7 +320,14 @@ int server_metrics_write_storage_points(size_t node_points, size_t container_poi
 struct store;
 struct kube_informer;
 struct scraper;
+struct scraper_apps_loop;
 struct selector;
+struct series;
+struct rules_config;
+
+/* Series kept per application target when the config's
+ * metricsApiserver.limits.sample_limit is unset (a target over it fails). */
+#define SERVER_DEFAULT_SERIES_PER_TARGET 200000
 
 struct server_app {
 	struct store *store;
@@ -325,6 +337,11 @@ struct server_app {
 	int64_t resolution_ns;
 	struct server_metrics *metrics;
 	struct server_health health;
+	/* with --config only (else NULL): the rules, the application series
+	 * (written by the app loop, read through series_acquire) and the loop */
+	const struct rules_config *rules;
+	struct series *series;
+	struct scraper_apps_loop *apps;
 };
 
 /* Fills routes[0..n) (n <= max) for app; returns n.  Borrowed: app must

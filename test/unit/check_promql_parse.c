@@ -188,6 +188,33 @@ START_TEST(test_tree)
 }
 END_TEST
 
+/* The longest range a query uses (the series store's window comes from it). */
+START_TEST(test_max_range)
+{
+	static const struct { const char *q; int64_t ms; } cases[] = {
+		{"up", 0},
+		{"1 + 2", 0},
+		{"rate(x[5m])", 300000},
+		{"sum by (a) (rate(x[2m])) / sum(increase(y[10m]))", 600000},
+		{"irate(x[1h30m]) - -delta(y[30s])", 5400000},
+		{"histogram_quantile(0.9, sum by (le) (rate(h_bucket[90s])))", 90000},
+		{"max_over_time(x[1d]) * 2", 86400000},
+		{"-(avg_over_time(x[500ms]))", 500},
+	};
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {
+		struct promql_expr *e;
+		char err[256];
+
+		ck_assert_msg(promql_parse(cases[i].q, &e, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_msg(promql_expr_max_range_ms(e) == cases[i].ms, "%s: %lld", cases[i].q,
+			      (long long)promql_expr_max_range_ms(e));
+		promql_expr_free(e);
+	}
+	ck_assert_int_eq(promql_expr_max_range_ms(NULL), 0);
+}
+END_TEST
+
 /* Regexes are anchored and RE2's classes work on POSIX. */
 START_TEST(test_regex)
 {
@@ -302,6 +329,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_good, 0, COMMON_ARRAY_LEN(good));
 	tcase_add_loop_test(tc, test_bad, 0, COMMON_ARRAY_LEN(bad));
 	tcase_add_test(tc, test_tree);
+	tcase_add_test(tc, test_max_range);
 	tcase_add_test(tc, test_regex);
 	tcase_add_test(tc, test_selector_matches);
 	tcase_add_test(tc, test_bounds);

@@ -52,6 +52,8 @@ START_TEST(test_documented_configs_load)
 {
 	const char *files[] = { "adapter-default", "walkthrough", "reference-4.3" };
 	const size_t rules[] = { 4, 3, 2 }, external[] = { 2, 1, 1 };
+	/* adapter-default's resourceRules use [4m]: not counted (never evaluated) */
+	const int64_t max_range[] = { 120000, 120000, 120000 };
 
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(files); i++) {
 		char path[256], *errors = NULL;
@@ -62,8 +64,55 @@ START_TEST(test_documented_configs_load)
 		ck_assert_msg(c != NULL, "%s: %s", path, errors);
 		ck_assert_uint_eq(c->n_rules, rules[i]);
 		ck_assert_uint_eq(c->n_external, external[i]);
+		ck_assert_int_eq(c->max_range_ms, max_range[i]);
 		rules_config_free(c);
 	}
+}
+END_TEST
+
+/* The series store's window comes from the longest range of any rule. */
+static int64_t max_range_of(const char *text)
+{
+	char *errors = NULL;
+	struct rules_config *c = rules_config_parse(text, strlen(text), "t.yaml", &errors);
+	int64_t ms;
+
+	ck_assert_msg(c != NULL, "%s", errors);
+	ms = c->max_range_ms;
+	rules_config_free(c);
+	return ms;
+}
+
+START_TEST(test_max_range)
+{
+	ck_assert_int_eq(max_range_of(""), 0);
+	ck_assert_int_eq(max_range_of("rules:\n- seriesQuery: x\n  metricsQuery: 'sum(<<.Series>>)'\n"),
+			 0);
+	ck_assert_int_eq(max_range_of("rules:\n"
+				      "- seriesQuery: x\n"
+				      "  metricsQuery: 'sum(rate(<<.Series>>[2m]))'\n"
+				      "- seriesQuery: y\n"
+				      "  metricsQuery: 'max_over_time(<<.Series>>[1h]) / "
+				      "irate(<<.Series>>[30s])'\n"
+				      "externalRules:\n"
+				      "- seriesQuery: z\n"
+				      "  metricsQuery: 'sum(increase(<<.Series>>[10m]))'\n"),
+			 3600000);
+	/* an external rule alone counts */
+	ck_assert_int_eq(max_range_of("externalRules:\n"
+				      "- seriesQuery: z\n"
+				      "  metricsQuery: 'sum(delta(<<.Series>>[90s]))'\n"),
+			 90000);
+	/* resourceRules are accepted, never evaluated: their ranges do not count */
+	ck_assert_int_eq(max_range_of("resourceRules:\n"
+				      "  cpu:\n"
+				      "    containerQuery: 'sum(rate(c{<<.LabelMatchers>>}[7m])) "
+				      "by (<<.GroupBy>>)'\n"
+				      "    nodeQuery: 'sum(rate(n{<<.LabelMatchers>>}[7m])) by "
+				      "(<<.GroupBy>>)'\n"
+				      "    resources: {overrides: {node: {resource: node}}}\n"
+				      "    containerLabel: container\n"),
+			 0);
 }
 END_TEST
 
@@ -224,6 +273,7 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_documented_configs_load);
 	tcase_add_test(tc, test_broken_files);
+	tcase_add_test(tc, test_max_range);
 	tcase_add_test(tc, test_reference_extras);
 	tcase_add_test(tc, test_strict_and_shapes);
 	tcase_add_test(tc, test_resource_rules_and_extras);

@@ -298,6 +298,7 @@ START_TEST(parse_error_aborts_target)
 	world_target(&w, 1, "b", "/app/bad", false);
 	log = world_round(&w);
 	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_PARSE], 1);
 	ck_assert_log(log, "\"Failed to scrape target\" target=\"b\"");
 	ck_assert_log(log, "/app/bad\" err=\"line 2: ");
 	ck_assert_msg(strstr(log, "target=\"a\"") == NULL, "%s", log);
@@ -325,6 +326,7 @@ START_TEST(limits_fail_target)
 	world_target(&w, 1, "many", "/app/many", false);
 	log = world_round(&w);
 	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_TARGET_LIMIT], 1);
 	ck_assert_log(log, "target=\"many\"");
 	ck_assert_log(log, "sample limit exceeded");
 	ck_assert_msg(strstr(log, "target=\"a\"") == NULL, "%s", log);
@@ -337,6 +339,7 @@ START_TEST(limits_fail_target)
 	w.o.limits = (struct scraper_expfmt_limits){.body_size_limit = 40};
 	log = world_round(&w);
 	ck_assert_uint_eq(w.rs.failed, 2);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_TARGET_LIMIT], 2);
 	ck_assert_log(log, "body size limit exceeded");
 	free(log);
 	scraper_apps_free(w.a);
@@ -347,6 +350,30 @@ START_TEST(limits_fail_target)
 	w.n = 2;
 	ck_assert_uint_eq(w.rs.failed, 1);
 	ck_assert_log(log, "err=\"line 2: label_limit exceeded (metric: hello_total, number of labels: 2, limit: 1)");
+	free(log);
+	world_stop(&w);
+}
+END_TEST
+
+/* The series store's limits (--max-series, per target) fail that target
+ * only, counted as "series_limit" with the store's text. */
+START_TEST(series_limit_fails_target)
+{
+	struct series_options so = {.window_ms = 600000, .resolution_ms = 15000,
+				    .max_series_per_target = 5};
+	struct world w;
+	char *log, err[256];
+
+	world_start(&w, NULL);
+	series_free(w.ser);
+	w.ser = series_new(&so, err, sizeof(err));
+	world_target(&w, 0, "a", "/app", false);
+	world_target(&w, 1, "many", "/app/many", false);
+	log = world_round(&w);
+	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_SERIES_LIMIT], 1);
+	ck_assert_log(log, "target=\"many\"");
+	ck_assert_log(log, "limit 5");
 	free(log);
 	world_stop(&w);
 }
@@ -401,6 +428,7 @@ START_TEST(https_target)
 	log = world_round(&w);
 	clock_set_fake_now(FAKE_NOW);
 	ck_assert_uint_eq(w.rs.failed, 1);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_CONNECTION], 1);
 	ck_assert_log(log, "x509: certificate signed by unknown authority");
 	free(log);
 	/* a plain request to the TLS server fails that target, not the round */
@@ -428,6 +456,9 @@ START_TEST(failures_logged)
 	w.t[2].url = xstrdup("ftp://127.0.0.1/x");
 	log = world_round(&w);
 	ck_assert_uint_eq(w.rs.failed, 3);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_HTTP_STATUS], 1);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_TIMEOUT], 1);
+	ck_assert_uint_eq(w.rs.failed_by[SCRAPER_APP_FAIL_CONNECTION], 1);
 	ck_assert_log(log, "target=\"a\"");
 	ck_assert_log(log, "err=\"server returned HTTP status 500 Internal Server Error\"");
 	snprintf(want, sizeof(want), "err=\"Get \\\"http://127.0.0.1:%u/slow\\\": context deadline exceeded\"",
@@ -452,6 +483,7 @@ static Suite *apptargets_suite(void)
 	tcase_add_test(tc, parse_error_aborts_target);
 	tcase_add_test(tc, limits_fail_target);
 	tcase_add_test(tc, vanished_target_removed);
+	tcase_add_test(tc, series_limit_fails_target);
 	tcase_add_test(tc, https_target);
 	tcase_add_test(tc, failures_logged);
 	suite_add_tcase(s, tc);

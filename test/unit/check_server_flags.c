@@ -318,6 +318,42 @@ START_TEST(test_hpa_flags)
 }
 END_TEST
 
+/* --config and --max-series (issue 11: application targets). */
+START_TEST(test_custom_metrics_flags)
+{
+	char *text;
+
+	ck_assert_ptr_null(cfg.config_file); /* no --config: no application scraping */
+	ck_assert_int_eq(cfg.max_series, 2000000);
+	ck_assert_int_eq(PARSE("--config", "/etc/adapter/config.yaml", "--max-series=0"), 0);
+	ck_assert_str_eq(cfg.config_file, "/etc/adapter/config.yaml");
+	ck_assert_int_eq(cfg.max_series, 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(PARSE("--config=/c2.yaml", "--max-series", "0x10"), 0);
+	ck_assert_str_eq(cfg.config_file, "/c2.yaml");
+	ck_assert_int_eq(cfg.max_series, 16);
+	assert_parse_error(PARSE("--max-series=lots"),
+			   "invalid argument \"lots\" for \"--max-series\" flag: "
+			   "strconv.ParseInt: parsing \"lots\": invalid syntax");
+	assert_parse_error(PARSE("--max-series=3000000000"),
+			   "invalid argument \"3000000000\" for \"--max-series\" flag: "
+			   "strconv.ParseInt: parsing \"3000000000\": value out of range");
+	assert_parse_error(PARSE("--config"), "flag needs an argument: --config");
+	ck_assert_int_eq(PARSE("--max-series=-1"), 0);
+	assert_invalid("--max-series -1 must be 0 (no limit) or more");
+	text = usage_text();
+	ck_assert_ptr_nonnull(strstr(text, "\nCustom and external metrics flags:\n\n"
+					   "      --config string    Configuration file in "
+					   "prometheus-adapter's format"));
+	ck_assert_ptr_nonnull(strstr(text, "      --max-series int   The most series kept"));
+	ck_assert_ptr_nonnull(strstr(text, "would pass it fails. (default 2000000)\n"));
+	/* after the Metrics server section, before the kubelet's */
+	ck_assert(strstr(text, "Metrics server flags") < strstr(text, "Custom and external"));
+	ck_assert(strstr(text, "Custom and external") < strstr(text, "Kubelet client flags"));
+	free(text);
+}
+END_TEST
+
 static Suite *flags_suite(void)
 {
 	Suite *s = suite_create("server_flags");
@@ -335,6 +371,7 @@ static Suite *flags_suite(void)
 	tcase_add_test(tc, test_validation_ports_and_tls);
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_hpa_flags);
+	tcase_add_test(tc, test_custom_metrics_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }
