@@ -127,6 +127,7 @@ static void apis_route(void *ud, struct server_exchange *x)
 		.path = x->path,
 		.label_selector = server_query(x, "labelSelector", NULL),
 		.field_selector = server_query(x, "fieldSelector", NULL),
+		.metric_label_selector = server_query(x, "metricLabelSelector", NULL),
 		.accept = x->accept,
 		.include_object = server_query(x, "includeObject", NULL),
 		.watch = server_watch_requested(watch, watch_present),
@@ -138,6 +139,7 @@ static void apis_route(void *ud, struct server_exchange *x)
 		.git_version = SERVER_GIT_VERSION,
 		.observe_item = observe_item,
 		.ud = &fresh,
+		.custom = app->custom,
 	};
 	struct apis_response resp = { .status = 500 };
 

@@ -15,6 +15,7 @@
 #include "certs/certs.h"
 #include "hpaloop/hpaloop.h"
 #include "kube/kube.h"
+#include "custom/custom.h"
 #include "rules/rules.h"
 #include "scraper/scraper.h"
 #include "series/series.h"
@@ -207,7 +208,19 @@ static int new_series(const struct server_config *cfg, struct runtime *rt, char 
 		snprintf(err, errlen, "%s: cannot keep its series: %s", cfg->config_file, why);
 		return ERR_INVAL;
 	}
+	rt->app.custom = custom_provider_new(rt->rules, rt->app.series, res_ms);
 	return 0;
+}
+
+/* After an application round: the metrics that exist now are listed again
+ * (off the request path), and the HPAs are evaluated on the new values. */
+static void on_app_round(void *ud, const struct scraper_app_round_stats *st)
+{
+	struct runtime *rt = ud;
+
+	COMMON_UNUSED(st);
+	custom_provider_refresh(rt->app.custom, clock_now_ns() / 1000000);
+	hpaloop_notify(rt->hpa);
 }
 
 /* The application loop over annotated pods and the config's static
@@ -234,7 +247,7 @@ static int start_apps(const struct server_config *cfg, struct runtime *rt, char 
 		st[i] = (struct scraper_app_target){c->targets[i].name, c->targets[i].url,
 						    c->targets[i].labels};
 	o.statics = st;
-	rc = scraper_apps_start(&o, rt->app.series, rt->informer, NULL, NULL, &rt->app.apps);
+	rc = scraper_apps_start(&o, rt->app.series, rt->informer, on_app_round, rt, &rt->app.apps);
 	free(st);
 	if (rc != 0)
 		snprintf(err, errlen, "cannot start the application scrape loop");
@@ -250,6 +263,7 @@ static void runtime_clear(struct runtime *rt)
 		scraper_free(rt->app.scraper);
 	scraper_apps_stop(rt->app.apps); /* before the series store it writes */
 	hpaloop_stop(rt->hpa);
+	custom_provider_free(rt->app.custom); /* nothing reads it any more */
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
 	if (rt->client)
@@ -283,6 +297,8 @@ static int start_hpa(const struct server_config *cfg, struct runtime *rt, char *
 
 	if (hpaloop_flags_options(&cfg->hpa, &o, err, errlen) != 0)
 		return ERR_INVAL;
+	if (rt->app.custom) /* the metrics we serve, read in process */
+		o.local = (struct hpaloop_local_api){ server_local_get, &rt->app };
 	rt->hpa = hpaloop_start(&o, rt->client, rt->store);
 	if (!rt->hpa && o.mode != HPALOOP_MODE_OFF) {
 		snprintf(err, errlen, "cannot start the embedded HPA controller");

@@ -342,7 +342,18 @@ struct server_app {
 	const struct rules_config *rules;
 	struct series *series;
 	struct scraper_apps_loop *apps;
+	/* custom.metrics.k8s.io and external.metrics.k8s.io over series */
+	struct custom_provider *custom;
 };
+
+/*
+ * The embedded HPA's in-process GET (hpaloop_local_api.get; ud is the
+ * server_app): a custom.metrics.k8s.io or external.metrics.k8s.io path
+ * (query included) answered by apis_handle() on fresh snapshots; true with
+ * status 200 and the parsed body, false (nothing to free) for any other
+ * path or answer, which then goes through kube-apiserver.  Any thread.
+ */
+bool server_local_get(void *app, const char *path, int *status, struct json_t **body);
 
 /* Fills routes[0..n) (n <= max) for app; returns n.  Borrowed: app must
  * outlive the daemon. */
