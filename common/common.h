@@ -19,6 +19,7 @@
  *   promwrite  Prometheus text exposition: heads, samples, histograms
  *   base64     RFC 4648 standard base64 (GnuTLS), decoder as strict as Go
  *   hash       FNV-1a over bytes and strings (every hash table's hash)
+ *   re2        Go (RE2) regular expressions translated to POSIX EREs
  *
  * Conventions for the whole tree: a function that allocates never returns
  * NULL for lack of memory (the process aborts, see xoom_abort); errors are
@@ -481,5 +482,69 @@ struct json_t *jpath_object(const struct json_t *o, const char *path);
  * v is neither or the text is not a Quantity.
  */
 int jpath_quantity(const struct json_t *v, struct quantity *q) COMMON_WUR;
+
+/* ---- re2 (re2posix.c: Go's RE2 syntax as a POSIX ERE) --------------------- */
+
+/*
+ * One translator of Go (RE2) regular expressions to POSIX extended ones
+ * for regcomp(REG_EXTENDED) (see re2posix.c for the mapping and what it
+ * refuses).  Matching is unanchored, as Go's MatchString, unless
+ * RE2_ANCHORED asks for the whole text, as Prometheus' "^(?:re)$".
+ */
+#define RE2_ANCHORED 1u
+
+/* Why a translation failed.  RE2_ERR_*: Go refuses the expression too
+ * (regexp/syntax's error, worded by re2_why_text as Go words it); the
+ * others are valid RE2 without a POSIX equivalent here. */
+enum re2_why {
+	RE2_OK = 0,
+	RE2_FLAGS,        /* (?i) (?s) (?i:re) and other (?...) forms */
+	RE2_LAZY,         /* *? +? ?? {n,m}? */
+	RE2_ESCAPE,       /* \b \B \A \z \p \Q \x octal, back-references */
+	RE2_CLASS_ESCAPE, /* the same, or \D \W \S, inside brackets */
+	RE2_CLASS,        /* [[:^alpha:]], a non-ASCII character inside brackets */
+	RE2_ERR_TRAILING_BACKSLASH,
+	RE2_ERR_MISSING_BRACKET,
+	RE2_ERR_MISSING_PAREN,
+	RE2_ERR_UNEXPECTED_PAREN,
+	RE2_ERR_NAMED_CAPTURE,
+	RE2_ERR_REPEAT_OP,   /* a** a{2}* */
+	RE2_ERR_REPEAT_ARG,  /* *a (* a|* */
+	RE2_ERR_REPEAT_SIZE, /* a{1001} a{2,1} */
+	RE2_ERR_CHAR_RANGE,  /* [z-a] [[:foo:]] */
+	RE2_ERR_UTF8,
+};
+
+/* The reason, and the offending text as re + at, len bytes (Go's Expr;
+ * for RE2_FLAGS the flags after "(" up to ":" or ")", at most 8 bytes). */
+struct re2_error {
+	enum re2_why why;
+	size_t at, len;
+};
+
+/*
+ * The translation.  POSIX group posix[i] holds RE2 group i (posix[0] = 0,
+ * the whole match); the POSIX expression has nposix groups in all (the
+ * anchoring one, (?:re) and grouped characters included), so a regexec
+ * needs nposix + 1 regmatch_t.  names[i] is NULL or capture i's name.
+ */
+struct re2_ere {
+	char *text;
+	size_t ngroups;
+	size_t nposix;
+	size_t *posix;
+	char **names;
+};
+
+/* Translates re with opts (RE2_ANCHORED or 0) into *ere (clear it with
+ * re2_ere_clear): 0, or ERR_INVAL with the reason in *e (ere empty). */
+int re2_translate(const char *re, unsigned opts, struct re2_ere *ere, struct re2_error *e)
+	COMMON_WUR;
+void re2_ere_clear(struct re2_ere *ere);
+/* Go's words for an RE2_ERR_* ("missing closing )"), or the refusal's. */
+const char *re2_why_text(enum re2_why why);
+/* The whole reason into buf: "(?i): flags and other group forms are not
+ * supported", "\b is not supported here (...)", or re2_why_text. */
+void re2_error_text(const char *re, const struct re2_error *e, char *buf, size_t len);
 
 #endif

@@ -57,7 +57,8 @@ int promql__parse_duration(const char *s, size_t n, int64_t *ms);
 /* ---- regexes ---- */
 
 /* Compiles RE2 text re fully anchored ("^(?:re)$") for POSIX: 0, or
- * ERR_INVAL with the unsupported construct in err. */
+ * ERR_INVAL with the unsupported construct in err, or ERR_PARSE with Go's
+ * (or regcomp's) reason for an invalid expression. */
 int promql__regex_compile(regex_t *out, const char *re, char *err, size_t errlen);
 
 /* ---- syntax tree ---- */

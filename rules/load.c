@@ -236,8 +236,8 @@ static void name(struct rules__load *ld, const json_t *rule, struct rules_rule *
 		return;
 	}
 	free(as);
-	if (r->name_re->ngroups <= 1)
-		r->name_as = xstrdup(r->name_re->ngroups ? "$1" : "$0");
+	if (r->name_re->map.ngroups <= 1)
+		r->name_as = xstrdup(r->name_re->map.ngroups ? "$1" : "$0");
 	else
 		rules__error(ld, rules__at_member(ld, n, "matches", true),
 			     "must specify an 'as' value for name matcher \"%s\" associated with "

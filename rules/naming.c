@@ -16,21 +16,21 @@ bool rules_series_selected(const struct rules_rule *r, const char *series)
 
 	for (size_t i = 0; i < r->n_filters; i++) {
 		const struct rules_regex *re = r->filters[i].re;
-		regmatch_t *mm = xcalloc(re->ngroups + 1, sizeof(*mm));
+		regmatch_t *mm = xcalloc(re->map.ngroups + 1, sizeof(*mm));
 		bool hit = rules__regex_search(re, series, mm);
 
 		free(mm);
 		if (hit != r->filters[i].is)
 			return false;
 	}
-	if (r->name_matches && r->name_re->ngroups == 0)
+	if (r->name_matches && r->name_re->map.ngroups == 0)
 		return rules__regex_search(r->name_re, series, m);
 	return !r->name_matches || rules_metric_name(r, series, NULL, 0) != ERR_NOTFOUND;
 }
 
 int rules_metric_name(const struct rules_rule *r, const char *series, char *out, size_t len)
 {
-	regmatch_t *m = xcalloc(r->name_re->ngroups + 1, sizeof(*m));
+	regmatch_t *m = xcalloc(r->name_re->map.ngroups + 1, sizeof(*m));
 	struct dynbuf b;
 	int rc = ERR_NOTFOUND;
 

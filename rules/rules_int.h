@@ -13,17 +13,14 @@
 
 struct rules_regex {
 	regex_t re;
-	size_t ngroups;  /* RE2 capturing groups */
-	size_t *posix;   /* [0..ngroups]: the POSIX group of each RE2 group */
-	char **names;    /* [0..ngroups]: NULL or the group's name */
-	size_t nposix;   /* POSIX groups (non-capturing ones included) */
+	struct re2_ere map; /* RE2 groups -> POSIX groups, names (common.h) */
 };
 
-/* Compiles a Go regexp (see regex.c for what is refused): NULL with the
- * reason in err. */
+/* Compiles a Go regexp (common/re2posix.c says what is refused): NULL
+ * with the reason in err. */
 struct rules_regex *rules__regex_compile(const char *expr, char *err, size_t errlen);
 void rules__regex_free(struct rules_regex *re);
-/* Unanchored search; m gets ngroups+1 spans in RE2 numbering (-1: unset). */
+/* Unanchored search; m gets map.ngroups+1 spans in RE2 numbering (-1: unset). */
 bool rules__regex_search(const struct rules_regex *re, const char *s, regmatch_t *m);
 /* Go's Regexp.ExpandString of tmpl over s and m into b: 0 or ERR_TOOBIG. */
 int rules__regex_expand(const struct rules_regex *re, const char *tmpl, const char *s,

@@ -145,6 +145,16 @@ static const struct {
 	{"x{a=\"\\q\"}", ERR_PARSE, "1:7: unknown or unsupported escape sequence"},
 	{"x{a=~\"[a\"}", ERR_INVAL,
 	 "1:6: unsupported in this PromQL subset: regular expression missing closing ]"},
+	/* Go refuses these too: its words and the text it quotes */
+	{"x{a=~\"a**\"}", ERR_PARSE, "1:6: error parsing regexp: invalid nested repetition operator: `**`"},
+	{"x{a=~\"a)\"}", ERR_PARSE, "1:6: error parsing regexp: unexpected ): `a)`"},
+	{"x{a=~\"(?P<a-b>x)\"}", ERR_PARSE, "1:6: error parsing regexp: invalid named capture: `(?P<a-b>`"},
+	{"x{a=~\"(?P<ab\"}", ERR_INVAL,
+	 "1:6: unsupported in this PromQL subset: regular expression named group without '>'"},
+	{"x{a=~\"[\\\\D]\"}", ERR_INVAL,
+	 "1:6: unsupported in this PromQL subset: regular expression escape inside a bracket expression"},
+	{"x{a=~\"[é]\"}", ERR_INVAL,
+	 "1:6: unsupported in this PromQL subset: regular expression é inside a bracket expression"},
 	{"x $ y", ERR_PARSE, "1:3: unexpected character: '$'"},
 	{"", ERR_PARSE, "1:1: unexpected end of input in expression"},
 	{"by", ERR_PARSE, "1:1: unexpected identifier \"by\" in expression"},
@@ -226,6 +236,8 @@ START_TEST(test_regex)
 		{"(?P<x>a)b", "ab", true}, {".*", "", true}, {"", "", true}, {"", "a", false},
 		{".", "\n", false}, {"[]a]", "]", true}, {"[a-]", "-", true}, {"[\\]]", "]", true},
 		{"[\\^x]", "^", true}, {"a{2}", "aa", true}, {"\\s", " ", true},
+		{"\\<a", "<a", true}, {"\\<a", "a", false}, {"é+", "éé", true}, {"a{,2}", "aa", false},
+		{"[[.]", "[", true}, {"[\\-a]", "-", true}, {"(?:a|b)c", "bc", true},
 	};
 
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(cases); i++) {

@@ -102,6 +102,8 @@ START_TEST(test_expand)
 		{ "^(a)(b)?$", "[$2]", "a", "[]" },                    /* unset group: empty */
 		{ "^(.*)$", "$$1 ${x} $ $9", "m", "$1  $ " },          /* $$, unknown, bare */
 		{ "^[\\w.]+$", "ok", "a.b_c", "ok" },
+		{ "^[\\]\\w]+$", "ok", "a]b", "ok" },              /* \] inside brackets */
+		{ "^(?P<x>a)$|^(?P<x>b)$", "$x", "b", "b" },           /* first name that matched */
 	};
 	char text[512], b[256];
 
