@@ -39,8 +39,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# free_port [addr]: a TCP port free on addr (default 127.0.0.1) right now.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	python3 -c 'import socket, sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1]); s.close()' "${1:-127.0.0.1}"
 }
 
 # Dies when one of PIDS is gone (what: for the message).
@@ -66,7 +67,7 @@ wait_for() {
 start_kubesim() {
 	local budget=$1
 	shift
-	KUBELET_PORT=$(free_port)
+	KUBELET_PORT=$(free_port 127.0.0.1)
 	"$BUILD/kubesim" --dir "$WORK/sim" --seed 1 "$@" \
 		--kubelet-port "$KUBELET_PORT" --kubelet-cert-mode cluster-ca --parent-pid $$ \
 		>"$WORK/kubesim.out" 2>"$WORK/kubesim.log" &

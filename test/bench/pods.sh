@@ -8,18 +8,19 @@
 # kubesim runs TARGETS pods annotated prometheus.io/scrape (hello-<j>, at
 # most 1,000 in each of the namespaces bench-0, bench-1, ..., on
 # ceil(TARGETS / 100) nodes), each serving SERIES series in all on
-# http://127.2.x.y:8080/metrics (hello_counter_total at 10/s, its gauge and
+# http://127.2.x.y:<free port>/metrics (hello_counter_total at 10/s, its gauge and
 # histogram, padded by kubesim.io/metrics-series).  Then, at once:
 #   ours        build/metrics-apiserver --config test/bench/pods-rules.yaml
 #               (prometheus-adapter rule hello_counter_total ->
 #               hello_counter_per_second); it finds the targets through its
 #               pod informer, and also scrapes the nodes' kubelets
-#   prometheus  /usr/bin/prometheus, file_sd targets (IP:8080 with labels
+#   prometheus  /usr/bin/prometheus, file_sd targets (IP:port with labels
 #               namespace and pod, from kubesim's GET /api/v1/pods), TSDB
 #               in $WORK
 #   vmagent     /usr/bin/vmagent, the same file_sd targets, remote-writing
 #               to build/test/bench_sink (a loopback sink answering 204)
-# all at scrape interval RESOLUTION_S (15 s).  A tool that is not there is
+# all at scrape interval RESOLUTION_S (15 s).  SERVER=/path picks another
+# metrics-apiserver binary (default $BUILD/metrics-apiserver).  A tool that is not there is
 # reported as skipped with the reason (ours: a build without --config,
 # i.e. before application targets were wired into the server).
 #
@@ -29,7 +30,8 @@
 # and the output says so.  KEEPALIVE=1/0 forces it.
 #
 # Warm-up: until every tool reports every target up (Prometheus: count(up
-# == 1); vmagent: vm_promscrape_targets{status="up"}; ours: its log), then
+# == 1); vmagent: vm_promscrape_targets{status="up"}; ours:
+# metrics_apiserver_series / SERIES), then
 # WARMUP_S more (default 2 intervals).  Measured: SECONDS_MEASURED rounded
 # up to whole intervals, sampled once an interval: CPU = utime + stime of
 # /proc/PID/stat over the interval (as CPU seconds per minute), RSS =
@@ -54,6 +56,7 @@ WARMUP_S=${WARMUP_S:-$((2 * RESOLUTION_S))}
 TOOLS=${TOOLS:-ours prometheus vmagent}
 KEEPALIVE=${KEEPALIVE:-auto}
 GETS=${GETS:-1000}
+SERVER=${SERVER:-$BUILD/metrics-apiserver}
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 VMAGENT=${VMAGENT:-/usr/bin/vmagent}
 
@@ -61,7 +64,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RULES=$HERE/pods-rules.yaml
 PODS_PER_NS=1000
 PODS_PER_NODE=100 # kubesim nodes allow 110
-TARGET_PORT=8080
+TARGET_PORT=    # free on 0.0.0.0 (kubesim's target listener), picked at start
 BASE_SERIES=13    # what a kubesim pod serves unpadded (podmetrics.h)
 MAX_TARGETS=50000
 
@@ -82,7 +85,7 @@ validate_inputs() {
 	check_range GETS "$GETS" 1 1000000
 	case $KEEPALIVE in auto | 0 | 1) ;; *) die "KEEPALIVE must be auto, 0 or 1" ;; esac
 	local b t
-	for b in kubesim metrics-apiserver test/bench_sink test/bench_custom_get; do
+	for b in kubesim test/bench_sink test/bench_custom_get; do
 		[ -x "$BUILD/$b" ] || die "$BUILD/$b not built (run make first)"
 	done
 	for t in $TOOLS; do
@@ -97,7 +100,9 @@ pick_tools() {
 	for t in $TOOLS; do
 		case $t in
 		ours)
-			if ! "$BUILD/metrics-apiserver" --help 2>&1 | grep -q -- '--config '; then
+			if [ ! -x "$SERVER" ]; then
+				SKIP[ours]="$SERVER not built"
+			elif ! "$SERVER" --help 2>&1 | grep -q -- '--config '; then
 				SKIP[ours]="this build has no --config flag (application targets not wired into the server yet)"
 			fi ;;
 		prometheus)
@@ -189,7 +194,7 @@ start_tool() {
 	PORT[$t]=$port
 	case $t in
 	ours)
-		"$BUILD/metrics-apiserver" --kubeconfig "$WORK/sim/kubeconfig" --config "$RULES" \
+		"$SERVER" --kubeconfig "$WORK/sim/kubeconfig" --config "$RULES" \
 			--secure-port "$port" --bind-address 127.0.0.1 --cert-dir "$WORK/certs-ours" \
 			--metric-resolution "${RESOLUTION_S}s" \
 			--kubelet-certificate-authority "$WORK/sim/ca.crt" \
@@ -221,9 +226,11 @@ start_sink() {
 	SINK_PORT=$(sed -n 's/.*listening 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/sink.out")
 }
 
+# prom_query expr [time]: the first value of an instant query, 0 when none.
 prom_query() {
 	curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[prometheus]}/api/v1/query" \
-		--data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // "0"'
+		--data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"} |
+		jq -r '.data.result[0].value[1] // "0"'
 }
 
 # Sum of the samples of one metric family (name, then an optional label
@@ -239,41 +246,58 @@ metric_sum() {
 	END { printf "%.0f\n", s }' "$1"
 }
 
-# vmagent's scrape counters now: "<scrapes> <failed>".
-vmagent_counts() {
-	curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[vmagent]}/metrics" \
-		>"$WORK/vmagent.metrics" || { echo "0 0"; return; }
-	echo "$(metric_sum "$WORK/vmagent.metrics" vm_promscrape_scrapes_total)" \
-		"$(metric_sum "$WORK/vmagent.metrics" vm_promscrape_scrapes_failed_total)"
+# A tool's /metrics into $WORK/<tool>.metrics (outside the window).
+fetch_metrics() {
+	local url
+	case $1 in
+	ours) url="https://127.0.0.1:${PORT[ours]}/metrics" ;;
+	*) url="http://127.0.0.1:${PORT[$1]}/metrics" ;;
+	esac
+	curl -ksf --noproxy '*' --max-time 60 "$url" >"$WORK/$1.metrics" || : >"$WORK/$1.metrics"
 }
 
-# "scrapes N, failed M" of a tool over the window [W0_S, W1_S] (unix s);
-# read after it (vmagent's counters were read at both ends, outside it).
+# A tool's own scrape counters now: "<scrapes> <failed> <unix ns>"
+# (vmagent, ours; Prometheus answers from its TSDB instead).
+scrape_counts() {
+	fetch_metrics "$1"
+	case $1 in
+	vmagent)
+		echo "$(metric_sum "$WORK/vmagent.metrics" vm_promscrape_scrapes_total)" \
+			"$(metric_sum "$WORK/vmagent.metrics" vm_promscrape_scrapes_failed_total)" "$(now_ns)" ;;
+	ours)
+		echo "$(metric_sum "$WORK/ours.metrics" metrics_apiserver_app_scrapes_total)" \
+			"$(metric_sum "$WORK/ours.metrics" metrics_apiserver_app_scrape_failures_total)" "$(now_ns)" ;;
+	*) echo "0 0 $(now_ns)" ;;
+	esac
+}
+
+# Reads every tool's counters at once into $WORK/counts<1>.<tool>.
+all_counts() {
+	local t pids=()
+	for t in "${RUN[@]}"; do
+		scrape_counts "$t" >"$WORK/counts$1.$t" &
+		pids+=("$!")
+	done
+	wait "${pids[@]}"
+}
+
+# "scrapes in the window: N (in S s), failed: M" of a tool: Prometheus
+# from its TSDB (up over [W0_S, W1_S]), the others from their counters
+# read just before and just after the window.
 window_scrapes() {
-	local w=$((W1_S - W0_S)) n f n0 f0
+	local w=$((W1_S - W0_S)) n f n0 f0 t0 t1
 	case $1 in
 	prometheus)
-		n=$(curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[prometheus]}/api/v1/query" \
-			--data-urlencode "query=sum(count_over_time(up[${w}s]))" --data-urlencode "time=$W1_S" |
-			jq -r '.data.result[0].value[1] // "?"')
-		f=$(curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[prometheus]}/api/v1/query" \
-			--data-urlencode "query=sum(count_over_time(up[${w}s])) - sum(sum_over_time(up[${w}s]))" \
-			--data-urlencode "time=$W1_S" | jq -r '.data.result[0].value[1] // "?"')
+		n=$(prom_query "sum(count_over_time(up[${w}s]))" "$W1_S")
+		f=$(prom_query "sum(count_over_time(up[${w}s])) - sum(sum_over_time(up[${w}s]))" "$W1_S")
 		;;
-	vmagent)
-		read -r n f <<<"$VM_COUNTS1"
-		read -r n0 f0 <<<"$VM_COUNTS0"
-		n=$((n - n0)) f=$((f - f0))
+	*)
+		read -r n0 f0 t0 <"$WORK/counts0.$1"
+		read -r n f t1 <"$WORK/counts1.$1"
+		n=$((n - n0)) f=$((f - f0)) w=$(((t1 - t0) / 1000000000))
 		;;
-	ours) ours_window_scrapes; return ;;
 	esac
-	echo "scrapes in the window: $n, failed: $f"
-}
-
-# Our server's scrapes over the window, from its log: "scrapes in the
-# window: N, failed: M" (or what is known).
-ours_window_scrapes() {
-	echo "targets up at the end: $(ours_targets_up)"
+	echo "scrapes in the window: $n (in $w s), failed: $f"
 }
 
 # Targets a tool scrapes successfully now.
@@ -281,20 +305,16 @@ targets_up() {
 	case $1 in
 	prometheus) prom_query 'count(up == 1)' ;;
 	vmagent)
-		curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[vmagent]}/metrics" \
-			>"$WORK/vmagent.metrics" || { echo 0; return; }
+		fetch_metrics vmagent
 		metric_sum "$WORK/vmagent.metrics" vm_promscrape_targets 'status="up"' ;;
-	ours) ours_targets_up ;;
+	ours)
+		# no per-target "up" on our /metrics: series stored / SERIES, at
+		# most the targets of the last round
+		fetch_metrics ours
+		awk -v s="$(metric_sum "$WORK/ours.metrics" metrics_apiserver_series)" \
+			-v t="$(metric_sum "$WORK/ours.metrics" metrics_apiserver_app_scrape_targets)" \
+			-v per="$SERIES" 'BEGIN { u = int(s / per); print u < t ? u : t }' ;;
 	esac
-}
-
-# Our server's application targets scraped in its last round, from its
-# log (the wiring prints one line per application round, with targets=N
-# ok=M; failing that, 0).
-ours_targets_up() {
-	local line
-	line=$(grep -E 'app(lication)? (scrape|round)' "$WORK/ours.log" | tail -1 || true)
-	if [[ $line =~ ok=([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
 }
 
 # Waits until every started tool has every target up (bounded).
@@ -361,18 +381,23 @@ tool_facts() {
 	case $t in
 	prometheus)
 		echo "prometheus_samples_per_round: $(prom_query 'sum(scrape_samples_scraped)')"
-		curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[prometheus]}/metrics" \
-			>"$WORK/prometheus.metrics" || true
+		fetch_metrics prometheus
 		echo "prometheus_head_series: $(metric_sum "$WORK/prometheus.metrics" prometheus_tsdb_head_series)"
 		;;
 	vmagent)
-		curl -sf --noproxy '*' --max-time 30 "http://127.0.0.1:${PORT[vmagent]}/metrics" \
-			>"$WORK/vmagent.metrics" || true
+		fetch_metrics vmagent
 		awk '$1 == "vm_promscrape_scraped_samples_sum" { s = $2 } $1 == "vm_promscrape_scraped_samples_count" { c = $2 }
 			END { if (c > 0) printf "vmagent_samples_per_scrape: %.1f\n", s / c }' "$WORK/vmagent.metrics"
 		echo "vmagent_remote_write_requests_to_sink: $(metric_sum "$WORK/vmagent.metrics" vmagent_remotewrite_requests_total)"
 		;;
-	ours) echo "ours_targets_up: $(ours_targets_up)" ;;
+	ours)
+		fetch_metrics ours
+		echo "ours_series: $(metric_sum "$WORK/ours.metrics" metrics_apiserver_series)"
+		echo "ours_app_scrape_targets: $(metric_sum "$WORK/ours.metrics" metrics_apiserver_app_scrape_targets)"
+		awk '$1 == "metrics_apiserver_app_scrape_duration_seconds_sum" { s = $2 }
+			$1 == "metrics_apiserver_app_scrape_duration_seconds_count" { c = $2 }
+			END { if (c > 0) printf "ours_app_round_mean_s: %.3f\n", s / c }' "$WORK/ours.metrics"
+		;;
 	esac
 }
 
@@ -399,8 +424,9 @@ report() {
 	echo "series_per_target: $SERIES"
 	echo "scrape_interval: ${RESOLUTION_S}s"
 	echo "nodes: $NODES"
+	[ -n "${SKIP[ours]:-}" ] || echo "server: $SERVER"
 	echo "keepalive: $KEEPALIVE_NOTE"
-	echo "measured_seconds: $MEASURED_S ($SAMPLES samples, one per interval)"
+	echo "measured_seconds: $MEASURED_S ($SAMPLES sample(s), one per interval)"
 	echo
 	printf '%-11s %14s %9s %14s %s\n' tool cpu_s_per_min rss_mib peak_rss_mib note
 	local t row cpu rss hwm
@@ -428,7 +454,7 @@ report() {
 		echo "$m" | awk -v t="$t" -v oc="$ours_cpu" -v orr="$ours_rss" -v goal="$goal" '$1 == t {
 			rc = oc > 0 ? $2 / oc : 0; rr = orr > 0 ? $3 / orr : 0
 			printf "ratio_%s_over_ours: cpu %.1fx, rss %.1fx (target >= %dx: cpu %s, rss %s)\n", t, rc, rr, goal,
-				rc >= goal ? "met" : "NOT met", rr >= goal ? "met" : "NOT met"
+				(rc >= goal ? "met" : "NOT met"), (rr >= goal ? "met" : "NOT met")
 		}'
 	done
 }
@@ -440,6 +466,8 @@ main() {
 	log "TARGETS=$TARGETS SERIES=$SERIES SECONDS_MEASURED=$SECONDS_MEASURED interval=${RESOLUTION_S}s nodes=$NODES work=$WORK"
 	pick_tools
 	pick_keepalive
+	# another kubesim on this machine may hold 0.0.0.0:8080 for its own pods
+	TARGET_PORT=$(free_port 0.0.0.0)
 	write_cluster
 	local t0 budget
 	t0=$(date +%s)
@@ -448,6 +476,8 @@ main() {
 	PID[kubesim]=$SIM_PID
 	log "kubesim ready in $(($(date +%s) - t0)) s; waiting for $TARGETS Running target pods"
 	wait_for "$budget" "$TARGETS target pods Running" targets_ready
+	! grep -q 'cannot listen on port' "$WORK/kubesim.log" ||
+		die "kubesim cannot serve the targets: $(grep 'cannot listen on port' "$WORK/kubesim.log" | head -1)"
 	log "$TARGETS targets Running after $(($(date +%s) - t0)) s; $(jq -r '.[0].targets[0]' "$WORK/targets.json") ... "
 	write_scrape_config
 	start_sink
@@ -462,7 +492,8 @@ main() {
 	SAMPLES=$(((SECONDS_MEASURED + RESOLUTION_S - 1) / RESOLUTION_S))
 	MEASURED_S=$((SAMPLES * RESOLUTION_S))
 	local k start
-	[ -z "${PID[vmagent]:-}" ] || VM_COUNTS0=$(vmagent_counts)
+	declare -gA HWM NOTE
+	all_counts 0
 	start=$(now_ns)
 	W0_S=$((start / 1000000000))
 	: >"$WORK/samples.txt"
@@ -473,10 +504,9 @@ main() {
 		sample "$k"
 		log "sample $k/$SAMPLES"
 	done
+	all_counts 1
 	W1_S=$(($(now_ns) / 1000000000))
-	declare -gA HWM NOTE
 	for t in "${RUN[@]}" kubesim sink; do HWM[$t]=$(status_kb "${PID[$t]}" VmHWM); done
-	[ -z "${PID[vmagent]:-}" ] || VM_COUNTS1=$(vmagent_counts)
 	for t in "${RUN[@]}"; do NOTE[$t]=$(window_scrapes "$t"); done
 	NOTE[kubesim]="serves the targets (and the kubelets, API)"
 	NOTE[sink]="vmagent's remote-write sink"
