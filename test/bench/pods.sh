@@ -39,8 +39,9 @@
 # the samples, and VmHWM (peak) at the end.  Same reading for every tool,
 # kubesim and the sink.  After the window (outside it), a p99 of
 #   GET /apis/custom.metrics.k8s.io/v1beta2/namespaces/bench-0/pods/*/hello_counter_per_second
-# on our server over HTTPS (build/test/bench_custom_get), or "skipped" when
-# the endpoint does not answer 200.
+# on our server over HTTPS (build/test/bench_custom_get; Prometheus,
+# vmagent and the sink stopped first, our server still scraping), or
+# "skipped" when the endpoint does not answer 200.
 #
 # Prints the table and `key: value` lines on stdout; progress as `# ...`
 # on stderr.  Only loopback.  Every step is bounded in time; every process
@@ -513,6 +514,13 @@ main() {
 	report
 	echo
 	for t in "${RUN[@]}"; do tool_facts "$t"; done
+	# the GETs measure our server alone (it keeps scraping): the others stop
+	for t in prometheus vmagent sink; do
+		[ -z "${PID[$t]:-}" ] || kill "${PID[$t]}" 2>/dev/null || true
+	done
+	for t in prometheus vmagent sink; do
+		[ -z "${PID[$t]:-}" ] || wait "${PID[$t]}" 2>/dev/null || true
+	done
 	custom_get
 }
 
