@@ -9,6 +9,8 @@
 #   make demo      kubesim + metrics-apiserver + real kubectl top
 #   make demo-hpa  the embedded HPA on a load step up / hold / step down (CSV, PNG)
 #   make bench-*   benchmarks (print figures; not part of make test)
+#   make bench-pods [TARGETS=10000] [SERIES=50] [SECONDS_MEASURED=60]
+#                  us, Prometheus and vmagent scraping the same kubesim pods
 #   make clean
 #
 # Sources are found by folder, so adding a file needs no Makefile change:
@@ -29,7 +31,7 @@ SAN     ?=
 PKGS    := libmicrohttpd jansson libcurl gnutls yaml-0.1
 DEBS    := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
            libcurl4-gnutls-dev libgnutls28-dev libyaml-dev check valgrind \
-           clang gnuplot-nox curl
+           clang gnuplot-nox curl jq prometheus victoria-metrics
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -60,7 +62,7 @@ SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
 .PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
-        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series lint
+        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series bench-pods lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -190,6 +192,14 @@ bench-store: deps-check $(BUILD)/test/bench_store
 # Scrapes into the custom-metrics series store alone: ns per sample appended (series/).
 bench-series: deps-check $(BUILD)/test/bench_series
 	$(BUILD)/test/bench_series $(or $(TARGETS),10000) $(or $(SERIES),50) 8
+
+# Us, Prometheus and vmagent (Debian packages prometheus, victoria-metrics)
+# scraping the same TARGETS kubesim pods of SERIES series each in one run:
+# CPU and RSS from /proc, ratios.  SECONDS_MEASURED defaults to 60 here.
+bench-pods: all
+	@BUILD=$(abspath $(BUILD)) TARGETS=$(or $(TARGETS),10000) SERIES=$(or $(SERIES),50) \
+	 SECONDS_MEASURED=$(if $(filter command line environment,$(origin SECONDS_MEASURED)),$(SECONDS_MEASURED),60) \
+	 test/bench/pods.sh
 
 bench-kubesim: all
 	@BUILD=$(abspath $(BUILD)) NODES=$(or $(BENCH_NODES),10000) PODS=$(PODS) test/bench/kubesim.sh

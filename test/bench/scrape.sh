@@ -40,25 +40,16 @@ NODES=${NODES:-1000}
 PODS=${PODS:-30}
 SECONDS_MEASURED=${SECONDS_MEASURED:-120}
 RESOLUTION_S=${RESOLUTION_S:-15}
-KEEP=${KEEP:-0}
 BASELINE=${BASELINE:-}
 
 # kubesim holds one connection per node and so does the server; both stay
 # under the open-files limit (20,000 here) with room for everything else.
 MAX_NODES=18000
 
-WORK=
-PIDS=()
-
-log() { echo "# $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# check_range NAME VALUE MIN MAX: dies unless VALUE is an integer in range.
-check_range() {
-	if ! [[ $2 =~ ^[0-9]{1,9}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
-		die "$1 must be an integer in [$3, $4], got '$2'"
-	fi
-}
+# log, die, check_range, cleanup (trap), free_port, wait_for, start_kubesim,
+# now_ns, cpu_ticks, status_kb; KEEP=1 keeps $WORK.
+# shellcheck source=test/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 validate_inputs() {
 	check_range NODES "$NODES" 1 "$MAX_NODES"
@@ -75,54 +66,9 @@ validate_inputs() {
 		die "with BASELINE, NODES must be at most $((MAX_NODES / 2)) (open-files limit)"
 }
 
-# Stops what we started: SIGTERM, up to 10 s grace, then SIGKILL.
-cleanup() {
-	local p tries alive
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for ((tries = 0; tries < 50; tries++)); do
-		alive=0
-		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ "$alive" = 0 ] && break
-		sleep 0.2
-	done
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [ -n "$WORK" ]; then
-		if [ "$KEEP" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_for seconds what command...: polls every 0.1 s, dies on timeout.
-wait_for() {
-	local deadline=$(($(date +%s) + $1)) what=$2
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || die "timed out waiting for $what"
-		local p
-		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "pid $p exited ($what)"; done
-		sleep 0.1
-	done
-}
-
 # Seconds allowed for start-up and the first round: kubesim builds every
 # object in memory (about 100 s for 300,000 pods on 2 busy cores).
 startup_budget() { echo $((120 + NODES * PODS / 1000)); }
-
-start_kubesim() {
-	KUBELET_PORT=$(free_port)
-	"$BUILD/kubesim" --dir "$WORK/sim" --nodes "$NODES" --pods-per-node "$PODS" --seed 1 \
-		--kubelet-port "$KUBELET_PORT" --kubelet-cert-mode cluster-ca --parent-pid $$ \
-		>"$WORK/kubesim.out" 2>"$WORK/kubesim.log" &
-	SIM_PID=$!
-	PIDS+=("$SIM_PID")
-	wait_for "$(startup_budget)" "kubesim ready" grep -q '^kubesim ready' "$WORK/kubesim.out"
-}
 
 # start_server binary tag: sets PID_<tag>, PORT_<tag>, LOG_<tag>.
 start_server() {
@@ -157,8 +103,7 @@ round_done() { [ "$(finished_count)" -ge "$1" ]; }
 wait_round() {
 	until round_done "$1"; do
 		[ "$(date +%s)" -lt "$2" ] || return 1
-		local p
-		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "pid $p exited"; done
+		check_alive "round $1"
 		sleep 0.1
 	done
 }
@@ -181,20 +126,6 @@ wait_full_round() {
 	log "warning: no round stored every node in $(startup_budget) s; measuring from round $n anyway"
 	echo "$n"
 }
-
-now_ns() { date +%s%N; }
-
-# utime + stime of a process (all threads), in clock ticks.
-cpu_ticks() {
-	local stat rest f
-	stat=$(<"/proc/$1/stat")
-	rest=${stat##*) } # the command name may hold spaces and parentheses
-	read -ra f <<<"$rest"
-	echo $((f[11] + f[12]))
-}
-
-# status_kb pid VmRSS|VmHWM
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # Writes to $1 the server's own figures, summed over nodes, one
 # `key value` a line: tick_sum, tick_count (manager_tick_duration_seconds),
@@ -270,7 +201,7 @@ main() {
 	log "NODES=$NODES PODS=$PODS SECONDS_MEASURED=$SECONDS_MEASURED resolution=${RESOLUTION_S}s work=$WORK"
 	local t0 t_ready first b_first=0
 	t0=$(date +%s)
-	start_kubesim
+	start_kubesim "$(startup_budget)" --nodes "$NODES" --pods-per-node "$PODS"
 	t_ready=$(date +%s)
 	log "kubesim ready in $((t_ready - t0)) s (pid $SIM_PID, kubelets on port $KUBELET_PORT)"
 	start_server "$BUILD/metrics-apiserver" main

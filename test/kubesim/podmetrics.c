@@ -239,6 +239,26 @@ static int64_t restart_sum(const json_t *obj)
 	return sum;
 }
 
+/* Padding series asked by kubesim.io/metrics-series: 0 when absent, at or
+ * under the base, or invalid (logged). */
+static int padding(const char *owner, const json_t *ann)
+{
+	const char *v = ann_str(ann, SIM_ANN_SERIES);
+	char *end;
+	long n;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 0 || n > SIM_PM_MAX_SERIES) {
+		log_warn("pod %s: %s \"%s\" is not an integer in [0, %d]; no padding", owner + 5,
+			 SIM_ANN_SERIES, v, SIM_PM_MAX_SERIES);
+		return 0;
+	}
+	return n > SIM_PM_BASE_SERIES ? (int)n - SIM_PM_BASE_SERIES : 0;
+}
+
 static struct sim_pm_target *pod_target(struct sim_kl_model *m, const char *owner,
 					const json_t *obj, int64_t now_ns)
 {
@@ -268,6 +288,9 @@ static struct sim_pm_target *pod_target(struct sim_kl_model *m, const char *owne
 	t->every_ns = p->restart_every_ns;
 	t->restarts = restart_sum(obj);
 	t->start_text_ns = sim_kl_json_time(obj, "status.startTime");
+	t->pad = padding(owner, ann);
+	t->close = ann_str(ann, SIM_ANN_KEEPALIVE) &&
+		   strcmp(ann_str(ann, SIM_ANN_KEEPALIVE), "false") == 0;
 	t->base_ns = p->start_ns && p->start_ns <= now_ns ? p->start_ns : now_ns;
 	return t;
 }

@@ -21,6 +21,16 @@
 #define SIM_ANN_EXPORTER "kubesim.io/exporter"       /* ConfigMap: "127.254.0.1:9100" */
 #define SIM_ANN_QUEUE_DEPTH "kubesim.io/queue-depth" /* ConfigMap: the gauge's value */
 #define SIM_ANN_QUEUE "kubesim.io/queue"             /* ConfigMap: label value, "jobs" */
+#define SIM_ANN_SERIES "kubesim.io/metrics-series"   /* pod: series in all, padded */
+#define SIM_ANN_KEEPALIVE "kubesim.io/metrics-keepalive" /* pod: "false" = Connection: close */
+
+/* Series a pod target exposes without padding: the counter, the gauge, and
+ * the histogram's 9 buckets, _sum and _count.  kubesim.io/metrics-series
+ * (at most SIM_PM_MAX_SERIES) adds padding series up to its value, half
+ * counters hello_padding_requests_total{series="<k>"}, half gauges
+ * hello_padding_level{series="<k>"}, whose values move with the counter. */
+#define SIM_PM_BASE_SERIES 13
+#define SIM_PM_MAX_SERIES 100000
 
 /* hello_counter_total counts one request per 10 millicore-seconds of the
  * pod's first container's CPU profile: rate (req/s) = millicores / 10. */
@@ -102,6 +112,8 @@ struct sim_pm_target {
 	char *owner;            /* "pods/ns/name" or "configmaps/ns/name" */
 	char *path;             /* "/metrics" */
 	bool https, exporter;
+	bool close;             /* kubesim.io/metrics-keepalive: "false" */
+	int pad;                /* padding series (kubesim.io/metrics-series) */
 	struct sim_kl_fault fault;
 	uint64_t rv;
 	/* pods */

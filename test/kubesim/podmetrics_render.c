@@ -19,6 +19,26 @@ static const struct {
 	{"0.25", 950},  {"0.5", 990},  {"1", 1000},    {"+Inf", 1000},
 };
 
+/* The padding series of kubesim.io/metrics-series: counters first, then
+ * gauges (each family contiguous), values that move with count. */
+static int render_padding(const struct sim_pm_target *t, int64_t count, struct dynbuf *out)
+{
+	int counters = (t->pad + 1) / 2, rc;
+
+	rc = dynbuf_addstr(out, "# HELP hello_padding_requests_total Padding series.\n"
+				"# TYPE hello_padding_requests_total counter\n");
+	for (int k = 0; k < counters && !rc; k++)
+		rc = dynbuf_printf(out, "hello_padding_requests_total{series=\"%d\"} %lld\n", k,
+				   (long long)(count / (k % 8 + 1)));
+	if (!rc && t->pad > counters)
+		rc = dynbuf_addstr(out, "# HELP hello_padding_level Padding series.\n"
+					"# TYPE hello_padding_level gauge\n");
+	for (int k = counters; k < t->pad && !rc; k++)
+		rc = dynbuf_printf(out, "hello_padding_level{series=\"%d\"} %lld\n", k,
+				   (long long)((count + k) % 1000));
+	return rc;
+}
+
 static int render_pod(struct sim_kl_model *m, struct sim_pm_target *t, int64_t now_ns,
 		      struct dynbuf *out)
 {
@@ -48,6 +68,8 @@ static int render_pod(struct sim_kl_model *m, struct sim_pm_target *t, int64_t n
 				   "http_request_duration_seconds_sum %s\n"
 				   "http_request_duration_seconds_count %lld\n",
 				   sum_text, (long long)count);
+	if (!rc && t->pad > 0)
+		rc = render_padding(t, count, out);
 	return rc;
 }
 
@@ -97,7 +119,7 @@ void sim_pm_respond(struct sim_kl_model *m, const char *key, const struct sim_kl
 {
 	struct sim_pm_target *t;
 	struct sim_kl_fault f;
-	bool ours = false;
+	bool ours = false, close = false;
 	int rc = ERR_NOTFOUND;
 
 	r->stream_left = 0;
@@ -107,11 +129,13 @@ void sim_pm_respond(struct sim_kl_model *m, const char *key, const struct sim_kl
 	t = sim_pm_find(m, key);
 	if (t) {
 		f = t->fault;
+		close = t->close;
 		ours = strcmp(req->path, t->path) == 0;
 		if (ours && !f.down && !f.http500)
 			rc = sim_pm_render_target(m, t, clock_now_ns(), scratch) ? ERR_TOOBIG : 0;
 	}
 	pthread_mutex_unlock(&m->lock);
+	r->close |= close; /* kubesim.io/metrics-keepalive: "false" */
 	if (!t || f.down) {
 		r->reset = true;
 	} else if (req->has_body) {

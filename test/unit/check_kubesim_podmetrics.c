@@ -139,6 +139,63 @@ START_TEST(test_families_and_rate)
 }
 END_TEST
 
+/* Series lines of a body (not comments). */
+static int series_lines(const char *body)
+{
+	int n = 0;
+
+	for (const char *p = body; *p; p = strchr(p, '\n') + 1) {
+		if (*p != '#')
+			n++;
+		if (!strchr(p, '\n'))
+			break;
+	}
+	return n;
+}
+
+START_TEST(test_series_padding)
+{
+	struct sim_kl_model m;
+	char *b;
+
+	sim_kl_model_init(&m, 5);
+	clock_set_fake_now(T0);
+	add_pod(&m, "plain", "u1", "127.2.0.1", HELLO, T0_TEXT, 0);
+	b = render(&m, "127.2.0.1:8080", T0 + 15 * SEC);
+	ck_assert_int_eq(series_lines(b), SIM_PM_BASE_SERIES);
+	ck_assert_ptr_null(strstr(b, "hello_padding"));
+	free(b);
+	add_pod(&m, "fifty", "u2", "127.2.0.2",
+		HELLO ",\"kubesim.io/cpu\":\"const:100m\",\"kubesim.io/metrics-series\":\"50\"",
+		T0_TEXT, 0);
+	b = render(&m, "127.2.0.2:8080", T0 + 15 * SEC);
+	ck_assert_int_eq(series_lines(b), 50);
+	/* 37 padding series: 19 counters, then 18 gauges, each family once */
+	ck_assert_ptr_nonnull(strstr(b, "# TYPE hello_padding_requests_total counter\n"));
+	ck_assert_ptr_nonnull(strstr(b, "# TYPE hello_padding_level gauge\n"));
+	ck_assert(value(b, "hello_padding_requests_total{series=\"0\"}") == 150);
+	ck_assert(value(b, "hello_padding_requests_total{series=\"1\"}") == 75);
+	ck_assert(value(b, "hello_padding_requests_total{series=\"18\"}") == 50);
+	ck_assert(value(b, "hello_padding_level{series=\"19\"}") == 169);
+	ck_assert(value(b, "hello_padding_level{series=\"36\"}") == 186);
+	ck_assert_ptr_null(strstr(b, "{series=\"37\"}"));
+	free(b);
+	/* at or under the base, or not a number: no padding */
+	add_pod(&m, "few", "u3", "127.2.0.3", HELLO ",\"kubesim.io/metrics-series\":\"5\"",
+		T0_TEXT, 0);
+	add_pod(&m, "bad", "u4", "127.2.0.4", HELLO ",\"kubesim.io/metrics-series\":\"5x\"",
+		T0_TEXT, 0);
+	b = render(&m, "127.2.0.3:8080", T0 + 15 * SEC);
+	ck_assert_int_eq(series_lines(b), SIM_PM_BASE_SERIES);
+	free(b);
+	b = render(&m, "127.2.0.4:8080", T0 + 15 * SEC);
+	ck_assert_int_eq(series_lines(b), SIM_PM_BASE_SERIES);
+	free(b);
+	clock_set_fake_now(0);
+	sim_kl_model_clear(&m);
+}
+END_TEST
+
 START_TEST(test_restart_resets)
 {
 	static const char *const ann = HELLO ",\"kubesim.io/cpu\":\"const:100m\"";
@@ -299,7 +356,7 @@ struct fetch {
 	long status;
 	char *ct;
 	double secs;
-	struct dynbuf body;
+	struct dynbuf body, head;
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
@@ -316,10 +373,13 @@ static void fetch(struct live *lv, const char *scheme, const char *addr, const c
 
 	memset(f, 0, sizeof(*f));
 	dynbuf_init(&f->body, DYN_KUBELET_BODY);
+	dynbuf_init(&f->head, DYN_KUBELET_BODY);
 	snprintf(url, sizeof(url), "%s://%s:%d%s", scheme, addr, lv->port, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &f->body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &f->head);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -334,6 +394,7 @@ static void fetch(struct live *lv, const char *scheme, const char *addr, const c
 static void fetch_done(struct fetch *f)
 {
 	dynbuf_clear(&f->body);
+	dynbuf_clear(&f->head);
 	free(f->ct);
 }
 
@@ -350,6 +411,7 @@ START_TEST(test_live_http)
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "\nhello_counter_total "));
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "\nhello_inflight_requests 0.5\n"));
 	ck_assert_ptr_nonnull(strstr(f.body.buf, "\nhttp_request_duration_seconds_count "));
+	ck_assert_ptr_null(strcasestr(f.head.buf, "\r\nConnection: close\r\n"));
 	fetch_done(&f);
 	fetch(&lv, "http", "127.2.0.1", "/other", &f);
 	ck_assert_int_eq(f.status, 404);
@@ -371,6 +433,12 @@ START_TEST(test_live_http)
 	fetch_done(&f);
 	fetch(&lv, "http", "127.2.0.99", "/metrics", &f);
 	ck_assert_int_ne(f.rc, CURLE_OK);
+	fetch_done(&f);
+	/* kubesim.io/metrics-keepalive: "false" answers Connection: close */
+	live_pod(&lv, "hello", "127.2.0.1", ",\"kubesim.io/metrics-keepalive\":\"false\"");
+	fetch(&lv, "http", "127.2.0.1", "/metrics", &f);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_ptr_nonnull(strcasestr(f.head.buf, "\r\nConnection: close\r\n"));
 	fetch_done(&f);
 	live_stop(&lv);
 }
@@ -416,6 +484,7 @@ static Suite *podmetrics_suite(void)
 	TCase *live = tcase_create("live");
 
 	tcase_add_test(tc, test_families_and_rate);
+	tcase_add_test(tc, test_series_padding);
 	tcase_add_test(tc, test_restart_resets);
 	tcase_add_test(tc, test_not_served);
 	tcase_add_test(tc, test_exporter);
