@@ -264,6 +264,8 @@ static void rule(struct rules__load *ld, const json_t *list, size_t i, struct ru
 	if (rules__string(ld, v, "seriesQuery", &r->series_query) &&
 	    (!r->series_query || !*r->series_query))
 		rules__error(ld, at, "seriesQuery is required");
+	else
+		rules__reads_note_series_query(ld->reads, r->series_query);
 	filters(ld, v, r);
 	rules__resources(ld, v, "resources", r);
 	name(ld, v, r);
@@ -352,6 +354,7 @@ void rules_config_free(struct rules_config *c)
 		labels_clear(&c->targets[i].labels);
 	}
 	free(c->targets);
+	rules__reads_free(c->reads);
 	free(c);
 }
 
@@ -367,6 +370,7 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 	json_t *doc = NULL;
 
 	*errors = NULL;
+	ld.reads = c->reads = rules__reads_new();
 	if (len > RULES_MAX_FILE_BYTES)
 		rules__error(&ld, at, "config file is larger than %u bytes", RULES_MAX_FILE_BYTES);
 	else if (!(doc = yamldoc_to_json_marked(text, len, &ld.marks, &at, why, sizeof(why)))) {
@@ -390,6 +394,7 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 		rules__extras(&ld, doc, c);
 	}
 	c->max_range_ms = ld.max_range_ms;
+	rules__reads_finish(c->reads);
 	json_decref(doc);
 	yamldoc_marks_free(ld.marks);
 	if (ld.nerrors) {

@@ -375,6 +375,8 @@ void rules__query_check(struct rules__load *ld, const json_t *obj, const char *k
 
 		if ((kind == RULES__Q_RULE || kind == RULES__Q_EXTERNAL) && range > ld->max_range_ms)
 			ld->max_range_ms = range;
+		if (kind == RULES__Q_RULE || kind == RULES__Q_EXTERNAL)
+			rules__reads_note_query(ld->reads, e, series);
 		*out = q;
 		q = NULL;
 	}

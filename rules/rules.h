@@ -40,6 +40,8 @@
 struct rules_regex;
 /* A compiled metricsQuery template (query.c). */
 struct rules_query;
+/* The series names the rules may read (reads.c). */
+struct rules__reads;
 
 struct rules_group_resource {
 	char *group;    /* "" for the core group */
@@ -99,6 +101,8 @@ struct rules_config {
 	 * count (never evaluated).  The series store keeps this plus one
 	 * resolution. */
 	int64_t max_range_ms;
+	/* the series names some rule may read (rules_config_reads) */
+	struct rules__reads *reads;
 };
 
 /*
@@ -113,6 +117,14 @@ struct rules_config *rules_config_parse(const char *text, size_t len, const char
 /* Reads path (at most RULES_MAX_FILE_BYTES) and parses it as above. */
 struct rules_config *rules_config_load(const char *path, char **errors);
 void rules_config_free(struct rules_config *c);
+
+/*
+ * Whether some rule or external rule may read series of this name: its
+ * seriesQuery selects it, or a selector of its metricsQuery names it
+ * (literally or by =~).  True for every name when a selector constrains
+ * no name.  The application scrape stores only such series.
+ */
+bool rules_config_reads(const struct rules_config *c, const char *name);
 
 /*
  * Whether the adapter keeps series name for rule r: every seriesFilter

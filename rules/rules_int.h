@@ -11,6 +11,8 @@
 
 #include "rules/rules.h"
 
+struct promql_expr;
+
 struct rules_regex {
 	regex_t re;
 	struct re2_ere map; /* RE2 groups -> POSIX groups, names (common.h) */
@@ -53,6 +55,7 @@ struct rules__load {
 	} errs[RULES_MAX_ERRORS];
 	size_t nerrors; /* may pass RULES_MAX_ERRORS: only the first are kept */
 	int64_t max_range_ms; /* of the rules' and externalRules' queries checked so far */
+	struct rules__reads *reads; /* the names they may read, so far */
 };
 /* Adds "FILE:LINE:COL: reason" for the place at (lines are reported in
  * document order, then "FILE: too many errors" past RULES_MAX_ERRORS). */
@@ -102,6 +105,16 @@ void rules__query_check(struct rules__load *ld, const json_t *obj, const char *k
 
 /* Plural of a lower-case singular resource name ("pod" -> "pods"). */
 char *rules__plural(const char *resource);
+/* reads.c: what rules_config_reads answers, noted as the rules load:
+ * every selector of seriesQuery, and of an expanded metricsQuery (but the
+ * name <<.Series>> stood for: covered by seriesQuery), then sorted. */
+struct rules__reads *rules__reads_new(void);
+void rules__reads_free(struct rules__reads *r);
+void rules__reads_note_series_query(struct rules__reads *r, const char *series_query);
+void rules__reads_note_query(struct rules__reads *r, const struct promql_expr *e,
+			     const char *covered);
+void rules__reads_finish(struct rules__reads *r);
+
 /* The built-in group-resource that (group, resource) names, as the
  * adapter's RESTMapper resolves it (restmapper.c): true with *out's
  * strings static; false when no built-in resource matches. */

@@ -38,6 +38,9 @@ struct app {
 	int perr;               /* the parser's error code (ERR_PARSE, ERR_TOOBIG), or 0 */
 	struct series_label *lbuf;
 	size_t lcap;
+	char *kept_name;        /* the last name keep_series was asked about */
+	size_t kept_cap;
+	bool kept;              /* its answer */
 };
 
 struct scraper_apps {
@@ -75,12 +78,35 @@ const char *scraper_app_fail_reason(enum scraper_app_fail f)
 
 /* ---- the sample callback: parser -> series session ----------------------------------- */
 
+/* Whether samples named name are stored; asked once per run of a name
+ * (the series of a family come together). */
+static bool keep(struct app *x, const char *name)
+{
+	const struct scraper_app_options *o = &x->a->o;
+	size_t n;
+
+	if (!o->keep_series)
+		return true;
+	if (x->kept_name && strcmp(x->kept_name, name) == 0)
+		return x->kept;
+	n = strlen(name) + 1;
+	if (n > x->kept_cap) {
+		x->kept_cap = n * 2;
+		x->kept_name = xrealloc(x->kept_name, x->kept_cap);
+	}
+	memcpy(x->kept_name, name, n);
+	x->kept = o->keep_series(o->keep_ud, name);
+	return x->kept;
+}
+
 static int on_sample(void *ud, const struct scraper_expfmt_sample *s)
 {
 	struct app *x = ud;
 
 	if (s->created)
 		return 0; /* OpenMetrics _created: not a series of its own (Prometheus 2) */
+	if (!keep(x, s->name))
+		return 0;
 	if (s->nlabels > x->lcap) {
 		x->lcap = s->nlabels * 2;
 		x->lbuf = xrealloc(x->lbuf, x->lcap * sizeof(*x->lbuf));
@@ -258,6 +284,7 @@ static void app_free(struct app *x)
 	scraper__tls_seen_clear(&x->seen);
 	labels_clear(&x->labels);
 	free(x->lbuf);
+	free(x->kept_name);
 	free(x->key);
 	free(x->url);
 	free(x);

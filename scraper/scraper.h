@@ -304,6 +304,12 @@ struct scraper_app_options {
 	struct scraper_expfmt_limits limits; /* Prometheus' target limits */
 	const char *ca_file;                 /* https targets' CA (NULL: the system's) */
 	bool insecure_tls;                   /* https targets unchecked */
+	/* Which series to store (NULL: all): called once per run of samples
+	 * with the same name on the rounds' thread; false drops them before
+	 * the series store (they count for the parser's limits, not the
+	 * store's).  The server passes rules_config_reads. */
+	bool (*keep_series)(void *ud, const char *name);
+	void *keep_ud;
 };
 
 /* Why a target's scrape failed: the `reason` label of

@@ -223,6 +223,12 @@ static void on_app_round(void *ud, const struct scraper_app_round_stats *st)
 	hpaloop_notify(rt->hpa);
 }
 
+/* The application scrape stores only the series some rule may read. */
+static bool rule_reads(void *ud, const char *name)
+{
+	return rules_config_reads(ud, name);
+}
+
 /* The application loop over annotated pods and the config's static
  * targets, with its limits; requests time out as the kubelets'.  Only
  * with --config (rt->rules set). */
@@ -237,7 +243,9 @@ static int start_apps(const struct server_config *cfg, struct runtime *rt, char 
 		.app = {.timeout_ns = cfg->kubelet.request_timeout_ns,
 			.limits = {(size_t)lim->sample_limit, (size_t)lim->label_limit,
 				   (size_t)lim->label_value_length_limit,
-				   (size_t)lim->body_size_limit, 0}},
+				   (size_t)lim->body_size_limit, 0},
+			.keep_series = rule_reads,
+			.keep_ud = (void *)c},
 		.nstatics = c->n_targets,
 	};
 	int rc;

@@ -116,6 +116,64 @@ START_TEST(test_max_range)
 }
 END_TEST
 
+/* reads: which names rules_config_reads lets the application scrape keep */
+static struct rules_config *load_file(const char *path)
+{
+	char *errors = NULL;
+	struct rules_config *c = rules_config_load(path, &errors);
+
+	ck_assert_msg(c != NULL, "%s", errors ? errors : "");
+	return c;
+}
+
+START_TEST(test_reads)
+{
+	static const char inline_cfg[] =
+		"rules:\n"
+		"- seriesQuery: 'hits_total{namespace!=\"\",pod!=\"\"}'\n"
+		"  resources: {template: '<<.Resource>>'}\n"
+		"  metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / "
+		"sum(capacity{<<.LabelMatchers>>}) by (<<.GroupBy>>)'\n"
+		"externalRules:\n"
+		"- seriesQuery: '{__name__=~\"queue_(depth|lag)\",queue!=\"\"}'\n"
+		"  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'\n";
+	static const struct { const char *name; bool read; } inline_want[] = {
+		{ "hits_total", true }, { "capacity", true }, { "queue_depth", true },
+		{ "queue_lag", true }, { "queue_depth_x", false }, { "hits", false },
+		{ "up", false }, { "", false },
+	};
+	char *errors = NULL;
+	struct rules_config *c = rules_config_parse(inline_cfg, strlen(inline_cfg), "t.yaml",
+						    &errors);
+
+	ck_assert_msg(c != NULL, "%s", errors ? errors : "");
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(inline_want); i++)
+		ck_assert_msg(rules_config_reads(c, inline_want[i].name) == inline_want[i].read, "%s",
+			      inline_want[i].name);
+	rules_config_free(c);
+
+	/* the section 4.3 rules: three names */
+	c = load_file("test/data/rules/reference-4.3.yaml");
+	ck_assert(rules_config_reads(c, "http_requests_total"));
+	ck_assert(rules_config_reads(c, "queue_messages_ready"));
+	ck_assert(rules_config_reads(c, "kafka_consumergroup_lag"));
+	ck_assert(!rules_config_reads(c, "http_requests"));
+	ck_assert(!rules_config_reads(c, "process_open_fds"));
+	rules_config_free(c);
+	/* the walkthrough: names and =~ prefixes */
+	c = load_file("test/data/rules/walkthrough.yaml");
+	ck_assert(rules_config_reads(c, "kube_deployment_status_replicas"));
+	ck_assert(rules_config_reads(c, "app_queue_length"));
+	ck_assert(!rules_config_reads(c, "xkube_a"));
+	ck_assert(!rules_config_reads(c, "process_open_fds"));
+	rules_config_free(c);
+	/* a seriesQuery constraining no name (__name__!="...") reads everything */
+	c = load_file("test/data/rules/adapter-default.yaml");
+	ck_assert(rules_config_reads(c, "process_open_fds"));
+	rules_config_free(c);
+}
+END_TEST
+
 START_TEST(test_broken_files)
 {
 	const char *files[] = { "broken-helm-values", "broken-is-isnot", "broken-groups",
@@ -274,6 +332,7 @@ int main(void)
 	tcase_add_test(tc, test_documented_configs_load);
 	tcase_add_test(tc, test_broken_files);
 	tcase_add_test(tc, test_max_range);
+	tcase_add_test(tc, test_reads);
 	tcase_add_test(tc, test_reference_extras);
 	tcase_add_test(tc, test_strict_and_shapes);
 	tcase_add_test(tc, test_resource_rules_and_extras);

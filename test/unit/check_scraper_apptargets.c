@@ -282,6 +282,42 @@ START_TEST(round_plain_targets)
 }
 END_TEST
 
+/* keep_series: only the names it accepts reach the store, asked once per
+ * run of a name. */
+static int keep_calls;
+
+static bool keep_hello(void *ud, const char *name)
+{
+	keep_calls++;
+	return strcmp(name, (const char *)ud) == 0;
+}
+
+START_TEST(keep_series_filters_names)
+{
+	struct world w;
+	char *log, *got;
+
+	world_start(&w, NULL);
+	w.o.keep_series = keep_hello;
+	w.o.keep_ud = (void *)"hello_total";
+	world_target(&w, 0, "a", "/app", false);
+	log = world_round(&w);
+	ck_assert_msg(strstr(log, "Failed") == NULL, "%s", log);
+	free(log);
+	ck_assert_uint_eq(w.rs.failed, 0);
+	got = select_str(&w, "temp", "a");
+	ck_assert_str_eq(got, ""); /* dropped */
+	free(got);
+	got = select_str(&w, "hello_total", "a");
+	ck_assert_ptr_nonnull(strstr(got, "code=200,instance="));
+	ck_assert_ptr_nonnull(strstr(got, "code=500,instance="));
+	free(got);
+	/* hello_total's two series are one run: asked once for it */
+	ck_assert_int_lt(keep_calls, 4);
+	world_stop(&w);
+}
+END_TEST
+
 /* A parse error fails that target only: its series go stale, the other's
  * continue; the log names the target, the URL and the line. */
 START_TEST(parse_error_aborts_target)
@@ -480,6 +516,7 @@ static Suite *apptargets_suite(void)
 	tcase_add_test(tc, plain_http_kept_alive);
 	tcase_add_test(tc, plain_http_refused);
 	tcase_add_test(tc, round_plain_targets);
+	tcase_add_test(tc, keep_series_filters_names);
 	tcase_add_test(tc, parse_error_aborts_target);
 	tcase_add_test(tc, limits_fail_target);
 	tcase_add_test(tc, vanished_target_removed);
