@@ -205,13 +205,26 @@ int apis__selector_echo(const struct selector *sel, struct dynbuf *out, char *er
 
 /* ---- MetricValueList ---------------------------------------------------------- */
 
-static int write_time_value(struct dynbuf *b, int64_t t_ms, double v)
-{
-	char ts[40], val[VALUE_LEN];
+/* The last timestamp formatted: every item of a list has the same one. */
+struct ts_cache {
+	int64_t t_ms;
+	char text[40];
+};
 
-	fmt_rfc3339(t_ms * NS_PER_MS, ts, sizeof(ts));
+static int write_time_value(struct dynbuf *b, struct ts_cache *tc, int64_t t_ms, double v)
+{
+	char val[VALUE_LEN];
+	int rc;
+
+	if (!tc->text[0] || tc->t_ms != t_ms) {
+		fmt_rfc3339(t_ms * NS_PER_MS, tc->text, sizeof(tc->text));
+		tc->t_ms = t_ms;
+	}
 	custom_value_string(v, val, sizeof(val));
-	return dynbuf_printf(b, ",\"timestamp\":\"%s\",\"value\":\"%s\"", ts, val);
+	if ((rc = dynbuf_addstr(b, ",\"timestamp\":\"")) || (rc = dynbuf_addstr(b, tc->text)) ||
+	    (rc = dynbuf_addstr(b, "\",\"value\":\"")) || (rc = dynbuf_addstr(b, val)))
+		return rc;
+	return dynbuf_addch(b, '"');
 }
 
 static int write_described(struct dynbuf *b, const struct apis_cm_list *l, const char *name)
@@ -238,7 +251,7 @@ static int write_described(struct dynbuf *b, const struct apis_cm_list *l, const
 }
 
 static int write_metric_value(struct dynbuf *b, const struct apis_cm_list *l,
-			      const struct custom_object_value *v)
+			      const struct custom_object_value *v, struct ts_cache *tc)
 {
 	int rc = write_described(b, l, v->name);
 
@@ -247,17 +260,19 @@ static int write_metric_value(struct dynbuf *b, const struct apis_cm_list *l,
 							     : ",\"metric\":{\"name\":");
 	if (!rc)
 		rc = apis__jw_string(b, l->metric);
-	if (!rc && l->version == CM_V1BETA2)
-		rc = dynbuf_printf(b, ",\"selector\":%s}", l->selector);
+	if (!rc && l->version == CM_V1BETA2 && !(rc = dynbuf_addstr(b, ",\"selector\":")) &&
+	    !(rc = dynbuf_addstr(b, l->selector)))
+		rc = dynbuf_addch(b, '}');
 	if (!rc)
-		rc = write_time_value(b, v->t_ms, v->value);
-	if (!rc && l->version == CM_V1BETA1)
-		rc = dynbuf_printf(b, ",\"selector\":%s", l->selector);
+		rc = write_time_value(b, tc, v->t_ms, v->value);
+	if (!rc && l->version == CM_V1BETA1 && !(rc = dynbuf_addstr(b, ",\"selector\":")))
+		rc = dynbuf_addstr(b, l->selector);
 	return rc ? rc : dynbuf_addch(b, '}');
 }
 
 int apis__write_metric_values(struct dynbuf *b, const struct apis_cm_list *l)
 {
+	struct ts_cache tc = { 0, "" };
 	int rc = dynbuf_printf(b, "{\"kind\":\"MetricValueList\",\"apiVersion\":\"" CM_GROUP
 				  "/%s\",\"metadata\":{},\"items\":[",
 			       l->version == CM_V1BETA1 ? "v1beta1" : "v1beta2");
@@ -265,7 +280,7 @@ int apis__write_metric_values(struct dynbuf *b, const struct apis_cm_list *l)
 	for (size_t i = 0; !rc && i < l->n; i++) {
 		rc = i ? dynbuf_addch(b, ',') : ERR_OK;
 		if (!rc)
-			rc = write_metric_value(b, l, &l->v[i]);
+			rc = write_metric_value(b, l, &l->v[i], &tc);
 	}
 	return rc ? rc : dynbuf_addstr(b, "]}");
 }
@@ -291,6 +306,7 @@ static int write_labels(struct dynbuf *b, const struct labels *l)
 int apis__write_external_values(struct dynbuf *b, const char *metric,
 			       const struct custom_external_values *v)
 {
+	struct ts_cache tc = { 0, "" };
 	int rc = dynbuf_addstr(b, "{\"kind\":\"ExternalMetricValueList\",\"apiVersion\":\"" EM_GV
 				  "\",\"metadata\":{},\"items\":[");
 
@@ -301,7 +317,7 @@ int apis__write_external_values(struct dynbuf *b, const char *metric,
 		if (!rc)
 			rc = write_labels(b, &v->v[i].labels);
 		if (!rc)
-			rc = write_time_value(b, v->v[i].t_ms, v->v[i].value);
+			rc = write_time_value(b, &tc, v->v[i].t_ms, v->v[i].value);
 		if (!rc)
 			rc = dynbuf_addch(b, '}');
 	}

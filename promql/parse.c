@@ -171,6 +171,18 @@ bool promql_expr_selector(const struct promql_expr *e, const struct promql_match
 	return true;
 }
 
+void promql_expr_each_selector(const struct promql_expr *e,
+			       void (*fn)(void *ctx, const struct promql_matcher *m, size_t n),
+			       void *ctx)
+{
+	if (!e)
+		return;
+	if (e->kind == PROMQL__SELECTOR || e->kind == PROMQL__MATRIX)
+		fn(ctx, e->plain, e->nmatchers);
+	promql_expr_each_selector(e->a, fn, ctx); /* depth bounded by PROMQL_MAX_DEPTH */
+	promql_expr_each_selector(e->b, fn, ctx);
+}
+
 bool promql_selector_matches(const struct promql_expr *e, const struct labels *l)
 {
 	return e && e->kind == PROMQL__SELECTOR && promql__matches(e, l);

@@ -93,6 +93,11 @@ int64_t promql_expr_max_range_ms(const struct promql_expr *e);
  * matchers in *m (borrowed from e) and their count in *n.  Else false. */
 bool promql_expr_selector(const struct promql_expr *e, const struct promql_matcher **m,
 			  size_t *n);
+/* Calls fn with the matchers of every vector and range selector of e (each
+ * borrowed from e for the call), in the order they appear. */
+void promql_expr_each_selector(const struct promql_expr *e,
+			       void (*fn)(void *ctx, const struct promql_matcher *m, size_t n),
+			       void *ctx);
 /* Whether l (sorted, __name__ included) satisfies every matcher of the bare
  * vector selector e, as the evaluator checks them (regexes anchored; an
  * absent label reads as ""); false when e is not a bare selector. */

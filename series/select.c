@@ -54,31 +54,42 @@ static int compile(const struct series_matcher *m, size_t n, struct compiled **o
 	return ERR_OK;
 }
 
+static bool match_one(const struct compiled *c, const char *v)
+{
+	switch (c->m->op) {
+	case SERIES_EQ:
+		return strcmp(v, c->m->value) == 0;
+	case SERIES_NE:
+		return strcmp(v, c->m->value) != 0;
+	case SERIES_RE:
+		return regexec(&c->re, v, 0, NULL, 0) == 0;
+	case SERIES_NRE:
+		return regexec(&c->re, v, 0, NULL, 0) != 0;
+	}
+	return false;
+}
+
 static bool matches(const struct compiled *c, size_t n, const struct labels *l)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *v = series__label_get(l, c[i].m->name);
 
-		if (!v)
-			v = "";
-		switch (c[i].m->op) {
-		case SERIES_EQ:
-			if (strcmp(v, c[i].m->value) != 0)
-				return false;
-			break;
-		case SERIES_NE:
-			if (strcmp(v, c[i].m->value) == 0)
-				return false;
-			break;
-		case SERIES_RE:
-			if (regexec(&c[i].re, v, 0, NULL, 0) != 0)
-				return false;
-			break;
-		case SERIES_NRE:
-			if (regexec(&c[i].re, v, 0, NULL, 0) == 0)
-				return false;
-			break;
-		}
+		if (!match_one(&c[i], v ? v : ""))
+			return false;
+	}
+	return true;
+}
+
+/* False when a matcher on one of the target's labels fails: every series
+ * of the target carries that label with that value (a scraped label of
+ * the same name became exported_<name>), so none can match. */
+static bool target_may_match(const struct compiled *c, size_t n, const struct labels *target)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = series__label_get(target, c[i].m->name);
+
+		if (v && !match_one(&c[i], v))
+			return false;
 	}
 	return true;
 }
@@ -134,7 +145,7 @@ int series_select(const struct series_snapshot *snap, const struct series_matche
 	for (size_t k = 0; k < snap->n; k++) {
 		const struct series__block *b = snap->blocks[k];
 
-		if (!b)
+		if (!b || !target_may_match(c, n, &b->target->labels))
 			continue;
 		if (!scratch)
 			scratch = xmalloc(b->ring * sizeof(*scratch));

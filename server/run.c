@@ -387,6 +387,11 @@ out:
 static void tune_malloc(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	/* A request that evaluates a query over thousands of series mallocs and
+	 * frees a few MB on the heap: the default 128 KiB trim threshold gives
+	 * that back to the kernel after every request and page-faults it in
+	 * again on the next (a third of a pods wildcard GET's time at 1,000 pods). */
+	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 	mallopt(M_ARENA_MAX, 2);
 }
 

@@ -70,6 +70,26 @@ START_TEST(select_ops)
 		sel(&g, NULL, 0, INT64_MIN, INT64_MAX);
 		ck_assert_uint_eq(g.n, 4);
 	}
+	/* matchers on target labels, decided once per target: a second target,
+	 * and the scraped pod label of "a" stays exported_pod */
+	{
+		struct series_scrape *sc = begin("b", T0);
+		struct series_label l[1] = { { "code", "200" } };
+		struct series_matcher m[3] = { { "__name__", "up", SERIES_NE },
+					       { "pod", "b", SERIES_NE },
+					       { "pod", "a|b", SERIES_RE } };
+
+		ck_assert_int_eq(series_scrape_add(sc, "http_requests_total", l, 1, 9, false, 0), 0);
+		commit(sc);
+		ck_assert_uint_eq(sel(&g, m, 3, INT64_MIN, INT64_MAX)->n, 3); /* a's http series */
+		m[1] = (struct series_matcher){ "pod", "a", SERIES_NE };
+		ck_assert_uint_eq(sel(&g, m, 3, INT64_MIN, INT64_MAX)->n, 1); /* b's */
+		ck_assert_str_eq(g.s[0].key, "__name__=http_requests_total,code=200,namespace=ns,pod=b");
+		m[1] = (struct series_matcher){ "pod", "inner", SERIES_EQ };
+		ck_assert_uint_eq(sel(&g, m, 2, INT64_MIN, INT64_MAX)->n, 0);
+		m[1] = (struct series_matcher){ "namespace", "n.", SERIES_NRE };
+		ck_assert_uint_eq(sel(&g, m, 2, INT64_MIN, INT64_MAX)->n, 0);
+	}
 	snap = series_acquire(st);
 	{
 		struct series_matcher bad = { "code", "(", SERIES_RE };
