@@ -77,7 +77,11 @@ struct sim_kl_fault {
 	bool notready;     /* nothing at kubelet level */
 	int64_t slow_ns;   /* delay before answering */
 	int64_t huge_bytes; /* stream a body this large (0 = off) */
+	int64_t series;    /* stream this many extra series after the body (0 = off) */
 };
+
+/* series=<N>: at most this many (the line's 7-digit index). */
+#define SIM_KL_MAX_FAULT_SERIES 10000000
 
 struct sim_kl_container {
 	char *name;
@@ -266,6 +270,7 @@ struct sim_kl_reply {
 	struct dynbuf out;      /* head and body (or its first part) */
 	uint64_t stream_left;   /* padding still to send after out (huge) */
 	uint64_t stream_pos;    /* padding already produced */
+	bool stream_series;     /* the stream is series lines (series=<N>), not padding */
 	bool close;             /* close after sending */
 	bool reset;             /* close now without an answer (down, unknown) */
 };
@@ -288,6 +293,11 @@ void sim_kl_reply_metrics(struct sim_kl_reply *r, const struct sim_kl_request *r
 			  const struct sim_kl_fault *f, struct dynbuf *scratch);
 /* Writes up to max bytes of the padding stream from position pos. */
 size_t sim_kl_padding(char *buf, size_t max, uint64_t pos);
+/* The same for the series stream of the series=<N> fault: line k (from 0)
+ * is `kubesim_fault_series{k="<k, 7 digits>"} 1`, SIM_KL_SERIES_LINE_LEN
+ * bytes with its LF, so any position maps to a line without state. */
+#define SIM_KL_SERIES_LINE_LEN 36
+size_t sim_kl_series_lines(char *buf, size_t max, uint64_t pos);
 /* Appends invalid exposition text (a negative timestamp, stray bytes). */
 int sim_kl_garbage(struct dynbuf *out, uint64_t h) COMMON_WUR;
 

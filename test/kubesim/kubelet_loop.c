@@ -251,7 +251,7 @@ static bool do_read(struct sim_kl_loop *l, struct conn *c)
 	}
 }
 
-/* Refills reply.out from the padding stream; false when nothing is left. */
+/* Refills reply.out from the padding (or series) stream; false when nothing is left. */
 static bool refill(struct conn *c)
 {
 	size_t n = c->reply.stream_left < STREAM_CHUNK ? (size_t)c->reply.stream_left
@@ -261,7 +261,10 @@ static bool refill(struct conn *c)
 	if (n == 0)
 		return false;
 	chunk = xmalloc(n);
-	sim_kl_padding(chunk, n, c->reply.stream_pos);
+	if (c->reply.stream_series)
+		sim_kl_series_lines(chunk, n, c->reply.stream_pos);
+	else
+		sim_kl_padding(chunk, n, c->reply.stream_pos);
 	dynbuf_reset(&c->reply.out);
 	if (dynbuf_add(&c->reply.out, chunk, n) != 0)
 		n = 0;

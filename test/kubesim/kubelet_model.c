@@ -124,6 +124,9 @@ void sim_kl_parse_fault(const char *s, const char *node, struct sim_kl_fault *f)
 		else if (strncmp(tok, "huge=", 5) == 0 && quantity_parse(tok + 5, &q) == 0 &&
 			 quantity_value(&q) > 0)
 			f->huge_bytes = quantity_value(&q);
+		else if (strncmp(tok, "series=", 7) == 0 && quantity_parse(tok + 7, &q) == 0 &&
+			 quantity_value(&q) > 0 && quantity_value(&q) <= SIM_KL_MAX_FAULT_SERIES)
+			f->series = quantity_value(&q);
 		else if (strncmp(tok, "slow=", 5) != 0 || parse_go_duration(tok + 5, &slow) != 0 ||
 			 slow < 0)
 			log_warn("%s: ignoring unknown fault \"%s\"", node, tok);

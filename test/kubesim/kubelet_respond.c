@@ -1,6 +1,6 @@
 /*
  * kubelet_respond.c - what a simulated kubelet answers: /healthz,
- * /metrics/resource with the node's faults (500, garbage, huge), 401
+ * /metrics/resource with the node's faults (500, garbage, huge, series), 401
  * without a valid client certificate when client auth is on, 404/405.
  */
 #include "test/kubesim/kubelet_int.h"
@@ -26,6 +26,26 @@ size_t sim_kl_padding(char *buf, size_t max, uint64_t pos)
 			k = max - n;
 		memcpy(buf + n, padding_line + off, k);
 		n += k;
+	}
+	return n;
+}
+
+size_t sim_kl_series_lines(char *buf, size_t max, uint64_t pos)
+{
+	char line[SIM_KL_SERIES_LINE_LEN + 1];
+	size_t n = 0;
+
+	while (n < max) {
+		uint64_t k = (pos + n) / SIM_KL_SERIES_LINE_LEN;
+		size_t off = (size_t)((pos + n) % SIM_KL_SERIES_LINE_LEN), len;
+
+		snprintf(line, sizeof(line), "kubesim_fault_series{k=\"%07u\"} 1\n",
+			 (unsigned)(k % SIM_KL_MAX_FAULT_SERIES));
+		len = SIM_KL_SERIES_LINE_LEN - off;
+		if (len > max - n)
+			len = max - n;
+		memcpy(buf + n, line + off, len);
+		n += len;
 	}
 	return n;
 }
@@ -70,7 +90,11 @@ void sim_kl_reply_metrics(struct sim_kl_reply *r, const struct sim_kl_request *r
 		return;
 	}
 	total = scratch->len;
-	if (f->huge_bytes > 0 && (uint64_t)f->huge_bytes > total) {
+	r->stream_series = f->series > 0;
+	if (r->stream_series) {
+		r->stream_left = (uint64_t)f->series * SIM_KL_SERIES_LINE_LEN;
+		total += r->stream_left;
+	} else if (f->huge_bytes > 0 && (uint64_t)f->huge_bytes > total) {
 		r->stream_left = (uint64_t)f->huge_bytes - total;
 		total = (uint64_t)f->huge_bytes;
 	}

@@ -330,6 +330,7 @@ static void live_start(struct live *lv)
 	live_pod(lv, "garbage", "127.2.0.5", ",\"kubesim.io/fault\":\"garbage\"");
 	live_pod(lv, "slow", "127.2.0.6", ",\"kubesim.io/fault\":\"slow=300ms\"");
 	live_pod(lv, "huge", "127.2.0.7", ",\"kubesim.io/fault\":\"huge=1Mi\"");
+	live_pod(lv, "series", "127.2.0.9", ",\"kubesim.io/fault\":\"series=100k\"");
 	add_pod(&lv->m, "quiet", "quiet", "127.2.0.8", "", T0_TEXT, 0);
 	snprintf(at, sizeof(at), "127.254.0.1:%d", lv->port);
 	add_exporter(&lv->m, at, "7", "");
@@ -444,6 +445,57 @@ START_TEST(test_live_http)
 }
 END_TEST
 
+/* body ends with exactly n lines kubesim_fault_series{k="<7 digits>"} 1,
+ * k = 0 .. n-1 in order, after a body of its own that ends in LF */
+static void series_lines_check(const struct dynbuf *body, size_t n)
+{
+	const char *p;
+	char want[SIM_KL_SERIES_LINE_LEN + 1];
+
+	ck_assert_uint_gt(body->len, n * SIM_KL_SERIES_LINE_LEN);
+	p = body->buf + body->len - n * SIM_KL_SERIES_LINE_LEN;
+	ck_assert_int_eq(p[-1], '\n');
+	for (size_t k = 0; k < n; k++, p += SIM_KL_SERIES_LINE_LEN) {
+		snprintf(want, sizeof(want), "kubesim_fault_series{k=\"%07zu\"} 1\n", k);
+		ck_assert_msg(memcmp(p, want, SIM_KL_SERIES_LINE_LEN) == 0, "line %zu: %.36s", k, p);
+	}
+}
+
+START_TEST(test_series_stream)
+{
+	char buf[100], want[2 * SIM_KL_SERIES_LINE_LEN + 1];
+
+	/* any position, any length: the stream is stateless */
+	snprintf(want, sizeof(want), "kubesim_fault_series{k=\"0000041\"} 1\n"
+		 "kubesim_fault_series{k=\"0000042\"} 1\n");
+	for (size_t off = 0; off < SIM_KL_SERIES_LINE_LEN; off++)
+		for (size_t len = 0; off + len <= 2 * SIM_KL_SERIES_LINE_LEN; len += 7) {
+			memset(buf, 0, sizeof(buf));
+			ck_assert_uint_eq(sim_kl_series_lines(buf, len, 41 * SIM_KL_SERIES_LINE_LEN + off), len);
+			ck_assert_int_eq(memcmp(buf, want + off, len), 0);
+		}
+}
+END_TEST
+
+START_TEST(test_series_fault_parse)
+{
+	struct sim_kl_fault f;
+
+	sim_kl_parse_fault("series=1M", "t", &f);
+	ck_assert_int_eq(f.series, 1000000);
+	sim_kl_parse_fault("series=250,slow=1s", "t", &f);
+	ck_assert_int_eq(f.series, 250);
+	ck_assert_int_eq(f.slow_ns, 1000000000);
+	/* out of range or not a quantity: ignored (logged) */
+	sim_kl_parse_fault("series=0", "t", &f);
+	ck_assert_int_eq(f.series, 0);
+	sim_kl_parse_fault("series=11M", "t", &f);
+	ck_assert_int_eq(f.series, 0);
+	sim_kl_parse_fault("series=lots", "t", &f);
+	ck_assert_int_eq(f.series, 0);
+}
+END_TEST
+
 START_TEST(test_live_faults)
 {
 	struct live lv;
@@ -468,6 +520,12 @@ START_TEST(test_live_faults)
 	ck_assert_int_eq(f.status, 200);
 	ck_assert_uint_eq(f.body.len, 1u << 20);
 	fetch_done(&f);
+	/* series=100k: the pod's body, then 100,000 fixed-width series lines */
+	fetch(&lv, "http", "127.2.0.9", "/metrics", &f);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_ptr_nonnull(strstr(f.body.buf, "\nhello_counter_total "));
+	series_lines_check(&f.body, 100000);
+	fetch_done(&f);
 	/* a fault annotated later is seen by the next connection */
 	live_pod(&lv, "hello", "127.2.0.1", ",\"kubesim.io/fault\":\"500\"");
 	fetch(&lv, "http", "127.2.0.1", "/metrics", &f);
@@ -488,6 +546,8 @@ static Suite *podmetrics_suite(void)
 	tcase_add_test(tc, test_restart_resets);
 	tcase_add_test(tc, test_not_served);
 	tcase_add_test(tc, test_exporter);
+	tcase_add_test(tc, test_series_stream);
+	tcase_add_test(tc, test_series_fault_parse);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(live, 60);
 	tcase_add_test(live, test_live_http);
