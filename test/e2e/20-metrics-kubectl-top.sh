@@ -129,13 +129,8 @@ kubectl annotate node node-0 kubesim.io/fault- >/dev/null
 # ---- a second server with --kubelet-insecure-tls sees node-1 --------------------
 FIRST_PORT=$MAS_PORT
 start_server "${COMMON_FLAGS[@]}" --kubelet-insecure-tls
-direct() {
-	curl -sf --cacert "$WORK/certs/apiserver.crt" --cert "$SIM_DIR/front-proxy-client.crt" \
-		--key "$SIM_DIR/front-proxy-client.key" -H 'X-Remote-User: e2e' \
-		-H 'X-Remote-Group: system:masters' "https://127.0.0.1:$MAS_PORT$1"
-}
-check "with --kubelet-insecure-tls node-1 is served" wait_until 40 direct "$G/nodes/node-1"
-check "with --kubelet-insecure-tls badcert-pod is served" direct "$G/namespaces/e2e/pods/badcert-pod"
+check "with --kubelet-insecure-tls node-1 is served" wait_until 40 server_get "$G/nodes/node-1"
+check "with --kubelet-insecure-tls badcert-pod is served" server_get "$G/namespaces/e2e/pods/badcert-pod"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/certs/apiserver.crt" \
 	-H 'X-Remote-User: mallory' -H 'X-Remote-Group: system:masters' \
 	"https://127.0.0.1:$MAS_PORT$G/nodes")

@@ -28,6 +28,8 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 
 ok() { echo "ok - $*"; }
+# as_comment: stdin to stdout as "# " lines (TAP comments)
+as_comment() { sed 's/^/# /'; }
 notok() { echo "not ok - $*"; E2E_FAILS=$((E2E_FAILS + 1)); }
 
 # check "description" command...   (passes when the command succeeds;
@@ -139,7 +141,7 @@ start_server() {
 	"$BUILD/metrics-apiserver" --kubeconfig "$KUBECONFIG" --secure-port "$MAS_PORT" \
 		--bind-address 127.0.0.1 --cert-dir "$WORK/certs" "$@" >"$MAS_LOG" 2>&1 &
 	MAS_PID=$!
-	E2E_PIDS+=($MAS_PID)
+	E2E_PIDS+=("$MAS_PID")
 	wait_until 30 curl -ksf "https://127.0.0.1:$MAS_PORT/livez"
 }
 
@@ -148,33 +150,13 @@ stop_server() {
 	wait "$MAS_PID" 2>/dev/null || true
 }
 
-# register_apiservice [port]: registers v1beta1.metrics.k8s.io in kubesim,
-# pointing its aggregation proxy at the server (default: $MAS_PORT).
-register_apiservice() {
+# register_apiservice_gv VERSION.GROUP PORT [VERSION_PRIORITY [SERVICE]]:
+# registers the APIService VERSION.GROUP in kubesim with its backend at
+# 127.0.0.1:PORT (annotation kubesim.io/endpoint), as a real provider is
+# registered (service SERVICE in kube-system, default metrics-server).
+register_apiservice_gv() {
+	local gv=$1 port=$2 prio=${3:-100} svc=${4:-metrics-server}
 	kubectl create --validate=false -f - >/dev/null <<YAML
-apiVersion: apiregistration.k8s.io/v1
-kind: APIService
-metadata:
-  name: v1beta1.metrics.k8s.io
-  annotations: {kubesim.io/endpoint: "127.0.0.1:${1:-$MAS_PORT}"}
-spec:
-  group: metrics.k8s.io
-  version: v1beta1
-  service: {name: metrics-server, namespace: kube-system, port: 443}
-  insecureSkipTLSVerify: true
-  groupPriorityMinimum: 100
-  versionPriority: 100
-YAML
-}
-
-# register_metrics_provider: registers kubesim's fake custom and external
-# metrics provider (test/kubesim/metrics_provider.c) as a real provider is
-# registered: APIServices v1beta1.external.metrics.k8s.io and
-# v1beta2.custom.metrics.k8s.io whose backend is kubesim itself.
-register_metrics_provider() {
-	local gv port=${SIM_SERVER##*:}
-	for gv in v1beta1.external.metrics.k8s.io v1beta2.custom.metrics.k8s.io; do
-		kubectl create --validate=false -f - >/dev/null <<YAML
 apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata:
@@ -183,10 +165,99 @@ metadata:
 spec:
   group: ${gv#*.}
   version: ${gv%%.*}
-  service: {name: kubesim-metrics-provider, namespace: kube-system, port: 443}
+  service: {name: $svc, namespace: kube-system, port: 443}
   insecureSkipTLSVerify: true
   groupPriorityMinimum: 100
-  versionPriority: 100
+  versionPriority: $prio
 YAML
+}
+
+# register_apiservice [port]: registers v1beta1.metrics.k8s.io in kubesim,
+# pointing its aggregation proxy at the server (default: $MAS_PORT).
+register_apiservice() {
+	register_apiservice_gv v1beta1.metrics.k8s.io "${1:-$MAS_PORT}"
+}
+
+# register_custom_apiservices [port]: the server (default $MAS_PORT) as the
+# custom and external metrics provider: v1beta1.custom.metrics.k8s.io,
+# v1beta2.custom.metrics.k8s.io (the higher versionPriority, so preferred,
+# as custom-metrics-apiserver's own deployment registers them) and
+# v1beta1.external.metrics.k8s.io.
+register_custom_apiservices() {
+	local port=${1:-$MAS_PORT}
+	register_apiservice_gv v1beta1.custom.metrics.k8s.io "$port" 100
+	register_apiservice_gv v1beta2.custom.metrics.k8s.io "$port" 200
+	register_apiservice_gv v1beta1.external.metrics.k8s.io "$port" 100
+}
+
+# apiservice_available NAME: its Available condition is True.
+apiservice_available() {
+	[ "$(kubectl get apiservice "$1" \
+		-o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]
+}
+
+# register_metrics_provider: registers kubesim's fake custom and external
+# metrics provider (test/kubesim/metrics_provider.c) as a real provider is
+# registered: APIServices v1beta1.external.metrics.k8s.io and
+# v1beta2.custom.metrics.k8s.io whose backend is kubesim itself.
+register_metrics_provider() {
+	local gv
+	for gv in v1beta1.external.metrics.k8s.io v1beta2.custom.metrics.k8s.io; do
+		register_apiservice_gv "$gv" "${SIM_SERVER##*:}" 100 kubesim-metrics-provider
 	done
+}
+
+# server_get PATH: GET https://127.0.0.1:$MAS_PORT/PATH straight from the
+# server (not through kubesim), as the aggregator calls it: kubesim's
+# front-proxy client certificate, user e2e in system:masters.
+server_get() {
+	curl -sf --cacert "$WORK/certs/apiserver.crt" --cert "$SIM_DIR/front-proxy-client.crt" \
+		--key "$SIM_DIR/front-proxy-client.key" -H 'X-Remote-User: e2e' \
+		-H 'X-Remote-Group: system:masters' "https://127.0.0.1:$MAS_PORT$1"
+}
+
+# raw_error PATH: what `kubectl get --raw PATH` prints when it fails (its
+# "Error from server (Reason): message" line); empty when it succeeds.
+raw_error() {
+	if kubectl get --raw "$1" >/dev/null 2>"$WORK/raw_error.err"; then return 0; fi
+	cat "$WORK/raw_error.err"
+}
+
+# json_eval EXPR: reads JSON on stdin and prints the Python expression EXPR
+# of it (the document is d).
+json_eval() {
+	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}
+
+# proc_status_kb PID FIELD: a kB field of /proc/PID/status (VmRSS, VmHWM).
+proc_status_kb() {
+	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"
+}
+
+# metric_items_milli: reads a MetricValueList or ExternalMetricValueList on
+# stdin and prints one line per item: the described object's name (or the
+# metricLabels as k=v,...) and the value in milli-units, rounded up as
+# Quantity.MilliValue (what the HPA reads).
+metric_items_milli() {
+	python3 -c '
+import json, math, sys
+from decimal import Decimal
+mult = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(1000),
+        "M": Decimal(10**6), "G": Decimal(10**9)}
+for it in json.load(sys.stdin)["items"]:
+    v, m = it["value"], Decimal(1)
+    if v[-1] in mult:
+        v, m = v[:-1], mult[v[-1]]
+    if "describedObject" in it:
+        name = it["describedObject"]["name"]
+    else:
+        name = ",".join("%s=%s" % kv for kv in sorted((it["metricLabels"] or {}).items()))
+    print(name, math.ceil(Decimal(v) * m * 1000))
+'
+}
+
+# check_pct "description" expected pct actual   (integers: actual within
+# pct percent of expected)
+check_pct() {
+	check_range "$1 (expected $2 +-$3%)" $(($2 * (100 - $3) / 100)) $(($2 * (100 + $3) / 100)) "$4"
 }
