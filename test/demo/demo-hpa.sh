@@ -41,16 +41,8 @@ CSV=$OUT/samples.csv
 PNG=$OUT/demo-hpa.png
 TXT=$OUT/kubectl.txt
 
-# Bold on a terminal only, so the copy in kubectl.txt stays plain.
-step() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
-die() { echo "error: $*" >&2; exit 1; }
-
-# int_in NAME lo hi: the variable NAME holds an integer in [lo, hi].
-int_in() {
-	local v=${!1}
-	[[ $v =~ ^[0-9]{1,6}$ ]] && [ "$v" -ge "$2" ] && [ "$v" -le "$3" ] ||
-		die "$1 must be an integer in [$2, $3], not '$v'"
-}
+# shellcheck source-path=SCRIPTDIR source=demo-lib.sh
+source "$HERE/demo-lib.sh" # step, die, int_in, elapsed_ds, sleep_to_tick
 
 validate() {
 	int_in DEMO_SECONDS 20 3600
@@ -98,11 +90,6 @@ set_queue() {
 }
 
 # ---- sampling ------------------------------------------------------------------
-
-elapsed_ds() { # tenths of a second since T0_US
-	local now=${EPOCHREALTIME/./}
-	echo $(((now - T0_US) / 100000))
-}
 
 # One CSV row: seconds,load_m,utilization_pct,desired,replicas,ready, then
 # queue_length,queue_desired,queue_replicas,queue_ready.  A failed read
@@ -245,9 +232,7 @@ for ((k = 0; INTERRUPTED == 0; k++)); do
 	set_load "$base" || [ "$INTERRUPTED" = 1 ] || die "kubectl annotate failed"
 	sample "$ds"
 	show_row
-	# sleep to the next tick of the schedule (never drifts)
-	wait_ds=$(((k + 1) * SAMPLE_SECONDS * 10 - $(elapsed_ds)))
-	[ "$wait_ds" -le 0 ] || sleep "$((wait_ds / 10)).$((wait_ds % 10))" || true
+	sleep_to_tick "$k" "$SAMPLE_SECONDS"
 done
 
 # Ctrl-C reached kubesim and the server too (one process group): plot what
