@@ -8,6 +8,7 @@
 #   make valgrind  Check suites under valgrind (leak check)
 #   make demo      kubesim + metrics-apiserver + real kubectl top
 #   make demo-hpa  the embedded HPA on a load step up / hold / step down (CSV, PNG)
+#   make demo-custom  custom metrics from a rules file, an HPA on them (CSV, PNG)
 #   make bench-*   benchmarks (print figures; not part of make test)
 #   make bench-pods [TARGETS=10000] [SERIES=50] [SECONDS_MEASURED=60]
 #                  us, Prometheus and vmagent scraping the same kubesim pods
@@ -61,7 +62,7 @@ BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/test/%)
 SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
-.PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa clean \
+.PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa demo-custom clean \
         bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series bench-pods lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
@@ -175,6 +176,9 @@ demo: all
 
 demo-hpa: all
 	@BUILD=$(abspath $(BUILD)) test/demo/demo-hpa.sh
+
+demo-custom: all
+	@BUILD=$(abspath $(BUILD)) test/demo/demo-custom.sh
 
 bench-parser: all
 	$(BUILD)/test/bench_parser test/data/kubelet
