@@ -8,17 +8,18 @@
 # Pods, the embedded loop) scales the Deployment on it while the load steps
 # up, holds and steps down.
 #
-#   make demo-custom [DEMO_SECONDS=240]
+#   make demo-custom [DEMO_SECONDS=250]
 #   BUILD=/abs/build test/demo/demo-custom.sh
 #
-# Environment (integers): DEMO_SECONDS (240) of sampling after the rate
+# Environment (integers): DEMO_SECONDS (250) of sampling after the rate
 # window has filled; the load is LOAD_LOW (200, millicores: 20 req/s) until
-# STEP_UP_AT (30 s), LOAD_HIGH (1200: 120 req/s) until STEP_DOWN_AT (120 s),
+# STEP_UP_AT (20 s), LOAD_HIGH (1200: 120 req/s) until STEP_DOWN_AT (110 s),
 # then LOAD_LOW again; the HPA targets TARGET (10) req/s per pod.  Every
 # SAMPLE_SECONDS (5) one row goes to the CSV: time, the load, the app's
 # true request rate (load / 10), the rate custom.metrics.k8s.io serves
 # (sum and mean over the pods), the HPA's current value and target, and the
-# replicas.  At the end: `kubectl get hpa`, `kubectl describe hpa`, the
+# replicas.  The HPA (test/demo/demo-custom-hpa.yaml) is created once the
+# metric is served.  At the end: `kubectl get hpa`, `kubectl describe hpa`, the
 # replica changes and a PNG (gnuplot).  Ctrl-C stops early (the samples so
 # far are still plotted).  Output in $BUILD/demo-custom/: samples.csv,
 # demo-custom.png, kubectl.txt.
@@ -29,9 +30,9 @@ BUILD=${BUILD:-$(cd "$HERE/../.." && pwd)/build}
 source "$HERE/demo-lib.sh" # step, die, int_in, elapsed_ds, sleep_to_tick
 
 NS=hello NAME=hello METRIC=hello_counter_per_second MAX_REPLICAS=15 # as in demo-custom.yaml
-DEMO_SECONDS=${DEMO_SECONDS:-240}
-STEP_UP_AT=${STEP_UP_AT:-30}
-STEP_DOWN_AT=${STEP_DOWN_AT:-120}
+DEMO_SECONDS=${DEMO_SECONDS:-250}
+STEP_UP_AT=${STEP_UP_AT:-20}
+STEP_DOWN_AT=${STEP_DOWN_AT:-110}
 LOAD_LOW=${LOAD_LOW:-200}
 LOAD_HIGH=${LOAD_HIGH:-1200}
 TARGET=${TARGET:-10}
@@ -229,8 +230,14 @@ step "kubectl get --raw '$PODS_PATH'"
 kubectl get --raw "$PODS_PATH" | python3 -m json.tool
 echo "(the model says $((LOAD_LOW / 20)) req/s per pod: ${LOAD_LOW}m / 2 pods / 10)"
 
-step "the HPA: type Pods, $METRIC, averageValue $TARGET, run by the embedded loop"
-kubectl get hpa -n "$NS" "$NAME" -o jsonpath='{.spec}' | python3 -m json.tool
+step "the HPA (test/demo/demo-custom-hpa.yaml): type Pods, $METRIC, averageValue $TARGET, the embedded loop"
+sed "s/@TARGET@/$TARGET/g" "$HERE/demo-custom-hpa.yaml" >"$WORK/hpa.yaml"
+sed -n '/^apiVersion/,$p' "$WORK/hpa.yaml"
+echo "\$ kubectl create -f demo-custom-hpa.yaml"
+kubectl create -f "$WORK/hpa.yaml"
+if ! wait_until 30 sh -c "kubectl get hpa -n $NS $NAME -o jsonpath='{.status.currentMetrics[0].pods.current.averageValue}' | grep -q ."; then
+	tail -20 "$MAS_LOG"; die "the HPA did not read $METRIC"
+fi
 kubectl get hpa -n "$NS"
 
 step "load curve over ${DEMO_SECONDS}s: ${LOAD_LOW}m, ${LOAD_HIGH}m at ${STEP_UP_AT}s, ${LOAD_LOW}m at ${STEP_DOWN_AT}s; Ctrl-C stops"
