@@ -223,34 +223,39 @@ check "external follows the exporter: jobs 12 within two resolutions" wait_until
 	"kubectl get --raw '$EM/namespaces/apps/queue_depth?labelSelector=queue%3Djobs' | grep -q '\"value\":\"12\"'"
 
 # ---- a restarting pod: never negative, no spike ----------------------------------------
-# hello-restart restarts every 20 s (its counter back to 0).  Over three
-# resolutions: every read of its rate succeeds, none is negative, none is
-# above its true rate (+5 %); its counter is seen to go back.
+# hello-restart restarts every 20 s (its counter back to 0).  Polled for
+# three resolutions, now (the [1m] window still filling) and again later
+# with a full window: every read of its rate succeeds, none is negative,
+# none is above its true rate (+5 %), and its counter is seen to go back.
 RIP=$(kubectl get pod -n restart hello-restart -o jsonpath='{.status.podIP}')
 direct_counter() { curl -sf "http://$RIP:$APP_PORT/metrics" | awk '$1 == "hello_counter_total" {print $2}'; }
 restart_rate() {
 	kubectl get --raw "$CM2/namespaces/restart/pods/hello-restart/$M" | metric_items_milli | awk '{print $2}'
 }
-reads=0 failed=0 lo='' hi='' resets=0 prev=''
-end=$(($(date +%s) + 3 * RES_S + 5))
-while [ "$(date +%s)" -lt "$end" ]; do
-	c=$(direct_counter) || c=
-	if [ -n "$c" ] && [ -n "$prev" ] && [ "$c" -lt "$prev" ]; then resets=$((resets + 1)); fi
-	prev=$c
-	reads=$((reads + 1))
-	if r=$(restart_rate 2>/dev/null) && [ -n "$r" ]; then
-		if [ -z "$lo" ] || [ "$r" -lt "$lo" ]; then lo=$r; fi
-		if [ -z "$hi" ] || [ "$r" -gt "$hi" ]; then hi=$r; fi
-	else
-		failed=$((failed + 1))
-	fi
-	sleep 1
-done
-echo "# hello-restart: $reads reads, rate from ${lo}m to ${hi}m, $resets counter reset(s) seen"
-check "hello-restart: its counter went back to 0 while polled" test "$resets" -ge 1
-check_eq "hello-restart: the rate was served at every read" 0 "$failed"
-check_range "hello-restart: never negative" 0 $((RESTART_RATE_M * 105 / 100)) "${lo:-}"
-check_range "hello-restart: no spike (at most its rate + 5 %)" 0 $((RESTART_RATE_M * 105 / 100)) "${hi:-}"
+# poll_restart SECONDS LABEL: reads the rate and the pod's counter every
+# second for SECONDS, then checks them.
+poll_restart() {
+	local reads=0 failed=0 lo='' hi='' resets=0 prev='' c r end=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		c=$(direct_counter) || c=''
+		if [ -n "$c" ] && [ -n "$prev" ] && [ "$c" -lt "$prev" ]; then resets=$((resets + 1)); fi
+		prev=$c
+		reads=$((reads + 1))
+		if r=$(restart_rate 2>/dev/null) && [ -n "$r" ]; then
+			if [ -z "$lo" ] || [ "$r" -lt "$lo" ]; then lo=$r; fi
+			if [ -z "$hi" ] || [ "$r" -gt "$hi" ]; then hi=$r; fi
+		else
+			failed=$((failed + 1))
+		fi
+		sleep 1
+	done
+	echo "# hello-restart ($2): $reads reads, rate from ${lo}m to ${hi}m, $resets counter reset(s) seen"
+	check "hello-restart ($2): its counter went back to 0 while polled" test "$resets" -ge 1
+	check_eq "hello-restart ($2): the rate was served at every read" 0 "$failed"
+	check_range "hello-restart ($2): never negative" 0 $((RESTART_RATE_M * 105 / 100)) "$lo"
+	check_range "hello-restart ($2): no spike (at most its rate + 5 %)" 0 $((RESTART_RATE_M * 105 / 100)) "$hi"
+}
+poll_restart $((3 * RES_S + 5)) "window filling"
 
 # ---- values against the model ------------------------------------------------------------
 # rate(x[1m]) covers its window once the series is a minute old (before,
@@ -332,9 +337,11 @@ LIMIT_ERR='err="series limit exceeded: target bulk-exporter would have 200001 se
 check "bulk: its scrape fails with the series limit, in the log" wait_until $((2 * RES_S + 10)) \
 	grep -Eq "\"Failed to scrape target\" target=\"bulk-exporter\" .*$LIMIT_ERR" "$MAS_LOG"
 grep -m1 '"Failed to scrape target" target="bulk-exporter"' "$MAS_LOG" | cut -c1-300 | as_comment
-# two more rounds with the target failing
-check "two more rounds" wait_until $((3 * RES_S)) sh -c \
-	"[ \"\$(grep -c '\"Failed to scrape target\".*bulk-exporter' '$MAS_LOG')\" -ge 3 ]"
+# three more rounds with the target failing, meanwhile the restarting pod
+# again, now with a full window
+poll_restart $((3 * RES_S + 5)) "full window, bulk failing"
+check "bulk failed every round" sh -c \
+	"[ \"\$(grep -c '\"Failed to scrape target\" target=\"bulk-exporter\"' '$MAS_LOG')\" -ge 3 ]"
 snap
 check "self-metrics: series_limit failures counted" \
 	test "$(value 'metrics_apiserver_app_scrape_failures_total{reason="series_limit"}' | cut -d. -f1)" -ge 2
