@@ -346,6 +346,11 @@ snap
 check "self-metrics: series_limit failures counted" \
 	test "$(value 'metrics_apiserver_app_scrape_failures_total{reason="series_limit"}' | cut -d. -f1)" -ge 2
 check_eq "self-metrics: no other target failed" "$fail0" "$(other_failures)"
+check_range "self-metrics: none of bulk's series stored (series in the store)" 1 1000 \
+	"$(value metrics_apiserver_series | cut -d. -f1)"
+check_eq "external kubesim_fault_series (a rule reads it): nothing stored, so unknown" \
+	"Error from server (NotFound): the server could not find the metric kubesim_fault_series for " \
+	"$(raw_error "$EM/namespaces/apps/kubesim_fault_series")"
 check "self-metrics: the other targets kept being scraped" \
 	test "$(value metrics_apiserver_app_scrapes_total | cut -d. -f1)" -gt "${scrapes0%.*}"
 check "log: no other target failed" bash -c \
