@@ -24,7 +24,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-RES_S=10 HPA_SYNC_S=5
+RES_S=10 HPA_SYNC_S=5 # 10 s: --metric-resolution's minimum (metrics-server's validation)
 RES=${RES_S}s
 TARGET=10                      # HPA target: hello_counter_per_second per pod (req/s)
 LOAD_BEFORE=150 LOAD_AFTER=1500 # apps/hello's kubesim.io/load (millicores, shared)
@@ -33,9 +33,9 @@ MAX_REPLICAS=20
 RESTART_CPU_M=100              # restart/hello-restart: const:100m
 # The model: rate = millicores / 10 req/s, so in milli-req/s = millicores * 100.
 POD_RATE_M=$((LOAD_BEFORE * 100 / REPLICAS))     # 7500m: each hello pod
-NS_RATE_M=$((LOAD_BEFORE * 100))                 # 15: namespace apps
-RESTART_RATE_M=$((RESTART_CPU_M * 100))          # 10: hello-restart
-INFLIGHT_M=$((POD_RATE_M / 20))                  # hello_inflight_requests = rate x 0.05 s
+NS_RATE_M=$((LOAD_BEFORE * 100))                 # 15000m: namespace apps
+RESTART_RATE_M=$((RESTART_CPU_M * 100))          # 10000m: hello-restart
+INFLIGHT_M=$((POD_RATE_M / 20))                  # 375m: hello_inflight_requests = rate x 0.05 s
 # After the step the pods share LOAD_AFTER: 150 req/s in all, whatever the
 # replica count, so the HPA wants ceil(150 / 10) = 15 pods.  The first scale
 # after the step sees the [1m] window only partly filled with the new rate,
