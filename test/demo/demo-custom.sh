@@ -82,9 +82,13 @@ expected_replicas() {
 # The rate custom.metrics.k8s.io serves for the hello pods: "sum,mean" in
 # req/s (empty fields when it cannot be read).
 api_rates() {
-	kubectl get --raw "$PODS_PATH" 2>/dev/null | metric_items_milli |
-		awk '{s += $2; n++} END {if (n) printf "%.3f,%.3f", s / 1000, s / n / 1000; else printf ","}' ||
+	local body
+	if ! body=$(kubectl get --raw "$PODS_PATH" 2>/dev/null); then
 		printf ','
+		return
+	fi
+	metric_items_milli <<<"$body" |
+		awk '{s += $2; n++} END {if (n) printf "%.3f,%.3f", s / 1000, s / n / 1000; else printf ","}'
 }
 
 # One CSV row: seconds,load_m,true_rate,api_rate_sum,api_rate_mean,
