@@ -50,28 +50,18 @@ COMMON_FLAGS=(--metric-resolution "$RES" --kubelet-request-timeout 5s
 start_server "${COMMON_FLAGS[@]}" --config "$CONFIG"
 check "server with --config answers /livez" curl -ksf "https://127.0.0.1:$MAS_PORT/livez"
 
-metrics() {
-	curl -sf --cacert "$WORK/certs/apiserver.crt" --cert "$SIM_DIR/front-proxy-client.crt" \
-		--key "$SIM_DIR/front-proxy-client.key" -H 'X-Remote-User: e2e' \
-		-H 'X-Remote-Group: system:masters' "https://127.0.0.1:$MAS_PORT/metrics"
-}
-# snap: /metrics into $WORK/m.txt, so that values read together come from
-# one answer (a round updates its counters at once)
-snap() { metrics >"$WORK/m.txt"; }
-# value NAME[{labels}]: the sample's value in the last snap (empty when absent)
-value() { awk -v s="$1" '$1 == s {print $2}' "$WORK/m.txt"; }
 failures() { awk '$1 ~ /^metrics_apiserver_app_scrape_failures_total\{/ {n += $2} END {print n + 0}' "$WORK/m.txt"; }
-at_least() { local v; snap || return 1; v=$(value "$1"); [ -n "$v" ] && [ "${v%.*}" -ge "$2" ]; }
-kubelet_rounds() { snap && grep -q '^metrics_server_manager_tick_duration_seconds_count [1-9]' "$WORK/m.txt"; }
+at_least() { local v; metrics_snap || return 1; v=$(metrics_value "$1"); [ -n "$v" ] && [ "${v%.*}" -ge "$2" ]; }
+kubelet_rounds() { metrics_snap && grep -q '^metrics_server_manager_tick_duration_seconds_count [1-9]' "$WORK/m.txt"; }
 
 # 3 annotated pods + the exporter; two rounds are 8 scrapes
 check "two rounds of application scrapes" wait_until 40 at_least metrics_apiserver_app_scrapes_total 8
-snap
+metrics_snap
 check_eq "targets: the 3 annotated Running pods and the static exporter" 4 \
-	"$(value metrics_apiserver_app_scrape_targets)"
+	"$(metrics_value metrics_apiserver_app_scrape_targets)"
 check_eq "no scrape failed" 0 "$(failures)"
 check "series were stored" at_least metrics_apiserver_series 4
-check_eq "no series-limit refusal" 0 "$(value metrics_apiserver_series_limit_refusals_total)"
+check_eq "no series-limit refusal" 0 "$(metrics_value metrics_apiserver_series_limit_refusals_total)"
 check "the round duration histogram counts rounds" at_least metrics_apiserver_app_scrape_duration_seconds_count 2
 check_eq "every failure reason is listed" 7 \
 	"$(grep -c '^metrics_apiserver_app_scrape_failures_total{reason=' "$WORK/m.txt")"
@@ -83,11 +73,11 @@ check "no 'Failed to scrape target' in the log" bash -c "! grep -q 'Failed to sc
 kubectl annotate pod -n apps hello-1 kubesim.io/fault=500 >/dev/null
 check "the faulty pod's scrapes fail as http_status" wait_until 40 \
 	at_least 'metrics_apiserver_app_scrape_failures_total{reason="http_status"}' 1
-s0=$(value metrics_apiserver_app_scrapes_total)
+s0=$(metrics_value metrics_apiserver_app_scrapes_total)
 f0=$(failures)
 check "two more rounds" wait_until 40 at_least metrics_apiserver_app_scrapes_total $((s0 + 8))
-snap
-s1=$(value metrics_apiserver_app_scrapes_total)
+metrics_snap
+s1=$(metrics_value metrics_apiserver_app_scrapes_total)
 f1=$(failures)
 check_eq "one failure per round: the 3 other targets kept succeeding" $(((s1 - s0) / 4)) $((f1 - f0))
 check "log: the failure names the target and the status" \
@@ -102,12 +92,12 @@ check "a garbage body fails as parse" wait_until 40 \
 check "log: target, line number and reason" \
 	grep -Eq '"Failed to scrape target" target="apps/hello-1" .*err="line [0-9]+: ' "$MAS_LOG"
 kubectl annotate pod -n apps hello-1 kubesim.io/fault- >/dev/null
-snap
+metrics_snap
 f2=$(failures)
-s2=$(value metrics_apiserver_app_scrapes_total)
+s2=$(metrics_value metrics_apiserver_app_scrapes_total)
 check "after the fault is gone: two more rounds" wait_until 40 \
 	at_least metrics_apiserver_app_scrapes_total $((s2 + 8))
-snap
+metrics_snap
 f3=$(failures)
 check "after the fault is gone: at most one more failure (a round in flight)" \
 	test $((f3 - f2)) -le 1

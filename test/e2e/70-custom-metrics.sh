@@ -323,14 +323,12 @@ check "describe: no Warning events" bash -c "! grep -q Warning <<<\"\$1\"" _ "$o
 # bulk-exporter (127.254.0.3) gets kubesim's series=1M fault: 36 MB of
 # series per scrape, far over the per-target series limit.  It fails, with
 # the limit named, and nothing else does.
-snap() { server_get /metrics >"$WORK/m.txt"; }
-value() { awk -v s="$1" '$1 == s {print $2}' "$WORK/m.txt"; }
 other_failures() {
 	awk '$1 ~ /^metrics_apiserver_app_scrape_failures_total\{/ && $1 !~ /series_limit/ {n += $2} END {print n + 0}' "$WORK/m.txt"
 }
-snap
+metrics_snap
 fail0=$(other_failures)
-scrapes0=$(value metrics_apiserver_app_scrapes_total)
+scrapes0=$(metrics_value metrics_apiserver_app_scrapes_total)
 kubectl annotate configmap -n apps bulk kubesim.io/fault=series=1M >/dev/null
 # the store's text, with the default per-target limit (no sample_limit)
 LIMIT_ERR='err="series limit exceeded: target bulk-exporter would have 200001 series, limit 200000"'
@@ -342,17 +340,17 @@ grep -m1 '"Failed to scrape target" target="bulk-exporter"' "$MAS_LOG" | cut -c1
 poll_restart $((3 * RES_S + 5)) "full window, bulk failing"
 check "bulk failed every round" sh -c \
 	"[ \"\$(grep -c '\"Failed to scrape target\" target=\"bulk-exporter\"' '$MAS_LOG')\" -ge 3 ]"
-snap
+metrics_snap
 check "self-metrics: series_limit failures counted" \
-	test "$(value 'metrics_apiserver_app_scrape_failures_total{reason="series_limit"}' | cut -d. -f1)" -ge 2
+	test "$(metrics_value 'metrics_apiserver_app_scrape_failures_total{reason="series_limit"}' | cut -d. -f1)" -ge 2
 check_eq "self-metrics: no other target failed" "$fail0" "$(other_failures)"
 check_range "self-metrics: none of bulk's series stored (series in the store)" 1 1000 \
-	"$(value metrics_apiserver_series | cut -d. -f1)"
+	"$(metrics_value metrics_apiserver_series | cut -d. -f1)"
 check_eq "external kubesim_fault_series (a rule reads it): nothing stored, so unknown" \
 	"Error from server (NotFound): the server could not find the metric kubesim_fault_series for " \
 	"$(raw_error "$EM/namespaces/apps/kubesim_fault_series")"
 check "self-metrics: the other targets kept being scraped" \
-	test "$(value metrics_apiserver_app_scrapes_total | cut -d. -f1)" -gt "${scrapes0%.*}"
+	test "$(metrics_value metrics_apiserver_app_scrapes_total | cut -d. -f1)" -gt "${scrapes0%.*}"
 check "log: no other target failed" bash -c \
 	"! grep '\"Failed to scrape target\"' '$MAS_LOG' | grep -v bulk-exporter | grep -q ."
 check "custom metrics still served: every hello pod has $M" sh -c \

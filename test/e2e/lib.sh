@@ -28,9 +28,9 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 
 ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; E2E_FAILS=$((E2E_FAILS + 1)); }
 # as_comment: stdin to stdout as "# " lines (TAP comments)
 as_comment() { sed 's/^/# /'; }
-notok() { echo "not ok - $*"; E2E_FAILS=$((E2E_FAILS + 1)); }
 
 # check "description" command...   (passes when the command succeeds;
 # its stdout is discarded, stderr kept for the log)
@@ -215,6 +215,13 @@ server_get() {
 		--key "$SIM_DIR/front-proxy-client.key" -H 'X-Remote-User: e2e' \
 		-H 'X-Remote-Group: system:masters' "https://127.0.0.1:$MAS_PORT$1"
 }
+
+# metrics_snap: the server's /metrics into $WORK/m.txt, so that values read
+# together come from one answer (a round updates its counters at once).
+metrics_snap() { server_get /metrics >"$WORK/m.txt"; }
+# metrics_value NAME[{labels}]: that sample's value in the last snap (empty
+# when absent).
+metrics_value() { awk -v s="$1" '$1 == s {print $2}' "$WORK/m.txt"; }
 
 # raw_error PATH: what `kubectl get --raw PATH` prints when it fails (its
 # "Error from server (Reason): message" line); empty when it succeeds.
