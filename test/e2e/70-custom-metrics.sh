@@ -369,5 +369,17 @@ last=$(replicas)
 check_range "HPA: no scale-down after the step, never above maxReplicas" "$first" "$MAX_REPLICAS" "$last"
 check "log: the HPA rescaled hello" grep -Eq '"Successful rescale" HPA="apps/hello"' "$MAS_LOG"
 
+# ---- the embedded HPA reads the custom metric in process ------------------------------------
+# With the custom.metrics.k8s.io APIServices gone, kube-apiserver no longer
+# serves the group: a REST read would fail (FailedGetPodsMetric,
+# ScalingActive False).  The embedded loop keeps reading it in process.
+kubectl delete apiservice v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io >/dev/null
+check "the cluster no longer serves custom.metrics.k8s.io" wait_until 10 sh -c \
+	"! kubectl get --raw '$CM2/namespaces/apps/pods/*/$M' >/dev/null 2>&1"
+sleep $((2 * HPA_SYNC_S + RES_S)) # two HPA passes and a scrape round meanwhile
+check_eq "HPA: ScalingActive still ValidMetricFound (read in process)" ValidMetricFound \
+	"$(kubectl get hpa -n apps hello -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].reason}')"
+out=$(kubectl describe hpa -n apps hello)
+check "describe: still no Warning events (no FailedGetPodsMetric)" bash -c "! grep -q Warning <<<\"\$1\"" _ "$out"
 stop_server
 finish
