@@ -184,6 +184,7 @@ int hpaloop_flags_options(const struct hpaloop_flags *f, struct hpaloop_options 
 {
 	char why[256];
 
+	memset(o, 0, sizeof(*o)); /* every field set: no local API until the caller adds one */
 	hpa_options_default(&o->algo);
 	o->sync_period_ns = f->sync_period_ns;
 	o->algo.tolerance = f->tolerance;

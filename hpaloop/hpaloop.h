@@ -118,8 +118,9 @@ void hpaloop_flag_default_text(const struct hpaloop_flag *d, const struct hpaloo
 /*
  * Validates f into *o (the checks beyond syntax: a known --hpa mode,
  * positive sync period, no negative tolerance or window, known feature
- * gates).  0, or ERR_INVAL with the first problem in err, worded the same
- * for the server and `hpa explain`; *o is then partly filled.
+ * gates).  Sets every field of *o (local: none; the caller adds its
+ * in-process API).  0, or ERR_INVAL with the first problem in err, worded
+ * the same for the server and `hpa explain`; *o is then partly filled.
  */
 int hpaloop_flags_options(const struct hpaloop_flags *f, struct hpaloop_options *o, char *err,
 			  size_t errlen);

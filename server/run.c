@@ -301,7 +301,7 @@ static void on_round(void *ud, const struct scraper_round_stats *st)
 static int start_hpa(const struct server_config *cfg, struct runtime *rt, char *err,
 		     size_t errlen)
 {
-	struct hpaloop_options o;
+	struct hpaloop_options o = { 0 };
 
 	if (hpaloop_flags_options(&cfg->hpa, &o, err, errlen) != 0)
 		return ERR_INVAL;

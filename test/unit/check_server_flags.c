@@ -268,8 +268,12 @@ START_TEST(test_hpa_flags)
 	struct hpaloop_options o;
 	char *text;
 
-	/* defaults: upstream's controller values, HPAScaleToZero on */
+	/* defaults: upstream's controller values, HPAScaleToZero on; every
+	 * field set, the in-process metrics API none (the server adds it) */
+	memset(&o, 0xa5, sizeof(o));
 	ck_assert_int_eq(hpaloop_flags_options(&cfg.hpa, &o, err, sizeof(err)), 0);
+	ck_assert_ptr_null(o.local.get);
+	ck_assert_ptr_null(o.local.ud);
 	ck_assert_int_eq(o.mode, HPALOOP_MODE_ANNOTATED);
 	ck_assert_int_eq(o.sync_period_ns, 15 * NS_PER_SEC);
 	ck_assert(o.algo.tolerance == 0.1);
