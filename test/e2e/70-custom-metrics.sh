@@ -361,8 +361,12 @@ out=$(kubectl top pods -n apps 2>&1 || true)
 check "kubectl top pods still served" grep -Eq "^$P0 +[0-9]+m +[0-9]+Mi" <<<"$out"
 rss=$(proc_status_kb "$MAS_PID" VmRSS) hwm=$(proc_status_kb "$MAS_PID" VmHWM)
 echo "# server VmRSS ${rss} kB, VmHWM ${hwm} kB"
-check_range "server RSS bounded (VmRSS < 300 MiB, kB)" 1 $((300 * 1024)) "$rss"
-check_range "server peak RSS bounded (VmHWM < 300 MiB, kB)" 1 $((300 * 1024)) "$hwm"
+# 300 MiB for a release build; ASan's shadow memory and quarantine (make asan)
+# take far more, so the bound there only says "bounded"
+RSS_MIB=300
+if ldd "$BUILD/metrics-apiserver" 2>/dev/null | grep -q libasan; then RSS_MIB=1024; fi
+check_range "server RSS bounded (VmRSS < $RSS_MIB MiB, kB)" 1 $((RSS_MIB * 1024)) "$rss"
+check_range "server peak RSS bounded (VmHWM < $RSS_MIB MiB, kB)" 1 $((RSS_MIB * 1024)) "$hwm"
 
 # ---- the HPA kept working throughout ------------------------------------------------------------
 last=$(replicas)
