@@ -57,7 +57,7 @@ static bool long_arg(const char *v, long min, long max, long *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* flag value pairs */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
@@ -76,7 +76,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			;
 		else
 			return -1;
-		i++;
 	}
 	return o->url && !o->cert == !o->key ? 0 : -1;
 }
