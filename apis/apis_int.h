@@ -56,6 +56,10 @@ enum apis_media {
 /* Picks the reply for an Accept header (NULL/"" = JSON).  Table and
  * aggregated discovery are chosen only where allowed. */
 enum apis_media apis__negotiate(const char *accept, bool allow_table, bool allow_discovery);
+/* A GET's media as apis__negotiate picks it; MEDIA_NONE after filling resp
+ * with the 405 (not a GET) or the 406 (nothing acceptable). */
+enum apis_media apis__get_media(const struct apis_request *req, bool allow_table,
+				bool allow_discovery, struct apis_response *resp);
 
 /* ---- status.c ----------------------------------------------------------- */
 

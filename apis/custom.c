@@ -294,16 +294,10 @@ void apis__custom(const struct apis_request *req, const struct apis_sources *src
 		apis__error_not_found_generic(resp, req->pretty);
 		return;
 	}
-	if (!req->method || strcmp(req->method, "GET") != 0) {
-		apis__error_method(resp, req->pretty);
-		return;
-	}
 	/* No table convertor (DefaultEndpointRestrictions): Table clauses are
 	 * skipped, JSON or 406. */
-	if (apis__negotiate(req->accept, false, false) == MEDIA_NONE) {
-		apis__error_not_acceptable(resp, req->pretty);
+	if (apis__get_media(req, false, false, resp) == MEDIA_NONE)
 		return;
-	}
 	if (rr == ROUTE_BAD) {
 		apis__error_bad_request(resp, req->pretty, "invalid request path");
 		return;

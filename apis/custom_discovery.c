@@ -284,11 +284,7 @@ bool apis__custom_discovery(const struct apis_request *req, const struct apis_so
 			gv = docs[i];
 	if (!gv)
 		return false;
-	if (!req->method || strcmp(req->method, "GET") != 0)
-		apis__error_method(resp, req->pretty);
-	else if (apis__negotiate(req->accept, false, false) == MEDIA_NONE)
-		apis__error_not_acceptable(resp, req->pretty);
-	else
+	if (apis__get_media(req, false, false, resp) != MEDIA_NONE)
 		reply(req, src, gv, resp);
 	return true;
 }

@@ -84,14 +84,8 @@ void apis__external(const struct apis_request *req, const struct apis_sources *s
 		apis__error_not_found_generic(resp, req->pretty);
 		return;
 	}
-	if (!req->method || strcmp(req->method, "GET") != 0) {
-		apis__error_method(resp, req->pretty);
+	if (apis__get_media(req, false, false, resp) == MEDIA_NONE)
 		return;
-	}
-	if (apis__negotiate(req->accept, false, false) == MEDIA_NONE) {
-		apis__error_not_acceptable(resp, req->pretty);
-		return;
-	}
 	if (apis__filter_parse(req, &f, resp)) {
 		if (req->watch)  /* ListResource with no Watcher; scope resource "*" */
 			apis__error(resp, req->pretty, 405, "MethodNotAllowed",

@@ -335,15 +335,9 @@ void apis__metrics(const struct apis_request *req, const struct apis_sources *sr
 		apis__error_not_found_generic(resp, req->pretty);
 		return;
 	}
-	if (!req->method || strcmp(req->method, "GET") != 0) {
-		apis__error_method(resp, req->pretty);
+	media = apis__get_media(req, true, false, resp);
+	if (media == MEDIA_NONE)
 		return;
-	}
-	media = apis__negotiate(req->accept, true, false);
-	if (media == MEDIA_NONE) {
-		apis__error_not_acceptable(resp, req->pretty);
-		return;
-	}
 	if (!s.kube)
 		s.kube = &empty_kube;
 	serve(req, &s, &r, media, resp);

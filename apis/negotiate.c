@@ -159,3 +159,18 @@ enum apis_media apis__negotiate(const char *accept, bool allow_table, bool allow
 	}
 	return MEDIA_NONE;
 }
+
+enum apis_media apis__get_media(const struct apis_request *req, bool allow_table,
+				bool allow_discovery, struct apis_response *resp)
+{
+	enum apis_media m;
+
+	if (!req->method || strcmp(req->method, "GET") != 0) {
+		apis__error_method(resp, req->pretty);
+		return MEDIA_NONE;
+	}
+	m = apis__negotiate(req->accept, allow_table, allow_discovery);
+	if (m == MEDIA_NONE)
+		apis__error_not_acceptable(resp, req->pretty);
+	return m;
+}
