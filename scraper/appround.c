@@ -1,10 +1,12 @@
 /*
  * appround.c - a round over application targets (pods' and exporters'
  * /metrics) with the kubelet path's engine: per target one kept-alive
- * scraper__conn on one driver (epoll set, deadlines), one expfmt parser
- * and one series session per scrape.  Body bytes go straight from the
- * shared receive buffer to the parser, whose samples go to the session:
- * nothing is allocated per sample once the buffers have grown.  See
+ * scraper__conn on one driver (epoll set, deadlines) and one series
+ * session per scrape.  Body bytes go straight from the shared receive
+ * buffer to an expfmt parser, whose samples go to the session: nothing is
+ * allocated per sample once the buffers have grown.  Parsers are pooled
+ * (struct body): a target holds one only while its body is being read, so
+ * their memory follows the bodies in progress, not the targets.  See
  * scraper_apps_round() in scraper.h.
  */
 #include "scraper/scraper_int.h"
@@ -22,6 +24,20 @@
 #define STEP_MS 100
 #define STOP_SERIES 7           /* sample callback: the store refused (a limit) */
 
+/* What reading one body needs: the parser and the sample callback's
+ * buffers.  Taken from scraper_apps.idle when a body starts, given back
+ * when its scrape ends. */
+struct body {
+	struct body *next;      /* in scraper_apps.idle */
+	struct app *x;          /* the scrape it reads for */
+	struct scraper_expfmt *parser;
+	struct series_label *lbuf;
+	size_t lcap;
+	char *kept_name;        /* the last name keep_series was asked about */
+	size_t kept_cap;
+	bool kept;              /* its answer */
+};
+
 struct app {
 	struct scraper_apps *a;
 	char *key, *url;
@@ -30,17 +46,12 @@ struct app {
 	struct scraper__request req;
 	struct scraper__conn *conn;
 	struct scraper__tls_seen seen;
-	struct scraper_expfmt *parser;
+	struct body *body;      /* while a body is read (started), else NULL */
 	struct series_scrape *sc;
 	char ctype[160];
 	bool running, started;
 	bool store_full;        /* the series store refused a sample (a limit) */
 	int perr;               /* the parser's error code (ERR_PARSE, ERR_TOOBIG), or 0 */
-	struct series_label *lbuf;
-	size_t lcap;
-	char *kept_name;        /* the last name keep_series was asked about */
-	size_t kept_cap;
-	bool kept;              /* its answer */
 };
 
 struct scraper_apps {
@@ -56,6 +67,7 @@ struct scraper_apps {
 	struct scraper__conn_env env;
 	struct app **apps; /* sorted by key */
 	size_t n;
+	struct body *idle; /* parsers not reading a body now */
 	size_t active, failed;
 	size_t failed_by[SCRAPER_APP_NFAIL];
 	atomic_bool abort;
@@ -80,45 +92,88 @@ const char *scraper_app_fail_reason(enum scraper_app_fail f)
 
 /* Whether samples named name are stored; asked once per run of a name
  * (the series of a family come together). */
-static bool keep(struct app *x, const char *name)
+static bool keep(struct body *b, const char *name)
 {
-	const struct scraper_app_options *o = &x->a->o;
+	const struct scraper_app_options *o = &b->x->a->o;
 	size_t n;
 
 	if (!o->keep_series)
 		return true;
-	if (x->kept_name && strcmp(x->kept_name, name) == 0)
-		return x->kept;
+	if (b->kept_name && strcmp(b->kept_name, name) == 0)
+		return b->kept;
 	n = strlen(name) + 1;
-	if (n > x->kept_cap) {
-		x->kept_cap = n * 2;
-		x->kept_name = xrealloc(x->kept_name, x->kept_cap);
+	if (n > b->kept_cap) {
+		b->kept_cap = n * 2;
+		b->kept_name = xrealloc(b->kept_name, b->kept_cap);
 	}
-	memcpy(x->kept_name, name, n);
-	x->kept = o->keep_series(o->keep_ud, name);
-	return x->kept;
+	memcpy(b->kept_name, name, n);
+	b->kept = o->keep_series(o->keep_ud, name);
+	return b->kept;
 }
 
 static int on_sample(void *ud, const struct scraper_expfmt_sample *s)
 {
-	struct app *x = ud;
+	struct body *b = ud;
+	struct app *x = b->x;
 
 	if (s->created)
 		return 0; /* OpenMetrics _created: not a series of its own (Prometheus 2) */
-	if (!keep(x, s->name))
+	if (!keep(b, s->name))
 		return 0;
-	if (s->nlabels > x->lcap) {
-		x->lcap = s->nlabels * 2;
-		x->lbuf = xrealloc(x->lbuf, x->lcap * sizeof(*x->lbuf));
+	if (s->nlabels > b->lcap) {
+		b->lcap = s->nlabels * 2;
+		b->lbuf = xrealloc(b->lbuf, b->lcap * sizeof(*b->lbuf));
 	}
 	for (size_t i = 0; i < s->nlabels; i++)
-		x->lbuf[i] = (struct series_label){s->labels[i].name, s->labels[i].value};
-	if (series_scrape_add(x->sc, s->name, x->lbuf, s->nlabels, s->value, s->has_ts,
+		b->lbuf[i] = (struct series_label){s->labels[i].name, s->labels[i].value};
+	if (series_scrape_add(x->sc, s->name, b->lbuf, s->nlabels, s->value, s->has_ts,
 			      s->ts_ms) == ERR_TOOBIG) {
 		x->store_full = true;
 		return STOP_SERIES; /* the commit says why */
 	}
 	return 0;
+}
+
+/* ---- the parser pool ----------------------------------------------------------------- */
+
+static struct body *body_take(struct scraper_apps *a, struct app *x)
+{
+	struct body *b = a->idle;
+
+	if (b) {
+		a->idle = b->next;
+	} else {
+		b = xcalloc(1, sizeof(*b));
+		b->parser = scraper_expfmt_new(SCRAPER_EXPFMT_TEXT, &a->o.limits, on_sample, b);
+	}
+	b->next = NULL;
+	b->x = x;
+	return b;
+}
+
+static void body_free(struct body *b);
+
+/* A parser grown past this by a big target is freed rather than pooled:
+ * its reset would clear the big tables for every small body after it. */
+#define POOLED_PARSER_MAX (256u << 10)
+
+static void body_give(struct scraper_apps *a, struct body *b)
+{
+	if (scraper_expfmt_footprint(b->parser) > POOLED_PARSER_MAX) {
+		body_free(b);
+		return;
+	}
+	b->x = NULL;
+	b->next = a->idle;
+	a->idle = b;
+}
+
+static void body_free(struct body *b)
+{
+	scraper_expfmt_free(b->parser);
+	free(b->lbuf);
+	free(b->kept_name);
+	free(b);
 }
 
 /* ---- one target's request ------------------------------------------------------------ */
@@ -151,7 +206,11 @@ static void end_scrape(struct app *x, bool ok, const char *err, enum scraper_app
 		x->a->failed++;
 		x->a->failed_by[why]++;
 		if (why != SCRAPER_APP_FAIL_ABORTED)
-			log_failure(x, err);
+			log_failure(x, err); /* err may be the parser's: give it back after */
+	}
+	if (x->body) {
+		body_give(x->a, x->body);
+		x->body = NULL;
 	}
 }
 
@@ -167,7 +226,9 @@ static void start_body(struct app *x)
 	enum scraper_expfmt_format f;
 
 	(void)scraper_expfmt_format_of(x->ctype[0] ? x->ctype : NULL, &f); /* text otherwise */
-	scraper_expfmt_reset(x->parser, f);
+	if (!x->body)
+		x->body = body_take(x->a, x);
+	scraper_expfmt_reset(x->body->parser, f);
 	x->started = true;
 }
 
@@ -177,7 +238,7 @@ static int on_body(void *ud, const char *p, size_t n)
 
 	if (!x->started)
 		start_body(x);
-	x->perr = scraper_expfmt_feed(x->parser, p, n);
+	x->perr = scraper_expfmt_feed(x->body->parser, p, n);
 	return x->perr != 0;
 }
 
@@ -193,15 +254,15 @@ static void on_done(void *ud, enum scraper__outcome oc, int status, const char *
 	case SCRAPER__OK:
 		if (!x->started)
 			start_body(x);
-		if ((x->perr = scraper_expfmt_finish(x->parser)) != 0 && !x->store_full) {
-			end_scrape(x, false, scraper_expfmt_error(x->parser), parse_failure(x));
+		if ((x->perr = scraper_expfmt_finish(x->body->parser)) != 0 && !x->store_full) {
+			end_scrape(x, false, scraper_expfmt_error(x->body->parser), parse_failure(x));
 			return;
 		}
 		/* store_full: the commit fails with the store's text */
 		end_scrape(x, true, NULL, SCRAPER_APP_FAIL_SERIES_LIMIT);
 		return;
 	case SCRAPER__REFUSED:
-		end_scrape(x, x->store_full, scraper_expfmt_error(x->parser), parse_failure(x));
+		end_scrape(x, x->store_full, scraper_expfmt_error(x->body->parser), parse_failure(x));
 		return;
 	case SCRAPER__STATUS:
 		snprintf(what, sizeof(what), "server returned HTTP status %d %s", status, reason);
@@ -271,7 +332,6 @@ static struct app *app_new(struct scraper_apps *a, const struct scraper_app_targ
 	labels_init(&x->labels);
 	labels_copy(&x->labels, &t->labels);
 	x->conn = scraper__conn_new(&a->env);
-	x->parser = scraper_expfmt_new(SCRAPER_EXPFMT_TEXT, &a->o.limits, on_sample, x);
 	return x;
 }
 
@@ -280,11 +340,10 @@ static void app_free(struct app *x)
 	scraper__conn_free(x->conn);
 	if (x->sc)
 		series_scrape_abort(x->sc);
-	scraper_expfmt_free(x->parser);
+	if (x->body)
+		body_free(x->body);
 	scraper__tls_seen_clear(&x->seen);
 	labels_clear(&x->labels);
-	free(x->lbuf);
-	free(x->kept_name);
 	free(x->key);
 	free(x->url);
 	free(x);
@@ -433,6 +492,12 @@ void scraper_apps_free(struct scraper_apps *a)
 	for (size_t i = 0; i < a->n; i++)
 		app_free(a->apps[i]);
 	free(a->apps);
+	while (a->idle) {
+		struct body *b = a->idle;
+
+		a->idle = b->next;
+		body_free(b);
+	}
 	scraper__resolver_free(a->res);
 	scraper__driver_free(a->drv);
 	scraper__verifier_free(a->verifier);

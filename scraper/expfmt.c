@@ -517,6 +517,13 @@ void scraper_expfmt_stats(const struct scraper_expfmt *p, struct scraper_expfmt_
 	*out = p->st;
 }
 
+size_t scraper_expfmt_footprint(const struct scraper_expfmt *p)
+{
+	return sizeof(*p) + p->part_cap + p->scratch_cap + p->names_cap +
+	       p->label_cap * (sizeof(*p->plabels) + sizeof(*p->labels)) +
+	       p->fam_cap * sizeof(*p->fams) + p->series_cap * sizeof(*p->series);
+}
+
 void scraper_expfmt_free(struct scraper_expfmt *p)
 {
 	if (!p)

@@ -184,6 +184,9 @@ const char *scraper_expfmt_error_reason(const struct scraper_expfmt *p);
 /* Counters of the current body. */
 void scraper_expfmt_stats(const struct scraper_expfmt *p, struct scraper_expfmt_stats *out);
 /* NULL is ignored. */
+/* Bytes p holds for its buffers (they keep the size of the largest body
+ * read so far; a pool of parsers drops a parser grown too big). */
+size_t scraper_expfmt_footprint(const struct scraper_expfmt *p);
 void scraper_expfmt_free(struct scraper_expfmt *p);
 
 /* ---- options --------------------------------------------------------- */

@@ -72,7 +72,7 @@ void series__block_reserve(struct series__block *b, size_t n)
 
 void series__block_shrink(struct series__block *b)
 {
-	size_t cap = 16;
+	size_t cap = 1;
 
 	while (cap < b->nslots)
 		cap *= 2;

@@ -30,7 +30,7 @@ void *series__realloc(void *p, size_t n)
 
 void *series__reserve(void *arr, size_t *cap, size_t need, size_t size)
 {
-	size_t c = *cap ? *cap : 16;
+	size_t c = *cap ? *cap : need; /* a first size that fits: most targets have few series */
 
 	if (need <= *cap)
 		return arr;

@@ -160,7 +160,7 @@ static void release_slot(struct series *s, struct series__target *t, uint32_t i)
  * holds far more than its slots need (a refused scrape's, a shrunk one's). */
 static void target_shrink(struct series__target *t)
 {
-	size_t n = t->nslots, k = 0, cap = 16;
+	size_t n = t->nslots, k = 0, cap = 1;
 
 	while (n && !t->slots[n - 1].ls)
 		n--;
