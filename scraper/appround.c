@@ -42,8 +42,8 @@ struct app {
 	struct scraper_apps *a;
 	char *key, *url;
 	struct labels labels;
-	char host[256], hostport[272];
-	struct scraper__request req;
+	char *host, *hostport;  /* split from url when it is set; NULL: url is invalid */
+	struct scraper__request req; /* its fixed fields set with url */
 	struct scraper__conn *conn;
 	struct scraper__tls_seen seen;
 	struct body *body;      /* while a body is read (started), else NULL */
@@ -296,11 +296,34 @@ static void start_one(struct scraper_apps *a, struct app *x, int64_t now_ms, int
 		end_scrape(x, false, NULL, SCRAPER_APP_FAIL_ABORTED);
 		return;
 	}
-	if (scraper__url_split(x->url, x->hostport, sizeof(x->hostport), x->host,
-			       sizeof(x->host), &x->req) != 0) {
+	if (!x->host) {
 		snprintf(err, sizeof(err), "parse \"%.400s\": invalid URL", x->url);
 		end_scrape(x, false, err, SCRAPER_APP_FAIL_CONNECTION);
 		return;
+	}
+	x->req.deadline = deadline;
+	x->running = true;
+	a->active++;
+	scraper__conn_start(x->conn, &x->req);
+}
+
+/* ---- the targets between rounds ------------------------------------------------------- */
+
+/* Sets x's URL and the request fields that follow from it (split once
+ * here, not every round; host and hostport at their exact size). */
+static void app_set_url(struct app *x, const char *url)
+{
+	char hostport[272], host[256];
+
+	free(x->url);
+	free(x->host);
+	free(x->hostport);
+	x->url = xstrdup(url);
+	x->host = x->hostport = NULL;
+	x->req = (struct scraper__request){0};
+	if (scraper__url_split(x->url, hostport, sizeof(hostport), host, sizeof(host), &x->req) == 0) {
+		x->host = xstrdup(host);
+		x->hostport = xstrdup(hostport);
 	}
 	x->req.url = x->url;
 	x->req.host = x->host;
@@ -309,18 +332,12 @@ static void start_one(struct scraper_apps *a, struct app *x, int64_t now_ms, int
 	x->req.ctype = x->ctype;
 	x->req.ctype_cap = sizeof(x->ctype);
 	x->req.seen = &x->seen;
-	x->req.deadline = deadline;
 	/* body_size_limit is the parser's, with Prometheus' text */
 	x->req.max_body = MAX_BODY;
 	x->req.body = on_body;
 	x->req.done = on_done;
 	x->req.ud = x;
-	x->running = true;
-	a->active++;
-	scraper__conn_start(x->conn, &x->req);
 }
-
-/* ---- the targets between rounds ------------------------------------------------------- */
 
 static struct app *app_new(struct scraper_apps *a, const struct scraper_app_target *t)
 {
@@ -328,7 +345,7 @@ static struct app *app_new(struct scraper_apps *a, const struct scraper_app_targ
 
 	x->a = a;
 	x->key = xstrdup(t->key);
-	x->url = xstrdup(t->url);
+	app_set_url(x, t->url);
 	labels_init(&x->labels);
 	labels_copy(&x->labels, &t->labels);
 	x->conn = scraper__conn_new(&a->env);
@@ -346,6 +363,8 @@ static void app_free(struct app *x)
 	labels_clear(&x->labels);
 	free(x->key);
 	free(x->url);
+	free(x->host);
+	free(x->hostport);
 	free(x);
 }
 
@@ -370,10 +389,8 @@ static size_t sync_targets(struct scraper_apps *a, const struct scraper_app_targ
 		} else {
 			struct app *x = a->apps[i++];
 
-			if (strcmp(x->url, t[j].url) != 0) {
-				free(x->url);
-				x->url = xstrdup(t[j].url);
-			}
+			if (strcmp(x->url, t[j].url) != 0)
+				app_set_url(x, t[j].url);
 			labels_clear(&x->labels);
 			labels_init(&x->labels);
 			labels_copy(&x->labels, &t[j].labels);

@@ -542,7 +542,7 @@ struct scraper__tls_seen {
 	unsigned char *der;
 	size_t len;
 	int64_t until_mono;
-	char host[256];
+	char *host;          /* the name it was checked for */
 };
 
 /* Trusts ca_file, else ca_data (PEM), else the system store (certs/).  NULL

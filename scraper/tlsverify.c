@@ -58,6 +58,7 @@ void scraper__verifier_free(struct scraper__verifier *v)
 void scraper__tls_seen_clear(struct scraper__tls_seen *seen)
 {
 	free(seen->der);
+	free(seen->host);
 	memset(seen, 0, sizeof(*seen));
 }
 
@@ -102,6 +103,6 @@ int scraper__verify_peer(struct scraper__verifier *v, gnutls_session_t session, 
 	memcpy(seen->der, der[0].data, der[0].size);
 	seen->len = der[0].size;
 	seen->until_mono = now + left;
-	snprintf(seen->host, sizeof(seen->host), "%s", host);
+	seen->host = xstrdup(host);
 	return 0;
 }

@@ -114,7 +114,6 @@ struct series_scrape *series_scrape_begin(struct series *s, const char *target_k
 	sc->failed = false;
 	sc->would_have = t->nlive;
 	sc->npend = sc->nfresh = 0;
-	sc->err[0] = '\0';
 	sc->fail_kind = 0;
 	return sc;
 }
@@ -293,7 +292,9 @@ int series_scrape_add(struct series_scrape *sc, const char *name, const struct s
 	for (long i = 0; i < n; i++)
 		bytes += strlen(sc->tmp[i].key) + strlen(sc->tmp[i].value);
 	if (bytes > s->opt.max_label_bytes) {
-		snprintf(sc->err, sizeof(sc->err),
+		if (!sc->err)
+			sc->err = xmalloc(SERIES__ERR_MAX);
+		snprintf(sc->err, SERIES__ERR_MAX,
 			 "label set too long: a series of %s (%s) has %zu bytes of labels, limit %zu",
 			 name, t->info->name, bytes, s->opt.max_label_bytes);
 		return fail(sc, FAIL_LABELS, 0);

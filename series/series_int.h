@@ -176,8 +176,10 @@ struct series_scrape {
 	size_t cap_tmp;
 	char *names;                /* exported_ names */
 	size_t cap_names;
-	char err[512];
+	char *err;                  /* FAIL_LABELS' text (SERIES__ERR_MAX), made on the first */
 };
+
+#define SERIES__ERR_MAX 512
 
 struct series__target {
 	struct series__labelset *info;

@@ -273,6 +273,7 @@ static void target_free(struct series__target *t)
 	free(t->sc.fresh);
 	free(t->sc.tmp);
 	free(t->sc.names);
+	free(t->sc.err);
 	series__labelset_unref(t->info);
 	free(t);
 }
