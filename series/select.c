@@ -15,6 +15,7 @@ struct compiled {
 	const struct series_matcher *m;
 	regex_t re;
 	bool has_re;
+	bool is_name; /* on __name__, which target labels never have */
 };
 
 static void compiled_free(struct compiled *c, size_t n)
@@ -39,6 +40,7 @@ static int compile(const struct series_matcher *m, size_t n, struct compiled **o
 			compiled_free(c, i);
 			return ERR_INVAL;
 		}
+		c[i].is_name = strcmp(m[i].name, "__name__") == 0;
 		if (m[i].op != SERIES_RE && m[i].op != SERIES_NRE)
 			continue;
 		pat = xasprintf("^(%s)$", m[i].value);
@@ -69,10 +71,16 @@ static bool match_one(const struct compiled *c, const char *v)
 	return false;
 }
 
-static bool matches(const struct compiled *c, size_t n, const struct labels *l)
+/* Whether the series labels l match every matcher not yet decided
+ * (bit i of todo set: matcher i; beyond 64 matchers, all of them). */
+static bool matches(const struct compiled *c, size_t n, uint64_t todo, const struct labels *l)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *v = series__label_get(l, c[i].m->name);
+		const char *v;
+
+		if (i < 64 && !(todo >> i & 1))
+			continue;
+		v = series__label_get(l, c[i].m->name);
 
 		if (!match_one(&c[i], v ? v : ""))
 			return false;
@@ -82,14 +90,28 @@ static bool matches(const struct compiled *c, size_t n, const struct labels *l)
 
 /* False when a matcher on one of the target's labels fails: every series
  * of the target carries that label with that value (a scraped label of
- * the same name became exported_<name>), so none can match. */
-static bool target_may_match(const struct compiled *c, size_t n, const struct labels *target)
+ * the same name became exported_<name>), so none can match.  Otherwise
+ * *todo keeps the matchers the target's labels did not decide (and the
+ * __name__ one unless the name index decides it: by_name). */
+static bool target_may_match(const struct compiled *c, size_t n, const struct labels *target,
+			     size_t by_name, uint64_t *todo)
 {
+	*todo = UINT64_MAX;
 	for (size_t i = 0; i < n; i++) {
-		const char *v = series__label_get(target, c[i].m->name);
+		const char *v;
 
-		if (v && !match_one(&c[i], v))
+		if (c[i].is_name) {
+			if (i == by_name && i < 64)
+				*todo &= ~(UINT64_C(1) << i);
+			continue; /* target labels have no __name__ */
+		}
+		v = series__label_get(target, c[i].m->name);
+		if (!v)
+			continue;
+		if (!match_one(&c[i], v))
 			return false;
+		if (i < 64)
+			*todo &= ~(UINT64_C(1) << i);
 	}
 	return true;
 }
@@ -113,25 +135,45 @@ static const struct series__name *find_name(const struct series__block *b, const
 	return NULL;
 }
 
-static void visit(const struct series__block *b, size_t i, const struct compiled *c, size_t n,
-		  int64_t from, int64_t to, struct series_point *scratch, series_each_fn each, void *ctx)
+struct visit {
+	const struct compiled *c;
+	size_t n;
+	uint64_t todo;
+	int64_t from, to;
+	struct series_point *scratch;
+	series_each_fn each;
+	void *ctx;
+};
+
+static void visit(const struct visit *q, const struct series__block *b, size_t i)
 {
 	struct series_view v;
 
-	if (!b->slots[i].ls || !matches(c, n, &b->slots[i].ls->labels))
+	if (!b->slots[i].ls || !matches(q->c, q->n, q->todo, &b->slots[i].ls->labels))
 		return;
 	v.labels = &b->slots[i].ls->labels;
-	v.n = series__block_range(b, i, from, to, scratch, &v.points);
+	v.n = series__block_range(b, i, q->from, q->to, q->scratch, &v.points);
 	if (v.n)
-		each(ctx, &v);
+		q->each(q->ctx, &v);
+}
+
+/* The first equality matcher a target label may decide, or NULL. */
+static const struct series_matcher *index_matcher(const struct series_matcher *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].op == SERIES_EQ && *m[i].value && strcmp(m[i].name, "__name__") != 0)
+			return &m[i];
+	return NULL;
 }
 
 int series_select(const struct series_snapshot *snap, const struct series_matcher *m, size_t n,
 		  int64_t from_ms, int64_t to_ms, series_each_fn each, void *ctx)
 {
-	const char *name = NULL;
-	struct series_point *scratch = NULL;
+	const struct series_matcher *im;
+	struct visit q = { .n = n, .from = from_ms, .to = to_ms, .each = each, .ctx = ctx };
 	struct compiled *c;
+	size_t by_name = SIZE_MAX, nks = SIZE_MAX;
+	uint32_t *ks = NULL;
 	int rc;
 
 	if (!snap || !each || (n && !m))
@@ -139,27 +181,31 @@ int series_select(const struct series_snapshot *snap, const struct series_matche
 	rc = compile(m, n, &c);
 	if (rc)
 		return rc;
+	q.c = c;
 	for (size_t i = 0; i < n; i++)
-		if (m[i].op == SERIES_EQ && strcmp(m[i].name, "__name__") == 0)
-			name = m[i].value;
-	for (size_t k = 0; k < snap->n; k++) {
-		const struct series__block *b = snap->blocks[k];
+		if (m[i].op == SERIES_EQ && c[i].is_name)
+			by_name = i;
+	if ((im = index_matcher(m, n)) != NULL)
+		nks = series__tindex_lookup(snap, im->name, im->value, &ks);
+	for (size_t x = 0; x < (nks == SIZE_MAX ? snap->n : nks); x++) {
+		const struct series__block *b = snap->blocks[nks == SIZE_MAX ? x : ks[x]];
 
-		if (!b || !target_may_match(c, n, &b->target->labels))
+		if (!b || !target_may_match(c, n, &b->target->labels, by_name, &q.todo))
 			continue;
-		if (!scratch)
-			scratch = xmalloc(b->ring * sizeof(*scratch));
-		if (name) {
-			const struct series__name *e = find_name(b, name);
+		if (!q.scratch)
+			q.scratch = xmalloc(b->ring * sizeof(*q.scratch));
+		if (by_name != SIZE_MAX) {
+			const struct series__name *e = find_name(b, m[by_name].value);
 
 			for (uint32_t j = 0; e && j < e->count; j++)
-				visit(b, b->order[e->first + j], c, n, from_ms, to_ms, scratch, each, ctx);
+				visit(&q, b, b->order[e->first + j]);
 			continue;
 		}
 		for (size_t i = 0; i < b->nslots; i++)
-			visit(b, i, c, n, from_ms, to_ms, scratch, each, ctx);
+			visit(&q, b, i);
 	}
-	free(scratch);
+	free(ks);
+	free(q.scratch);
 	compiled_free(c, n);
 	return ERR_OK;
 }

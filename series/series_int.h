@@ -138,11 +138,29 @@ size_t series__block_range(const struct series__block *b, size_t i, int64_t from
 
 /* ---- snapshots, targets, the store -------------------------------------- */
 
+#define SERIES__TINDEX_MAX 4
+
+struct series__tindex;
+
 struct series_snapshot {
 	atomic_long refs;
 	size_t n, cap;
 	struct series__block **blocks;
+	/* indexes of the targets by a target label's value (tindex.c) */
+	struct series__tindex *_Atomic tindex[SERIES__TINDEX_MAX];
+	pthread_mutex_t tindex_mu; /* builds them */
 };
+
+/* The positions (ascending) of the blocks of snap that may hold series
+ * with label = value: those whose target labels have it, and those whose
+ * target labels lack the label; a new array in *out (caller frees) and
+ * its length.  SIZE_MAX (nothing in *out) when snap cannot index another
+ * label.  Any reader holding snap. */
+size_t series__tindex_lookup(const struct series_snapshot *snap, const char *label,
+			     const char *value, uint32_t **out);
+/* Frees snap's indexes: the writer, before changing snap in place (no
+ * reader holds it), and on freeing it. */
+void series__tindex_drop(struct series_snapshot *snap);
 
 struct series__pending {
 	uint32_t slot;

@@ -26,8 +26,19 @@ static void snapshot_free(struct series_snapshot *snap)
 {
 	for (size_t i = 0; i < snap->n; i++)
 		series__block_unref(snap->blocks[i]);
+	series__tindex_drop(snap);
+	pthread_mutex_destroy(&snap->tindex_mu);
 	free(snap->blocks);
 	free(snap);
+}
+
+static struct series_snapshot *snapshot_new(void)
+{
+	struct series_snapshot *snap = xcalloc(1, sizeof(*snap));
+
+	atomic_init(&snap->refs, 1);
+	pthread_mutex_init(&snap->tindex_mu, NULL);
+	return snap;
 }
 
 void series_snapshot_unref(struct series_snapshot *snap)
@@ -83,6 +94,7 @@ static struct series__block *publish_edit(struct series *s, enum edit op, size_t
 
 	pthread_mutex_lock(&s->mu);
 	if (atomic_load_explicit(&s->cur->refs, memory_order_acquire) == 1) {
+		series__tindex_drop(s->cur);
 		out = edit(s->cur, op, pos, b);
 		pthread_mutex_unlock(&s->mu);
 		return out;
@@ -90,8 +102,7 @@ static struct series__block *publish_edit(struct series *s, enum edit op, size_t
 	pthread_mutex_unlock(&s->mu);
 	/* only the writer changes cur: reading it unlocked is safe here */
 	old = s->cur;
-	copy = xcalloc(1, sizeof(*copy));
-	atomic_init(&copy->refs, 1);
+	copy = snapshot_new();
 	copy->cap = old->n + 1;
 	copy->blocks = series__alloc(copy->cap * sizeof(*copy->blocks));
 	copy->n = old->n;
@@ -365,8 +376,7 @@ struct series *series_new(const struct series_options *o, char *err, size_t errl
 	if (!s->opt.max_label_bytes)
 		s->opt.max_label_bytes = DEFAULT_LABEL_BYTES;
 	s->ring = (uint32_t)ring;
-	s->cur = xcalloc(1, sizeof(*s->cur));
-	atomic_init(&s->cur->refs, 1);
+	s->cur = snapshot_new();
 	return s;
 }
 

@@ -100,6 +100,99 @@ START_TEST(select_ops)
 }
 END_TEST
 
+/* A scrape of target key with the target labels k1=v1 (and k2=v2 when k2). */
+static struct series_scrape *begin_labels(const char *key, const char *k1, const char *v1,
+					  const char *k2, const char *v2)
+{
+	struct labels tl;
+	struct series_scrape *sc;
+
+	labels_init(&tl);
+	labels_set(&tl, k1, v1);
+	if (k2)
+		labels_set(&tl, k2, v2);
+	sc = series_scrape_begin(st, key, &tl, T0);
+	labels_clear(&tl);
+	ck_assert_ptr_nonnull(sc);
+	return sc;
+}
+
+static void one_target(const char *ns, const char *pod)
+{
+	char key[64];
+	struct series_scrape *sc;
+
+	snprintf(key, sizeof(key), "%s/%s", ns, pod);
+	sc = begin_labels(key, "namespace", ns, "pod", pod);
+	add1(sc, "m", NULL, NULL, 1);
+	commit(sc);
+}
+
+static const char *select_ns(struct got *g, const char *ns)
+{
+	static char keys[MAXS * 64];
+	struct series_matcher m[2] = { { "__name__", "m", SERIES_EQ }, { "namespace", ns, SERIES_EQ } };
+	size_t off = 0;
+
+	sel(g, m, 2, INT64_MIN, INT64_MAX);
+	keys[0] = '\0';
+	for (size_t i = 0; i < g->n; i++) {
+		const char *pod = strstr(g->s[i].key, "pod=");
+
+		off += (size_t)snprintf(keys + off, sizeof(keys) - off, "%s%s", i ? " " : "",
+					pod ? pod + 4 : g->s[i].key);
+	}
+	return keys;
+}
+
+/* The snapshot's index of targets by a target label: the targets with the
+ * value and those without the label (an exporter whose series carry it),
+ * in the order of a full scan; rebuilt after the writer changes the
+ * snapshot in place or on a copy; more labels than it indexes: a scan. */
+START_TEST(target_index)
+{
+	struct series_snapshot *held;
+	struct series_scrape *sc;
+	struct got g;
+
+	one_target("ns1", "a");
+	one_target("ns2", "b");
+	sc = begin_labels("exporter", "job", "queue", NULL, NULL);
+	add1(sc, "m", "namespace", "ns1", 5);
+	add1(sc, "m", "namespace", "ns2", 6);
+	commit(sc);
+	one_target("ns1", "c");
+	ck_assert_str_eq(select_ns(&g, "ns1"), "a __name__=m,job=queue,namespace=ns1 c");
+	ck_assert_str_eq(select_ns(&g, "ns2"), "b __name__=m,job=queue,namespace=ns2");
+	ck_assert_str_eq(select_ns(&g, "ns9"), "");
+	/* a reader holds the snapshot: the next commit publishes a copy */
+	held = series_acquire(st);
+	one_target("ns1", "d");
+	ck_assert_str_eq(select_ns(&g, "ns1"), "a __name__=m,job=queue,namespace=ns1 c d");
+	series_snapshot_unref(held);
+	/* nobody holds it: changed in place, its index dropped */
+	one_target("ns1", "e");
+	ck_assert_str_eq(select_ns(&g, "ns1"), "a __name__=m,job=queue,namespace=ns1 c d e");
+	/* indexes on other labels, past the most a snapshot keeps */
+	{
+		const char *labels[6] = { "pod", "job", "x1", "x2", "x3", "namespace" };
+		const char *values[6] = { "c", "queue", "1", "2", "3", "ns2" };
+		const size_t want[6] = { 1, 2, 0, 0, 0, 2 };
+
+		for (size_t i = 0; i < 6; i++) {
+			struct series_snapshot *snap = series_acquire(st);
+			struct series_matcher m[2] = { { "__name__", "m", SERIES_EQ },
+						       { labels[i], values[i], SERIES_EQ } };
+
+			g.n = 0;
+			ck_assert_int_eq(series_select(snap, m, 2, INT64_MIN, INT64_MAX, collect, &g), 0);
+			ck_assert_uint_eq(g.n, want[i]);
+			series_snapshot_unref(snap);
+		}
+	}
+}
+END_TEST
+
 struct metrics_seen {
 	char line[8][256];
 	size_t n;
@@ -140,6 +233,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, select_ops);
 	tcase_add_test(tc, each_metric);
+	tcase_add_test(tc, target_index);
 	suite_add_tcase(s, tc);
 	return s;
 }
