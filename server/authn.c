@@ -7,10 +7,19 @@
  *
  * X-Remote-* headers are read only after the peer certificate verified
  * against --requestheader-client-ca-file (clientAuth, allowed CN).
+ *
+ * What a connection's certificate proves is worked out on its first
+ * request and kept with the connection (struct server_authn_conn) for the
+ * next ones: kube-apiserver's aggregator keeps its connections alive, and
+ * parsing and verifying the chain on every request was most of a busy
+ * server's CPU.  It is worked out again when the peer presents another
+ * certificate, after the chain's earliest notAfter, and at the latest
+ * after CONN_RECHECK_S.
  */
 #include "server/server.h"
 
 #include <gnutls/crypto.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +31,7 @@
 #define AUTHN_MAX_GROUPS 256
 #define AUTHN_MAX_EXTRA 256
 #define AUTHN_MAX_CHAIN 8   /* certificates accepted from one client */
+#define CONN_RECHECK_S 300  /* a kept verdict is at most this old */
 
 struct server_authn {
 	const struct server_authn_flags *flags;
@@ -220,16 +230,12 @@ static bool name_allowed(const struct server_strlist *allowed, const char *cn)
 	return false;
 }
 
-/*
- * 1 = authenticated (*u filled), 0 = no opinion, <0 = error (text in err).
- */
-static int request_header_user(const struct server_authn *a, struct MHD_Connection *c,
-			       const struct certs_chain *chain, struct server_user *u,
+/* Whether the chain is a front proxy's: 1 = verified against the
+ * request-header CA with an allowed CN, 0 = no such CA or no chain,
+ * <0 = error (text in err). */
+static int request_header_cert(const struct server_authn *a, const struct certs_chain *chain,
 			       char *err, size_t errlen)
 {
-	struct header_scan groups = { &a->flags->requestheader_group_headers, false, u, 0 };
-	struct header_scan extra = { &a->flags->requestheader_extra_headers_prefix, true, u, 0 };
-	const char *name;
 	char *cn;
 
 	if (!a->requestheader_trust || chain->n == 0)
@@ -244,6 +250,20 @@ static int request_header_user(const struct server_authn *a, struct MHD_Connecti
 		return ERR_TLS;
 	}
 	free(cn);
+	return 1;
+}
+
+/*
+ * The user a front proxy names in the request's headers, its certificate
+ * verified: 1 = authenticated (*u filled), 0 = no user header, <0 = error.
+ */
+static int request_header_user(const struct server_authn *a, struct MHD_Connection *c,
+			       struct server_user *u, char *err, size_t errlen)
+{
+	struct header_scan groups = { &a->flags->requestheader_group_headers, false, u, 0 };
+	struct header_scan extra = { &a->flags->requestheader_extra_headers_prefix, true, u, 0 };
+	const char *name;
+
 	name = header_user(a, c);
 	if (!name)
 		return 0;
@@ -317,28 +337,142 @@ static int client_cert_user(const struct server_authn *a, const struct certs_cha
 	return 1;
 }
 
+/* ---- one connection's certificate ------------------------------------------ */
+
+struct server_authn_conn {
+	bool known;               /* the fields below hold */
+	gnutls_datum_t leaf;      /* the leaf's DER they hold for (data malloc'd) */
+	int64_t until_s;          /* wall clock: worked out again from then on */
+	int chain_rc;             /* 0, or the chain's parse error (text in err) */
+	int rh;                   /* request_header_cert() */
+	char err[256];            /* of chain_rc or rh */
+	bool cc_known;            /* client_cert_user() was asked (lazily, as the chain does) */
+	int cc;
+	struct server_user cc_user;
+	char err2[256];           /* of cc */
+	struct certs_chain chain; /* kept until cc_known */
+};
+
+static atomic_size_t conn_checks; /* server_authn_checks() */
+
+size_t server_authn_checks(void)
+{
+	return atomic_load_explicit(&conn_checks, memory_order_relaxed);
+}
+
+struct server_authn_conn *server_authn_conn_new(void)
+{
+	return xcalloc(1, sizeof(struct server_authn_conn));
+}
+
+static void conn_forget(struct server_authn_conn *k)
+{
+	free(k->leaf.data);
+	server_user_clear(&k->cc_user);
+	certs_chain_clear(&k->chain);
+	memset(k, 0, sizeof(*k));
+}
+
+void server_authn_conn_free(struct server_authn_conn *k)
+{
+	if (!k)
+		return;
+	conn_forget(k);
+	free(k);
+}
+
+/* Whether k holds for the session's current leaf certificate now. */
+static bool conn_holds(const struct server_authn_conn *k, const gnutls_datum_t *leaf)
+{
+	if (!k->known || clock_now_ns() / NS_PER_SEC >= k->until_s)
+		return false;
+	if (!leaf)
+		return k->leaf.size == 0;
+	return k->leaf.size == leaf->size && memcmp(k->leaf.data, leaf->data, leaf->size) == 0;
+}
+
+/* Works out k for the session's certificates (leaf: the first, or NULL). */
+static void conn_learn(const struct server_authn *a, struct server_authn_conn *k,
+		       gnutls_session_t session, const gnutls_datum_t *leaf)
+{
+	int64_t now = clock_now_ns() / NS_PER_SEC;
+
+	atomic_fetch_add_explicit(&conn_checks, 1, memory_order_relaxed);
+	conn_forget(k);
+	k->known = true;
+	k->until_s = now + CONN_RECHECK_S;
+	if (leaf) {
+		k->leaf.data = xmalloc(leaf->size ? leaf->size : 1);
+		memcpy(k->leaf.data, leaf->data, leaf->size);
+		k->leaf.size = leaf->size;
+	}
+	if (session)
+		k->chain_rc = certs_chain_from_session(session, AUTHN_MAX_CHAIN, "client", &k->chain,
+						       k->err, sizeof(k->err));
+	if (k->chain_rc != 0)
+		k->chain_rc = ERR_PARSE;
+	for (unsigned i = 0; i < k->chain.n; i++) {
+		time_t t = gnutls_x509_crt_get_expiration_time(k->chain.crt[i]);
+
+		if (t != (time_t)-1 && (int64_t)t < k->until_s)
+			k->until_s = (int64_t)t + 1; /* verified again past notAfter: it fails */
+	}
+	k->rh = k->chain_rc ? k->chain_rc : request_header_cert(a, &k->chain, k->err, sizeof(k->err));
+}
+
 /* ---- the chain --------------------------------------------------------------- */
 
+static void user_copy(struct server_user *dst, const struct server_user *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->name = xstrdup(src->name);
+	dst->anonymous = src->anonymous;
+	for (size_t i = 0; i < src->ngroups; i++)
+		(void)user_add_group(dst, src->groups[i]);
+	for (size_t i = 0; i < src->nextra; i++)
+		(void)user_add_extra(dst, xstrdup(src->extra[i].key), src->extra[i].value);
+}
+
 int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
-			 struct server_user *out)
+			 struct server_authn_conn *k, struct server_user *out)
 {
 	const union MHD_ConnectionInfo *info;
-	struct certs_chain chain = { .n = 0 };
-	char err[256] = "", err2[256] = "";
-	int rh = 0, cc = 0, rc;
+	struct server_authn_conn once = { .known = false };
+	gnutls_session_t session = NULL;
+	const gnutls_datum_t *leaf = NULL;
+	unsigned npeers = 0;
+	char herr[256] = "";
+	int rh, cc = 0, rc;
 
 	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (info && info->tls_session &&
-	    certs_chain_from_session(info->tls_session, AUTHN_MAX_CHAIN, "client", &chain, err,
-				     sizeof(err)) != 0)
-		rh = ERR_PARSE;
-	if (rh == 0)
-		rh = request_header_user(a, c, &chain, out, err, sizeof(err));
-	if (rh <= 0)
-		cc = client_cert_user(a, &chain, out, err2, sizeof(err2));
-	certs_chain_clear(&chain);
+	if (info && info->tls_session) {
+		session = info->tls_session;
+		leaf = gnutls_certificate_get_peers(session, &npeers);
+		if (npeers == 0)
+			leaf = NULL;
+	}
+	if (!k)
+		k = &once;
+	if (!conn_holds(k, leaf))
+		conn_learn(a, k, session, leaf);
+	rh = k->rh;
+	if (rh == 1)
+		rh = request_header_user(a, c, out, herr, sizeof(herr));
+	if (rh <= 0) {
+		if (!k->cc_known) {
+			k->cc = client_cert_user(a, &k->chain, &k->cc_user, k->err2, sizeof(k->err2));
+			k->cc_known = true;
+		}
+		cc = k->cc;
+		if (cc == 1)
+			user_copy(out, &k->cc_user);
+	}
+	if (k->cc_known && k->chain.n)
+		certs_chain_clear(&k->chain); /* nothing else needs it */
 	if (rh == 1 || cc == 1) {
 		rc = user_add_authenticated(out);
+		if (k == &once)
+			conn_forget(k);
 		if (rc == 0)
 			return 0;
 		server_user_clear(out);
@@ -346,10 +480,16 @@ int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 		return ERR_INVAL;
 	}
 	if (rh < 0 || cc < 0) {
-		log_error("\"Unable to authenticate the request\" err=\"%s%s%s\"", err,
-			  *err && *err2 ? ", " : "", err2);
+		const char *e1 = k->rh == 1 ? herr : k->err;
+
+		log_error("\"Unable to authenticate the request\" err=\"%s%s%s\"", e1,
+			  *e1 && *k->err2 ? ", " : "", k->err2);
+		if (k == &once)
+			conn_forget(k);
 		return ERR_INVAL;
 	}
+	if (k == &once)
+		conn_forget(k);
 	user_anonymous(out);
 	return 0;
 }

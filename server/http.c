@@ -128,6 +128,14 @@ static const struct server_route *find_route(const struct server_http *h, const 
 	return NULL;
 }
 
+/* The authenticator's state of connection c (made when it opened). */
+static struct server_authn_conn *conn_state(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 /* Authenticate, authorize, route, answer: fills r->x. */
 static void serve(struct server_http *h, struct http_req *r)
 {
@@ -141,7 +149,7 @@ static void serve(struct server_http *h, struct http_req *r)
 		server_reply_text(x, 414, "URI Too Long\n");
 		return;
 	}
-	if (server_authn_request(h->o.authn, x->conn, &r->user) != 0) {
+	if (server_authn_request(h->o.authn, x->conn, conn_state(x->conn), &r->user) != 0) {
 		server_reply_status(x, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL);
 		return;
 	}
@@ -263,6 +271,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	*req_cls = NULL;
 }
 
+/* A connection's life: its authenticator state (see server_authn_conn). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)c;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = server_authn_conn_new();
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		server_authn_conn_free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -317,6 +339,7 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 		{ MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
 		/* Only asks the client for a certificate; authn.c verifies it. */
 		{ trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust },

@@ -211,15 +211,25 @@ void server_authn_free(struct server_authn *a);
  * request), or NULL when none is configured.  Borrowed. */
 const char *server_authn_trust_pem(const struct server_authn *a);
 
+/* What one connection's client certificate proves, kept between its
+ * requests (see authn.c); one per connection, used by one thread at a time. */
+struct server_authn_conn;
+struct server_authn_conn *server_authn_conn_new(void);
+void server_authn_conn_free(struct server_authn_conn *k); /* NULL ignored */
+/* How many times a connection's certificate was worked out (parsed and
+ * checked), since start; for tests. */
+size_t server_authn_checks(void);
+
 /*
  * The delegating authenticator chain: request-header (front proxy) user,
  * then x509 client-cert user, else anonymous.  0 with *out filled
  * (release it), or ERR_INVAL when a presented certificate fails every
  * verifier (-> 401); the reason is logged as "Unable to authenticate the
- * request".
+ * request".  k: c's connection state (NULL: work everything out for this
+ * request alone).
  */
 int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
-			 struct server_user *out) COMMON_WUR;
+			 struct server_authn_conn *k, struct server_user *out) COMMON_WUR;
 
 /* ---- authorization ------------------------------------------------------ */
 

@@ -208,12 +208,12 @@ struct call {
 	long tls_max;            /* 0, or CURL_SSLVERSION_* to force */
 };
 
-static struct reply request(const char *path, const struct call *c)
+/* One request on h (kept: its connection stays open for the next). */
+static struct reply request_on(CURL *h, const char *path, const struct call *c)
 {
 	struct reply r = { .status = 0 };
 	struct curl_slist *hdrs = NULL;
 	char url[512], *crt = NULL, *key = NULL, *ct = NULL;
-	CURL *h = curl_easy_init();
 
 	snprintf(url, sizeof(url), "%s%s", base_url, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -244,10 +244,19 @@ static struct reply request(const char *path, const struct call *c)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
 		snprintf(r.content_type, sizeof(r.content_type), "%s", ct);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	free(crt);
 	free(key);
+	return r;
+}
+
+static struct reply request(const char *path, const struct call *c)
+{
+	CURL *h = curl_easy_init();
+	struct reply r = request_on(h, path, c);
+
+	curl_easy_cleanup(h);
 	return r;
 }
 
@@ -461,6 +470,45 @@ START_TEST(test_untrusted_cert_is_401)
 }
 END_TEST
 
+/* A kept-alive connection: its certificate is parsed and verified once,
+ * each request's X-Remote-* headers are read anew, and a request without
+ * them falls through to the x509 authenticator as on a new connection. */
+START_TEST(test_keepalive_cert_checked_once)
+{
+	CURL *h = curl_easy_init();
+	size_t before = server_authn_checks();
+	struct reply r = request_on(h, "/apis/x", &front_proxy_alice);
+	long connects = -1;
+
+	assert_reply(&r, 200, "user=alice groups=g1,g2,system:authenticated "
+			      "authentication.kubernetes.io/credential-id=JTI=1");
+	r = request_on(h, "/apis/x", &(struct call){ .cert = "front-proxy-client",
+						    .headers = { "X-Remote-User: bob",
+								 "X-Remote-Group: g3" } });
+	assert_reply(&r, 200, "user=bob groups=g3,system:authenticated");
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+	ck_assert_int_eq(connects, 0); /* the same connection */
+	r = request_on(h, "/apis/x", &(struct call){ .cert = "front-proxy-client" });
+	assert_reply(&r, 401, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+			      "\"status\":\"Failure\",\"message\":\"Unauthorized\","
+			      "\"reason\":\"Unauthorized\",\"code\":401}\n");
+	r = request_on(h, "/apis/x", &front_proxy_alice);
+	ck_assert_int_eq(r.status, 200);
+	curl_easy_cleanup(h);
+	ck_assert_uint_le(server_authn_checks() - before, 2); /* 401 may close the connection */
+	/* a client-cert user: once for its connection too */
+	h = curl_easy_init();
+	before = server_authn_checks();
+	for (int i = 0; i < 5; i++) {
+		r = request_on(h, "/apis/x", &(struct call){ .cert = "jane" });
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_ptr_nonnull(strstr(r.body, "user=jane groups=dev,system:authenticated"));
+	}
+	curl_easy_cleanup(h);
+	ck_assert_uint_eq(server_authn_checks() - before, 1);
+}
+END_TEST
+
 /* ---- authorization --------------------------------------------------------------------- */
 
 START_TEST(test_forbidden_resource_messages)
@@ -566,6 +614,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_front_proxy_user);
 	tcase_add_test(tc, test_headers_ignored_without_trusted_cert);
 	tcase_add_test(tc, test_untrusted_cert_is_401);
+	tcase_add_test(tc, test_keepalive_cert_checked_once);
 	tcase_add_test(tc, test_forbidden_resource_messages);
 	tcase_add_test(tc, test_always_allow_paths_and_masters);
 	tcase_add_test(tc, test_tls11_refused);
