@@ -71,7 +71,7 @@ SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
 .PHONY: all server deps deps-build deps-check install print-runtime-debs test unit e2e asan valgrind demo demo-hpa demo-custom clean \
-        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series bench-pods lint
+        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series bench-pods bench-api lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -208,6 +208,11 @@ bench-series: deps-check $(BUILD)/test/bench_series
 # Us, Prometheus and vmagent (Debian packages prometheus, victoria-metrics)
 # scraping the same TARGETS kubesim pods of SERIES series each in one run:
 # CPU and RSS from /proc, ratios.  SECONDS_MEASURED defaults to 60 here.
+bench-api: all
+	@BUILD=$(abspath $(BUILD)) CONNECTIONS=$(or $(CONNECTIONS),16) \
+	 SECONDS_MEASURED=$(if $(filter command line environment,$(origin SECONDS_MEASURED)),$(SECONDS_MEASURED),10) \
+	 test/bench/api.sh
+
 bench-pods: all
 	@BUILD=$(abspath $(BUILD)) TARGETS=$(or $(TARGETS),10000) SERIES=$(or $(SERIES),50) \
 	 SECONDS_MEASURED=$(if $(filter command line environment,$(origin SECONDS_MEASURED)),$(SECONDS_MEASURED),60) \
