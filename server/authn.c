@@ -1,22 +1,31 @@
 /*
  * authn.c - the delegating authenticator chain of k8s.io/apiserver:
  *
- *   Union(requestHeader, x509 client cert) + AuthenticatedGroupAdder,
- *   then anonymous.  An authenticator that fails records an error and the
- *   next one is tried; an error with no success is a 401.
+ *   Union(requestHeader, x509 client cert, bearer token) +
+ *   AuthenticatedGroupAdder, then anonymous.  An authenticator that fails
+ *   records an error and the next one is tried; an error with no success
+ *   is a 401.
  *
  * X-Remote-* headers are read only after the peer certificate verified
- * against --requestheader-client-ca-file (clientAuth, allowed CN).
+ * against the request-header CA (clientAuth, allowed CN).  The CAs and
+ * header names come from one snapshot of the trust sets per request
+ * (authn_trust.c); tokens are reviewed by authn_token.c.
+ *
+ * Groups are not capped: a front proxy's X-Remote-Group lines are bounded
+ * by the connection's header memory (http.c), a certificate's O values and
+ * a review's groups by their sizes.  A user named system:anonymous (from
+ * the headers, a certificate or a review) stays anonymous: no
+ * system:authenticated is added, as AuthenticatedGroupAdder does.
  *
  * What a connection's certificate proves is worked out on its first
  * request and kept with the connection (struct server_authn_conn) for the
  * next ones: kube-apiserver's aggregator keeps its connections alive, and
  * parsing and verifying the chain on every request was most of a busy
  * server's CPU.  It is worked out again when the peer presents another
- * certificate, after the chain's earliest notAfter, and at the latest
- * after CONN_RECHECK_S.
+ * certificate, after the chain's earliest notAfter, when the trust sets
+ * change (their generation), and at the latest after CONN_RECHECK_S.
  */
-#include "server/server.h"
+#include "server/authn_int.h"
 
 #include <gnutls/crypto.h>
 #include <stdatomic.h>
@@ -28,23 +37,19 @@
 
 #include "certs/certs.h"
 
-#define AUTHN_MAX_GROUPS 256
-#define AUTHN_MAX_EXTRA 256
+/* Sanity bounds only: the inputs are bounded before these are reached. */
+#define AUTHN_MAX_GROUPS 65536
+#define AUTHN_MAX_EXTRA 65536
 #define AUTHN_MAX_CHAIN 8   /* certificates accepted from one client */
 #define CONN_RECHECK_S 300  /* a kept verdict is at most this old */
-
-struct server_authn {
-	const struct server_authn_flags *flags;
-	struct certs_trust *requestheader_trust;  /* NULL: not configured */
-	struct certs_trust *client_trust;         /* NULL: not configured */
-	char *trust_pem;
-};
+#define ANONYMOUS "system:anonymous"
 
 /* ---- users --------------------------------------------------------------- */
 
 void server_user_clear(struct server_user *u)
 {
 	free(u->name);
+	free(u->uid);
 	for (size_t i = 0; i < u->ngroups; i++)
 		free(u->groups[i]);
 	free(u->groups);
@@ -64,22 +69,35 @@ bool server_user_in_group(const struct server_user *u, const char *group)
 	return false;
 }
 
-static int user_add_group(struct server_user *u, const char *g)
+/* Arrays grow to powers of two (the count tells the capacity). */
+static bool needs_room(size_t n)
+{
+	return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static size_t room_for(size_t n)
+{
+	return n == 0 ? 4 : n * 2;
+}
+
+int server__user_add_group(struct server_user *u, const char *g)
 {
 	if (u->ngroups >= AUTHN_MAX_GROUPS)
 		return ERR_TOOBIG;
-	u->groups = xrealloc(u->groups, (u->ngroups + 1) * sizeof(*u->groups));
+	if (needs_room(u->ngroups))
+		u->groups = xrealloc(u->groups, room_for(u->ngroups) * sizeof(*u->groups));
 	u->groups[u->ngroups++] = xstrdup(g);
 	return 0;
 }
 
-static int user_add_extra(struct server_user *u, char *key, const char *value)
+int server__user_add_extra(struct server_user *u, char *key, const char *value)
 {
 	if (u->nextra >= AUTHN_MAX_EXTRA) {
 		free(key);
 		return ERR_TOOBIG;
 	}
-	u->extra = xrealloc(u->extra, (u->nextra + 1) * sizeof(*u->extra));
+	if (needs_room(u->nextra))
+		u->extra = xrealloc(u->extra, room_for(u->nextra) * sizeof(*u->extra));
 	u->extra[u->nextra].key = key;
 	u->extra[u->nextra].value = xstrdup(value ? value : "");
 	u->nextra++;
@@ -89,86 +107,28 @@ static int user_add_extra(struct server_user *u, char *key, const char *value)
 static void user_anonymous(struct server_user *u)
 {
 	memset(u, 0, sizeof(*u));
-	u->name = xstrdup("system:anonymous");
+	u->name = xstrdup(ANONYMOUS);
 	u->anonymous = true;
-	(void)user_add_group(u, "system:unauthenticated");
+	(void)server__user_add_group(u, "system:unauthenticated");
 }
 
-/* AuthenticatedGroupAdder. */
+/* AuthenticatedGroupAdder (not for system:anonymous, whoever named it). */
 static int user_add_authenticated(struct server_user *u)
 {
+	if (strcmp(u->name, ANONYMOUS) == 0) {
+		u->anonymous = true;
+		return 0;
+	}
 	if (server_user_in_group(u, "system:authenticated") ||
 	    server_user_in_group(u, "system:unauthenticated"))
 		return 0;
-	return user_add_group(u, "system:authenticated");
-}
-
-/* ---- construction ---------------------------------------------------------- */
-
-/* Loads the client-CA bundle at path into *out and appends its text to
- * a->trust_pem (the CAs the TLS layer names to clients). */
-static int trust_load(struct server_authn *a, const char *path, struct certs_trust **out,
-		      char *err, size_t errlen)
-{
-	size_t old = a->trust_pem ? strlen(a->trust_pem) : 0, len;
-	const char *pem;
-	int rc = certs_trust_load_file(path, out);
-
-	if (rc == ERR_PARSE) {
-		snprintf(err, errlen, "%s: no valid PEM certificate found", path);
-		return rc;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "unable to read client-ca bundle %s", path);
-		return ERR_IO;
-	}
-	pem = certs_trust_pem(*out);
-	len = strlen(pem);
-	a->trust_pem = xrealloc(a->trust_pem, old + len + 2);
-	memcpy(a->trust_pem + old, pem, len);
-	a->trust_pem[old + len] = '\n';
-	a->trust_pem[old + len + 1] = '\0';
-	return 0;
-}
-
-struct server_authn *server_authn_new(const struct server_authn_flags *flags, char *err,
-				      size_t errlen)
-{
-	struct server_authn *a = xcalloc(1, sizeof(*a));
-
-	a->flags = flags;
-	if (flags->requestheader_client_ca_file && *flags->requestheader_client_ca_file &&
-	    trust_load(a, flags->requestheader_client_ca_file, &a->requestheader_trust, err,
-		       errlen) != 0)
-		goto fail;
-	if (flags->client_ca_file && *flags->client_ca_file &&
-	    trust_load(a, flags->client_ca_file, &a->client_trust, err, errlen) != 0)
-		goto fail;
-	return a;
-fail:
-	server_authn_free(a);
-	return NULL;
-}
-
-void server_authn_free(struct server_authn *a)
-{
-	if (!a)
-		return;
-	certs_trust_free(a->requestheader_trust);
-	certs_trust_free(a->client_trust);
-	free(a->trust_pem);
-	free(a);
-}
-
-const char *server_authn_trust_pem(const struct server_authn *a)
-{
-	return a->trust_pem;
+	return server__user_add_group(u, "system:authenticated");
 }
 
 /* ---- request-header (front proxy) --------------------------------------- */
 
 struct header_scan {
-	const struct server_strlist *names;  /* group header names, or prefixes */
+	const struct server__names *names;   /* group header names, or prefixes */
 	bool prefix;                         /* names are extra-header prefixes */
 	struct server_user *user;
 	int rc;
@@ -199,17 +159,17 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 		const char *n = s->names->items[i];
 
 		if (!s->prefix && strcasecmp(key, n) == 0 && value && value[strspn(value, " \t")])
-			s->rc = user_add_group(s->user, value);
+			s->rc = server__user_add_group(s->user, value);
 		else if (s->prefix && strncasecmp(key, n, strlen(n)) == 0)
-			s->rc = user_add_extra(s->user, extra_key(key, strlen(n)), value);
+			s->rc = server__user_add_extra(s->user, extra_key(key, strlen(n)), value);
 	}
 	return s->rc == 0 ? MHD_YES : MHD_NO;
 }
 
 /* First non-empty value of the username headers, or NULL. */
-static const char *header_user(const struct server_authn *a, struct MHD_Connection *c)
+static const char *header_user(const struct server__trust *t, struct MHD_Connection *c)
 {
-	const struct server_strlist *names = &a->flags->requestheader_username_headers;
+	const struct server__names *names = &t->user_hdrs;
 
 	for (size_t i = 0; i < names->n; i++) {
 		const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, names->items[i]);
@@ -220,7 +180,7 @@ static const char *header_user(const struct server_authn *a, struct MHD_Connecti
 	return NULL;
 }
 
-static bool name_allowed(const struct server_strlist *allowed, const char *cn)
+static bool name_allowed(const struct server__names *allowed, const char *cn)
 {
 	if (allowed->n == 0)
 		return true;
@@ -233,17 +193,17 @@ static bool name_allowed(const struct server_strlist *allowed, const char *cn)
 /* Whether the chain is a front proxy's: 1 = verified against the
  * request-header CA with an allowed CN, 0 = no such CA or no chain,
  * <0 = error (text in err). */
-static int request_header_cert(const struct server_authn *a, const struct certs_chain *chain,
+static int request_header_cert(const struct server__trust *t, const struct certs_chain *chain,
 			       char *err, size_t errlen)
 {
 	char *cn;
 
-	if (!a->requestheader_trust || chain->n == 0)
+	if (!t->rh || chain->n == 0)
 		return 0;
-	if (certs_verify(a->requestheader_trust, chain, NULL, CERTS_CLIENT_AUTH, err, errlen) != 0)
+	if (certs_verify(t->rh, chain, NULL, CERTS_CLIENT_AUTH, err, errlen) != 0)
 		return ERR_TLS;
 	cn = certs_subject_attr(chain->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0);
-	if (!name_allowed(&a->flags->requestheader_allowed_names, cn)) {
+	if (!name_allowed(&t->allowed, cn)) {
 		snprintf(err, errlen, "x509: subject with cn=%s is not in the allowed list",
 			 cn ? cn : "");
 		free(cn);
@@ -257,14 +217,14 @@ static int request_header_cert(const struct server_authn *a, const struct certs_
  * The user a front proxy names in the request's headers, its certificate
  * verified: 1 = authenticated (*u filled), 0 = no user header, <0 = error.
  */
-static int request_header_user(const struct server_authn *a, struct MHD_Connection *c,
+static int request_header_user(const struct server__trust *t, struct MHD_Connection *c,
 			       struct server_user *u, char *err, size_t errlen)
 {
-	struct header_scan groups = { &a->flags->requestheader_group_headers, false, u, 0 };
-	struct header_scan extra = { &a->flags->requestheader_extra_headers_prefix, true, u, 0 };
+	struct header_scan groups = { &t->group_hdrs, false, u, 0 };
+	struct header_scan extra = { &t->extra_prefixes, true, u, 0 };
 	const char *name;
 
-	name = header_user(a, c);
+	name = header_user(t, c);
 	if (!name)
 		return 0;
 	memset(u, 0, sizeof(*u));
@@ -307,14 +267,14 @@ static char *credential_id(gnutls_x509_crt_t crt)
 	return xstrdup(out);
 }
 
-static int client_cert_user(const struct server_authn *a, const struct certs_chain *chain,
+static int client_cert_user(const struct server__trust *t, const struct certs_chain *chain,
 			    struct server_user *u, char *err, size_t errlen)
 {
 	char *cn, *org;
 
-	if (!a->client_trust || chain->n == 0)
+	if (!t->client || chain->n == 0)
 		return 0;
-	if (certs_verify(a->client_trust, chain, NULL, CERTS_CLIENT_AUTH, err, errlen) != 0)
+	if (certs_verify(t->client, chain, NULL, CERTS_CLIENT_AUTH, err, errlen) != 0)
 		return ERR_TLS;
 	cn = certs_subject_attr(chain->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0);
 	if (!cn || !*cn) {
@@ -327,12 +287,13 @@ static int client_cert_user(const struct server_authn *a, const struct certs_cha
 		org = certs_subject_attr(chain->crt[0], GNUTLS_OID_X520_ORGANIZATION_NAME, i);
 		if (!org)
 			break;
-		(void)user_add_group(u, org);
+		(void)server__user_add_group(u, org);
 		free(org);
 	}
 	org = credential_id(chain->crt[0]);
 	if (org)
-		(void)user_add_extra(u, xstrdup("authentication.kubernetes.io/credential-id"), org);
+		(void)server__user_add_extra(u, xstrdup("authentication.kubernetes.io/credential-id"),
+					     org);
 	free(org);
 	return 1;
 }
@@ -341,6 +302,7 @@ static int client_cert_user(const struct server_authn *a, const struct certs_cha
 
 struct server_authn_conn {
 	bool known;               /* the fields below hold */
+	uint64_t gen;             /* for that generation of the trust sets */
 	gnutls_datum_t leaf;      /* the leaf's DER they hold for (data malloc'd) */
 	int64_t until_s;          /* wall clock: worked out again from then on */
 	int chain_rc;             /* 0, or the chain's parse error (text in err) */
@@ -382,9 +344,10 @@ void server_authn_conn_free(struct server_authn_conn *k)
 }
 
 /* Whether k holds for the session's current leaf certificate now. */
-static bool conn_holds(const struct server_authn_conn *k, const gnutls_datum_t *leaf)
+static bool conn_holds(const struct server_authn_conn *k, const gnutls_datum_t *leaf,
+		       uint64_t gen)
 {
-	if (!k->known || clock_now_ns() / NS_PER_SEC >= k->until_s)
+	if (!k->known || k->gen != gen || clock_now_ns() / NS_PER_SEC >= k->until_s)
 		return false;
 	if (!leaf)
 		return k->leaf.size == 0;
@@ -392,7 +355,7 @@ static bool conn_holds(const struct server_authn_conn *k, const gnutls_datum_t *
 }
 
 /* Works out k for the session's certificates (leaf: the first, or NULL). */
-static void conn_learn(const struct server_authn *a, struct server_authn_conn *k,
+static void conn_learn(const struct server__trust *t, struct server_authn_conn *k,
 		       gnutls_session_t session, const gnutls_datum_t *leaf)
 {
 	int64_t now = clock_now_ns() / NS_PER_SEC;
@@ -400,6 +363,7 @@ static void conn_learn(const struct server_authn *a, struct server_authn_conn *k
 	atomic_fetch_add_explicit(&conn_checks, 1, memory_order_relaxed);
 	conn_forget(k);
 	k->known = true;
+	k->gen = t->gen;
 	k->until_s = now + CONN_RECHECK_S;
 	if (leaf) {
 		k->leaf.data = xmalloc(leaf->size ? leaf->size : 1);
@@ -412,37 +376,48 @@ static void conn_learn(const struct server_authn *a, struct server_authn_conn *k
 	if (k->chain_rc != 0)
 		k->chain_rc = ERR_PARSE;
 	for (unsigned i = 0; i < k->chain.n; i++) {
-		time_t t = gnutls_x509_crt_get_expiration_time(k->chain.crt[i]);
+		time_t na = gnutls_x509_crt_get_expiration_time(k->chain.crt[i]);
 
-		if (t != (time_t)-1 && (int64_t)t < k->until_s)
-			k->until_s = (int64_t)t + 1; /* verified again past notAfter: it fails */
+		if (na != (time_t)-1 && (int64_t)na < k->until_s)
+			k->until_s = (int64_t)na + 1; /* verified again past notAfter: it fails */
 	}
-	k->rh = k->chain_rc ? k->chain_rc : request_header_cert(a, &k->chain, k->err, sizeof(k->err));
+	k->rh = k->chain_rc ? k->chain_rc : request_header_cert(t, &k->chain, k->err, sizeof(k->err));
 }
 
 /* ---- the chain --------------------------------------------------------------- */
 
-static void user_copy(struct server_user *dst, const struct server_user *src)
+void server__user_copy(struct server_user *dst, const struct server_user *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	dst->name = xstrdup(src->name);
+	dst->uid = src->uid ? xstrdup(src->uid) : NULL;
 	dst->anonymous = src->anonymous;
 	for (size_t i = 0; i < src->ngroups; i++)
-		(void)user_add_group(dst, src->groups[i]);
+		(void)server__user_add_group(dst, src->groups[i]);
 	for (size_t i = 0; i < src->nextra; i++)
-		(void)user_add_extra(dst, xstrdup(src->extra[i].key), src->extra[i].value);
+		(void)server__user_add_extra(dst, xstrdup(src->extra[i].key), src->extra[i].value);
+}
+
+/* The token authenticator, tried when no certificate authenticated. */
+static int token_user(const struct server_authn *a, struct MHD_Connection *c,
+		      struct server_user *u, char *err, size_t errlen)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+	return server__token_user(server__authn_tokens(a), auth, u, err, errlen);
 }
 
 int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 			 struct server_authn_conn *k, struct server_user *out)
 {
+	struct server__trust *t = server__trust_acquire((struct server_authn *)a);
 	const union MHD_ConnectionInfo *info;
 	struct server_authn_conn once = { .known = false };
 	gnutls_session_t session = NULL;
 	const gnutls_datum_t *leaf = NULL;
 	unsigned npeers = 0;
-	char herr[256] = "";
-	int rh, cc = 0, rc;
+	char herr[256] = "", terr[256] = "";
+	int rh, cc = 0, tk = 0, rc = ERR_INVAL;
 
 	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (info && info->tls_session) {
@@ -453,43 +428,46 @@ int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 	}
 	if (!k)
 		k = &once;
-	if (!conn_holds(k, leaf))
-		conn_learn(a, k, session, leaf);
+	if (!conn_holds(k, leaf, t->gen))
+		conn_learn(t, k, session, leaf);
 	rh = k->rh;
 	if (rh == 1)
-		rh = request_header_user(a, c, out, herr, sizeof(herr));
+		rh = request_header_user(t, c, out, herr, sizeof(herr));
 	if (rh <= 0) {
 		if (!k->cc_known) {
-			k->cc = client_cert_user(a, &k->chain, &k->cc_user, k->err2, sizeof(k->err2));
+			k->cc = client_cert_user(t, &k->chain, &k->cc_user, k->err2, sizeof(k->err2));
 			k->cc_known = true;
 		}
 		cc = k->cc;
 		if (cc == 1)
-			user_copy(out, &k->cc_user);
+			server__user_copy(out, &k->cc_user);
 	}
 	if (k->cc_known && k->chain.n)
 		certs_chain_clear(&k->chain); /* nothing else needs it */
-	if (rh == 1 || cc == 1) {
-		rc = user_add_authenticated(out);
-		if (k == &once)
-			conn_forget(k);
-		if (rc == 0)
-			return 0;
+	if (rh != 1 && cc != 1)
+		tk = token_user(a, c, out, terr, sizeof(terr));
+	if (rh == 1 || cc == 1 || tk == 1) {
+		if (user_add_authenticated(out) == 0) {
+			rc = 0;
+			goto out;
+		}
 		server_user_clear(out);
 		log_error("\"Unable to authenticate the request\" err=\"too many groups\"");
-		return ERR_INVAL;
+		goto out;
 	}
-	if (rh < 0 || cc < 0) {
+	if (rh < 0 || cc < 0 || tk < 0) {
 		const char *e1 = k->rh == 1 ? herr : k->err;
 
-		log_error("\"Unable to authenticate the request\" err=\"%s%s%s\"", e1,
-			  *e1 && *k->err2 ? ", " : "", k->err2);
-		if (k == &once)
-			conn_forget(k);
-		return ERR_INVAL;
+		log_error("\"Unable to authenticate the request\" err=\"%s%s%s%s%s\"", e1,
+			  *e1 && *k->err2 ? ", " : "", k->err2,
+			  (*e1 || *k->err2) && *terr ? ", " : "", terr);
+		goto out;
 	}
+	user_anonymous(out);
+	rc = 0;
+out:
 	if (k == &once)
 		conn_forget(k);
-	user_anonymous(out);
-	return 0;
+	server__trust_release(t);
+	return rc;
 }

@@ -73,6 +73,7 @@ void server_config_init(struct server_config *cfg)
 	cfg->serving.secure_port = 10250;
 	cfg->serving.bind_address = xstrdup("0.0.0.0");
 	cfg->serving.cert_dir = xstrdup("apiserver.local.config/certificates");
+	cfg->authn.token_cache_ttl_ns = 10 * NS_PER_SEC;
 	strlist_set(&cfg->authn.requestheader_username_headers,
 		    (const char *const[]){ "x-remote-user" }, 1);
 	strlist_set(&cfg->authn.requestheader_group_headers,

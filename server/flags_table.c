@@ -75,6 +75,20 @@ const struct flag_def server__flag_defs[] = {
 	{ "tls-private-key-file", 0, FLAG_STRING, CFG(serving.tls_private_key_file), SEC_SERVING,
 	  "File containing the default x509 private key matching --tls-cert-file." },
 
+	{ "authentication-kubeconfig", 0, FLAG_STRING, CFG(authn.kubeconfig), SEC_AUTHN,
+	  "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create "
+	  "tokenreviews.authentication.k8s.io." },
+	{ "authentication-skip-lookup", 0, FLAG_BOOL, CFG(authn.skip_lookup), SEC_AUTHN,
+	  "If false, the authentication-kubeconfig will be used to lookup missing authentication "
+	  "configuration from the cluster." },
+	{ "authentication-token-webhook-cache-ttl", 0, FLAG_DURATION,
+	  CFG(authn.token_cache_ttl_ns), SEC_AUTHN,
+	  "The duration to cache responses from the webhook token authenticator." },
+	{ "authentication-tolerate-lookup-failure", 0, FLAG_BOOL,
+	  CFG(authn.tolerate_lookup_failure), SEC_AUTHN,
+	  "If true, failures to look up missing authentication configuration from the cluster are "
+	  "not considered fatal. Note that this can result in authentication that treats all "
+	  "requests as anonymous." },
 	{ "client-ca-file", 0, FLAG_STRING, CFG(authn.client_ca_file), SEC_AUTHN,
 	  "If set, any request presenting a client certificate signed by one of the authorities "
 	  "in the client-ca-file is authenticated with an identity corresponding to the "

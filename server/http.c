@@ -10,8 +10,15 @@
  *
  * The handler fills a server_exchange; its on_done hook (releasing
  * snapshots) runs when libmicrohttpd reports the request complete.
+ *
+ * Certificates: GnuTLS asks for the serving pair on every handshake
+ * (serving.c: new connections get the newest files, open ones keep the
+ * pair they started with).  Every connection is asked for a client
+ * certificate with an empty list of CA names, so clients send theirs
+ * whichever CA signed it, also after a CA rotation; authn.c verifies it
+ * against the trust sets of the moment.
  */
-#include "server/server.h"
+#include "server/authn_int.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -27,8 +34,18 @@
 struct server_http {
 	struct MHD_Daemon *daemon;
 	struct server_http_options o;
-	char *cert_pem, *key_pem;        /* kept for the daemon's life */
+	char *trust_pem;                 /* makes GnuTLS request client certificates */
+	struct server__serving *serving; /* the serving pair, reloaded */
+	struct server__ticker *reloader;
 	int port;
+};
+
+/* What the daemon keeps per connection (its socket context, and the TLS
+ * session's user pointer for the certificate callback). */
+struct http_conn {
+	struct server_http *h;
+	struct server_authn_conn *authn;
+	struct server__serving_pair *pair; /* pinned by its handshake */
 };
 
 /* One request, from its first header to completion. */
@@ -132,8 +149,9 @@ static const struct server_route *find_route(const struct server_http *h, const 
 static struct server_authn_conn *conn_state(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
 
-	return ci ? ci->socket_context : NULL;
+	return hc ? hc->authn : NULL;
 }
 
 /* Authenticate, authorize, route, answer: fills r->x. */
@@ -271,18 +289,65 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	*req_cls = NULL;
 }
 
-/* A connection's life: its authenticator state (see server_authn_conn). */
+/* A connection's life: its authenticator state (see server_authn_conn) and
+ * the serving pair its handshake took.  The TLS session exists but has not
+ * started its handshake when the connection is announced. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	(void)cls;
-	(void)c;
+	struct http_conn *hc = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = server_authn_conn_new();
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		server_authn_conn_free(*socket_context);
+		hc = xcalloc(1, sizeof(*hc));
+		hc->h = cls;
+		hc->authn = server_authn_conn_new();
+		*socket_context = hc;
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (info && info->tls_session) {
+			gnutls_session_set_ptr(info->tls_session, hc);
+			/* no CA names: clients send their certificate whatever signed it */
+			gnutls_certificate_send_x509_rdn_sequence(info->tls_session, 1);
+		}
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && hc) {
+		server_authn_conn_free(hc->authn);
+		server__serving_release(hc->pair);
+		free(hc);
 		*socket_context = NULL;
 	}
+}
+
+/* GnuTLS' retrieve callback: the serving pair of the moment, pinned to the
+ * connection (a renegotiation re-pins). */
+static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+			 const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+			 gnutls_pcert_st **pcert, unsigned int *pcert_length,
+			 gnutls_privkey_t *pkey)
+{
+	struct http_conn *hc = gnutls_session_get_ptr(session);
+	struct server__serving_pair *p;
+
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (!hc)
+		return -1;
+	p = server__serving_acquire(hc->h->serving);
+	server__serving_release(hc->pair);
+	hc->pair = p;
+	server__serving_get(p, pcert, pcert_length, pkey);
+	return 0;
+}
+
+static void reload_tick(void *ud)
+{
+	(void)server__serving_reload(ud);
+}
+
+bool server_http_reload_certs(struct server_http *h)
+{
+	return server__serving_reload(h->serving);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -326,28 +391,26 @@ static int parse_bind(const char *bind, int port, union http_addr *addr, bool *v
 }
 
 static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_addr *addr,
-				       unsigned flags, const char *trust)
+				       unsigned flags)
 {
 	const struct server_http_options *o = &h->o;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->sa },
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem },
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES },
 		{ MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
-		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
-		/* Only asks the client for a certificate; authn.c verifies it. */
-		{ trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust },
+		/* Only makes GnuTLS ask for a client certificate; authn.c verifies it. */
+		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, h->trust_pem },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, opts,
-				MHD_OPTION_END);
+				MHD_OPTION_HTTPS_CERT_CALLBACK, retrieve_cert, MHD_OPTION_END);
 }
 
 struct server_http *server_http_start(const struct server_http_options *o, char *err,
@@ -361,8 +424,13 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 	bool v6;
 
 	h->o = *o;
-	h->cert_pem = xstrdup(o->cert_pem);
-	h->key_pem = xstrdup(o->key_pem);
+	/* Any certificate will do (no names are sent): the serving one when no
+	 * CA is configured yet, so a CA that comes later still gets certs. */
+	h->trust_pem = xstrdup(trust ? trust : o->cert_pem);
+	h->serving = server__serving_new(o->cert_pem, o->key_pem, o->cert_file, o->key_file, err,
+					 errlen);
+	if (!h->serving)
+		goto fail;
 	if (parse_bind(o->bind_address, o->port, &addr, &v6) != 0) {
 		snprintf(err, errlen, "invalid bind address %s", o->bind_address);
 		goto fail;
@@ -374,10 +442,10 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 						 .sin6_port = addr.v4.sin_port,
 						 .sin6_addr = IN6ADDR_ANY_INIT } };
 
-		h->daemon = start_daemon(h, &any6, flags | MHD_USE_DUAL_STACK, trust);
+		h->daemon = start_daemon(h, &any6, flags | MHD_USE_DUAL_STACK);
 	}
 	if (!h->daemon)
-		h->daemon = start_daemon(h, &addr, flags | (v6 ? MHD_USE_IPv6 : 0), trust);
+		h->daemon = start_daemon(h, &addr, flags | (v6 ? MHD_USE_IPv6 : 0));
 	if (!h->daemon) {
 		snprintf(err, errlen, "failed to listen on %s:%d (TLS material or port unusable)",
 			 o->bind_address, o->port);
@@ -385,6 +453,9 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 	}
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : o->port;
+	if (o->cert_file && *o->cert_file && o->reload_ns >= 0)
+		h->reloader = server__ticker_start(o->reload_ns ? o->reload_ns : NS_PER_SEC,
+						   reload_tick, h->serving);
 	return h;
 fail:
 	server_http_stop(h);
@@ -400,9 +471,10 @@ void server_http_stop(struct server_http *h)
 {
 	if (!h)
 		return;
+	server__ticker_stop(h->reloader);
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
-	free(h->cert_pem);
-	free(h->key_pem);
+	server__serving_free(h->serving); /* after every connection closed */
+	free(h->trust_pem);
 	free(h);
 }

@@ -30,7 +30,9 @@ struct runtime {
 	bool kc_loaded;
 	struct selector *node_selector;
 	char *cert_pem, *key_pem;
+	char *cert_path, *key_path;  /* reloaded when they change */
 	struct server_authn *authn;
+	struct kube_client *authn_client; /* --authentication-kubeconfig's, else NULL */
 	struct server_authz *authz;
 	struct kube_client *client;
 	struct kube_informer *informer;
@@ -77,6 +79,9 @@ static int load_serving_cert(const struct server_config *cfg, struct runtime *rt
 	rt->key_pem = rt->cert_pem ? read_pem(key, err, errlen) : NULL;
 	if (rt->key_pem)
 		rc = 0;
+	rt->cert_path = crt;
+	rt->key_path = key;
+	return rc;
 out:
 	free(crt);
 	free(key);
@@ -135,8 +140,45 @@ static int start_kube(const struct server_config *cfg, struct runtime *rt, char 
 	}
 	rt->kc_loaded = true;
 	rt->client = kube_client_new(&rt->kc);
-	rt->informer = kube_informer_start(rt->client, NULL, NULL);
+	if (!rt->client) {
+		snprintf(err, errlen, "unable to construct lister client");
+		return ERR_IO;
+	}
 	return 0;
+}
+
+/*
+ * The delegating authenticator: its kube-apiserver is
+ * --authentication-kubeconfig's, else the main client's.  With no CA flags
+ * it reads the ConfigMap now (before any thread uses libcurl: a second
+ * client may be made here).
+ */
+static int start_authn(const struct server_config *cfg, struct runtime *rt, char *err,
+		       size_t errlen)
+{
+	const char *path = cfg->authn.kubeconfig;
+	struct server_authn_options o = { .flags = &cfg->authn, .client = rt->client };
+
+	if (path && *path && (!cfg->kubeconfig || strcmp(path, cfg->kubeconfig) != 0)) {
+		struct kube_config kc;
+		char why[384];
+
+		if (kube_config_load(path, &kc, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "failed to get delegated authentication kubeconfig: %s",
+				 why);
+			return ERR_INVAL;
+		}
+		rt->authn_client = kube_client_new(&kc);
+		kube_config_clear(&kc);
+		if (!rt->authn_client) {
+			snprintf(err, errlen, "failed to get delegated authentication kubeconfig: %s",
+				 path);
+			return ERR_IO;
+		}
+		o.client = rt->authn_client;
+	}
+	rt->authn = server_authn_new_with(&o, err, errlen);
+	return rt->authn ? 0 : ERR_INVAL;
 }
 
 static int start_http(const struct server_config *cfg, struct runtime *rt, char *err,
@@ -147,6 +189,8 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.port = cfg->serving.secure_port,
 		.cert_pem = rt->cert_pem,
 		.key_pem = rt->key_pem,
+		.cert_file = rt->cert_path,
+		.key_file = rt->key_path,
 		.routes = rt->routes,
 		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
@@ -274,20 +318,23 @@ static void runtime_clear(struct runtime *rt)
 	custom_provider_free(rt->app.custom); /* nothing reads it any more */
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
-	if (rt->client)
-		kube_client_free(rt->client);
 	if (rt->store)
 		store_free(rt->store);
 	series_free(rt->app.series);
 	rules_config_free(rt->rules);
 	server_metrics_free(rt->app.metrics);
 	server_authz_free(rt->authz);
-	server_authn_free(rt->authn);
+	server_authn_free(rt->authn); /* before the clients it reads with */
+	kube_client_free(rt->authn_client);
 	selector_free(rt->node_selector);
 	if (rt->kc_loaded)
 		kube_config_clear(&rt->kc);
+	if (rt->client)
+		kube_client_free(rt->client);
 	free(rt->cert_pem);
 	free(rt->key_pem);
+	free(rt->cert_path);
+	free(rt->key_path);
 }
 
 /* The scraper's on_round: new samples, so the HPAs are evaluated again. */
@@ -326,12 +373,10 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 		return ERR_INVAL;
 	if (load_serving_cert(cfg, rt, err, errlen) != 0)
 		return ERR_IO;
-	rt->authn = server_authn_new(&cfg->authn, err, errlen);
-	if (!rt->authn)
-		return ERR_IO;
-	rt->authz = server_authz_new(&cfg->authz);
-	if (start_kube(cfg, rt, err, errlen) != 0)
+	if (start_kube(cfg, rt, err, errlen) != 0 || start_authn(cfg, rt, err, errlen) != 0)
 		return ERR_INVAL;
+	rt->authz = server_authz_new(&cfg->authz);
+	rt->informer = kube_informer_start(rt->client, NULL, NULL);
 	rt->store = store_new(cfg->metric_resolution_ns);
 	scraper_options(cfg, rt, &so);
 	rt->app.store = rt->store;

@@ -60,6 +60,10 @@ struct server_authn_flags {
 	struct server_strlist requestheader_group_headers;
 	struct server_strlist requestheader_extra_headers_prefix;
 	char *client_ca_file;
+	char *kubeconfig;               /* --authentication-kubeconfig (NULL: --kubeconfig's) */
+	bool skip_lookup;               /* --authentication-skip-lookup */
+	bool tolerate_lookup_failure;   /* --authentication-tolerate-lookup-failure */
+	int64_t token_cache_ttl_ns;     /* --authentication-token-webhook-cache-ttl */
 };
 
 struct server_authz_flags {
@@ -125,6 +129,7 @@ struct server_extra {
 
 struct server_user {
 	char *name;                /* "system:anonymous" when anonymous */
+	char *uid;                 /* NULL when none (only TokenReview gives one) */
 	char **groups;
 	size_t ngroups;
 	struct server_extra *extra;
@@ -198,17 +203,40 @@ struct server_route {
 /* ---- authentication ----------------------------------------------------- */
 
 struct server_authn;
+struct kube_client;
+
+struct server_authn_options {
+	const struct server_authn_flags *flags; /* borrowed, outlives the authenticator */
+	/* kube-apiserver for the ConfigMap lookup and TokenReviews (borrowed,
+	 * outlives it); NULL: neither (certificates only) */
+	struct kube_client *client;
+	int64_t files_period_ns;      /* CA files checked every: 0 = 1 s, <0 = never */
+	int64_t configmap_period_ns;  /* ConfigMap re-read every: 0 = 10 s, <0 = never */
+};
 
 /*
- * Loads the CA bundles named in flags (PEM lists).  NULL with a message
- * in err when a file cannot be read or holds no certificate.  flags is
- * borrowed and must outlive the authenticator.
+ * The trust sets: --client-ca-file and --requestheader-client-ca-file (and
+ * the --requestheader-* lists) from the flags; what the flags leave unset
+ * from the ConfigMap kube-system/extension-apiserver-authentication unless
+ * --authentication-skip-lookup (read once here, then every
+ * configmap_period_ns).  CA files are read again when they change.  A
+ * failed request-header lookup stops the start (NULL, Go's message in err)
+ * unless --authentication-tolerate-lookup-failure; a missing ConfigMap is
+ * no error.  NULL with a message in err when a CA file cannot be read or
+ * holds no certificate.
  */
+struct server_authn *server_authn_new_with(const struct server_authn_options *o, char *err,
+					   size_t errlen);
+/* server_authn_new_with with no kube client and default periods. */
 struct server_authn *server_authn_new(const struct server_authn_flags *flags, char *err,
 				      size_t errlen);
 void server_authn_free(struct server_authn *a);
-/* PEM of every CA that may sign client certs (for the TLS certificate
- * request), or NULL when none is configured.  Borrowed. */
+/* Checks the CA files and re-reads the ConfigMap now (the authenticator's
+ * thread does it periodically); true when the trust sets changed. */
+bool server_authn_refresh(struct server_authn *a);
+/* PEM of the CAs loaded at start (it only makes the TLS layer request
+ * client certificates: no CA names are sent), or NULL when none.
+ * Borrowed. */
 const char *server_authn_trust_pem(const struct server_authn *a);
 
 /* What one connection's client certificate proves, kept between its
@@ -222,11 +250,12 @@ size_t server_authn_checks(void);
 
 /*
  * The delegating authenticator chain: request-header (front proxy) user,
- * then x509 client-cert user, else anonymous.  0 with *out filled
- * (release it), or ERR_INVAL when a presented certificate fails every
- * verifier (-> 401); the reason is logged as "Unable to authenticate the
- * request".  k: c's connection state (NULL: work everything out for this
- * request alone).
+ * then x509 client-cert user, then bearer token (TokenReview, cached),
+ * else anonymous.  0 with *out filled (release it), or ERR_INVAL when a
+ * presented certificate or token fails and nothing succeeded (-> 401); the
+ * reason is logged as "Unable to authenticate the request".  k: c's
+ * connection state (NULL: work everything out for this request alone).
+ * A token review blocks the calling thread (up to its retries).
  */
 int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 			 struct server_authn_conn *k, struct server_user *out) COMMON_WUR;
@@ -274,6 +303,9 @@ struct server_http_options {
 	int port;                        /* 0 = ephemeral (tests) */
 	const char *cert_pem;            /* serving chain, PEM */
 	const char *key_pem;             /* its key, PEM */
+	const char *cert_file, *key_file; /* where they came from (NULL: not reloaded):
+					  * read again when either changes */
+	int64_t reload_ns;               /* how often the files are checked: 0 = 1 s, <0 never */
 	const struct server_route *routes; /* borrowed for the daemon's life */
 	size_t nroutes;
 	const struct server_authn *authn; /* borrowed */
@@ -291,6 +323,10 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 				      size_t errlen);
 /* The bound port (useful with port 0). */
 int server_http_port(const struct server_http *h);
+/* Checks the serving certificate files now (the daemon also does every
+ * reload_ns); true when a new pair was loaded.  New connections get it,
+ * open ones keep theirs. */
+bool server_http_reload_certs(struct server_http *h);
 /* Stops accepting, waits for the worker threads, frees. */
 void server_http_stop(struct server_http *h);
 

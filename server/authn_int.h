@@ -1,0 +1,110 @@
+/*
+ * authn_int.h - private to server/: what authn.c, authn_trust.c,
+ * authn_token.c, serving.c and reload.c share.
+ *
+ *   reload.c       file change signatures and the periodic ticker thread
+ *   authn_trust.c  the trust sets (CA bundles, request-header settings)
+ *                  from the flags' files or the ConfigMap, published as
+ *                  immutable reference-counted snapshots
+ *   authn_token.c  bearer tokens: TokenReview with a cache
+ *   serving.c      the serving certificate/key, reloaded from its files
+ */
+#ifndef SERVER_AUTHN_INT_H
+#define SERVER_AUTHN_INT_H
+
+#include <gnutls/abstract.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "server/server.h"
+
+struct certs_trust;
+struct kube_client;
+
+/* ---- reload.c ------------------------------------------------------------- */
+
+/* What stat() says of a file; a change of any field means "read it again". */
+struct server__file_sig {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_ns, ctime_ns;
+};
+
+/* Stats path (following symlinks) into *sig; true when it differs from
+ * what *sig held before. */
+bool server__file_changed(const char *path, struct server__file_sig *sig);
+
+/* A thread calling fn(ud) every period_ns until stopped. */
+struct server__ticker;
+struct server__ticker *server__ticker_start(int64_t period_ns, void (*fn)(void *ud), void *ud);
+/* Wakes and joins the thread (NULL is fine). */
+void server__ticker_stop(struct server__ticker *t);
+
+/* ---- authn_trust.c ------------------------------------------------------------ */
+
+struct server__names {
+	char **items;
+	size_t n;
+};
+
+/* One published trust set: immutable, reference counted. */
+struct server__trust {
+	atomic_uint refs;
+	uint64_t gen;                     /* bumped by each publication */
+	struct certs_trust *rh;           /* request-header CA, NULL: none */
+	struct certs_trust *client;       /* client CA, NULL: none */
+	struct server__names allowed;     /* allowed CNs of the front proxy */
+	struct server__names user_hdrs, group_hdrs, extra_prefixes;
+};
+
+/* The current set, with a new reference (never NULL). */
+struct server__trust *server__trust_acquire(struct server_authn *a);
+void server__trust_release(struct server__trust *t);
+
+/* The token reviewer of a (NULL when there is no kube client). */
+struct server__tokens *server__authn_tokens(const struct server_authn *a);
+
+/* ---- authn_token.c ------------------------------------------------------------- */
+
+struct server__tokens;
+
+/* c borrowed (outlives it); ttl_ns <= 0: no caching. */
+struct server__tokens *server__tokens_new(struct kube_client *c, int64_t ttl_ns);
+void server__tokens_free(struct server__tokens *t);
+
+/* The bearer token authenticator: 1 = *u filled, 0 = no opinion (no
+ * bearer token), <0 = error (text in err, e.g. "invalid bearer token"). */
+int server__token_user(struct server__tokens *t, const char *authorization,
+		       struct server_user *u, char *err, size_t errlen);
+
+/* Users: appends a group / an extra (key taken over); 0 or ERR_TOOBIG. */
+int server__user_add_group(struct server_user *u, const char *g);
+int server__user_add_extra(struct server_user *u, char *key, const char *value);
+void server__user_copy(struct server_user *dst, const struct server_user *src);
+
+/* ---- serving.c ------------------------------------------------------------------ */
+
+struct server__serving;
+struct server__serving_pair;
+
+/* The pair from memory; with cert_file/key_file (may be NULL) it is read
+ * again from them when they change (server__serving_reload).  NULL with a
+ * message in err when the PEM is unusable. */
+struct server__serving *server__serving_new(const char *cert_pem, const char *key_pem,
+					    const char *cert_file, const char *key_file,
+					    char *err, size_t errlen);
+void server__serving_free(struct server__serving *s);
+/* Checks the files now (thread-safe); true when a new pair was loaded. */
+bool server__serving_reload(struct server__serving *s);
+/* The current pair, with a new reference: a handshake pins it until its
+ * connection closes (GnuTLS keeps pointers into it). */
+struct server__serving_pair *server__serving_acquire(struct server__serving *s);
+void server__serving_release(struct server__serving_pair *p); /* NULL fine */
+void server__serving_get(struct server__serving_pair *p, gnutls_pcert_st **pcert,
+			 unsigned int *n, gnutls_privkey_t *key);
+
+#endif
