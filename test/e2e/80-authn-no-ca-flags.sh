@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# 80-authn-no-ca-flags.sh - delegated authentication as metrics-server's own
+# manifests run it: no --client-ca-file, no --requestheader-* flags.  The
+# server reads kube-system/extension-apiserver-authentication from kubesim
+# (its front-proxy CA and request-header settings, the cluster CA), so
+# kubesim's aggregator is authenticated and `kubectl top nodes` works;
+# kubesim's token is reviewed through TokenReview; then the serving
+# certificate files are replaced under the running server: new connections
+# get the new certificate, a kept-alive connection keeps working, no
+# restart.
+source "$(dirname "$0")/lib.sh"
+
+start_kubesim --nodes 2 --pods-per-node 2
+
+# Two serving certificates (A, then B), self-signed for 127.0.0.1.
+mkdir -p "$WORK/serving"
+for n in a b; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=metrics-apiserver-$n" -addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$WORK/serving/$n.key" -out "$WORK/serving/$n.crt" 2>/dev/null
+done
+cp "$WORK/serving/a.crt" "$WORK/serving/tls.crt"
+cp "$WORK/serving/a.key" "$WORK/serving/tls.key"
+
+check_out "the ConfigMap is served as kube-apiserver writes it" \
+	bash -c '[ "$(kubectl get configmap -n kube-system extension-apiserver-authentication \
+		-o jsonpath="{.data.requestheader-allowed-names}")" = "[\"front-proxy-client\"]" ]'
+
+start_server --metric-resolution 10s --kubelet-request-timeout 5s --kubelet-use-node-status-port \
+	--kubelet-preferred-address-types InternalIP \
+	--kubelet-certificate-authority "$SIM_DIR/ca.crt" \
+	--tls-cert-file "$WORK/serving/tls.crt" --tls-private-key-file "$WORK/serving/tls.key"
+register_apiservice
+
+check "APIService becomes Available" wait_until 40 apiservice_available v1beta1.metrics.k8s.io
+check_out "kubectl top nodes through the aggregator" \
+	wait_until 40 kubectl top nodes node-0
+out=$(kubectl top nodes --no-headers | awk '{print $1}' | tr '\n' ' ')
+check_eq "kubectl top nodes lists both nodes" "node-0 node-1 " "$out"
+
+url="https://127.0.0.1:$MAS_PORT/apis/metrics.k8s.io/v1beta1/nodes"
+code() { curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/serving/tls.crt" "$@" "$url"; }
+check_eq "the front-proxy certificate (CA from the ConfigMap) makes X-Remote-* trusted" 200 \
+	"$(code --cert "$SIM_DIR/front-proxy-client.crt" --key "$SIM_DIR/front-proxy-client.key" \
+		-H 'X-Remote-User: e2e' -H 'X-Remote-Group: system:masters')"
+check_eq "the same headers without that certificate are ignored (anonymous: 403)" 403 \
+	"$(code -H 'X-Remote-User: e2e' -H 'X-Remote-Group: system:masters')"
+check_eq "a client certificate of the cluster CA (from the ConfigMap) is a user" 200 \
+	"$(code --cert "$SIM_DIR/admin.crt" --key "$SIM_DIR/admin.key")"
+check_eq "kubesim's token is reviewed (kubesim-admin in system:masters)" 200 \
+	"$(code -H "Authorization: Bearer $(cat "$SIM_DIR/token")")"
+check_eq "an unknown token is 401" 401 "$(code -H 'Authorization: Bearer not-a-token')"
+body=$(curl -s --cacert "$WORK/serving/tls.crt" -H 'Authorization: Bearer not-a-token' "$url")
+check_eq "401 body" '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}' "$body"
+
+# ---- serving certificate rotation ---------------------------------------------
+# A kept-alive connection (front proxy identity) opened on certificate A:
+# one request now, one after the rotation, on the same socket.
+python3 - "$MAS_PORT" "$SIM_DIR" "$WORK" >"$WORK/keepalive.out" 2>&1 <<'PY' &
+import http.client, os, ssl, sys, time
+port, sim, work = sys.argv[1], sys.argv[2], sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.load_verify_locations(work + "/serving/a.crt")
+ctx.load_cert_chain(sim + "/front-proxy-client.crt", sim + "/front-proxy-client.key")
+conn = http.client.HTTPSConnection("127.0.0.1", int(port), context=ctx)
+hdrs = {"X-Remote-User": "e2e", "X-Remote-Group": "system:masters"}
+def get():
+    conn.request("GET", "/apis/metrics.k8s.io/v1beta1/nodes", headers=hdrs)
+    r = conn.getresponse()
+    r.read()
+    return r.status
+print("before", get(), flush=True)
+sock = conn.sock
+for _ in range(300):
+    if os.path.exists(work + "/rotated"):
+        break
+    time.sleep(0.1)
+print("after", get(), "same-socket" if conn.sock is sock else "new-socket", flush=True)
+PY
+ka_pid=$!
+E2E_PIDS+=("$ka_pid")
+check "kept-alive connection made its first request" wait_until 20 grep -q '^before' "$WORK/keepalive.out"
+
+# As kubelet updates a Secret volume: the new files appear at once (rename).
+cp "$WORK/serving/b.key" "$WORK/serving/tls.key.new"
+cp "$WORK/serving/b.crt" "$WORK/serving/tls.crt.new"
+mv "$WORK/serving/tls.key.new" "$WORK/serving/tls.key"
+mv "$WORK/serving/tls.crt.new" "$WORK/serving/tls.crt"
+new_cert_served() {
+	curl -sf -o /dev/null --cacert "$WORK/serving/b.crt" "https://127.0.0.1:$MAS_PORT/livez"
+}
+check "new connections get certificate B (no restart)" wait_until 10 new_cert_served
+check "certificate A is no longer served to new connections" \
+	bash -c "! curl -sf -o /dev/null --cacert '$WORK/serving/a.crt' https://127.0.0.1:$MAS_PORT/livez"
+touch "$WORK/rotated"
+wait "$ka_pid" || true
+as_comment <"$WORK/keepalive.out"
+check_eq "the connection opened on A keeps working" "before 200 after 200 same-socket" \
+	"$(tr '\n' ' ' <"$WORK/keepalive.out" | sed 's/ $//')"
+check "the same server process (not restarted)" kill -0 "$MAS_PID"
+check_out "kubectl top nodes after the rotation" kubectl top nodes node-0
+check "the server logged the new pair" grep -q 'Loaded a new cert/key pair' "$MAS_LOG"
+finish
