@@ -4,7 +4,10 @@
  *   flags     metrics-server's command line (names, defaults, messages)
  *   http      the libmicrohttpd HTTPS daemon: TLS >= 1.2, request
  *             lifecycle, authn -> authz -> route -> response
- *   authn     front-proxy (request-header) and x509 client-cert users
+ *   authn     the delegating authenticator: front-proxy (request-header),
+ *             x509 client-cert and bearer-token (TokenReview) users over
+ *             trust sets from the flags' files or the ConfigMap
+ *             extension-apiserver-authentication, reloaded on change
  *   authz     always-allow groups and paths; the 403 Status
  *   health    /healthz, /livez, /readyz with the generic apiserver texts
  *   metrics   self-metrics (freshness histogram, storage points gauge)
