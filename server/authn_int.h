@@ -2,6 +2,7 @@
  * authn_int.h - private to server/: what authn.c, authn_trust.c,
  * authn_token.c, serving.c and reload.c share.
  *
+ *   authn.c        the chain, users, connections' kept certificate verdicts
  *   reload.c       file change signatures and the periodic ticker thread
  *   authn_trust.c  the trust sets (CA bundles, request-header settings)
  *                  from the flags' files or the ConfigMap, published as
@@ -22,6 +23,13 @@
 
 struct certs_trust;
 struct kube_client;
+
+/* ---- authn.c ------------------------------------------------------------------ */
+
+/* Users: appends a group / an extra (key taken over); 0 or ERR_TOOBIG. */
+int server__user_add_group(struct server_user *u, const char *g);
+int server__user_add_extra(struct server_user *u, char *key, const char *value);
+void server__user_copy(struct server_user *dst, const struct server_user *src);
 
 /* ---- reload.c ------------------------------------------------------------- */
 
@@ -80,11 +88,6 @@ void server__tokens_free(struct server__tokens *t);
  * bearer token), <0 = error (text in err, e.g. "invalid bearer token"). */
 int server__token_user(struct server__tokens *t, const char *authorization,
 		       struct server_user *u, char *err, size_t errlen);
-
-/* Users: appends a group / an extra (key taken over); 0 or ERR_TOOBIG. */
-int server__user_add_group(struct server_user *u, const char *g);
-int server__user_add_extra(struct server_user *u, char *key, const char *value);
-void server__user_copy(struct server_user *dst, const struct server_user *src);
 
 /* ---- serving.c ------------------------------------------------------------------ */
 

@@ -391,8 +391,11 @@ static int cm_first(struct server_authn *a, char *err, size_t errlen)
 		return 0;
 	}
 	snprintf(a->last_cm_error, sizeof(a->last_cm_error), "%s", why);
-	if (!a->cm_rh)
-		return 0; /* the client CA controller ignores errors */
+	if (!a->cm_rh) { /* the client CA controller only logs */
+		log_error("\"Unable to read configmap/extension-apiserver-authentication in "
+			  "kube-system; no client CA until it can be read\" err=\"%s\"", why);
+		return 0;
+	}
 	if (!a->flags->tolerate_lookup_failure) {
 		snprintf(err, errlen, "unable to load configmap based request-header-client-ca-file: %s",
 			 why);
