@@ -180,8 +180,10 @@ static enum MHD_Result k_handler(void *cls, struct MHD_Connection *c, const char
 
 		ck_assert_str_eq(jpath_str(req, "kind"), "TokenReview");
 		ck_assert_ptr_null(json_object_get(json_object_get(req, "spec"), "audiences"));
-		status = 201;
-		in = json_pack("{s:s,s:s,s:{},s:{s:s},s:o}", "kind", "TokenReview", "apiVersion",
+		status = token && strcmp(token, "no-rbac") == 0 ? 403 : 201;
+		in = status == 403 ? json_pack("{s:s,s:s,s:s,s:i}", "kind", "Status", "message",
+					       "tokenreviews.authentication.k8s.io is forbidden",
+					       "reason", "Forbidden", "code", 403) : json_pack("{s:s,s:s,s:{},s:{s:s},s:o}", "kind", "TokenReview", "apiVersion",
 			       "authentication.k8s.io/v1", "metadata", "spec", "token",
 			       token ? token : "", "status", review_status(token ? token : ""));
 		json_decref(req);
@@ -489,30 +491,36 @@ START_TEST(test_token_review_and_cache)
 	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer good" } });
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(k_count(&K.reviews), 2); /* the TTL passed: reviewed again */
-	curl_easy_cleanup(h);
 
 	/* status.error: 401, never cached */
-	r = get(&(struct call){ .headers = { "Authorization: Bearer nope" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer nope" } });
 	assert_reply(&r, 401, unauthorized);
-	r = get(&(struct call){ .headers = { "Authorization: Bearer nope" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer nope" } });
 	assert_reply(&r, 401, unauthorized);
 	ck_assert_int_eq(k_count(&K.reviews), 4);
+	/* the review itself refused (no RBAC to create it): 401, not cached */
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer no-rbac" } });
+	assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer no-rbac" } });
+	assert_reply(&r, 401, unauthorized);
+	ck_assert_int_eq(k_count(&K.reviews), 6);
 	/* authenticated:false without an error: 401, cached */
-	r = get(&(struct call){ .headers = { "Authorization: Bearer denied" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer denied" } });
 	assert_reply(&r, 401, unauthorized);
-	r = get(&(struct call){ .headers = { "Authorization: Bearer denied" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer denied" } });
 	assert_reply(&r, 401, unauthorized);
-	ck_assert_int_eq(k_count(&K.reviews), 5);
+	ck_assert_int_eq(k_count(&K.reviews), 7);
 
 	/* no opinion: another scheme, an empty token ("Bearer  x" splits to "") */
-	r = get(&(struct call){ .headers = { "Authorization: Basic Zm9vOmJhcg==" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Basic Zm9vOmJhcg==" } });
 	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
-	r = get(&(struct call){ .headers = { "Authorization: Bearer  good" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer  good" } });
 	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
-	ck_assert_int_eq(k_count(&K.reviews), 5);
+	ck_assert_int_eq(k_count(&K.reviews), 7);
 	/* a review naming system:anonymous gets no system:authenticated */
-	r = get(&(struct call){ .headers = { "Authorization: Bearer anon" } });
+	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer anon" } });
 	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	curl_easy_cleanup(h);
 }
 END_TEST
 
