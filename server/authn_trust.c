@@ -61,6 +61,7 @@ struct server_authn {
 	struct ca_src client_ca, rh_ca;
 	struct server__names allowed, user_hdrs, group_hdrs, extra_prefixes;
 	char last_cm_error[256];
+	bool lists_refused;          /* a bad list was logged (once) */
 
 	struct server__ticker *files_ticker, *cm_ticker;
 };
@@ -231,14 +232,25 @@ static bool ca_file_check(struct ca_src *src)
 
 /* ---- the ConfigMap ----------------------------------------------------------------- */
 
+/* Upstream's hint when the GET is Forbidden. */
+static void log_forbidden_hint(void)
+{
+	log_warn("Unable to get configmap/extension-apiserver-authentication in kube-system.  "
+		 "Usually fixed by 'kubectl create rolebinding -n kube-system ROLEBINDING_NAME "
+		 "--role=extension-apiserver-authentication-reader "
+		 "--serviceaccount=YOUR_NS:YOUR_SA'");
+}
+
 /* What the ConfigMap GET gave: 0 with *cm (NULL when NotFound), or an
- * error with Go's text in err (Forbidden also logs upstream's hint). */
-static int cm_get(struct server_authn *a, json_t **cm, char *err, size_t errlen)
+ * error with Go's text in err (*forbidden: it was a 403). */
+static int cm_get(struct server_authn *a, json_t **cm, bool *forbidden, char *err,
+		  size_t errlen)
 {
 	json_t *body = NULL;
 	int status = 0, rc;
 
 	*cm = NULL;
+	*forbidden = false;
 	rc = kube_request(a->client, "GET", CM_PATH, NULL, &status, &body, err, errlen);
 	if (rc != 0)
 		return rc;
@@ -250,11 +262,7 @@ static int cm_get(struct server_authn *a, json_t **cm, char *err, size_t errlen)
 		json_decref(body);
 		return 0;
 	}
-	if (status == 403)
-		log_warn("Unable to get configmap/extension-apiserver-authentication in kube-system.  "
-			 "Usually fixed by 'kubectl create rolebinding -n kube-system ROLEBINDING_NAME "
-			 "--role=extension-apiserver-authentication-reader "
-			 "--serviceaccount=YOUR_NS:YOUR_SA'");
+	*forbidden = status == 403;
 	if (jpath_str(body, "message"))
 		snprintf(err, errlen, "%s", jpath_str(body, "message"));
 	else
@@ -295,13 +303,17 @@ static bool cm_apply(struct server_authn *a, json_t *cm)
 
 		free(text);
 		if (rc != 0) {
-			log_error("\"Unable to load the request header values; keeping the previous "
-				  "ones\" key=\"%s\" err=\"not a JSON list of strings\"", keys[i]);
+			if (!a->lists_refused)
+				log_error("\"Unable to load the request header values; keeping the "
+					  "previous ones\" key=\"%s\" err=\"not a JSON list of strings\"",
+					  keys[i]);
+			a->lists_refused = true;
 			while (i-- > 0)
 				names_clear(&got[i]);
 			return changed;
 		}
 	}
+	a->lists_refused = false;
 	for (i = 0; i < 4; i++) {
 		if (!names_equal(dst[i], &got[i])) {
 			names_clear(dst[i]);
@@ -320,12 +332,14 @@ static bool cm_refresh(struct server_authn *a)
 {
 	char err[256] = "";
 	json_t *cm = NULL;
-	bool changed = false;
+	bool changed = false, forbidden;
 
 	if (!a->client || (!a->cm_client && !a->cm_rh))
 		return false;
-	if (cm_get(a, &cm, err, sizeof(err)) != 0) {
+	if (cm_get(a, &cm, &forbidden, err, sizeof(err)) != 0) {
 		pthread_mutex_lock(&a->refresh_mu);
+		if (strcmp(err, a->last_cm_error) != 0 && forbidden)
+			log_forbidden_hint();
 		if (strcmp(err, a->last_cm_error) != 0)
 			log_error("\"Unable to read configmap/extension-apiserver-authentication in "
 				  "kube-system; keeping the previous authentication configuration\" "
@@ -383,14 +397,17 @@ static int cm_first(struct server_authn *a, char *err, size_t errlen)
 {
 	char why[256] = "";
 	json_t *cm = NULL;
+	bool forbidden;
 
-	if (cm_get(a, &cm, why, sizeof(why)) == 0) {
+	if (cm_get(a, &cm, &forbidden, why, sizeof(why)) == 0) {
 		if (cm)
 			(void)cm_apply(a, cm);
 		json_decref(cm);
 		return 0;
 	}
 	snprintf(a->last_cm_error, sizeof(a->last_cm_error), "%s", why);
+	if (forbidden)
+		log_forbidden_hint();
 	if (!a->cm_rh) { /* the client CA controller only logs */
 		log_error("\"Unable to read configmap/extension-apiserver-authentication in "
 			  "kube-system; no client CA until it can be read\" err=\"%s\"", why);
