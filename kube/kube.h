@@ -83,6 +83,11 @@ void kube_client_free(struct kube_client *c);
  */
 int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 int *status, json_t **out, char *err, size_t errlen) COMMON_WUR;
+/* kube_request with every try and wait within total_ns (a try gets at
+ * most what is left, no retry starts past it; <= 0: no overall limit). */
+int kube_request_within(struct kube_client *c, const char *method, const char *path,
+			json_t *body, int64_t total_ns, int *status, json_t **out, char *err,
+			size_t errlen) COMMON_WUR;
 
 /* ---- index: what the scraper and the APIs need of nodes and pods ------- */
 

@@ -1,7 +1,8 @@
 /*
  * request.c - one-shot JSON requests to kube-apiserver with the retry
  * policy: connection errors, 5xx and 429 are retried up to 5 tries,
- * waiting 0.5 s, then x1.5 each time.
+ * waiting 0.5 s, then x1.5 each time; optionally all within one deadline
+ * (as Go's webhooks wrap their backoff in the request's context timeout).
  */
 #include "kube/kube_int.h"
 
@@ -51,8 +52,8 @@ static void pause_ns(int64_t ns)
 
 /* One attempt: *status, the body in b.  0 or ERR_IO/ERR_TIMEOUT/ERR_TOOBIG. */
 static int attempt(struct kube_client *c, CURL *h, const char *method, const char *path,
-		   const char *body, int *status, struct dynbuf *b, bool *retry, char *err,
-		   size_t errlen)
+		   const char *body, long timeout_ms, int *status, struct dynbuf *b, bool *retry,
+		   char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
 	char cerr[CURL_ERROR_SIZE] = "";
@@ -65,7 +66,7 @@ static int attempt(struct kube_client *c, CURL *h, const char *method, const cha
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
@@ -92,12 +93,14 @@ static int attempt(struct kube_client *c, CURL *h, const char *method, const cha
 	return ERR_IO;
 }
 
-int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
-		 int *status, json_t **out, char *err, size_t errlen)
+int kube_request_within(struct kube_client *c, const char *method, const char *path,
+			json_t *body, int64_t total_ns, int *status, json_t **out, char *err,
+			size_t errlen)
 {
 	CURL *h = kube__client_handle_get(c);
 	char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	int64_t delay = RETRY_FIRST_NS;
+	int64_t delay = RETRY_FIRST_NS, deadline = total_ns > 0 ? clock_mono_ns() + total_ns : 0;
+	long timeout_ms = REQUEST_TIMEOUT_MS;
 	struct dynbuf b;
 	bool retry = false;
 	int rc = 0, i;
@@ -112,12 +115,21 @@ int kube_request(struct kube_client *c, const char *method, const char *path, js
 	}
 	for (i = 0; i < RETRY_TRIES; i++) {
 		if (i) {
+			if (deadline && clock_mono_ns() + delay >= deadline)
+				break; /* no time left for another try: the last answer stands */
 			log_v(2, "retrying %s %s in %lld ms (status %d)", method, path,
 			      (long long)(delay / NS_PER_MS), *status);
 			pause_ns(delay);
 			delay += delay / 2;
 		}
-		rc = attempt(c, h, method, path, payload, status, &b, &retry, err, errlen);
+		if (deadline) {
+			int64_t left_ms = (deadline - clock_mono_ns()) / NS_PER_MS;
+
+			timeout_ms = left_ms < 1 ? 1 : left_ms < REQUEST_TIMEOUT_MS ? (long)left_ms
+										  : REQUEST_TIMEOUT_MS;
+		}
+		rc = attempt(c, h, method, path, payload, timeout_ms, status, &b, &retry, err,
+			     errlen);
 		if (!retry)
 			break;
 	}
@@ -131,4 +143,10 @@ out:
 	free(payload);
 	kube__client_handle_put(c, h);
 	return rc;
+}
+
+int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
+		 int *status, json_t **out, char *err, size_t errlen)
+{
+	return kube_request_within(c, method, path, body, 0, status, out, err, errlen);
 }

@@ -11,6 +11,9 @@
  *   not      a review that failed (transport, non-2xx) or that answered
  *            with status.error (cacheErrs=false upstream)
  *
+ * A review takes at most 10 s with its retries (TokenRequestTimeout), and
+ * blocks the request's thread meanwhile.
+ *
  * The cache is set-associative: TOKEN_BUCKETS buckets of TOKEN_WAYS
  * entries, a full bucket replacing its entry that expires first, so memory
  * stays bounded whatever tokens clients send.
@@ -30,6 +33,7 @@
 #define TOKEN_WAYS 8
 #define TOKEN_MAX_LEN 16384     /* longer Authorization values are not reviewed */
 #define REVIEW_PATH "/apis/authentication.k8s.io/v1/tokenreviews"
+#define REVIEW_TIMEOUT_NS (10 * NS_PER_SEC) /* TokenRequestTimeout: tries and waits */
 
 struct token_entry {
 	unsigned char key[32];
@@ -176,7 +180,8 @@ static int review(struct server__tokens *t, const char *token, struct server_use
 
 	req = json_pack("{s:s,s:s,s:{},s:{s:s}}", "kind", "TokenReview", "apiVersion",
 			"authentication.k8s.io/v1", "metadata", "spec", "token", token);
-	rc = kube_request(t->client, "POST", REVIEW_PATH, req, &code, &resp, err, errlen);
+	rc = kube_request_within(t->client, "POST", REVIEW_PATH, req, REVIEW_TIMEOUT_NS, &code,
+				 &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && (code < 200 || code > 299)) {
 		snprintf(err, errlen, "%s", jpath_str(resp, "message") ? jpath_str(resp, "message")
