@@ -4,7 +4,8 @@
 # server reads kube-system/extension-apiserver-authentication from kubesim
 # (its front-proxy CA and request-header settings, the cluster CA), so
 # kubesim's aggregator is authenticated and `kubectl top nodes` works;
-# kubesim's token is reviewed through TokenReview; then the serving
+# kubesim's token is reviewed through TokenReview; a change of the ConfigMap
+# is followed without a restart (and undone); then the serving
 # certificate files are replaced under the running server: new connections
 # get the new certificate, a kept-alive connection keeps working, no
 # restart.
@@ -52,6 +53,24 @@ check_eq "kubesim's token is reviewed (kubesim-admin in system:masters)" 200 \
 check_eq "an unknown token is 401" 401 "$(code -H 'Authorization: Bearer not-a-token')"
 body=$(curl -s --cacert "$WORK/serving/tls.crt" -H 'Authorization: Bearer not-a-token' "$url")
 check_eq "401 body" '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}' "$body"
+
+# ---- the ConfigMap is followed (re-read every 10 s) ---------------------------
+proxy_code() {
+	code --cert "$SIM_DIR/front-proxy-client.crt" --key "$SIM_DIR/front-proxy-client.key" \
+		-H 'X-Remote-User: e2e' -H 'X-Remote-Group: system:masters'
+}
+is_code() { [ "$(proxy_code)" = "$1" ]; }
+kubectl patch configmap -n kube-system extension-apiserver-authentication --type merge \
+	-p '{"data":{"requestheader-allowed-names":"[\"another-proxy\"]"}}' >/dev/null
+check "allowed names changed in the ConfigMap: the proxy is refused (401) within 15 s" \
+	wait_until 15 is_code 401
+out=$(kubectl top nodes 2>&1 || true)
+check_eq "kubectl top nodes then fails as on a real cluster" \
+	"error: You must be logged in to the server (Unauthorized)" "$out"
+kubectl patch configmap -n kube-system extension-apiserver-authentication --type merge \
+	-p '{"data":{"requestheader-allowed-names":"[\"front-proxy-client\"]"}}' >/dev/null
+check "restored: the proxy is accepted again within 15 s" wait_until 15 is_code 200
+check_out "kubectl top nodes works again" wait_until 20 kubectl top nodes node-0
 
 # ---- serving certificate rotation ---------------------------------------------
 # A kept-alive connection (front proxy identity) opened on certificate A:
