@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 80-authn-no-ca-flags.sh - delegated authentication as metrics-server's own
+# 85-authn-no-ca-flags.sh - delegated authentication as metrics-server's own
 # manifests run it: no --client-ca-file, no --requestheader-* flags.  The
 # server reads kube-system/extension-apiserver-authentication from kubesim
 # (its front-proxy CA and request-header settings, the cluster CA), so
