@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,21 @@ static const struct server_route routes[] = {
 	{ NULL, false, owns_apis, whoami, NULL },
 };
 
+/* The review: every named user but system:anonymous is allowed (the
+ * authorizer against kubesim's reviews: check_server_authz). */
+static int review_all_but_anonymous(void *ud, json_t *review, json_t **status, char *err,
+				    size_t errlen)
+{
+	const char *user = json_string_value(json_object_get(json_object_get(review, "spec"),
+							     "user"));
+
+	(void)ud;
+	(void)err;
+	(void)errlen;
+	*status = json_pack("{s:b}", "allowed", user && strcmp(user, "system:anonymous") != 0);
+	return 0;
+}
+
 static void setup(void)
 {
 	const char *names[] = { "front-proxy-client" };
@@ -135,7 +151,8 @@ static void setup(void)
 	cfg.authn.requestheader_allowed_names.n = 1;
 	authn = server_authn_new(&cfg.authn, err, sizeof(err));
 	ck_assert_msg(authn != NULL, "%s", err);
-	authz = server_authz_new(&cfg.authz);
+	authz = server_authz_new(&(struct server_authz_options){
+		.flags = &cfg.authz, .review = review_all_but_anonymous });
 	health.check = fake_check;
 	storage_ready = true;
 	atomic_store(&health.shutting_down, false);
@@ -574,13 +591,16 @@ START_TEST(test_always_allow_paths_and_masters)
 				     .ngroups = 1, .anonymous = false };
 	struct server_attrs at;
 
+	char *why = NULL;
+
 	server_attrs_parse(&at, "GET", "/livez", NULL, false, NULL);
-	ck_assert(server_authz_allowed(authz, &anon, &at));
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_ALLOW);
 	server_attrs_parse(&at, "GET", "/livez/ping", NULL, false, NULL);
-	ck_assert(!server_authz_allowed(authz, &anon, &at));
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_DENY);
+	ck_assert_ptr_null(why);
 	server_attrs_parse(&at, "GET", "/metrics", NULL, false, NULL);
-	ck_assert(!server_authz_allowed(authz, &anon, &at));
-	ck_assert(server_authz_allowed(authz, &admin, &at));
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_DENY);
+	ck_assert_int_eq(server_authz_decide(authz, &admin, &at, &why), SERVER_AUTHZ_ALLOW);
 }
 END_TEST
 
