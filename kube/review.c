@@ -24,19 +24,35 @@ static void errno_text(long e, char *out, size_t len)
 		out[0] = (char)tolower((unsigned char)out[0]);
 }
 
+/* The address dialled: the connection's, else the URL's host:port. */
+static void dialled(const struct kube__try *t, char *out, size_t len)
+{
+	const char *host = strstr(t->url, "://");
+	size_t n;
+
+	if (t->ip[0]) {
+		snprintf(out, len, "%s%s%s:%ld", strchr(t->ip, ':') ? "[" : "", t->ip,
+			 strchr(t->ip, ':') ? "]" : "", t->port);
+		return;
+	}
+	host = host ? host + 3 : t->url;
+	n = strcspn(host, "/?");
+	if (n && memchr(host, ':', n) && host[n - 1] != ']')
+		snprintf(out, len, "%.*s", (int)n, host);
+	else
+		snprintf(out, len, "%.*s:%s", (int)n, host,
+			 strncmp(t->url, "http://", 7) == 0 ? "80" : "443");
+}
+
 /* `Post "URL": <what>` (url.Error) for a transfer that got no response. */
 static void transport_text(const struct kube__try *t, char *err, size_t errlen)
 {
-	char what[512], es[128];
+	char what[512], es[128], at[300];
 
 	if (t->cc == CURLE_COULDNT_CONNECT && t->os_errno) {
 		errno_text(t->os_errno, es, sizeof(es));
-		if (t->ip[0])
-			snprintf(what, sizeof(what), "dial tcp %s%s%s:%ld: connect: %s",
-				 strchr(t->ip, ':') ? "[" : "", t->ip, strchr(t->ip, ':') ? "]" : "",
-				 t->port, es);
-		else
-			snprintf(what, sizeof(what), "dial tcp: connect: %s", es);
+		dialled(t, at, sizeof(at));
+		snprintf(what, sizeof(what), "dial tcp %s: connect: %s", at, es);
 	} else if (t->cc == CURLE_OPERATION_TIMEDOUT) {
 		snprintf(what, sizeof(what), "context deadline exceeded");
 	} else if (t->cc == CURLE_WRITE_ERROR) {

@@ -127,8 +127,11 @@ static int review_all_but_anonymous(void *ud, json_t *review, json_t **status, c
 							     "user"));
 
 	(void)ud;
-	(void)err;
-	(void)errlen;
+	*status = NULL;
+	if (user && strcmp(user, "broken") == 0) {
+		snprintf(err, errlen, "Post \"https://k/x\": <down> & out");
+		return ERR_IO;
+	}
 	*status = json_pack("{s:b}", "allowed", user && strcmp(user, "system:anonymous") != 0);
 	return 0;
 }
@@ -549,6 +552,22 @@ START_TEST(test_forbidden_resource_messages)
 }
 END_TEST
 
+/* A review that fails: the 500 quotes the request-target as sent (raw,
+ * query included), & < > as entities. */
+START_TEST(test_review_failure_is_500)
+{
+	struct reply r = request("/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?limit=500&"
+				 "labelSelector=x%3Dy", &(struct call){
+		.cert = "front-proxy-client", .headers = { "X-Remote-User: broken" } });
+
+	assert_reply(&r, 500,
+		     "Internal Server Error: \"/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?"
+		     "limit=500&amp;labelSelector=x%3Dy\": Post \"https://k/x\": &lt;down&gt; "
+		     "&amp; out\n");
+	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
+}
+END_TEST
+
 START_TEST(test_request_attributes)
 {
 	struct server_attrs at;
@@ -637,6 +656,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_keepalive_cert_checked_once);
 	tcase_add_test(tc, test_forbidden_resource_messages);
 	tcase_add_test(tc, test_always_allow_paths_and_masters);
+	tcase_add_test(tc, test_review_failure_is_500);
 	tcase_add_test(tc, test_tls11_refused);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(unit, 10);
