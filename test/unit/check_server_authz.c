@@ -392,6 +392,7 @@ END_TEST
 START_TEST(test_paths_flag)
 {
 	char *paths[] = { "/metrics", "/debug/*" };
+	struct server_strlist defaults = cfg.authz.always_allow_paths;
 
 	cfg.authz.always_allow_paths.items = paths; /* borrowed for this test */
 	cfg.authz.always_allow_paths.n = 2;
@@ -402,8 +403,7 @@ START_TEST(test_paths_flag)
 	/* resource requests are never on the path list */
 	cfg.authz.always_allow_paths.items[1] = "/apis/*";
 	expect(&anon, NS_PODS, SERVER_AUTHZ_DENY, NULL);
-	cfg.authz.always_allow_paths.items = NULL;
-	cfg.authz.always_allow_paths.n = 0;
+	cfg.authz.always_allow_paths = defaults;
 }
 END_TEST
 
