@@ -3,7 +3,9 @@
 # kubesim (SubjectAccessReview) about every request kubesim's aggregator
 # proxies, and kubesim answers from RBAC objects applied with the real
 # kubectl (test/e2e/data/authz-rbac.yaml).  Users are client certificates
-# of kubesim's CA (CN = user, O = group), each with its own kubeconfig.
+# of kubesim's CA (CN = user, O = group), each with its own kubeconfig.  Last,
+# a second server whose --authorization-kubeconfig names a dead apiserver:
+# the 500 InternalError text, and kubectl's rendering of it.
 source "$(dirname "$0")/lib.sh"
 
 start_kubesim --nodes 2 --pods-per-node 4
@@ -92,5 +94,28 @@ check_eq "anonymous node metrics: 403 Status" \
 	"$out"
 code=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$MAS_PORT/readyz")
 check_eq "anonymous /readyz: always allowed" 200 "$code"
+
+# ---- the review endpoint down: --authorization-kubeconfig to a dead apiserver -------
+DEAD=$(free_port)
+sed "s#server: .*#server: https://127.0.0.1:$DEAD#" "$KUBECONFIG" >"$WORK/dead.kubeconfig"
+start_server --metric-resolution 10s --kubelet-request-timeout 5s \
+	--kubelet-use-node-status-port --kubelet-preferred-address-types InternalIP \
+	--kubelet-certificate-authority "$SIM_DIR/ca.crt" \
+	--requestheader-client-ca-file "$SIM_DIR/front-proxy-ca.crt" \
+	--requestheader-allowed-names front-proxy-client \
+	--authorization-kubeconfig "$WORK/dead.kubeconfig"
+out=$(curl -s --cacert "$WORK/certs/apiserver.crt" --cert "$SIM_DIR/front-proxy-client.crt" \
+	--key "$SIM_DIR/front-proxy-client.key" -H 'X-Remote-User: jane' \
+	"https://127.0.0.1:$MAS_PORT/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods?limit=500&labelSelector=app%3Dx")
+check_eq "review endpoint down: 500 with the InternalError text" \
+	"Internal Server Error: \"/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods?limit=500&amp;labelSelector=app%3Dx\": Post \"https://127.0.0.1:$DEAD/apis/authorization.k8s.io/v1/subjectaccessreviews?timeout=10s\": dial tcp 127.0.0.1:$DEAD: connect: connection refused" \
+	"$out"
+kubectl annotate apiservice v1beta1.metrics.k8s.io "kubesim.io/endpoint=127.0.0.1:$MAS_PORT" \
+	--overwrite >/dev/null
+want="Error from server (InternalError): an error on the server (\"Internal Server Error: \\\"/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods\\\": Post \\\"https://127.0.0.1:$DEAD/apis/authorization.k8s.io/v1/subjectaccessreviews?timeout=10s\\\": dial tcp 127.0.0.1:$DEAD: connect: connection refused\") has prevented the request from succeeding (get pods.metrics.k8s.io)"
+jane_sees_500() { [ "$(as jane top pods -n team-a 2>&1)" = "$want" ]; }
+eventually 30 "review endpoint down: kubectl prints client-go's InternalError text" jane_sees_500
+check "the admin (system:masters) still reads metrics without a review" \
+	wait_until 30 kubectl top pods -n team-a
 
 finish
