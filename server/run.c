@@ -151,7 +151,7 @@ static int start_authz(const struct server_config *cfg, struct runtime *rt, char
 
 	if (path && *path) {
 		if (kube_config_load(path, &kc, why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "failed to load authorization kubeconfig: %s", why);
+			snprintf(err, errlen, "failed to get delegated authorization kubeconfig: %s", why);
 			return ERR_INVAL;
 		}
 		rt->authz_client = kube_client_new(&kc);
