@@ -363,7 +363,9 @@ static int ask(const struct server_authz *z, const struct server_user *u,
 	reason = json_string_value(json_object_get(status, "reason"));
 	a->allowed = json_is_true(json_object_get(status, "allowed"));
 	a->denied = json_is_true(json_object_get(status, "denied"));
-	a->reason = reason && *reason ? xstrndup(reason, AUTHZ_MAX_REASON) : NULL;
+	/* only a denial shows its reason (kept out of the cache otherwise, so
+	 * that an allowed hit copies nothing) */
+	a->reason = reason && *reason && !a->allowed ? xstrndup(reason, AUTHZ_MAX_REASON) : NULL;
 	json_decref(status);
 	return 0;
 }
