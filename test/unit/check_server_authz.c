@@ -407,10 +407,78 @@ START_TEST(test_paths_flag)
 }
 END_TEST
 
+/* ---- the cache alone, with a stand-in review -------------------------------------- */
+
+static int stub_calls;
+
+static int stub_review(void *ud, json_t *review, json_t **status, char *err, size_t errlen)
+{
+	const char *user = json_string_value(json_object_get(json_object_get(review, "spec"),
+							     "user"));
+
+	(void)ud;
+	(void)err;
+	(void)errlen;
+	stub_calls++;
+	*status = user && user[0] == 'd' ? json_pack("{s:b,s:b,s:s}", "allowed", 0, "denied", 1,
+						     "reason", "no")
+					 : json_pack("{s:b,s:s}", "allowed", 1, "reason", "yes");
+	return 0;
+}
+
+START_TEST(test_lru_keeps_8192_answers)
+{
+	struct server_user u = { .groups = jane_groups, .ngroups = 1 };
+	char name[32];
+	char *why = NULL;
+
+	stub_calls = 0;
+	server_authz_free(authz);
+	authz = server_authz_new(&(struct server_authz_options){ .flags = &cfg.authz,
+								 .review = stub_review });
+	for (int i = 0; i < 8192; i++) {
+		snprintf(name, sizeof(name), "u%d", i);
+		u.name = name;
+		ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_ALLOW);
+	}
+	u.name = "u0"; /* now the most recently used */
+	ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(stub_calls, 8192);
+	u.name = "u-new"; /* evicts u1, the least recently used */
+	ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_ALLOW);
+	u.name = "u0";
+	ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(stub_calls, 8193);
+	u.name = "u1";
+	ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(stub_calls, 8194);
+	/* an explicit denial keeps its reason through the cache */
+	u.name = "dan";
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_DENY);
+		ck_assert_str_eq(why, "no");
+		free(why);
+	}
+	ck_assert_int_eq(stub_calls, 8195);
+	/* the same user and verb on another path or with other groups: other keys */
+	u.name = "u1";
+	u.ngroups = 0;
+	ck_assert_int_eq(decide(&u, NS_PODS, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(decide(&u, NS_PODS "/p1", &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(stub_calls, 8197);
+}
+END_TEST
+
+static void stub_setup(void)
+{
+	server_config_init(&cfg);
+}
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("server_authz");
 	TCase *tc = tcase_create("kubesim");
+	TCase *cache = tcase_create("cache");
 
 	tcase_add_unchecked_fixture(tc, sim_start, sim_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -423,6 +491,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_paths_masters_and_public_info);
 	tcase_add_test(tc, test_paths_flag);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(cache, stub_setup, teardown);
+	tcase_set_timeout(cache, 30);
+	tcase_add_test(cache, test_lru_keeps_8192_answers);
+	suite_add_tcase(s, cache);
 	return s;
 }
 
