@@ -85,6 +85,21 @@ after=$(sar_count)
 # (at most one review from the aggregator's periodic discovery in between)
 check_range "5 cached requests: kubesim answered at most 1 review" 0 1 $((after - before))
 
+# ---- RBAC objects are REST objects: kubectl delete, and a review made with kubectl --
+sar_jane() {
+	kubectl create --validate=false -o jsonpath='{.status.allowed}' -f - <<'YAML'
+apiVersion: authorization.k8s.io/v1
+kind: SubjectAccessReview
+spec:
+  user: jane
+  resourceAttributes: {namespace: team-a, verb: list, group: metrics.k8s.io, resource: pods}
+YAML
+}
+check_eq "a SubjectAccessReview for jane (kubectl create): allowed" true "$(sar_jane)"
+check_out "kubectl delete rolebinding" kubectl delete rolebinding -n team-a jane-reads-pod-metrics
+check_eq "no RoleBinding left in team-a" "" "$(kubectl get rolebindings -n team-a -o name)"
+check_eq "the same review once the binding is gone: not allowed" false "$(sar_jane)"
+
 # ---- straight to the server --------------------------------------------------------
 code=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$MAS_PORT/version")
 check_eq "anonymous /version is allowed (system:public-info-viewer)" 200 "$code"
