@@ -1,8 +1,7 @@
 /*
  * request.c - one-shot JSON requests to kube-apiserver with the retry
  * policy: connection errors, 5xx and 429 are retried up to 5 tries,
- * waiting 0.5 s, then x1.5 each time; optionally all within one deadline
- * (as Go's webhooks wrap their backoff in the request's context timeout).
+ * waiting 0.5 s, then x1.5 each time.
  */
 #include "kube/kube_int.h"
 
@@ -42,7 +41,7 @@ static bool retryable_curl(CURLcode cc)
 	}
 }
 
-static void pause_ns(int64_t ns)
+void kube__pause_ns(int64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / NS_PER_SEC, .tv_nsec = ns % NS_PER_SEC };
 
@@ -50,39 +49,70 @@ static void pause_ns(int64_t ns)
 		;
 }
 
-/* One attempt: *status, the body in b.  0 or ERR_IO/ERR_TIMEOUT/ERR_TOOBIG. */
-static int attempt(struct kube_client *c, CURL *h, const char *method, const char *path,
-		   const char *body, long timeout_ms, int *status, struct dynbuf *b, bool *retry,
-		   char *err, size_t errlen)
+int kube__try(struct kube_client *c, CURL *h, const char *method, const char *path,
+	      const char *body, struct dynbuf *b, struct kube__try *t, char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
-	char cerr[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	CURLcode cc;
+	char *url = NULL;
+	long code = 0, oserr = 0, port = 0;
 	int rc = kube__client_setup(c, h, path, body != NULL, &hdrs, err, errlen);
 
+	memset(t, 0, sizeof(*t));
 	if (rc)
 		return rc;
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->cerr);
 	dynbuf_reset(b);
-	cc = curl_easy_perform(h);
+	t->cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
-	*status = cc == CURLE_OK ? (int)code : 0;
-	if (cc == CURLE_OK) {
-		*retry = code >= 500 || code == 429;
+	t->status = t->cc == CURLE_OK ? code : 0;
+	t->os_errno = oserr;
+	snprintf(t->url, sizeof(t->url), "%s", url ? url : path);
+	if (t->cc != CURLE_OK && !t->cerr[0])
+		snprintf(t->cerr, sizeof(t->cerr), "%s", curl_easy_strerror(t->cc));
+	if (t->cc != CURLE_OK && curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK)
+		t->port = port;
+	if (t->cc != CURLE_OK) {
+		char *ip = NULL;
+
+		if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+			snprintf(t->ip, sizeof(t->ip), "%s", ip);
+	}
+	return 0;
+}
+
+/* One attempt: *status, the body in b.  0 or ERR_IO/ERR_TIMEOUT/ERR_TOOBIG. */
+static int attempt(struct kube_client *c, CURL *h, const char *method, const char *path,
+		   const char *body, int *status, struct dynbuf *b, bool *retry, char *err,
+		   size_t errlen)
+{
+	struct kube__try t;
+	int rc = kube__try(c, h, method, path, body, b, &t, err, errlen);
+
+	if (rc)
+		return rc;
+	*status = (int)t.status;
+	if (t.cc == CURLE_OK) {
+		*retry = t.status >= 500 || t.status == 429;
 		return 0;
 	}
-	*retry = retryable_curl(cc);
+	*retry = retryable_curl(t.cc);
 	snprintf(err, errlen, "%s %s: %s", method, path,
-		 cc == CURLE_WRITE_ERROR ? "response too large" : (*cerr ? cerr : curl_easy_strerror(cc)));
+		 t.cc == CURLE_WRITE_ERROR ? "response too large" : t.cerr);
+	return kube__curl_err(t.cc);
+}
+
+int kube__curl_err(CURLcode cc)
+{
 	if (cc == CURLE_WRITE_ERROR)
 		return ERR_TOOBIG;
 	if (cc == CURLE_OPERATION_TIMEDOUT)
@@ -93,14 +123,12 @@ static int attempt(struct kube_client *c, CURL *h, const char *method, const cha
 	return ERR_IO;
 }
 
-int kube_request_within(struct kube_client *c, const char *method, const char *path,
-			json_t *body, int64_t total_ns, int *status, json_t **out, char *err,
-			size_t errlen)
+int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
+		 int *status, json_t **out, char *err, size_t errlen)
 {
 	CURL *h = kube__client_handle_get(c);
 	char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	int64_t delay = RETRY_FIRST_NS, deadline = total_ns > 0 ? clock_mono_ns() + total_ns : 0;
-	long timeout_ms = REQUEST_TIMEOUT_MS;
+	int64_t delay = RETRY_FIRST_NS;
 	struct dynbuf b;
 	bool retry = false;
 	int rc = 0, i;
@@ -115,21 +143,12 @@ int kube_request_within(struct kube_client *c, const char *method, const char *p
 	}
 	for (i = 0; i < RETRY_TRIES; i++) {
 		if (i) {
-			if (deadline && clock_mono_ns() + delay >= deadline)
-				break; /* no time left for another try: the last answer stands */
 			log_v(2, "retrying %s %s in %lld ms (status %d)", method, path,
 			      (long long)(delay / NS_PER_MS), *status);
-			pause_ns(delay);
+			kube__pause_ns(delay);
 			delay += delay / 2;
 		}
-		if (deadline) {
-			int64_t left_ms = (deadline - clock_mono_ns()) / NS_PER_MS;
-
-			timeout_ms = left_ms < 1 ? 1 : left_ms < REQUEST_TIMEOUT_MS ? (long)left_ms
-										  : REQUEST_TIMEOUT_MS;
-		}
-		rc = attempt(c, h, method, path, payload, timeout_ms, status, &b, &retry, err,
-			     errlen);
+		rc = attempt(c, h, method, path, payload, status, &b, &retry, err, errlen);
 		if (!retry)
 			break;
 	}
@@ -143,10 +162,4 @@ out:
 	free(payload);
 	kube__client_handle_put(c, h);
 	return rc;
-}
-
-int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
-		 int *status, json_t **out, char *err, size_t errlen)
-{
-	return kube_request_within(c, method, path, body, 0, status, out, err, errlen);
 }

@@ -11,8 +11,8 @@
  *   not      a review that failed (transport, non-2xx) or that answered
  *            with status.error (cacheErrs=false upstream)
  *
- * A review takes at most 10 s with its retries (TokenRequestTimeout), and
- * blocks the request's thread meanwhile.
+ * The review is kube_review_create's (the webhook retry policy, client-go's
+ * error texts); it blocks the request's thread meanwhile.
  *
  * The cache is set-associative: TOKEN_BUCKETS buckets of TOKEN_WAYS
  * entries, a full bucket replacing its entry that expires first, so memory
@@ -32,8 +32,6 @@
 #define TOKEN_BUCKETS 512
 #define TOKEN_WAYS 8
 #define TOKEN_MAX_LEN 16384     /* longer Authorization values are not reviewed */
-#define REVIEW_PATH "/apis/authentication.k8s.io/v1/tokenreviews"
-#define REVIEW_TIMEOUT_NS (10 * NS_PER_SEC) /* TokenRequestTimeout: tries and waits */
 
 struct token_entry {
 	unsigned char key[32];
@@ -176,18 +174,13 @@ static int review(struct server__tokens *t, const char *token, struct server_use
 		  size_t errlen)
 {
 	json_t *req, *resp = NULL, *status;
-	int code = 0, rc;
+	int rc;
 
 	req = json_pack("{s:s,s:s,s:{},s:{s:s}}", "kind", "TokenReview", "apiVersion",
 			"authentication.k8s.io/v1", "metadata", "spec", "token", token);
-	rc = kube_request_within(t->client, "POST", REVIEW_PATH, req, REVIEW_TIMEOUT_NS, &code,
-				 &resp, err, errlen);
+	rc = kube_review_create(t->client, "authentication.k8s.io", "tokenreviews", req, &resp,
+				err, errlen);
 	json_decref(req);
-	if (rc == 0 && (code < 200 || code > 299)) {
-		snprintf(err, errlen, "%s", jpath_str(resp, "message") ? jpath_str(resp, "message")
-				: "the server could not review the token");
-		rc = ERR_IO;
-	}
 	if (rc != 0) {
 		log_error("\"Failed to make webhook authenticator request\" err=\"%s\"", err);
 		json_decref(resp);

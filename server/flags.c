@@ -82,6 +82,8 @@ void server_config_init(struct server_config *cfg)
 		    (const char *const[]){ "x-remote-extra-" }, 1);
 	strlist_set(&cfg->authz.always_allow_paths, default_allow_paths,
 		    COMMON_ARRAY_LEN(default_allow_paths));
+	cfg->authz.authorized_ttl_ns = 10 * NS_PER_SEC;
+	cfg->authz.unauthorized_ttl_ns = 10 * NS_PER_SEC;
 	hpaloop_flags_init(&cfg->hpa);
 	cfg->max_series = SERVER_DEFAULT_MAX_SERIES;
 }

@@ -117,6 +117,15 @@ const struct flag_def server__flag_defs[] = {
 	  SEC_AUTHZ,
 	  "A list of HTTP paths to skip during authorization, i.e. these are authorized without "
 	  "contacting the 'core' kubernetes server." },
+	{ "authorization-kubeconfig", 0, FLAG_STRING, CFG(authz.kubeconfig), SEC_AUTHZ,
+	  "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create "
+	  "subjectaccessreviews.authorization.k8s.io." },
+	{ "authorization-webhook-cache-authorized-ttl", 0, FLAG_DURATION,
+	  CFG(authz.authorized_ttl_ns), SEC_AUTHZ,
+	  "The duration to cache 'authorized' responses from the webhook authorizer." },
+	{ "authorization-webhook-cache-unauthorized-ttl", 0, FLAG_DURATION,
+	  CFG(authz.unauthorized_ttl_ns), SEC_AUTHZ,
+	  "The duration to cache 'unauthorized' responses from the webhook authorizer." },
 
 	/* --feature-gates and --hpa*: hpaloop's table (hpaloop/flags.c) */
 	{ NULL, 0, FLAG_HPA, 0, SEC_HPA, NULL },

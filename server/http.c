@@ -30,6 +30,7 @@
 #define HTTP_TLS_PRIORITIES "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-SSL3.0"
 #define HTTP_CONN_MEMORY (128u << 10)   /* headers + URL of one connection */
 #define HTTP_MAX_BODY DYN_REQUEST_BODY
+#define HTTP_MAX_RAW_URI 8192           /* of the request-target kept for texts */
 
 struct server_http {
 	struct MHD_Daemon *daemon;
@@ -51,6 +52,8 @@ struct http_conn {
 /* One request, from its first header to completion. */
 struct http_req {
 	struct server_exchange x;
+	char *raw_uri;                   /* the request-target as received */
+	bool started;
 	struct server_user user;
 	bool have_user;
 	bool responded;
@@ -114,10 +117,25 @@ static bool want_pretty(struct server_exchange *x)
 	return false;
 }
 
-static struct http_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
+/* MHD_OPTION_URI_LOG_CALLBACK: the request-target before it is decoded
+ * (RequestURI, quoted by the 500 of a failed authorization); the request's
+ * state starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct http_req *r = xcalloc(1, sizeof(*r));
 
+	(void)cls;
+	(void)c;
+	r->raw_uri = xstrndup(uri, strnlen(uri, HTTP_MAX_RAW_URI));
+	return r;
+}
+
+static struct http_req *req_start(struct http_req *r, struct MHD_Connection *c, const char *url,
+				  const char *method)
+{
+	if (!r)
+		r = xcalloc(1, sizeof(*r));
+	r->started = true;
 	r->x.conn = c;
 	r->x.method = method;
 	r->x.path = url;
@@ -162,6 +180,7 @@ static void serve(struct server_http *h, struct http_req *r)
 	struct server_attrs at;
 	bool watch_present;
 	const char *watch;
+	char *why = NULL;
 
 	if (strlen(x->path) > SERVER_MAX_PATH) {
 		server_reply_text(x, 414, "URI Too Long\n");
@@ -176,8 +195,16 @@ static void serve(struct server_http *h, struct http_req *r)
 	watch = server_query(x, "watch", &watch_present);
 	server_attrs_parse(&at, x->method, x->path, watch, watch_present,
 			   server_query(x, "fieldSelector", NULL));
-	if (!server_authz_allowed(h->o.authz, &r->user, &at)) {
-		server_authz_forbid(x, &r->user, &at);
+	switch (server_authz_decide(h->o.authz, &r->user, &at, &why)) {
+	case SERVER_AUTHZ_ALLOW:
+		break;
+	case SERVER_AUTHZ_DENY:
+		server_authz_forbid(x, &r->user, &at, why);
+		free(why);
+		return;
+	case SERVER_AUTHZ_ERROR:
+		server_authz_fail(x, r->raw_uri, why);
+		free(why);
 		return;
 	}
 	rt = find_route(h, x->path);
@@ -250,8 +277,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
-	if (!r) {
-		r = req_new(c, url, method);
+	if (!r || !r->started) {
+		r = req_start(r, c, url, method);
 		*req_cls = r;
 		return body_too_large(r) ? reply_too_large(r) : MHD_YES;
 	}
@@ -277,6 +304,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)c;
 	if (!r)
 		return;
+	if (!r->started) { /* MHD answered the request itself */
+		free(r->raw_uri);
+		free(r);
+		*req_cls = NULL;
+		return;
+	}
 	log_v(4, "\"HTTP\" verb=\"%s\" URI=\"%s\" latency=\"%.3fms\" resp=%d%s", r->x.method,
 	      r->x.path, (double)(clock_now_ns() - r->x.now_ns) / 1e6, r->x.status,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
@@ -285,6 +318,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (r->have_user)
 		server_user_clear(&r->user);
 	dynbuf_clear(&r->x.body);
+	free(r->raw_uri);
 	free(r);
 	*req_cls = NULL;
 }
@@ -403,6 +437,7 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
 		/* Only makes GnuTLS ask for a client certificate; authn.c verifies it. */
 		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, h->trust_pem },

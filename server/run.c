@@ -35,6 +35,7 @@ struct runtime {
 	struct kube_client *authn_client; /* --authentication-kubeconfig's, else NULL */
 	struct server_authz *authz;
 	struct kube_client *client;
+	struct kube_client *authz_client; /* --authorization-kubeconfig, else NULL */
 	struct kube_informer *informer;
 	struct store *store;
 	struct server_app app;
@@ -181,6 +182,34 @@ static int start_authn(const struct server_config *cfg, struct runtime *rt, char
 	return rt->authn ? 0 : ERR_INVAL;
 }
 
+/* The authorizer: SubjectAccessReviews go through --authorization-kubeconfig
+ * when given, else through the main client. */
+static int start_authz(const struct server_config *cfg, struct runtime *rt, char *err,
+		       size_t errlen)
+{
+	const char *path = cfg->authz.kubeconfig;
+	struct kube_config kc;
+	char why[384];
+
+	if (path && *path) {
+		if (kube_config_load(path, &kc, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "failed to get delegated authorization kubeconfig: %s", why);
+			return ERR_INVAL;
+		}
+		rt->authz_client = kube_client_new(&kc);
+		kube_config_clear(&kc);
+		if (!rt->authz_client) {
+			snprintf(err, errlen, "failed to create the authorization client");
+			return ERR_IO;
+		}
+	}
+	rt->authz = server_authz_new(&(struct server_authz_options){
+		.flags = &cfg->authz,
+		.client = rt->authz_client ? rt->authz_client : rt->client,
+	});
+	return 0;
+}
+
 static int start_http(const struct server_config *cfg, struct runtime *rt, char *err,
 		      size_t errlen)
 {
@@ -318,12 +347,14 @@ static void runtime_clear(struct runtime *rt)
 	custom_provider_free(rt->app.custom); /* nothing reads it any more */
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
+	server_authz_free(rt->authz); /* before the client its reviews use */
+	rt->authz = NULL;
+	kube_client_free(rt->authz_client);
 	if (rt->store)
 		store_free(rt->store);
 	series_free(rt->app.series);
 	rules_config_free(rt->rules);
 	server_metrics_free(rt->app.metrics);
-	server_authz_free(rt->authz);
 	server_authn_free(rt->authn); /* before the clients it reads with */
 	kube_client_free(rt->authn_client);
 	selector_free(rt->node_selector);
@@ -373,9 +404,9 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 		return ERR_INVAL;
 	if (load_serving_cert(cfg, rt, err, errlen) != 0)
 		return ERR_IO;
-	if (start_kube(cfg, rt, err, errlen) != 0 || start_authn(cfg, rt, err, errlen) != 0)
+	if (start_kube(cfg, rt, err, errlen) != 0 || start_authn(cfg, rt, err, errlen) != 0 ||
+	    start_authz(cfg, rt, err, errlen) != 0)
 		return ERR_INVAL;
-	rt->authz = server_authz_new(&cfg->authz);
 	rt->informer = kube_informer_start(rt->client, NULL, NULL);
 	rt->store = store_new(cfg->metric_resolution_ns);
 	scraper_options(cfg, rt, &so);

@@ -83,14 +83,6 @@ START_TEST(test_request_retries)
 	ck_assert_int_eq(hits(), before + 5);
 	json_decref(out);
 
-	/* Within 1 s overall: tries at 0 and 0.5 s; the next (at 1.25 s) is not made. */
-	F.flaky_left = 100;
-	before = hits();
-	ck_assert_int_eq(kube_request_within(c, "GET", "/flaky", NULL, NS_PER_SEC, &status, &out,
-					     err, sizeof(err)), 0);
-	ck_assert_int_eq(status, 503);
-	ck_assert_int_eq(hits(), before + 2);
-	json_decref(out);
 	kube_client_free(c);
 }
 END_TEST

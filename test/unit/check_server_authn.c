@@ -291,7 +291,7 @@ static void setup(void)
 	/* the handler echoes anonymous users too: authorization is not tested here */
 	free(cfg.authz.always_allow_paths.items[0]);
 	cfg.authz.always_allow_paths.items[0] = xstrdup("/whoami");
-	authz = server_authz_new(&cfg.authz);
+	authz = server_authz_new(&(struct server_authz_options){ .flags = &cfg.authz });
 }
 
 /* Starts authn (files checked every 50 ms, ConfigMap only on refresh) and
