@@ -7,6 +7,7 @@
  *   stream.c    interruptible streaming transfers (lists and watches)
  *   watch.c     list + watch loop of one resource
  *   informer.c  the two watch threads and snapshot publication
+ *   lease.c     leader election (the steps its unit suite drives)
  */
 #ifndef KUBE_INT_H
 #define KUBE_INT_H
@@ -117,5 +118,20 @@ void kube__informer_publish(struct kube_informer *inf, enum kube_kind kind, stru
 			   bool listed);
 /* Waits up to ns or until stopped; false when stopping. */
 bool kube__informer_pause(struct kube_informer *inf, int64_t ns);
+
+/* ---- lease.c (the steps the unit suite drives with its own clock) ---- */
+
+enum { KUBE__LEASE_OK, KUBE__LEASE_HELD, KUBE__LEASE_FAILED };
+
+/* An elector without its thread (free it with kube_lease_stop: nothing is
+ * released then). */
+struct kube_lease *kube__lease_new(struct kube_client *c, const struct kube_lease_options *o);
+/* One tryAcquireOrRenew at monotonic time now (see lease.c). */
+int kube__lease_try(struct kube_lease *l, int64_t now);
+/* Ends the leadership when another holder was observed or now passed its
+ * renew deadline (logged, on_change told). */
+void kube__lease_step_lost(struct kube_lease *l, int64_t now);
+/* kube_lease_leading at monotonic time now. */
+bool kube__lease_leading_at(struct kube_lease *l, int64_t now, uint64_t *term);
 
 #endif

@@ -6,7 +6,10 @@
  *   POST /kubesim/v1/nodes/<name>/fault  {"fault": "down" | "slow=2s" | ... | null}
  *        sets or clears the kubesim.io/fault annotation the kubelets read
  *   GET  /kubesim/v1/stats
- *        {"resourceVersion": N}
+ *        {"resourceVersion": N, "scaleWrites": {"ns/deployments/name":
+ *        {"writes": N, "unchanged": M, "byUser": {"user": n}}}}: successful
+ *        writes of each Scale, those that left spec.replicas as it was,
+ *        and who made them (two controllers writing one target show here)
  */
 #include "test/kubesim/apiserver.h"
 
@@ -105,8 +108,9 @@ void sim_control_handle(struct sim_cluster *c, const struct sim_request *req,
 	char *name;
 
 	if (strcmp(p, "stats") == 0 && strcmp(req->method, "GET") == 0) {
-		sim_response_json(resp, 200, json_pack("{s:I}", "resourceVersion",
-						       (json_int_t)sim_store_rv(c->store)));
+		sim_response_json(resp, 200, json_pack("{s:I,s:o}", "resourceVersion",
+						       (json_int_t)sim_store_rv(c->store),
+						       "scaleWrites", sim_scale_writes()));
 		return;
 	}
 	if (strncmp(p, "nodes/", 6) != 0 || strcmp(req->method, "POST") != 0 ||
