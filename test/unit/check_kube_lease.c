@@ -337,6 +337,40 @@ START_TEST(test_renew_deadline)
 }
 END_TEST
 
+/* A failure that repeats is logged once, not once per retry (the missing
+ * RBAC permission case: here kubesim's 404 for a namespace that does not
+ * exist), and again once it changed. */
+START_TEST(test_failure_logged_once)
+{
+	struct kube_lease_options o = { .ns = "no-such-ns", .name = "x", .identity = "a",
+					.lease_duration_ns = 15 * S, .renew_deadline_ns = 10 * S,
+					.retry_period_ns = 2 * S };
+	struct kube_lease *a = kube__lease_new(client, &o);
+	char path[] = "/tmp/check_kube_lease.log.XXXXXX", line[1024];
+	int fd = mkstemp(path), saved = dup(2), n = 0;
+	FILE *f;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(kube__lease_try(a, T0 + i * 2 * S), KUBE__LEASE_FAILED);
+	fflush(stderr);
+	dup2(saved, 2);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "error initially creating leader election record: namespaces "
+				  "\"no-such-ns\" not found") != NULL;
+	fclose(f);
+	unlink(path);
+	close(fd);
+	ck_assert_int_eq(n, 1);
+	ck_assert(!kube__lease_leading_at(a, T0, NULL));
+	kube_lease_stop(a);
+}
+END_TEST
+
 /* The threads: a leader, a standby; stopping the leader releases the Lease
  * and the standby takes over within a few retry periods. */
 START_TEST(test_threads_release)
@@ -384,6 +418,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_renewal_conflict);
 	tcase_add_test(tc, test_race_one_winner);
 	tcase_add_test(tc, test_renew_deadline);
+	tcase_add_test(tc, test_failure_logged_once);
 	tcase_add_test(tc, test_threads_release);
 	suite_add_tcase(s, tc);
 	return s;
