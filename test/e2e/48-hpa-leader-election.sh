@@ -4,10 +4,13 @@
 # coordination.k8s.io Lease and writes the annotated HPA's scales under a
 # load step; kubesim's count of Scale writes per target shows no double
 # write (every write is one of the leader's "Successful rescale" and
-# changed spec.replicas); both serve the metrics API.  Then the leader is
-# killed (SIGKILL: no release): the standby takes over once it has seen no
-# renewal for the lease duration, and scaling goes on under a second load
-# step.  Same cluster as 40-hpa-loop.sh (web annotated, api not).
+# changed spec.replicas); both serve the metrics API.  Then the leader
+# hangs (SIGSTOP: no release, no renewal): the standby takes over once it
+# has seen no renewal for the lease duration, and scaling goes on under a
+# second load step; the old leader, woken, stands down without a write
+# (its leadership ended at its renew deadline, its HPA history is
+# dropped).  Killing the new leader (SIGKILL) hands the Lease back, to a
+# new term that starts with no history; SIGTERM releases it.  Same cluster as 40-hpa-loop.sh (web annotated, api not).
 source "$(dirname "$0")/lib.sh"
 
 LEASE=4 RENEW=3 RETRY=0.5   # seconds: short, so the take-over fits the suite
@@ -15,6 +18,10 @@ LEASE_NAME=metrics-apiserver
 # As 40-hpa-loop.sh: the pods share LOAD at 1m per unit, request 100m,
 # target 50%: ceil(LOAD / 50) replicas, at most 10.
 LOAD_1=290 EXPECT_1=6 LOAD_2=440 EXPECT_2=9
+# Then a drop to LOAD_3: 3 replicas would do, but the 5-minute downscale
+# stabilization holds the highest recommendation of the window: 9 for B,
+# which has seen 9; a replica acting on A's stale history would write 6.
+LOAD_3=140
 
 start_kubesim --nodes 2 --pods-per-node 0 --config "$(dirname "$0")/data/hpa-cluster.yaml"
 check "Deployment web has its replica ready" wait_until 30 sh -c \
@@ -64,18 +71,18 @@ check_eq "no Scale write left spec.replicas unchanged (no double write)" 0 "$(wr
 check_eq "the api HPA (not annotated) was never written" 0 "$(writes api)"
 check_eq "A stays the holder" "$(identity "$A_LOG")" "$(holder)"
 
-# ---- kill the leader: B takes over within the lease duration ----------------------
+# ---- the leader hangs (SIGSTOP): B takes over within the lease duration --------------
 a_writes=$(writes web)
-kill -9 "$A_PID"
-killed=$(date +%s.%N)
-check "B acquires the Lease after A's death" wait_until $((LEASE * 3)) sh -c \
+kill -STOP "$A_PID"
+stopped=$(date +%s.%N)
+check "B acquires the Lease while A is stopped" wait_until $((LEASE * 3)) sh -c \
 	"grep -q 'successfully acquired lease kube-system/$LEASE_NAME' '$B_LOG'"
-took=$(awk -v a="$(date +%s.%N)" -v b="$killed" 'BEGIN { printf "%.2f", a - b }')
-echo "# take-over ${took}s after SIGKILL (lease ${LEASE}s, retry ${RETRY}s)"
+took=$(awk -v a="$(date +%s.%N)" -v b="$stopped" 'BEGIN { printf "%.2f", a - b }')
+echo "# take-over ${took}s after SIGSTOP (lease ${LEASE}s, retry ${RETRY}s)"
 # B takes over once it has seen no change for LEASE seconds on its own
 # clock: at least LEASE minus the time since A's last renewal (at most one
 # retry period); at most LEASE after B's first read that showed A's last
-# renewal (up to one jittered retry, 2.2 x RETRY, after the kill) plus
+# renewal (up to one jittered retry, 2.2 x RETRY, after the stop) plus
 # B's next jittered retry and this poll.
 within() { awk -v t="$took" -v lo="$1" -v hi="$2" 'BEGIN { exit !(t >= lo && t <= hi) }'; }
 check "B waited for the lease to expire, then took over within it (+ two jittered retries)" \
@@ -89,13 +96,40 @@ check_eq "the Lease counts one transition" 1 \
 kubectl annotate deployment web kubesim.io/load=$LOAD_2 --overwrite >/dev/null
 check "web scales to $EXPECT_2 replicas under B" wait_until 60 sh -c "[ \"\$(kubectl get deploy web -o jsonpath='{.spec.replicas}')\" = $EXPECT_2 ]"
 check "B rescaled web" test "$(rescales "$B_LOG")" -ge 1
+
+# ---- the old leader wakes up: it stands down and writes nothing ------------------------
+# Its leadership ended at its renew deadline while it was stopped; its
+# history of web (recommendations of 6 from before) must not drive a write
+# now that the load dropped.
+kubectl annotate deployment web kubesim.io/load=$LOAD_3 --overwrite >/dev/null
+kill -CONT "$A_PID"
+check "A notices it lost the Lease" wait_until 10 grep -q \
+	"failed to renew lease kube-system/$LEASE_NAME" "$A_LOG"
+sleep 12 # a scrape round (10s) of A's with the low load, and its HPA pass
+check_eq "web stays at $EXPECT_2 (B's stabilization; A's stale 6 never written)" $EXPECT_2 "$(replicas)"
+check_eq "A wrote nothing after waking" "$a_writes" "$(rescales "$A_LOG")"
 check_eq "kubesim counted A's writes then B's, nothing else" \
 	$((a_writes + $(rescales "$B_LOG"))) "$(writes web)"
-check_eq "still no Scale write that changed nothing" 0 "$(writes web unchanged)"
+check_eq "no Scale write left spec.replicas unchanged (no double write)" 0 "$(writes web unchanged)"
+check_eq "B still holds the Lease" "$(identity "$B_LOG")" "$(holder)"
 
-# ---- a clean stop gives the Lease up -------------------------------------------------
-kill -TERM "$B_PID"
-wait "$B_PID" 2>/dev/null
-check "B released the Lease on SIGTERM" grep -q "released lease kube-system/$LEASE_NAME" "$B_LOG"
+# ---- kill the leader: A leads again, then a clean stop gives the Lease up ------------
+a_evals=$(grep -c '"HPA evaluated" HPA="default/web"' "$A_LOG")
+kill -9 "$B_PID"
+wait "$B_PID" 2>/dev/null || true
+check "A acquires the Lease again after B's death" wait_until $((LEASE * 3)) sh -c \
+	"[ \"\$(grep -c 'successfully acquired lease kube-system/$LEASE_NAME' '$A_LOG')\" = 2 ]"
+check_eq "the Lease holder is A's identity again" "$(identity "$A_LOG")" "$(holder)"
+# A new term starts with no history, as a new kube-controller-manager
+# leader: its first recommendation is the current count (9), which the
+# downscale window then holds; the history A kept from its first term
+# (recommendations of 6) would let it write 6 at once.
+check "A evaluates web again as the new leader" wait_until 25 sh -c \
+	"[ \"\$(grep -c '\"HPA evaluated\" HPA=\"default/web\"' '$A_LOG')\" -gt $a_evals ]"
+check_eq "A's first pass keeps web at $EXPECT_2 (fresh history, not the stale 6)" $EXPECT_2 "$(replicas)"
+check_eq "A wrote no scale in its new term" "$a_writes" "$(rescales "$A_LOG")"
+kill -TERM "$A_PID"
+wait "$A_PID" 2>/dev/null || true
+check "A released the Lease on SIGTERM" grep -q "released lease kube-system/$LEASE_NAME" "$A_LOG"
 check_eq "the released Lease has no holder" "" "$(holder)"
 finish
