@@ -3,6 +3,7 @@
  * error wording (cobra prints them as "Error: <message>").
  */
 #include "server/flags_table.h"
+#include "kube/kube.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,6 +86,22 @@ void server_config_init(struct server_config *cfg)
 	cfg->authz.unauthorized_ttl_ns = 10 * NS_PER_SEC;
 	hpaloop_flags_init(&cfg->hpa);
 	cfg->max_series = SERVER_DEFAULT_MAX_SERIES;
+	/* --leader-elect*: kube-controller-manager's defaults, but off (see README) */
+	cfg->leader.lease_duration_ns = 15 * NS_PER_SEC;
+	cfg->leader.renew_deadline_ns = 10 * NS_PER_SEC;
+	cfg->leader.retry_period_ns = 2 * NS_PER_SEC;
+	cfg->leader.resource_name = xstrdup(SERVER_LEASE_NAME);
+	cfg->leader.resource_namespace = xstrdup("kube-system");
+}
+
+void server_config_lease_options(const struct server_config *cfg, struct kube_lease_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ns = cfg->leader.resource_namespace;
+	o->name = cfg->leader.resource_name;
+	o->lease_duration_ns = cfg->leader.lease_duration_ns;
+	o->renew_deadline_ns = cfg->leader.renew_deadline_ns;
+	o->retry_period_ns = cfg->leader.retry_period_ns;
 }
 
 void server_config_clear(struct server_config *cfg)
@@ -382,6 +399,18 @@ static int64_t nine_tenths(int64_t ns)
 	return ns / 10 * 9 + ns % 10 * 9 / 10;
 }
 
+/* --leader-elect*: checked only when enabled (as upstream), with
+ * client-go's texts. */
+static int validate_leader(const struct server_config *cfg, char *err, size_t errlen)
+{
+	struct kube_lease_options o;
+
+	if (!cfg->leader.elect)
+		return 0;
+	server_config_lease_options(cfg, &o);
+	return kube_lease_validate(&o, err, errlen);
+}
+
 /* metrics-server checks the kubelet client options first, then its own;
  * the first message wins.  Checks of our own come last. */
 int server_config_validate(const struct server_config *cfg, char *err, size_t errlen)
@@ -420,7 +449,9 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "need both --tls-cert-file and --tls-private-key-file");
 	else if (cfg->max_series < 0)
 		snprintf(err, errlen, "--max-series %d must be 0 (no limit) or more", cfg->max_series);
+	else if (hpaloop_flags_options(&cfg->hpa, &hpa, err, errlen) != 0)
+		return ERR_INVAL;
 	else
-		return hpaloop_flags_options(&cfg->hpa, &hpa, err, errlen);
+		return validate_leader(cfg, err, errlen);
 	return ERR_INVAL;
 }

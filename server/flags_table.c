@@ -14,6 +14,7 @@
 #define SEC_AUTHN "Apiserver authentication"
 #define SEC_AUTHZ "Apiserver authorization"
 #define SEC_HPA "Horizontal pod autoscaler"
+#define SEC_LEADER "Leader election"
 #define SEC_LOG "Logging"
 
 const struct flag_def server__flag_defs[] = {
@@ -115,6 +116,35 @@ const struct flag_def server__flag_defs[] = {
 
 	/* --feature-gates and --hpa*: hpaloop's table (hpaloop/flags.c) */
 	{ NULL, 0, FLAG_HPA, 0, SEC_HPA, NULL },
+
+	/* ---- --leader-elect*: kube-controller-manager's flags and texts, for the
+	 * embedded HPA controller (server_config_lease_options, kube/lease.c) ---- */
+	{ "leader-elect", 0, FLAG_BOOL, CFG(leader.elect), SEC_LEADER,
+	  "Start a leader election client and gain leadership before running the embedded "
+	  "HPA controller (every replica serves the APIs). Enable this when running replicated "
+	  "components for high availability." },
+	{ "leader-elect-lease-duration", 0, FLAG_DURATION, CFG(leader.lease_duration_ns),
+	  SEC_LEADER,
+	  "The duration that non-leader candidates will wait after observing a leadership "
+	  "renewal until attempting to acquire leadership of a led but unrenewed leader slot. "
+	  "This is effectively the maximum duration that a leader can be stopped before it is "
+	  "replaced by another candidate. This is only applicable if leader election is "
+	  "enabled." },
+	{ "leader-elect-renew-deadline", 0, FLAG_DURATION, CFG(leader.renew_deadline_ns),
+	  SEC_LEADER,
+	  "The interval between attempts by the acting master to renew a leadership slot "
+	  "before it stops leading. This must be less than the lease duration. This is only "
+	  "applicable if leader election is enabled." },
+	{ "leader-elect-resource-name", 0, FLAG_STRING, CFG(leader.resource_name), SEC_LEADER,
+	  "The name of resource object that is used for locking during leader election." },
+	{ "leader-elect-resource-namespace", 0, FLAG_STRING, CFG(leader.resource_namespace),
+	  SEC_LEADER,
+	  "The namespace of resource object that is used for locking during leader election." },
+	{ "leader-elect-retry-period", 0, FLAG_DURATION, CFG(leader.retry_period_ns),
+	  SEC_LEADER,
+	  "The duration the clients should wait between attempting acquisition and renewal of "
+	  "a leadership. This is only applicable if leader election is enabled." },
+	/* ---- end of --leader-elect* ---- */
 
 	{ "v", 'v', FLAG_LEVEL, CFG(verbosity), SEC_LOG, "number for the log level verbosity" },
 };

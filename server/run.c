@@ -333,9 +333,14 @@ static int start_hpa(const struct server_config *cfg, struct runtime *rt, char *
 		     size_t errlen)
 {
 	struct hpaloop_options o = { 0 };
+	struct kube_lease_options lease;
 
 	if (hpaloop_flags_options(&cfg->hpa, &o, err, errlen) != 0)
 		return ERR_INVAL;
+	if (cfg->leader.elect) { /* only the leader writes (the elector runs with the loop) */
+		server_config_lease_options(cfg, &lease);
+		o.election = &lease;
+	}
 	if (rt->app.custom) /* the metrics we serve, read in process */
 		o.local = (struct hpaloop_local_api){ server_local_get, &rt->app };
 	rt->hpa = hpaloop_start(&o, rt->client, rt->store);

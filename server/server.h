@@ -70,6 +70,17 @@ struct server_authz_flags {
 	int64_t unauthorized_ttl_ns;      /* --authorization-webhook-cache-unauthorized-ttl */
 };
 
+/* --leader-elect*: kube-controller-manager's leader election flags, for
+ * the embedded HPA controller (only the leader writes). */
+struct server_leader_flags {
+	bool elect;                     /* --leader-elect (false: a lone replica acts) */
+	int64_t lease_duration_ns;      /* --leader-elect-lease-duration */
+	int64_t renew_deadline_ns;      /* --leader-elect-renew-deadline */
+	int64_t retry_period_ns;        /* --leader-elect-retry-period */
+	char *resource_name;            /* --leader-elect-resource-name */
+	char *resource_namespace;       /* --leader-elect-resource-namespace */
+};
+
 /* Every flag; strings are owned (NULL when unset). */
 struct server_config {
 	int64_t metric_resolution_ns;   /* --metric-resolution */
@@ -84,10 +95,13 @@ struct server_config {
 	struct hpaloop_flags hpa;       /* --hpa*, --feature-gates (hpaloop/flags.c) */
 	char *config_file;              /* --config: prometheus-adapter's rules (NULL/"": none) */
 	int max_series;                 /* --max-series: application series, 0 = no limit */
+	struct server_leader_flags leader; /* --leader-elect* */
 };
 
 /* Default of --max-series: series of all application targets together. */
 #define SERVER_DEFAULT_MAX_SERIES 2000000
+/* Default of --leader-elect-resource-name: the Lease of the embedded HPA. */
+#define SERVER_LEASE_NAME "metrics-apiserver"
 
 /* Fills cfg with the defaults (our --metric-resolution default is 15s). */
 void server_config_init(struct server_config *cfg);
@@ -103,6 +117,11 @@ void server_config_clear(struct server_config *cfg);
  */
 int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *err,
 		       size_t errlen) COMMON_WUR;
+
+struct kube_lease_options;
+/* The Lease options of cfg's --leader-elect* flags (strings borrowed from
+ * cfg; no callback). */
+void server_config_lease_options(const struct server_config *cfg, struct kube_lease_options *o);
 
 /* metrics-server's Validate(): 0, or ERR_INVAL with its first message. */
 int server_config_validate(const struct server_config *cfg, char *err, size_t errlen) COMMON_WUR;

@@ -217,6 +217,40 @@ START_TEST(test_validation_messages)
 }
 END_TEST
 
+/* --leader-elect*: kube-controller-manager's defaults (election off here),
+ * checked only when enabled, with client-go's texts. */
+START_TEST(test_leader_election_flags)
+{
+	ck_assert(!cfg.leader.elect);
+	ck_assert_int_eq(cfg.leader.lease_duration_ns, 15 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.leader.renew_deadline_ns, 10 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.leader.retry_period_ns, 2 * NS_PER_SEC);
+	ck_assert_str_eq(cfg.leader.resource_name, "metrics-apiserver");
+	ck_assert_str_eq(cfg.leader.resource_namespace, "kube-system");
+	ck_assert_int_eq(PARSE("--leader-elect-renew-deadline=20s"), 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0); /* not enabled */
+	ck_assert_int_eq(PARSE("--leader-elect"), 0);
+	ck_assert(cfg.leader.elect);
+	assert_invalid("leaseDuration must be greater than renewDeadline");
+	ck_assert_int_eq(PARSE("--leader-elect-renew-deadline", "2s"), 0);
+	assert_invalid("renewDeadline must be greater than retryPeriod*JitterFactor");
+	ck_assert_int_eq(PARSE("--leader-elect-retry-period=-1s"), 0);
+	assert_invalid("retryPeriod must be greater than zero");
+	ck_assert_int_eq(PARSE("--leader-elect-retry-period=1s", "--leader-elect-resource-name="),
+			 0);
+	assert_invalid("invalid leader election resource name \"\": must be a lowercase RFC "
+		       "1123 subdomain");
+	ck_assert_int_eq(PARSE("--leader-elect-resource-name=hpa",
+			       "--leader-elect-resource-namespace=ops", "--leader-elect=false"), 0);
+	ck_assert(!cfg.leader.elect);
+	ck_assert_str_eq(cfg.leader.resource_name, "hpa");
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+	assert_parse_error(PARSE("--leader-elect-lease-duration=15"),
+			   "invalid argument \"15\" for \"--leader-elect-lease-duration\" flag: "
+			   "time: missing unit in duration \"15\"");
+}
+END_TEST
+
 START_TEST(test_validation_ports_and_tls)
 {
 	ck_assert_int_eq(PARSE("--secure-port=0"), 0);
@@ -385,6 +419,7 @@ static Suite *flags_suite(void)
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_hpa_flags);
 	tcase_add_test(tc, test_custom_metrics_flags);
+	tcase_add_test(tc, test_leader_election_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }
