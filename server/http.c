@@ -1,5 +1,6 @@
 /*
- * http.c - the HTTPS daemon: libmicrohttpd with GnuTLS (TLS >= 1.2), an
+ * http.c - the HTTPS daemon: libmicrohttpd with GnuTLS (TLS >= 1.2 unless
+ * --tls-min-version says otherwise; --tls-* settings from flags_tls.c), an
  * internal pool of epoll threads, bounded connections, headers and bodies.
  *
  * Each request runs the generic apiserver's filter order once its body
@@ -14,6 +15,7 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -221,6 +223,31 @@ static enum MHD_Result reply_too_large(struct http_req *r)
 	return queue(r);
 }
 
+/* --tls-cipher-suites restricts TLS 1.2 and older connections to the suites
+ * named; GnuTLS's priorities cannot say exactly that set (only its kx x
+ * cipher x MAC product), so a connection that negotiated another one is
+ * closed before its first request is served. */
+static bool suite_refused(const struct server_http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t s;
+
+	if (!h->o.tls || !h->o.tls->restrict_suites)
+		return false;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return true;
+	s = ci->tls_session;
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ||
+	    server_tls_suite_allowed(h->o.tls, (int)gnutls_kx_get(s), (int)gnutls_cipher_get(s),
+				     (int)gnutls_mac_get(s)))
+		return false;
+	log_v(2, "\"Closing a connection whose cipher suite --tls-cipher-suites does not list\" "
+		 "suite=\"%s\"", gnutls_cipher_suite_get_name(gnutls_kx_get(s), gnutls_cipher_get(s),
+						      gnutls_mac_get(s)));
+	return true;
+}
+
 /* Called for the headers, for each body chunk (counted, discarded) and once
  * more at the end, when the request is served. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -233,6 +260,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	(void)upload_data;
 	if (!r) {
+		if (suite_refused(h, c))
+			return MHD_NO;
 		r = req_new(c, url, method);
 		*req_cls = r;
 		return body_too_large(r) ? reply_too_large(r) : MHD_YES;
@@ -333,7 +362,8 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 		{ MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->sa },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem },
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem },
-		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)(o->tls ? o->tls->priorities : HTTP_TLS_PRIORITIES) },
 		{ MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60, NULL },

@@ -40,6 +40,7 @@ struct runtime {
 	struct server_http *http;
 	struct hpaloop *hpa;
 	struct rules_config *rules; /* --config, else NULL (as app.series, app.apps) */
+	struct server_tls tls;      /* --tls-min-version, --tls-cipher-suites, ... */
 };
 
 /* ---- setup steps ---------------------------------------------------------- */
@@ -151,8 +152,14 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
 		.authz = rt->authz,
+		.tls = &rt->tls,
 	};
 
+	if (server_tls_build(&cfg->serving, &rt->tls, err, errlen) != 0)
+		return ERR_INVAL;
+	if (rt->tls.unavailable)
+		log_warn("\"TLS settings this build cannot offer, left out\" items=\"%s\"",
+			 rt->tls.unavailable);
 	rt->http = server_http_start(&o, err, errlen);
 	if (!rt->http)
 		return ERR_IO;
@@ -288,6 +295,7 @@ static void runtime_clear(struct runtime *rt)
 		kube_config_clear(&rt->kc);
 	free(rt->cert_pem);
 	free(rt->key_pem);
+	server_tls_clear(&rt->tls);
 }
 
 /* The scraper's on_round: new samples, so the HPAs are evaluated again. */
@@ -395,6 +403,19 @@ static void tune_malloc(void)
 	mallopt(M_ARENA_MAX, 2);
 }
 
+/* Once at start: the flags given that do nothing here (issue 12 item 3). */
+static void log_flag_notes(const struct server_config *cfg)
+{
+	if (cfg->ignored_flags)
+		log_info("\"Flags accepted but without effect in metrics-apiserver\" flags=\"%s\"",
+			 cfg->ignored_flags);
+	if (cfg->generic.profiling)
+		log_v(1, "\"--profiling has no effect: metrics-apiserver serves no /debug/pprof\"");
+	if (cfg->serving.tls_sni_cert_key.n > 0)
+		log_warn("\"--tls-sni-cert-key is not implemented: every client gets the default "
+			 "serving certificate\"");
+}
+
 int server_run(int argc, char **argv)
 {
 	struct server_config cfg;
@@ -424,6 +445,7 @@ int server_run(int argc, char **argv)
 		rc = 0;
 	} else {
 		log_set_verbosity(cfg.verbosity);
+		log_flag_notes(&cfg);
 		rc = run(&cfg, &stop);
 	}
 out:
