@@ -6,6 +6,7 @@
  */
 #include "server/flags_table.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define CHECK_MAX_ERRS 8
@@ -137,4 +138,18 @@ int server__check_run_options(const struct server_generic_flags *g, char *err, s
 		return 0;
 	snprintf(err, errlen, "%s", msg);
 	return ERR_INVAL;
+}
+
+char *server_hsts_header(const struct server_generic_flags *g)
+{
+	const struct server_strlist *l = &g->strict_transport_security_directives;
+	char *joined = NULL;
+
+	for (size_t i = 0; i < l->n; i++) { /* WithHSTS: strings.Join(directives, "; ") */
+		char *next = joined ? xasprintf("%s; %s", joined, l->items[i]) : xstrdup(l->items[i]);
+
+		free(joined);
+		joined = next;
+	}
+	return joined;
 }

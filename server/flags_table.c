@@ -181,12 +181,12 @@ const struct flag_def server__flag_defs[] = {
 	  "This and --max-requests-inflight are summed to determine the server's total "
 	  "concurrency limit (which must be positive) if --enable-priority-and-fairness is "
 	  "true. Otherwise, this flag limits the maximum number of mutating requests in "
-	  "flight, or a zero value disables the limit completely.", FX_IGNORED },
+	  "flight, or a zero value disables the limit completely.", FX_USED },
 	{ "max-requests-inflight", 0, FLAG_INT, CFG(generic.max_requests_inflight), SEC_GENERIC,
 	  "This and --max-mutating-requests-inflight are summed to determine the server's "
 	  "total concurrency limit (which must be positive) if --enable-priority-and-fairness "
 	  "is true. Otherwise, this flag limits the maximum number of non-mutating requests in "
-	  "flight, or a zero value disables the limit completely.", FX_TODO },
+	  "flight, or a zero value disables the limit completely.", FX_USED },
 	{ "min-compatibility-version", 0, FLAG_STRINGS, CFG(generic.min_compatibility_version),
 	  SEC_GENERIC,
 	  "The min version of control plane components the server should be compatible with.\n"
@@ -219,7 +219,7 @@ const struct flag_def server__flag_defs[] = {
 	  "normally. The endpoints /healthz and /livez will return success, but /readyz "
 	  "immediately returns failure. Graceful termination starts after this delay has "
 	  "elapsed. This can be used to allow load balancer to stop sending traffic to this "
-	  "server.", FX_TODO },
+	  "server.", FX_USED },
 	{ "shutdown-send-retry-after", 0, FLAG_BOOL, CFG(generic.shutdown_send_retry_after),
 	  SEC_GENERIC,
 	  "If true the HTTP Server will continue listening until all non long running "
@@ -243,7 +243,7 @@ const struct flag_def server__flag_defs[] = {
 	  SEC_GENERIC,
 	  "List of directives for HSTS, comma separated. If this list is empty, then HSTS "
 	  "directives will not be added. Example: 'max-age=31536000,includeSubDomains,preload'",
-	  FX_TODO },
+	  FX_USED },
 
 	/* Kubelet client */
 	{ "deprecated-kubelet-completely-insecure", 0, FLAG_BOOL, CFG(kubelet.completely_insecure),
@@ -269,7 +269,7 @@ const struct flag_def server__flag_defs[] = {
 	  "the kernel to release sockets in TIME_WAIT state. [default=false]", FX_IGNORED },
 	{ "permit-port-sharing", 0, FLAG_BOOL, CFG(serving.permit_port_sharing), SEC_SERVING,
 	  "If true, SO_REUSEPORT will be used when binding the port, which allows more than "
-	  "one instance to bind on the same address and port. [default=false]", FX_TODO },
+	  "one instance to bind on the same address and port. [default=false]", FX_USED },
 	{ "tls-cipher-suites", 0, FLAG_STRINGS, CFG(serving.tls_cipher_suites), SEC_SERVING,
 	  "Comma-separated list of cipher suites for the server. If omitted, the default Go "
 	  "cipher suites will be used.\n"

@@ -6,8 +6,8 @@
  * Each request runs the generic apiserver's filter order once its body
  * (if any, discarded) has been read:
  *
- *   authenticate (401) -> authorize (403) -> route (404) -> method (405)
- *   -> handler
+ *   authenticate (401) -> max in flight (429) -> authorize (403)
+ *   -> route (404) -> method (405) -> handler
  *
  * The handler fills a server_exchange; its on_done hook (releasing
  * snapshots) runs when libmicrohttpd reports the request complete.
@@ -31,6 +31,8 @@ struct server_http {
 	struct server_http_options o;
 	char *cert_pem, *key_pem;        /* kept for the daemon's life */
 	int port;
+	atomic_int inflight;             /* get, list, watch being served */
+	atomic_int inflight_mutating;    /* the other verbs */
 };
 
 /* One request, from its first header to completion. */
@@ -39,6 +41,9 @@ struct http_req {
 	struct server_user user;
 	bool have_user;
 	bool responded;
+	bool retry_after;                /* 429 of the max-in-flight limit */
+	atomic_int *slot;                /* the in-flight count it holds, or NULL */
+	const struct server_http *h;
 	uint64_t body_bytes;
 };
 
@@ -138,7 +143,34 @@ static struct server_authn_conn *conn_state(struct MHD_Connection *c)
 	return ci ? ci->socket_context : NULL;
 }
 
-/* Authenticate, authorize, route, answer: fills r->x. */
+/*
+ * WithMaxInFlightLimit: a request takes a slot of its kind (get, list and
+ * watch, or the others) until it completes; when none is free it is
+ * answered 429 with Retry-After: 1, unless its user is in system:masters.
+ * Long-running (watch) requests are not counted.  False when refused.
+ */
+static bool take_slot(struct server_http *h, struct http_req *r, const struct server_attrs *at)
+{
+	bool ro = strcmp(at->verb, "get") == 0 || strcmp(at->verb, "list") == 0 ||
+		  strcmp(at->verb, "watch") == 0;
+	int limit = ro ? h->o.max_requests_inflight : h->o.max_mutating_requests_inflight;
+	atomic_int *c = ro ? &h->inflight : &h->inflight_mutating;
+
+	if (limit <= 0 || strcmp(at->verb, "watch") == 0)
+		return true;
+	if (atomic_fetch_add(c, 1) < limit) {
+		r->slot = c;
+		return true;
+	}
+	atomic_fetch_sub(c, 1);
+	if (server_user_in_group(&r->user, "system:masters"))
+		return true;
+	r->retry_after = true;
+	server_reply_text(&r->x, 429, "Too many requests, please try again later.\n");
+	return false;
+}
+
+/* Authenticate, limit, authorize, route, answer: fills r->x. */
 static void serve(struct server_http *h, struct http_req *r)
 {
 	struct server_exchange *x = &r->x;
@@ -160,6 +192,8 @@ static void serve(struct server_http *h, struct http_req *r)
 	watch = server_query(x, "watch", &watch_present);
 	server_attrs_parse(&at, x->method, x->path, watch, watch_present,
 			   server_query(x, "fieldSelector", NULL));
+	if (!take_slot(h, r, &at))
+		return;
 	if (!server_authz_allowed(h->o.authz, &r->user, &at)) {
 		server_authz_forbid(x, &r->user, &at);
 		return;
@@ -193,6 +227,10 @@ static enum MHD_Result queue(struct http_req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
 	if (strncmp(x->content_type, "text/plain", 10) == 0)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+	if (r->retry_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (r->h->o.hsts)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, r->h->o.hsts);
 	ret = MHD_queue_response(x->conn, (unsigned)x->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -263,6 +301,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (suite_refused(h, c))
 			return MHD_NO;
 		r = req_new(c, url, method);
+		r->h = h;
 		*req_cls = r;
 		return body_too_large(r) ? reply_too_large(r) : MHD_YES;
 	}
@@ -291,6 +330,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	log_v(4, "\"HTTP\" verb=\"%s\" URI=\"%s\" latency=\"%.3fms\" resp=%d%s", r->x.method,
 	      r->x.path, (double)(clock_now_ns() - r->x.now_ns) / 1e6, r->x.status,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	if (r->slot)
+		atomic_fetch_sub(r->slot, 1);
 	if (r->x.on_done)
 		r->x.on_done(r->x.done_arg);
 	if (r->have_user)
@@ -371,6 +412,10 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+		/* SO_REUSEPORT too with --permit-port-sharing; else the timeout
+		 * again (MHD's default already sets SO_REUSEADDR) */
+		{ o->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_CONNECTION_TIMEOUT,
+		  o->reuse_port ? 1 : (o->timeout_s ? o->timeout_s : 60), NULL },
 		/* Only asks the client for a certificate; authn.c verifies it. */
 		{ trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust },
 		{ MHD_OPTION_END, 0, NULL },

@@ -41,6 +41,7 @@ struct runtime {
 	struct hpaloop *hpa;
 	struct rules_config *rules; /* --config, else NULL (as app.series, app.apps) */
 	struct server_tls tls;      /* --tls-min-version, --tls-cipher-suites, ... */
+	char *hsts;                 /* --strict-transport-security-directives joined */
 };
 
 /* ---- setup steps ---------------------------------------------------------- */
@@ -153,7 +154,12 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.authn = rt->authn,
 		.authz = rt->authz,
 		.tls = &rt->tls,
+		.max_requests_inflight = cfg->generic.max_requests_inflight,
+		.max_mutating_requests_inflight = cfg->generic.max_mutating_requests_inflight,
+		.reuse_port = cfg->serving.permit_port_sharing,
 	};
+	rt->hsts = server_hsts_header(&cfg->generic);
+	o.hsts = rt->hsts;
 
 	if (server_tls_build(&cfg->serving, &rt->tls, err, errlen) != 0)
 		return ERR_INVAL;
@@ -296,6 +302,7 @@ static void runtime_clear(struct runtime *rt)
 	free(rt->cert_pem);
 	free(rt->key_pem);
 	server_tls_clear(&rt->tls);
+	free(rt->hsts);
 }
 
 /* The scraper's on_round: new samples, so the HPAs are evaluated again. */
@@ -351,6 +358,22 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 	return 0;
 }
 
+/* --shutdown-delay-duration: /readyz already fails, everything else is
+ * served as usual for that long (a second signal ends the wait). */
+static void shutdown_delay(const struct server_config *cfg, const sigset_t *stop)
+{
+	int64_t ns = cfg->generic.shutdown_delay_duration_ns;
+	struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
+	char d[40];
+
+	if (ns <= 0)
+		return;
+	fmt_go_duration(ns, d, sizeof(d));
+	log_info("\"Delaying the termination\" shutdownDelayDuration=\"%s\"", d);
+	if (sigtimedwait(stop, NULL, &ts) > 0)
+		log_info("Second signal: terminating now");
+}
+
 static int run(const struct server_config *cfg, const sigset_t *stop)
 {
 	struct runtime rt;
@@ -377,6 +400,7 @@ static int run(const struct server_config *cfg, const sigset_t *stop)
 	sigwait(stop, &sig);
 	log_info("Received signal %d, shutting down", sig);
 	atomic_store(&rt.app.health.shutting_down, true);
+	shutdown_delay(cfg, stop);
 	rc = 0;
 out:
 	if (rc != 0)

@@ -230,6 +230,10 @@ void server_tls_clear(struct server_tls *t);
 /* Whether a connection below TLS 1.3 that negotiated kx/cipher/mac may go on. */
 bool server_tls_suite_allowed(const struct server_tls *t, int kx, int cipher, int mac);
 
+/* --strict-transport-security-directives as the header's value (joined
+ * with "; "), or NULL when none; free() it. */
+char *server_hsts_header(const struct server_generic_flags *g);
+
 /* ---- users (authentication results) ----------------------------------- */
 
 struct server_extra {
@@ -396,6 +400,13 @@ struct server_http_options {
 	unsigned max_connections;        /* 0 = 1024 */
 	unsigned timeout_s;              /* idle connection timeout, 0 = 60 */
 	const struct server_tls *tls;    /* NULL: TLS >= 1.2, GnuTLS's NORMAL suites */
+	/* --max-requests-inflight / --max-mutating-requests-inflight (0 = no
+	 * limit): requests past them get 429 with Retry-After, as the generic
+	 * apiserver's max-in-flight filter answers; system:masters is exempt */
+	int max_requests_inflight;
+	int max_mutating_requests_inflight;
+	const char *hsts;                /* Strict-Transport-Security value, or NULL */
+	bool reuse_port;                 /* --permit-port-sharing (SO_REUSEPORT) */
 };
 
 struct server_http;

@@ -1,18 +1,22 @@
 /*
- * check_server_tls.c - --tls-min-version, --tls-cipher-suites and
- * --tls-curve-preferences honoured by the HTTPS daemon (server/flags_tls.c
- * + http.c): the flags are parsed as the command line gives them, the
- * daemon serves /livez on 127.0.0.1, and GnuTLS clients that offer only
- * what the flags leave out get no answer.  Expectations are Go's
- * crypto/tls behaviour: a minimum version refuses older clients, the
- * cipher suites restrict TLS 1.2 only (TLS 1.3 suites are not
- * configurable in Go), the curves restrict key exchange groups.
+ * check_server_serving.c - serving flags honoured by the HTTPS daemon
+ * (server/flags_tls.c + http.c); the flags are parsed as the command line
+ * gives them and the daemon serves /livez on 127.0.0.1.
+ *
+ * --tls-min-version, --tls-cipher-suites, --tls-curve-preferences: GnuTLS
+ * clients that offer only what the flags leave out get no answer.
+ * Expectations are Go's crypto/tls behaviour: a minimum version refuses
+ * older clients, the cipher suites restrict TLS 1.2 only (TLS 1.3 suites
+ * are not configurable in Go), the curves restrict key exchange groups.
+ * --max-requests-inflight: the generic apiserver's 429 with Retry-After;
+ * --strict-transport-security-directives: the header, joined with "; ".
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +35,23 @@ static struct server_health health;
 static struct certs_pair serving;
 static struct server_tls tls;
 static struct server_http *http;
+static char *hsts;
+
+static atomic_bool blocked, release;
+
+/* Holds its request in flight until `release` (at most 10 s). */
+static void block(void *ud, struct server_exchange *x)
+{
+	(void)ud;
+	atomic_store(&blocked, true);
+	for (int i = 0; i < 1000 && !atomic_load(&release); i++)
+		usleep(10000);
+	server_reply_text(x, 200, "released\n");
+}
 
 static const struct server_route routes[] = {
 	{ "/livez", true, NULL, server_health_handler, &health },
+	{ "/block", false, NULL, block, NULL },
 };
 
 static bool all_healthy(void *ud, const char *name, char *err, size_t len)
@@ -62,6 +80,8 @@ static void teardown(void)
 	server_authz_free(authz);
 	server_authn_free(authn);
 	server_tls_clear(&tls);
+	free(hsts);
+	hsts = NULL;
 	certs_pair_clear(&serving);
 	server_config_clear(&cfg);
 	authn = NULL;
@@ -87,11 +107,16 @@ static int start(const char *first, ...)
 	authn = server_authn_new(&cfg.authn, err, sizeof(err));
 	ck_assert_msg(authn != NULL, "%s", err);
 	authz = server_authz_new(&cfg.authz);
+	hsts = server_hsts_header(&cfg.generic);
+	/* as run.c fills them */
 	http = server_http_start(&(struct server_http_options){
 		.bind_address = "127.0.0.1", .port = 0,
 		.cert_pem = serving.cert_pem, .key_pem = serving.key_pem,
 		.routes = routes, .nroutes = COMMON_ARRAY_LEN(routes),
 		.authn = authn, .authz = authz, .threads = 2, .timeout_s = 5, .tls = &tls,
+		.max_requests_inflight = cfg.generic.max_requests_inflight,
+		.max_mutating_requests_inflight = cfg.generic.max_mutating_requests_inflight,
+		.hsts = hsts, .reuse_port = cfg.serving.permit_port_sharing,
 	}, err, sizeof(err));
 	ck_assert_msg(http != NULL, "%s", err);
 	return server_http_port(http);
@@ -155,28 +180,68 @@ static bool get_livez(int port, const char *prio, bool *handshake)
 	"NONE:+VERS-TLS1.2:" kx_cipher_mac ":+SIGN-ALL:+GROUP-ALL:+COMP-NULL"
 #define TLS13 "NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+SIGN-ALL:+GROUP-ALL:+COMP-NULL"
 
-/* curl (libcurl) with TLS at most max: the CURLcode of GET /livez. */
-static CURLcode curl_livez(int port, long max, long *status)
+/* What curl_get saw: status, headers and body (cut at their size). */
+struct got {
+	long status;
+	char headers[2048], body[512];
+	size_t hlen, blen;
+};
+
+static size_t keep(char *p, size_t n, char *buf, size_t *len, size_t cap)
 {
-	char url[64];
+	size_t room = cap - 1 - *len, take = n < room ? n : room;
+
+	memcpy(buf + *len, p, take);
+	*len += take;
+	buf[*len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct got *g = ud;
+
+	return keep(p, size * n, g->headers, &g->hlen, sizeof(g->headers));
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct got *g = ud;
+
+	return keep(p, size * n, g->body, &g->blen, sizeof(g->body));
+}
+
+/* libcurl GET path with TLS at most max: the CURLcode; *g filled. */
+static CURLcode curl_get(int port, const char *path, long max, struct got *g)
+{
+	char url[96];
 	CURL *h = curl_easy_init();
 	CURLcode rc;
-	FILE *sink = fopen("/dev/null", "w");
 
+	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(h);
-	ck_assert_ptr_nonnull(sink);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d/livez", port);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, g);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, g);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 15L);
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | max);
 	rc = curl_easy_perform(h);
-	*status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &g->status);
 	curl_easy_cleanup(h);
-	fclose(sink);
+	return rc;
+}
+
+static CURLcode curl_livez(int port, long max, long *status)
+{
+	struct got g;
+	CURLcode rc = curl_get(port, "/livez", max, &g);
+
+	*status = g.status;
 	return rc;
 }
 
@@ -329,10 +394,62 @@ START_TEST(test_all_go_names_accepted)
 }
 END_TEST
 
-static Suite *tls_suite(void)
+struct bg {
+	int port;
+	struct got g;
+	CURLcode rc;
+};
+
+static void *get_block(void *arg)
 {
-	Suite *s = suite_create("server_tls");
-	TCase *tc = tcase_create("tls");
+	struct bg *b = arg;
+
+	b->rc = curl_get(b->port, "/block", CURL_SSLVERSION_MAX_DEFAULT, &b->g);
+	return NULL;
+}
+
+/* One slot: while /block holds it, the next GET gets the max-in-flight
+ * filter's 429 (http.Error text, Retry-After: 1); the slot is given back
+ * when the request completes. */
+START_TEST(test_max_requests_inflight)
+{
+	int port = START("--max-requests-inflight=1", "--authorization-always-allow-paths",
+			 "/livez,/block", "--strict-transport-security-directives",
+			 "max-age=31536000,includeSubDomains");
+	struct bg b = { .port = port };
+	pthread_t t;
+	struct got g;
+
+	atomic_store(&blocked, false);
+	atomic_store(&release, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, get_block, &b), 0);
+	for (int i = 0; i < 500 && !atomic_load(&blocked); i++)
+		usleep(10000);
+	ck_assert(atomic_load(&blocked));
+	ck_assert_int_eq(curl_get(port, "/livez", CURL_SSLVERSION_MAX_DEFAULT, &g), CURLE_OK);
+	atomic_store(&release, true);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(g.status, 429);
+	ck_assert_str_eq(g.body, "Too many requests, please try again later.\n");
+	ck_assert_ptr_nonnull(strstr(g.headers, "\r\nRetry-After: 1\r\n"));
+	ck_assert_ptr_nonnull(strstr(g.headers, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+	ck_assert_ptr_nonnull(strstr(g.headers, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	ck_assert_ptr_nonnull(strstr(g.headers, "\r\nStrict-Transport-Security: "
+						"max-age=31536000; includeSubDomains\r\n"));
+	ck_assert_int_eq(b.rc, CURLE_OK);
+	ck_assert_int_eq(b.g.status, 200);
+	ck_assert_str_eq(b.g.body, "released\n");
+	/* the slot is free again */
+	ck_assert_int_eq(curl_get(port, "/livez", CURL_SSLVERSION_MAX_DEFAULT, &g), CURLE_OK);
+	ck_assert_int_eq(g.status, 200);
+	ck_assert_ptr_null(strstr(g.headers, "Retry-After"));
+}
+END_TEST
+
+static Suite *serving_suite(void)
+{
+	Suite *s = suite_create("server_serving");
+	TCase *tc = tcase_create("serving");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -343,6 +460,7 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_curve_preferences_honoured);
 	tcase_add_test(tc, test_tls_flag_errors);
 	tcase_add_test(tc, test_all_go_names_accepted);
+	tcase_add_test(tc, test_max_requests_inflight);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -350,5 +468,5 @@ static Suite *tls_suite(void)
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return unit_run(tls_suite());
+	return unit_run(serving_suite());
 }
