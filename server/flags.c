@@ -66,9 +66,9 @@ static void config_init_more(struct server_config *cfg)
 	struct server_generic_flags *g = &cfg->generic;
 	struct server_audit_flags *a = &cfg->audit;
 
-	cfg->authn.token_webhook_cache_ttl_ns = 10 * NS_PER_SEC;
-	cfg->authz.webhook_cache_authorized_ttl_ns = 10 * NS_PER_SEC;
-	cfg->authz.webhook_cache_unauthorized_ttl_ns = 10 * NS_PER_SEC;
+	cfg->authn.token_cache_ttl_ns = 10 * NS_PER_SEC;
+	cfg->authz.authorized_ttl_ns = 10 * NS_PER_SEC;
+	cfg->authz.unauthorized_ttl_ns = 10 * NS_PER_SEC;
 	g->max_mutating_requests_inflight = 200;
 	g->max_requests_inflight = 400;
 	g->min_request_timeout = 1800;

@@ -309,8 +309,9 @@ const struct flag_def server__flag_defs[] = {
 	  "--tls-sni-cert-key multiple times. Examples: \"example.crt,example.key\" or "
 	  "\"foo.crt,foo.key:*.foo.com,foo.com\".", FX_TODO },
 
-	/* Apiserver authentication */
-	{ "authentication-kubeconfig", 0, FLAG_STRING, CFG(authn.authentication_kubeconfig),
+	/* Apiserver authentication: the authn helper's branch (issue 12 item 1)
+	 * adds the first four (same fields); keep theirs when merging */
+	{ "authentication-kubeconfig", 0, FLAG_STRING, CFG(authn.kubeconfig),
 	  SEC_AUTHN,
 	  "kubeconfig file pointing at the 'core' kubernetes server with enough rights to "
 	  "create tokenreviews.authentication.k8s.io.", FX_TODO },
@@ -318,7 +319,7 @@ const struct flag_def server__flag_defs[] = {
 	  "If false, the authentication-kubeconfig will be used to lookup missing "
 	  "authentication configuration from the cluster.", FX_TODO },
 	{ "authentication-token-webhook-cache-ttl", 0, FLAG_DURATION,
-	  CFG(authn.token_webhook_cache_ttl_ns),
+	  CFG(authn.token_cache_ttl_ns),
 	  SEC_AUTHN,
 	  "The duration to cache responses from the webhook token authenticator.", FX_TODO },
 	{ "authentication-tolerate-lookup-failure", 0, FLAG_BOOL,
@@ -332,17 +333,18 @@ const struct flag_def server__flag_defs[] = {
 	  "List of request headers to inspect for UIDs. X-Remote-Uid is suggested. Requires "
 	  "the RemoteRequestHeaderUID feature to be enabled.", FX_TODO },
 
-	/* Apiserver authorization */
-	{ "authorization-kubeconfig", 0, FLAG_STRING, CFG(authz.authorization_kubeconfig),
+	/* Apiserver authorization: the authz helper's branch (issue 12 item 2)
+	 * adds these three (same fields); keep theirs when merging */
+	{ "authorization-kubeconfig", 0, FLAG_STRING, CFG(authz.kubeconfig),
 	  SEC_AUTHZ,
 	  "kubeconfig file pointing at the 'core' kubernetes server with enough rights to "
 	  "create subjectaccessreviews.authorization.k8s.io.", FX_TODO },
 	{ "authorization-webhook-cache-authorized-ttl", 0, FLAG_DURATION,
-	  CFG(authz.webhook_cache_authorized_ttl_ns),
+	  CFG(authz.authorized_ttl_ns),
 	  SEC_AUTHZ,
 	  "The duration to cache 'authorized' responses from the webhook authorizer.", FX_TODO },
 	{ "authorization-webhook-cache-unauthorized-ttl", 0, FLAG_DURATION,
-	  CFG(authz.webhook_cache_unauthorized_ttl_ns),
+	  CFG(authz.unauthorized_ttl_ns),
 	  SEC_AUTHZ,
 	  "The duration to cache 'unauthorized' responses from the webhook authorizer.", FX_TODO },
 

@@ -144,25 +144,27 @@ int server__parse_vmodule(const char *s, struct server_strlist *l, char *why, si
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
 		const char *eq = memchr(p, '=', n);
+		int shown = (int)(n > 200 ? 200 : n);
 		char level[32], why2[160];
+		size_t llen;
 		int v;
 
+		if (n > 0 && (!eq || eq == p || eq == p + n - 1 ||
+			      memchr(eq + 1, '=', n - (size_t)(eq + 1 - p)))) {
+			snprintf(why, len, "\"%.*s\" does not have the pattern=N format", shown, p);
+			return ERR_INVAL;
+		}
+		llen = n > 0 ? (size_t)(p + n - eq - 1) : 0;
+		if (llen >= sizeof(level)) { /* more digits than any uint31 */
+			snprintf(why, len, "parsing verbosity in \"%.*s\": strconv.ParseUint: parsing "
+				 "\"%.*s\": value out of range", shown, p, (int)(llen > 100 ? 100 : llen),
+				 eq + 1);
+			return ERR_INVAL;
+		}
 		if (n > 0) {
-			int shown = (int)(n > 200 ? 200 : n);
-
-			if (!eq || eq == p || eq == p + n - 1 ||
-			    memchr(eq + 1, '=', n - (size_t)(eq + 1 - p))) {
-				snprintf(why, len, "\"%.*s\" does not have the pattern=N format", shown, p);
-				return ERR_INVAL;
-			}
-			snprintf(level, sizeof(level), "%.*s", (int)(p + n - eq - 1), eq + 1);
-			if ((size_t)(p + n - eq - 1) >= sizeof(level) ||
-			    server__parse_int(level, 0, INT32_MAX, "strconv.ParseUint", &v, why2,
+			snprintf(level, sizeof(level), "%.*s", (int)llen, eq + 1);
+			if (server__parse_int(level, 0, INT32_MAX, "strconv.ParseUint", &v, why2,
 					      sizeof(why2)) != 0) {
-				if ((size_t)(p + n - eq - 1) >= sizeof(level))
-					snprintf(why2, sizeof(why2), "strconv.ParseUint: parsing "
-						 "\"%.*s\": value out of range", (int)(p + n - eq - 1),
-						 eq + 1);
 				snprintf(why, len, "parsing verbosity in \"%.*s\": %s", shown, p, why2);
 				return ERR_INVAL;
 			}

@@ -70,20 +70,22 @@ struct server_authn_flags {
 	struct server_strlist requestheader_group_headers;
 	struct server_strlist requestheader_extra_headers_prefix;
 	char *client_ca_file;
-	/* ---- issue 12 item 3 (flags helper): accepted here, used by authn ---- */
-	char *authentication_kubeconfig;      /* --authentication-kubeconfig */
-	bool skip_lookup;                     /* --authentication-skip-lookup */
-	int64_t token_webhook_cache_ttl_ns;   /* --authentication-token-webhook-cache-ttl */
-	bool tolerate_lookup_failure;         /* --authentication-tolerate-lookup-failure */
-	struct server_strlist requestheader_uid_headers;
+	/* ---- issue 12 item 3 (flags helper): accepted here, used by authn;
+	 * the authn helper's branch declares the first four with these names ---- */
+	char *kubeconfig;               /* --authentication-kubeconfig (NULL: --kubeconfig's) */
+	bool skip_lookup;               /* --authentication-skip-lookup */
+	bool tolerate_lookup_failure;   /* --authentication-tolerate-lookup-failure */
+	int64_t token_cache_ttl_ns;     /* --authentication-token-webhook-cache-ttl */
+	struct server_strlist requestheader_uid_headers; /* not implemented */
 };
 
 struct server_authz_flags {
 	struct server_strlist always_allow_paths;
-	/* ---- issue 12 item 3 (flags helper): accepted here, used by authz ---- */
-	char *authorization_kubeconfig;           /* --authorization-kubeconfig */
-	int64_t webhook_cache_authorized_ttl_ns;  /* --authorization-webhook-cache-authorized-ttl */
-	int64_t webhook_cache_unauthorized_ttl_ns;
+	/* ---- issue 12 item 3 (flags helper): accepted here, used by authz;
+	 * the authz helper's branch declares them with these names ---- */
+	char *kubeconfig;                 /* --authorization-kubeconfig (NULL: --kubeconfig's) */
+	int64_t authorized_ttl_ns;        /* --authorization-webhook-cache-authorized-ttl */
+	int64_t unauthorized_ttl_ns;      /* --authorization-webhook-cache-unauthorized-ttl */
 };
 
 /* The generic apiserver's run options (ServerRunOptions); accepted with

@@ -219,6 +219,7 @@ START_TEST(test_help_matches_oracle)
 		const struct entry *u = &ours.e[i];
 		bool upstream_section = false;
 
+		ck_assert_msg(find(&ours, u->name) == u, "--%s listed twice", u->name);
 		for (size_t j = 0; j < oracle.n; j++)
 			upstream_section |= strcmp(oracle.e[j].section, u->section) == 0;
 		if (upstream_section)
@@ -290,8 +291,8 @@ START_TEST(test_upstream_defaults)
 	ck_assert_int_eq(cfg.generic.request_timeout_ns, 60 * NS_PER_SEC);
 	ck_assert_int_eq(cfg.generic.shutdown_delay_duration_ns, 0);
 	ck_assert(cfg.generic.profiling && cfg.generic.enable_priority_and_fairness);
-	ck_assert_int_eq(cfg.authn.token_webhook_cache_ttl_ns, 10 * NS_PER_SEC);
-	ck_assert_int_eq(cfg.authz.webhook_cache_unauthorized_ttl_ns, 10 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.authn.token_cache_ttl_ns, 10 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.authz.unauthorized_ttl_ns, 10 * NS_PER_SEC);
 	ck_assert_str_eq(cfg.logging.format, "text");
 	ck_assert_str_eq(cfg.audit.log_format, "json");
 	ck_assert_ptr_null(cfg.serving.tls_min_version);
