@@ -226,7 +226,7 @@ const struct flag_def server__flag_defs[] = {
 	  "request(s) in flight have been drained, during this window all incoming requests "
 	  "will be rejected with a status code 429 and a 'Retry-After' response header, in "
 	  "addition 'Connection: close' response header is set in order to tear down the TCP "
-	  "connection when idle.", FX_TODO },
+	  "connection when idle.", FX_USED },
 	{ "shutdown-watch-termination-grace-period", 0, FLAG_DURATION,
 	  CFG(generic.shutdown_watch_termination_grace_period_ns),
 	  SEC_GENERIC,

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define HTTP_TLS_PRIORITIES "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-SSL3.0"
 #define HTTP_CONN_MEMORY (128u << 10)   /* headers + URL of one connection */
@@ -33,6 +34,8 @@ struct server_http {
 	int port;
 	atomic_int inflight;             /* get, list, watch being served */
 	atomic_int inflight_mutating;    /* the other verbs */
+	atomic_int active;               /* every request being served */
+	atomic_bool draining;            /* server_http_drain: 429 to new requests */
 };
 
 /* One request, from its first header to completion. */
@@ -41,9 +44,11 @@ struct http_req {
 	struct server_user user;
 	bool have_user;
 	bool responded;
-	bool retry_after;                /* 429 of the max-in-flight limit */
+	const char *retry_after;         /* Retry-After of a 429, or NULL */
+	bool close;                      /* Connection: close */
+	bool counted;                    /* holds h->active */
 	atomic_int *slot;                /* the in-flight count it holds, or NULL */
-	const struct server_http *h;
+	struct server_http *h;
 	uint64_t body_bytes;
 };
 
@@ -165,9 +170,27 @@ static bool take_slot(struct server_http *h, struct http_req *r, const struct se
 	atomic_fetch_sub(c, 1);
 	if (server_user_in_group(&r->user, "system:masters"))
 		return true;
-	r->retry_after = true;
+	r->retry_after = "1";
 	server_reply_text(&r->x, 429, "Too many requests, please try again later.\n");
 	return false;
+}
+
+/* WithRetryAfter (--shutdown-send-retry-after) once draining: 429 to every
+ * request but the probes, /metrics and kube-apiserver's own. */
+static bool refused_draining(struct server_http *h, struct http_req *r)
+{
+	static const char *const exempt[] = { "/readyz", "/livez", "/healthz", "/metrics" };
+	const char *ua = MHD_lookup_connection_value(r->x.conn, MHD_HEADER_KIND, "User-Agent");
+
+	if (!atomic_load(&h->draining) || (ua && strncmp(ua, "kube-apiserver/", 15) == 0))
+		return false;
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(exempt); i++)
+		if (strncmp(r->x.path, exempt[i], strlen(exempt[i])) == 0)
+			return false;
+	r->retry_after = "5";
+	r->close = true;
+	server_reply_text(&r->x, 429, "The apiserver is shutting down, please try again later.\n");
+	return true;
 }
 
 /* Authenticate, limit, authorize, route, answer: fills r->x. */
@@ -179,6 +202,10 @@ static void serve(struct server_http *h, struct http_req *r)
 	bool watch_present;
 	const char *watch;
 
+	atomic_fetch_add(&h->active, 1);
+	r->counted = true;
+	if (refused_draining(h, r))
+		return;
 	if (strlen(x->path) > SERVER_MAX_PATH) {
 		server_reply_text(x, 414, "URI Too Long\n");
 		return;
@@ -228,7 +255,9 @@ static enum MHD_Result queue(struct http_req *r)
 	if (strncmp(x->content_type, "text/plain", 10) == 0)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
 	if (r->retry_after)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (r->h->o.hsts)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, r->h->o.hsts);
 	ret = MHD_queue_response(x->conn, (unsigned)x->status, resp);
@@ -332,6 +361,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	if (r->slot)
 		atomic_fetch_sub(r->slot, 1);
+	if (r->counted)
+		atomic_fetch_sub(&r->h->active, 1);
 	if (r->x.on_done)
 		r->x.on_done(r->x.done_arg);
 	if (r->have_user)
@@ -464,6 +495,21 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 fail:
 	server_http_stop(h);
 	return NULL;
+}
+
+bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns)
+{
+	int64_t deadline = clock_now_ns() + timeout_ns;
+
+	if (!h)
+		return true;
+	atomic_store(&h->draining, retry_after);
+	while (atomic_load(&h->active) > 0) {
+		if (clock_now_ns() >= deadline)
+			return false;
+		nanosleep(&(struct timespec){ 0, 10 * NS_PER_MS }, NULL);
+	}
+	return true;
 }
 
 int server_http_port(const struct server_http *h)

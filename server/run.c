@@ -401,6 +401,12 @@ static int run(const struct server_config *cfg, const sigset_t *stop)
 	log_info("Received signal %d, shutting down", sig);
 	atomic_store(&rt.app.health.shutting_down, true);
 	shutdown_delay(cfg, stop);
+	/* then the requests being served finish (new ones get 429 meanwhile
+	 * with --shutdown-send-retry-after), for at most --request-timeout */
+	if (!server_http_drain(rt.http, cfg->generic.shutdown_send_retry_after,
+			       cfg->generic.request_timeout_ns > 0 ? cfg->generic.request_timeout_ns
+								   : NS_PER_SEC))
+		log_warn("\"Requests still in flight at shutdown\"");
 	rc = 0;
 out:
 	if (rc != 0)

@@ -419,6 +419,14 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 				      size_t errlen);
 /* The bound port (useful with port 0). */
 int server_http_port(const struct server_http *h);
+/*
+ * Waits until no request is being served (at most timeout_ns; false when
+ * time ran out).  With retry_after (--shutdown-send-retry-after) new
+ * requests get 429 "The apiserver is shutting down, please try again
+ * later." with Retry-After: 5 and Connection: close meanwhile, except the
+ * probes, /metrics and kube-apiserver's own (User-Agent kube-apiserver/).
+ */
+bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns);
 /* Stops accepting, waits for the worker threads, frees. */
 void server_http_stop(struct server_http *h);
 

@@ -9,6 +9,7 @@
  * older clients, the cipher suites restrict TLS 1.2 only (TLS 1.3 suites
  * are not configurable in Go), the curves restrict key exchange groups.
  * --max-requests-inflight: the generic apiserver's 429 with Retry-After;
+ * --shutdown-send-retry-after: WithRetryAfter's 429 while draining;
  * --strict-transport-security-directives: the header, joined with "; ".
  */
 #include <arpa/inet.h>
@@ -446,6 +447,57 @@ START_TEST(test_max_requests_inflight)
 }
 END_TEST
 
+struct drain_arg {
+	bool done;
+	atomic_bool returned;
+};
+
+static void *drain(void *arg)
+{
+	struct drain_arg *d = arg;
+
+	d->done = server_http_drain(http, cfg.generic.shutdown_send_retry_after, 15 * NS_PER_SEC);
+	atomic_store(&d->returned, true);
+	return NULL;
+}
+
+/* Shutdown with --shutdown-send-retry-after: while a request is still
+ * served, new ones get WithRetryAfter's 429 (the probes do not), and the
+ * drain ends when the last request completes. */
+START_TEST(test_shutdown_send_retry_after)
+{
+	int port = START("--shutdown-send-retry-after", "--authorization-always-allow-paths",
+			 "/livez,/block,/apis");
+	struct bg b = { .port = port };
+	struct drain_arg d = { .done = false };
+	pthread_t t, td;
+	struct got g, probe;
+
+	atomic_store(&blocked, false);
+	atomic_store(&release, false);
+	atomic_store(&d.returned, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, get_block, &b), 0);
+	for (int i = 0; i < 500 && !atomic_load(&blocked); i++)
+		usleep(10000);
+	ck_assert(atomic_load(&blocked));
+	ck_assert_int_eq(pthread_create(&td, NULL, drain, &d), 0);
+	usleep(100000);
+	ck_assert(!atomic_load(&d.returned)); /* /block is still in flight */
+	ck_assert_int_eq(curl_get(port, "/apis", CURL_SSLVERSION_MAX_DEFAULT, &g), CURLE_OK);
+	ck_assert_int_eq(curl_get(port, "/livez", CURL_SSLVERSION_MAX_DEFAULT, &probe), CURLE_OK);
+	atomic_store(&release, true);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(pthread_join(td, NULL), 0);
+	ck_assert(d.done);
+	ck_assert_int_eq(g.status, 429);
+	ck_assert_str_eq(g.body, "The apiserver is shutting down, please try again later.\n");
+	ck_assert_ptr_nonnull(strstr(g.headers, "\r\nRetry-After: 5\r\n"));
+	ck_assert_ptr_nonnull(strstr(g.headers, "\r\nConnection: close\r\n"));
+	ck_assert_int_eq(probe.status, 200);
+	ck_assert_int_eq(b.g.status, 200);
+}
+END_TEST
+
 static Suite *serving_suite(void)
 {
 	Suite *s = suite_create("server_serving");
@@ -461,6 +513,7 @@ static Suite *serving_suite(void)
 	tcase_add_test(tc, test_tls_flag_errors);
 	tcase_add_test(tc, test_all_go_names_accepted);
 	tcase_add_test(tc, test_max_requests_inflight);
+	tcase_add_test(tc, test_shutdown_send_retry_after);
 	suite_add_tcase(s, tc);
 	return s;
 }
