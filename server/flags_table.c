@@ -467,7 +467,7 @@ const struct flag_def server__flag_defs[] = {
 	  "If true, replace the max-in-flight handler with an enhanced one that queues and "
 	  "dispatches with priority and fairness", FX_IGNORED },
 	{ "profiling", 0, FLAG_BOOL, CFG(generic.profiling), SEC_FEATURES,
-	  "Enable profiling via web interface host:port/debug/pprof/", FX_USED },
+	  "Enable profiling via web interface host:port/debug/pprof/", FX_IGNORED },
 
 	/* Logging */
 	{ "log-flush-frequency", 0, FLAG_DURATION, CFG(logging.flush_frequency_ns), SEC_LOG,

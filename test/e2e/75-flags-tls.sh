@@ -39,7 +39,7 @@ check "a TLS 1.3 client is served" curl -ksf "https://127.0.0.1:$MAS_PORT/livez"
 check "a TLS 1.2 client (curl --tls-max 1.2) is refused" \
 	bash -c "! curl -ks --tls-max 1.2 -o /dev/null https://127.0.0.1:$MAS_PORT/livez"
 check_eq "flags without effect named once in the log" 1 \
-	"$(grep -c 'Flags accepted but without effect in metrics-apiserver.* flags="--audit-log-maxage, --enable-priority-and-fairness"' "$MAS_LOG")"
+	"$(grep -c 'Flags accepted but without effect in metrics-apiserver.* flags="--audit-log-maxage, --enable-priority-and-fairness, --profiling"' "$MAS_LOG")"
 stop_server
 
 # --tls-cipher-suites restricts TLS 1.2 (Go leaves TLS 1.3 alone).
