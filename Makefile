@@ -32,7 +32,15 @@ SAN     ?=
 PKGS    := libmicrohttpd jansson libcurl gnutls yaml-0.1
 DEBS    := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
            libcurl4-gnutls-dev libgnutls28-dev libyaml-dev check valgrind \
-           clang gnuplot-nox curl jq prometheus victoria-metrics
+           clang gnuplot-nox curl jq prometheus victoria-metrics python3-yaml
+
+# What building the server alone needs (a container's build stage), and what
+# running it needs (its runtime stage): `make print-runtime-debs`.
+BUILD_DEBS   := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+                libcurl4-gnutls-dev libgnutls28-dev libyaml-dev
+RUNTIME_DEBS := libmicrohttpd12 libjansson4 libcurl3-gnutls libgnutls30 libyaml-0-2 ca-certificates
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -62,8 +70,8 @@ BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/test/%)
 SERVER_BIN := $(BUILD)/metrics-apiserver
 SIM_BIN    := $(BUILD)/kubesim
 
-.PHONY: all deps deps-check test unit e2e asan valgrind demo demo-hpa demo-custom clean \
-        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series bench-pods lint
+.PHONY: all server deps deps-build deps-check install print-runtime-debs test unit e2e asan valgrind demo demo-hpa demo-custom clean \
+        bench-parser bench-scrape bench-kubesim bench-hpa bench-store bench-series bench-pods bench-api lint
 
 all: deps-check $(SERVER_BIN) $(SIM_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -200,6 +208,11 @@ bench-series: deps-check $(BUILD)/test/bench_series
 # Us, Prometheus and vmagent (Debian packages prometheus, victoria-metrics)
 # scraping the same TARGETS kubesim pods of SERIES series each in one run:
 # CPU and RSS from /proc, ratios.  SECONDS_MEASURED defaults to 60 here.
+bench-api: all
+	@BUILD=$(abspath $(BUILD)) CONNECTIONS=$(or $(CONNECTIONS),16) \
+	 SECONDS_MEASURED=$(if $(filter command line environment,$(origin SECONDS_MEASURED)),$(SECONDS_MEASURED),10) \
+	 test/bench/api.sh
+
 bench-pods: all
 	@BUILD=$(abspath $(BUILD)) TARGETS=$(or $(TARGETS),10000) SERIES=$(or $(SERIES),50) \
 	 SECONDS_MEASURED=$(if $(filter command line environment,$(origin SECONDS_MEASURED)),$(SECONDS_MEASURED),60) \
@@ -211,6 +224,20 @@ bench-kubesim: all
 # Load step -> scale write of the embedded HPA controller (measured, not asserted).
 bench-hpa: all
 	@BUILD=$(abspath $(BUILD)) test/bench/hpa.sh
+
+# The server binary alone, without the test tools' packages (Dockerfile).
+server: $(SERVER_BIN)
+
+deps-build:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	 $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BUILD_DEBS)
+
+install: $(SERVER_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(SERVER_BIN) $(DESTDIR)$(PREFIX)/bin/metrics-apiserver
+
+print-runtime-debs:
+	@echo $(RUNTIME_DEBS)
 
 clean:
 	rm -rf build build-asan

@@ -206,6 +206,8 @@ static size_t request_head(const struct scraper__request *req, char *buf, size_t
 		ok = scraper__conn_put(buf, cap, &len, "Authorization: Bearer ") &&
 		     scraper__conn_put(buf, cap, &len, req->token) &&
 		     scraper__conn_put(buf, cap, &len, "\r\n");
+	if (ok && req->headers)
+		ok = scraper__conn_put(buf, cap, &len, req->headers);
 	return ok && scraper__conn_put(buf, cap, &len, "\r\n") ? len : 0;
 }
 

@@ -422,6 +422,7 @@ struct scraper__request {
 	const char *hostport; /* Host header / CONNECT target, e.g. "[fd00::1]:10250" */
 	const char *path;     /* with its query */
 	const char *token;    /* bearer token, or NULL */
+	const char *headers;  /* more header lines, each ending in CRLF, or NULL */
 	bool plain;           /* http://: no TLS (the state machine minus the handshake) */
 	const char *accept;   /* Accept header, or NULL */
 	char *ctype;          /* NULL, or receives the answer's Content-Type ("" if none) */

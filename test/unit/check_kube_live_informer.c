@@ -138,7 +138,14 @@ START_TEST(test_informer_list_and_watch)
 	ck_assert_str_eq(F.res[R_PODS].last_continue, "page-1");
 	ck_assert_str_eq(F.res[R_PODS].last_limit, "500");
 	ck_assert_int_eq(F.res[R_NODES].lists, 1);
-	ck_assert_str_eq(F.auth, "Bearer tok");
+	{ /* the watches keep writing F.auth: read it under the fixture's lock */
+		char auth[sizeof(F.auth)];
+
+		pthread_mutex_lock(&F.mu);
+		memcpy(auth, F.auth, sizeof(auth));
+		pthread_mutex_unlock(&F.mu);
+		ck_assert_str_eq(auth, "Bearer tok");
+	}
 
 	await_watches(R_PODS, 1);
 	await_watches(R_NODES, 1);
