@@ -4,6 +4,7 @@
  *
  *   config    kubeconfig (libyaml) or in-cluster service-account config
  *   request   one-shot JSON requests (GET/POST/PUT) with retry policy
+ *   review    TokenReview / SubjectAccessReview creation (webhook policy)
  *   informer  list + watch of nodes and pods, re-list on 410, backoff
  *   index     immutable snapshots of the node and pod objects we need
  *
@@ -83,6 +84,22 @@ void kube_client_free(struct kube_client *c);
  */
 int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 int *status, json_t **out, char *err, size_t errlen) COMMON_WUR;
+
+/*
+ * Creates a review (TokenReview, SubjectAccessReview) as the Go webhook
+ * clients of the delegating authenticator and authorizer do: POST
+ * /apis/<group>/v1/<resource>?timeout=10s with body (borrowed), 10 s per
+ * try, tried again (0.5 s, then x1.5, 5 tries in all) only after a reset
+ * connection or a 500, 504 or 429 answer; the answer is capped at 1 MiB.
+ * 0 with *out the created object (new reference); else ERR_IO /
+ * ERR_TIMEOUT / ERR_TLS / ERR_TOOBIG / ERR_INVAL and *out NULL, with
+ * client-go's error text in err: `Post "https://host:port/apis/...":
+ * dial tcp 127.0.0.1:1: connect: connection refused` when no answer came,
+ * else the message of the Status answered (client-go's generic text for a
+ * body that is no Status).  Thread-safe, as kube_request.
+ */
+int kube_review_create(struct kube_client *c, const char *group, const char *resource,
+		       json_t *body, json_t **out, char *err, size_t errlen) COMMON_WUR;
 
 /* ---- index: what the scraper and the APIs need of nodes and pods ------- */
 

@@ -4,6 +4,8 @@
  *   object.c    JSON Node / Pod -> immutable refcounted objects
  *   index.c     sorted refcounted object arrays, merges, snapshots
  *   client.c    curl handle pool, TLS material, bearer token
+ *   request.c   one try of a request; the client's retry policy
+ *   review.c    reviews created as Go's webhook clients create them
  *   stream.c    interruptible streaming transfers (lists and watches)
  *   watch.c     list + watch loop of one resource
  *   informer.c  the two watch threads and snapshot publication
@@ -72,6 +74,30 @@ void kube__client_handle_put(struct kube_client *c, CURL *h);
  */
 int kube__client_setup(struct kube_client *c, CURL *h, const char *path, bool with_body,
 		      struct curl_slist **hdrs, char *err, size_t errlen) COMMON_WUR;
+
+/* ---- request.c ---- */
+
+/* What one try of a request gave. */
+struct kube__try {
+	CURLcode cc;                 /* CURLE_OK: a response came */
+	long status;                 /* its HTTP status (0 without one) */
+	char cerr[CURL_ERROR_SIZE];  /* libcurl's text when cc != CURLE_OK */
+	long os_errno;               /* errno of a failed connect, else 0 */
+	char ip[64];                 /* the address tried ("" unknown) */
+	long port;
+	char url[512];               /* the URL requested (truncated) */
+};
+
+/* One try of method path on h (body: JSON text or NULL), the response body
+ * into b (reset first, capped by b's max).  0 with *t filled, or ERR_INVAL
+ * from the setup with text in err. */
+int kube__try(struct kube_client *c, CURL *h, const char *method, const char *path,
+	      const char *body, struct dynbuf *b, struct kube__try *t, char *err,
+	      size_t errlen) COMMON_WUR;
+/* The error code of a failed transfer (ERR_TOOBIG, ERR_TIMEOUT, ERR_TLS, ERR_IO). */
+int kube__curl_err(CURLcode cc);
+/* Sleeps ns (through signals). */
+void kube__pause_ns(int64_t ns);
 
 /* ---- stream.c ---- */
 

@@ -41,7 +41,7 @@ static bool retryable_curl(CURLcode cc)
 	}
 }
 
-static void pause_ns(int64_t ns)
+void kube__pause_ns(int64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / NS_PER_SEC, .tv_nsec = ns % NS_PER_SEC };
 
@@ -49,17 +49,15 @@ static void pause_ns(int64_t ns)
 		;
 }
 
-/* One attempt: *status, the body in b.  0 or ERR_IO/ERR_TIMEOUT/ERR_TOOBIG. */
-static int attempt(struct kube_client *c, CURL *h, const char *method, const char *path,
-		   const char *body, int *status, struct dynbuf *b, bool *retry, char *err,
-		   size_t errlen)
+int kube__try(struct kube_client *c, CURL *h, const char *method, const char *path,
+	      const char *body, struct dynbuf *b, struct kube__try *t, char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
-	char cerr[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	CURLcode cc;
+	char *url = NULL;
+	long code = 0, oserr = 0, port = 0;
 	int rc = kube__client_setup(c, h, path, body != NULL, &hdrs, err, errlen);
 
+	memset(t, 0, sizeof(*t));
 	if (rc)
 		return rc;
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -68,20 +66,53 @@ static int attempt(struct kube_client *c, CURL *h, const char *method, const cha
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->cerr);
 	dynbuf_reset(b);
-	cc = curl_easy_perform(h);
+	t->cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
-	*status = cc == CURLE_OK ? (int)code : 0;
-	if (cc == CURLE_OK) {
-		*retry = code >= 500 || code == 429;
+	t->status = t->cc == CURLE_OK ? code : 0;
+	t->os_errno = oserr;
+	snprintf(t->url, sizeof(t->url), "%s", url ? url : path);
+	if (t->cc != CURLE_OK && !t->cerr[0])
+		snprintf(t->cerr, sizeof(t->cerr), "%s", curl_easy_strerror(t->cc));
+	if (t->cc != CURLE_OK && curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK)
+		t->port = port;
+	if (t->cc != CURLE_OK) {
+		char *ip = NULL;
+
+		if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+			snprintf(t->ip, sizeof(t->ip), "%s", ip);
+	}
+	return 0;
+}
+
+/* One attempt: *status, the body in b.  0 or ERR_IO/ERR_TIMEOUT/ERR_TOOBIG. */
+static int attempt(struct kube_client *c, CURL *h, const char *method, const char *path,
+		   const char *body, int *status, struct dynbuf *b, bool *retry, char *err,
+		   size_t errlen)
+{
+	struct kube__try t;
+	int rc = kube__try(c, h, method, path, body, b, &t, err, errlen);
+
+	if (rc)
+		return rc;
+	*status = (int)t.status;
+	if (t.cc == CURLE_OK) {
+		*retry = t.status >= 500 || t.status == 429;
 		return 0;
 	}
-	*retry = retryable_curl(cc);
+	*retry = retryable_curl(t.cc);
 	snprintf(err, errlen, "%s %s: %s", method, path,
-		 cc == CURLE_WRITE_ERROR ? "response too large" : (*cerr ? cerr : curl_easy_strerror(cc)));
+		 t.cc == CURLE_WRITE_ERROR ? "response too large" : t.cerr);
+	return kube__curl_err(t.cc);
+}
+
+int kube__curl_err(CURLcode cc)
+{
 	if (cc == CURLE_WRITE_ERROR)
 		return ERR_TOOBIG;
 	if (cc == CURLE_OPERATION_TIMEDOUT)
@@ -114,7 +145,7 @@ int kube_request(struct kube_client *c, const char *method, const char *path, js
 		if (i) {
 			log_v(2, "retrying %s %s in %lld ms (status %d)", method, path,
 			      (long long)(delay / NS_PER_MS), *status);
-			pause_ns(delay);
+			kube__pause_ns(delay);
 			delay += delay / 2;
 		}
 		rc = attempt(c, h, method, path, payload, status, &b, &retry, err, errlen);

@@ -19,7 +19,7 @@
  * arrived is redialed once (Go retries such idempotent requests); an idle
  * one the kubelet closes is closed at once (level-triggered EPOLLIN).
  */
-#include "scraper/scraper_int.h"
+#include "scraper/conn_int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * RESOLVING (after the lookup) through HANDSHAKE; a connection that is
  * ready goes back to conn.c (scraper__conn_begin_request).
  */
-#include "scraper/scraper_int.h"
+#include "scraper/conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

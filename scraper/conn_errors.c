@@ -5,7 +5,7 @@
  * proxy), and GnuTLS errors and alerts as crypto/tls words them.  Each
  * ends the request (scraper__conn_finish); only failures come here.
  */
-#include "scraper/scraper_int.h"
+#include "scraper/conn_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -67,8 +67,6 @@ static void config_init_more(struct server_config *cfg)
 	struct server_audit_flags *a = &cfg->audit;
 
 	cfg->authn.token_cache_ttl_ns = 10 * NS_PER_SEC;
-	cfg->authz.authorized_ttl_ns = 10 * NS_PER_SEC;
-	cfg->authz.unauthorized_ttl_ns = 10 * NS_PER_SEC;
 	g->max_mutating_requests_inflight = 200;
 	g->max_requests_inflight = 400;
 	g->min_request_timeout = 1800;
@@ -120,6 +118,8 @@ void server_config_init(struct server_config *cfg)
 		    (const char *const[]){ "x-remote-extra-" }, 1);
 	strlist_set(&cfg->authz.always_allow_paths, default_allow_paths,
 		    COMMON_ARRAY_LEN(default_allow_paths));
+	cfg->authz.authorized_ttl_ns = 10 * NS_PER_SEC;
+	cfg->authz.unauthorized_ttl_ns = 10 * NS_PER_SEC;
 	hpaloop_flags_init(&cfg->hpa);
 	cfg->max_series = SERVER_DEFAULT_MAX_SERIES;
 	config_init_more(cfg);

@@ -121,6 +121,15 @@ const struct flag_def server__flag_defs[] = {
 	  SEC_AUTHZ,
 	  "A list of HTTP paths to skip during authorization, i.e. these are authorized without "
 	  "contacting the 'core' kubernetes server." },
+	{ "authorization-kubeconfig", 0, FLAG_STRING, CFG(authz.kubeconfig), SEC_AUTHZ,
+	  "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create "
+	  "subjectaccessreviews.authorization.k8s.io." },
+	{ "authorization-webhook-cache-authorized-ttl", 0, FLAG_DURATION,
+	  CFG(authz.authorized_ttl_ns), SEC_AUTHZ,
+	  "The duration to cache 'authorized' responses from the webhook authorizer." },
+	{ "authorization-webhook-cache-unauthorized-ttl", 0, FLAG_DURATION,
+	  CFG(authz.unauthorized_ttl_ns), SEC_AUTHZ,
+	  "The duration to cache 'unauthorized' responses from the webhook authorizer." },
 
 	/* --feature-gates and --hpa*: hpaloop's table (hpaloop/flags.c) */
 	{ NULL, 0, FLAG_HPA, 0, SEC_HPA, NULL },
@@ -333,20 +342,7 @@ const struct flag_def server__flag_defs[] = {
 	  "List of request headers to inspect for UIDs. X-Remote-Uid is suggested. Requires "
 	  "the RemoteRequestHeaderUID feature to be enabled.", FX_TODO },
 
-	/* Apiserver authorization: the authz helper's branch (issue 12 item 2)
-	 * adds these three (same fields); keep theirs when merging */
-	{ "authorization-kubeconfig", 0, FLAG_STRING, CFG(authz.kubeconfig),
-	  SEC_AUTHZ,
-	  "kubeconfig file pointing at the 'core' kubernetes server with enough rights to "
-	  "create subjectaccessreviews.authorization.k8s.io.", FX_TODO },
-	{ "authorization-webhook-cache-authorized-ttl", 0, FLAG_DURATION,
-	  CFG(authz.authorized_ttl_ns),
-	  SEC_AUTHZ,
-	  "The duration to cache 'authorized' responses from the webhook authorizer.", FX_TODO },
-	{ "authorization-webhook-cache-unauthorized-ttl", 0, FLAG_DURATION,
-	  CFG(authz.unauthorized_ttl_ns),
-	  SEC_AUTHZ,
-	  "The duration to cache 'unauthorized' responses from the webhook authorizer.", FX_TODO },
+	/* Apiserver authorization: all four above (authz, issue 12 item 2) */
 
 	/* Apiserver audit log */
 	{ "audit-log-batch-buffer-size", 0, FLAG_INT, CFG(audit.log_batch_buffer_size), SEC_AUDIT,

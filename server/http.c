@@ -26,6 +26,7 @@
 #define HTTP_TLS_PRIORITIES "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-SSL3.0"
 #define HTTP_CONN_MEMORY (128u << 10)   /* headers + URL of one connection */
 #define HTTP_MAX_BODY DYN_REQUEST_BODY
+#define HTTP_MAX_RAW_URI 8192           /* of the request-target kept for texts */
 
 struct server_http {
 	struct MHD_Daemon *daemon;
@@ -41,6 +42,8 @@ struct server_http {
 /* One request, from its first header to completion. */
 struct http_req {
 	struct server_exchange x;
+	char *raw_uri;                   /* the request-target as received */
+	bool started;
 	struct server_user user;
 	bool have_user;
 	bool responded;
@@ -109,10 +112,25 @@ static bool want_pretty(struct server_exchange *x)
 	return false;
 }
 
-static struct http_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
+/* MHD_OPTION_URI_LOG_CALLBACK: the request-target before it is decoded
+ * (RequestURI, quoted by the 500 of a failed authorization); the request's
+ * state starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct http_req *r = xcalloc(1, sizeof(*r));
 
+	(void)cls;
+	(void)c;
+	r->raw_uri = xstrndup(uri, strnlen(uri, HTTP_MAX_RAW_URI));
+	return r;
+}
+
+static struct http_req *req_start(struct http_req *r, struct MHD_Connection *c, const char *url,
+				  const char *method)
+{
+	if (!r)
+		r = xcalloc(1, sizeof(*r));
+	r->started = true;
 	r->x.conn = c;
 	r->x.method = method;
 	r->x.path = url;
@@ -201,6 +219,7 @@ static void serve(struct server_http *h, struct http_req *r)
 	struct server_attrs at;
 	bool watch_present;
 	const char *watch;
+	char *why = NULL;
 
 	atomic_fetch_add(&h->active, 1);
 	r->counted = true;
@@ -221,8 +240,16 @@ static void serve(struct server_http *h, struct http_req *r)
 			   server_query(x, "fieldSelector", NULL));
 	if (!take_slot(h, r, &at))
 		return;
-	if (!server_authz_allowed(h->o.authz, &r->user, &at)) {
-		server_authz_forbid(x, &r->user, &at);
+	switch (server_authz_decide(h->o.authz, &r->user, &at, &why)) {
+	case SERVER_AUTHZ_ALLOW:
+		break;
+	case SERVER_AUTHZ_DENY:
+		server_authz_forbid(x, &r->user, &at, why);
+		free(why);
+		return;
+	case SERVER_AUTHZ_ERROR:
+		server_authz_fail(x, r->raw_uri, why);
+		free(why);
 		return;
 	}
 	rt = find_route(h, x->path);
@@ -326,10 +353,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
-	if (!r) {
+	if (!r || !r->started) {
 		if (suite_refused(h, c))
 			return MHD_NO;
-		r = req_new(c, url, method);
+		r = req_start(r, c, url, method);
 		r->h = h;
 		*req_cls = r;
 		return body_too_large(r) ? reply_too_large(r) : MHD_YES;
@@ -356,6 +383,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)c;
 	if (!r)
 		return;
+	if (!r->started) { /* MHD answered the request itself */
+		free(r->raw_uri);
+		free(r);
+		*req_cls = NULL;
+		return;
+	}
 	log_v(4, "\"HTTP\" verb=\"%s\" URI=\"%s\" latency=\"%.3fms\" resp=%d%s", r->x.method,
 	      r->x.path, (double)(clock_now_ns() - r->x.now_ns) / 1e6, r->x.status,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
@@ -368,6 +401,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (r->have_user)
 		server_user_clear(&r->user);
 	dynbuf_clear(&r->x.body);
+	free(r->raw_uri);
 	free(r);
 	*req_cls = NULL;
 }
@@ -442,6 +476,7 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
 		/* SO_REUSEPORT too with --permit-port-sharing; else the timeout
 		 * again (MHD's default already sets SO_REUSEADDR) */

@@ -33,6 +33,7 @@ struct runtime {
 	struct server_authn *authn;
 	struct server_authz *authz;
 	struct kube_client *client;
+	struct kube_client *authz_client; /* --authorization-kubeconfig, else NULL */
 	struct kube_informer *informer;
 	struct store *store;
 	struct server_app app;
@@ -138,6 +139,34 @@ static int start_kube(const struct server_config *cfg, struct runtime *rt, char 
 	rt->kc_loaded = true;
 	rt->client = kube_client_new(&rt->kc);
 	rt->informer = kube_informer_start(rt->client, NULL, NULL);
+	return 0;
+}
+
+/* The authorizer: SubjectAccessReviews go through --authorization-kubeconfig
+ * when given, else through the main client. */
+static int start_authz(const struct server_config *cfg, struct runtime *rt, char *err,
+		       size_t errlen)
+{
+	const char *path = cfg->authz.kubeconfig;
+	struct kube_config kc;
+	char why[384];
+
+	if (path && *path) {
+		if (kube_config_load(path, &kc, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "failed to get delegated authorization kubeconfig: %s", why);
+			return ERR_INVAL;
+		}
+		rt->authz_client = kube_client_new(&kc);
+		kube_config_clear(&kc);
+		if (!rt->authz_client) {
+			snprintf(err, errlen, "failed to create the authorization client");
+			return ERR_IO;
+		}
+	}
+	rt->authz = server_authz_new(&(struct server_authz_options){
+		.flags = &cfg->authz,
+		.client = rt->authz_client ? rt->authz_client : rt->client,
+	});
 	return 0;
 }
 
@@ -287,14 +316,16 @@ static void runtime_clear(struct runtime *rt)
 	custom_provider_free(rt->app.custom); /* nothing reads it any more */
 	if (rt->informer)
 		kube_informer_stop(rt->informer);
+	server_authz_free(rt->authz); /* before the client its reviews use */
+	rt->authz = NULL;
 	if (rt->client)
 		kube_client_free(rt->client);
+	kube_client_free(rt->authz_client);
 	if (rt->store)
 		store_free(rt->store);
 	series_free(rt->app.series);
 	rules_config_free(rt->rules);
 	server_metrics_free(rt->app.metrics);
-	server_authz_free(rt->authz);
 	server_authn_free(rt->authn);
 	selector_free(rt->node_selector);
 	if (rt->kc_loaded)
@@ -344,8 +375,7 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 	rt->authn = server_authn_new(&cfg->authn, err, errlen);
 	if (!rt->authn)
 		return ERR_IO;
-	rt->authz = server_authz_new(&cfg->authz);
-	if (start_kube(cfg, rt, err, errlen) != 0)
+	if (start_kube(cfg, rt, err, errlen) != 0 || start_authz(cfg, rt, err, errlen) != 0)
 		return ERR_INVAL;
 	rt->store = store_new(cfg->metric_resolution_ns);
 	scraper_options(cfg, rt, &so);

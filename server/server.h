@@ -5,7 +5,8 @@
  *   http      the libmicrohttpd HTTPS daemon: TLS >= 1.2, request
  *             lifecycle, authn -> authz -> route -> response
  *   authn     front-proxy (request-header) and x509 client-cert users
- *   authz     always-allow groups and paths; the 403 Status
+ *   authz     system:masters, always-allow paths, SubjectAccessReviews
+ *             (cached); the 403 Status and the 500 text
  *   health    /healthz, /livez, /readyz with the generic apiserver texts
  *   metrics   self-metrics (freshness histogram, storage points gauge)
  *   routes    the real route table (health, /metrics, apis/)
@@ -81,8 +82,6 @@ struct server_authn_flags {
 
 struct server_authz_flags {
 	struct server_strlist always_allow_paths;
-	/* ---- issue 12 item 3 (flags helper): accepted here, used by authz;
-	 * the authz helper's branch declares them with these names ---- */
 	char *kubeconfig;                 /* --authorization-kubeconfig (NULL: --kubeconfig's) */
 	int64_t authorized_ttl_ns;        /* --authorization-webhook-cache-authorized-ttl */
 	int64_t unauthorized_ttl_ns;      /* --authorization-webhook-cache-unauthorized-ttl */
@@ -376,16 +375,51 @@ void server_attrs_parse(struct server_attrs *at, const char *method, const char 
 bool server_watch_requested(const char *watch, bool present);
 
 struct server_authz;
+struct kube_client;
+struct json_t;
 
-/* flags is borrowed and must outlive the authorizer. */
-struct server_authz *server_authz_new(const struct server_authz_flags *flags);
+/* A SubjectAccessReview call: review (borrowed) in; 0 with *status the
+ * answer's `status` object (new reference), or an error with client-go's
+ * text in err. */
+typedef int (*server_authz_review_fn)(void *ud, struct json_t *review, struct json_t **status,
+				      char *err, size_t errlen);
+
+struct server_authz_options {
+	const struct server_authz_flags *flags; /* borrowed, outlives the authorizer */
+	struct kube_client *client;   /* where reviews are created (borrowed); NULL with
+				       * no review: only masters and the paths pass */
+	server_authz_review_fn review; /* NULL: kube_review_create on client (tests set it) */
+	void *review_ud;
+};
+
+struct server_authz *server_authz_new(const struct server_authz_options *o);
 void server_authz_free(struct server_authz *z);
-/* True when u may do at; else the caller answers server_authz_forbid. */
-bool server_authz_allowed(const struct server_authz *z, const struct server_user *u,
-			  const struct server_attrs *at);
-/* Fills x with the 403 Status for u and at, as the Go apiserver words it. */
+
+enum server_authz_decision { SERVER_AUTHZ_ALLOW, SERVER_AUTHZ_DENY, SERVER_AUTHZ_ERROR };
+
+/*
+ * The delegating authorizer's union for u doing at: system:masters, the
+ * always-allow paths (non-resource), then a SubjectAccessReview whose
+ * answer is cached by spec (allowed for the authorized TTL, anything else
+ * for the unauthorized TTL; errors never).  DENY (also the review's "no
+ * opinion"): *why is the review's reason or NULL; ERROR (the review could
+ * not be made, or said both allowed and denied): *why is the error text.
+ * The caller frees *why.  A cache hit makes no call and no allocation
+ * when allowed.  Thread-safe.
+ */
+enum server_authz_decision server_authz_decide(const struct server_authz *z,
+					       const struct server_user *u,
+					       const struct server_attrs *at, char **why);
+/* SubjectAccessReviews made so far (cache misses); for tests. */
+size_t server_authz_reviews(const struct server_authz *z);
+/* Fills x with the 403 Status for u and at, as the Go apiserver words it
+ * (responsewriters.Forbidden); reason (may be NULL) is appended. */
 void server_authz_forbid(struct server_exchange *x, const struct server_user *u,
-			 const struct server_attrs *at);
+			 const struct server_attrs *at, const char *reason);
+/* Fills x with the 500 of a failed authorization (responsewriters.
+ * InternalError): `Internal Server Error: "<request_uri>": <err>` and a
+ * newline, & < > as HTML entities.  request_uri: the raw request-target. */
+void server_authz_fail(struct server_exchange *x, const char *request_uri, const char *err);
 
 /* ---- the HTTPS daemon ----------------------------------------------------- */
 

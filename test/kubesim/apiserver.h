@@ -1,7 +1,7 @@
 /*
  * apiserver.h - private header of kubesim's mini kube-apiserver
  * (store.c, http.c, router.c, rest.c, watch.c, table.c, discovery.c,
- * patch.c, api_*.c, controller.c, generate.c, control.c, config.c,
+ * patch.c, api_*.c, rbac.c, controller.c, generate.c, control.c, config.c,
  * kubeconfig.c, metrics_provider.c, main.c).  The kubelet and aggregator
  * parts use only kubesim.h.
  */
@@ -59,7 +59,8 @@ const char *sim_kind_api_version(const struct sim_kind *k);
 
 extern const struct sim_kind sim_kind_namespaces, sim_kind_nodes, sim_kind_pods,
 	sim_kind_configmaps, sim_kind_events, sim_kind_services, sim_kind_endpoints,
-	sim_kind_deployments, sim_kind_hpas, sim_kind_apiservices;
+	sim_kind_deployments, sim_kind_hpas, sim_kind_apiservices, sim_kind_roles,
+	sim_kind_clusterroles, sim_kind_rolebindings, sim_kind_clusterrolebindings;
 
 /* ---- stored objects (store.c) ------------------------------------------ */
 

@@ -6,7 +6,8 @@
  *   POST /kubesim/v1/nodes/<name>/fault  {"fault": "down" | "slow=2s" | ... | null}
  *        sets or clears the kubesim.io/fault annotation the kubelets read
  *   GET  /kubesim/v1/stats
- *        {"resourceVersion": N}
+ *        {"resourceVersion": N, "subjectAccessReviews": N, "tokenReviews": N}
+ *        (reviews answered since start)
  */
 #include "test/kubesim/apiserver.h"
 
@@ -105,8 +106,12 @@ void sim_control_handle(struct sim_cluster *c, const struct sim_request *req,
 	char *name;
 
 	if (strcmp(p, "stats") == 0 && strcmp(req->method, "GET") == 0) {
-		sim_response_json(resp, 200, json_pack("{s:I}", "resourceVersion",
-						       (json_int_t)sim_store_rv(c->store)));
+		sim_response_json(resp, 200, json_pack("{s:I,s:I,s:I}", "resourceVersion",
+						       (json_int_t)sim_store_rv(c->store),
+						       "subjectAccessReviews",
+						       (json_int_t)sim_reviews_access_count(),
+						       "tokenReviews",
+						       (json_int_t)sim_reviews_token_count()));
 		return;
 	}
 	if (strncmp(p, "nodes/", 6) != 0 || strcmp(req->method, "POST") != 0 ||

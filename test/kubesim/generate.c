@@ -1,6 +1,7 @@
 /*
  * generate.c - the initial cluster: system namespaces, local
- * APIServices, the extension-apiserver-authentication ConfigMap,
+ * APIServices, the extension-apiserver-authentication ConfigMap, the
+ * bootstrap RBAC objects,
  * --nodes generated nodes with --pods-per-node running pods each, and the
  * objects listed in --config.  Deterministic for a given --seed.
  */
@@ -24,6 +25,23 @@ static int create_or_fail(struct sim_cluster *c, const char *resource, json_t *o
 	return rc;
 }
 
+/* The bootstrap Roles, ClusterRoles and bindings (rbac.c). */
+static int bootstrap_rbac(struct sim_cluster *c, char *err, size_t errlen)
+{
+	static const char *const resources[] = { "clusterroles", "clusterrolebindings", "roles",
+						 "rolebindings" };
+	json_t *boot = sim_rbac_bootstrap(), *o;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < COMMON_ARRAY_LEN(resources) && !rc; i++)
+		json_array_foreach(json_object_get(boot, resources[i]), j, o)
+			if (!rc)
+				rc = create_or_fail(c, resources[i], json_incref(o), err, errlen);
+	json_decref(boot);
+	return rc;
+}
+
 static int system_objects(struct sim_cluster *c, char *err, size_t errlen)
 {
 	static const char *const ns[] = { "default", "kube-system", "kube-public",
@@ -31,7 +49,7 @@ static int system_objects(struct sim_cluster *c, char *err, size_t errlen)
 	static const char *const local[][2] = {
 		{ "", "v1" }, { "apps", "v1" }, { "autoscaling", "v2" },
 		{ "apiregistration.k8s.io", "v1" }, { "authentication.k8s.io", "v1" },
-		{ "authorization.k8s.io", "v1" },
+		{ "authorization.k8s.io", "v1" }, { "rbac.authorization.k8s.io", "v1" },
 	};
 	char ts[40];
 	size_t i;
@@ -69,6 +87,8 @@ static int system_objects(struct sim_cluster *c, char *err, size_t errlen)
 				  "requestheader-group-headers", "[\"X-Remote-Group\"]",
 				  "requestheader-extra-headers-prefix", "[\"X-Remote-Extra-\"]"),
 			err, errlen);
+	if (!rc)
+		rc = bootstrap_rbac(c, err, errlen);
 	return rc;
 }
 
@@ -347,6 +367,10 @@ int sim_generate(struct sim_cluster *c, char *err, size_t errlen)
 		{ "pods", &sim_kind_pods },              { "deployments", &sim_kind_deployments },
 		{ "horizontalpodautoscalers", &sim_kind_hpas },
 		{ "apiservices", &sim_kind_apiservices },
+		{ "clusterroles", &sim_kind_clusterroles },
+		{ "clusterrolebindings", &sim_kind_clusterrolebindings },
+		{ "roles", &sim_kind_roles },
+		{ "rolebindings", &sim_kind_rolebindings },
 	};
 	size_t i;
 	int rc = system_objects(c, err, errlen);

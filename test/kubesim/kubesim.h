@@ -7,9 +7,9 @@
  *               a mini kube-apiserver over HTTPS: object store with
  *               resourceVersions and watch, REST, discovery, kubeconfig,
  *               Deployment controller, control endpoint
- *   aggregator  (aggregator*.c, reviews.c) APIService objects, the proxy to
- *               registered backends, availability probe, discovery merge,
- *               TokenReview / SubjectAccessReview with a policy
+ *   aggregator  (aggregator*.c, reviews.c, rbac.c) APIService objects, the
+ *               proxy to registered backends, availability probe, discovery
+ *               merge, TokenReview / SubjectAccessReview with a policy and RBAC
  *   kubelets    (kubelet*.c, workload.c) one event loop serving every
  *               simulated node's /metrics/resource and /healthz over TLS
  *
@@ -192,6 +192,22 @@ void sim_reviews_token(struct sim_cluster *c, const struct sim_request *req,
 		       struct sim_response *resp);
 void sim_reviews_access(struct sim_cluster *c, const struct sim_request *req,
 			struct sim_response *resp);
+/* Reviews answered since start (GET /kubesim/v1/stats shows them). */
+uint64_t sim_reviews_access_count(void);
+uint64_t sim_reviews_token_count(void);
+
+/* RBAC (rbac.c): the status of a SubjectAccessReview for user in groups
+ * asking ra (resourceAttributes) or nra (nonResourceAttributes), from the
+ * RBAC objects of c->store, or from the bootstrap policy when c has no
+ * store.  {"allowed":true,"reason":"RBAC: allowed by ..."}, else
+ * {"allowed":false} (with "reason":"RBAC: <errors>" when a roleRef is
+ * missing).  New reference. */
+json_t *sim_rbac_authorize(struct sim_cluster *c, const char *user, const json_t *groups,
+			   const json_t *ra, const json_t *nra);
+/* The bootstrap RBAC objects kube-apiserver creates, as
+ * {"clusterroles":[...],"clusterrolebindings":[...],"roles":[...],
+ * "rolebindings":[...]} (new reference). */
+json_t *sim_rbac_bootstrap(void);
 
 /* ---- kubelets (kubelet*.c, workload.c) -------------------------------- */
 

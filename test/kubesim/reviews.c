@@ -27,15 +27,13 @@
  *       verbs: [get]
  *       allow: true
  *
- * Decision order, like RBAC behind the authorizer chain:
+ * Decision order, like kube-apiserver's authorizer chain:
  *   1. a subject in group system:masters is always allowed;
  *   2. the policy rules, in order;
- *   3. the bootstrap roles every cluster has: system:discovery (group
- *      system:authenticated: get /api, /apis, /openapi and everything below
- *      them, /healthz, /livez, /readyz, /version, /version/) and
- *      system:public-info-viewer (also system:unauthenticated: the health
- *      and version paths);
- *   4. otherwise {"allowed":false} with no reason (RBAC's "no opinion").
+ *   3. RBAC (rbac.c): the Roles, ClusterRoles and their bindings stored in
+ *      the cluster, the bootstrap ones included (system:discovery,
+ *      system:public-info-viewer, cluster-admin, ...);
+ *   4. otherwise {"allowed":false} (RBAC's "no opinion").
  * The kubesim --token (cfg.token) reviews as kubesim-admin, group
  * system:masters, like the admin client certificate.
  *
@@ -44,12 +42,15 @@
  */
 #include "test/kubesim/kubesim.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SERVER_AUDIENCE "https://kubernetes.default.svc.cluster.local"
 #define MAX_POLICY_RULES 10000
+
+static atomic_uint_fast64_t access_reviews, token_reviews;
 
 /* ---- common plumbing ------------------------------------------------------ */
 
@@ -157,6 +158,7 @@ void sim_reviews_token(struct sim_cluster *c, const struct sim_request *req,
 
 	if (!obj)
 		return;
+	atomic_fetch_add(&token_reviews, 1);
 	spec = json_object_get(obj, "spec");
 	if (!*sim_json_str(spec, "token")) {
 		sim_response_status(resp, 400, "BadRequest",
@@ -274,44 +276,14 @@ static bool rule_matches(const json_t *rule, const struct sar *s)
 
 /* ---- SubjectAccessReview: decision --------------------------------------------- */
 
-static const char *const discovery_urls[] = {
-	"/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/healthz",
-	"/livez", "/readyz", "/version", "/version/",
-};
-static const char *const public_info_urls[] = {
-	"/healthz", "/livez", "/readyz", "/version", "/version/",
-};
-
-static bool in_table(const char *const *urls, size_t n, const char *path)
+uint64_t sim_reviews_access_count(void)
 {
-	json_t *list = json_array();
-	size_t i;
-	bool found;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(list, json_string(urls[i]));
-	found = url_listed(list, path);
-	json_decref(list);
-	return found;
+	return atomic_load(&access_reviews);
 }
 
-/* Bootstrap RBAC stand-in; the reason or NULL. */
-static char *bootstrap_allows(const struct sar *s)
+uint64_t sim_reviews_token_count(void)
 {
-	const char *path = sim_json_str(s->nra, "path");
-
-	if (!s->nra || strcmp(sim_json_str(s->nra, "verb"), "get") != 0)
-		return NULL;
-	if (list_has(s->groups, "system:authenticated") &&
-	    in_table(discovery_urls, COMMON_ARRAY_LEN(discovery_urls), path))
-		return xstrdup("RBAC: allowed by ClusterRoleBinding \"system:discovery\" of "
-			       "ClusterRole \"system:discovery\" to Group \"system:authenticated\"");
-	if (list_has(s->groups, "system:unauthenticated") &&
-	    in_table(public_info_urls, COMMON_ARRAY_LEN(public_info_urls), path))
-		return xstrdup("RBAC: allowed by ClusterRoleBinding \"system:public-info-viewer\" "
-			       "of ClusterRole \"system:public-info-viewer\" to Group "
-			       "\"system:unauthenticated\"");
-	return NULL;
+	return atomic_load(&token_reviews);
 }
 
 static json_t *decide(const struct sim_cluster *c, const struct sar *s)
@@ -339,13 +311,7 @@ static json_t *decide(const struct sim_cluster *c, const struct sar *s)
 		free(reason);
 		return out;
 	}
-	reason = bootstrap_allows(s);
-	if (reason) {
-		out = json_pack("{s:b, s:s}", "allowed", 1, "reason", reason);
-		free(reason);
-		return out;
-	}
-	return json_pack("{s:b}", "allowed", 0);
+	return sim_rbac_authorize((struct sim_cluster *)c, s->user, s->groups, s->ra, s->nra);
 }
 
 /* ValidateSubjectAccessReviewSpec; the message or NULL. */
@@ -377,6 +343,7 @@ void sim_reviews_access(struct sim_cluster *c, const struct sim_request *req,
 
 	if (!obj)
 		return;
+	atomic_fetch_add(&access_reviews, 1);
 	spec = json_object_get(obj, "spec");
 	s.user = sim_json_str(spec, "user");
 	s.groups = json_object_get(spec, "groups");

@@ -200,8 +200,187 @@ START_TEST(test_access_review_invalid)
 }
 END_TEST
 
+/* ---- RBAC objects in a store ---------------------------------------------------- */
+
+static const char rbac_objects[] =
+	"{\"roles\":[{\"metadata\":{\"name\":\"metrics-reader\",\"namespace\":\"team-a\"},"
+	"\"rules\":[{\"apiGroups\":[\"metrics.k8s.io\"],\"resources\":[\"pods\"],"
+	"\"verbs\":[\"get\",\"list\"]},{\"apiGroups\":[\"apps\"],\"resources\":[\"*/scale\"],"
+	"\"resourceNames\":[\"web\"],\"verbs\":[\"get\"]}]}],"
+	"\"clusterroles\":[{\"metadata\":{\"name\":\"system:aggregated-metrics-reader\","
+	"\"labels\":{\"rbac.authorization.k8s.io/aggregate-to-view\":\"true\","
+	"\"rbac.authorization.k8s.io/aggregate-to-edit\":\"true\","
+	"\"rbac.authorization.k8s.io/aggregate-to-admin\":\"true\"}},"
+	"\"rules\":[{\"apiGroups\":[\"metrics.k8s.io\"],\"resources\":[\"pods\",\"nodes\"],"
+	"\"verbs\":[\"get\",\"list\",\"watch\"]}]},"
+	"{\"metadata\":{\"name\":\"pods-lister\"},\"rules\":[{\"apiGroups\":[\"metrics.k8s.io\"],"
+	"\"resources\":[\"pods\"],\"verbs\":[\"list\"]}]}],"
+	"\"rolebindings\":["
+	"{\"metadata\":{\"name\":\"jane-reads\",\"namespace\":\"team-a\"},\"roleRef\":{\"kind\":"
+	"\"Role\",\"name\":\"metrics-reader\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"jane\"}]},"
+	"{\"metadata\":{\"name\":\"viewer\",\"namespace\":\"team-b\"},\"roleRef\":{\"kind\":"
+	"\"ClusterRole\",\"name\":\"view\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"vic\"}]},"
+	"{\"metadata\":{\"name\":\"lister\",\"namespace\":\"team-b\"},\"roleRef\":{\"kind\":"
+	"\"ClusterRole\",\"name\":\"pods-lister\"},\"subjects\":[{\"kind\":\"ServiceAccount\","
+	"\"name\":\"bot\"}]},"
+	"{\"metadata\":{\"name\":\"broken\",\"namespace\":\"team-b\"},\"roleRef\":{\"kind\":"
+	"\"Role\",\"name\":\"ghost\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"gus\"}]}],"
+	"\"clusterrolebindings\":["
+	"{\"metadata\":{\"name\":\"hpa-lists\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":"
+	"\"pods-lister\"},\"subjects\":[{\"kind\":\"Group\",\"name\":\"hpa\"}]},"
+	"{\"metadata\":{\"name\":\"metrics-server:system:auth-delegator\"},\"roleRef\":{\"kind\":"
+	"\"ClusterRole\",\"name\":\"system:auth-delegator\"},\"subjects\":[{\"kind\":"
+	"\"ServiceAccount\",\"name\":\"metrics-server\",\"namespace\":\"kube-system\"}]}]}";
+
+static void rbac_setup(void)
+{
+	static const char *const resources[] = { "clusterroles", "clusterrolebindings", "roles",
+						 "rolebindings" };
+	json_t *boot = sim_rbac_bootstrap(), *mine = json_loads(rbac_objects, 0, NULL), *o;
+	size_t i, j;
+
+	setup();
+	ck_assert_ptr_nonnull(mine);
+	cl.store = sim_store_new(0);
+	for (i = 0; i < COMMON_ARRAY_LEN(resources); i++) {
+		json_array_foreach(json_object_get(boot, resources[i]), j, o)
+			ck_assert_int_eq(sim_store_create(cl.store, resources[i], o), 0);
+		json_array_foreach(json_object_get(mine, resources[i]), j, o)
+			ck_assert_int_eq(sim_store_create(cl.store, resources[i], o), 0);
+	}
+	json_decref(boot);
+	json_decref(mine);
+}
+
+static void rbac_teardown(void)
+{
+	sim_store_free(cl.store);
+	cl.store = NULL;
+	teardown();
+}
+
+/* The status for user (groups: a JSON array text) asking resource attrs. */
+static void expect_ra(const char *user, const char *groups, const char *attrs, const char *want)
+{
+	char *body = xasprintf("{\"spec\":{\"user\":\"%s\",\"groups\":%s,\"resourceAttributes\":%s}}",
+			       user, groups, attrs);
+
+	expect(sim_reviews_access, body, 201, want);
+	free(body);
+}
+
+#define PODS_IN(ns) "{\"namespace\":\"" ns "\",\"verb\":\"list\",\"group\":\"metrics.k8s.io\"," \
+		    "\"version\":\"v1beta1\",\"resource\":\"pods\"}"
+#define AUTHN "[\"system:authenticated\"]"
+#define DENIED "{\"allowed\":false}"
+
+START_TEST(test_rbac_role_binding_namespace_only)
+{
+	expect_ra("jane", AUTHN, PODS_IN("team-a"),
+		  "{\"allowed\":true,\"reason\":\"RBAC: allowed by RoleBinding "
+		  "\\\"jane-reads/team-a\\\" of Role \\\"metrics-reader\\\" to User \\\"jane\\\"\"}");
+	expect_ra("jane", AUTHN, PODS_IN("team-b"), DENIED);
+	expect_ra("jane", AUTHN, PODS_IN(""), DENIED); /* all namespaces: cluster scope */
+	expect_ra("jane", AUTHN, "{\"verb\":\"list\",\"group\":\"metrics.k8s.io\",\"resource\":"
+				 "\"nodes\"}", DENIED);
+	expect_ra("janet", AUTHN, PODS_IN("team-a"), DENIED); /* no binding */
+	/* a "*\/scale" resource with resourceNames */
+	expect_ra("jane", AUTHN, "{\"namespace\":\"team-a\",\"verb\":\"get\",\"group\":\"apps\","
+				 "\"resource\":\"deployments\",\"subresource\":\"scale\",\"name\":"
+				 "\"web\"}",
+		  "{\"allowed\":true,\"reason\":\"RBAC: allowed by RoleBinding "
+		  "\\\"jane-reads/team-a\\\" of Role \\\"metrics-reader\\\" to User \\\"jane\\\"\"}");
+	expect_ra("jane", AUTHN, "{\"namespace\":\"team-a\",\"verb\":\"get\",\"group\":\"apps\","
+				 "\"resource\":\"deployments\",\"subresource\":\"scale\",\"name\":"
+				 "\"db\"}", DENIED);
+	/* the binding deleted: denied again */
+	ck_assert_int_eq(sim_store_delete(cl.store, "rolebindings", "team-a", "jane-reads"), 0);
+	expect_ra("jane", AUTHN, PODS_IN("team-a"), DENIED);
+}
+END_TEST
+
+START_TEST(test_rbac_cluster_role_binding_everywhere)
+{
+	static const char want[] =
+		"{\"allowed\":true,\"reason\":\"RBAC: allowed by ClusterRoleBinding "
+		"\\\"hpa-lists\\\" of ClusterRole \\\"pods-lister\\\" to Group \\\"hpa\\\"\"}";
+
+	expect_ra("h", "[\"hpa\",\"system:authenticated\"]", PODS_IN("team-a"), want);
+	expect_ra("h", "[\"hpa\",\"system:authenticated\"]", PODS_IN("kube-system"), want);
+	expect_ra("h", "[\"hpa\",\"system:authenticated\"]", PODS_IN(""), want);
+	expect_ra("h", "[\"hpa\"]", "{\"namespace\":\"team-a\",\"verb\":\"get\",\"group\":"
+				    "\"metrics.k8s.io\",\"resource\":\"pods\",\"name\":\"p\"}", DENIED);
+	/* a ServiceAccount subject with its namespace */
+	expect_ra("system:serviceaccount:kube-system:metrics-server",
+		  "[\"system:serviceaccounts\",\"system:authenticated\"]",
+		  "{\"verb\":\"create\",\"group\":\"authorization.k8s.io\",\"resource\":"
+		  "\"subjectaccessreviews\"}",
+		  "{\"allowed\":true,\"reason\":\"RBAC: allowed by ClusterRoleBinding "
+		  "\\\"metrics-server:system:auth-delegator\\\" of ClusterRole "
+		  "\\\"system:auth-delegator\\\" to ServiceAccount \\\"metrics-server/kube-system\\\"\"}");
+	expect_ra("system:serviceaccount:default:metrics-server", AUTHN,
+		  "{\"verb\":\"create\",\"group\":\"authorization.k8s.io\",\"resource\":"
+		  "\"subjectaccessreviews\"}", DENIED);
+}
+END_TEST
+
+START_TEST(test_rbac_cluster_role_in_namespace_and_aggregation)
+{
+	/* RoleBinding of the aggregated view role: metrics-server's reader joins it by label */
+	expect_ra("vic", AUTHN, PODS_IN("team-b"),
+		  "{\"allowed\":true,\"reason\":\"RBAC: allowed by RoleBinding \\\"viewer/team-b\\\" "
+		  "of ClusterRole \\\"view\\\" to User \\\"vic\\\"\"}");
+	expect_ra("vic", AUTHN, PODS_IN("team-a"), DENIED);
+	/* a namespace-less ServiceAccount subject is the binding's namespace's */
+	expect_ra("system:serviceaccount:team-b:bot", AUTHN, PODS_IN("team-b"),
+		  "{\"allowed\":true,\"reason\":\"RBAC: allowed by RoleBinding \\\"lister/team-b\\\" "
+		  "of ClusterRole \\\"pods-lister\\\" to ServiceAccount \\\"bot/team-b\\\"\"}");
+	expect_ra("system:serviceaccount:team-a:bot", AUTHN, PODS_IN("team-b"), DENIED);
+	/* a binding to a missing role: no opinion, with the error as reason */
+	expect_ra("gus", AUTHN, PODS_IN("team-b"),
+		  "{\"allowed\":false,\"reason\":\"RBAC: role.rbac.authorization.k8s.io "
+		  "\\\"ghost\\\" not found\"}");
+}
+END_TEST
+
+START_TEST(test_rbac_after_policy_and_masters)
+{
+	/* policy rules come first: mallory's deny even with an RBAC grant */
+	json_t *b = json_pack("{s:{s:s,s:s},s:{s:s,s:s},s:[{s:s,s:s}]}", "metadata", "name", "m",
+			      "namespace", "team-a", "roleRef", "kind", "Role", "name",
+			      "metrics-reader", "subjects", "kind", "User", "name", "mallory");
+
+	ck_assert_int_eq(sim_store_create(cl.store, "rolebindings", b), 0);
+	json_decref(b);
+	expect_ra("mallory", AUTHN, PODS_IN("team-a"),
+		  "{\"allowed\":false,\"denied\":true,\"reason\":\"kubesim policy: denied by rule 0\"}");
+	expect_ra("root", "[\"system:masters\"]", PODS_IN("team-a"), allowed_masters);
+	/* the bootstrap bindings are objects: deleting system:discovery takes it away */
+	expect(sim_reviews_access,
+	       "{\"spec\":{\"user\":\"u\",\"groups\":[\"system:authenticated\"],"
+	       "\"nonResourceAttributes\":{\"path\":\"/apis\",\"verb\":\"get\"}}}", 201,
+	       "{\"allowed\":true,\"reason\":\"RBAC: allowed by ClusterRoleBinding "
+	       "\\\"system:discovery\\\" of ClusterRole \\\"system:discovery\\\" to Group "
+	       "\\\"system:authenticated\\\"\"}");
+	ck_assert_int_eq(sim_store_delete(cl.store, "clusterrolebindings", NULL,
+					  "system:discovery"), 0);
+	expect(sim_reviews_access,
+	       "{\"spec\":{\"user\":\"u\",\"groups\":[\"system:authenticated\"],"
+	       "\"nonResourceAttributes\":{\"path\":\"/apis\",\"verb\":\"get\"}}}", 201, DENIED);
+	/* /version stays public (system:public-info-viewer) */
+	expect(sim_reviews_access,
+	       "{\"spec\":{\"user\":\"system:anonymous\",\"groups\":[\"system:unauthenticated\"],"
+	       "\"nonResourceAttributes\":{\"path\":\"/version\",\"verb\":\"get\"}}}", 201,
+	       "{\"allowed\":true,\"reason\":\"RBAC: allowed by ClusterRoleBinding "
+	       "\\\"system:public-info-viewer\\\" of ClusterRole \\\"system:public-info-viewer\\\" "
+	       "to Group \\\"system:unauthenticated\\\"\"}");
+}
+END_TEST
+
 static Suite *reviews_suite(void)
 {
+	TCase *rbac = tcase_create("rbac");
+
 	Suite *s = suite_create("kubesim_reviews");
 	TCase *tc = tcase_create("reviews");
 
@@ -212,6 +391,13 @@ static Suite *reviews_suite(void)
 	tcase_add_test(tc, test_access_review_non_resource);
 	tcase_add_test(tc, test_access_review_invalid);
 	suite_add_tcase(s, tc);
+	tcase_set_timeout(rbac, 10);
+	tcase_add_checked_fixture(rbac, rbac_setup, rbac_teardown);
+	tcase_add_test(rbac, test_rbac_role_binding_namespace_only);
+	tcase_add_test(rbac, test_rbac_cluster_role_binding_everywhere);
+	tcase_add_test(rbac, test_rbac_cluster_role_in_namespace_and_aggregation);
+	tcase_add_test(rbac, test_rbac_after_policy_and_masters);
+	suite_add_tcase(s, rbac);
 	return s;
 }
 

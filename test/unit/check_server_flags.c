@@ -74,6 +74,9 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.authn.requestheader_extra_headers_prefix.items[0], "x-remote-extra-");
 	ck_assert_uint_eq(cfg.authz.always_allow_paths.n, 3);
 	ck_assert_str_eq(cfg.authz.always_allow_paths.items[2], "/livez");
+	ck_assert_ptr_null(cfg.authz.kubeconfig);
+	ck_assert_int_eq(cfg.authz.authorized_ttl_ns, 10 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.authz.unauthorized_ttl_ns, 10 * NS_PER_SEC);
 	ck_assert_ptr_null(cfg.kubeconfig);
 	ck_assert(!cfg.kubelet.insecure_tls && !cfg.kubelet.use_node_status_port);
 	ck_assert_int_eq(cfg.verbosity, 0);
@@ -101,6 +104,12 @@ START_TEST(test_both_syntaxes)
 	ck_assert_int_eq(cfg.verbosity, 2);
 	ck_assert_int_eq(PARSE("-l=k==v", "--node-selector=last=1"), 0);
 	ck_assert_str_eq(cfg.kubelet.node_selector, "last=1");
+	ck_assert_int_eq(PARSE("--authorization-kubeconfig", "/a.yaml",
+			       "--authorization-webhook-cache-authorized-ttl=1m",
+			       "--authorization-webhook-cache-unauthorized-ttl", "0s"), 0);
+	ck_assert_str_eq(cfg.authz.kubeconfig, "/a.yaml");
+	ck_assert_int_eq(cfg.authz.authorized_ttl_ns, 60 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.authz.unauthorized_ttl_ns, 0);
 }
 END_TEST
 

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,24 @@ static const struct server_route routes[] = {
 	{ NULL, false, owns_apis, whoami, NULL },
 };
 
+/* The review: every named user but system:anonymous is allowed (the
+ * authorizer against kubesim's reviews: check_server_authz). */
+static int review_all_but_anonymous(void *ud, json_t *review, json_t **status, char *err,
+				    size_t errlen)
+{
+	const char *user = json_string_value(json_object_get(json_object_get(review, "spec"),
+							     "user"));
+
+	(void)ud;
+	*status = NULL;
+	if (user && strcmp(user, "broken") == 0) {
+		snprintf(err, errlen, "Post \"https://k/x\": <down> & out");
+		return ERR_IO;
+	}
+	*status = json_pack("{s:b}", "allowed", user && strcmp(user, "system:anonymous") != 0);
+	return 0;
+}
+
 static void setup(void)
 {
 	const char *names[] = { "front-proxy-client" };
@@ -135,7 +154,8 @@ static void setup(void)
 	cfg.authn.requestheader_allowed_names.n = 1;
 	authn = server_authn_new(&cfg.authn, err, sizeof(err));
 	ck_assert_msg(authn != NULL, "%s", err);
-	authz = server_authz_new(&cfg.authz);
+	authz = server_authz_new(&(struct server_authz_options){
+		.flags = &cfg.authz, .review = review_all_but_anonymous });
 	health.check = fake_check;
 	storage_ready = true;
 	atomic_store(&health.shutting_down, false);
@@ -532,6 +552,22 @@ START_TEST(test_forbidden_resource_messages)
 }
 END_TEST
 
+/* A review that fails: the 500 quotes the request-target as sent (raw,
+ * query included), & < > as entities. */
+START_TEST(test_review_failure_is_500)
+{
+	struct reply r = request("/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?limit=500&"
+				 "labelSelector=x%3Dy", &(struct call){
+		.cert = "front-proxy-client", .headers = { "X-Remote-User: broken" } });
+
+	assert_reply(&r, 500,
+		     "Internal Server Error: \"/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?"
+		     "limit=500&amp;labelSelector=x%3Dy\": Post \"https://k/x\": &lt;down&gt; "
+		     "&amp; out\n");
+	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
+}
+END_TEST
+
 START_TEST(test_request_attributes)
 {
 	struct server_attrs at;
@@ -574,13 +610,16 @@ START_TEST(test_always_allow_paths_and_masters)
 				     .ngroups = 1, .anonymous = false };
 	struct server_attrs at;
 
+	char *why = NULL;
+
 	server_attrs_parse(&at, "GET", "/livez", NULL, false, NULL);
-	ck_assert(server_authz_allowed(authz, &anon, &at));
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_ALLOW);
 	server_attrs_parse(&at, "GET", "/livez/ping", NULL, false, NULL);
-	ck_assert(!server_authz_allowed(authz, &anon, &at));
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_DENY);
+	ck_assert_ptr_null(why);
 	server_attrs_parse(&at, "GET", "/metrics", NULL, false, NULL);
-	ck_assert(!server_authz_allowed(authz, &anon, &at));
-	ck_assert(server_authz_allowed(authz, &admin, &at));
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_DENY);
+	ck_assert_int_eq(server_authz_decide(authz, &admin, &at, &why), SERVER_AUTHZ_ALLOW);
 }
 END_TEST
 
@@ -617,6 +656,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_keepalive_cert_checked_once);
 	tcase_add_test(tc, test_forbidden_resource_messages);
 	tcase_add_test(tc, test_always_allow_paths_and_masters);
+	tcase_add_test(tc, test_review_failure_is_500);
 	tcase_add_test(tc, test_tls11_refused);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(unit, 10);

@@ -107,7 +107,7 @@ static int start(const char *first, ...)
 	ck_assert_msg(server_tls_build(&cfg.serving, &tls, err, sizeof(err)) == 0, "%s", err);
 	authn = server_authn_new(&cfg.authn, err, sizeof(err));
 	ck_assert_msg(authn != NULL, "%s", err);
-	authz = server_authz_new(&cfg.authz);
+	authz = server_authz_new(&(struct server_authz_options){ .flags = &cfg.authz });
 	hsts = server_hsts_header(&cfg.generic);
 	/* as run.c fills them */
 	http = server_http_start(&(struct server_http_options){
