@@ -56,10 +56,11 @@ START_TEST(test_defaults)
 {
 	const struct server_strlist *types = &cfg.kubelet.preferred_address_types;
 
-	ck_assert_int_eq(cfg.metric_resolution_ns, 15 * NS_PER_SEC);
+	/* metrics-server's binary defaults (its manifests pass 15s and 10250) */
+	ck_assert_int_eq(cfg.metric_resolution_ns, 60 * NS_PER_SEC);
 	ck_assert_int_eq(cfg.kubelet.request_timeout_ns, 10 * NS_PER_SEC);
 	ck_assert_int_eq(cfg.kubelet.port, 10250);
-	ck_assert_int_eq(cfg.serving.secure_port, 10250);
+	ck_assert_int_eq(cfg.serving.secure_port, 443);
 	ck_assert_str_eq(cfg.serving.bind_address, "0.0.0.0");
 	ck_assert_str_eq(cfg.serving.cert_dir, "apiserver.local.config/certificates");
 	ck_assert_uint_eq(types->n, 5);
@@ -287,7 +288,7 @@ START_TEST(test_help)
 		"      --kubeconfig string            The path to the kubeconfig used to connect to "
 		"the Kubernetes API server and the Kubelets (defaults to in-cluster config)\n"
 		"      --metric-resolution duration   The resolution at which metrics-server will "
-		"retain metrics, must set value at least 10s. (default 15s)\n"
+		"retain metrics, must set value at least 10s. (default 1m0s)\n"
 		"      --version                      Show version\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  -l, --node-selector string                      "
 					   "Selector (label query)"));
@@ -299,8 +300,9 @@ START_TEST(test_help)
 	ck_assert_ptr_nonnull(strstr(text, "(default 0.0.0.0)\n"));
 	ck_assert_ptr_nonnull(strstr(text, "(default [/healthz,/readyz,/livez])\n"));
 	ck_assert_ptr_nonnull(strstr(text, "(default [x-remote-extra-])\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\nLogging flags:\n\n  -v, --v Level   number for the "
-					   "log level verbosity\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nLogging flags:\n\n      --log-flush-frequency"));
+	ck_assert_ptr_nonnull(strstr(text, "\n  -v, --v Level                              number for "
+					   "the log level verbosity\n"));
 	ck_assert_ptr_null(strstr(text, "(default false)"));
 	free(text);
 }
