@@ -55,9 +55,21 @@ struct hpaloop_local_api {
 	void *ud;
 };
 
+struct kube_lease_options;
+
 struct hpaloop_options {
 	enum hpaloop_mode mode;
 	struct hpaloop_local_api local; /* get NULL: every request through kube-apiserver */
+	/*
+	 * --leader-elect: the Lease the replicas elect their one writer on
+	 * (kube_lease_* of kube/, borrowed until hpaloop_start returns), or
+	 * NULL: no election, this replica acts alone.  With it the loop passes
+	 * only while this replica leads, checks again before every write, and
+	 * forgets its per-HPA state (recommendations, scale events, Events)
+	 * whenever it does not lead, so a new leadership starts from nothing
+	 * as a new kube-controller-manager leader does.
+	 */
+	const struct kube_lease_options *election;
 	int64_t sync_period_ns; /* --hpa-sync-period: longest time between two passes */
 	struct hpa_options algo;
 };
@@ -132,7 +144,8 @@ struct store;
 struct hpaloop;
 
 /*
- * Starts the loop on its own thread: a pass after every hpaloop_notify()
+ * Starts the loop on its own thread (and, with o->election, the leader
+ * elector, whose acquisitions ask for a pass at once): a pass after every hpaloop_notify()
  * (a scrape round applied new samples) and at least every sync period,
  * skipped while the store cannot serve any pod yet.  A pass lists the
  * HPAs, and for each selected one gets the Scale, lists the pods of its
@@ -146,7 +159,8 @@ struct hpaloop *hpaloop_start(const struct hpaloop_options *o, struct kube_clien
 			      struct store *st);
 /* Thread-safe and non-blocking: asks for a pass now (NULL l is fine). */
 void hpaloop_notify(struct hpaloop *l);
-/* Stops the thread (after the request in flight, if any), frees all (NULL is fine).
+/* Stops the thread (after the request in flight, if any), then the elector
+ * (a leader gives the Lease up), frees all (NULL is fine).
  * Not to be called concurrently with hpaloop_notify on the same l. */
 void hpaloop_stop(struct hpaloop *l);
 

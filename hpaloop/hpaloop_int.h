@@ -235,6 +235,9 @@ struct hpaloop__sync_ctx {
 	struct hpaloop__states *states;
 	struct hpaloop__peers *peers; /* every HPA of the pass */
 	int64_t now;
+	/* Whether this replica may still write (leader election); NULL: always. */
+	bool (*may_write)(void *ud);
+	void *may_write_ud;
 };
 
 /* One reconcile of hpa (an item of the HPA list, borrowed) with its state. */

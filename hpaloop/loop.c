@@ -7,6 +7,7 @@
  * Passes run after every scrape round (hpaloop_notify from the scraper's
  * on_round) and at least every --hpa-sync-period, once the store can serve
  * pods (before that every HPA would only fail to get metrics).
+ * With leader election, only while this replica leads (see may_act).
  */
 #include "hpaloop/hpaloop_int.h"
 #include "kube/kube.h"
@@ -25,6 +26,8 @@ struct hpaloop {
 	struct kube_client *client;
 	struct store *store;
 	struct hpaloop__states states; /* the loop thread's only */
+	struct kube_lease *lease;      /* --leader-elect, else NULL */
+	uint64_t term;                 /* the leadership states belongs to (loop thread) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* on CLOCK_MONOTONIC */
@@ -61,17 +64,67 @@ static bool stopping(struct hpaloop *l)
 	return s;
 }
 
+/* hpaloop__sync_ctx.may_write: this replica still leads. */
+static bool still_leading(void *ud)
+{
+	struct hpaloop *l = ud;
+	uint64_t term;
+
+	return kube_lease_leading(l->lease, &term) && term == l->term;
+}
+
+/*
+ * Whether the loop may act now: always without election; else only while
+ * this replica leads.  What the states hold belongs to one leadership:
+ * dropped when it ends and when a new one starts, so a replica that leads
+ * again never acts on a history another leader made stale.
+ */
+static bool may_act(struct hpaloop *l)
+{
+	uint64_t term = 0;
+	bool leading;
+
+	if (!l->lease)
+		return true;
+	leading = kube_lease_leading(l->lease, &term);
+	if (!leading || term != l->term) {
+		if (l->states.n)
+			log_v(2, "the HPA controller's state of %zu HPAs is dropped (%s)",
+			      l->states.n, leading ? "a new leadership" : "not the leader");
+		hpaloop__states_clear(&l->states);
+		l->term = leading ? term : 0;
+	}
+	return leading;
+}
+
+/* hpaloop_options.election's on_change: a new leader passes at once. */
+static void on_leader_change(void *ud, bool leading)
+{
+	if (leading)
+		hpaloop_notify(ud);
+}
+
 /* One pass over the selected HPAs. */
 static void pass(struct hpaloop *l)
 {
-	json_t *items = list_hpas(l);
+	json_t *items;
 	struct store_snapshot *snap;
 	struct hpaloop__sync_ctx x = { .client = l->client, .local = &l->o.local, .algo = &l->o.algo,
 					.states = &l->states };
 	struct hpaloop__peers peers;
 	const json_t *hpa;
 	size_t i, acted = 0;
+	bool lost = false;
 
+	if (!may_act(l)) {
+		log_v(3, "HPA pass skipped: this replica does not lead");
+		return;
+	}
+	if (l->lease) {
+		x.may_write = still_leading;
+		x.may_write_ud = l;
+	}
+	items = list_hpas(l);
 	if (!items)
 		return; /* states are kept: a failed list is not a deletion */
 	snap = store_acquire(l->store);
@@ -96,12 +149,16 @@ static void pass(struct hpaloop *l)
 		}
 		if (stopping(l))
 			break;
+		if (l->lease && !still_leading(l)) {
+			lost = true;
+			break;
+		}
 		acted++;
 		x.now = clock_now_ns();
 		hpaloop__sync_one(&x, hpa, hpaloop__states_get(&l->states, ns, name,
 						     jpath_str(hpa, "metadata.uid")));
 	}
-	if (!stopping(l) && acted < HPALOOP_MAX_HPAS)
+	if (!stopping(l) && !lost && acted < HPALOOP_MAX_HPAS)
 		hpaloop__states_prune(&l->states);
 	log_v(3, "HPA pass: %zu of %zu HPAs reconciled", acted, json_array_size(items));
 	hpaloop__peers_clear(&peers);
@@ -155,6 +212,7 @@ struct hpaloop *hpaloop_start(const struct hpaloop_options *o, struct kube_clien
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->o = *o;
+	l->o.election = NULL; /* borrowed only until we return */
 	l->client = c;
 	l->store = st;
 	pthread_mutex_init(&l->mu, NULL);
@@ -162,8 +220,16 @@ struct hpaloop *hpaloop_start(const struct hpaloop_options *o, struct kube_clien
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&l->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+	if (o->election) {
+		struct kube_lease_options e = *o->election;
+
+		e.on_change = on_leader_change;
+		e.ud = l;
+		l->lease = kube_lease_start(c, &e);
+	}
+	if ((o->election && !l->lease) || pthread_create(&l->thread, NULL, loop_main, l) != 0) {
 		log_error("cannot start the embedded HPA controller thread");
+		kube_lease_stop(l->lease);
 		pthread_cond_destroy(&l->cv);
 		pthread_mutex_destroy(&l->mu);
 		free(l);
@@ -191,6 +257,7 @@ void hpaloop_stop(struct hpaloop *l)
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
+	kube_lease_stop(l->lease); /* no write can start any more: give the Lease up */
 	hpaloop__states_clear(&l->states);
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);

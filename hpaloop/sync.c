@@ -166,6 +166,12 @@ static void write_event(const struct hpaloop__sync_ctx *x, const json_t *hpa, st
 	json_decref(resp);
 }
 
+/* False once this replica stopped leading: nothing more is written. */
+static bool writable(const struct hpaloop__sync_ctx *x)
+{
+	return !x->may_write || x->may_write(x->may_write_ud);
+}
+
 /* PUT .../status when the status changed; a failure is an Event as upstream. */
 static void write_status(const struct hpaloop__sync_ctx *x, const json_t *hpa, struct hpaloop__state *st,
 			 const struct hpa_result *r)
@@ -239,6 +245,11 @@ static int decide(const struct hpaloop__sync_ctx *x, struct hpa_input *in, const
 	}
 	if (!r->scale_updated)
 		return 0;
+	if (!writable(x)) { /* lost the lease while deciding: the next leader decides */
+		log_v(2, "HPA %s: not the leader any more, scale not written", st->key);
+		hpa_result_clear(r);
+		return ERR_AGAIN;
+	}
 	desired = r->desired;
 	if (write_with_retry(x, f->t.scale_path, f->t.scale_path, f->t.scale, scale_body, &desired,
 			     why, sizeof(why)) == 0)
@@ -276,6 +287,10 @@ void hpaloop__sync_one(const struct hpaloop__sync_ctx *x, const json_t *hpa, str
 	in.others = f.others;
 	if (decide(x, &in, &f, st, &r) != 0)
 		goto out;
+	if (!r.scale_updated && !writable(x)) {
+		hpa_result_clear(&r);
+		goto out;
+	}
 	apply_result(x, hpa, st, hpa_sat_i32(jpath_int(f.t.scale, "spec.replicas", 0)), &r);
 	hpa_result_clear(&r);
 out:

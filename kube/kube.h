@@ -7,6 +7,7 @@
  *   review    TokenReview / SubjectAccessReview creation (webhook policy)
  *   informer  list + watch of nodes and pods, re-list on 410, backoff
  *   index     immutable snapshots of the node and pod objects we need
+ *   lease     leader election on a coordination.k8s.io/v1 Lease
  *
  * Threads: a kube_config is plain data; a kube_client may be shared by
  * any number of threads; snapshots are immutable and reference counted,
@@ -84,6 +85,11 @@ void kube_client_free(struct kube_client *c);
  */
 int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
 		 int *status, json_t **out, char *err, size_t errlen) COMMON_WUR;
+/* The same with a single try of at most timeout_ns (at least 1 ms) and no
+ * retry: for callers with a deadline of their own (leader election). */
+int kube_request_once(struct kube_client *c, const char *method, const char *path, json_t *body,
+		      int64_t timeout_ns, int *status, json_t **out, char *err,
+		      size_t errlen) COMMON_WUR;
 
 /*
  * Creates a review (TokenReview, SubjectAccessReview) as the Go webhook
@@ -197,5 +203,53 @@ void kube_informer_stop(struct kube_informer *inf);
  * valid objects are skipped with a warning.  A synced snapshot with one
  * reference, the caller's (kube_snapshot_unref it); never NULL. */
 struct kube_snapshot *kube_snapshot_from_lists(json_t *nodes_list, json_t *pods_list);
+
+/* ---- leader election on a coordination.k8s.io/v1 Lease (lease.c) ------- */
+
+/*
+ * client-go's leaderelection with a LeaseLock, as kube-controller-manager
+ * runs it: a candidate creates the Lease or takes it over once it has seen
+ * no change to it for the holder's leaseDurationSeconds, measured on its
+ * own monotonic clock from when it last observed the record change (clock
+ * skew between hosts does not matter); the holder renews it every retry
+ * period; every write carries the resourceVersion read, so of two
+ * candidates racing for a Lease one gets 409 Conflict and loses.  The
+ * holder stops leading when no renewal succeeded within the renew deadline
+ * (kube_lease_leading turns false by itself at that instant, even while a
+ * request hangs); it then tries to acquire again, as a new term.
+ */
+struct kube_lease_options {
+	const char *ns, *name;       /* the Lease (--leader-elect-resource-namespace, -name) */
+	const char *identity;        /* NULL: "<hostname>_<random UUID>", as client-go */
+	int64_t lease_duration_ns;   /* --leader-elect-lease-duration (15s) */
+	int64_t renew_deadline_ns;   /* --leader-elect-renew-deadline (10s) */
+	int64_t retry_period_ns;     /* --leader-elect-retry-period (2s) */
+	/* Told on the elector's thread after each change (may be NULL). */
+	void (*on_change)(void *ud, bool leading);
+	void *ud;
+};
+
+/* client-go's NewLeaderElector checks, in its order and words
+ * ("leaseDuration must be greater than renewDeadline", ...), then the
+ * Lease's namespace and name.  0, or ERR_INVAL with the text in err. */
+int kube_lease_validate(const struct kube_lease_options *o, char *err, size_t errlen) COMMON_WUR;
+
+struct kube_lease;
+
+/* Validated o (copied) -> the elector, running on its own thread (logs
+ * "attempting to acquire leader lease NS/NAME..." first).  NULL when the
+ * thread cannot start (logged).  c must outlive it. */
+struct kube_lease *kube_lease_start(struct kube_client *c, const struct kube_lease_options *o);
+/* Whether this process leads now (thread-safe, no I/O).  *term (may be
+ * NULL) numbers the leaderships of this process: a new term is a new
+ * acquisition, whose holder must not trust what it kept from an older one. */
+bool kube_lease_leading(struct kube_lease *l, uint64_t *term);
+/* This candidate's identity (borrowed from l). */
+const char *kube_lease_identity(const struct kube_lease *l);
+/* Stops the thread; a leader gives the Lease up (holderIdentity "",
+ * leaseDurationSeconds 1, as client-go's ReleaseOnCancel) so another
+ * replica takes over at once.  Stop what the lease guards first.  NULL is
+ * fine. */
+void kube_lease_stop(struct kube_lease *l);
 
 #endif

@@ -9,6 +9,7 @@
  *   stream.c    interruptible streaming transfers (lists and watches)
  *   watch.c     list + watch loop of one resource
  *   informer.c  the two watch threads and snapshot publication
+ *   lease.c     leader election (the steps its unit suite drives)
  */
 #ifndef KUBE_INT_H
 #define KUBE_INT_H
@@ -88,11 +89,12 @@ struct kube__try {
 	char url[512];               /* the URL requested (truncated) */
 };
 
-/* One try of method path on h (body: JSON text or NULL), the response body
- * into b (reset first, capped by b's max).  0 with *t filled, or ERR_INVAL
+/* One try of method path on h (body: JSON text or NULL) within timeout_ms
+ * (0: the default 10 s), the response body into b (reset first, capped by
+ * b's max).  0 with *t filled, or ERR_INVAL
  * from the setup with text in err. */
 int kube__try(struct kube_client *c, CURL *h, const char *method, const char *path,
-	      const char *body, struct dynbuf *b, struct kube__try *t, char *err,
+	      const char *body, long timeout_ms, struct dynbuf *b, struct kube__try *t, char *err,
 	      size_t errlen) COMMON_WUR;
 /* The error code of a failed transfer (ERR_TOOBIG, ERR_TIMEOUT, ERR_TLS, ERR_IO). */
 int kube__curl_err(CURLcode cc);
@@ -143,5 +145,20 @@ void kube__informer_publish(struct kube_informer *inf, enum kube_kind kind, stru
 			   bool listed);
 /* Waits up to ns or until stopped; false when stopping. */
 bool kube__informer_pause(struct kube_informer *inf, int64_t ns);
+
+/* ---- lease.c (the steps the unit suite drives with its own clock) ---- */
+
+enum { KUBE__LEASE_OK, KUBE__LEASE_HELD, KUBE__LEASE_FAILED };
+
+/* An elector without its thread (free it with kube_lease_stop: nothing is
+ * released then). */
+struct kube_lease *kube__lease_new(struct kube_client *c, const struct kube_lease_options *o);
+/* One tryAcquireOrRenew at monotonic time now (see lease.c). */
+int kube__lease_try(struct kube_lease *l, int64_t now);
+/* Ends the leadership when another holder was observed or now passed its
+ * renew deadline (logged, on_change told). */
+void kube__lease_step_lost(struct kube_lease *l, int64_t now);
+/* kube_lease_leading at monotonic time now. */
+bool kube__lease_leading_at(struct kube_lease *l, int64_t now, uint64_t *term);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * request.c - one-shot JSON requests to kube-apiserver with the retry
  * policy: connection errors, 5xx and 429 are retried up to 5 tries,
- * waiting 0.5 s, then x1.5 each time.
+ * waiting 0.5 s, then x1.5 each time; or a single try with a deadline
+ * of the caller's (leader election).
  */
 #include "kube/kube_int.h"
 
@@ -50,7 +51,8 @@ void kube__pause_ns(int64_t ns)
 }
 
 int kube__try(struct kube_client *c, CURL *h, const char *method, const char *path,
-	      const char *body, struct dynbuf *b, struct kube__try *t, char *err, size_t errlen)
+	      const char *body, long timeout_ms, struct dynbuf *b, struct kube__try *t, char *err,
+	      size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL;
@@ -63,7 +65,7 @@ int kube__try(struct kube_client *c, CURL *h, const char *method, const char *pa
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->cerr);
@@ -92,11 +94,11 @@ int kube__try(struct kube_client *c, CURL *h, const char *method, const char *pa
 
 /* One attempt: *status, the body in b.  0 or ERR_IO/ERR_TIMEOUT/ERR_TOOBIG. */
 static int attempt(struct kube_client *c, CURL *h, const char *method, const char *path,
-		   const char *body, int *status, struct dynbuf *b, bool *retry, char *err,
-		   size_t errlen)
+		   const char *body, long timeout_ms, int *status, struct dynbuf *b, bool *retry,
+		   char *err, size_t errlen)
 {
 	struct kube__try t;
-	int rc = kube__try(c, h, method, path, body, b, &t, err, errlen);
+	int rc = kube__try(c, h, method, path, body, timeout_ms, b, &t, err, errlen);
 
 	if (rc)
 		return rc;
@@ -123,8 +125,9 @@ int kube__curl_err(CURLcode cc)
 	return ERR_IO;
 }
 
-int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
-		 int *status, json_t **out, char *err, size_t errlen)
+/* tries (>= 1) of at most timeout_ms each; see kube_request. */
+static int request(struct kube_client *c, const char *method, const char *path, json_t *body,
+		   int tries, long timeout_ms, int *status, json_t **out, char *err, size_t errlen)
 {
 	CURL *h = kube__client_handle_get(c);
 	char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -141,14 +144,15 @@ int kube_request(struct kube_client *c, const char *method, const char *path, js
 		rc = ERR_INVAL;
 		goto out;
 	}
-	for (i = 0; i < RETRY_TRIES; i++) {
+	for (i = 0; i < tries; i++) {
 		if (i) {
 			log_v(2, "retrying %s %s in %lld ms (status %d)", method, path,
 			      (long long)(delay / NS_PER_MS), *status);
 			kube__pause_ns(delay);
 			delay += delay / 2;
 		}
-		rc = attempt(c, h, method, path, payload, status, &b, &retry, err, errlen);
+		rc = attempt(c, h, method, path, payload, timeout_ms, status, &b, &retry, err,
+			     errlen);
 		if (!retry)
 			break;
 	}
@@ -162,4 +166,19 @@ out:
 	free(payload);
 	kube__client_handle_put(c, h);
 	return rc;
+}
+
+int kube_request(struct kube_client *c, const char *method, const char *path, json_t *body,
+		 int *status, json_t **out, char *err, size_t errlen)
+{
+	return request(c, method, path, body, RETRY_TRIES, REQUEST_TIMEOUT_MS, status, out, err,
+		       errlen);
+}
+
+int kube_request_once(struct kube_client *c, const char *method, const char *path, json_t *body,
+		      int64_t timeout_ns, int *status, json_t **out, char *err, size_t errlen)
+{
+	long ms = (long)(timeout_ns / NS_PER_MS);
+
+	return request(c, method, path, body, 1, ms < 1 ? 1 : ms, status, out, err, errlen);
 }

@@ -130,7 +130,7 @@ int kube_review_create(struct kube_client *c, const char *group, const char *res
 			kube__pause_ns(delay);
 			delay += delay / 2;
 		}
-		rc = kube__try(c, h, "POST", path, payload, &b, &t, err, errlen);
+		rc = kube__try(c, h, "POST", path, payload, 0, &b, &t, err, errlen);
 		if (rc)
 			goto done;
 		retry = t.cc == CURLE_OK ? t.status == 500 || t.status == 504 || t.status == 429

@@ -3,6 +3,7 @@
  * error wording (cobra prints them as "Error: <message>").
  */
 #include "server/flags_table.h"
+#include "kube/kube.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FLAGS_MAX_LIST 256     /* values in one list flag */
 #define FLAGS_MAX_VALUE 4096   /* bytes in one flag value */
 
 static const char *const default_address_types[] = {
@@ -39,7 +39,7 @@ static void strlist_set(struct server_strlist *l, const char *const *items, size
 	l->n = n;
 }
 
-/* Appends the comma-separated values of s; ERR_TOOBIG past FLAGS_MAX_LIST. */
+/* Appends the comma-separated values of s; ERR_TOOBIG past SERVER_FLAGS_MAX_LIST. */
 static int strlist_append_csv(struct server_strlist *l, const char *s)
 {
 	const char *p = s;
@@ -50,10 +50,8 @@ static int strlist_append_csv(struct server_strlist *l, const char *s)
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 
-		if (l->n >= FLAGS_MAX_LIST)
+		if (server__strlist_add(l, p, len) != 0)
 			return ERR_TOOBIG;
-		l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
-		l->items[l->n++] = xstrndup(p, len);
 		if (!comma)
 			return 0;
 		p = comma + 1;
@@ -62,18 +60,57 @@ static int strlist_append_csv(struct server_strlist *l, const char *s)
 
 /* ---- defaults and release ----------------------------------------------- */
 
+/* The defaults of the flags added for issue 12 item 3 (metrics-server's
+ * docs/command-line-flags.txt). */
+static void config_init_more(struct server_config *cfg)
+{
+	struct server_generic_flags *g = &cfg->generic;
+	struct server_audit_flags *a = &cfg->audit;
+
+	cfg->authn.token_cache_ttl_ns = 10 * NS_PER_SEC;
+	g->max_mutating_requests_inflight = 200;
+	g->max_requests_inflight = 400;
+	g->min_request_timeout = 1800;
+	g->request_timeout_ns = 60 * NS_PER_SEC;
+	g->storage_initialization_timeout_ns = 60 * NS_PER_SEC;
+	g->enable_priority_and_fairness = true;
+	g->profiling = true;
+	a->log_batch_buffer_size = 10000;
+	a->log_batch_max_size = 1;
+	a->log_format = xstrdup("json");
+	a->log_maxage = 366;
+	a->log_maxbackup = 100;
+	a->log_maxsize = 100;
+	a->log_mode = xstrdup("blocking");
+	a->log_truncate_max_batch_size = 10485760;
+	a->log_truncate_max_event_size = 102400;
+	a->log_version = xstrdup("audit.k8s.io/v1");
+	a->webhook_batch_buffer_size = 10000;
+	a->webhook_batch_max_size = 400;
+	a->webhook_batch_max_wait_ns = 30 * NS_PER_SEC;
+	a->webhook_batch_throttle_burst = 15;
+	a->webhook_batch_throttle_enable = true;
+	a->webhook_batch_throttle_qps = 10;
+	a->webhook_initial_backoff_ns = 10 * NS_PER_SEC;
+	a->webhook_mode = xstrdup("batch");
+	a->webhook_truncate_max_batch_size = 10485760;
+	a->webhook_truncate_max_event_size = 102400;
+	a->webhook_version = xstrdup("audit.k8s.io/v1");
+	cfg->logging.format = xstrdup("text");
+	cfg->logging.flush_frequency_ns = 5 * NS_PER_SEC;
+}
+
 void server_config_init(struct server_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->metric_resolution_ns = 15 * NS_PER_SEC;
+	cfg->metric_resolution_ns = 60 * NS_PER_SEC;
 	cfg->kubelet.port = 10250;
 	cfg->kubelet.request_timeout_ns = 10 * NS_PER_SEC;
 	strlist_set(&cfg->kubelet.preferred_address_types, default_address_types,
 		    COMMON_ARRAY_LEN(default_address_types));
-	cfg->serving.secure_port = 10250;
+	cfg->serving.secure_port = 443;
 	cfg->serving.bind_address = xstrdup("0.0.0.0");
 	cfg->serving.cert_dir = xstrdup("apiserver.local.config/certificates");
-	cfg->authn.token_cache_ttl_ns = 10 * NS_PER_SEC;
 	strlist_set(&cfg->authn.requestheader_username_headers,
 		    (const char *const[]){ "x-remote-user" }, 1);
 	strlist_set(&cfg->authn.requestheader_group_headers,
@@ -86,6 +123,23 @@ void server_config_init(struct server_config *cfg)
 	cfg->authz.unauthorized_ttl_ns = 10 * NS_PER_SEC;
 	hpaloop_flags_init(&cfg->hpa);
 	cfg->max_series = SERVER_DEFAULT_MAX_SERIES;
+	/* --leader-elect*: kube-controller-manager's defaults, but off (see README) */
+	cfg->leader.lease_duration_ns = 15 * NS_PER_SEC;
+	cfg->leader.renew_deadline_ns = 10 * NS_PER_SEC;
+	cfg->leader.retry_period_ns = 2 * NS_PER_SEC;
+	cfg->leader.resource_name = xstrdup(SERVER_LEASE_NAME);
+	cfg->leader.resource_namespace = xstrdup("kube-system");
+	config_init_more(cfg);
+}
+
+void server_config_lease_options(const struct server_config *cfg, struct kube_lease_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ns = cfg->leader.resource_namespace;
+	o->name = cfg->leader.resource_name;
+	o->lease_duration_ns = cfg->leader.lease_duration_ns;
+	o->renew_deadline_ns = cfg->leader.renew_deadline_ns;
+	o->retry_period_ns = cfg->leader.retry_period_ns;
 }
 
 void server_config_clear(struct server_config *cfg)
@@ -97,11 +151,14 @@ void server_config_clear(struct server_config *cfg)
 		if (d->type == FLAG_STRING || d->type == FLAG_IP) {
 			free(*(char **)field);
 			*(char **)field = NULL;
-		} else if (d->type == FLAG_STRINGS) {
+		} else if (d->type == FLAG_STRINGS || d->type == FLAG_INT32S ||
+			   d->type == FLAG_CERTKEY || d->type == FLAG_VMODULE) {
 			strlist_clear(field);
 		}
 	}
 	hpaloop_flags_clear(&cfg->hpa);
+	free(cfg->ignored_flags);
+	cfg->ignored_flags = NULL;
 }
 
 /* ---- value parsers (Go's strconv / time wording) ------------------------ */
@@ -123,30 +180,6 @@ static int parse_bool(const char *s, bool *out, char *why, size_t len)
 	}
 	snprintf(why, len, "strconv.ParseBool: parsing \"%.200s\": invalid syntax", s);
 	return ERR_INVAL;
-}
-
-/* strconv.ParseInt(s, 0, 64) narrowed to [min, max]; ParseUint (fn) takes
- * no sign. */
-static int parse_int(const char *s, long long min, long long max, const char *fn, int *out,
-		     char *why, size_t len)
-{
-	bool unsigned_syntax = strcmp(fn, "strconv.ParseUint") == 0;
-	char *end = NULL;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, unsigned_syntax ? 10 : 0);
-	if (*s == '\0' || *s == ' ' || end == s || *end != '\0' ||
-	    (unsigned_syntax && (*s == '-' || *s == '+'))) {
-		snprintf(why, len, "%s: parsing \"%.200s\": invalid syntax", fn, s);
-		return ERR_INVAL;
-	}
-	if (errno == ERANGE || v < min || v > max) {
-		snprintf(why, len, "%s: parsing \"%.200s\": value out of range", fn, s);
-		return ERR_INVAL;
-	}
-	*out = (int)v;
-	return 0;
 }
 
 static int parse_ip(const char *s, char **out, char *why, size_t len)
@@ -177,9 +210,9 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 		*(char **)field = xstrdup(value);
 		return 0;
 	case FLAG_INT:
-		return parse_int(value, INT_MIN, INT_MAX, "strconv.ParseInt", field, why, len);
+		return server__parse_int(value, INT_MIN, INT_MAX, "strconv.ParseInt", field, why, len);
 	case FLAG_LEVEL:
-		return parse_int(value, 0, INT_MAX, "strconv.ParseUint", field, why, len);
+		return server__parse_int(value, 0, INT_MAX, "strconv.ParseUint", field, why, len);
 	case FLAG_DURATION:
 		return go_parse_duration(value, field, why, len);
 	case FLAG_IP:
@@ -187,13 +220,34 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 	case FLAG_FLOAT:
 		return go_parse_float(value, field, why, len);
 	case FLAG_HPA:
+	case FLAG_GATES:
 		break; /* never found by name */
+	case FLAG_FLOAT32:
+		return server__parse_float32(value, field, why, len);
+	case FLAG_QUANTITY:
+		return server__parse_quantity(value, field, why, len);
+	case FLAG_VMODULE:
+		return server__parse_vmodule(value, field, why, len);
+	case FLAG_INT32S:
+	case FLAG_CERTKEY:
+		if (d->type == FLAG_CERTKEY && server__parse_certkey(value, why, len) != 0)
+			return ERR_INVAL;
+		if (!*seen)
+			strlist_clear(field);
+		*seen = true;
+		if (d->type == FLAG_INT32S)
+			return server__parse_int32s(value, field, why, len);
+		if (server__strlist_add(field, value, strlen(value)) != 0) {
+			snprintf(why, len, "more than %d values", SERVER_FLAGS_MAX_LIST);
+			return ERR_INVAL;
+		}
+		return 0;
 	case FLAG_STRINGS:
 		if (!*seen)
 			strlist_clear(field);
 		*seen = true;
 		if (strlist_append_csv(field, value) != 0) {
-			snprintf(why, len, "more than %d values", FLAGS_MAX_LIST);
+			snprintf(why, len, "more than %d values", SERVER_FLAGS_MAX_LIST);
 			return ERR_INVAL;
 		}
 		return 0;
@@ -248,7 +302,8 @@ struct cursor {
 	int argc;
 	char **argv;
 	int i;              /* the argument being parsed */
-	bool seen[64];      /* per flag definition: list flag already set */
+	bool seen[192];     /* per flag definition: list flag already set */
+	bool given[192];    /* per flag definition: on the command line */
 };
 
 /* A flag of hpaloop's table (none is a bool): its parser words errors. */
@@ -299,6 +354,7 @@ static int parse_long(struct server_config *cfg, struct cursor *cur, char *err, 
 		snprintf(err, errlen, "flag needs an argument: %s", arg);
 		return ERR_INVAL;
 	}
+	cur->given[d - server__flag_defs] = true;
 	return apply(cfg, d, &cur->seen[d - server__flag_defs], value, err, errlen);
 }
 
@@ -333,6 +389,7 @@ static int parse_short(struct server_config *cfg, struct cursor *cur, char *err,
 			snprintf(err, errlen, "flag needs an argument: '%c' in -%s", *s, s);
 			return ERR_INVAL;
 		}
+		cur->given[d - server__flag_defs] = true;
 		if (apply(cfg, d, &cur->seen[d - server__flag_defs], value, err, errlen) != 0)
 			return ERR_INVAL;
 		if (d->type != FLAG_BOOL || s[1] == '=')
@@ -340,6 +397,25 @@ static int parse_short(struct server_config *cfg, struct cursor *cur, char *err,
 		s++;
 	}
 	return 0;
+}
+
+/* cfg->ignored_flags: the flags given that do nothing here, in table order. */
+static void note_ignored(struct server_config *cfg, const struct cursor *cur)
+{
+	struct dynbuf b;
+	size_t len;
+
+	dynbuf_init(&b, DYN_CONFIG_FILE);
+	for (size_t i = 0; i < server__flag_ndefs; i++) {
+		const struct flag_def *d = &server__flag_defs[i];
+
+		if (cur->given[i] && d->effect != FX_USED &&
+		    dynbuf_printf(&b, "%s--%s", b.len ? ", " : "", d->name) != 0)
+			break;
+	}
+	free(cfg->ignored_flags);
+	cfg->ignored_flags = b.len ? dynbuf_take(&b, &len) : NULL;
+	dynbuf_clear(&b);
 }
 
 int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *err, size_t errlen)
@@ -367,6 +443,8 @@ int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *e
 		snprintf(err, errlen, "unknown command \"%.200s\" for \"metrics-apiserver\"", a);
 		return ERR_INVAL;
 	}
+	if (rc == 0)
+		note_ignored(cfg, &cur);
 	return rc;
 }
 
@@ -383,8 +461,49 @@ static int64_t nine_tenths(int64_t ns)
 	return ns / 10 * 9 + ns % 10 * 9 / 10;
 }
 
-/* metrics-server checks the kubelet client options first, then its own;
- * the first message wins.  Checks of our own come last. */
+/* --leader-elect*: checked only when enabled (as upstream), with
+ * client-go's texts. */
+static int validate_leader(const struct server_config *cfg, char *err, size_t errlen)
+{
+	struct kube_lease_options o;
+
+	if (!cfg->leader.elect)
+		return 0;
+	server_config_lease_options(cfg, &o);
+	return kube_lease_validate(&o, err, errlen);
+}
+
+/* --deprecated-kubelet-completely-insecure's conflicts, in upstream's order. */
+static const char *insecure_conflict(const struct server_kubelet_flags *k)
+{
+	if (!k->completely_insecure)
+		return NULL;
+	if (set(k->client_key))
+		return "--kubelet-client-key";
+	if (set(k->client_cert))
+		return "--kubelet-client-certificate";
+	if (k->insecure_tls)
+		return "--kubelet-insecure-tls";
+	if (set(k->ca_file))
+		return "--kubelet-certificate-authority";
+	return NULL;
+}
+
+/* The serving options' checks of SecureServingOptions.ApplyTo (ciphers,
+ * curves, TLS version). */
+static int check_tls(const struct server_serving_flags *s, char *err, size_t errlen)
+{
+	struct server_tls t;
+
+	if (server_tls_build(s, &t, err, errlen) != 0)
+		return ERR_INVAL;
+	server_tls_clear(&t);
+	return 0;
+}
+
+/* metrics-server checks the kubelet client options first, then its own,
+ * the logging and generic run options, then (as its ApplyTo) the TLS
+ * settings; the first message wins.  Checks of our own come last. */
 int server_config_validate(const struct server_config *cfg, char *err, size_t errlen)
 {
 	const struct server_kubelet_flags *k = &cfg->kubelet;
@@ -399,6 +518,9 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 			 "cannot use both --kubelet-certificate-authority and --kubelet-insecure-tls");
 	else if (set(k->client_key) != set(k->client_cert))
 		snprintf(err, errlen, "need both --kubelet-client-key and --kubelet-client-certificate");
+	else if (insecure_conflict(k))
+		snprintf(err, errlen, "cannot use both %s and --deprecated-kubelet-completely-insecure",
+			 insecure_conflict(k));
 	else if (k->request_timeout_ns <= 0)
 		snprintf(err, errlen, "kubelet-request-timeout should be positive");
 	else if (cfg->metric_resolution_ns < 10 * NS_PER_SEC)
@@ -410,6 +532,10 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 			 "metric-resolution should be larger than kubelet-request-timeout, but "
 			 "metric-resolution value %s kubelet-request-timeout value %s provided",
 			 res, timeout);
+	else if (server__check_logging(&cfg->logging, err, errlen) != 0 ||
+		 server__check_run_options(&cfg->generic, err, errlen) != 0 ||
+		 check_tls(s, err, errlen) != 0)
+		return ERR_INVAL;
 	else if (s->secure_port < 1 || s->secure_port > 65535)
 		snprintf(err, errlen,
 			 "--secure-port %d must be between 1 and 65535, inclusive. It cannot be turned "
@@ -421,7 +547,9 @@ int server_config_validate(const struct server_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "need both --tls-cert-file and --tls-private-key-file");
 	else if (cfg->max_series < 0)
 		snprintf(err, errlen, "--max-series %d must be 0 (no limit) or more", cfg->max_series);
+	else if (hpaloop_flags_options(&cfg->hpa, &hpa, err, errlen) != 0)
+		return ERR_INVAL;
 	else
-		return hpaloop_flags_options(&cfg->hpa, &hpa, err, errlen);
+		return validate_leader(cfg, err, errlen);
 	return ERR_INVAL;
 }

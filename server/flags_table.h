@@ -20,6 +20,20 @@ enum flag_type {
 	FLAG_LEVEL,     /* int, klog -v */
 	FLAG_FLOAT,     /* double (strconv.ParseFloat rules) */
 	FLAG_HPA,       /* no flag: the place of hpaloop_flag_table's section (name NULL) */
+	/* issue 12 item 3: the types of the other metrics-server flags */
+	FLAG_FLOAT32,   /* double within float32 (strconv.ParseFloat(s, 32)) */
+	FLAG_INT32S,    /* struct server_strlist of int32 texts (pflag int32Slice) */
+	FLAG_CERTKEY,   /* struct server_strlist, one "crt,key[:names]" per use */
+	FLAG_QUANTITY,  /* int64_t bytes (resource.Quantity) */
+	FLAG_VMODULE,   /* struct server_strlist of "pattern=N" (appended) */
+	FLAG_GATES,     /* no flag: where hpaloop's --feature-gates is listed (name NULL) */
+};
+
+/* What a flag does here; flags without effect are logged once at start. */
+enum flag_effect {
+	FX_USED = 0,    /* implemented */
+	FX_IGNORED,     /* no meaning in metrics-apiserver */
+	FX_TODO,        /* accepted with upstream's checks, not implemented yet */
 };
 
 struct flag_def {
@@ -29,9 +43,31 @@ struct flag_def {
 	size_t offset;          /* into struct server_config */
 	const char *section;    /* help section title */
 	const char *usage;
+	enum flag_effect effect;
 };
 
 extern const struct flag_def server__flag_defs[];
 extern const size_t server__flag_ndefs;
+
+/* Help section titles, in the order --help prints them. */
+extern const char *const server__flag_sections[];
+extern const size_t server__flag_nsections;
+
+/* Value parsers (flags_values.c), Go's texts in why; 0 or ERR_INVAL. */
+int server__parse_int(const char *s, long long min, long long max, const char *fn, int *out,
+		      char *why, size_t len);
+int server__parse_float32(const char *s, double *out, char *why, size_t len);
+int server__parse_int32s(const char *s, struct server_strlist *l, char *why, size_t len);
+int server__parse_certkey(const char *s, char *why, size_t len);
+int server__parse_quantity(const char *s, int64_t *out, char *why, size_t len);
+int server__parse_vmodule(const char *s, struct server_strlist *l, char *why, size_t len);
+/* Appends a copy of the len bytes at s to l; ERR_TOOBIG when l is full. */
+int server__strlist_add(struct server_strlist *l, const char *s, size_t len);
+
+/* Validate()'s checks of flags_check.c: 0, or ERR_INVAL with upstream's text. */
+int server__check_logging(const struct server_logging_flags *l, char *err, size_t errlen);
+int server__check_run_options(const struct server_generic_flags *g, char *err, size_t errlen);
+
+#define SERVER_FLAGS_MAX_LIST 256     /* values in one list flag */
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "server/flags_table.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *type_name(enum flag_type t)
@@ -19,6 +20,12 @@ static const char *type_name(enum flag_type t)
 	case FLAG_LEVEL: return "Level";
 	case FLAG_FLOAT: return "float";
 	case FLAG_HPA: return "";
+	case FLAG_FLOAT32: return "float32";
+	case FLAG_INT32S: return "int32Slice";
+	case FLAG_CERTKEY: return "namedCertKey";
+	case FLAG_QUANTITY: return "quantity";
+	case FLAG_VMODULE: return "pattern=N,...";
+	case FLAG_GATES: return "";
 	}
 	return "";
 }
@@ -68,10 +75,22 @@ static void flag_default(const struct flag_def *d, const struct server_config *d
 		break;
 	}
 	case FLAG_FLOAT:
+	case FLAG_FLOAT32:
 		if (*(const double *)field != 0)
 			snprintf(buf, len, " (default %g)", *(const double *)field);
 		break;
+	case FLAG_QUANTITY:
+		if (*(const int64_t *)field != 0)
+			snprintf(buf, len, " (default %lld)", (long long)*(const int64_t *)field);
+		break;
+	case FLAG_INT32S:
+	case FLAG_CERTKEY: /* pflag prints these even when empty */
+		if (l->n == 0)
+			snprintf(buf, len, " (default [])");
+		break;
 	case FLAG_HPA:
+	case FLAG_GATES:
+	case FLAG_VMODULE:
 		break;
 	case FLAG_STRINGS:
 		if (l->n == 0)
@@ -86,14 +105,28 @@ static void flag_default(const struct flag_def *d, const struct server_config *d
 	}
 }
 
-#define USAGE_MAX_ROWS 32
+#define USAGE_MAX_ROWS 48
 
 /* One line of a section: head, help text, default. */
 struct row {
+	const char *name;
 	char head[128];
 	const char *usage;
 	char dflt[512];
 };
+
+static void hpa_row(const struct hpaloop_flag *h, const struct server_config *def, struct row *r)
+{
+	r->name = h->name;
+	snprintf(r->head, sizeof(r->head), "      --%s %s", h->name, hpaloop_flag_type_name(h));
+	hpaloop_flag_default_text(h, &def->hpa, r->dflt, sizeof(r->dflt));
+	r->usage = h->usage;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
+}
 
 /* The rows of a section: the server's flags, or hpaloop's table in its place. */
 static size_t section_rows(const char *section, const struct server_config *def,
@@ -106,23 +139,25 @@ static size_t section_rows(const char *section, const struct server_config *def,
 
 		if (strcmp(d->section, section) != 0)
 			continue;
+		if (d->type == FLAG_GATES) { /* hpaloop's --feature-gates, where upstream lists it */
+			if (n < max && hpaloop_flag_find("feature-gates", 13))
+				hpa_row(hpaloop_flag_find("feature-gates", 13), def, &rows[n++]);
+			continue;
+		}
 		if (d->type != FLAG_HPA) {
 			if (n == max)
 				break;
+			rows[n].name = d->name;
 			flag_head(d, rows[n].head, sizeof(rows[n].head));
 			flag_default(d, def, rows[n].dflt, sizeof(rows[n].dflt));
 			rows[n++].usage = d->usage;
 			continue;
 		}
-		for (size_t k = 0; k < hpaloop_flag_count && n < max; k++) {
-			const struct hpaloop_flag *h = &hpaloop_flag_table[k];
-
-			snprintf(rows[n].head, sizeof(rows[n].head), "      --%s %s", h->name,
-				 hpaloop_flag_type_name(h));
-			hpaloop_flag_default_text(h, &def->hpa, rows[n].dflt, sizeof(rows[n].dflt));
-			rows[n++].usage = h->usage;
-		}
+		for (size_t k = 0; k < hpaloop_flag_count && n < max; k++)
+			if (strcmp(hpaloop_flag_table[k].name, "feature-gates") != 0)
+				hpa_row(&hpaloop_flag_table[k], def, &rows[n++]);
 	}
+	qsort(rows, n, sizeof(rows[0]), row_cmp); /* pflag sorts by name */
 	return n;
 }
 
@@ -136,9 +171,17 @@ static void print_section(FILE *out, const char *section, const struct server_co
 			maxlen = strlen(rows[i].head) + 1;
 	}
 	fprintf(out, "\n%s flags:\n\n", section);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%s %*s %s%s\n", rows[i].head, (int)(maxlen - strlen(rows[i].head)), "",
-			rows[i].usage, rows[i].dflt);
+	for (size_t i = 0; i < n; i++) {
+		const char *u = rows[i].usage, *nl;
+
+		fprintf(out, "%s %*s ", rows[i].head, (int)(maxlen - strlen(rows[i].head)), "");
+		/* pflag indents a help text's later lines to the text's column */
+		while ((nl = strchr(u, '\n')) != NULL) {
+			fprintf(out, "%.*s\n%*s", (int)(nl - u), u, (int)maxlen + 2, "");
+			u = nl + 1;
+		}
+		fprintf(out, "%s%s\n", u, rows[i].dflt);
+	}
 }
 
 void server_flags_usage(FILE *out)
@@ -147,11 +190,7 @@ void server_flags_usage(FILE *out)
 
 	server_config_init(&def);
 	fprintf(out, "Launch metrics-apiserver\n\nUsage:\n  metrics-apiserver [flags]\n");
-	for (size_t i = 0; i < server__flag_ndefs; i++) {
-		const char *section = server__flag_defs[i].section;
-
-		if (i == 0 || strcmp(section, server__flag_defs[i - 1].section) != 0)
-			print_section(out, section, &def);
-	}
+	for (size_t i = 0; i < server__flag_nsections; i++)
+		print_section(out, server__flag_sections[i], &def);
 	server_config_clear(&def);
 }

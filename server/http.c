@@ -1,12 +1,13 @@
 /*
- * http.c - the HTTPS daemon: libmicrohttpd with GnuTLS (TLS >= 1.2), an
+ * http.c - the HTTPS daemon: libmicrohttpd with GnuTLS (TLS >= 1.2 unless
+ * --tls-min-version says otherwise; --tls-* settings from flags_tls.c), an
  * internal pool of epoll threads, bounded connections, headers and bodies.
  *
  * Each request runs the generic apiserver's filter order once its body
  * (if any, discarded) has been read:
  *
- *   authenticate (401) -> authorize (403) -> route (404) -> method (405)
- *   -> handler
+ *   authenticate (401) -> max in flight (429) -> authorize (403)
+ *   -> route (404) -> method (405) -> handler
  *
  * The handler fills a server_exchange; its on_done hook (releasing
  * snapshots) runs when libmicrohttpd reports the request complete.
@@ -21,11 +22,13 @@
 #include "server/authn_int.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define HTTP_TLS_PRIORITIES "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-SSL3.0"
 #define HTTP_CONN_MEMORY (128u << 10)   /* headers + URL of one connection */
@@ -39,6 +42,10 @@ struct server_http {
 	struct server__serving *serving; /* the serving pair, reloaded */
 	struct server__ticker *reloader;
 	int port;
+	atomic_int inflight;             /* get, list, watch being served */
+	atomic_int inflight_mutating;    /* the other verbs */
+	atomic_int active;               /* every request being served */
+	atomic_bool draining;            /* server_http_drain: 429 to new requests */
 };
 
 /* What the daemon keeps per connection (its socket context, and the TLS
@@ -57,6 +64,11 @@ struct http_req {
 	struct server_user user;
 	bool have_user;
 	bool responded;
+	const char *retry_after;         /* Retry-After of a 429, or NULL */
+	bool close;                      /* Connection: close */
+	bool counted;                    /* holds h->active */
+	atomic_int *slot;                /* the in-flight count it holds, or NULL */
+	struct server_http *h;
 	uint64_t body_bytes;
 };
 
@@ -172,7 +184,52 @@ static struct server_authn_conn *conn_state(struct MHD_Connection *c)
 	return hc ? hc->authn : NULL;
 }
 
-/* Authenticate, authorize, route, answer: fills r->x. */
+/*
+ * WithMaxInFlightLimit: a request takes a slot of its kind (get, list and
+ * watch, or the others) until it completes; when none is free it is
+ * answered 429 with Retry-After: 1, unless its user is in system:masters.
+ * Long-running (watch) requests are not counted.  False when refused.
+ */
+static bool take_slot(struct server_http *h, struct http_req *r, const struct server_attrs *at)
+{
+	bool ro = strcmp(at->verb, "get") == 0 || strcmp(at->verb, "list") == 0 ||
+		  strcmp(at->verb, "watch") == 0;
+	int limit = ro ? h->o.max_requests_inflight : h->o.max_mutating_requests_inflight;
+	atomic_int *c = ro ? &h->inflight : &h->inflight_mutating;
+
+	if (limit <= 0 || strcmp(at->verb, "watch") == 0)
+		return true;
+	if (atomic_fetch_add(c, 1) < limit) {
+		r->slot = c;
+		return true;
+	}
+	atomic_fetch_sub(c, 1);
+	if (server_user_in_group(&r->user, "system:masters"))
+		return true;
+	r->retry_after = "1";
+	server_reply_text(&r->x, 429, "Too many requests, please try again later.\n");
+	return false;
+}
+
+/* WithRetryAfter (--shutdown-send-retry-after) once draining: 429 to every
+ * request but the probes, /metrics and kube-apiserver's own. */
+static bool refused_draining(struct server_http *h, struct http_req *r)
+{
+	static const char *const exempt[] = { "/readyz", "/livez", "/healthz", "/metrics" };
+	const char *ua = MHD_lookup_connection_value(r->x.conn, MHD_HEADER_KIND, "User-Agent");
+
+	if (!atomic_load(&h->draining) || (ua && strncmp(ua, "kube-apiserver/", 15) == 0))
+		return false;
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(exempt); i++)
+		if (strncmp(r->x.path, exempt[i], strlen(exempt[i])) == 0)
+			return false;
+	r->retry_after = "5";
+	r->close = true;
+	server_reply_text(&r->x, 429, "The apiserver is shutting down, please try again later.\n");
+	return true;
+}
+
+/* Authenticate, limit, authorize, route, answer: fills r->x. */
 static void serve(struct server_http *h, struct http_req *r)
 {
 	struct server_exchange *x = &r->x;
@@ -182,6 +239,10 @@ static void serve(struct server_http *h, struct http_req *r)
 	const char *watch;
 	char *why = NULL;
 
+	atomic_fetch_add(&h->active, 1);
+	r->counted = true;
+	if (refused_draining(h, r))
+		return;
 	if (strlen(x->path) > SERVER_MAX_PATH) {
 		server_reply_text(x, 414, "URI Too Long\n");
 		return;
@@ -195,6 +256,8 @@ static void serve(struct server_http *h, struct http_req *r)
 	watch = server_query(x, "watch", &watch_present);
 	server_attrs_parse(&at, x->method, x->path, watch, watch_present,
 			   server_query(x, "fieldSelector", NULL));
+	if (!take_slot(h, r, &at))
+		return;
 	switch (server_authz_decide(h->o.authz, &r->user, &at, &why)) {
 	case SERVER_AUTHZ_ALLOW:
 		break;
@@ -236,6 +299,12 @@ static enum MHD_Result queue(struct http_req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
 	if (strncmp(x->content_type, "text/plain", 10) == 0)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+	if (r->retry_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (r->h->o.hsts)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, r->h->o.hsts);
 	ret = MHD_queue_response(x->conn, (unsigned)x->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -266,6 +335,31 @@ static enum MHD_Result reply_too_large(struct http_req *r)
 	return queue(r);
 }
 
+/* --tls-cipher-suites restricts TLS 1.2 and older connections to the suites
+ * named; GnuTLS's priorities cannot say exactly that set (only its kx x
+ * cipher x MAC product), so a connection that negotiated another one is
+ * closed before its first request is served. */
+static bool suite_refused(const struct server_http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t s;
+
+	if (!h->o.tls || !h->o.tls->restrict_suites)
+		return false;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return true;
+	s = ci->tls_session;
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ||
+	    server_tls_suite_allowed(h->o.tls, (int)gnutls_kx_get(s), (int)gnutls_cipher_get(s),
+				     (int)gnutls_mac_get(s)))
+		return false;
+	log_v(2, "\"Closing a connection whose cipher suite --tls-cipher-suites does not list\" "
+		 "suite=\"%s\"", gnutls_cipher_suite_get_name(gnutls_kx_get(s), gnutls_cipher_get(s),
+						      gnutls_mac_get(s)));
+	return true;
+}
+
 /* Called for the headers, for each body chunk (counted, discarded) and once
  * more at the end, when the request is served. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -278,7 +372,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	(void)upload_data;
 	if (!r || !r->started) {
+		if (suite_refused(h, c))
+			return MHD_NO;
 		r = req_start(r, c, url, method);
+		r->h = h;
 		*req_cls = r;
 		return body_too_large(r) ? reply_too_large(r) : MHD_YES;
 	}
@@ -313,6 +410,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	log_v(4, "\"HTTP\" verb=\"%s\" URI=\"%s\" latency=\"%.3fms\" resp=%d%s", r->x.method,
 	      r->x.path, (double)(clock_now_ns() - r->x.now_ns) / 1e6, r->x.status,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	if (r->slot)
+		atomic_fetch_sub(r->slot, 1);
+	if (r->counted)
+		atomic_fetch_sub(&r->h->active, 1);
 	if (r->x.on_done)
 		r->x.on_done(r->x.done_arg);
 	if (r->have_user)
@@ -430,7 +531,8 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 	const struct server_http_options *o = &h->o;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->sa },
-		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)(o->tls ? o->tls->priorities : HTTP_TLS_PRIORITIES) },
 		{ MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60, NULL },
@@ -439,6 +541,10 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
 		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL },
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+		/* SO_REUSEPORT too with --permit-port-sharing; else the timeout
+		 * again (MHD's default already sets SO_REUSEADDR) */
+		{ o->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_CONNECTION_TIMEOUT,
+		  o->reuse_port ? 1 : (o->timeout_s ? o->timeout_s : 60), NULL },
 		/* Only makes GnuTLS ask for a client certificate; authn.c verifies it. */
 		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, h->trust_pem },
 		{ MHD_OPTION_END, 0, NULL },
@@ -495,6 +601,21 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 fail:
 	server_http_stop(h);
 	return NULL;
+}
+
+bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns)
+{
+	int64_t deadline = clock_now_ns() + timeout_ns;
+
+	if (!h)
+		return true;
+	atomic_store(&h->draining, retry_after);
+	while (atomic_load(&h->active) > 0) {
+		if (clock_now_ns() >= deadline)
+			return false;
+		nanosleep(&(struct timespec){ 0, 10 * NS_PER_MS }, NULL);
+	}
+	return true;
 }
 
 int server_http_port(const struct server_http *h)

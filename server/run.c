@@ -43,6 +43,8 @@ struct runtime {
 	struct server_http *http;
 	struct hpaloop *hpa;
 	struct rules_config *rules; /* --config, else NULL (as app.series, app.apps) */
+	struct server_tls tls;      /* --tls-min-version, --tls-cipher-suites, ... */
+	char *hsts;                 /* --strict-transport-security-directives joined */
 };
 
 /* ---- setup steps ---------------------------------------------------------- */
@@ -224,8 +226,19 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
 		.authz = rt->authz,
+		.tls = &rt->tls,
+		.max_requests_inflight = cfg->generic.max_requests_inflight,
+		.max_mutating_requests_inflight = cfg->generic.max_mutating_requests_inflight,
+		.reuse_port = cfg->serving.permit_port_sharing,
 	};
+	rt->hsts = server_hsts_header(&cfg->generic);
+	o.hsts = rt->hsts;
 
+	if (server_tls_build(&cfg->serving, &rt->tls, err, errlen) != 0)
+		return ERR_INVAL;
+	if (rt->tls.unavailable)
+		log_warn("\"TLS settings this build cannot offer, left out\" items=\"%s\"",
+			 rt->tls.unavailable);
 	rt->http = server_http_start(&o, err, errlen);
 	if (!rt->http)
 		return ERR_IO;
@@ -366,6 +379,8 @@ static void runtime_clear(struct runtime *rt)
 	free(rt->key_pem);
 	free(rt->cert_path);
 	free(rt->key_path);
+	server_tls_clear(&rt->tls);
+	free(rt->hsts);
 }
 
 /* The scraper's on_round: new samples, so the HPAs are evaluated again. */
@@ -380,9 +395,14 @@ static int start_hpa(const struct server_config *cfg, struct runtime *rt, char *
 		     size_t errlen)
 {
 	struct hpaloop_options o = { 0 };
+	struct kube_lease_options lease;
 
 	if (hpaloop_flags_options(&cfg->hpa, &o, err, errlen) != 0)
 		return ERR_INVAL;
+	if (cfg->leader.elect) { /* only the leader writes (the elector runs with the loop) */
+		server_config_lease_options(cfg, &lease);
+		o.election = &lease;
+	}
 	if (rt->app.custom) /* the metrics we serve, read in process */
 		o.local = (struct hpaloop_local_api){ server_local_get, &rt->app };
 	rt->hpa = hpaloop_start(&o, rt->client, rt->store);
@@ -419,6 +439,22 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 	return 0;
 }
 
+/* --shutdown-delay-duration: /readyz already fails, everything else is
+ * served as usual for that long (a second signal ends the wait). */
+static void shutdown_delay(const struct server_config *cfg, const sigset_t *stop)
+{
+	int64_t ns = cfg->generic.shutdown_delay_duration_ns;
+	struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
+	char d[40];
+
+	if (ns <= 0)
+		return;
+	fmt_go_duration(ns, d, sizeof(d));
+	log_info("\"Delaying the termination\" shutdownDelayDuration=\"%s\"", d);
+	if (sigtimedwait(stop, NULL, &ts) > 0)
+		log_info("Second signal: terminating now");
+}
+
 static int run(const struct server_config *cfg, const sigset_t *stop)
 {
 	struct runtime rt;
@@ -445,6 +481,13 @@ static int run(const struct server_config *cfg, const sigset_t *stop)
 	sigwait(stop, &sig);
 	log_info("Received signal %d, shutting down", sig);
 	atomic_store(&rt.app.health.shutting_down, true);
+	shutdown_delay(cfg, stop);
+	/* then the requests being served finish (new ones get 429 meanwhile
+	 * with --shutdown-send-retry-after), for at most --request-timeout */
+	if (!server_http_drain(rt.http, cfg->generic.shutdown_send_retry_after,
+			       cfg->generic.request_timeout_ns > 0 ? cfg->generic.request_timeout_ns
+								   : NS_PER_SEC))
+		log_warn("\"Requests still in flight at shutdown\"");
 	rc = 0;
 out:
 	if (rc != 0)
@@ -469,6 +512,19 @@ static void tune_malloc(void)
 	 * again on the next (a third of a pods wildcard GET's time at 1,000 pods). */
 	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 	mallopt(M_ARENA_MAX, 2);
+}
+
+/* Once at start: the flags given that do nothing here (issue 12 item 3). */
+static void log_flag_notes(const struct server_config *cfg)
+{
+	if (cfg->ignored_flags)
+		log_info("\"Flags accepted but without effect in metrics-apiserver\" flags=\"%s\"",
+			 cfg->ignored_flags);
+	if (cfg->generic.profiling)
+		log_v(1, "\"--profiling has no effect: metrics-apiserver serves no /debug/pprof\"");
+	if (cfg->serving.tls_sni_cert_key.n > 0)
+		log_warn("\"--tls-sni-cert-key is not implemented: every client gets the default "
+			 "serving certificate\"");
 }
 
 int server_run(int argc, char **argv)
@@ -500,6 +556,7 @@ int server_run(int argc, char **argv)
 		rc = 0;
 	} else {
 		log_set_verbosity(cfg.verbosity);
+		log_flag_notes(&cfg);
 		rc = run(&cfg, &stop);
 	}
 out:

@@ -47,6 +47,7 @@ struct server_kubelet_flags {
 	struct server_strlist preferred_address_types;
 	int64_t request_timeout_ns;     /* --kubelet-request-timeout */
 	char *node_selector;            /* -l, --node-selector */
+	bool completely_insecure;       /* --deprecated-kubelet-completely-insecure (not implemented) */
 };
 
 struct server_serving_flags {
@@ -55,6 +56,15 @@ struct server_serving_flags {
 	char *cert_dir;                 /* --cert-dir */
 	char *tls_cert_file;            /* --tls-cert-file */
 	char *tls_private_key_file;     /* --tls-private-key-file */
+	/* ---- issue 12 item 3: TLS settings and the other serving flags ---- */
+	struct server_strlist tls_cipher_suites;     /* Go names (flags_tls.c) */
+	struct server_strlist tls_curve_preferences; /* Go CurveID numbers, as given */
+	char *tls_min_version;                       /* "VersionTLS12", NULL = 1.2 */
+	struct server_strlist tls_sni_cert_key;      /* "crt,key[:names]" (accepted only) */
+	bool disable_http2_serving;                  /* (no HTTP/2 here) */
+	int http2_max_streams_per_connection;
+	bool permit_address_sharing;
+	bool permit_port_sharing;
 };
 
 struct server_authn_flags {
@@ -68,6 +78,7 @@ struct server_authn_flags {
 	bool skip_lookup;               /* --authentication-skip-lookup */
 	bool tolerate_lookup_failure;   /* --authentication-tolerate-lookup-failure */
 	int64_t token_cache_ttl_ns;     /* --authentication-token-webhook-cache-ttl */
+	struct server_strlist requestheader_uid_headers; /* accepted, not used (feature-gated) */
 };
 
 struct server_authz_flags {
@@ -75,6 +86,71 @@ struct server_authz_flags {
 	char *kubeconfig;                 /* --authorization-kubeconfig (NULL: --kubeconfig's) */
 	int64_t authorized_ttl_ns;        /* --authorization-webhook-cache-authorized-ttl */
 	int64_t unauthorized_ttl_ns;      /* --authorization-webhook-cache-unauthorized-ttl */
+};
+
+/* --leader-elect*: kube-controller-manager's leader election flags, for
+ * the embedded HPA controller (only the leader writes). */
+struct server_leader_flags {
+	bool elect;                     /* --leader-elect (false: a lone replica acts) */
+	int64_t lease_duration_ns;      /* --leader-elect-lease-duration */
+	int64_t renew_deadline_ns;      /* --leader-elect-renew-deadline */
+	int64_t retry_period_ns;        /* --leader-elect-retry-period */
+	char *resource_name;            /* --leader-elect-resource-name */
+	char *resource_namespace;       /* --leader-elect-resource-namespace */
+};
+
+/* The generic apiserver's run options (ServerRunOptions); accepted with
+ * upstream's defaults and checks, mostly without effect (see flags_table.c). */
+struct server_generic_flags {
+	char *advertise_address;
+	struct server_strlist cors_allowed_origins;
+	struct server_strlist emulated_version;
+	bool emulation_forward_compatible;
+	char *external_hostname;
+	double goaway_chance;
+	int64_t livez_grace_period_ns;
+	int max_mutating_requests_inflight;
+	int max_requests_inflight;              /* --max-requests-inflight, 0 = no limit */
+	struct server_strlist min_compatibility_version;
+	int min_request_timeout;
+	int64_t request_timeout_ns;             /* --request-timeout */
+	bool runtime_config_emulation_forward_compatible;
+	int64_t shutdown_delay_duration_ns;     /* --shutdown-delay-duration */
+	bool shutdown_send_retry_after;
+	int64_t shutdown_watch_termination_grace_period_ns;
+	int64_t storage_initialization_timeout_ns;
+	struct server_strlist strict_transport_security_directives;
+	/* Features */
+	bool contention_profiling;
+	char *debug_socket_path;
+	bool enable_priority_and_fairness;
+	bool profiling;                         /* no pprof here: a log line */
+};
+
+/* --audit-* (AuditOptions): accepted, not implemented yet. */
+struct server_audit_flags {
+	int log_batch_buffer_size, log_batch_max_size, log_batch_throttle_burst;
+	int64_t log_batch_max_wait_ns;
+	bool log_batch_throttle_enable, log_compress, log_truncate_enabled;
+	double log_batch_throttle_qps;
+	char *log_format, *log_mode, *log_path, *log_version, *policy_file;
+	int log_maxage, log_maxbackup, log_maxsize;
+	int log_truncate_max_batch_size, log_truncate_max_event_size;
+	int webhook_batch_buffer_size, webhook_batch_max_size, webhook_batch_throttle_burst;
+	int64_t webhook_batch_max_wait_ns, webhook_initial_backoff_ns;
+	bool webhook_batch_throttle_enable, webhook_truncate_enabled;
+	double webhook_batch_throttle_qps;
+	char *webhook_config_file, *webhook_mode, *webhook_version;
+	int webhook_truncate_max_batch_size, webhook_truncate_max_event_size;
+};
+
+/* component-base logging options (besides -v). */
+struct server_logging_flags {
+	char *format;                   /* --logging-format: "text" or "json" */
+	struct server_strlist vmodule;  /* "pattern=N" items */
+	int64_t flush_frequency_ns;
+	int64_t json_info_buffer_size, text_info_buffer_size; /* quantities, bytes */
+	bool json_split_stream, text_split_stream;
 };
 
 /* Every flag; strings are owned (NULL when unset). */
@@ -91,12 +167,23 @@ struct server_config {
 	struct hpaloop_flags hpa;       /* --hpa*, --feature-gates (hpaloop/flags.c) */
 	char *config_file;              /* --config: prometheus-adapter's rules (NULL/"": none) */
 	int max_series;                 /* --max-series: application series, 0 = no limit */
+	struct server_leader_flags leader; /* --leader-elect* */
+	/* ---- issue 12 item 3: the rest of metrics-server's flags ---- */
+	struct server_generic_flags generic;
+	struct server_audit_flags audit;
+	struct server_logging_flags logging;
+	/* Set by server_flags_parse: the flags given that have no effect here,
+	 * "--a, --b" (owned; NULL when none), logged once at start. */
+	char *ignored_flags;
 };
 
 /* Default of --max-series: series of all application targets together. */
 #define SERVER_DEFAULT_MAX_SERIES 2000000
+/* Default of --leader-elect-resource-name: the Lease of the embedded HPA. */
+#define SERVER_LEASE_NAME "metrics-apiserver"
 
-/* Fills cfg with the defaults (our --metric-resolution default is 15s). */
+/* Fills cfg with metrics-server's defaults (--metric-resolution 1m0s,
+ * --secure-port 443, ...). */
 void server_config_init(struct server_config *cfg);
 /* Frees what cfg owns; cfg may be re-initialised afterwards. */
 void server_config_clear(struct server_config *cfg);
@@ -110,6 +197,11 @@ void server_config_clear(struct server_config *cfg);
  */
 int server_flags_parse(struct server_config *cfg, int argc, char **argv, char *err,
 		       size_t errlen) COMMON_WUR;
+
+struct kube_lease_options;
+/* The Lease options of cfg's --leader-elect* flags (strings borrowed from
+ * cfg; no callback). */
+void server_config_lease_options(const struct server_config *cfg, struct kube_lease_options *o);
 
 /* metrics-server's Validate(): 0, or ERR_INVAL with its first message. */
 int server_config_validate(const struct server_config *cfg, char *err, size_t errlen) COMMON_WUR;
@@ -126,6 +218,42 @@ void server_flags_usage(FILE *out);
  * or a failed start.  Call once, from main.
  */
 int server_run(int argc, char **argv);
+
+/* ---- TLS settings (flags_tls.c; issue 12 item 3) ----------------------- */
+
+#define SERVER_TLS_MAX_SUITES 32
+
+/* A TLS 1.2 (or older) cipher suite as GnuTLS ids (gnutls_kx_algorithm_t,
+ * gnutls_cipher_algorithm_t, gnutls_mac_algorithm_t). */
+struct server_tls_suite {
+	int kx, cipher, mac;
+};
+
+/* --tls-min-version, --tls-cipher-suites, --tls-curve-preferences as GnuTLS
+ * settings.  As in Go, the cipher suites restrict TLS 1.2 and older only. */
+struct server_tls {
+	char *priorities;          /* GnuTLS priority string (owned) */
+	bool restrict_suites;      /* only suites[] may be used below TLS 1.3 */
+	size_t nsuites;
+	struct server_tls_suite suites[SERVER_TLS_MAX_SUITES];
+	char *unavailable;         /* Go names accepted but not offered here, or NULL */
+};
+
+/*
+ * Builds *t from the serving flags as SecureServingOptions.ApplyTo checks
+ * them: unknown cipher suite names, bad curve ids and unknown TLS versions
+ * fail with Go's texts ("Cipher suite X not supported or doesn't exist",
+ * "unknown tls version \"X\"").  0 (clear t afterwards) or ERR_INVAL.
+ */
+int server_tls_build(const struct server_serving_flags *s, struct server_tls *t, char *err,
+		     size_t errlen) COMMON_WUR;
+void server_tls_clear(struct server_tls *t);
+/* Whether a connection below TLS 1.3 that negotiated kx/cipher/mac may go on. */
+bool server_tls_suite_allowed(const struct server_tls *t, int kx, int cipher, int mac);
+
+/* --strict-transport-security-directives as the header's value (joined
+ * with "; "), or NULL when none; free() it. */
+char *server_hsts_header(const struct server_generic_flags *g);
 
 /* ---- users (authentication results) ----------------------------------- */
 
@@ -355,6 +483,14 @@ struct server_http_options {
 	unsigned threads;                /* 0 = 2 */
 	unsigned max_connections;        /* 0 = 1024 */
 	unsigned timeout_s;              /* idle connection timeout, 0 = 60 */
+	const struct server_tls *tls;    /* NULL: TLS >= 1.2, GnuTLS's NORMAL suites */
+	/* --max-requests-inflight / --max-mutating-requests-inflight (0 = no
+	 * limit): requests past them get 429 with Retry-After, as the generic
+	 * apiserver's max-in-flight filter answers; system:masters is exempt */
+	int max_requests_inflight;
+	int max_mutating_requests_inflight;
+	const char *hsts;                /* Strict-Transport-Security value, or NULL */
+	bool reuse_port;                 /* --permit-port-sharing (SO_REUSEPORT) */
 };
 
 struct server_http;
@@ -369,6 +505,14 @@ int server_http_port(const struct server_http *h);
  * reload_ns); true when a new pair was loaded.  New connections get it,
  * open ones keep theirs. */
 bool server_http_reload_certs(struct server_http *h);
+/*
+ * Waits until no request is being served (at most timeout_ns; false when
+ * time ran out).  With retry_after (--shutdown-send-retry-after) new
+ * requests get 429 "The apiserver is shutting down, please try again
+ * later." with Retry-After: 5 and Connection: close meanwhile, except the
+ * probes, /metrics and kube-apiserver's own (User-Agent kube-apiserver/).
+ */
+bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns);
 /* Stops accepting, waits for the worker threads, frees. */
 void server_http_stop(struct server_http *h);
 

@@ -4,7 +4,8 @@
 #   - `make install DESTDIR=... PREFIX=/usr` puts a working binary in place;
 #   - every library the binary links directly comes from a package of the
 #     Makefile's RUNTIME_DEBS (the runtime stage installs only those) or libc6;
-#   - `kubectl kustomize` renders the base and every overlay; the objects keep
+#   - `kubectl kustomize` renders the base and every overlay (high-availability
+#     with its replicas, anti-affinity, PDB and Lease RBAC); the objects keep
 #     metrics-server's names (a drop-in replaces it in place); the container
 #     runs hardened (non-root, read-only root, RuntimeDefault seccomp, no
 #     capabilities); and the binary accepts exactly the rendered args (paths
@@ -36,7 +37,8 @@ done < <(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 check_eq "every linked library's package is in RUNTIME_DEBS (or libc6)" "" "$missing"
 
 # ---- manifests ------------------------------------------------------------------------
-for dir in base overlays/insecure-kubelet-tls overlays/custom-external overlays/with-hpa; do
+for dir in base overlays/insecure-kubelet-tls overlays/custom-external overlays/with-hpa \
+	overlays/high-availability; do
 	out=$WORK/$(basename "$dir").yaml
 	if ! kubectl kustomize "$ROOT/manifests/$dir" >"$out" 2>"$WORK/kustomize.err"; then
 		notok "kubectl kustomize manifests/$dir: $(head -3 "$WORK/kustomize.err")"
@@ -91,4 +93,45 @@ done
 for gv in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
 	check "custom-external: the APIService $gv" grep -q "^object APIService - $gv\$" "$WORK/custom-external.objects"
 done
+# high-availability: metrics-server's HA component (README: 2 replicas,
+# maxUnavailable 1, required anti-affinity per node, a policy/v1 PDB of
+# minAvailable 1) plus the election: --leader-elect, --hpa=annotated, and a
+# Role on leases bound to the ServiceAccount.
+/usr/bin/python3 - "$WORK/high-availability.yaml" >"$WORK/ha.txt" <<'PY'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if not d:
+        continue
+    k, m = d["kind"], d["metadata"]
+    if k == "Deployment":
+        s = d["spec"]
+        print("replicas", s.get("replicas"))
+        print("maxUnavailable", s["strategy"]["rollingUpdate"]["maxUnavailable"])
+        for t in s["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]:
+            print("antiAffinity", t["topologyKey"], t["labelSelector"]["matchLabels"])
+    elif k == "PodDisruptionBudget":
+        print("pdb", d["apiVersion"], m["name"], d["spec"]["minAvailable"], d["spec"]["selector"]["matchLabels"])
+    elif k == "Role" and "leader" in m["name"]:
+        for r in d["rules"]:
+            print("lease-rule", m["namespace"], ",".join(r["apiGroups"]), ",".join(r["resources"]),
+                  ",".join(r.get("resourceNames", [])), ",".join(r["verbs"]))
+    elif k == "RoleBinding" and d["roleRef"]["name"].endswith("leader-election"):
+        s = d["subjects"][0]
+        print("lease-binding", m["namespace"], s["kind"], s["namespace"], s["name"])
+PY
+check_eq "high-availability: 2 replicas" "replicas 2" "$(grep '^replicas' "$WORK/ha.txt")"
+check_eq "high-availability: rollingUpdate maxUnavailable 1" "maxUnavailable 1" "$(grep '^maxUnavailable' "$WORK/ha.txt")"
+check_eq "high-availability: required anti-affinity per node" \
+	"antiAffinity kubernetes.io/hostname {'k8s-app': 'metrics-server'}" "$(grep '^antiAffinity' "$WORK/ha.txt")"
+check_eq "high-availability: PodDisruptionBudget" "pdb policy/v1 metrics-server 1 {'k8s-app': 'metrics-server'}" \
+	"$(grep '^pdb' "$WORK/ha.txt")"
+check_eq "high-availability: Lease rules (create; get, update of the one Lease)" \
+	"lease-rule kube-system coordination.k8s.io leases  create
+lease-rule kube-system coordination.k8s.io leases metrics-apiserver get,update" "$(grep '^lease-rule' "$WORK/ha.txt")"
+check_eq "high-availability: the Lease Role bound to the ServiceAccount" \
+	"lease-binding kube-system ServiceAccount kube-system metrics-server" "$(grep '^lease-binding' "$WORK/ha.txt")"
+check "high-availability: --leader-elect" grep -qx 'arg --leader-elect' "$WORK/high-availability.objects"
+check "high-availability: --hpa=annotated" grep -qx 'arg --hpa=annotated' "$WORK/high-availability.objects"
+check "high-availability: the HPA RBAC of with-hpa" \
+	grep -qx 'object ClusterRole - system:metrics-server:hpa' "$WORK/high-availability.objects"
 finish

@@ -1,9 +1,11 @@
 /*
  * api_apps.c - apps/v1 Deployments: defaults, Table columns and the
- * scale subresource (autoscaling/v1 Scale with status.selector).
+ * scale subresource (autoscaling/v1 Scale with status.selector), whose
+ * successful writes are counted per target for the HA tests.
  */
 #include "test/kubesim/apiserver.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,51 @@ struct scale_change {
 	const struct sim_request *req;
 	int status;     /* HTTP status of a failure */
 	char err[512];
+	json_int_t before, after; /* spec.replicas around a write */
 };
+
+/* ---- scale writes counted per target (GET /kubesim/v1/stats) ---------------- */
+
+static pthread_mutex_t writes_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *writes; /* "ns/resource/name" -> {writes, unchanged, byUser: {user: n}} */
+
+/* Counts one successful PUT or PATCH of a Scale: `unchanged` when it left
+ * spec.replicas as it was (a second controller writing the same decision). */
+static void count_write(const struct sim_rest_target *t, const struct sim_request *req,
+			json_int_t before, json_int_t after)
+{
+	char *key = xasprintf("%s/%s/%s", t->ns ? t->ns : "", t->kind->resource, t->name);
+	const char *user = req->user ? req->user : "system:anonymous";
+	json_t *e, *by;
+
+	pthread_mutex_lock(&writes_mu);
+	if (!writes)
+		writes = json_object();
+	e = json_object_get(writes, key);
+	if (!e) {
+		e = json_pack("{s:I,s:I,s:{}}", "writes", (json_int_t)0, "unchanged",
+			      (json_int_t)0, "byUser");
+		json_object_set_new(writes, key, e);
+	}
+	json_object_set_new(e, "writes", json_integer(jpath_int(e, "writes", 0) + 1));
+	if (before == after)
+		json_object_set_new(e, "unchanged",
+				    json_integer(jpath_int(e, "unchanged", 0) + 1));
+	by = json_object_get(e, "byUser");
+	json_object_set_new(by, user, json_integer(json_integer_value(json_object_get(by, user)) + 1));
+	pthread_mutex_unlock(&writes_mu);
+	free(key);
+}
+
+json_t *sim_scale_writes(void)
+{
+	json_t *copy;
+
+	pthread_mutex_lock(&writes_mu);
+	copy = writes ? json_deep_copy(writes) : json_object();
+	pthread_mutex_unlock(&writes_mu);
+	return copy;
+}
 
 /* sim_store_modify callback: applies a PUT or PATCH of the Scale. */
 static int change_scale(void *ud, json_t *d)
@@ -155,8 +201,10 @@ static int change_scale(void *ud, json_t *d)
 		 jpath_str(d, "metadata.name"), (long long)json_integer_value(replicas));
 	if (replicas && (!json_is_integer(replicas) || json_integer_value(replicas) < 0))
 		goto out;
+	ch->before = json_integer_value(jpath_get(d, "spec.replicas"));
 	if (replicas)
 		json_object_set(json_object_get(d, "spec"), "replicas", replicas);
+	ch->after = json_integer_value(jpath_get(d, "spec.replicas"));
 	ch->status = 0;
 	rc = ERR_OK;
 out:
@@ -195,6 +243,8 @@ void sim_scale_handle(struct sim_cluster *c, const struct sim_rest_target *t,
 		sim_response_store_error(resp, rc, t->kind, t->name);
 		return;
 	}
+	if (strcmp(req->method, "GET") != 0)
+		count_write(t, req, ch.before, ch.after);
 	sim_response_json(resp, 200, scale_of(d));
 	json_decref(d);
 }

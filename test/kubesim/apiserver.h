@@ -60,7 +60,7 @@ const char *sim_kind_api_version(const struct sim_kind *k);
 extern const struct sim_kind sim_kind_namespaces, sim_kind_nodes, sim_kind_pods,
 	sim_kind_configmaps, sim_kind_events, sim_kind_services, sim_kind_endpoints,
 	sim_kind_deployments, sim_kind_hpas, sim_kind_apiservices, sim_kind_roles,
-	sim_kind_clusterroles, sim_kind_rolebindings, sim_kind_clusterrolebindings;
+	sim_kind_clusterroles, sim_kind_rolebindings, sim_kind_clusterrolebindings, sim_kind_leases;
 
 /* ---- stored objects (store.c) ------------------------------------------ */
 
@@ -204,6 +204,10 @@ void sim_control_handle(struct sim_cluster *c, const struct sim_request *req,
 void sim_provider_handle(struct sim_cluster *c, const struct sim_request *req,
 			 struct sim_response *resp);
 /* Deployment scale subresource (api_apps.c). */
+/* Successful Scale writes so far, per "ns/resource/name": {"writes": N,
+ * "unchanged": M (spec.replicas left as it was), "byUser": {user: n}}
+ * (new reference; api_apps.c). */
+json_t *sim_scale_writes(void);
 void sim_scale_handle(struct sim_cluster *c, const struct sim_rest_target *t,
 		      const struct sim_request *req, struct sim_response *resp);
 

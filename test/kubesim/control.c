@@ -6,8 +6,12 @@
  *   POST /kubesim/v1/nodes/<name>/fault  {"fault": "down" | "slow=2s" | ... | null}
  *        sets or clears the kubesim.io/fault annotation the kubelets read
  *   GET  /kubesim/v1/stats
- *        {"resourceVersion": N, "subjectAccessReviews": N, "tokenReviews": N}
- *        (reviews answered since start)
+ *        {"resourceVersion": N, "subjectAccessReviews": N, "tokenReviews": N,
+ *         "scaleWrites": {"ns/deployments/name":
+ *        {"writes": N, "unchanged": M, "byUser": {"user": n}}}}: reviews
+ *        answered since start; successful writes of each Scale, those that
+ *        left spec.replicas as it was, and who made them (two controllers
+ *        writing one target show here)
  */
 #include "test/kubesim/apiserver.h"
 
@@ -106,12 +110,13 @@ void sim_control_handle(struct sim_cluster *c, const struct sim_request *req,
 	char *name;
 
 	if (strcmp(p, "stats") == 0 && strcmp(req->method, "GET") == 0) {
-		sim_response_json(resp, 200, json_pack("{s:I,s:I,s:I}", "resourceVersion",
+		sim_response_json(resp, 200, json_pack("{s:I,s:I,s:I,s:o}", "resourceVersion",
 						       (json_int_t)sim_store_rv(c->store),
 						       "subjectAccessReviews",
 						       (json_int_t)sim_reviews_access_count(),
 						       "tokenReviews",
-						       (json_int_t)sim_reviews_token_count()));
+						       (json_int_t)sim_reviews_token_count(),
+						       "scaleWrites", sim_scale_writes()));
 		return;
 	}
 	if (strncmp(p, "nodes/", 6) != 0 || strcmp(req->method, "POST") != 0 ||

@@ -56,10 +56,11 @@ START_TEST(test_defaults)
 {
 	const struct server_strlist *types = &cfg.kubelet.preferred_address_types;
 
-	ck_assert_int_eq(cfg.metric_resolution_ns, 15 * NS_PER_SEC);
+	/* metrics-server's binary defaults (its manifests pass 15s and 10250) */
+	ck_assert_int_eq(cfg.metric_resolution_ns, 60 * NS_PER_SEC);
 	ck_assert_int_eq(cfg.kubelet.request_timeout_ns, 10 * NS_PER_SEC);
 	ck_assert_int_eq(cfg.kubelet.port, 10250);
-	ck_assert_int_eq(cfg.serving.secure_port, 10250);
+	ck_assert_int_eq(cfg.serving.secure_port, 443);
 	ck_assert_str_eq(cfg.serving.bind_address, "0.0.0.0");
 	ck_assert_str_eq(cfg.serving.cert_dir, "apiserver.local.config/certificates");
 	ck_assert_uint_eq(types->n, 5);
@@ -217,6 +218,40 @@ START_TEST(test_validation_messages)
 }
 END_TEST
 
+/* --leader-elect*: kube-controller-manager's defaults (election off here),
+ * checked only when enabled, with client-go's texts. */
+START_TEST(test_leader_election_flags)
+{
+	ck_assert(!cfg.leader.elect);
+	ck_assert_int_eq(cfg.leader.lease_duration_ns, 15 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.leader.renew_deadline_ns, 10 * NS_PER_SEC);
+	ck_assert_int_eq(cfg.leader.retry_period_ns, 2 * NS_PER_SEC);
+	ck_assert_str_eq(cfg.leader.resource_name, "metrics-apiserver");
+	ck_assert_str_eq(cfg.leader.resource_namespace, "kube-system");
+	ck_assert_int_eq(PARSE("--leader-elect-renew-deadline=20s"), 0);
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0); /* not enabled */
+	ck_assert_int_eq(PARSE("--leader-elect"), 0);
+	ck_assert(cfg.leader.elect);
+	assert_invalid("leaseDuration must be greater than renewDeadline");
+	ck_assert_int_eq(PARSE("--leader-elect-renew-deadline", "2s"), 0);
+	assert_invalid("renewDeadline must be greater than retryPeriod*JitterFactor");
+	ck_assert_int_eq(PARSE("--leader-elect-retry-period=-1s"), 0);
+	assert_invalid("retryPeriod must be greater than zero");
+	ck_assert_int_eq(PARSE("--leader-elect-retry-period=1s", "--leader-elect-resource-name="),
+			 0);
+	assert_invalid("invalid leader election resource name \"\": must be a lowercase RFC "
+		       "1123 subdomain");
+	ck_assert_int_eq(PARSE("--leader-elect-resource-name=hpa",
+			       "--leader-elect-resource-namespace=ops", "--leader-elect=false"), 0);
+	ck_assert(!cfg.leader.elect);
+	ck_assert_str_eq(cfg.leader.resource_name, "hpa");
+	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), 0);
+	assert_parse_error(PARSE("--leader-elect-lease-duration=15"),
+			   "invalid argument \"15\" for \"--leader-elect-lease-duration\" flag: "
+			   "time: missing unit in duration \"15\"");
+}
+END_TEST
+
 START_TEST(test_validation_ports_and_tls)
 {
 	ck_assert_int_eq(PARSE("--secure-port=0"), 0);
@@ -253,7 +288,7 @@ START_TEST(test_help)
 		"      --kubeconfig string            The path to the kubeconfig used to connect to "
 		"the Kubernetes API server and the Kubelets (defaults to in-cluster config)\n"
 		"      --metric-resolution duration   The resolution at which metrics-server will "
-		"retain metrics, must set value at least 10s. (default 15s)\n"
+		"retain metrics, must set value at least 10s. (default 1m0s)\n"
 		"      --version                      Show version\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  -l, --node-selector string                      "
 					   "Selector (label query)"));
@@ -265,8 +300,9 @@ START_TEST(test_help)
 	ck_assert_ptr_nonnull(strstr(text, "(default 0.0.0.0)\n"));
 	ck_assert_ptr_nonnull(strstr(text, "(default [/healthz,/readyz,/livez])\n"));
 	ck_assert_ptr_nonnull(strstr(text, "(default [x-remote-extra-])\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\nLogging flags:\n\n  -v, --v Level   number for the "
-					   "log level verbosity\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nLogging flags:\n\n      --log-flush-frequency"));
+	ck_assert_ptr_nonnull(strstr(text, "\n  -v, --v Level                              number for "
+					   "the log level verbosity\n"));
 	ck_assert_ptr_null(strstr(text, "(default false)"));
 	free(text);
 }
@@ -385,6 +421,7 @@ static Suite *flags_suite(void)
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_hpa_flags);
 	tcase_add_test(tc, test_custom_metrics_flags);
+	tcase_add_test(tc, test_leader_election_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }
