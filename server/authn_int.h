@@ -110,4 +110,18 @@ void server__serving_release(struct server__serving_pair *p); /* NULL fine */
 void server__serving_get(struct server__serving_pair *p, gnutls_pcert_st **pcert,
 			 unsigned int *n, gnutls_privkey_t *key);
 
+/* The daemon's state of one connection: made when it is announced (before
+ * its handshake; session: its TLS session, made the session's user
+ * pointer), freed when it closes. */
+struct server__conn;
+struct server__conn *server__conn_new(struct server__serving *s, gnutls_session_t session);
+void server__conn_free(struct server__conn *c); /* NULL fine */
+struct server_authn_conn *server__conn_authn(const struct server__conn *c);
+/* GnuTLS' retrieve callback (MHD_OPTION_HTTPS_CERT_CALLBACK): the pair of
+ * the moment, pinned to the session's server__conn until it closes. */
+int server__serving_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
+			     int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+			     gnutls_pcert_st **pcert, unsigned int *pcert_length,
+			     gnutls_privkey_t *pkey);
+
 #endif

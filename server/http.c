@@ -48,13 +48,6 @@ struct server_http {
 	atomic_bool draining;            /* server_http_drain: 429 to new requests */
 };
 
-/* What the daemon keeps per connection (its socket context, and the TLS
- * session's user pointer for the certificate callback). */
-struct http_conn {
-	struct server_http *h;
-	struct server_authn_conn *authn;
-	struct server__serving_pair *pair; /* pinned by its handshake */
-};
 
 /* One request, from its first header to completion. */
 struct http_req {
@@ -179,9 +172,7 @@ static const struct server_route *find_route(const struct server_http *h, const 
 static struct server_authn_conn *conn_state(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct http_conn *hc = ci ? ci->socket_context : NULL;
-
-	return hc ? hc->authn : NULL;
+	return ci && ci->socket_context ? server__conn_authn(ci->socket_context) : NULL;
 }
 
 /*
@@ -424,55 +415,21 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	*req_cls = NULL;
 }
 
-/* A connection's life: its authenticator state (see server_authn_conn) and
- * the serving pair its handshake took.  The TLS session exists but has not
- * started its handshake when the connection is announced. */
+/* A connection's life: its state (serving.c's server__conn: the
+ * authenticator's verdicts, the serving pair its handshake took). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	struct http_conn *hc = *socket_context;
+	struct server_http *h = cls;
 	const union MHD_ConnectionInfo *info;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		hc = xcalloc(1, sizeof(*hc));
-		hc->h = cls;
-		hc->authn = server_authn_conn_new();
-		*socket_context = hc;
 		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-		if (info && info->tls_session) {
-			gnutls_session_set_ptr(info->tls_session, hc);
-			/* no CA names: clients send their certificate whatever signed it */
-			gnutls_certificate_send_x509_rdn_sequence(info->tls_session, 1);
-		}
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && hc) {
-		server_authn_conn_free(hc->authn);
-		server__serving_release(hc->pair);
-		free(hc);
+		*socket_context = server__conn_new(h->serving, info ? info->tls_session : NULL);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		server__conn_free(*socket_context);
 		*socket_context = NULL;
 	}
-}
-
-/* GnuTLS' retrieve callback: the serving pair of the moment, pinned to the
- * connection (a renegotiation re-pins). */
-static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
-			 const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
-			 gnutls_pcert_st **pcert, unsigned int *pcert_length,
-			 gnutls_privkey_t *pkey)
-{
-	struct http_conn *hc = gnutls_session_get_ptr(session);
-	struct server__serving_pair *p;
-
-	(void)req_ca_rdn;
-	(void)nreqs;
-	(void)pk_algos;
-	(void)pk_algos_length;
-	if (!hc)
-		return -1;
-	p = server__serving_acquire(hc->h->serving);
-	server__serving_release(hc->pair);
-	hc->pair = p;
-	server__serving_get(p, pcert, pcert_length, pkey);
-	return 0;
 }
 
 static void reload_tick(void *ud)
@@ -551,7 +508,8 @@ static struct MHD_Daemon *start_daemon(struct server_http *h, const union http_a
 	};
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, opts,
-				MHD_OPTION_HTTPS_CERT_CALLBACK, retrieve_cert, MHD_OPTION_END);
+				MHD_OPTION_HTTPS_CERT_CALLBACK, server__serving_retrieve,
+				MHD_OPTION_END);
 }
 
 struct server_http *server_http_start(const struct server_http_options *o, char *err,

@@ -7,6 +7,10 @@
  * open, since GnuTLS keeps pointers into it.  A pair that does not load
  * (half-written files, a key not matching the certificate) is logged and
  * the previous one kept.
+ *
+ * Also the daemon's per-connection state (server__conn): announced before
+ * its handshake, it becomes the TLS session's user pointer, so the GnuTLS
+ * retrieve callback finds where to pin the pair it hands out.
  */
 #include "server/authn_int.h"
 
@@ -205,4 +209,61 @@ bool server__serving_reload(struct server__serving *s)
 		free(key);
 	}
 	return p != NULL;
+}
+
+/* ---- connections ---------------------------------------------------------------------- */
+
+struct server__conn {
+	struct server__serving *serving;
+	struct server_authn_conn *authn;
+	struct server__serving_pair *pair; /* pinned by its handshake */
+};
+
+struct server__conn *server__conn_new(struct server__serving *s, gnutls_session_t session)
+{
+	struct server__conn *c = xcalloc(1, sizeof(*c));
+
+	c->serving = s;
+	c->authn = server_authn_conn_new();
+	if (session) {
+		gnutls_session_set_ptr(session, c);
+		/* no CA names: clients send their certificate whatever signed it */
+		gnutls_certificate_send_x509_rdn_sequence(session, 1);
+	}
+	return c;
+}
+
+void server__conn_free(struct server__conn *c)
+{
+	if (!c)
+		return;
+	server_authn_conn_free(c->authn);
+	server__serving_release(c->pair);
+	free(c);
+}
+
+struct server_authn_conn *server__conn_authn(const struct server__conn *c)
+{
+	return c->authn;
+}
+
+int server__serving_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
+			     int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+			     gnutls_pcert_st **pcert, unsigned int *pcert_length,
+			     gnutls_privkey_t *pkey)
+{
+	struct server__conn *c = gnutls_session_get_ptr(session);
+	struct server__serving_pair *p;
+
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (!c)
+		return -1;
+	p = server__serving_acquire(c->serving);
+	server__serving_release(c->pair); /* a renegotiation re-pins */
+	c->pair = p;
+	server__serving_get(p, pcert, pcert_length, pkey);
+	return 0;
 }
