@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kube/kube_int.h"
+#include "test/unit/testlib.h"
 #include "test/unit/unit.h"
 
 #define S NS_PER_SEC
@@ -30,65 +31,14 @@ static char dir[] = "/tmp/check_kube_lease.XXXXXX";
 static pid_t sim_pid;
 static struct kube_client *client;
 
-/* A port free on 127.0.0.1 now (for kubesim's kubelets). */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* build/kubesim next to build/test/check_kube_lease. */
 static void sim_start(void)
 {
-	char exe[4096], sim[4200], line[512], port[16];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	int fds[2];
-	FILE *out;
-	bool ready = false;
-
-	ck_assert_int_gt(n, 0);
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(sim, sizeof(sim), "%s/../kubesim", exe);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(port, sizeof(port), "%d", free_port());
-	ck_assert_int_eq(pipe(fds), 0);
-	sim_pid = fork();
-	ck_assert_int_ge(sim_pid, 0);
-	if (sim_pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execl(sim, sim, "--dir", dir, "--nodes", "1", "--pods-per-node", "0",
-		      "--kubelet-port", port, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	for (int i = 0; i < 100 && !ready && fgets(line, sizeof(line), out); i++)
-		ready = strncmp(line, "kubesim ready", 13) == 0;
-	fclose(out);
-	ck_assert_msg(ready, "kubesim (%s) did not start", sim);
+	sim_pid = testlib_kubesim_start(dir, 1, 0, NULL, NULL, 0);
 }
 
 static void sim_stop(void)
 {
-	char cmd[128];
-
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	testlib_kubesim_stop(sim_pid, dir);
 }
 
 static void client_up(void)

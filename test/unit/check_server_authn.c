@@ -48,20 +48,11 @@ static void put_file(const char *name, const char *pem)
 	free(p);
 }
 
-/* name.crt / name.key, signed by issuer (NULL: a self-signed CA). */
+/* name.crt / name.key in dir, signed by issuer (NULL: a self-signed CA). */
 static void make_cert(const char *name, const char *cn, const char *org,
 		      const struct certs_pair *issuer, struct certs_pair *out)
 {
-	const char *const orgs[] = { org };
-	struct certs_spec spec = { .cn = cn, .orgs = orgs, .norgs = org ? 1 : 0,
-				   .is_ca = !issuer, .client_auth = issuer != NULL };
-	char file[64];
-
-	testlib_cert(&spec, issuer, out);
-	snprintf(file, sizeof(file), "%s.crt", name);
-	put_file(file, out->cert_pem);
-	snprintf(file, sizeof(file), "%s.key", name);
-	put_file(file, out->key_pem);
+	testlib_cert_files(dir, name, cn, org, issuer, out);
 }
 
 static struct certs_pair proxy_ca, proxy2_ca, client_ca, serving_ca, serving2_ca;

@@ -21,6 +21,7 @@
 
 #include "kube/kube.h"
 #include "server/server.h"
+#include "test/unit/testlib.h"
 #include "test/unit/unit.h"
 
 /* ---- kubesim, once for the suite ------------------------------------------------ */
@@ -49,77 +50,14 @@ static char sim_dir[] = "/tmp/check_server_authz.XXXXXX";
 static pid_t sim_pid;
 static char sim_url[128];
 
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void sim_start(void)
 {
-	const char *build = getenv("BUILD");
-	char *bin = xasprintf("%s/kubesim", build && *build ? build : "build");
-	char *cfg, port[16], parent[16], line[512] = "";
-	int fds[2];
-	FILE *out, *f;
-
-	ck_assert_ptr_nonnull(mkdtemp(sim_dir));
-	cfg = xasprintf("%s/cluster.yaml", sim_dir);
-	f = fopen(cfg, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(sim_config, f);
-	fclose(f);
-	snprintf(port, sizeof(port), "%d", free_port());
-	snprintf(parent, sizeof(parent), "%d", (int)getpid());
-	ck_assert_int_eq(pipe(fds), 0);
-	sim_pid = fork();
-	ck_assert_int_ge(sim_pid, 0);
-	if (sim_pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execl(bin, bin, "--dir", sim_dir, "--nodes", "1", "--pods-per-node", "1",
-		      "--kubelet-port", port, "--parent-pid", parent, "--config", cfg, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	out = fdopen(fds[0], "r");
-	ck_assert_ptr_nonnull(out);
-	/* kubesim prints one line when ready (or exits: EOF) */
-	ck_assert_msg(fgets(line, sizeof(line), out) != NULL, "%s did not start", bin);
-	ck_assert_msg(strncmp(line, "kubesim ready server=", 21) == 0, "%s", line);
-	snprintf(sim_url, sizeof(sim_url), "%.*s", (int)strcspn(line + 21, " \n"), line + 21);
-	fclose(out);
-	free(cfg);
-	free(bin);
+	sim_pid = testlib_kubesim_start(sim_dir, 1, 1, sim_config, sim_url, sizeof(sim_url));
 }
 
 static void sim_stop(void)
 {
-	static const char *const files[] = {
-		"ca.crt", "ca.key", "admin.crt", "admin.key", "front-proxy-ca.crt", "front-proxy-ca.key",
-		"front-proxy-client.crt", "front-proxy-client.key", "token", "kubeconfig",
-		"cluster.yaml",
-	};
-
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-	}
-	for (size_t i = 0; i < COMMON_ARRAY_LEN(files); i++) {
-		char *p = xasprintf("%s/%s", sim_dir, files[i]);
-
-		unlink(p);
-		free(p);
-	}
-	rmdir(sim_dir);
+	testlib_kubesim_stop(sim_pid, sim_dir);
 }
 
 /* A client of kubesim as its admin (what the server's kubeconfig gives). */
@@ -331,7 +269,7 @@ END_TEST
 
 START_TEST(test_review_endpoint_down)
 {
-	int port = free_port();
+	int port = testlib_free_port();
 	char *server = xasprintf("https://127.0.0.1:%d", port);
 	char *want = xasprintf("Post \"https://127.0.0.1:%d/apis/authorization.k8s.io/v1/"
 			       "subjectaccessreviews?timeout=10s\": dial tcp 127.0.0.1:%d: "

@@ -34,28 +34,11 @@ static char *path_in_dir(const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
-static void write_file(const char *name, const char *pem)
-{
-	char *p = path_in_dir(name);
-
-	ck_assert_int_eq(certs_write_file(p, pem, 0600), 0);
-	free(p);
-}
-
-/* Creates name.crt / name.key signed by issuer (NULL: a self-signed CA). */
+/* name.crt / name.key in dir, signed by issuer (NULL: a self-signed CA). */
 static void make_cert(const char *name, const char *cn, const char *org,
 		      const struct certs_pair *issuer, struct certs_pair *out)
 {
-	const char *const orgs[] = { org };
-	struct certs_spec spec = { .cn = cn, .orgs = orgs, .norgs = org ? 1 : 0,
-				   .is_ca = !issuer, .client_auth = issuer != NULL };
-	char file[64];
-
-	testlib_cert(&spec, issuer, out);
-	snprintf(file, sizeof(file), "%s.crt", name);
-	write_file(file, out->cert_pem);
-	snprintf(file, sizeof(file), "%s.key", name);
-	write_file(file, out->key_pem);
+	testlib_cert_files(dir, name, cn, org, issuer, out);
 }
 
 static void make_pki(void)

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 
 void testlib_cert(const struct certs_spec *spec, const struct certs_pair *issuer,
 		  struct certs_pair *out)
@@ -15,6 +16,23 @@ void testlib_cert(const struct certs_spec *spec, const struct certs_pair *issuer
 
 	ck_assert_msg(certs_create(spec, issuer, out, err, sizeof(err)) == 0, "%s: %s", spec->cn,
 		      err);
+}
+
+void testlib_cert_files(const char *dir, const char *name, const char *cn, const char *org,
+			const struct certs_pair *issuer, struct certs_pair *out)
+{
+	const char *const orgs[] = { org };
+	struct certs_spec spec = { .cn = cn, .orgs = orgs, .norgs = org ? 1 : 0,
+				   .is_ca = !issuer, .client_auth = issuer != NULL };
+	char *path;
+
+	testlib_cert(&spec, issuer, out);
+	path = xasprintf("%s/%s.crt", dir, name);
+	ck_assert_int_eq(certs_write_file(path, out->cert_pem, 0600), 0);
+	free(path);
+	path = xasprintf("%s/%s.key", dir, name);
+	ck_assert_int_eq(certs_write_file(path, out->key_pem, 0600), 0);
+	free(path);
 }
 
 struct MHD_Daemon *testlib_https_daemon(unsigned int flags, MHD_AccessHandlerCallback handler,

@@ -8,12 +8,19 @@
 
 #include <microhttpd.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "certs/certs.h"
 
 /* certs_create(spec, issuer, out); the test fails with certs' message. */
 void testlib_cert(const struct certs_spec *spec, const struct certs_pair *issuer,
 		  struct certs_pair *out);
+
+/* A client certificate for cn (organisation org, or none) signed by
+ * issuer, or a self-signed CA when issuer is NULL, written as
+ * dir/name.crt and dir/name.key (0600) and returned in *out. */
+void testlib_cert_files(const char *dir, const char *name, const char *cn, const char *org,
+			const struct certs_pair *issuer, struct certs_pair *out);
 
 /*
  * Starts a libmicrohttpd HTTPS daemon on 127.0.0.1 and an ephemeral port
@@ -26,5 +33,20 @@ struct MHD_Daemon *testlib_https_daemon(unsigned int flags, MHD_AccessHandlerCal
 					void *cls, const struct certs_pair *server,
 					const char *trust_pem, const struct MHD_OptionItem *extra,
 					uint16_t *port);
+
+/* A TCP port free on 127.0.0.1 right now. */
+int testlib_free_port(void);
+
+/*
+ * The real kubesim (the build folder's, next to this test binary) as a
+ * child: dir is a mkdtemp template (filled in), nodes x pods, config
+ * (YAML written to dir/cluster.yaml and passed as --config; NULL: none),
+ * its kubelets on a free port, --parent-pid this process.  Returns once
+ * kubesim says it is ready, with its server URL in url (urllen bytes; may
+ * be NULL).  testlib_kubesim_stop() stops it and removes dir.
+ */
+pid_t testlib_kubesim_start(char *dir, int nodes, int pods, const char *config, char *url,
+			    size_t urllen);
+void testlib_kubesim_stop(pid_t pid, char *dir); /* dir: a template again after */
 
 #endif
