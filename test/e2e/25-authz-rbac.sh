@@ -19,29 +19,11 @@ check "APIService becomes Available" wait_until 40 apiservice_available v1beta1.
 check "the admin (system:masters) gets kubectl top pods" \
 	wait_until 40 kubectl top pods -n team-a
 
-# user NAME [GROUP]: a client certificate for NAME (and GROUP) from
-# kubesim's CA, in $WORK/NAME.kubeconfig
-user() {
-	local name=$1 subj="/CN=$1" kc=$WORK/$1.kubeconfig
-	[ -n "${2:-}" ] && subj="$subj/O=$2"
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$WORK/$name.key" -subj "$subj" -out "$WORK/$name.csr" 2>/dev/null
-	openssl x509 -req -in "$WORK/$name.csr" -CA "$SIM_DIR/ca.crt" -CAkey "$SIM_DIR/ca.key" \
-		-CAcreateserial -days 1 -out "$WORK/$name.crt" \
-		-extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
-	kubectl config --kubeconfig "$kc" set-cluster kubesim --server "$SIM_SERVER" \
-		--certificate-authority "$SIM_DIR/ca.crt" >/dev/null
-	kubectl config --kubeconfig "$kc" set-credentials "$name" \
-		--client-certificate "$WORK/$name.crt" --client-key "$WORK/$name.key" >/dev/null
-	kubectl config --kubeconfig "$kc" set-context "$name" --cluster kubesim --user "$name" >/dev/null
-	kubectl config --kubeconfig "$kc" use-context "$name" >/dev/null
-}
-as() { local who=$1; shift; kubectl --kubeconfig "$WORK/$who.kubeconfig" "$@"; }
 sar_count() { kubectl get --raw /kubesim/v1/stats | json_eval 'd["subjectAccessReviews"]'; }
 
-user jane
-user bob
-user carol readers
+kubesim_user jane
+kubesim_user bob
+kubesim_user carol readers
 
 # ---- before any RBAC: everyone but the admin is forbidden ----------------------------
 out=$(as jane top pods -n team-a 2>&1 || true)

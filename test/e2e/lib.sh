@@ -268,3 +268,27 @@ for it in json.load(sys.stdin)["items"]:
 check_pct() {
 	check_range "$1 (expected $2 +-$3%)" $(($2 * (100 - $3) / 100)) $(($2 * (100 + $3) / 100)) "$4"
 }
+
+# kubesim_user NAME [GROUP]: a client certificate for user NAME (and GROUP)
+# from kubesim's CA, as `kubeadm kubeconfig user` makes one, in
+# $WORK/F.kubeconfig where F is NAME with ':' made '_' (a service account
+# system:serviceaccount:NS:SA is system_serviceaccount_NS_SA).
+kubesim_user() {
+	local name=${1//:/_} subj="/CN=$1"
+	local kc=$WORK/$name.kubeconfig
+	[ -n "${2:-}" ] && subj="$subj/O=$2"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$WORK/$name.key" -subj "$subj" -out "$WORK/$name.csr" 2>/dev/null
+	openssl x509 -req -in "$WORK/$name.csr" -CA "$SIM_DIR/ca.crt" -CAkey "$SIM_DIR/ca.key" \
+		-CAcreateserial -days 1 -out "$WORK/$name.crt" \
+		-extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+	kubectl config --kubeconfig "$kc" set-cluster kubesim --server "$SIM_SERVER" \
+		--certificate-authority "$SIM_DIR/ca.crt" >/dev/null
+	kubectl config --kubeconfig "$kc" set-credentials "$name" \
+		--client-certificate "$WORK/$name.crt" --client-key "$WORK/$name.key" >/dev/null
+	kubectl config --kubeconfig "$kc" set-context "$name" --cluster kubesim --user "$name" >/dev/null
+	kubectl config --kubeconfig "$kc" use-context "$name" >/dev/null
+}
+
+# as NAME kubectl-args...: kubectl as a user made by kubesim_user.
+as() { local who=${1//:/_}; shift; kubectl --kubeconfig "$WORK/$who.kubeconfig" "$@"; }

@@ -272,6 +272,33 @@ const struct sim_kind sim_kind_configmaps = {
 	.columns = configmap_cols, .cells = configmap_cells,
 };
 
+/* ---- serviceaccounts ---------------------------------------------------------
+ * Stored only (kubesim issues no tokens; a test gives a service account's
+ * identity as a client certificate CN=system:serviceaccount:NS:NAME). */
+
+static const struct sim_column serviceaccount_cols[] = {
+	NAME_COL,
+	{ "Secrets", "string", "", "Secrets is a list of the secrets in the same namespace "
+				  "that pods running using this ServiceAccount are allowed to use.", 0 },
+	AGE_COL,
+	END_COL,
+};
+
+static void serviceaccount_cells(const json_t *obj, json_t *cells, int64_t now)
+{
+	sim_cell_name(cells, obj);
+	sim_cell_int(cells, (json_int_t)json_array_size(json_object_get(obj, "secrets")));
+	sim_cell_age(cells, obj, now);
+}
+
+static const char *const serviceaccount_short[] = { "sa", NULL };
+
+const struct sim_kind sim_kind_serviceaccounts = {
+	.group = "", .version = "v1", .resource = "serviceaccounts", .kind = "ServiceAccount",
+	.singular = "serviceaccount", .namespaced = true, .short_names = serviceaccount_short,
+	.columns = serviceaccount_cols, .cells = serviceaccount_cells,
+};
+
 /* ---- events ----------------------------------------------------------------- */
 
 static const struct sim_column event_cols[] = {
