@@ -399,16 +399,16 @@ void server__user_copy(struct server_user *dst, const struct server_user *src)
 }
 
 /* The token authenticator, tried when no certificate authenticated. */
-static int token_user(const struct server_authn *a, struct MHD_Connection *c,
+static int token_user(const struct server_authn *a, struct MHD_Connection *c, bool may_block,
 		      struct server_user *u, char *err, size_t errlen)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 
-	return server__token_user(server__authn_tokens(a), auth, u, err, errlen);
+	return server__token_user(server__authn_tokens(a), auth, may_block, u, err, errlen);
 }
 
 int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
-			 struct server_authn_conn *k, struct server_user *out)
+			 struct server_authn_conn *k, bool may_block, struct server_user *out)
 {
 	struct server__trust *t = server__trust_acquire((struct server_authn *)a);
 	const union MHD_ConnectionInfo *info;
@@ -444,8 +444,13 @@ int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
 	}
 	if (k->cc_known && k->chain.n)
 		certs_chain_clear(&k->chain); /* nothing else needs it */
-	if (rh != 1 && cc != 1)
-		tk = token_user(a, c, out, terr, sizeof(terr));
+	if (rh != 1 && cc != 1) {
+		tk = token_user(a, c, may_block, out, terr, sizeof(terr));
+		if (tk == ERR_AGAIN) {
+			rc = ERR_AGAIN;
+			goto out;
+		}
+	}
 	if (rh == 1 || cc == 1 || tk == 1) {
 		if (user_add_authenticated(out) == 0) {
 			rc = 0;

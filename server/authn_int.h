@@ -9,6 +9,7 @@
  *                  immutable reference-counted snapshots
  *   authn_token.c  bearer tokens: TokenReview with a cache
  *   serving.c      the serving certificate/key, reloaded from its files
+ *   workers.c      the threads that serve requests waiting on a review
  */
 #ifndef SERVER_AUTHN_INT_H
 #define SERVER_AUTHN_INT_H
@@ -52,6 +53,26 @@ struct server__ticker *server__ticker_start(int64_t period_ns, void (*fn)(void *
 /* Wakes and joins the thread (NULL is fine). */
 void server__ticker_stop(struct server__ticker *t);
 
+/* ---- workers.c ------------------------------------------------------------ */
+
+/* A unit of work, embedded in its owner; run(j, cancelled) is called once,
+ * on a worker thread, or with cancelled=true by server__workers_stop. */
+struct server__job {
+	struct server__job *next;
+	void (*run)(struct server__job *j, bool cancelled);
+};
+
+struct server__workers;
+/* nthreads threads (NULL when none could start: logged). */
+struct server__workers *server__workers_start(size_t nthreads);
+/* Queues j: false once stopping (or w NULL), j then not taken. */
+bool server__workers_submit(struct server__workers *w, struct server__job *j);
+/* Waits for the running jobs, cancels the queued ones; later submits are
+ * refused.  Idempotent; NULL is fine. */
+void server__workers_stop(struct server__workers *w);
+/* Stops (if still running) and frees w; NULL is fine. */
+void server__workers_free(struct server__workers *w);
+
 /* ---- authn_trust.c ------------------------------------------------------------ */
 
 struct server__names {
@@ -85,8 +106,9 @@ struct server__tokens *server__tokens_new(struct kube_client *c, int64_t ttl_ns)
 void server__tokens_free(struct server__tokens *t);
 
 /* The bearer token authenticator: 1 = *u filled, 0 = no opinion (no
- * bearer token), <0 = error (text in err, e.g. "invalid bearer token"). */
-int server__token_user(struct server__tokens *t, const char *authorization,
+ * bearer token), ERR_AGAIN = a review is needed and !may_block, other <0 =
+ * error (text in err, e.g. "invalid bearer token"). */
+int server__token_user(struct server__tokens *t, const char *authorization, bool may_block,
 		       struct server_user *u, char *err, size_t errlen);
 
 /* ---- serving.c ------------------------------------------------------------------ */

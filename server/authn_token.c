@@ -12,7 +12,8 @@
  *            with status.error (cacheErrs=false upstream)
  *
  * The review is kube_review_create's (the webhook retry policy, client-go's
- * error texts); it blocks the request's thread meanwhile.
+ * error texts); it blocks the calling thread meanwhile, so a caller on a
+ * polling thread asks with may_block=false and gets ERR_AGAIN on a miss.
  *
  * The cache is set-associative: TOKEN_BUCKETS buckets of TOKEN_WAYS
  * entries, a full bucket replacing its entry that expires first, so memory
@@ -202,7 +203,7 @@ static int review(struct server__tokens *t, const char *token, struct server_use
 	return rc;
 }
 
-int server__token_user(struct server__tokens *t, const char *authorization,
+int server__token_user(struct server__tokens *t, const char *authorization, bool may_block,
 		       struct server_user *u, char *err, size_t errlen)
 {
 	const char *p = authorization, *end, *sp;
@@ -235,7 +236,9 @@ int server__token_user(struct server__tokens *t, const char *authorization,
 	token = xstrndup(p, (size_t)(end - p));
 	token_key(t, token, key);
 	rc = cache_get(t, key, u);
-	if (rc < 0) {
+	if (rc < 0 && !may_block) {
+		rc = ERR_AGAIN;
+	} else if (rc < 0) {
 		rc = review(t, token, u, err, errlen);
 		if (rc >= 0)
 			cache_put(t, key, rc == 1, u);
@@ -246,5 +249,5 @@ int server__token_user(struct server__tokens *t, const char *authorization,
 		snprintf(err, errlen, "invalid bearer token");
 		return ERR_INVAL;
 	}
-	return rc < 0 ? rc : 1;
+	return rc < 0 ? rc : 1; /* ERR_AGAIN: err untouched */
 }

@@ -374,7 +374,8 @@ static int ask(const struct server_authz *z, const struct server_user *u,
 
 enum server_authz_decision server_authz_decide(const struct server_authz *z,
 					       const struct server_user *u,
-					       const struct server_attrs *at, char **why)
+					       const struct server_attrs *at, bool may_block,
+					       char **why)
 {
 	struct server__authz_answer a = { 0 };
 	char stack[2048];
@@ -395,6 +396,11 @@ enum server_authz_decision server_authz_decide(const struct server_authz *z,
 		cache_key(&key, u, at);
 	}
 	if (!cacheable || !server__authz_cache_get(z->cache, key.p, key.len, now, &a)) {
+		if (!may_block) {
+			if (key.p != stack)
+				free(key.p);
+			return SERVER_AUTHZ_PENDING;
+		}
 		if (ask(z, u, at, &a, why) != 0) {
 			if (key.p != stack)
 				free(key.p);

@@ -3,12 +3,9 @@
  * --tls-min-version says otherwise; --tls-* settings from flags_tls.c), an
  * internal pool of epoll threads, bounded connections, headers and bodies.
  *
- * Each request runs the generic apiserver's filter order once its body
- * (if any, discarded) has been read:
- *
- *   authenticate (401) -> max in flight (429) -> authorize (403)
- *   -> route (404) -> method (405) -> handler
- *
+ * Each request runs the generic apiserver's filter chain (filters.c) once
+ * its body (if any, discarded) has been read, on the polling thread or, if
+ * it must wait on a review, on a worker while its connection is suspended.
  * The handler fills a server_exchange; its on_done hook (releasing
  * snapshots) runs when libmicrohttpd reports the request complete.
  *
@@ -19,7 +16,7 @@
  * whichever CA signed it, also after a CA rotation; authn.c verifies it
  * against the trust sets of the moment.
  */
-#include "server/authn_int.h"
+#include "server/http_int.h"
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
@@ -34,36 +31,10 @@
 #define HTTP_CONN_MEMORY (128u << 10)   /* headers + URL of one connection */
 #define HTTP_MAX_BODY DYN_REQUEST_BODY
 #define HTTP_MAX_RAW_URI 8192           /* of the request-target kept for texts */
-
-struct server_http {
-	struct MHD_Daemon *daemon;
-	struct server_http_options o;
-	char *trust_pem;                 /* makes GnuTLS request client certificates */
-	struct server__serving *serving; /* the serving pair, reloaded */
-	struct server__ticker *reloader;
-	int port;
-	atomic_int inflight;             /* get, list, watch being served */
-	atomic_int inflight_mutating;    /* the other verbs */
-	atomic_int active;               /* every request being served */
-	atomic_bool draining;            /* server_http_drain: 429 to new requests */
-};
-
-
-/* One request, from its first header to completion. */
-struct http_req {
-	struct server_exchange x;
-	char *raw_uri;                   /* the request-target as received */
-	bool started;
-	struct server_user user;
-	bool have_user;
-	bool responded;
-	const char *retry_after;         /* Retry-After of a 429, or NULL */
-	bool close;                      /* Connection: close */
-	bool counted;                    /* holds h->active */
-	atomic_int *slot;                /* the in-flight count it holds, or NULL */
-	struct server_http *h;
-	uint64_t body_bytes;
-};
+/* Reviews waited on at once; more wait their turn (kube-apiserver answers
+ * a review in milliseconds, its webhook timeouts bound the slow ones). */
+#define HTTP_REVIEW_WORKERS 8
+#define HTTP_STOP_FLUSH_NS (2 * NS_PER_SEC) /* for the answers left at stop */
 
 /* ---- query access for handlers ------------------------------------------- */
 
@@ -127,7 +98,7 @@ static bool want_pretty(struct server_exchange *x)
  * state starts here. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	struct http_req *r = xcalloc(1, sizeof(*r));
+	struct server__req *r = xcalloc(1, sizeof(*r));
 
 	(void)cls;
 	(void)c;
@@ -135,7 +106,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return r;
 }
 
-static struct http_req *req_start(struct http_req *r, struct MHD_Connection *c, const char *url,
+static struct server__req *req_start(struct server__req *r, struct MHD_Connection *c, const char *url,
 				  const char *method)
 {
 	if (!r)
@@ -153,126 +124,7 @@ static struct http_req *req_start(struct http_req *r, struct MHD_Connection *c, 
 	return r;
 }
 
-static const struct server_route *find_route(const struct server_http *h, const char *path)
-{
-	for (size_t i = 0; i < h->o.nroutes; i++) {
-		const struct server_route *rt = &h->o.routes[i];
-		size_t len = rt->path ? strlen(rt->path) : 0;
-
-		if (rt->owns && rt->owns(path))
-			return rt;
-		if (rt->path && strncmp(path, rt->path, len) == 0 &&
-		    (path[len] == '\0' || (rt->subtree && path[len] == '/')))
-			return rt;
-	}
-	return NULL;
-}
-
-/* The authenticator's state of connection c (made when it opened). */
-static struct server_authn_conn *conn_state(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci && ci->socket_context ? server__conn_authn(ci->socket_context) : NULL;
-}
-
-/*
- * WithMaxInFlightLimit: a request takes a slot of its kind (get, list and
- * watch, or the others) until it completes; when none is free it is
- * answered 429 with Retry-After: 1, unless its user is in system:masters.
- * Long-running (watch) requests are not counted.  False when refused.
- */
-static bool take_slot(struct server_http *h, struct http_req *r, const struct server_attrs *at)
-{
-	bool ro = strcmp(at->verb, "get") == 0 || strcmp(at->verb, "list") == 0 ||
-		  strcmp(at->verb, "watch") == 0;
-	int limit = ro ? h->o.max_requests_inflight : h->o.max_mutating_requests_inflight;
-	atomic_int *c = ro ? &h->inflight : &h->inflight_mutating;
-
-	if (limit <= 0 || strcmp(at->verb, "watch") == 0)
-		return true;
-	if (atomic_fetch_add(c, 1) < limit) {
-		r->slot = c;
-		return true;
-	}
-	atomic_fetch_sub(c, 1);
-	if (server_user_in_group(&r->user, "system:masters"))
-		return true;
-	r->retry_after = "1";
-	server_reply_text(&r->x, 429, "Too many requests, please try again later.\n");
-	return false;
-}
-
-/* WithRetryAfter (--shutdown-send-retry-after) once draining: 429 to every
- * request but the probes, /metrics and kube-apiserver's own. */
-static bool refused_draining(struct server_http *h, struct http_req *r)
-{
-	static const char *const exempt[] = { "/readyz", "/livez", "/healthz", "/metrics" };
-	const char *ua = MHD_lookup_connection_value(r->x.conn, MHD_HEADER_KIND, "User-Agent");
-
-	if (!atomic_load(&h->draining) || (ua && strncmp(ua, "kube-apiserver/", 15) == 0))
-		return false;
-	for (size_t i = 0; i < COMMON_ARRAY_LEN(exempt); i++)
-		if (strncmp(r->x.path, exempt[i], strlen(exempt[i])) == 0)
-			return false;
-	r->retry_after = "5";
-	r->close = true;
-	server_reply_text(&r->x, 429, "The apiserver is shutting down, please try again later.\n");
-	return true;
-}
-
-/* Authenticate, limit, authorize, route, answer: fills r->x. */
-static void serve(struct server_http *h, struct http_req *r)
-{
-	struct server_exchange *x = &r->x;
-	const struct server_route *rt;
-	struct server_attrs at;
-	bool watch_present;
-	const char *watch;
-	char *why = NULL;
-
-	atomic_fetch_add(&h->active, 1);
-	r->counted = true;
-	if (refused_draining(h, r))
-		return;
-	if (strlen(x->path) > SERVER_MAX_PATH) {
-		server_reply_text(x, 414, "URI Too Long\n");
-		return;
-	}
-	if (server_authn_request(h->o.authn, x->conn, conn_state(x->conn), &r->user) != 0) {
-		server_reply_status(x, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL);
-		return;
-	}
-	r->have_user = true;
-	x->user = &r->user;
-	watch = server_query(x, "watch", &watch_present);
-	server_attrs_parse(&at, x->method, x->path, watch, watch_present,
-			   server_query(x, "fieldSelector", NULL));
-	if (!take_slot(h, r, &at))
-		return;
-	switch (server_authz_decide(h->o.authz, &r->user, &at, &why)) {
-	case SERVER_AUTHZ_ALLOW:
-		break;
-	case SERVER_AUTHZ_DENY:
-		server_authz_forbid(x, &r->user, &at, why);
-		free(why);
-		return;
-	case SERVER_AUTHZ_ERROR:
-		server_authz_fail(x, r->raw_uri, why);
-		free(why);
-		return;
-	}
-	rt = find_route(h, x->path);
-	if (!rt)
-		server_reply_text(x, 404, "404 page not found\n");
-	else if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
-		server_reply_status(x, 405, "MethodNotAllowed",
-				    "the server does not allow this method on the requested resource",
-				    NULL, NULL, NULL);
-	else
-		rt->handler(rt->ud, x);
-}
-
-static enum MHD_Result queue(struct http_req *r)
+static enum MHD_Result queue(struct server__req *r)
 {
 	struct server_exchange *x = &r->x;
 	struct MHD_Response *resp;
@@ -302,7 +154,7 @@ static enum MHD_Result queue(struct http_req *r)
 }
 
 /* A declared or streamed body beyond HTTP_MAX_BODY is answered with 413. */
-static bool body_too_large(struct http_req *r)
+static bool body_too_large(struct server__req *r)
 {
 	const char *cl = MHD_lookup_connection_value(r->x.conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -319,7 +171,7 @@ static bool body_too_large(struct http_req *r)
 	return *end != '\0' || n > HTTP_MAX_BODY;
 }
 
-static enum MHD_Result reply_too_large(struct http_req *r)
+static enum MHD_Result reply_too_large(struct server__req *r)
 {
 	server_reply_status(&r->x, 413, "RequestEntityTooLarge", "the request body is too large",
 			    NULL, NULL, NULL);
@@ -358,7 +210,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct server_http *h = cls;
-	struct http_req *r = *req_cls;
+	struct server__req *r = *req_cls;
 
 	(void)version;
 	(void)upload_data;
@@ -379,14 +231,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->responded)
 		return MHD_YES;
-	serve(h, r);
-	return queue(r);
+	if (r->answered || server__serve(h, r))
+		return queue(r);
+	return MHD_YES; /* suspended: a worker answers r, then resumes c */
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct http_req *r = *req_cls;
+	struct server__req *r = *req_cls;
 
 	(void)cls;
 	(void)c;
@@ -516,13 +369,15 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 				      size_t errlen)
 {
 	struct server_http *h = xcalloc(1, sizeof(*h));
-	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	const char *trust = server_authn_trust_pem(o->authn);
 	const union MHD_DaemonInfo *info;
 	union http_addr addr;
 	bool v6;
 
 	h->o = *o;
+	h->workers = server__workers_start(HTTP_REVIEW_WORKERS); /* NULL: reviews inline */
 	/* Any certificate will do (no names are sent): the serving one when no
 	 * CA is configured yet, so a CA that comes later still gets certs. */
 	h->trust_pem = xstrdup(trust ? trust : o->cert_pem);
@@ -561,19 +416,30 @@ fail:
 	return NULL;
 }
 
-bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns)
+/* Waits until no request is being served; false when timeout_ns ran out. */
+static bool wait_idle(struct server_http *h, int64_t timeout_ns)
 {
 	int64_t deadline = clock_now_ns() + timeout_ns;
 
-	if (!h)
-		return true;
-	atomic_store(&h->draining, retry_after);
 	while (atomic_load(&h->active) > 0) {
 		if (clock_now_ns() >= deadline)
 			return false;
 		nanosleep(&(struct timespec){ 0, 10 * NS_PER_MS }, NULL);
 	}
 	return true;
+}
+
+bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns)
+{
+	if (!h)
+		return true;
+	atomic_store(&h->draining, retry_after);
+	return wait_idle(h, timeout_ns);
+}
+
+int server_http_waiting(const struct server_http *h)
+{
+	return atomic_load(&h->waiting);
 }
 
 int server_http_port(const struct server_http *h)
@@ -586,8 +452,15 @@ void server_http_stop(struct server_http *h)
 	if (!h)
 		return;
 	server__ticker_stop(h->reloader);
+	if (h->workers) {
+		/* No connection may stay suspended; the answers the workers
+		 * leave are sent before the connections close. */
+		server__workers_stop(h->workers);
+		(void)wait_idle(h, HTTP_STOP_FLUSH_NS);
+	}
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
+	server__workers_free(h->workers);
 	server__serving_free(h->serving); /* after every connection closed */
 	free(h->trust_pem);
 	free(h);

@@ -219,8 +219,7 @@ void server_flags_usage(FILE *out);
  */
 int server_run(int argc, char **argv);
 
-/* ---- TLS settings (flags_tls.c; issue 12 item 3) ----------------------- */
-
+/* ---- TLS settings (flags_tls.c) ------------------------------------------ */
 #define SERVER_TLS_MAX_SUITES 32
 
 /* A TLS 1.2 (or older) cipher suite as GnuTLS ids (gnutls_kx_algorithm_t,
@@ -390,10 +389,12 @@ size_t server_authn_checks(void);
  * presented certificate or token fails and nothing succeeded (-> 401); the
  * reason is logged as "Unable to authenticate the request".  k: c's
  * connection state (NULL: work everything out for this request alone).
- * A token review blocks the calling thread (up to its retries).
+ * A token review blocks; with may_block false, a token no cache answers
+ * gives ERR_AGAIN instead (*out untouched: ask again where blocking is fine).
  */
 int server_authn_request(const struct server_authn *a, struct MHD_Connection *c,
-			 struct server_authn_conn *k, struct server_user *out) COMMON_WUR;
+			 struct server_authn_conn *k, bool may_block,
+			 struct server_user *out) COMMON_WUR;
 
 /* ---- authorization ------------------------------------------------------ */
 
@@ -440,7 +441,9 @@ struct server_authz_options {
 struct server_authz *server_authz_new(const struct server_authz_options *o);
 void server_authz_free(struct server_authz *z);
 
-enum server_authz_decision { SERVER_AUTHZ_ALLOW, SERVER_AUTHZ_DENY, SERVER_AUTHZ_ERROR };
+/* PENDING: !may_block and a review is needed (ask again where one may block) */
+enum server_authz_decision { SERVER_AUTHZ_ALLOW, SERVER_AUTHZ_DENY, SERVER_AUTHZ_ERROR,
+			     SERVER_AUTHZ_PENDING };
 
 /*
  * The delegating authorizer's union for u doing at: system:masters, the
@@ -450,11 +453,12 @@ enum server_authz_decision { SERVER_AUTHZ_ALLOW, SERVER_AUTHZ_DENY, SERVER_AUTHZ
  * opinion"): *why is the review's reason or NULL; ERROR (the review could
  * not be made, or said both allowed and denied): *why is the error text.
  * The caller frees *why.  A cache hit makes no call and no allocation
- * when allowed.  Thread-safe.
+ * when allowed.  A review blocks (!may_block: PENDING instead).  Thread-safe.
  */
 enum server_authz_decision server_authz_decide(const struct server_authz *z,
 					       const struct server_user *u,
-					       const struct server_attrs *at, char **why);
+					       const struct server_attrs *at, bool may_block,
+					       char **why);
 /* SubjectAccessReviews made so far (cache misses); for tests. */
 size_t server_authz_reviews(const struct server_authz *z);
 /* Fills x with the 403 Status for u and at, as the Go apiserver words it
@@ -501,6 +505,8 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 				      size_t errlen);
 /* The bound port (useful with port 0). */
 int server_http_port(const struct server_http *h);
+/* Requests whose connection is suspended while they wait on a review. */
+int server_http_waiting(const struct server_http *h);
 /* Checks the serving certificate files now (the daemon also does every
  * reload_ns); true when a new pair was loaded.  New connections get it,
  * open ones keep theirs. */

@@ -144,7 +144,7 @@ static enum server_authz_decision decide(const struct server_user *u, const char
 	static struct server_attrs at;
 
 	server_attrs_parse(&at, "GET", path, NULL, false, NULL);
-	return server_authz_decide(authz, u, &at, why);
+	return server_authz_decide(authz, u, &at, true, why);
 }
 
 static void expect(const struct server_user *u, const char *path, enum server_authz_decision d,

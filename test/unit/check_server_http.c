@@ -2,11 +2,13 @@
  * check_server_http.c - server/http.c, authn.c, authz.c, health.c over real
  * TLS on 127.0.0.1 with libcurl: health texts, 404, front-proxy and x509
  * users, untrusted X-Remote-* headers, 401 / 403 / 405 Status bodies, TLS
- * 1.1 refused; plus RequestInfo parsing.
+ * 1.1 refused, slow reviews waited on off the polling threads; plus
+ * RequestInfo parsing.
  */
 #include <check.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,8 +103,52 @@ static const struct server_route routes[] = {
 	{ NULL, false, owns_apis, whoami, NULL },
 };
 
+/* A gate the reviews of users named "gated..." wait at until it opens. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool open;
+	int waiting;              /* reviews that reached the gate */
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+
+static void gate_pass(void)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.waiting++;
+	pthread_cond_broadcast(&gate.cond);
+	while (!gate.open)
+		pthread_cond_wait(&gate.cond, &gate.mu);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.open = true;
+	pthread_cond_broadcast(&gate.cond);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+/* Waits (10 s at most) until n reviews wait at the gate. */
+static bool gate_wait_for(int n)
+{
+	struct timespec until;
+	bool ok;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&gate.mu);
+	while (gate.waiting < n &&
+	       pthread_cond_timedwait(&gate.cond, &gate.mu, &until) == 0)
+		;
+	ok = gate.waiting >= n;
+	pthread_mutex_unlock(&gate.mu);
+	return ok;
+}
+
 /* The review: every named user but system:anonymous is allowed (the
- * authorizer against kubesim's reviews: check_server_authz). */
+ * authorizer against kubesim's reviews: check_server_authz); "gated..."
+ * users wait at the gate first. */
 static int review_all_but_anonymous(void *ud, json_t *review, json_t **status, char *err,
 				    size_t errlen)
 {
@@ -111,6 +157,8 @@ static int review_all_but_anonymous(void *ud, json_t *review, json_t **status, c
 
 	(void)ud;
 	*status = NULL;
+	if (user && strncmp(user, "gated", 5) == 0)
+		gate_pass();
 	if (user && strcmp(user, "broken") == 0) {
 		snprintf(err, errlen, "Post \"https://k/x\": <down> & out");
 		return ERR_IO;
@@ -141,6 +189,8 @@ static void setup(void)
 		.flags = &cfg.authz, .review = review_all_but_anonymous });
 	health.check = fake_check;
 	storage_ready = true;
+	gate.open = false; /* (CK_FORK=no runs every test in one process) */
+	gate.waiting = 0;
 	atomic_store(&health.shutting_down, false);
 	http = server_http_start(&(struct server_http_options){
 		.bind_address = "127.0.0.1", .port = 0,
@@ -596,13 +646,140 @@ START_TEST(test_always_allow_paths_and_masters)
 	char *why = NULL;
 
 	server_attrs_parse(&at, "GET", "/livez", NULL, false, NULL);
-	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, true, &why), SERVER_AUTHZ_ALLOW);
 	server_attrs_parse(&at, "GET", "/livez/ping", NULL, false, NULL);
-	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_DENY);
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, true, &why), SERVER_AUTHZ_DENY);
 	ck_assert_ptr_null(why);
 	server_attrs_parse(&at, "GET", "/metrics", NULL, false, NULL);
-	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, &why), SERVER_AUTHZ_DENY);
-	ck_assert_int_eq(server_authz_decide(authz, &admin, &at, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_int_eq(server_authz_decide(authz, &anon, &at, true, &why), SERVER_AUTHZ_DENY);
+	ck_assert_int_eq(server_authz_decide(authz, &admin, &at, true, &why), SERVER_AUTHZ_ALLOW);
+}
+END_TEST
+
+/* With may_block false, a review no cache answers is PENDING and not
+ * made; once made (may_block), its cached answer needs no waiting. */
+START_TEST(test_decide_without_blocking)
+{
+	struct server_user u = { .name = "carol" };
+	struct server_attrs at;
+	char *why = NULL;
+
+	server_attrs_parse(&at, "GET", "/apis/metrics.k8s.io/v1beta1/nodes", NULL, false, NULL);
+	ck_assert_int_eq(server_authz_decide(authz, &u, &at, false, &why), SERVER_AUTHZ_PENDING);
+	ck_assert_uint_eq(server_authz_reviews(authz), 0);
+	ck_assert_int_eq(server_authz_decide(authz, &u, &at, true, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_uint_eq(server_authz_reviews(authz), 1);
+	ck_assert_int_eq(server_authz_decide(authz, &u, &at, false, &why), SERVER_AUTHZ_ALLOW);
+	ck_assert_uint_eq(server_authz_reviews(authz), 1);
+}
+END_TEST
+
+/* ---- reviews that take their time ------------------------------------------------------ */
+
+struct pending_call {
+	pthread_t thread;
+	char user_hdr[64];
+	struct reply r;
+};
+
+static void *call_main(void *arg)
+{
+	struct pending_call *p = arg;
+
+	p->r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct call){
+		.cert = "front-proxy-client", .headers = { p->user_hdr } });
+	return NULL;
+}
+
+static void start_call(struct pending_call *p, const char *user)
+{
+	snprintf(p->user_hdr, sizeof(p->user_hdr), "X-Remote-User: %s", user);
+	ck_assert_int_eq(pthread_create(&p->thread, NULL, call_main, p), 0);
+}
+
+#define ALICE "user=alice groups=g1,g2,system:authenticated " \
+	      "authentication.kubernetes.io/credential-id=JTI=1"
+
+/* A review that hangs holds only its own request: with both polling
+ * threads' worth of such requests (and more) waiting, a system:masters
+ * request and one whose review is cached are still answered; the waiting
+ * ones are answered when their reviews are. */
+START_TEST(test_slow_review_holds_only_its_request)
+{
+	struct pending_call calls[3];
+	struct reply r;
+
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
+	assert_reply(&r, 200, ALICE);
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(calls); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "gated-%zu", i);
+		start_call(&calls[i], name);
+	}
+	ck_assert_msg(gate_wait_for(3), "the reviews did not start");
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct call){
+		.cert = "front-proxy-client",
+		.headers = { "X-Remote-User: root", "X-Remote-Group: system:masters" } });
+	assert_reply(&r, 200, "user=root groups=system:masters,system:authenticated");
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
+	assert_reply(&r, 200, ALICE);
+	gate_open();
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(calls); i++) {
+		char want[64];
+
+		pthread_join(calls[i].thread, NULL);
+		snprintf(want, sizeof(want), "user=gated-%zu groups=system:authenticated", i);
+		assert_reply(&calls[i].r, 200, want);
+	}
+}
+END_TEST
+
+static void *stop_main(void *arg)
+{
+	server_http_stop(arg);
+	return NULL;
+}
+
+/* Stopping the server while requests wait: the reviews under way finish
+ * and are answered; the ones still queued (9 requests, 8 workers) get the
+ * shutting-down 429 at once. */
+START_TEST(test_stop_while_reviews_wait)
+{
+	struct pending_call calls[9];
+	size_t served = 0, refused = 0;
+	pthread_t stopper;
+
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(calls); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "gated-%zu", i);
+		start_call(&calls[i], name);
+	}
+	ck_assert_msg(gate_wait_for(8), "the reviews did not start");
+	for (int i = 0; i < 1000 && server_http_waiting(http) < 9; i++)
+		usleep(10 * 1000); /* the ninth request reaches the queue */
+	ck_assert_int_eq(server_http_waiting(http), 9);
+	ck_assert_int_eq(pthread_create(&stopper, NULL, stop_main, http), 0);
+	usleep(200 * 1000);
+	gate_open();
+	pthread_join(stopper, NULL);
+	http = NULL;
+	for (size_t i = 0; i < COMMON_ARRAY_LEN(calls); i++) {
+		pthread_join(calls[i].thread, NULL);
+		ck_assert_msg(calls[i].r.rc == CURLE_OK, "call %zu: %s", i,
+			      curl_easy_strerror(calls[i].r.rc));
+		if (calls[i].r.status == 200) {
+			served++;
+		} else {
+			ck_assert_int_eq(calls[i].r.status, 429);
+			ck_assert_str_eq(calls[i].r.body,
+					 "The apiserver is shutting down, please try again later.\n");
+			refused++;
+		}
+	}
+	ck_assert_uint_eq(served, 8);
+	ck_assert_uint_eq(refused, 1);
 }
 END_TEST
 
@@ -640,6 +817,9 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_forbidden_resource_messages);
 	tcase_add_test(tc, test_always_allow_paths_and_masters);
 	tcase_add_test(tc, test_review_failure_is_500);
+	tcase_add_test(tc, test_decide_without_blocking);
+	tcase_add_test(tc, test_slow_review_holds_only_its_request);
+	tcase_add_test(tc, test_stop_while_reviews_wait);
 	tcase_add_test(tc, test_tls11_refused);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(unit, 10);
