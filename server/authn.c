@@ -166,11 +166,10 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	return s->rc == 0 ? MHD_YES : MHD_NO;
 }
 
-/* First non-empty value of the username headers, or NULL. */
-static const char *header_user(const struct server__trust *t, struct MHD_Connection *c)
+/* First non-empty value of the headers named, or NULL (the username
+ * and the UID headers). */
+static const char *first_header(const struct server__names *names, struct MHD_Connection *c)
 {
-	const struct server__names *names = &t->user_hdrs;
-
 	for (size_t i = 0; i < names->n; i++) {
 		const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, names->items[i]);
 
@@ -222,13 +221,15 @@ static int request_header_user(const struct server__trust *t, struct MHD_Connect
 {
 	struct header_scan groups = { &t->group_hdrs, false, u, 0 };
 	struct header_scan extra = { &t->extra_prefixes, true, u, 0 };
-	const char *name;
+	const char *name, *uid;
 
-	name = header_user(t, c);
+	name = first_header(&t->user_hdrs, c);
 	if (!name)
 		return 0;
 	memset(u, 0, sizeof(*u));
 	u->name = xstrdup(name);
+	uid = first_header(&t->uid_hdrs, c);
+	u->uid = uid ? xstrdup(uid) : NULL;
 	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &groups);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &extra);
 	if (groups.rc != 0 || extra.rc != 0) {

@@ -87,7 +87,7 @@ struct server__trust {
 	struct certs_trust *rh;           /* request-header CA, NULL: none */
 	struct certs_trust *client;       /* client CA, NULL: none */
 	struct server__names allowed;     /* allowed CNs of the front proxy */
-	struct server__names user_hdrs, group_hdrs, extra_prefixes;
+	struct server__names user_hdrs, uid_hdrs, group_hdrs, extra_prefixes;
 };
 
 /* The current set, with a new reference (never NULL). */

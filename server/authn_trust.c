@@ -59,7 +59,7 @@ struct server_authn {
 
 	pthread_mutex_t refresh_mu;  /* everything below */
 	struct ca_src client_ca, rh_ca;
-	struct server__names allowed, user_hdrs, group_hdrs, extra_prefixes;
+	struct server__names allowed, user_hdrs, uid_hdrs, group_hdrs, extra_prefixes;
 	char last_cm_error[256];
 	bool lists_refused;          /* a bad list was logged (once) */
 
@@ -137,6 +137,7 @@ static void trust_free(struct server__trust *t)
 	certs_trust_free(t->client);
 	names_clear(&t->allowed);
 	names_clear(&t->user_hdrs);
+	names_clear(&t->uid_hdrs);
 	names_clear(&t->group_hdrs);
 	names_clear(&t->extra_prefixes);
 	free(t);
@@ -178,6 +179,7 @@ static void publish(struct server_authn *a)
 	t->rh = trust_parse(a->rh_ca.pem);
 	names_copy(&t->allowed, a->allowed.items, a->allowed.n);
 	names_copy(&t->user_hdrs, a->user_hdrs.items, a->user_hdrs.n);
+	names_copy(&t->uid_hdrs, a->uid_hdrs.items, a->uid_hdrs.n);
 	names_copy(&t->group_hdrs, a->group_hdrs.items, a->group_hdrs.n);
 	names_copy(&t->extra_prefixes, a->extra_prefixes.items, a->extra_prefixes.n);
 	pthread_mutex_lock(&a->mu);
@@ -284,10 +286,11 @@ static bool cm_apply(struct server_authn *a, json_t *cm)
 	static const char *const keys[] = {
 		"requestheader-allowed-names", "requestheader-username-headers",
 		"requestheader-group-headers", "requestheader-extra-headers-prefix",
+		"requestheader-uid-headers", /* absent from older writers: none */
 	};
 	struct server__names *dst[] = { &a->allowed, &a->user_hdrs, &a->group_hdrs,
-					&a->extra_prefixes };
-	struct server__names got[4];
+					&a->extra_prefixes, &a->uid_hdrs };
+	struct server__names got[COMMON_ARRAY_LEN(keys)];
 	bool changed = false;
 	size_t i;
 
@@ -297,7 +300,7 @@ static bool cm_apply(struct server_authn *a, json_t *cm)
 		return changed;
 	changed |= ca_offer(&a->rh_ca, cm_value(cm, "requestheader-client-ca-file"),
 			    "request-header");
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < COMMON_ARRAY_LEN(keys); i++) {
 		char *text = cm_value(cm, keys[i]);
 		int rc = names_from_json(text, &got[i]);
 
@@ -314,7 +317,7 @@ static bool cm_apply(struct server_authn *a, json_t *cm)
 		}
 	}
 	a->lists_refused = false;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < COMMON_ARRAY_LEN(keys); i++) {
 		if (!names_equal(dst[i], &got[i])) {
 			names_clear(dst[i]);
 			*dst[i] = got[i];
@@ -481,6 +484,8 @@ struct server_authn *server_authn_new_with(const struct server_authn_options *o,
 			   f->requestheader_allowed_names.n);
 		names_copy(&a->user_hdrs, f->requestheader_username_headers.items,
 			   f->requestheader_username_headers.n);
+		names_copy(&a->uid_hdrs, f->requestheader_uid_headers.items,
+			   f->requestheader_uid_headers.n);
 		names_copy(&a->group_hdrs, f->requestheader_group_headers.items,
 			   f->requestheader_group_headers.n);
 		names_copy(&a->extra_prefixes, f->requestheader_extra_headers_prefix.items,
@@ -537,6 +542,7 @@ void server_authn_free(struct server_authn *a)
 	free(a->rh_ca.rejected);
 	names_clear(&a->allowed);
 	names_clear(&a->user_hdrs);
+	names_clear(&a->uid_hdrs);
 	names_clear(&a->group_hdrs);
 	names_clear(&a->extra_prefixes);
 	free(a->trust_pem);

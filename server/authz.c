@@ -265,6 +265,7 @@ static size_t cache_key(struct keybuf *k, const struct server_user *u,
 	k->len = 0;
 	key_put(k, at->is_resource ? "R" : "N", 1);
 	key_add(k, u->name);
+	key_add(k, u->uid ? u->uid : ""); /* the review's spec carries it */
 	for (size_t i = 0; i < u->ngroups; i++)
 		key_add(k, u->groups[i]);
 	key_put(k, "\x01", 1);

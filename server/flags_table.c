@@ -369,7 +369,7 @@ const struct flag_def server__flag_defs[] = {
 	{ "requestheader-uid-headers", 0, FLAG_STRINGS, CFG(authn.requestheader_uid_headers),
 	  SEC_AUTHN,
 	  "List of request headers to inspect for UIDs. X-Remote-Uid is suggested. Requires "
-	  "the RemoteRequestHeaderUID feature to be enabled.", FX_TODO },
+	  "the RemoteRequestHeaderUID feature to be enabled.", FX_USED },
 
 	/* Apiserver authorization: all four above (authz, issue 12 item 2) */
 

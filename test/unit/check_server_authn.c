@@ -802,6 +802,52 @@ START_TEST(test_serving_cert_reloaded)
 }
 END_TEST
 
+/* --requestheader-uid-headers (or the ConfigMap's requestheader-uid-headers):
+ * the first non-empty value is the user's UID; without such names the
+ * header is not read. */
+START_TEST(test_uid_headers)
+{
+	const struct call with_uid = {
+		.cert = "front-proxy-client",
+		.headers = { "X-Remote-User: alice", "x-remote-uid: u-7", "X-Other-Uid: nope" },
+	};
+	char err[512] = "";
+	struct reply r;
+
+	/* the ConfigMap without the key (older writers): no UID */
+	k_set_cm(client_ca.cert_pem, proxy_ca.cert_pem, "[\"front-proxy-client\"]");
+	start_ok();
+	r = get(&with_uid);
+	assert_reply(&r, 200, "user=alice groups=system:authenticated");
+	/* kube-apiserver with RemoteRequestHeaderUID writes the key */
+	pthread_mutex_lock(&K.mu);
+	json_object_set_new(K.cm_data, "requestheader-uid-headers",
+			    json_string("[\"X-Remote-Uid\"]"));
+	pthread_mutex_unlock(&K.mu);
+	ck_assert(server_authn_refresh(authn));
+	r = get(&with_uid);
+	assert_reply(&r, 200, "user=alice groups=system:authenticated uid=u-7");
+	server_http_stop(http);
+	http = NULL;
+	server_authn_free(authn);
+	authn = NULL;
+
+	/* the flags: the header names are matched case-insensitively */
+	cfg.authn.skip_lookup = true;
+	cfg.authn.requestheader_client_ca_file = in_dir("proxy-ca.crt");
+	cfg.authn.requestheader_uid_headers.items = xcalloc(2, sizeof(char *));
+	cfg.authn.requestheader_uid_headers.items[0] = xstrdup("X-Other-Uid");
+	cfg.authn.requestheader_uid_headers.items[1] = xstrdup("X-REMOTE-UID");
+	cfg.authn.requestheader_uid_headers.n = 2;
+	ck_assert_msg(start(err, sizeof(err)), "%s", err);
+	r = get(&with_uid);
+	assert_reply(&r, 200,
+		     "user=alice groups=system:authenticated uid=nope");
+	r = get(&front_proxy);
+	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+}
+END_TEST
+
 static Suite *authn_suite(void)
 {
 	Suite *s = suite_create("server_authn");
@@ -818,6 +864,7 @@ static Suite *authn_suite(void)
 	tcase_add_test(tc, test_many_groups);
 	tcase_add_test(tc, test_ca_files_reloaded);
 	tcase_add_test(tc, test_serving_cert_reloaded);
+	tcase_add_test(tc, test_uid_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }
