@@ -32,17 +32,6 @@
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_DISCOVERY_V2 "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
-/* ---- json_write.c ------------------------------------------------------- */
-
-/* s as a JSON string literal, escaped as Go's encoding/json (HTML-safe:
- * <, >, & as \u003c...; U+2028/2029; invalid UTF-8 as \ufffd). */
-int apis__jw_string(struct dynbuf *b, const char *s) COMMON_WUR;
-/* "key": with the key escaped. */
-int apis__jw_key(struct dynbuf *b, const char *key) COMMON_WUR;
-/* Re-indents compact JSON in `in` as Go's json.Indent(prefix "", indent
- * "  ") into out.  `in` must be valid JSON. */
-int apis__jw_indent(struct dynbuf *out, const char *in, size_t len) COMMON_WUR;
-
 /* ---- negotiate.c -------------------------------------------------------- */
 
 enum apis_media {

@@ -91,7 +91,7 @@ static int write_name(struct dynbuf *b, const struct entry *e, bool custom, bool
 	int rc;
 
 	if (!custom)
-		return apis__jw_string(b, e->name);
+		return jsonw_string(b, e->name);
 	dynbuf_init(&raw, b->max);
 	rc = write_gr(&raw, e);
 	if (!rc && !gr_only)
@@ -99,7 +99,7 @@ static int write_name(struct dynbuf *b, const struct entry *e, bool custom, bool
 	if (!rc && !gr_only)
 		rc = dynbuf_addstr(&raw, e->name);
 	if (!rc)
-		rc = apis__jw_string(b, raw.buf);
+		rc = jsonw_string(b, raw.buf);
 	dynbuf_clear(&raw);
 	return rc;
 }
@@ -141,7 +141,7 @@ static int write_v2_external(struct dynbuf *b, const struct entries *es)
 	for (size_t i = 0; !rc && i < es->n; i++) {
 		rc = dynbuf_addstr(b, i ? ",{\"resource\":" : "{\"resource\":");
 		if (!rc)
-			rc = apis__jw_string(b, es->v[i].name);
+			rc = jsonw_string(b, es->v[i].name);
 		if (!rc)
 			rc = dynbuf_addstr(b, ",\"responseKind\":{\"group\":\"\",\"version\":\"\","
 					      "\"kind\":\"ExternalMetricValueList\"},\"scope\":"
@@ -182,7 +182,7 @@ static int write_v2_custom(struct dynbuf *b, const struct entries *es)
 		if (!rc)
 			rc = dynbuf_addstr(b, "{\"subresource\":");
 		if (!rc)
-			rc = apis__jw_string(b, e->name);
+			rc = jsonw_string(b, e->name);
 		if (!rc)
 			rc = dynbuf_addstr(b, ",\"responseKind\":{\"group\":\"\",\"version\":\"\","
 					      "\"kind\":\"MetricValueList\"},\"verbs\":[\"get\"]}");

@@ -144,9 +144,9 @@ static int echo_labels(const struct selector *sel, struct dynbuf *out)
 		rc = dynbuf_addstr(out, first ? "\"matchLabels\":{" : ",");
 		first = false;
 		if (!rc)
-			rc = apis__jw_key(out, key);
+			rc = jsonw_key(out, key);
 		if (!rc)
-			rc = apis__jw_string(out, nv ? vals[0] : "");
+			rc = jsonw_string(out, nv ? vals[0] : "");
 	}
 	return rc || first ? rc : dynbuf_addch(out, '}');
 }
@@ -169,13 +169,13 @@ static int echo_expressions(const struct selector *sel, struct dynbuf *out, bool
 					      : ",{\"key\":");
 		first = false;
 		if (!rc)
-			rc = apis__jw_string(out, key);
+			rc = jsonw_string(out, key);
 		if (!rc)
 			rc = dynbuf_printf(out, ",\"operator\":\"%s\"", expression_op(op));
 		for (size_t k = 0; !rc && k < nv; k++) {
 			rc = dynbuf_addstr(out, k ? "," : ",\"values\":[");
 			if (!rc)
-				rc = apis__jw_string(out, vals[k]);
+				rc = jsonw_string(out, vals[k]);
 		}
 		if (!rc && nv)
 			rc = dynbuf_addch(out, ']');
@@ -232,20 +232,20 @@ static int write_described(struct dynbuf *b, const struct apis_cm_list *l, const
 	int rc = dynbuf_addstr(b, "{\"describedObject\":{\"kind\":");
 
 	if (!rc)
-		rc = apis__jw_string(b, l->kind);
+		rc = jsonw_string(b, l->kind);
 	if (!rc && l->ns) {
 		rc = dynbuf_addstr(b, ",\"namespace\":");
 		if (!rc)
-			rc = apis__jw_string(b, l->ns);
+			rc = jsonw_string(b, l->ns);
 	}
 	if (!rc)
 		rc = dynbuf_addstr(b, ",\"name\":");
 	if (!rc)
-		rc = apis__jw_string(b, name);
+		rc = jsonw_string(b, name);
 	if (!rc && l->api_version) {
 		rc = dynbuf_addstr(b, ",\"apiVersion\":");
 		if (!rc)
-			rc = apis__jw_string(b, l->api_version);
+			rc = jsonw_string(b, l->api_version);
 	}
 	return rc ? rc : dynbuf_addch(b, '}');
 }
@@ -259,7 +259,7 @@ static int write_metric_value(struct dynbuf *b, const struct apis_cm_list *l,
 		rc = dynbuf_addstr(b, l->version == CM_V1BETA1 ? ",\"metricName\":"
 							     : ",\"metric\":{\"name\":");
 	if (!rc)
-		rc = apis__jw_string(b, l->metric);
+		rc = jsonw_string(b, l->metric);
 	if (!rc && l->version == CM_V1BETA2 && !(rc = dynbuf_addstr(b, ",\"selector\":")) &&
 	    !(rc = dynbuf_addstr(b, l->selector)))
 		rc = dynbuf_addch(b, '}');
@@ -296,9 +296,9 @@ static int write_labels(struct dynbuf *b, const struct labels *l)
 	for (size_t i = 0; !rc && i < l->n; i++) {
 		rc = i ? dynbuf_addch(b, ',') : ERR_OK;
 		if (!rc)
-			rc = apis__jw_key(b, l->items[i].key);
+			rc = jsonw_key(b, l->items[i].key);
 		if (!rc)
-			rc = apis__jw_string(b, l->items[i].value);
+			rc = jsonw_string(b, l->items[i].value);
 	}
 	return rc ? rc : dynbuf_addch(b, '}');
 }
@@ -313,7 +313,7 @@ int apis__write_external_values(struct dynbuf *b, const char *metric,
 	for (size_t i = 0; !rc && i < v->n; i++) {
 		rc = dynbuf_addstr(b, i ? ",{\"metricName\":" : "{\"metricName\":");
 		if (!rc)
-			rc = apis__jw_string(b, metric);
+			rc = jsonw_string(b, metric);
 		if (!rc)
 			rc = write_labels(b, &v->v[i].labels);
 		if (!rc)

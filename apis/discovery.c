@@ -128,14 +128,14 @@ static void version(const struct apis_sources *src, struct apis_response *resp)
 	dynbuf_init(&compact, DYN_SMALL);
 	rc = dynbuf_printf(&compact, "{\"major\":\"%s\",\"minor\":\"%s\",\"gitVersion\":", major, minor);
 	if (!rc)
-		rc = apis__jw_string(&compact, gv);
+		rc = jsonw_string(&compact, gv);
 	if (!rc)
 		rc = dynbuf_addstr(&compact, ",\"gitCommit\":\"\",\"gitTreeState\":\"\","
 					     "\"buildDate\":\"1970-01-01T00:00:00Z\",\"goVersion\":\"\","
 					     "\"compiler\":\"" APIS_COMPILER "\",\"platform\":\"linux/" APIS_ARCH "\"}");
 	dynbuf_reset(&resp->body);
 	if (!rc)
-		rc = apis__jw_indent(&resp->body, compact.buf, compact.len);
+		rc = jsonw_indent(&resp->body, compact.buf, compact.len);
 	dynbuf_clear(&compact);
 	if (rc) {
 		apis__error_internal(resp, false, rc);
@@ -153,7 +153,7 @@ static void openapi_v2(const struct apis_sources *src, struct apis_response *res
 	rc = dynbuf_addstr(&resp->body, "{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes "
 					"metrics-server\",\"version\":");
 	if (!rc)
-		rc = apis__jw_string(&resp->body, src->git_version ? src->git_version : "v0.0.0");
+		rc = jsonw_string(&resp->body, src->git_version ? src->git_version : "v0.0.0");
 	if (!rc)
 		rc = dynbuf_addstr(&resp->body, "},\"paths\":{}}");
 	if (rc) {

@@ -78,7 +78,7 @@ void apis__go_quote(const char *s, char *out, size_t len)
 	struct dynbuf b;
 
 	dynbuf_init(&b, len > 1 ? len - 1 : 0);
-	if (apis__jw_string(&b, s) == ERR_OK && b.buf)
+	if (jsonw_string(&b, s) == ERR_OK && b.buf)
 		snprintf(out, len, "%s", b.buf);
 	else
 		snprintf(out, len, "\"\"");

@@ -72,9 +72,9 @@ static int write_labels(struct dynbuf *b, const struct labels *l)
 		if (i)
 			rc = dynbuf_addch(b, ',');
 		if (!rc)
-			rc = apis__jw_key(b, l->items[i].key);
+			rc = jsonw_key(b, l->items[i].key);
 		if (!rc)
-			rc = apis__jw_string(b, l->items[i].value);
+			rc = jsonw_string(b, l->items[i].value);
 	}
 	return rc ? rc : dynbuf_addch(b, '}');
 }
@@ -84,11 +84,11 @@ int apis__write_meta(struct dynbuf *b, const struct apis_item *it, struct apis_w
 	int rc = dynbuf_addstr(b, "{\"name\":");
 
 	if (!rc)
-		rc = apis__jw_string(b, it->name);
+		rc = jsonw_string(b, it->name);
 	if (!rc && it->ns) {
 		rc = dynbuf_addstr(b, ",\"namespace\":");
 		if (!rc)
-			rc = apis__jw_string(b, it->ns);
+			rc = jsonw_string(b, it->ns);
 	}
 	if (!rc)
 		rc = dynbuf_addstr(b, ",\"creationTimestamp\":");
@@ -125,7 +125,7 @@ static int write_containers(struct dynbuf *b, const struct apis_item *it)
 
 		rc = dynbuf_addstr(b, i ? ",{\"name\":" : "{\"name\":");
 		if (!rc)
-			rc = apis__jw_string(b, c->name);
+			rc = jsonw_string(b, c->name);
 		if (!rc)
 			rc = dynbuf_addstr(b, ",\"usage\":");
 		if (!rc)

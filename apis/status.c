@@ -18,8 +18,8 @@ static int detail(struct dynbuf *b, const char *key, const char *val, bool *firs
 	rc = *first ? 0 : dynbuf_addch(b, ',');
 	*first = false;
 	if (!rc)
-		rc = apis__jw_key(b, key);
-	return rc ? rc : apis__jw_string(b, val);
+		rc = jsonw_key(b, key);
+	return rc ? rc : jsonw_string(b, val);
 }
 
 int apis_status_json(struct dynbuf *out, int code, const char *reason, const char *message,
@@ -32,11 +32,11 @@ int apis_status_json(struct dynbuf *out, int code, const char *reason, const cha
 	rc = dynbuf_addstr(out, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 				"\"status\":\"Failure\",\"message\":");
 	if (!rc)
-		rc = apis__jw_string(out, message ? message : "");
+		rc = jsonw_string(out, message ? message : "");
 	if (!rc && reason && *reason) {
 		rc = dynbuf_addstr(out, ",\"reason\":");
 		if (!rc)
-			rc = apis__jw_string(out, reason);
+			rc = jsonw_string(out, reason);
 	}
 	if (!rc && (details_name || details_group || details_kind)) {
 		rc = dynbuf_addstr(out, ",\"details\":{");
@@ -65,7 +65,7 @@ int apis__finish_json(struct apis_response *resp, bool pretty)
 		return dynbuf_addch(&resp->body, '\n');
 	}
 	dynbuf_init(&out, resp->body.max);
-	rc = apis__jw_indent(&out, resp->body.buf ? resp->body.buf : "", resp->body.len);
+	rc = jsonw_indent(&out, resp->body.buf ? resp->body.buf : "", resp->body.len);
 	if (rc) {
 		dynbuf_clear(&out);
 		return rc;
@@ -145,12 +145,12 @@ void apis__error_internal_cause(struct apis_response *resp, bool pretty, const c
 	rc = dynbuf_addstr(&resp->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 					"\"status\":\"Failure\",\"message\":");
 	if (!rc)
-		rc = apis__jw_string(&resp->body, msg);
+		rc = jsonw_string(&resp->body, msg);
 	if (!rc)
 		rc = dynbuf_addstr(&resp->body, ",\"reason\":\"InternalError\",\"details\":{\"causes\":"
 						"[{\"message\":");
 	if (!rc)
-		rc = apis__jw_string(&resp->body, cause);
+		rc = jsonw_string(&resp->body, cause);
 	if (!rc)
 		rc = dynbuf_addstr(&resp->body, "}]},\"code\":500}\n");
 	if (!rc)

@@ -70,7 +70,7 @@ static int write_cells(struct dynbuf *b, const struct apis_item *it, bool usage,
 	int rc = dynbuf_addstr(b, "{\"cells\":[");
 
 	if (!rc)
-		rc = apis__jw_string(b, it->name);
+		rc = jsonw_string(b, it->name);
 	if (!rc && usage) {
 		apis__cpu_string(cpu, c, sizeof(c));
 		apis__mem_string(mem, m, sizeof(m));

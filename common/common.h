@@ -181,6 +181,18 @@ int64_t clock_mono_ns(void);
 /* Tests: make clock_now_ns() return `ns` (0 restores the real clock). */
 void clock_set_fake_now(int64_t ns);
 
+/* ---- jsonw: JSON bytes as Go's encoding/json writes them ---------------- */
+
+/* s as a JSON string literal, escaped as Go's encoding/json (HTML-safe:
+ * <, >, & as \u003c...; U+2028/2029; invalid UTF-8 as \ufffd).  0, or
+ * ERR_TOOBIG past b's cap (b then holds a prefix). */
+int jsonw_string(struct dynbuf *b, const char *s) COMMON_WUR;
+/* "key": with the key escaped. */
+int jsonw_key(struct dynbuf *b, const char *key) COMMON_WUR;
+/* Re-indents compact JSON in `in` as Go's json.Indent(prefix "", indent
+ * "  ") into out.  `in` must be valid JSON. */
+int jsonw_indent(struct dynbuf *out, const char *in, size_t len) COMMON_WUR;
+
 /* ---- timefmt (apimachinery formats) ------------------------------------ */
 
 /* metav1.Time: "2006-01-02T15:04:05Z" (UTC, seconds truncated). buf >= 32. */

@@ -1,5 +1,5 @@
 /*
- * check_apis_json_write.c - apis/json_write.c: ?pretty=true bodies
+ * check_apis_pretty.c - ?pretty=true bodies (common/jsonw.c's indent)
  * re-indented as Go's json.Indent (prefix "", indent "  "), with Go's
  * HTML-safe escaping kept, through apis_handle.
  */

@@ -1,9 +1,9 @@
 /*
- * json_write.c - JSON bytes exactly as Go's encoding/json writes them:
- * HTML-safe string escaping and json.Indent's pretty layout.  The hot list
- * paths write straight into a dynbuf with these helpers.
+ * jsonw.c - JSON bytes exactly as Go's encoding/json writes them:
+ * HTML-safe string escaping and json.Indent's pretty layout.  The API
+ * lists and the audit events write straight into a dynbuf with these.
  */
-#include "apis/apis_int.h"
+#include "common/common.h"
 
 #include <string.h>
 
@@ -58,7 +58,7 @@ static const char *ascii_escape(unsigned char c, char tmp[7])
 	return tmp;
 }
 
-int apis__jw_string(struct dynbuf *b, const char *str)
+int jsonw_string(struct dynbuf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, start = 0;
@@ -91,9 +91,9 @@ int apis__jw_string(struct dynbuf *b, const char *str)
 	return rc ? rc : dynbuf_addch(b, '"');
 }
 
-int apis__jw_key(struct dynbuf *b, const char *key)
+int jsonw_key(struct dynbuf *b, const char *key)
 {
-	int rc = apis__jw_string(b, key);
+	int rc = jsonw_string(b, key);
 
 	return rc ? rc : dynbuf_addch(b, ':');
 }
@@ -120,7 +120,7 @@ static int string_end(const char *in, size_t len, size_t *i)
 	return ERR_OK;
 }
 
-int apis__jw_indent(struct dynbuf *out, const char *in, size_t len)
+int jsonw_indent(struct dynbuf *out, const char *in, size_t len)
 {
 	bool need_indent = false;
 	int depth = 0, rc = 0;
