@@ -427,6 +427,17 @@ char *url_query_escape(const char *s);
 /* One path segment escaped as URL.EscapedPath writes it; caller frees.  Never NULL. */
 char *url_path_escape(const char *s);
 
+/* ---- uuid --------------------------------------------------------------- */
+
+/* A random (version 4) UUID, lower-case, into out. */
+void uuid_new(char out[37]);
+
+/* ---- validation -------------------------------------------------------- */
+
+/* IsDNS1123Subdomain: NULL when s is one, else apimachinery's first message
+ * ("must be no more than 253 characters", "a lowercase RFC 1123 ..."). */
+const char *validation_dns_subdomain(const char *s);
+
 /* ---- yaml ------------------------------------------------------------- */
 
 struct json_t;

@@ -57,6 +57,19 @@ static bool dns_subdomain_ok(const char *s, size_t n)
 	return true;
 }
 
+#define DNS_SUB_MSG "a lowercase RFC 1123 subdomain must consist of lower case " \
+	"alphanumeric characters, '-' or '.', and must start and end with an alphanumeric " \
+	"character (e.g. 'example.com', regex used for validation is '" DNS_SUB_FMT "')"
+
+const char *validation_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > DNS_SUBDOMAIN_MAX)
+		return "must be no more than 253 characters";
+	return dns_subdomain_ok(s, n) ? NULL : DNS_SUB_MSG;
+}
+
 /* Appends to a message buffer; a message past its cap is cut short. */
 void common__appendf(struct dynbuf *b, const char *fmt, ...) COMMON_PRINTF(2, 3);
 void common__appendf(struct dynbuf *b, const char *fmt, ...)
@@ -97,10 +110,7 @@ void common__check_qualified_name(const char *k, struct dynbuf *b)
 		if (plen > DNS_SUBDOMAIN_MAX)
 			add_msg(b, "prefix part must be no more than 253 characters");
 		if (!dns_subdomain_ok(k, plen))
-			add_msg(b, "prefix part a lowercase RFC 1123 subdomain must consist of lower "
-				   "case alphanumeric characters, '-' or '.', and must start and end "
-				   "with an alphanumeric character (e.g. 'example.com', regex used for "
-				   "validation is '" DNS_SUB_FMT "')");
+			add_msg(b, "prefix part " DNS_SUB_MSG);
 	}
 	if (nlen == 0)
 		add_msg(b, "name part must be non-empty");

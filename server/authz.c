@@ -34,6 +34,7 @@ struct server_authz {
 	void *review_ud;
 	struct server__authz_cache *cache;
 	atomic_size_t reviews;
+	bool allow_reasons;
 };
 
 /* ---- request attributes ----------------------------------------------------- */
@@ -192,6 +193,7 @@ struct server_authz *server_authz_new(const struct server_authz_options *o)
 	z->client = o->client;
 	z->review = o->review;
 	z->review_ud = o->review_ud;
+	z->allow_reasons = o->allow_reasons;
 	if (!z->review && z->client) {
 		z->review = kube_review;
 		z->review_ud = z->client;
@@ -366,9 +368,11 @@ static int ask(const struct server_authz *z, const struct server_user *u,
 	reason = json_string_value(json_object_get(status, "reason"));
 	a->allowed = json_is_true(json_object_get(status, "allowed"));
 	a->denied = json_is_true(json_object_get(status, "denied"));
-	/* only a denial shows its reason (kept out of the cache otherwise, so
-	 * that an allowed hit copies nothing) */
-	a->reason = reason && *reason && !a->allowed ? xstrndup(reason, AUTHZ_MAX_REASON) : NULL;
+	/* only a denial shows its reason, unless audit events want them all
+	 * (kept out of the cache otherwise, so that an allowed hit copies nothing) */
+	a->reason = reason && *reason && (!a->allowed || z->allow_reasons)
+			    ? xstrndup(reason, AUTHZ_MAX_REASON)
+			    : NULL;
 	json_decref(status);
 	return 0;
 }
@@ -421,7 +425,10 @@ enum server_authz_decision server_authz_decide(const struct server_authz *z,
 		return SERVER_AUTHZ_ERROR;
 	}
 	if (a.allowed) {
-		free(a.reason);
+		if (z->allow_reasons)
+			*why = a.reason;
+		else
+			free(a.reason);
 		return SERVER_AUTHZ_ALLOW;
 	}
 	*why = a.reason;

@@ -2,7 +2,7 @@
  * filters.c - the generic apiserver's filter chain, run once per request
  * after its body (if any, discarded) was read:
  *
- *   draining (429) -> authenticate (401) -> max in flight (429)
+ *   draining (429) -> authenticate (401) -> audit -> max in flight (429)
  *   -> authorize (403) -> route (404) -> method (405) -> handler
  *
  * Each request starts on one of libmicrohttpd's polling threads, which
@@ -123,16 +123,21 @@ static bool filter_start(struct server_http *h, struct server__req *r, bool may_
 		server_reply_text(x, 414, "URI Too Long\n");
 		return true;
 	}
+	parse_attrs(r, &at);
 	rc = server_authn_request(h->o.authn, x->conn, conn_state(x->conn), may_block, &r->user);
 	if (rc == ERR_AGAIN)
 		return false;
 	if (rc != 0) {
+		server__audit_unauthenticated(h->o.audit, &r->audit, x, &at, r->raw_uri);
 		server_reply_status(x, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL);
 		return true;
 	}
 	r->have_user = true;
 	x->user = &r->user;
-	parse_attrs(r, &at);
+	if (!server__audit_begin(h->o.audit, &r->audit, x, &at, r->raw_uri)) {
+		server_authz_fail(x, r->raw_uri, "failed to store audit event");
+		return true;
+	}
 	if (take_slot(h, r, &at))
 		r->stage = SERVER__STAGE_AUTHZ;
 	return true;
@@ -152,12 +157,16 @@ static bool filter_rest(struct server_http *h, struct server__req *r, bool may_b
 	case SERVER_AUTHZ_PENDING:
 		return false;
 	case SERVER_AUTHZ_ALLOW:
+		server__audit_decision(&r->audit, "allow", why);
+		free(why);
 		break;
 	case SERVER_AUTHZ_DENY:
+		server__audit_decision(&r->audit, "forbid", why);
 		server_authz_forbid(x, &r->user, &at, why);
 		free(why);
 		return true;
 	case SERVER_AUTHZ_ERROR:
+		server__audit_decision(&r->audit, NULL, "internal error");
 		server_authz_fail(x, r->raw_uri, why);
 		free(why);
 		return true;
@@ -217,4 +226,14 @@ bool server__serve(struct server_http *h, struct server__req *r)
 	/* no workers (stopping): wait here, then resume at once */
 	run_on_worker(&r->job, false);
 	return false;
+}
+
+void server__audit_finish(struct server_http *h, struct server__req *r)
+{
+	struct server_attrs at;
+
+	if (!h->o.audit || r->audit.level == SERVER__AUDIT_NONE)
+		return;
+	parse_attrs(r, &at);
+	server__audit_complete(h->o.audit, &r->audit, &r->x, &at, r->raw_uri);
 }

@@ -376,44 +376,44 @@ const struct flag_def server__flag_defs[] = {
 	/* Apiserver audit log */
 	{ "audit-log-batch-buffer-size", 0, FLAG_INT, CFG(audit.log_batch_buffer_size), SEC_AUDIT,
 	  "The size of the buffer to store events before batching and writing. Only used in "
-	  "batch mode.", FX_TODO },
+	  "batch mode.", FX_IGNORED },
 	{ "audit-log-batch-max-size", 0, FLAG_INT, CFG(audit.log_batch_max_size), SEC_AUDIT,
-	  "The maximum size of a batch. Only used in batch mode.", FX_TODO },
+	  "The maximum size of a batch. Only used in batch mode.", FX_IGNORED },
 	{ "audit-log-batch-max-wait", 0, FLAG_DURATION, CFG(audit.log_batch_max_wait_ns), SEC_AUDIT,
 	  "The amount of time to wait before force writing the batch that hadn't reached the "
-	  "max size. Only used in batch mode.", FX_TODO },
+	  "max size. Only used in batch mode.", FX_IGNORED },
 	{ "audit-log-batch-throttle-burst", 0, FLAG_INT, CFG(audit.log_batch_throttle_burst),
 	  SEC_AUDIT,
 	  "Maximum number of requests sent at the same moment if ThrottleQPS was not utilized "
-	  "before. Only used in batch mode.", FX_TODO },
+	  "before. Only used in batch mode.", FX_IGNORED },
 	{ "audit-log-batch-throttle-enable", 0, FLAG_BOOL, CFG(audit.log_batch_throttle_enable),
 	  SEC_AUDIT,
-	  "Whether batching throttling is enabled. Only used in batch mode.", FX_TODO },
+	  "Whether batching throttling is enabled. Only used in batch mode.", FX_IGNORED },
 	{ "audit-log-batch-throttle-qps", 0, FLAG_FLOAT32, CFG(audit.log_batch_throttle_qps),
 	  SEC_AUDIT,
-	  "Maximum average number of batches per second. Only used in batch mode.", FX_TODO },
+	  "Maximum average number of batches per second. Only used in batch mode.", FX_IGNORED },
 	{ "audit-log-compress", 0, FLAG_BOOL, CFG(audit.log_compress), SEC_AUDIT,
 	  "If set, the rotated log files will be compressed using gzip.", FX_TODO },
 	{ "audit-log-format", 0, FLAG_STRING, CFG(audit.log_format), SEC_AUDIT,
 	  "Format of saved audits. \"legacy\" indicates 1-line text format for each event. "
-	  "\"json\" indicates structured json format. Known formats are legacy,json.", FX_TODO },
+	  "\"json\" indicates structured json format. Known formats are legacy,json.", FX_USED },
 	{ "audit-log-maxage", 0, FLAG_INT, CFG(audit.log_maxage), SEC_AUDIT,
 	  "The maximum number of days to retain old audit log files based on the timestamp "
 	  "encoded in their filename. Setting a value of 0 means old audit log files are not "
-	  "removed based on age.", FX_TODO },
+	  "removed based on age.", FX_USED },
 	{ "audit-log-maxbackup", 0, FLAG_INT, CFG(audit.log_maxbackup), SEC_AUDIT,
 	  "The maximum number of old audit log files to retain. Setting a value of 0 will mean "
-	  "there's no restriction on the number of files.", FX_TODO },
+	  "there's no restriction on the number of files.", FX_USED },
 	{ "audit-log-maxsize", 0, FLAG_INT, CFG(audit.log_maxsize), SEC_AUDIT,
 	  "The maximum size in megabytes of the audit log file before it gets rotated. Setting "
-	  "to 0 disables rotation (not recommended).", FX_TODO },
+	  "to 0 disables rotation (not recommended).", FX_USED },
 	{ "audit-log-mode", 0, FLAG_STRING, CFG(audit.log_mode), SEC_AUDIT,
 	  "Strategy for sending audit events. Blocking indicates sending events should block "
 	  "server responses. Batch causes the backend to buffer and write events "
-	  "asynchronously. Known modes are batch,blocking,blocking-strict.", FX_TODO },
+	  "asynchronously. Known modes are batch,blocking,blocking-strict.", FX_USED },
 	{ "audit-log-path", 0, FLAG_STRING, CFG(audit.log_path), SEC_AUDIT,
 	  "If set, all requests coming to the apiserver will be logged to this file.  '-' "
-	  "means standard out.", FX_TODO },
+	  "means standard out.", FX_USED },
 	{ "audit-log-truncate-enabled", 0, FLAG_BOOL, CFG(audit.log_truncate_enabled), SEC_AUDIT,
 	  "Whether event and batch truncating is enabled.", FX_TODO },
 	{ "audit-log-truncate-max-batch-size", 0, FLAG_INT, CFG(audit.log_truncate_max_batch_size),
@@ -427,9 +427,9 @@ const struct flag_def server__flag_defs[] = {
 	  "event is greater than this number, first request and response are removed, and if "
 	  "this doesn't reduce the size enough, event is discarded.", FX_TODO },
 	{ "audit-log-version", 0, FLAG_STRING, CFG(audit.log_version), SEC_AUDIT,
-	  "API group and version used for serializing audit events written to log.", FX_TODO },
+	  "API group and version used for serializing audit events written to log.", FX_USED },
 	{ "audit-policy-file", 0, FLAG_STRING, CFG(audit.policy_file), SEC_AUDIT,
-	  "Path to the file that defines the audit policy configuration.", FX_TODO },
+	  "Path to the file that defines the audit policy configuration.", FX_USED },
 	{ "audit-webhook-batch-buffer-size", 0, FLAG_INT, CFG(audit.webhook_batch_buffer_size),
 	  SEC_AUDIT,
 	  "The size of the buffer to store events before batching and writing. Only used in "

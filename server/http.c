@@ -117,6 +117,7 @@ static struct server__req *req_start(struct server__req *r, struct MHD_Connectio
 	r->x.path = url;
 	r->x.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
 	r->x.now_ns = clock_now_ns();
+	server__audit_init(&r->audit, c, r->x.now_ns);
 	r->x.pretty = want_pretty(&r->x);
 	r->x.status = 500;
 	r->x.content_type = "text/plain; charset=utf-8";
@@ -130,9 +131,11 @@ static enum MHD_Result queue(struct server__req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	size_t len;
-	char *body = dynbuf_take(&x->body, &len);
+	char *body;
 
 	r->responded = true;
+	server__audit_response(r->h->o.audit, &r->audit, x);
+	body = dynbuf_take(&x->body, &len);
 	resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	if (!resp) {
 		free(body);
@@ -146,6 +149,8 @@ static enum MHD_Result queue(struct server__req *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (r->audit.id) /* WithAuditInit (Go writes the name Audit-Id) */
+		MHD_add_response_header(resp, "Audit-Id", r->audit.id);
 	if (r->h->o.hsts)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, r->h->o.hsts);
 	ret = MHD_queue_response(x->conn, (unsigned)x->status, resp);
@@ -254,6 +259,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	log_v(4, "\"HTTP\" verb=\"%s\" URI=\"%s\" latency=\"%.3fms\" resp=%d%s", r->x.method,
 	      r->x.path, (double)(clock_now_ns() - r->x.now_ns) / 1e6, r->x.status,
 	      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	server__audit_finish(r->h, r);
 	if (r->slot)
 		atomic_fetch_sub(r->slot, 1);
 	if (r->counted)
@@ -262,6 +268,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		r->x.on_done(r->x.done_arg);
 	if (r->have_user)
 		server_user_clear(&r->user);
+	server__audit_rec_clear(&r->audit);
 	dynbuf_clear(&r->x.body);
 	free(r->raw_uri);
 	free(r);

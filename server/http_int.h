@@ -6,6 +6,7 @@
 #ifndef SERVER_HTTP_INT_H
 #define SERVER_HTTP_INT_H
 
+#include "server/audit_int.h"
 #include "server/authn_int.h"
 
 struct server_http {
@@ -46,6 +47,7 @@ struct server__req {
 	struct server_http *h;
 	uint64_t body_bytes;
 	struct server__job job;          /* while a worker serves it */
+	struct server__audit_rec audit;  /* its Audit-ID, and its events' state */
 };
 
 /*
@@ -57,5 +59,8 @@ struct server__req {
  * be touched meanwhile).
  */
 bool server__serve(struct server_http *h, struct server__req *r);
+/* Once r's answer was sent (or the request ended): its ResponseComplete
+ * audit event, when it is audited. */
+void server__audit_finish(struct server_http *h, struct server__req *r);
 
 #endif

@@ -34,6 +34,7 @@ struct runtime {
 	struct server_authn *authn;
 	struct kube_client *authn_client; /* --authentication-kubeconfig's, else NULL */
 	struct server_authz *authz;
+	struct server_audit *audit;       /* NULL: no audit log */
 	struct kube_client *client;
 	struct kube_client *authz_client; /* --authorization-kubeconfig, else NULL */
 	struct kube_informer *informer;
@@ -205,9 +206,12 @@ static int start_authz(const struct server_config *cfg, struct runtime *rt, char
 			return ERR_IO;
 		}
 	}
+	if (server_audit_new(&cfg->audit, &rt->audit, err, errlen) != 0)
+		return ERR_INVAL;
 	rt->authz = server_authz_new(&(struct server_authz_options){
 		.flags = &cfg->authz,
 		.client = rt->authz_client ? rt->authz_client : rt->client,
+		.allow_reasons = rt->audit != NULL, /* the events' annotations */
 	});
 	return 0;
 }
@@ -226,6 +230,7 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
 		.authz = rt->authz,
+		.audit = rt->audit,
 		.tls = &rt->tls,
 		.max_requests_inflight = cfg->generic.max_requests_inflight,
 		.max_mutating_requests_inflight = cfg->generic.max_mutating_requests_inflight,
@@ -362,6 +367,8 @@ static void runtime_clear(struct runtime *rt)
 		kube_informer_stop(rt->informer);
 	server_authz_free(rt->authz); /* before the client its reviews use */
 	rt->authz = NULL;
+	server_audit_free(rt->audit); /* the daemon that wrote to it has stopped */
+	rt->audit = NULL;
 	kube_client_free(rt->authz_client);
 	if (rt->store)
 		store_free(rt->store);

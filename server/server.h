@@ -10,6 +10,7 @@
  *             extension-apiserver-authentication, reloaded on change
  *   authz     system:masters, always-allow paths, SubjectAccessReviews
  *             (cached); the 403 Status and the 500 text
+ *   audit     audit.k8s.io/v1 events by an audit policy, as JSON lines
  *   health    /healthz, /livez, /readyz with the generic apiserver texts
  *   metrics   self-metrics (freshness histogram, storage points gauge)
  *   routes    the real route table (health, /metrics, apis/)
@@ -127,22 +128,27 @@ struct server_generic_flags {
 	bool profiling;                         /* no pprof here: a log line */
 };
 
-/* --audit-* (AuditOptions): accepted, not implemented yet. */
+/* --audit-* (AuditOptions): the log backend is implemented (audit*.c). */
 struct server_audit_flags {
-	int log_batch_buffer_size, log_batch_max_size, log_batch_throttle_burst;
-	int64_t log_batch_max_wait_ns;
+	int log_batch_buffer_size, log_batch_max_size, log_batch_throttle_burst, log_maxage,
+		log_maxbackup, log_maxsize, log_truncate_max_batch_size, log_truncate_max_event_size;
+	int64_t log_batch_max_wait_ns, webhook_batch_max_wait_ns, webhook_initial_backoff_ns;
 	bool log_batch_throttle_enable, log_compress, log_truncate_enabled;
-	double log_batch_throttle_qps;
+	double log_batch_throttle_qps, webhook_batch_throttle_qps;
 	char *log_format, *log_mode, *log_path, *log_version, *policy_file;
-	int log_maxage, log_maxbackup, log_maxsize;
-	int log_truncate_max_batch_size, log_truncate_max_event_size;
-	int webhook_batch_buffer_size, webhook_batch_max_size, webhook_batch_throttle_burst;
-	int64_t webhook_batch_max_wait_ns, webhook_initial_backoff_ns;
+	int webhook_batch_buffer_size, webhook_batch_max_size, webhook_batch_throttle_burst,
+		webhook_truncate_max_batch_size, webhook_truncate_max_event_size;
 	bool webhook_batch_throttle_enable, webhook_truncate_enabled;
-	double webhook_batch_throttle_qps;
 	char *webhook_config_file, *webhook_mode, *webhook_version;
-	int webhook_truncate_max_batch_size, webhook_truncate_max_event_size;
 };
+
+struct server_audit;
+/* The audit log of the flags: 0 with *out NULL when off (no --audit-log-path,
+ * or no policy: said at -v 2); an error with apiserver's text in err (bad
+ * policy, log file not creatable). */
+int server_audit_new(const struct server_audit_flags *f, struct server_audit **out, char *err,
+		     size_t errlen) COMMON_WUR;
+void server_audit_free(struct server_audit *a);
 
 /* component-base logging options (besides -v). */
 struct server_logging_flags {
@@ -432,16 +438,15 @@ typedef int (*server_authz_review_fn)(void *ud, struct json_t *review, struct js
 
 struct server_authz_options {
 	const struct server_authz_flags *flags; /* borrowed, outlives the authorizer */
-	struct kube_client *client;   /* where reviews are created (borrowed); NULL with
-				       * no review: only masters and the paths pass */
+	struct kube_client *client;   /* reviews go there (borrowed); NULL: masters, paths */
 	server_authz_review_fn review; /* NULL: kube_review_create on client (tests set it) */
 	void *review_ud;
+	bool allow_reasons;           /* an ALLOW gives the review's reason too (audit) */
 };
 
 struct server_authz *server_authz_new(const struct server_authz_options *o);
 void server_authz_free(struct server_authz *z);
 
-/* PENDING: !may_block and a review is needed (ask again where one may block) */
 enum server_authz_decision { SERVER_AUTHZ_ALLOW, SERVER_AUTHZ_DENY, SERVER_AUTHZ_ERROR,
 			     SERVER_AUTHZ_PENDING };
 
@@ -452,13 +457,14 @@ enum server_authz_decision { SERVER_AUTHZ_ALLOW, SERVER_AUTHZ_DENY, SERVER_AUTHZ
  * for the unauthorized TTL; errors never).  DENY (also the review's "no
  * opinion"): *why is the review's reason or NULL; ERROR (the review could
  * not be made, or said both allowed and denied): *why is the error text.
- * The caller frees *why.  A cache hit makes no call and no allocation
- * when allowed.  A review blocks (!may_block: PENDING instead).  Thread-safe.
+ * ALLOW: *why is the reason with allow_reasons, else NULL.  The caller
+ * frees *why.  A cache hit makes no call (and, allowed without
+ * allow_reasons, no allocation).  A review blocks (!may_block: PENDING
+ * instead).  Thread-safe.
  */
 enum server_authz_decision server_authz_decide(const struct server_authz *z,
-					       const struct server_user *u,
-					       const struct server_attrs *at, bool may_block,
-					       char **why);
+					       const struct server_user *u, const struct server_attrs *at,
+					       bool may_block, char **why);
 /* SubjectAccessReviews made so far (cache misses); for tests. */
 size_t server_authz_reviews(const struct server_authz *z);
 /* Fills x with the 403 Status for u and at, as the Go apiserver words it
@@ -484,6 +490,7 @@ struct server_http_options {
 	size_t nroutes;
 	const struct server_authn *authn; /* borrowed */
 	const struct server_authz *authz; /* borrowed */
+	const struct server_audit *audit; /* borrowed; NULL: no audit events */
 	unsigned threads;                /* 0 = 2 */
 	unsigned max_connections;        /* 0 = 1024 */
 	unsigned timeout_s;              /* idle connection timeout, 0 = 60 */
@@ -511,15 +518,11 @@ int server_http_waiting(const struct server_http *h);
  * reload_ns); true when a new pair was loaded.  New connections get it,
  * open ones keep theirs. */
 bool server_http_reload_certs(struct server_http *h);
-/*
- * Waits until no request is being served (at most timeout_ns; false when
- * time ran out).  With retry_after (--shutdown-send-retry-after) new
- * requests get 429 "The apiserver is shutting down, please try again
- * later." with Retry-After: 5 and Connection: close meanwhile, except the
- * probes, /metrics and kube-apiserver's own (User-Agent kube-apiserver/).
- */
+/* Waits until no request is being served (false when timeout_ns ran out);
+ * with retry_after (--shutdown-send-retry-after) new requests get the
+ * shutting-down 429 meanwhile (filters.c says which are exempt). */
 bool server_http_drain(struct server_http *h, bool retry_after, int64_t timeout_ns);
-/* Stops accepting, waits for the worker threads, frees. */
+/* Stops accepting, waits for the threads (polling, reviews), frees. */
 void server_http_stop(struct server_http *h);
 
 /* ---- health probes -------------------------------------------------------- */
@@ -584,13 +587,10 @@ struct server_app {
 	struct custom_provider *custom;
 };
 
-/*
- * The embedded HPA's in-process GET (hpaloop_local_api.get; ud is the
- * server_app): a custom.metrics.k8s.io or external.metrics.k8s.io path
- * (query included) answered by apis_handle() on fresh snapshots; true with
- * status 200 and the parsed body, false (nothing to free) for any other
- * path or answer, which then goes through kube-apiserver.  Any thread.
- */
+/* The embedded HPA's in-process GET (hpaloop_local_api.get; app is the
+ * server_app) of a custom/external metrics path: true with status 200 and
+ * the parsed body; false (nothing to free) otherwise: then it goes through
+ * kube-apiserver.  Any thread. */
 bool server_local_get(void *app, const char *path, int *status, struct json_t **body);
 
 /* Fills routes[0..n) (n <= max) for app; returns n.  Borrowed: app must

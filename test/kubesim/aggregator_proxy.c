@@ -210,6 +210,14 @@ struct curl_slist *sim_agg_identity_headers(struct curl_slist *l, const char *us
 	return l;
 }
 
+static bool has_audit_id(const struct sim_request *req)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->headers[i].name, "Audit-Id") == 0 && *req->headers[i].value)
+			return true;
+	return false;
+}
+
 /* Copies the forwarded request headers; X-Remote-* and the rest are dropped. */
 static struct curl_slist *copy_headers(const struct sim_request *req)
 {
@@ -231,6 +239,12 @@ static struct curl_slist *copy_headers(const struct sim_request *req)
 	line = xff ? xasprintf("%s, %s", xff, SIM_AGG_CLIENT_IP) : xstrdup(SIM_AGG_CLIENT_IP);
 	l = add_line(l, "X-Forwarded-For", line);
 	free(line);
+	if (!has_audit_id(req)) { /* NewRequestForProxy: the request's own audit ID */
+		char id[37];
+
+		uuid_new(id);
+		l = add_line(l, "Audit-Id", id);
+	}
 	return l;
 }
 
