@@ -1,56 +1,17 @@
 /* check_server_flags.c - server/flags*.c: defaults, both syntaxes, pflag's
  * error wording, metrics-server's validation messages, the --help text. */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hpa/hpa.h"
 #include "server/server.h"
+#include "test/unit/server_flags_fixture.h"
 #include "test/unit/unit.h"
 
-static struct server_config cfg;
-static char err[512];
-
-static void setup(void)
-{
-	server_config_init(&cfg);
-	err[0] = '\0';
-}
-
-static void teardown(void)
-{
-	server_config_clear(&cfg);
-}
-
-/* Parses the NULL-terminated arguments (argv[0] added). */
-static int parse_args(const char *first, ...)
-{
-	char *argv[32] = { "metrics-apiserver" };
-	int argc = 1;
-	va_list ap;
-
-	va_start(ap, first);
-	for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
-	va_end(ap);
-	return server_flags_parse(&cfg, argc, argv, err, sizeof(err));
-}
-
-#define PARSE(...) parse_args(__VA_ARGS__, (const char *)NULL)
-
-static void assert_parse_error(int rc, const char *want)
-{
-	ck_assert_int_eq(rc, ERR_INVAL);
-	ck_assert_str_eq(err, want);
-}
-
-static void assert_invalid(const char *want)
-{
-	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), ERR_INVAL);
-	ck_assert_str_eq(err, want);
-}
+/* Each parse adds to cfg as it is (tests build up a command line). */
+#define PARSE(...) parse_args(false, __VA_ARGS__, (const char *)NULL)
 
 START_TEST(test_defaults)
 {
