@@ -85,4 +85,13 @@ pid_t testlib_kubesim_start(char *dir, int nodes, int pods, const char *config, 
 			    size_t urllen);
 void testlib_kubesim_stop(pid_t pid, char *dir); /* dir: a template again after */
 
+/*
+ * A kube client of the kubesim started in dir, as its admin: from
+ * dir/kubeconfig (what the server's --kubeconfig gives), its server
+ * replaced by server when that is not NULL (e.g. an address where
+ * nothing listens).  kube_client_free() it.
+ */
+struct kube_client;
+struct kube_client *testlib_kubesim_client(const char *dir, const char *server);
+
 #endif
