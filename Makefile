@@ -111,8 +111,8 @@ $(SIM_BIN): $(BUILD)/test/kubesim/main.o $(BUILD)/libkubesim.a $(BUILD)/libmas.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The fixture objects of suite check_$(1): test/unit/<group>_fixture.c for
-# every <group> that $(1) starts with "<group>_" (sibling suites share it).
-fixtures_of = $(foreach g,$(FIXTURE_SRCS:test/unit/%_fixture.c=%),$(if $(filter $(g)_%,$(1)),$(BUILD)/test/unit/$(g)_fixture.o))
+# every <group> that $(1) is or starts with "<group>_" (sibling suites share it).
+fixtures_of = $(foreach g,$(FIXTURE_SRCS:test/unit/%_fixture.c=%),$(if $(filter $(g) $(g)_%,$(1)),$(BUILD)/test/unit/$(g)_fixture.o))
 
 # Second expansion: $$* (the suite's name) picks the fixtures above.
 .SECONDEXPANSION:

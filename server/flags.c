@@ -196,7 +196,8 @@ static int parse_ip(const char *s, char **out, char *why, size_t len)
 }
 
 /* Stores value into the field of d; a list flag replaces its default on
- * the first use and appends afterwards (pflag stringSlice). */
+ * the first use and appends afterwards (pflag stringSlice, int32Slice,
+ * namedCertKey). */
 static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *seen,
 		    const char *value, char *why, size_t len)
 {
@@ -230,6 +231,7 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 		return server__parse_vmodule(value, field, why, len);
 	case FLAG_INT32S:
 	case FLAG_CERTKEY:
+	case FLAG_STRINGS:
 		if (d->type == FLAG_CERTKEY && server__parse_certkey(value, why, len) != 0)
 			return ERR_INVAL;
 		if (!*seen)
@@ -237,16 +239,9 @@ static int flag_set(struct server_config *cfg, const struct flag_def *d, bool *s
 		*seen = true;
 		if (d->type == FLAG_INT32S)
 			return server__parse_int32s(value, field, why, len);
-		if (server__strlist_add(field, value, strlen(value)) != 0) {
-			snprintf(why, len, "more than %d values", SERVER_FLAGS_MAX_LIST);
-			return ERR_INVAL;
-		}
-		return 0;
-	case FLAG_STRINGS:
-		if (!*seen)
-			strlist_clear(field);
-		*seen = true;
-		if (strlist_append_csv(field, value) != 0) {
+		/* stringSlice: comma-separated items; namedCertKey: the whole value */
+		if ((d->type == FLAG_STRINGS ? strlist_append_csv(field, value)
+					     : server__strlist_add(field, value, strlen(value))) != 0) {
 			snprintf(why, len, "more than %d values", SERVER_FLAGS_MAX_LIST);
 			return ERR_INVAL;
 		}

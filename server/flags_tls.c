@@ -99,20 +99,14 @@ static int add_token(struct dynbuf *b, const char *token)
 	return dynbuf_addstr(b, needle);
 }
 
-/* cliflag.TLSCipherSuites, then the GnuTLS keywords of every TLS 1.2 suite. */
+/* cliflag.TLSCipherSuites (the first unknown name is the error) and the
+ * GnuTLS keywords of every TLS 1.2 suite; on an error, b and t are half
+ * built (server_tls_build drops them). */
 static int add_suites(const struct server_strlist *names, struct dynbuf *b,
 		      struct server_tls *t, char *err, size_t errlen)
 {
-	const struct go_suite *s;
 	int rc = 0;
 
-	for (size_t i = 0; i < names->n; i++) {
-		if (!find_suite(names->items[i])) {
-			snprintf(err, errlen, "Cipher suite %.200s not supported or doesn't exist",
-				 names->items[i]);
-			return ERR_INVAL;
-		}
-	}
 	if (names->n == 0)
 		return 0;
 	t->restrict_suites = true;
@@ -121,9 +115,14 @@ static int add_suites(const struct server_strlist *names, struct dynbuf *b,
 	rc |= add_token(b, "AES-128-GCM") | add_token(b, "AES-256-GCM") |
 	      add_token(b, "CHACHA20-POLY1305") | add_token(b, "AEAD");
 	for (size_t i = 0; i < names->n; i++) {
+		const struct go_suite *s = find_suite(names->items[i]);
 		struct server_tls_suite id;
 
-		s = find_suite(names->items[i]);
+		if (!s) {
+			snprintf(err, errlen, "Cipher suite %.200s not supported or doesn't exist",
+				 names->items[i]);
+			return ERR_INVAL;
+		}
 		if (!s->kx)
 			continue;
 		id.kx = (int)gnutls_kx_get_id(s->kx);

@@ -43,14 +43,7 @@ static void sim_stop(void)
 
 static void client_up(void)
 {
-	struct kube_config cfg;
-	char err[256], path[128];
-
-	snprintf(path, sizeof(path), "%s/kubeconfig", dir);
-	ck_assert_msg(kube_config_load(path, &cfg, err, sizeof(err)) == 0, "%s", err);
-	client = kube_client_new(&cfg);
-	kube_config_clear(&cfg);
-	ck_assert_ptr_nonnull(client);
+	client = testlib_kubesim_client(dir, NULL);
 }
 
 static void client_down(void)

@@ -361,101 +361,28 @@ static void teardown(void)
 	certs_pair_clear(&serving2);
 }
 
-/* ---- a tiny client ------------------------------------------------------------------- */
+/* ---- a tiny client (testlib_request) ------------------------------------------------ */
 
-struct reply {
-	long status;
-	char body[4096];
-	size_t len;
-	CURLcode rc;
-	long connects;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
+/* GET /whoami on h (kept: its connection stays open for the next), or on
+ * a connection of its own when h is NULL. */
+static struct testlib_reply get_on(CURL *h, const struct testlib_call *c)
 {
-	struct reply *r = ud;
-	size_t len = size * n;
-
-	if (r->len + len >= sizeof(r->body))
-		return 0;
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
-}
-
-struct call {
-	const char *cert;          /* client cert name in dir, or NULL */
-	const char *cacert;        /* verify the server against this file in dir */
-	const char *headers[4];
-	struct curl_slist *more;   /* more header lines (borrowed) */
-};
-
-/* GET /whoami on h (kept: its connection stays open for the next). */
-static struct reply get_on(CURL *h, const struct call *c)
-{
-	struct reply r = { .status = 0 };
-	struct curl_slist *hdrs = NULL;
-	char url[128], *crt = NULL, *key = NULL, *ca = NULL;
+	char url[128];
 
 	snprintf(url, sizeof(url), "%s/whoami", base_url);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c && c->cacert ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-	if (c && c->cacert) {
-		ca = in_dir(c->cacert);
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-	}
-	if (c && c->cert) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "%s.crt", c->cert);
-		crt = in_dir(name);
-		snprintf(name, sizeof(name), "%s.key", c->cert);
-		key = in_dir(name);
-		curl_easy_setopt(h, CURLOPT_SSLCERT, crt);
-		curl_easy_setopt(h, CURLOPT_SSLKEY, key);
-	}
-	for (size_t i = 0; c && i < COMMON_ARRAY_LEN(c->headers) && c->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, c->headers[i]);
-	for (struct curl_slist *l = c ? c->more : NULL; l; l = l->next)
-		hdrs = curl_slist_append(hdrs, l->data);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	r.rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &r.connects);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
-	free(crt);
-	free(key);
-	free(ca);
-	return r;
+	return testlib_request(h, dir, url, c);
 }
 
-static struct reply get(const struct call *c)
+static struct testlib_reply get(const struct testlib_call *c)
 {
-	CURL *h = curl_easy_init();
-	struct reply r = get_on(h, c);
-
-	curl_easy_cleanup(h);
-	return r;
+	return get_on(NULL, c);
 }
 
 static const char unauthorized[] =
 	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
 	"\"message\":\"Unauthorized\",\"reason\":\"Unauthorized\",\"code\":401}\n";
 
-static void assert_reply(const struct reply *r, long status, const char *body)
-{
-	ck_assert_msg(r->rc == CURLE_OK, "curl: %s", curl_easy_strerror(r->rc));
-	ck_assert_int_eq(r->status, status);
-	ck_assert_str_eq(r->body, body);
-}
-
-static const struct call front_proxy = {
+static const struct testlib_call front_proxy = {
 	.cert = "front-proxy-client",
 	.headers = { "X-Remote-User: alice", "X-Remote-Group: g1" },
 };
@@ -465,52 +392,57 @@ static const struct call front_proxy = {
 START_TEST(test_token_review_and_cache)
 {
 	CURL *h = curl_easy_init();
-	struct reply r;
+	struct testlib_reply r;
 
 	cfg.authn.skip_lookup = true;
 	cfg.authn.token_cache_ttl_ns = 3 * NS_PER_SEC;
 	start_ok();
 	ck_assert_int_eq(k_count(&K.cm_gets), 0); /* --authentication-skip-lookup */
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer good" } });
-	assert_reply(&r, 200, "user=alice groups=dev,system:authenticated uid=42 team=blue");
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer good" } });
+	testlib_assert_reply(&r, 200,
+			     "user=alice groups=dev,system:authenticated uid=42 team=blue");
 	ck_assert_int_eq(k_count(&K.reviews), 1);
 	/* cached: no second review within the TTL (scheme case-insensitive) */
-	r = get_on(h, &(struct call){ .headers = { "Authorization:   bearer good  " } });
-	assert_reply(&r, 200, "user=alice groups=dev,system:authenticated uid=42 team=blue");
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization:   bearer good  " } });
+	testlib_assert_reply(&r, 200,
+			     "user=alice groups=dev,system:authenticated uid=42 team=blue");
 	ck_assert_int_eq(k_count(&K.reviews), 1);
 	usleep(3200 * 1000);
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer good" } });
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer good" } });
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(k_count(&K.reviews), 2); /* the TTL passed: reviewed again */
 
 	/* status.error: 401, never cached */
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer nope" } });
-	assert_reply(&r, 401, unauthorized);
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer nope" } });
-	assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer nope" } });
+	testlib_assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer nope" } });
+	testlib_assert_reply(&r, 401, unauthorized);
 	ck_assert_int_eq(k_count(&K.reviews), 4);
 	/* the review itself refused (no RBAC to create it): 401, not cached */
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer no-rbac" } });
-	assert_reply(&r, 401, unauthorized);
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer no-rbac" } });
-	assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer no-rbac" } });
+	testlib_assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer no-rbac" } });
+	testlib_assert_reply(&r, 401, unauthorized);
 	ck_assert_int_eq(k_count(&K.reviews), 6);
 	/* authenticated:false without an error: 401, cached */
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer denied" } });
-	assert_reply(&r, 401, unauthorized);
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer denied" } });
-	assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer denied" } });
+	testlib_assert_reply(&r, 401, unauthorized);
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer denied" } });
+	testlib_assert_reply(&r, 401, unauthorized);
 	ck_assert_int_eq(k_count(&K.reviews), 7);
 
 	/* no opinion: another scheme, an empty token ("Bearer  x" splits to "") */
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Basic Zm9vOmJhcg==" } });
-	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer  good" } });
-	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Basic Zm9vOmJhcg==" } });
+	testlib_assert_reply(&r, 200,
+			     "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer  good" } });
+	testlib_assert_reply(&r, 200,
+			     "user=system:anonymous (anonymous) groups=system:unauthenticated");
 	ck_assert_int_eq(k_count(&K.reviews), 7);
 	/* a review naming system:anonymous gets no system:authenticated */
-	r = get_on(h, &(struct call){ .headers = { "Authorization: Bearer anon" } });
-	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	r = get_on(h, &(struct testlib_call){ .headers = { "Authorization: Bearer anon" } });
+	testlib_assert_reply(&r, 200,
+			     "user=system:anonymous (anonymous) groups=system:unauthenticated");
 	curl_easy_cleanup(h);
 }
 END_TEST
@@ -518,19 +450,21 @@ END_TEST
 /* The chain's order: a front proxy's user wins over a token. */
 START_TEST(test_token_after_certificates)
 {
-	struct reply r;
+	struct testlib_reply r;
 
 	cfg.authn.skip_lookup = true;
 	cfg.authn.requestheader_client_ca_file = in_dir("proxy-ca.crt");
 	start_ok();
-	r = get(&(struct call){ .cert = "front-proxy-client",
-				.headers = { "X-Remote-User: bob", "Authorization: Bearer good" } });
-	assert_reply(&r, 200, "user=bob groups=system:authenticated");
+	r = get(&(struct testlib_call){
+		.cert = "front-proxy-client",
+		.headers = { "X-Remote-User: bob", "Authorization: Bearer good" } });
+	testlib_assert_reply(&r, 200, "user=bob groups=system:authenticated");
 	ck_assert_int_eq(k_count(&K.reviews), 0);
 	/* the proxy's certificate without a user: the token decides */
-	r = get(&(struct call){ .cert = "front-proxy-client",
-				.headers = { "Authorization: Bearer good" } });
-	assert_reply(&r, 200, "user=alice groups=dev,system:authenticated uid=42 team=blue");
+	r = get(&(struct testlib_call){ .cert = "front-proxy-client",
+					.headers = { "Authorization: Bearer good" } });
+	testlib_assert_reply(&r, 200,
+			     "user=alice groups=dev,system:authenticated uid=42 team=blue");
 }
 END_TEST
 
@@ -539,34 +473,35 @@ END_TEST
 START_TEST(test_configmap_lookup_and_change)
 {
 	CURL *kept = curl_easy_init();
-	struct reply r;
+	struct testlib_reply r;
 
 	k_set_cm(client_ca.cert_pem, proxy_ca.cert_pem, "[\"front-proxy-client\"]");
 	start_ok();
 	ck_assert_int_eq(k_count(&K.cm_gets), 1);
 	r = get_on(kept, &front_proxy);
-	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
-	r = get(&(struct call){ .cert = "jane" });
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+	r = get(&(struct testlib_call){ .cert = "jane" });
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "user=jane groups=dev,system:authenticated"));
 	/* the proxy's headers as kube-apiserver forwards an anonymous user */
-	r = get(&(struct call){ .cert = "front-proxy-client",
-				.headers = { "X-Remote-User: system:anonymous",
+	r = get(&(struct testlib_call){ .cert = "front-proxy-client",
+					.headers = { "X-Remote-User: system:anonymous",
 					     "X-Remote-Group: system:unauthenticated" } });
-	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
-	r = get(&(struct call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
-	assert_reply(&r, 401, unauthorized);
+	testlib_assert_reply(&r, 200,
+			     "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	r = get(&(struct testlib_call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
+	testlib_assert_reply(&r, 401, unauthorized);
 
 	/* kube-apiserver rotates its front-proxy CA and client name */
 	k_set_cm(client_ca.cert_pem, proxy2_ca.cert_pem, "[\"front-proxy-client-2\"]");
 	ck_assert(server_authn_refresh(authn));
 	ck_assert(!server_authn_refresh(authn)); /* nothing new */
-	r = get(&(struct call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
-	assert_reply(&r, 200, "user=carol groups=system:authenticated");
+	r = get(&(struct testlib_call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
+	testlib_assert_reply(&r, 200, "user=carol groups=system:authenticated");
 	/* the kept connection's verdict was for the old trust sets */
 	r = get_on(kept, &front_proxy);
 	ck_assert_int_eq(r.connects, 0);
-	assert_reply(&r, 401, unauthorized);
+	testlib_assert_reply(&r, 401, unauthorized);
 
 	/* a bad list keeps the previous ones; a deleted ConfigMap keeps all */
 	pthread_mutex_lock(&K.mu);
@@ -577,8 +512,8 @@ START_TEST(test_configmap_lookup_and_change)
 	K.cm_status = 404;
 	pthread_mutex_unlock(&K.mu);
 	ck_assert(!server_authn_refresh(authn));
-	r = get(&(struct call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
-	assert_reply(&r, 200, "user=carol groups=system:authenticated");
+	r = get(&(struct testlib_call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
+	testlib_assert_reply(&r, 200, "user=carol groups=system:authenticated");
 	curl_easy_cleanup(kept);
 }
 END_TEST
@@ -632,7 +567,7 @@ END_TEST
 START_TEST(test_lookup_failure_tolerated)
 {
 	char err[512] = "", log[8192], line[1024];
-	struct reply r;
+	struct testlib_reply r;
 
 	K.cm_status = 403;
 	cfg.authn.tolerate_lookup_failure = true;
@@ -646,25 +581,27 @@ START_TEST(test_lookup_failure_tolerated)
 				  "set --authentication-tolerate-lookup-failure=false\n"), "%s", log);
 	ck_assert_ptr_nonnull(strstr(log, "\nW1")); /* warnings, as upstream */
 	r = get(&front_proxy); /* no request-header CA: the proxy is anonymous */
-	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	testlib_assert_reply(&r, 200,
+			     "user=system:anonymous (anonymous) groups=system:unauthenticated");
 	/* the ConfigMap becomes readable: taken at the next look */
 	k_set_cm(client_ca.cert_pem, proxy_ca.cert_pem, "[\"front-proxy-client\"]");
 	ck_assert(server_authn_refresh(authn));
 	r = get(&front_proxy);
-	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
 }
 END_TEST
 
 START_TEST(test_lookup_not_found_and_flags)
 {
 	char err[512] = "";
-	struct reply r;
+	struct testlib_reply r;
 
 	/* NotFound: no error, nothing configured */
 	K.cm_status = 404;
 	ck_assert_msg(start(err, sizeof(err)), "%s", err);
 	r = get(&front_proxy);
-	assert_reply(&r, 200, "user=system:anonymous (anonymous) groups=system:unauthenticated");
+	testlib_assert_reply(&r, 200,
+			     "user=system:anonymous (anonymous) groups=system:unauthenticated");
 	server_http_stop(http);
 	http = NULL;
 	server_authn_free(authn);
@@ -674,7 +611,7 @@ START_TEST(test_lookup_not_found_and_flags)
 	cfg.authn.requestheader_client_ca_file = in_dir("proxy-ca.crt");
 	ck_assert_msg(start(err, sizeof(err)), "%s", err);
 	r = get(&front_proxy);
-	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
 }
 END_TEST
 
@@ -683,7 +620,7 @@ START_TEST(test_many_groups)
 {
 	struct curl_slist *more = NULL;
 	char line[64];
-	struct reply r;
+	struct testlib_reply r;
 
 	k_set_cm(client_ca.cert_pem, proxy_ca.cert_pem, "[\"front-proxy-client\"]");
 	start_ok();
@@ -691,9 +628,9 @@ START_TEST(test_many_groups)
 		snprintf(line, sizeof(line), "X-Remote-Group: group-%d", i);
 		more = curl_slist_append(more, line);
 	}
-	r = get(&(struct call){ .cert = "front-proxy-client", .headers = { "X-Remote-User: big" },
-				.more = more });
-	assert_reply(&r, 200, "user=big groups=group-0,group-1,group-2,group-3,...(1001)");
+	r = get(&(struct testlib_call){ .cert = "front-proxy-client",
+					.headers = { "X-Remote-User: big" }, .more = more });
+	testlib_assert_reply(&r, 200, "user=big groups=group-0,group-1,group-2,group-3,...(1001)");
 	curl_slist_free_all(more);
 }
 END_TEST
@@ -701,9 +638,9 @@ END_TEST
 /* ---- files ----------------------------------------------------------------------------- */
 
 /* Polls (every 50 ms, up to 5 s) until a new connection's request gets status. */
-static struct reply eventually(const struct call *c, long status)
+static struct testlib_reply eventually(const struct testlib_call *c, long status)
 {
-	struct reply r = { .status = 0 };
+	struct testlib_reply r = { .status = 0 };
 
 	for (int i = 0; i < 100; i++) {
 		r = get(c);
@@ -718,31 +655,31 @@ START_TEST(test_ca_files_reloaded)
 {
 	CURL *kept = curl_easy_init();
 	char *both;
-	struct reply r;
+	struct testlib_reply r;
 
 	cfg.authn.skip_lookup = true;
 	cfg.authn.requestheader_client_ca_file = in_dir("proxy-ca.crt");
 	cfg.authn.client_ca_file = in_dir("client-ca.crt");
 	start_ok();
 	r = get_on(kept, &front_proxy);
-	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
-	r = get(&(struct call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
-	assert_reply(&r, 401, unauthorized);
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+	r = get(&(struct testlib_call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
+	testlib_assert_reply(&r, 401, unauthorized);
 	/* the bundle gains the new CA: both proxies work, the open connection too
 	 * (the file thread notices within its 50 ms period) */
 	both = xasprintf("%s%s", proxy_ca.cert_pem, proxy2_ca.cert_pem);
 	put_file("proxy-ca.crt", both);
 	free(both);
-	r = eventually(&(struct call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } },
-		       200);
-	assert_reply(&r, 200, "user=carol groups=system:authenticated");
+	r = eventually(&(struct testlib_call){ .cert = "proxy2",
+					       .headers = { "X-Remote-User: carol" } }, 200);
+	testlib_assert_reply(&r, 200, "user=carol groups=system:authenticated");
 	r = get_on(kept, &front_proxy);
 	ck_assert_int_eq(r.connects, 0);
-	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
 	/* a broken file keeps the bundle */
 	put_file("proxy-ca.crt", "not a certificate\n");
 	ck_assert(!server_authn_refresh(authn));
-	r = get(&(struct call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
+	r = get(&(struct testlib_call){ .cert = "proxy2", .headers = { "X-Remote-User: carol" } });
 	ck_assert_int_eq(r.status, 200);
 	/* the old CA leaves: the open connection's proxy is refused */
 	put_file("proxy-ca.crt", proxy2_ca.cert_pem);
@@ -750,11 +687,11 @@ START_TEST(test_ca_files_reloaded)
 	ck_assert_int_eq(r.status, 401);
 	r = get_on(kept, &front_proxy);
 	ck_assert_int_eq(r.connects, 0);
-	assert_reply(&r, 401, unauthorized);
+	testlib_assert_reply(&r, 401, unauthorized);
 	/* the client CA file is followed too */
 	put_file("client-ca.crt", proxy2_ca.cert_pem);
-	r = eventually(&(struct call){ .cert = "jane" }, 401);
-	assert_reply(&r, 401, unauthorized);
+	r = eventually(&(struct testlib_call){ .cert = "jane" }, 401);
+	testlib_assert_reply(&r, 401, unauthorized);
 	curl_easy_cleanup(kept);
 }
 END_TEST
@@ -762,31 +699,31 @@ END_TEST
 START_TEST(test_serving_cert_reloaded)
 {
 	CURL *kept = curl_easy_init();
-	struct reply r;
+	struct testlib_reply r;
 
 	put_file("serving-ca.pem", serving_ca.cert_pem);
 	put_file("serving2-ca.pem", serving2_ca.cert_pem);
 	cfg.authn.skip_lookup = true;
 	start_ok();
-	r = get_on(kept, &(struct call){ .cacert = "serving-ca.pem" });
+	r = get_on(kept, &(struct testlib_call){ .cacert = "serving-ca.pem" });
 	ck_assert_int_eq(r.status, 200);
-	r = get(&(struct call){ .cacert = "serving2-ca.pem" });
+	r = get(&(struct testlib_call){ .cacert = "serving2-ca.pem" });
 	ck_assert_int_eq(r.rc, CURLE_PEER_FAILED_VERIFICATION);
 	/* a key that does not match is refused: the old pair stays */
 	put_file("serving.crt", serving2.cert_pem);
 	ck_assert(!server_http_reload_certs(http));
-	r = get(&(struct call){ .cacert = "serving-ca.pem" });
+	r = get(&(struct testlib_call){ .cacert = "serving-ca.pem" });
 	ck_assert_int_eq(r.status, 200);
 	/* the matching key arrives: new connections get the new pair */
 	put_file("serving.key", serving2.key_pem);
 	ck_assert(server_http_reload_certs(http));
-	r = get(&(struct call){ .cacert = "serving2-ca.pem" });
+	r = get(&(struct testlib_call){ .cacert = "serving2-ca.pem" });
 	ck_assert_msg(r.rc == CURLE_OK, "curl: %s", curl_easy_strerror(r.rc));
 	ck_assert_int_eq(r.status, 200);
-	r = get(&(struct call){ .cacert = "serving-ca.pem" });
+	r = get(&(struct testlib_call){ .cacert = "serving-ca.pem" });
 	ck_assert_int_eq(r.rc, CURLE_PEER_FAILED_VERIFICATION);
 	/* the connection opened before keeps working */
-	r = get_on(kept, &(struct call){ .cacert = "serving-ca.pem" });
+	r = get_on(kept, &(struct testlib_call){ .cacert = "serving-ca.pem" });
 	ck_assert_msg(r.rc == CURLE_OK, "curl: %s", curl_easy_strerror(r.rc));
 	ck_assert_int_eq(r.connects, 0);
 	ck_assert_int_eq(r.status, 200);
@@ -807,18 +744,18 @@ END_TEST
  * header is not read. */
 START_TEST(test_uid_headers)
 {
-	const struct call with_uid = {
+	const struct testlib_call with_uid = {
 		.cert = "front-proxy-client",
 		.headers = { "X-Remote-User: alice", "x-remote-uid: u-7", "X-Other-Uid: nope" },
 	};
 	char err[512] = "";
-	struct reply r;
+	struct testlib_reply r;
 
 	/* the ConfigMap without the key (older writers): no UID */
 	k_set_cm(client_ca.cert_pem, proxy_ca.cert_pem, "[\"front-proxy-client\"]");
 	start_ok();
 	r = get(&with_uid);
-	assert_reply(&r, 200, "user=alice groups=system:authenticated");
+	testlib_assert_reply(&r, 200, "user=alice groups=system:authenticated");
 	/* kube-apiserver with RemoteRequestHeaderUID writes the key */
 	pthread_mutex_lock(&K.mu);
 	json_object_set_new(K.cm_data, "requestheader-uid-headers",
@@ -826,7 +763,7 @@ START_TEST(test_uid_headers)
 	pthread_mutex_unlock(&K.mu);
 	ck_assert(server_authn_refresh(authn));
 	r = get(&with_uid);
-	assert_reply(&r, 200, "user=alice groups=system:authenticated uid=u-7");
+	testlib_assert_reply(&r, 200, "user=alice groups=system:authenticated uid=u-7");
 	server_http_stop(http);
 	http = NULL;
 	server_authn_free(authn);
@@ -841,10 +778,9 @@ START_TEST(test_uid_headers)
 	cfg.authn.requestheader_uid_headers.n = 2;
 	ck_assert_msg(start(err, sizeof(err)), "%s", err);
 	r = get(&with_uid);
-	assert_reply(&r, 200,
-		     "user=alice groups=system:authenticated uid=nope");
+	testlib_assert_reply(&r, 200, "user=alice groups=system:authenticated uid=nope");
 	r = get(&front_proxy);
-	assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,system:authenticated");
 }
 END_TEST
 

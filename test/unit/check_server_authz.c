@@ -60,26 +60,10 @@ static void sim_stop(void)
 	testlib_kubesim_stop(sim_pid, sim_dir);
 }
 
-/* A client of kubesim as its admin (what the server's kubeconfig gives). */
-static struct kube_client *sim_client(const char *server)
-{
-	struct kube_config kc = { 0 };
-	struct kube_client *c;
-
-	kc.server = xstrdup(server);
-	kc.ca_file = xasprintf("%s/ca.crt", sim_dir);
-	kc.client_cert_file = xasprintf("%s/admin.crt", sim_dir);
-	kc.client_key_file = xasprintf("%s/admin.key", sim_dir);
-	c = kube_client_new(&kc);
-	kube_config_clear(&kc);
-	ck_assert_ptr_nonnull(c);
-	return c;
-}
-
 /* kubesim's count of SubjectAccessReviews answered. */
 static long sim_reviews(void)
 {
-	struct kube_client *c = sim_client(sim_url);
+	struct kube_client *c = testlib_kubesim_client(sim_dir, NULL);
 	json_t *out = NULL;
 	char err[256];
 	int status = 0;
@@ -104,7 +88,7 @@ static void authz_start(const char *server, int64_t allowed_ttl, int64_t denied_
 {
 	server_authz_free(authz);
 	kube_client_free(client);
-	client = sim_client(server);
+	client = testlib_kubesim_client(sim_dir, server);
 	cfg.authz.authorized_ttl_ns = allowed_ttl;
 	cfg.authz.unauthorized_ttl_ns = denied_ttl;
 	authz = server_authz_new(&(struct server_authz_options){ .flags = &cfg.authz,

@@ -1,56 +1,17 @@
 /* check_server_flags.c - server/flags*.c: defaults, both syntaxes, pflag's
  * error wording, metrics-server's validation messages, the --help text. */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hpa/hpa.h"
 #include "server/server.h"
+#include "test/unit/server_flags_fixture.h"
 #include "test/unit/unit.h"
 
-static struct server_config cfg;
-static char err[512];
-
-static void setup(void)
-{
-	server_config_init(&cfg);
-	err[0] = '\0';
-}
-
-static void teardown(void)
-{
-	server_config_clear(&cfg);
-}
-
-/* Parses the NULL-terminated arguments (argv[0] added). */
-static int parse_args(const char *first, ...)
-{
-	char *argv[32] = { "metrics-apiserver" };
-	int argc = 1;
-	va_list ap;
-
-	va_start(ap, first);
-	for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
-	va_end(ap);
-	return server_flags_parse(&cfg, argc, argv, err, sizeof(err));
-}
-
-#define PARSE(...) parse_args(__VA_ARGS__, (const char *)NULL)
-
-static void assert_parse_error(int rc, const char *want)
-{
-	ck_assert_int_eq(rc, ERR_INVAL);
-	ck_assert_str_eq(err, want);
-}
-
-static void assert_invalid(const char *want)
-{
-	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), ERR_INVAL);
-	ck_assert_str_eq(err, want);
-}
+/* Each parse adds to cfg as it is (tests build up a command line). */
+#define PARSE(...) parse_args(false, __VA_ARGS__, (const char *)NULL)
 
 START_TEST(test_defaults)
 {
@@ -403,6 +364,35 @@ START_TEST(test_custom_metrics_flags)
 }
 END_TEST
 
+/* A bound of ours (pflag has none): 256 values in one list flag, counted
+ * across uses, whether a use holds comma-separated items (stringSlice) or
+ * one value (namedCertKey). */
+START_TEST(test_list_flags_bounded)
+{
+	char *argv[258] = { "metrics-apiserver" };
+	char csv[257 * 3], want[512];
+	size_t n = 0;
+
+	for (int i = 0; i < 256; i++)
+		n += (size_t)snprintf(csv + n, sizeof(csv) - n, "%sn%d", i ? "," : "", i % 10);
+	ck_assert_int_eq(PARSE("--requestheader-allowed-names", csv), 0);
+	ck_assert_uint_eq(cfg.authn.requestheader_allowed_names.n, 256);
+	snprintf(csv + n, sizeof(csv) - n, ",x");
+	snprintf(want, sizeof(want),
+		 "invalid argument \"%.200s\" for \"--requestheader-allowed-names\" flag: "
+		 "more than 256 values", csv);
+	assert_parse_error(PARSE("--requestheader-allowed-names", csv), want);
+	for (int i = 1; i <= 256; i++)
+		argv[i] = "--tls-sni-cert-key=a.crt,a.key";
+	ck_assert_int_eq(server_flags_parse(&cfg, 257, argv, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.serving.tls_sni_cert_key.n, 256);
+	argv[257] = "--tls-sni-cert-key=a.crt,a.key";
+	assert_parse_error(server_flags_parse(&cfg, 258, argv, err, sizeof(err)),
+			   "invalid argument \"a.crt,a.key\" for \"--tls-sni-cert-key\" flag: "
+			   "more than 256 values");
+}
+END_TEST
+
 static Suite *flags_suite(void)
 {
 	Suite *s = suite_create("server_flags");
@@ -422,6 +412,7 @@ static Suite *flags_suite(void)
 	tcase_add_test(tc, test_hpa_flags);
 	tcase_add_test(tc, test_custom_metrics_flags);
 	tcase_add_test(tc, test_leader_election_flags);
+	tcase_add_test(tc, test_list_flags_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,12 +8,12 @@
  */
 #include <check.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/server.h"
+#include "test/unit/server_flags_fixture.h"
 #include "test/unit/unit.h"
 
 #define ORACLE "test/data/flags/metrics-server-command-line-flags.txt"
@@ -33,8 +33,6 @@ struct help {
 };
 
 static struct help oracle, ours;
-static struct server_config cfg;
-static char err[512];
 
 /* Appends s to d with every run of blanks as one space. */
 static void squeeze_add(char *d, size_t cap, const char *s)
@@ -113,7 +111,8 @@ static const struct entry *find(const struct help *h, const char *name)
 	return NULL;
 }
 
-static void setup(void)
+/* setup() and both --help texts parsed. */
+static void oracle_setup(void)
 {
 	struct dynbuf b;
 	char *text = NULL;
@@ -130,44 +129,11 @@ static void setup(void)
 	fclose(f);
 	parse_help(text, &ours);
 	free(text);
-	server_config_init(&cfg);
-	err[0] = '\0';
+	setup();
 }
 
-static void teardown(void)
-{
-	server_config_clear(&cfg);
-}
-
-/* Parses the NULL-terminated arguments into a fresh cfg. */
-static int parse_args(const char *first, ...)
-{
-	char *argv[32] = { "metrics-apiserver" };
-	int argc = 1;
-	va_list ap;
-
-	va_start(ap, first);
-	for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
-	va_end(ap);
-	server_config_clear(&cfg);
-	server_config_init(&cfg);
-	return server_flags_parse(&cfg, argc, argv, err, sizeof(err));
-}
-
-#define PARSE(...) parse_args(__VA_ARGS__, (const char *)NULL)
-
-static void assert_parse_error(int rc, const char *want)
-{
-	ck_assert_int_eq(rc, ERR_INVAL);
-	ck_assert_str_eq(err, want);
-}
-
-static void assert_invalid(const char *want)
-{
-	ck_assert_int_eq(server_config_validate(&cfg, err, sizeof(err)), ERR_INVAL);
-	ck_assert_str_eq(err, want);
-}
+/* Each parse here starts from cfg's defaults. */
+#define PARSE(...) parse_args(true, __VA_ARGS__, (const char *)NULL)
 
 /* The oracle itself: 103 flags in metrics-server's 9 sections. */
 START_TEST(test_oracle_file)
@@ -431,7 +397,7 @@ static Suite *oracle_suite(void)
 	Suite *s = suite_create("server_flags_oracle");
 	TCase *tc = tcase_create("oracle");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, oracle_setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_oracle_file);
 	tcase_add_test(tc, test_help_matches_oracle);

@@ -231,96 +231,24 @@ static void teardown(void)
 	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
 }
 
-/* ---- a tiny client ------------------------------------------------------------- */
+/* ---- a tiny client (testlib_request) ------------------------------------------- */
 
-struct reply {
-	long status;
-	char body[4096];
-	size_t len;
-	char content_type[128];
-	CURLcode rc;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
+/* One request for path on h (kept: its connection stays open for the
+ * next), or on a connection of its own when h is NULL. */
+static struct testlib_reply request_on(CURL *h, const char *path, const struct testlib_call *c)
 {
-	struct reply *r = ud;
-	size_t len = size * n;
-
-	if (r->len + len >= sizeof(r->body))
-		return 0;
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
-}
-
-struct call {
-	const char *method;      /* NULL = GET */
-	const char *cert;        /* client cert name in dir, or NULL */
-	const char *headers[4];  /* extra header lines */
-	long tls_max;            /* 0, or CURL_SSLVERSION_* to force */
-};
-
-/* One request on h (kept: its connection stays open for the next). */
-static struct reply request_on(CURL *h, const char *path, const struct call *c)
-{
-	struct reply r = { .status = 0 };
-	struct curl_slist *hdrs = NULL;
-	char url[512], *crt = NULL, *key = NULL, *ct = NULL;
+	char url[512];
 
 	snprintf(url, sizeof(url), "%s%s", base_url, path);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "check_server_http");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	if (c && c->method)
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
-	if (c && c->tls_max)
-		curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | c->tls_max);
-	if (c && c->cert) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "%s.crt", c->cert);
-		crt = path_in_dir(name);
-		snprintf(name, sizeof(name), "%s.key", c->cert);
-		key = path_in_dir(name);
-		curl_easy_setopt(h, CURLOPT_SSLCERT, crt);
-		curl_easy_setopt(h, CURLOPT_SSLKEY, key);
-	}
-	for (size_t i = 0; c && i < COMMON_ARRAY_LEN(c->headers) && c->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, c->headers[i]);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	r.rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
-		snprintf(r.content_type, sizeof(r.content_type), "%s", ct);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
-	free(crt);
-	free(key);
-	return r;
+	return testlib_request(h, dir, url, c);
 }
 
-static struct reply request(const char *path, const struct call *c)
+static struct testlib_reply request(const char *path, const struct testlib_call *c)
 {
-	CURL *h = curl_easy_init();
-	struct reply r = request_on(h, path, c);
-
-	curl_easy_cleanup(h);
-	return r;
+	return request_on(NULL, path, c);
 }
 
-static void assert_reply(const struct reply *r, long status, const char *body)
-{
-	ck_assert_msg(r->rc == CURLE_OK, "curl: %s", curl_easy_strerror(r->rc));
-	ck_assert_int_eq(r->status, status);
-	ck_assert_str_eq(r->body, body);
-}
-
-static const struct call front_proxy_alice = {
+static const struct testlib_call front_proxy_alice = {
 	.cert = "front-proxy-client",
 	.headers = { "X-Remote-User: alice", "X-Remote-Group: g1", "X-Remote-Group: g2",
 		     "X-Remote-Extra-Authentication.kubernetes.io%2fcredential-Id: JTI=1" },
@@ -330,94 +258,94 @@ static const struct call front_proxy_alice = {
 
 START_TEST(test_readyz_verbose)
 {
-	struct reply r = request("/readyz?verbose", NULL);
+	struct testlib_reply r = request("/readyz?verbose", NULL);
 
-	assert_reply(&r, 200,
-		     "[+]ping ok\n"
-		     "[+]log ok\n"
-		     "[+]poststarthook/max-in-flight-filter ok\n"
-		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
-		     "[+]metric-storage-ready ok\n"
-		     "[+]metric-informer-sync ok\n"
-		     "[+]metadata-informer-sync ok\n"
-		     "[+]shutdown ok\n"
-		     "readyz check passed\n");
+	testlib_assert_reply(&r, 200,
+			     "[+]ping ok\n"
+			     "[+]log ok\n"
+			     "[+]poststarthook/max-in-flight-filter ok\n"
+			     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+			     "[+]metric-storage-ready ok\n"
+			     "[+]metric-informer-sync ok\n"
+			     "[+]metadata-informer-sync ok\n"
+			     "[+]shutdown ok\n"
+			     "readyz check passed\n");
 	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
 	r = request("/readyz", NULL);
-	assert_reply(&r, 200, "ok");
+	testlib_assert_reply(&r, 200, "ok");
 }
 END_TEST
 
 START_TEST(test_livez_and_healthz_verbose)
 {
-	struct reply r = request("/livez?verbose", NULL);
+	struct testlib_reply r = request("/livez?verbose", NULL);
 
-	assert_reply(&r, 200,
-		     "[+]ping ok\n"
-		     "[+]log ok\n"
-		     "[+]poststarthook/max-in-flight-filter ok\n"
-		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
-		     "[+]metric-collection-timely ok\n"
-		     "[+]metadata-informer-sync ok\n"
-		     "livez check passed\n");
+	testlib_assert_reply(&r, 200,
+			     "[+]ping ok\n"
+			     "[+]log ok\n"
+			     "[+]poststarthook/max-in-flight-filter ok\n"
+			     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+			     "[+]metric-collection-timely ok\n"
+			     "[+]metadata-informer-sync ok\n"
+			     "livez check passed\n");
 	r = request("/healthz?verbose=1", NULL);
-	assert_reply(&r, 200,
-		     "[+]ping ok\n"
-		     "[+]log ok\n"
-		     "[+]poststarthook/max-in-flight-filter ok\n"
-		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
-		     "[+]metadata-informer-sync ok\n"
-		     "healthz check passed\n");
+	testlib_assert_reply(&r, 200,
+			     "[+]ping ok\n"
+			     "[+]log ok\n"
+			     "[+]poststarthook/max-in-flight-filter ok\n"
+			     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+			     "[+]metadata-informer-sync ok\n"
+			     "healthz check passed\n");
 }
 END_TEST
 
 START_TEST(test_readyz_failing)
 {
-	struct reply r;
+	struct testlib_reply r;
 
 	storage_ready = false;
 	atomic_store(&health.shutting_down, true);
 	r = request("/readyz", NULL);
-	assert_reply(&r, 500,
-		     "[+]ping ok\n"
-		     "[+]log ok\n"
-		     "[+]poststarthook/max-in-flight-filter ok\n"
-		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
-		     "[-]metric-storage-ready failed: reason withheld\n"
-		     "[+]metric-informer-sync ok\n"
-		     "[+]metadata-informer-sync ok\n"
-		     "[-]shutdown failed: reason withheld\n"
-		     "readyz check failed\n");
+	testlib_assert_reply(&r, 500,
+			     "[+]ping ok\n"
+			     "[+]log ok\n"
+			     "[+]poststarthook/max-in-flight-filter ok\n"
+			     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+			     "[-]metric-storage-ready failed: reason withheld\n"
+			     "[+]metric-informer-sync ok\n"
+			     "[+]metadata-informer-sync ok\n"
+			     "[-]shutdown failed: reason withheld\n"
+			     "readyz check failed\n");
 	/* livez does not look at the store. */
 	r = request("/livez", NULL);
-	assert_reply(&r, 200, "ok");
+	testlib_assert_reply(&r, 200, "ok");
 	/* Per-check paths are not on the always-allow list: a user is needed. */
 	r = request("/readyz/metric-storage-ready", &front_proxy_alice);
-	assert_reply(&r, 500, "internal server error: no metrics to serve\n");
+	testlib_assert_reply(&r, 500, "internal server error: no metrics to serve\n");
 	r = request("/readyz/ping", &front_proxy_alice);
-	assert_reply(&r, 200, "ok");
+	testlib_assert_reply(&r, 200, "ok");
 	r = request("/readyz/nope", &front_proxy_alice);
-	assert_reply(&r, 404, "404 page not found\n");
+	testlib_assert_reply(&r, 404, "404 page not found\n");
 }
 END_TEST
 
 START_TEST(test_readyz_exclude)
 {
-	struct reply r;
+	struct testlib_reply r;
 
 	storage_ready = false;
 	r = request("/readyz?verbose&exclude=metric-storage-ready&exclude=bogus", NULL);
-	assert_reply(&r, 200,
-		     "[+]ping ok\n"
-		     "[+]log ok\n"
-		     "[+]poststarthook/max-in-flight-filter ok\n"
-		     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
-		     "[+]metric-storage-ready excluded: ok\n"
-		     "[+]metric-informer-sync ok\n"
-		     "[+]metadata-informer-sync ok\n"
-		     "[+]shutdown ok\n"
-		     "warn: some health checks cannot be excluded: no matches for \"bogus\"\n"
-		     "readyz check passed\n");
+	testlib_assert_reply(&r, 200,
+			     "[+]ping ok\n"
+			     "[+]log ok\n"
+			     "[+]poststarthook/max-in-flight-filter ok\n"
+			     "[+]poststarthook/storage-object-count-tracker-hook ok\n"
+			     "[+]metric-storage-ready excluded: ok\n"
+			     "[+]metric-informer-sync ok\n"
+			     "[+]metadata-informer-sync ok\n"
+			     "[+]shutdown ok\n"
+			     "warn: some health checks cannot be excluded: no matches for \"bogus\"\n"
+			     "readyz check passed\n");
 }
 END_TEST
 
@@ -425,17 +353,17 @@ END_TEST
 
 START_TEST(test_not_found_and_method)
 {
-	struct reply r = request("/nope", &front_proxy_alice);
+	struct testlib_reply r = request("/nope", &front_proxy_alice);
 
-	assert_reply(&r, 404, "404 page not found\n");
+	testlib_assert_reply(&r, 404, "404 page not found\n");
 	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
-	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct call){
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct testlib_call){
 		.method = "DELETE", .cert = "front-proxy-client",
 		.headers = { "X-Remote-User: alice" } });
-	assert_reply(&r, 405,
-		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-		     "\"message\":\"the server does not allow this method on the requested resource\","
-		     "\"reason\":\"MethodNotAllowed\",\"code\":405}\n");
+	testlib_assert_reply(&r, 405,
+			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+			     "\"message\":\"the server does not allow this method on the requested resource\","
+			     "\"reason\":\"MethodNotAllowed\",\"code\":405}\n");
 	ck_assert_str_eq(r.content_type, "application/json");
 }
 END_TEST
@@ -443,27 +371,15 @@ END_TEST
 START_TEST(test_body_too_large)
 {
 	static char body[(4u << 20) + 1];
-	struct reply r = { .status = 0 };
-	CURL *h = curl_easy_init();
-	char url[128];
+	struct testlib_reply r;
 
 	memset(body, 'x', sizeof(body));
-	snprintf(url, sizeof(url), "%s/apis/metrics.k8s.io/v1beta1/nodes", base_url);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sizeof(body));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	r.rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-	curl_easy_cleanup(h);
-	assert_reply(&r, 413,
-		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-		     "\"message\":\"the request body is too large\",\"reason\":\"RequestEntityTooLarge\","
-		     "\"code\":413}\n");
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes",
+		    &(struct testlib_call){ .body = body, .body_len = sizeof(body) });
+	testlib_assert_reply(&r, 413,
+			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+			     "\"message\":\"the request body is too large\",\"reason\":\"RequestEntityTooLarge\","
+			     "\"code\":413}\n");
 }
 END_TEST
 
@@ -471,14 +387,14 @@ END_TEST
 
 START_TEST(test_front_proxy_user)
 {
-	struct reply r = request("/apis/metrics.k8s.io/v1beta1", &front_proxy_alice);
+	struct testlib_reply r = request("/apis/metrics.k8s.io/v1beta1", &front_proxy_alice);
 
-	assert_reply(&r, 200, "user=alice groups=g1,g2,system:authenticated "
-			      "authentication.kubernetes.io/credential-id=JTI=1");
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,g2,system:authenticated "
+				      "authentication.kubernetes.io/credential-id=JTI=1");
 	/* The aggregator's discovery identity has no groups. */
-	r = request("/apis", &(struct call){ .cert = "front-proxy-client",
-					     .headers = { "X-Remote-User: system:kube-aggregator" } });
-	assert_reply(&r, 200, "user=system:kube-aggregator groups=system:authenticated");
+	r = request("/apis", &(struct testlib_call){ .cert = "front-proxy-client",
+						     .headers = { "X-Remote-User: system:kube-aggregator" } });
+	testlib_assert_reply(&r, 200, "user=system:kube-aggregator groups=system:authenticated");
 }
 END_TEST
 
@@ -489,12 +405,12 @@ START_TEST(test_headers_ignored_without_trusted_cert)
 		"\"message\":\"forbidden: User \\\"system:anonymous\\\" cannot get path "
 		"\\\"/apis/metrics.k8s.io/v1beta1\\\"\",\"reason\":\"Forbidden\",\"details\":{},"
 		"\"code\":403}\n";
-	struct reply r = request("/apis/metrics.k8s.io/v1beta1", &(struct call){
+	struct testlib_reply r = request("/apis/metrics.k8s.io/v1beta1", &(struct testlib_call){
 		.headers = { "X-Remote-User: admin", "X-Remote-Group: system:masters" } });
 
-	assert_reply(&r, 403, forbidden);
+	testlib_assert_reply(&r, 403, forbidden);
 	/* A client-CA user keeps its own name whatever the headers say. */
-	r = request("/apis/x", &(struct call){
+	r = request("/apis/x", &(struct testlib_call){
 		.cert = "jane", .headers = { "X-Remote-User: admin", "X-Remote-Group: system:masters" } });
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "user=jane groups=dev,system:authenticated "
@@ -508,18 +424,18 @@ START_TEST(test_untrusted_cert_is_401)
 	static const char unauthorized[] =
 		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
 		"\"message\":\"Unauthorized\",\"reason\":\"Unauthorized\",\"code\":401}\n";
-	struct reply r = request("/apis/metrics.k8s.io/v1beta1", &(struct call){
+	struct testlib_reply r = request("/apis/metrics.k8s.io/v1beta1", &(struct testlib_call){
 		.cert = "forged-proxy", .headers = { "X-Remote-User: alice" } });
 
-	assert_reply(&r, 401, unauthorized);
+	testlib_assert_reply(&r, 401, unauthorized);
 	ck_assert_str_eq(r.content_type, "application/json");
 	/* Signed by the right CA but not an allowed name: 401 as well. */
-	r = request("/apis/metrics.k8s.io/v1beta1", &(struct call){
+	r = request("/apis/metrics.k8s.io/v1beta1", &(struct testlib_call){
 		.cert = "other-proxy", .headers = { "X-Remote-User: alice" } });
-	assert_reply(&r, 401, unauthorized);
+	testlib_assert_reply(&r, 401, unauthorized);
 	/* Even health paths: authentication runs before the allow-list. */
-	r = request("/livez", &(struct call){ .cert = "forged-proxy" });
-	assert_reply(&r, 401, unauthorized);
+	r = request("/livez", &(struct testlib_call){ .cert = "forged-proxy" });
+	testlib_assert_reply(&r, 401, unauthorized);
 }
 END_TEST
 
@@ -530,21 +446,21 @@ START_TEST(test_keepalive_cert_checked_once)
 {
 	CURL *h = curl_easy_init();
 	size_t before = server_authn_checks();
-	struct reply r = request_on(h, "/apis/x", &front_proxy_alice);
+	struct testlib_reply r = request_on(h, "/apis/x", &front_proxy_alice);
 	long connects = -1;
 
-	assert_reply(&r, 200, "user=alice groups=g1,g2,system:authenticated "
-			      "authentication.kubernetes.io/credential-id=JTI=1");
-	r = request_on(h, "/apis/x", &(struct call){ .cert = "front-proxy-client",
-						    .headers = { "X-Remote-User: bob",
-								 "X-Remote-Group: g3" } });
-	assert_reply(&r, 200, "user=bob groups=g3,system:authenticated");
+	testlib_assert_reply(&r, 200, "user=alice groups=g1,g2,system:authenticated "
+				      "authentication.kubernetes.io/credential-id=JTI=1");
+	r = request_on(h, "/apis/x", &(struct testlib_call){ .cert = "front-proxy-client",
+							     .headers = { "X-Remote-User: bob",
+									  "X-Remote-Group: g3" } });
+	testlib_assert_reply(&r, 200, "user=bob groups=g3,system:authenticated");
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
 	ck_assert_int_eq(connects, 0); /* the same connection */
-	r = request_on(h, "/apis/x", &(struct call){ .cert = "front-proxy-client" });
-	assert_reply(&r, 401, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
-			      "\"status\":\"Failure\",\"message\":\"Unauthorized\","
-			      "\"reason\":\"Unauthorized\",\"code\":401}\n");
+	r = request_on(h, "/apis/x", &(struct testlib_call){ .cert = "front-proxy-client" });
+	testlib_assert_reply(&r, 401, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+				      "\"status\":\"Failure\",\"message\":\"Unauthorized\","
+				      "\"reason\":\"Unauthorized\",\"code\":401}\n");
 	r = request_on(h, "/apis/x", &front_proxy_alice);
 	ck_assert_int_eq(r.status, 200);
 	curl_easy_cleanup(h);
@@ -553,7 +469,7 @@ START_TEST(test_keepalive_cert_checked_once)
 	h = curl_easy_init();
 	before = server_authn_checks();
 	for (int i = 0; i < 5; i++) {
-		r = request_on(h, "/apis/x", &(struct call){ .cert = "jane" });
+		r = request_on(h, "/apis/x", &(struct testlib_call){ .cert = "jane" });
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_ptr_nonnull(strstr(r.body, "user=jane groups=dev,system:authenticated"));
 	}
@@ -566,22 +482,23 @@ END_TEST
 
 START_TEST(test_forbidden_resource_messages)
 {
-	struct reply r = request("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/p1", NULL);
+	struct testlib_reply r =
+		request("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/p1", NULL);
 
-	assert_reply(&r, 403,
-		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-		     "\"message\":\"pods.metrics.k8s.io \\\"p1\\\" is forbidden: User "
-		     "\\\"system:anonymous\\\" cannot get resource \\\"pods\\\" in API group "
-		     "\\\"metrics.k8s.io\\\" in the namespace \\\"default\\\"\",\"reason\":\"Forbidden\","
-		     "\"details\":{\"name\":\"p1\",\"group\":\"metrics.k8s.io\",\"kind\":\"pods\"},"
-		     "\"code\":403}\n");
+	testlib_assert_reply(&r, 403,
+			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+			     "\"message\":\"pods.metrics.k8s.io \\\"p1\\\" is forbidden: User "
+			     "\\\"system:anonymous\\\" cannot get resource \\\"pods\\\" in API group "
+			     "\\\"metrics.k8s.io\\\" in the namespace \\\"default\\\"\",\"reason\":\"Forbidden\","
+			     "\"details\":{\"name\":\"p1\",\"group\":\"metrics.k8s.io\",\"kind\":\"pods\"},"
+			     "\"code\":403}\n");
 	r = request("/apis/metrics.k8s.io/v1beta1/nodes?watch=true", NULL);
-	assert_reply(&r, 403,
-		     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-		     "\"message\":\"nodes.metrics.k8s.io is forbidden: User \\\"system:anonymous\\\" "
-		     "cannot watch resource \\\"nodes\\\" in API group \\\"metrics.k8s.io\\\" at the "
-		     "cluster scope\",\"reason\":\"Forbidden\","
-		     "\"details\":{\"group\":\"metrics.k8s.io\",\"kind\":\"nodes\"},\"code\":403}\n");
+	testlib_assert_reply(&r, 403,
+			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+			     "\"message\":\"nodes.metrics.k8s.io is forbidden: User \\\"system:anonymous\\\" "
+			     "cannot watch resource \\\"nodes\\\" in API group \\\"metrics.k8s.io\\\" at the "
+			     "cluster scope\",\"reason\":\"Forbidden\","
+			     "\"details\":{\"group\":\"metrics.k8s.io\",\"kind\":\"nodes\"},\"code\":403}\n");
 }
 END_TEST
 
@@ -589,14 +506,15 @@ END_TEST
  * query included), & < > as entities. */
 START_TEST(test_review_failure_is_500)
 {
-	struct reply r = request("/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?limit=500&"
-				 "labelSelector=x%3Dy", &(struct call){
-		.cert = "front-proxy-client", .headers = { "X-Remote-User: broken" } });
+	struct testlib_reply r;
 
-	assert_reply(&r, 500,
-		     "Internal Server Error: \"/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?"
-		     "limit=500&amp;labelSelector=x%3Dy\": Post \"https://k/x\": &lt;down&gt; "
-		     "&amp; out\n");
+	r = request("/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?limit=500&"
+		    "labelSelector=x%3Dy", &(struct testlib_call){
+		.cert = "front-proxy-client", .headers = { "X-Remote-User: broken" } });
+	testlib_assert_reply(&r, 500,
+			     "Internal Server Error: \"/apis/metrics.k8s.io/v1beta1/namespaces/a%2Db/pods?"
+			     "limit=500&amp;labelSelector=x%3Dy\": Post \"https://k/x\": &lt;down&gt; "
+			     "&amp; out\n");
 	ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
 }
 END_TEST
@@ -679,14 +597,14 @@ END_TEST
 struct pending_call {
 	pthread_t thread;
 	char user_hdr[64];
-	struct reply r;
+	struct testlib_reply r;
 };
 
 static void *call_main(void *arg)
 {
 	struct pending_call *p = arg;
 
-	p->r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct call){
+	p->r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct testlib_call){
 		.cert = "front-proxy-client", .headers = { p->user_hdr } });
 	return NULL;
 }
@@ -707,10 +625,10 @@ static void start_call(struct pending_call *p, const char *user)
 START_TEST(test_slow_review_holds_only_its_request)
 {
 	struct pending_call calls[3];
-	struct reply r;
+	struct testlib_reply r;
 
 	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
-	assert_reply(&r, 200, ALICE);
+	testlib_assert_reply(&r, 200, ALICE);
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(calls); i++) {
 		char name[16];
 
@@ -718,19 +636,19 @@ START_TEST(test_slow_review_holds_only_its_request)
 		start_call(&calls[i], name);
 	}
 	ck_assert_msg(gate_wait_for(3), "the reviews did not start");
-	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct call){
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct testlib_call){
 		.cert = "front-proxy-client",
 		.headers = { "X-Remote-User: root", "X-Remote-Group: system:masters" } });
-	assert_reply(&r, 200, "user=root groups=system:masters,system:authenticated");
+	testlib_assert_reply(&r, 200, "user=root groups=system:masters,system:authenticated");
 	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
-	assert_reply(&r, 200, ALICE);
+	testlib_assert_reply(&r, 200, ALICE);
 	gate_open();
 	for (size_t i = 0; i < COMMON_ARRAY_LEN(calls); i++) {
 		char want[64];
 
 		pthread_join(calls[i].thread, NULL);
 		snprintf(want, sizeof(want), "user=gated-%zu groups=system:authenticated", i);
-		assert_reply(&calls[i].r, 200, want);
+		testlib_assert_reply(&calls[i].r, 200, want);
 	}
 }
 END_TEST
@@ -787,12 +705,13 @@ END_TEST
 
 START_TEST(test_tls11_refused)
 {
-	struct reply r = request("/livez", &(struct call){ .tls_max = CURL_SSLVERSION_MAX_TLSv1_1 });
+	struct testlib_reply r = request("/livez", &(struct testlib_call){
+		.tls_max = CURL_SSLVERSION_MAX_TLSv1_1 });
 
 	ck_assert_int_eq(r.rc, CURLE_SSL_CONNECT_ERROR);
 	ck_assert_int_eq(r.status, 0);
-	r = request("/livez", &(struct call){ .tls_max = CURL_SSLVERSION_MAX_TLSv1_2 });
-	assert_reply(&r, 200, "ok");
+	r = request("/livez", &(struct testlib_call){ .tls_max = CURL_SSLVERSION_MAX_TLSv1_2 });
+	testlib_assert_reply(&r, 200, "ok");
 }
 END_TEST
 

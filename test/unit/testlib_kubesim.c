@@ -2,7 +2,7 @@
  * testlib_kubesim.c - the real kubesim as a child process of a Check
  * suite (check_kube_lease, check_server_authz): started from the build
  * folder next to the running test binary, so build/ and build-asan/ each
- * use their own.
+ * use their own; and a kube client of it.
  */
 #define _XOPEN_SOURCE 700
 #include "test/unit/testlib.h"
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "kube/kube.h"
 
 int testlib_free_port(void)
 {
@@ -115,4 +116,22 @@ void testlib_kubesim_stop(pid_t pid, char *dir)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	if (len >= 6)
 		memcpy(dir + len - 6, "XXXXXX", 6); /* a template again, for the next test */
+}
+
+struct kube_client *testlib_kubesim_client(const char *dir, const char *server)
+{
+	struct kube_config kc;
+	struct kube_client *c;
+	char err[256], *path = xasprintf("%s/kubeconfig", dir);
+
+	ck_assert_msg(kube_config_load(path, &kc, err, sizeof(err)) == 0, "%s", err);
+	free(path);
+	if (server) {
+		free(kc.server);
+		kc.server = xstrdup(server);
+	}
+	c = kube_client_new(&kc);
+	kube_config_clear(&kc);
+	ck_assert_ptr_nonnull(c);
+	return c;
 }
