@@ -328,12 +328,23 @@ START_TEST(test_vmodule_log_v)
 }
 END_TEST
 
+/* The process-wide settings back to their defaults (CK_FORK=no runs
+ * every test in one process). */
+static void reset(void)
+{
+	log_set_stream(NULL);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_set_verbosity(0);
+	log_vmodule_clear();
+}
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("common_log");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, reset, reset);
 	tcase_add_test(tc, test_klog_shapes);
 	tcase_add_test(tc, test_structured);
 	tcase_add_test(tc, test_values);
