@@ -6,7 +6,7 @@
  *   memory     xmalloc & co., xcheck, xoom_abort: one OOM policy (abort)
  *   errors     negative error codes from one X-macro list, err_str()
  *   dynbuf     growable byte buffer with a mandatory cap
- *   log        klog-style lines on stderr, -v levels
+ *   log        klog-style or JSON lines on stderr, -v levels, --vmodule
  *   clock      wall and monotonic clocks, fakeable for tests
  *   timefmt    RFC 3339 and Go duration strings (apimachinery formats)
  *   quantity   resource.Quantity parse / canonical format
@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define COMMON_UNUSED(x) ((void)(x))
 #define COMMON_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -149,24 +150,55 @@ int dynbuf_read_fd(struct dynbuf *b, int fd) COMMON_WUR;
 /* ---- log -------------------------------------------------------------- */
 
 /*
- * klog-style: "I1123 09:01:02.123456   4242 file.c:42] message key=value".
- * log_v(v, ...) prints only when the verbosity set with log_set_verbosity
- * is >= v.  Nothing secret (tokens, keys) is ever passed to these.
+ * klog-style: "I1123 09:01:02.123456   4242 file.c:42] message key=value",
+ * or with log_set_format(LOG_FORMAT_JSON) component-base's JSON lines
+ * (logjson.c).  log_v(v, ...) prints only when v <= the verbosity set with
+ * log_set_verbosity or, for a file that a --vmodule pattern matches
+ * (log_vmodule_add), that pattern's level.  Nothing secret (tokens, keys)
+ * is ever passed to these.
  */
 enum log_severity { LOG_SEV_INFO, LOG_SEV_WARNING, LOG_SEV_ERROR };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 /* The -v level, process-wide (an atomic: any thread may set or read it). */
 void log_set_verbosity(int v);
 int log_verbosity(void);
-/* One line on stderr; one fprintf, whose stream lock keeps lines of threads whole. */
-void log_write(enum log_severity sev, const char *file, int line, const char *fmt, ...)
-	COMMON_PRINTF(4, 5);
-#define log_info(...) log_write(LOG_SEV_INFO, __FILE__, __LINE__, __VA_ARGS__)
-#define log_warn(...) log_write(LOG_SEV_WARNING, __FILE__, __LINE__, __VA_ARGS__)
-#define log_error(...) log_write(LOG_SEV_ERROR, __FILE__, __LINE__, __VA_ARGS__)
-#define log_v(v, ...)                                                   \
-	do {                                                            \
-		if (log_verbosity() >= (v))                             \
-			log_write(LOG_SEV_INFO, __FILE__, __LINE__, __VA_ARGS__); \
+/* The line format (text by default); process-wide, any thread. */
+void log_set_format(enum log_format f);
+/* Where lines go: stderr by default, or f (NULL: stderr again); for tests. */
+void log_set_stream(FILE *f);
+/*
+ * --vmodule, as klog: one pattern=level item (pattern: the first patlen
+ * bytes, a glob of filepath.Match - * ? [..] \ - matched against a source
+ * file's base name without its extension, "authn" for server/authn.c, and
+ * against its __FILE__ path without the extension, "server/authn").  The
+ * first pattern matching a file gives its level; a log_v(v) there prints
+ * when v <= that level or <= -v.  Level 0 items are dropped, as klog does.
+ * log_vmodule_clear removes every item.
+ */
+void log_vmodule_add(const char *pattern, size_t patlen, int level);
+void log_vmodule_clear(void);
+/* The fast test of log_v: the largest level -v or any item gives (one
+ * atomic load); log_v_enabled is the exact test for one file. */
+int log_v_gate(void);
+bool log_v_enabled(const char *file, int v);
+/* One line on the log stream (stderr, or log_set_stream's); one fprintf, whose stream
+ * lock keeps lines of threads whole.  v: the verbosity of an info line. */
+void log_write(enum log_severity sev, int v, const char *file, int line, const char *fmt, ...)
+	COMMON_PRINTF(5, 6);
+/* component-base's JSON logger's line for text, the klog-style
+ * '"msg" key="value" key2=2' (or any plain text, then all of it is msg),
+ * without the newline; malloc'd.  ts_ns: the Unix time in ns. */
+char *log_json_line(enum log_severity sev, int v, const char *file, int line, int64_t ts_ns,
+		    const char *text);
+#define log_info(...) log_write(LOG_SEV_INFO, 0, __FILE__, __LINE__, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_SEV_WARNING, 0, __FILE__, __LINE__, __VA_ARGS__)
+#define log_error(...) log_write(LOG_SEV_ERROR, 0, __FILE__, __LINE__, __VA_ARGS__)
+/* Whether log_v(v, ...) here would print. */
+#define log_v_on(v) (log_v_gate() >= (v) && log_v_enabled(__FILE__, (v)))
+#define log_v(v, ...)                                                          \
+	do {                                                                   \
+		if (log_v_on(v))                                               \
+			log_write(LOG_SEV_INFO, (v), __FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
 
 /* ---- clock ------------------------------------------------------------ */

@@ -196,7 +196,7 @@ static void log_decision(const char *key, const struct hpa_result *r)
 {
 	struct dynbuf b;
 
-	if (log_verbosity() < 2)
+	if (!log_v_on(2))
 		return;
 	dynbuf_init(&b, DYN_SMALL);
 	for (size_t i = 0; i < r->n_metrics; i++) {

@@ -2,7 +2,7 @@
  * flags_check.c - the checks metrics-server's Validate() runs on the
  * component-base logging options (logsapi.ValidateAndApply) and on the
  * generic apiserver's run options (ServerRunOptions.Validate), with their
- * messages.
+ * messages; and the Apply half of the former: -v, the format, --vmodule.
  */
 #include "server/flags_table.h"
 
@@ -78,6 +78,25 @@ int server__check_logging(const struct server_logging_flags *l, char *err, size_
 		agg_add(&a, msg);
 	}
 	return agg_done(&a, err, errlen);
+}
+
+/* logsapi's apply: the verbosity, the format (logs/json for "json") and
+ * the vmodule items, already checked by server__parse_vmodule ("pattern=N",
+ * one '=', N a uint31) and server__check_logging. */
+void server__apply_logging(const struct server_logging_flags *l, int verbosity)
+{
+	log_set_verbosity(verbosity);
+	log_set_format(strcmp(l->format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	log_vmodule_clear();
+	for (size_t i = 0; i < l->vmodule.n; i++) {
+		const char *item = l->vmodule.items[i], *eq = strrchr(item, '=');
+		char why[160];
+		int level;
+
+		if (eq && server__parse_int(eq + 1, 0, INT32_MAX, "strconv.ParseUint", &level, why,
+					    sizeof(why)) == 0)
+			log_vmodule_add(item, (size_t)(eq - item), level);
+	}
 }
 
 /* validateHSTSDirectives: "max-age=N", "includeSubDomains", "preload". */

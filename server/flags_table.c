@@ -521,10 +521,10 @@ const struct flag_def server__flag_defs[] = {
 	  "feature gate to use this.", FX_IGNORED },
 	{ "logging-format", 0, FLAG_STRING, CFG(logging.format), SEC_LOG,
 	  "Sets the log format. Permitted formats: \"json\" (gated by LoggingBetaOptions), "
-	  "\"text\".", FX_TODO },
+	  "\"text\"." },
 	{ "vmodule", 0, FLAG_VMODULE, CFG(logging.vmodule), SEC_LOG,
 	  "comma-separated list of pattern=N settings for file-filtered logging (only works "
-	  "for text log format)", FX_TODO },
+	  "for text log format)" },
 	/* ==== end of issue 12 item 3 block ==== */
 };
 

@@ -1,7 +1,8 @@
 /*
- * flags_table.h - private to server/flags*.c: the one table describing
- * every command-line flag (name, shorthand, type, where it lives in
- * struct server_config, help section and text).
+ * flags_table.h - private to server/flags*.c (and run.c, which calls
+ * server__apply_logging): the one table describing every command-line
+ * flag (name, shorthand, type, where it lives in struct server_config,
+ * help section and text).
  */
 #ifndef SERVER_FLAGS_TABLE_H
 #define SERVER_FLAGS_TABLE_H
@@ -67,6 +68,9 @@ int server__strlist_add(struct server_strlist *l, const char *s, size_t len);
 /* Validate()'s checks of flags_check.c: 0, or ERR_INVAL with upstream's text. */
 int server__check_logging(const struct server_logging_flags *l, char *err, size_t errlen);
 int server__check_run_options(const struct server_generic_flags *g, char *err, size_t errlen);
+/* Sets the process' log verbosity, format and vmodule from checked flags
+ * (flags_check.c; run.c calls it at start-up). */
+void server__apply_logging(const struct server_logging_flags *l, int verbosity);
 
 #define SERVER_FLAGS_MAX_LIST 256     /* values in one list flag */
 

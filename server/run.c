@@ -19,6 +19,7 @@
 #include "rules/rules.h"
 #include "scraper/scraper.h"
 #include "series/series.h"
+#include "server/flags_table.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -562,7 +563,7 @@ int server_run(int argc, char **argv)
 		printf("%s\n", SERVER_GIT_VERSION);
 		rc = 0;
 	} else {
-		log_set_verbosity(cfg.verbosity);
+		server__apply_logging(&cfg.logging, cfg.verbosity);
 		log_flag_notes(&cfg);
 		rc = run(&cfg, &stop);
 	}
