@@ -214,15 +214,13 @@ int64_t clock_mono_ns(void);
 void clock_set_fake_now(int64_t ns);
 
 /* ---- jsonw: JSON bytes as Go's encoding/json writes them ---------------- */
-
 /* s as a JSON string literal, escaped as Go's encoding/json (HTML-safe:
  * <, >, & as \u003c...; U+2028/2029; invalid UTF-8 as \ufffd).  0, or
  * ERR_TOOBIG past b's cap (b then holds a prefix). */
 int jsonw_string(struct dynbuf *b, const char *s) COMMON_WUR;
 /* "key": with the key escaped. */
 int jsonw_key(struct dynbuf *b, const char *key) COMMON_WUR;
-/* Re-indents compact JSON in `in` as Go's json.Indent(prefix "", indent
- * "  ") into out.  `in` must be valid JSON. */
+/* Compact, valid JSON re-indented as Go's json.Indent(prefix "", "  "). */
 int jsonw_indent(struct dynbuf *out, const char *in, size_t len) COMMON_WUR;
 
 /* ---- timefmt (apimachinery formats) ------------------------------------ */
@@ -459,13 +457,9 @@ char *url_query_escape(const char *s);
 /* One path segment escaped as URL.EscapedPath writes it; caller frees.  Never NULL. */
 char *url_path_escape(const char *s);
 
-/* ---- uuid --------------------------------------------------------------- */
-
+/* ---- uuid, validation ----------------------------------------------------- */
 /* A random (version 4) UUID, lower-case, into out. */
 void uuid_new(char out[37]);
-
-/* ---- validation -------------------------------------------------------- */
-
 /* IsDNS1123Subdomain: NULL when s is one, else apimachinery's first message
  * ("must be no more than 253 characters", "a lowercase RFC 1123 ..."). */
 const char *validation_dns_subdomain(const char *s);
