@@ -335,6 +335,10 @@ int64_t quantity_nano_value(const struct quantity *q);
 size_t sorted_str_search(const void *base, size_t n, const char *(*key_of)(const void *, size_t),
 			 const char *key, bool *found);
 
+/* validation.IsDNS1123Subdomain: at most 253 bytes of dot-separated
+ * lower-case RFC 1123 labels ("a.b-c.d1"). */
+bool validation_is_dns1123_subdomain(const char *s);
+
 struct label {
 	char *key;
 	char *value;

@@ -1,7 +1,8 @@
 /*
  * validation.c - apimachinery's label key and value validation
  * (k8s.io/apimachinery/pkg/util/validation) and field.Error wording, for
- * the selector parser.
+ * the selector parser; IsDNS1123Subdomain for the serving certificates'
+ * SNI names.
  */
 #include "common/common.h"
 #include "common/common_int.h"
@@ -55,6 +56,13 @@ static bool dns_subdomain_ok(const char *s, size_t n)
 		start = i + 1;
 	}
 	return true;
+}
+
+bool validation_is_dns1123_subdomain(const char *s)
+{
+	size_t n = strnlen(s, DNS_SUBDOMAIN_MAX + 1);
+
+	return n <= DNS_SUBDOMAIN_MAX && dns_subdomain_ok(s, n);
 }
 
 /* Appends to a message buffer; a message past its cap is cut short. */

@@ -222,6 +222,7 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.key_pem = rt->key_pem,
 		.cert_file = rt->cert_path,
 		.key_file = rt->key_path,
+		.sni_cert_keys = &cfg->serving.tls_sni_cert_key,
 		.routes = rt->routes,
 		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
@@ -522,9 +523,6 @@ static void log_flag_notes(const struct server_config *cfg)
 			 cfg->ignored_flags);
 	if (cfg->generic.profiling)
 		log_v(1, "\"--profiling has no effect: metrics-apiserver serves no /debug/pprof\"");
-	if (cfg->serving.tls_sni_cert_key.n > 0)
-		log_warn("\"--tls-sni-cert-key is not implemented: every client gets the default "
-			 "serving certificate\"");
 }
 
 int server_run(int argc, char **argv)
