@@ -11,6 +11,8 @@
  * --max-requests-inflight: the generic apiserver's 429 with Retry-After;
  * --shutdown-send-retry-after: WithRetryAfter's 429 while draining;
  * --strict-transport-security-directives: the header, joined with "; ".
+ * --tls-sni-cert-key: the certificate each server name gets (GnuTLS
+ * clients with and without SNI), reloads, start-up errors.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -648,7 +650,13 @@ START_TEST(test_sni_names_from_certificates)
 	sni_files("w", "wild", (const char *const[]){ "*.wild.example", NULL }, NULL);
 	/* an IP CN and an IP SAN name nothing: no-SNI clients keep the default */
 	sni_files("ip", "127.0.0.1", NULL, "127.0.0.1");
-	port = START(sni_flag("a", NULL), sni_flag("w", NULL), sni_flag("ip", NULL));
+	/* a CN is a name when a DNS-1123 subdomain after an optional "*." */
+	sni_files("star", "*.star.example", NULL, NULL);
+	sni_files("dash", "-dash.example", NULL, NULL);
+	port = START(sni_flag("a", NULL), sni_flag("w", NULL), sni_flag("ip", NULL),
+		     sni_flag("star", NULL), sni_flag("dash", NULL));
+	ASSERT_SERVED(port, "q.star.example", "*.star.example");
+	ASSERT_SERVED(port, "-dash.example", "localhost");
 	ASSERT_SERVED(port, "a.example.com", "a.example.com");
 	ASSERT_SERVED(port, "alt.example.com", "a.example.com");
 	ASSERT_SERVED(port, "A.Example.COM", "a.example.com");
