@@ -19,6 +19,7 @@
 #include "rules/rules.h"
 #include "scraper/scraper.h"
 #include "series/series.h"
+#include "server/authn_int.h" /* server__serving_new */
 #include "server/server.h"
 #include "store/store.h"
 
@@ -88,6 +89,21 @@ static int load_serving_cert(const struct server_config *cfg, struct runtime *rt
 out:
 	free(crt);
 	free(key);
+	return rc;
+}
+
+/* The serving pairs (default and --tls-sni-cert-key) loaded once as the
+ * daemon will load them, so that a bad one stops the start before anything
+ * connects, as upstream's SecureServingOptions.ApplyTo does. */
+static int check_serving(const struct server_config *cfg, const struct runtime *rt, char *err,
+			 size_t errlen)
+{
+	struct server__serving *s = server__serving_new(rt->cert_pem, rt->key_pem, NULL, NULL,
+							&cfg->serving.tls_sni_cert_key, err,
+							errlen);
+	int rc = s ? 0 : ERR_INVAL;
+
+	server__serving_free(s);
 	return rc;
 }
 
@@ -423,7 +439,7 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 	rt->node_selector = selector_parse(cfg->kubelet.node_selector, err, errlen);
 	if (!rt->node_selector)
 		return ERR_INVAL;
-	if (load_serving_cert(cfg, rt, err, errlen) != 0)
+	if (load_serving_cert(cfg, rt, err, errlen) != 0 || check_serving(cfg, rt, err, errlen) != 0)
 		return ERR_IO;
 	if (start_kube(cfg, rt, err, errlen) != 0 || start_authn(cfg, rt, err, errlen) != 0 ||
 	    start_authz(cfg, rt, err, errlen) != 0)

@@ -177,7 +177,7 @@ check_eq "its old name is gone with it: the default" "subject=CN=metrics-apiserv
 	"$(served metrics.sni.test)"
 check "the same server process (not restarted)" kill -0 "$MAS_PID"
 
-# ---- a pair that cannot be read stops the start (upstream's text) ----------------
+# ---- a pair that cannot be read stops the start, before anything connects ------
 stop_server
 out=$(timeout 60 "$BUILD/metrics-apiserver" --kubeconfig "$KUBECONFIG" --secure-port "$(free_port)" \
 	--bind-address 127.0.0.1 --cert-dir "$WORK/certs" --kubelet-insecure-tls \
