@@ -179,7 +179,8 @@ check "the same server process (not restarted)" kill -0 "$MAS_PID"
 
 # ---- a pair that cannot be read stops the start, before anything connects ------
 stop_server
-out=$(timeout 60 "$BUILD/metrics-apiserver" --kubeconfig "$KUBECONFIG" --secure-port "$(free_port)" \
+# (a kubeconfig that does not exist: the pair is checked before it is read)
+out=$(timeout 60 "$BUILD/metrics-apiserver" --kubeconfig "$WORK/none.kubeconfig" --secure-port "$(free_port)" \
 	--bind-address 127.0.0.1 --cert-dir "$WORK/certs" --kubelet-insecure-tls \
 	--tls-sni-cert-key "$WORK/serving/none.crt,$WORK/serving/none.key" 2>&1 >/dev/null |
 	grep -v '^[IWE][0-9]'; echo "rc=${PIPESTATUS[0]}")
