@@ -414,7 +414,7 @@ END_TEST
 START_TEST(test_ignored_flags_listed)
 {
 	ck_assert_int_eq(PARSE("--tls-min-version=VersionTLS12", "--max-requests-inflight=10",
-			       "--kubelet-insecure-tls"), 0);
+			       "--kubelet-insecure-tls", "--tls-sni-cert-key=a.crt,a.key"), 0);
 	ck_assert_ptr_null(cfg.ignored_flags);
 	ck_assert_int_eq(PARSE("--audit-log-path=-", "--tls-cipher-suites=TLS_AES_128_GCM_SHA256",
 			       "--goaway-chance=0.01", "--audit-log-path=/var/log/a",
