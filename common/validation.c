@@ -1,7 +1,8 @@
 /*
  * validation.c - apimachinery's label key and value validation
  * (k8s.io/apimachinery/pkg/util/validation) and field.Error wording, for
- * the selector parser.
+ * the selector parser; IsDNS1123Subdomain for the serving certificates'
+ * SNI names.
  */
 #include "common/common.h"
 #include "common/common_int.h"
@@ -63,7 +64,7 @@ static bool dns_subdomain_ok(const char *s, size_t n)
 
 const char *validation_dns_subdomain(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strnlen(s, DNS_SUBDOMAIN_MAX + 1);
 
 	if (n > DNS_SUBDOMAIN_MAX)
 		return "must be no more than 253 characters";

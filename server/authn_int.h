@@ -1,6 +1,6 @@
 /*
  * authn_int.h - private to server/: what authn.c, authn_trust.c,
- * authn_token.c, serving.c and reload.c share.
+ * authn_token.c, serving.c, serving_sni.c and reload.c share.
  *
  *   authn.c        the chain, users, connections' kept certificate verdicts
  *   reload.c       file change signatures and the periodic ticker thread
@@ -8,7 +8,9 @@
  *                  from the flags' files or the ConfigMap, published as
  *                  immutable reference-counted snapshots
  *   authn_token.c  bearer tokens: TokenReview with a cache
- *   serving.c      the serving certificate/key, reloaded from its files
+ *   serving.c      the serving certificate/key pairs (the default one and
+ *                  --tls-sni-cert-key's), reloaded from their files
+ *   serving_sni.c  which of them a handshake gets (server names)
  *   workers.c      the threads that serve requests waiting on a review
  */
 #ifndef SERVER_AUTHN_INT_H
@@ -116,17 +118,21 @@ int server__token_user(struct server__tokens *t, const char *authorization, bool
 struct server__serving;
 struct server__serving_pair;
 
-/* The pair from memory; with cert_file/key_file (may be NULL) it is read
- * again from them when they change (server__serving_reload).  NULL with a
- * message in err when the PEM is unusable. */
+/* The default pair from memory; with cert_file/key_file (may be NULL) it
+ * is read again from them when they change (server__serving_reload).
+ * sni (NULL: none): --tls-sni-cert-key's "crt,key[:names]" values, each
+ * pair read from its files now and again when they change.  NULL with a
+ * message in err when a PEM is unusable ("failed to load SNI cert and
+ * key: ..." for an SNI pair, as upstream). */
 struct server__serving *server__serving_new(const char *cert_pem, const char *key_pem,
 					    const char *cert_file, const char *key_file,
-					    char *err, size_t errlen);
+					    const struct server_strlist *sni, char *err,
+					    size_t errlen);
 void server__serving_free(struct server__serving *s);
 /* Checks the files now (thread-safe); true when a new pair was loaded. */
 bool server__serving_reload(struct server__serving *s);
-/* The current pair, with a new reference: a handshake pins it until its
- * connection closes (GnuTLS keeps pointers into it). */
+/* The current default pair, with a new reference: a handshake pins its
+ * pair until its connection closes (GnuTLS keeps pointers into it). */
 struct server__serving_pair *server__serving_acquire(struct server__serving *s);
 void server__serving_release(struct server__serving_pair *p); /* NULL fine */
 void server__serving_get(struct server__serving_pair *p, gnutls_pcert_st **pcert,
@@ -134,16 +140,44 @@ void server__serving_get(struct server__serving_pair *p, gnutls_pcert_st **pcert
 
 /* The daemon's state of one connection: made when it is announced (before
  * its handshake; session: its TLS session, made the session's user
- * pointer), freed when it closes. */
+ * pointer; fd: its socket, -1 if unknown), freed when it closes. */
 struct server__conn;
-struct server__conn *server__conn_new(struct server__serving *s, gnutls_session_t session);
+struct server__conn *server__conn_new(struct server__serving *s, gnutls_session_t session,
+				      int fd);
 void server__conn_free(struct server__conn *c); /* NULL fine */
 struct server_authn_conn *server__conn_authn(const struct server__conn *c);
 /* GnuTLS' retrieve callback (MHD_OPTION_HTTPS_CERT_CALLBACK): the pair of
- * the moment, pinned to the session's server__conn until it closes. */
+ * the moment the client's server name selects (serving_sni.c), pinned to
+ * the session's server__conn until it closes. */
 int server__serving_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
 			     int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
 			     gnutls_pcert_st **pcert, unsigned int *pcert_length,
 			     gnutls_privkey_t *pkey);
+
+/* ---- serving_sni.c -------------------------------------------------------------- */
+
+/* The names upstream's getCertificateNames takes from a DER certificate
+ * (CN when a domain name, DNS SANs), appended to out; 0 or ERR_PARSE. */
+int server__sni_cert_names(const gnutls_datum_t *der, struct server_strlist *out);
+
+/* Names -> pair slots (1 + the pair's index in --tls-sni-cert-key order;
+ * 0 is the default pair), built once and then read by any thread. */
+struct server__sni;
+struct server__sni *server__sni_new(void);
+/* name selects slot; given: an explicit name (beats a certificate's); a
+ * name added twice keeps the given one, then the lower slot. */
+void server__sni_add(struct server__sni *t, const char *name, size_t slot, bool given);
+void server__sni_free(struct server__sni *t); /* NULL fine */
+
+/* What a handshake asks, found before any lock is taken. */
+struct server__sni_ask {
+	bool sent;        /* the client sent a server name */
+	bool usable;      /* ... and it is a DNS name that fits name */
+	char name[256];   /* lower-cased */
+	char ip[64];      /* without a server name: the local address of the socket */
+};
+void server__sni_ask(gnutls_session_t session, int fd, struct server__sni_ask *a);
+/* The slot of the pair a handshake gets (0: the default pair). */
+size_t server__sni_pick(const struct server__sni *t, const struct server__sni_ask *a);
 
 #endif

@@ -346,7 +346,7 @@ const struct flag_def server__flag_defs[] = {
 	  "extracted. Non-wildcard matches trump over wildcard matches, explicit domain "
 	  "patterns trump over extracted names. For multiple key/certificate pairs, use the "
 	  "--tls-sni-cert-key multiple times. Examples: \"example.crt,example.key\" or "
-	  "\"foo.crt,foo.key:*.foo.com,foo.com\".", FX_TODO },
+	  "\"foo.crt,foo.key:*.foo.com,foo.com\".", FX_USED },
 
 	/* Apiserver authentication (server/authn_trust.c, authn_token.c) */
 	{ "authentication-kubeconfig", 0, FLAG_STRING, CFG(authn.kubeconfig),

@@ -2,7 +2,8 @@
  * flags_table.h - private to server/flags*.c (and run.c, which calls
  * server__apply_logging): the one table describing every command-line
  * flag (name, shorthand, type, where it lives in struct server_config,
- * help section and text).
+ * help section and text); also the namedCertKey splitter serving.c uses
+ * for --tls-sni-cert-key.
  */
 #ifndef SERVER_FLAGS_TABLE_H
 #define SERVER_FLAGS_TABLE_H
@@ -60,6 +61,15 @@ int server__parse_int(const char *s, long long min, long long max, const char *f
 int server__parse_float32(const char *s, double *out, char *why, size_t len);
 int server__parse_int32s(const char *s, struct server_strlist *l, char *why, size_t len);
 int server__parse_certkey(const char *s, char *why, size_t len);
+/* One --tls-sni-cert-key value, split (serving.c uses it too). */
+struct server__certkey {
+	char *cert_file, *key_file;
+	struct server_strlist names;  /* the domain patterns given; n = 0: none */
+};
+/* server__parse_certkey's checks; out (NULL: checks only) gets the parts,
+ * emptied with server__certkey_clear. */
+int server__certkey_split(const char *s, struct server__certkey *out, char *why, size_t len);
+void server__certkey_clear(struct server__certkey *c);
 int server__parse_quantity(const char *s, int64_t *out, char *why, size_t len);
 int server__parse_vmodule(const char *s, struct server_strlist *l, char *why, size_t len);
 /* Appends a copy of the len bytes at s to l; ERR_TOOBIG when l is full. */

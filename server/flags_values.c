@@ -102,12 +102,27 @@ static bool only_space(const char *s, size_t n)
 	return true;
 }
 
-/* cliflag.NamedCertKey.Set: "crt,key" or "crt,key:name[,name...]". */
-int server__parse_certkey(const char *s, char *why, size_t len)
+/* s[0..n) without the white space around it (strings.TrimSpace, ASCII). */
+static char *trimmed(const char *s, size_t n)
+{
+	while (n > 0 && only_space(s, 1)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && only_space(s + n - 1, 1))
+		n--;
+	return xstrndup(s, n);
+}
+
+/* cliflag.NamedCertKey.Set: "crt,key" or "crt,key:name[,name...]", split
+ * on the first ':', each part trimmed. */
+int server__certkey_split(const char *s, struct server__certkey *out, char *why, size_t len)
 {
 	const char *colon = strchr(s, ':');
 	size_t keycert = colon ? (size_t)(colon - s) : strlen(s);
 	const char *comma = memchr(s, ',', keycert);
+	const char *p;
+	size_t n = 1;
 
 	if (colon && only_space(colon + 1, strlen(colon + 1))) {
 		snprintf(why, len, "empty names list is not allowed");
@@ -117,7 +132,40 @@ int server__parse_certkey(const char *s, char *why, size_t len)
 		snprintf(why, len, "expected comma separated certificate and key file paths");
 		return ERR_INVAL;
 	}
-	return 0;
+	if (!out)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->cert_file = trimmed(s, (size_t)(comma - s));
+	out->key_file = trimmed(comma + 1, keycert - (size_t)(comma + 1 - s));
+	if (!colon)
+		return 0;
+	for (p = colon + 1; *p; p++)
+		n += *p == ',';
+	out->names.items = xcalloc(n, sizeof(*out->names.items));
+	for (p = colon + 1;; p++) {
+		const char *next = strchr(p, ',');
+		size_t l = next ? (size_t)(next - p) : strlen(p);
+
+		out->names.items[out->names.n++] = trimmed(p, l);
+		if (!next)
+			return 0;
+		p = next;
+	}
+}
+
+void server__certkey_clear(struct server__certkey *c)
+{
+	free(c->cert_file);
+	free(c->key_file);
+	for (size_t i = 0; i < c->names.n; i++)
+		free(c->names.items[i]);
+	free(c->names.items);
+	memset(c, 0, sizeof(*c));
+}
+
+int server__parse_certkey(const char *s, char *why, size_t len)
+{
+	return server__certkey_split(s, NULL, why, len);
 }
 
 /* resource.QuantityValue.Set (ParseQuantity); the value in bytes. */

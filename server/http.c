@@ -10,8 +10,9 @@
  * snapshots) runs when libmicrohttpd reports the request complete.
  *
  * Certificates: GnuTLS asks for the serving pair on every handshake
- * (serving.c: new connections get the newest files, open ones keep the
- * pair they started with).  Every connection is asked for a client
+ * (serving.c: the client's server name picks the default pair or a
+ * --tls-sni-cert-key one; new connections get the newest files, open ones
+ * keep the pair they started with).  Every connection is asked for a client
  * certificate with an empty list of CA names, so clients send theirs
  * whichever CA signed it, also after a CA rotation; authn.c verifies it
  * against the trust sets of the moment.
@@ -281,11 +282,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct server_http *h = cls;
-	const union MHD_ConnectionInfo *info;
+	const union MHD_ConnectionInfo *info, *fd;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-		*socket_context = server__conn_new(h->serving, info ? info->tls_session : NULL);
+		fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = server__conn_new(h->serving, info ? info->tls_session : NULL,
+						   fd ? (int)fd->connect_fd : -1);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		server__conn_free(*socket_context);
 		*socket_context = NULL;
@@ -388,8 +391,8 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 	/* Any certificate will do (no names are sent): the serving one when no
 	 * CA is configured yet, so a CA that comes later still gets certs. */
 	h->trust_pem = xstrdup(trust ? trust : o->cert_pem);
-	h->serving = server__serving_new(o->cert_pem, o->key_pem, o->cert_file, o->key_file, err,
-					 errlen);
+	h->serving = server__serving_new(o->cert_pem, o->key_pem, o->cert_file, o->key_file,
+					 o->sni_cert_keys, err, errlen);
 	if (!h->serving)
 		goto fail;
 	if (parse_bind(o->bind_address, o->port, &addr, &v6) != 0) {
@@ -414,7 +417,8 @@ struct server_http *server_http_start(const struct server_http_options *o, char 
 	}
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : o->port;
-	if (o->cert_file && *o->cert_file && o->reload_ns >= 0)
+	if (((o->cert_file && *o->cert_file) || (o->sni_cert_keys && o->sni_cert_keys->n)) &&
+	    o->reload_ns >= 0)
 		h->reloader = server__ticker_start(o->reload_ns ? o->reload_ns : NS_PER_SEC,
 						   reload_tick, h->serving);
 	return h;

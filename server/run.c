@@ -19,6 +19,7 @@
 #include "rules/rules.h"
 #include "scraper/scraper.h"
 #include "series/series.h"
+#include "server/authn_int.h" /* server__serving_new */
 #include "server/flags_table.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -90,6 +91,21 @@ static int load_serving_cert(const struct server_config *cfg, struct runtime *rt
 out:
 	free(crt);
 	free(key);
+	return rc;
+}
+
+/* The serving pairs (default and --tls-sni-cert-key) loaded once as the
+ * daemon will load them, so that a bad one stops the start before anything
+ * connects, as upstream's SecureServingOptions.ApplyTo does. */
+static int check_serving(const struct server_config *cfg, const struct runtime *rt, char *err,
+			 size_t errlen)
+{
+	struct server__serving *s = server__serving_new(rt->cert_pem, rt->key_pem, NULL, NULL,
+							&cfg->serving.tls_sni_cert_key, err,
+							errlen);
+	int rc = s ? 0 : ERR_INVAL;
+
+	server__serving_free(s);
 	return rc;
 }
 
@@ -227,6 +243,7 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.key_pem = rt->key_pem,
 		.cert_file = rt->cert_path,
 		.key_file = rt->key_path,
+		.sni_cert_keys = &cfg->serving.tls_sni_cert_key,
 		.routes = rt->routes,
 		.nroutes = server_routes_build(&rt->app, rt->routes, RUN_MAX_ROUTES),
 		.authn = rt->authn,
@@ -430,7 +447,7 @@ static int setup(const struct server_config *cfg, struct runtime *rt, char *err,
 	rt->node_selector = selector_parse(cfg->kubelet.node_selector, err, errlen);
 	if (!rt->node_selector)
 		return ERR_INVAL;
-	if (load_serving_cert(cfg, rt, err, errlen) != 0)
+	if (load_serving_cert(cfg, rt, err, errlen) != 0 || check_serving(cfg, rt, err, errlen) != 0)
 		return ERR_IO;
 	if (start_kube(cfg, rt, err, errlen) != 0 || start_authn(cfg, rt, err, errlen) != 0 ||
 	    start_authz(cfg, rt, err, errlen) != 0)
@@ -530,9 +547,6 @@ static void log_flag_notes(const struct server_config *cfg)
 			 cfg->ignored_flags);
 	if (cfg->generic.profiling)
 		log_v(1, "\"--profiling has no effect: metrics-apiserver serves no /debug/pprof\"");
-	if (cfg->serving.tls_sni_cert_key.n > 0)
-		log_warn("\"--tls-sni-cert-key is not implemented: every client gets the default "
-			 "serving certificate\"");
 }
 
 int server_run(int argc, char **argv)

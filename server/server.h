@@ -61,7 +61,7 @@ struct server_serving_flags {
 	struct server_strlist tls_cipher_suites;     /* Go names (flags_tls.c) */
 	struct server_strlist tls_curve_preferences; /* Go CurveID numbers, as given */
 	char *tls_min_version;                       /* "VersionTLS12", NULL = 1.2 */
-	struct server_strlist tls_sni_cert_key;      /* "crt,key[:names]" (accepted only) */
+	struct server_strlist tls_sni_cert_key;      /* "crt,key[:names]" (serving.c) */
 	bool disable_http2_serving;                  /* (no HTTP/2 here) */
 	int http2_max_streams_per_connection;
 	bool permit_address_sharing;
@@ -485,6 +485,7 @@ struct server_http_options {
 	const char *key_pem;             /* its key, PEM */
 	const char *cert_file, *key_file; /* where they came from (NULL: not reloaded):
 					  * read again when either changes */
+	const struct server_strlist *sni_cert_keys; /* --tls-sni-cert-key's, NULL: none */
 	int64_t reload_ns;               /* how often the files are checked: 0 = 1 s, <0 never */
 	const struct server_route *routes; /* borrowed for the daemon's life */
 	size_t nroutes;
@@ -498,25 +499,24 @@ struct server_http_options {
 	/* --max-requests-inflight / --max-mutating-requests-inflight (0 = no
 	 * limit): requests past them get 429 with Retry-After, as the generic
 	 * apiserver's max-in-flight filter answers; system:masters is exempt */
-	int max_requests_inflight;
-	int max_mutating_requests_inflight;
+	int max_requests_inflight, max_mutating_requests_inflight;
 	const char *hsts;                /* Strict-Transport-Security value, or NULL */
 	bool reuse_port;                 /* --permit-port-sharing (SO_REUSEPORT) */
 };
 
 struct server_http;
 
-/* Starts serving (an unspecified IPv4 bind address also takes IPv6 when
- * the host has it).  NULL with a message in err (bad key, port in use). */
+/* Starts serving (an unspecified IPv4 bind address also takes IPv6 when the host
+ * has it).  NULL with a message in err (bad key or SNI pair, port in use). */
 struct server_http *server_http_start(const struct server_http_options *o, char *err,
 				      size_t errlen);
 /* The bound port (useful with port 0). */
 int server_http_port(const struct server_http *h);
 /* Requests whose connection is suspended while they wait on a review. */
 int server_http_waiting(const struct server_http *h);
-/* Checks the serving certificate files now (the daemon also does every
- * reload_ns); true when a new pair was loaded.  New connections get it,
- * open ones keep theirs. */
+/* Checks the serving certificate files (default and SNI pairs) now (the
+ * daemon also does every reload_ns); true when a new pair was loaded.
+ * New connections get it, open ones keep theirs. */
 bool server_http_reload_certs(struct server_http *h);
 /* Waits until no request is being served (false when timeout_ns ran out);
  * with retry_after (--shutdown-send-retry-after) new requests get the

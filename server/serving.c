@@ -1,12 +1,14 @@
 /*
- * serving.c - the serving certificate chain and key, reloaded when
- * --tls-cert-file / --tls-private-key-file change (as the Go apiserver's
- * DynamicServingCertificateController).  GnuTLS asks for the pair on each
- * handshake (http.c's retrieve callback), so new connections get the
- * newest pair; a pair stays alive while any connection that took it is
+ * serving.c - the serving certificate chains and keys: the default pair
+ * (--tls-cert-file / --tls-private-key-file, or the self-signed one) and
+ * the --tls-sni-cert-key pairs, each reloaded when its files change (as
+ * the Go apiserver's DynamicServingCertificateController).  GnuTLS asks
+ * for a pair on each handshake (http.c's retrieve callback), the client's
+ * server name choosing which (serving_sni.c), so new connections get the
+ * newest pairs; a pair stays alive while any connection that took it is
  * open, since GnuTLS keeps pointers into it.  A pair that does not load
  * (half-written files, a key not matching the certificate) is logged and
- * the previous one kept.
+ * the previous one kept; at start it is an error.
  *
  * Also the daemon's per-connection state (server__conn): announced before
  * its handshake, it becomes the TLS session's user pointer, so the GnuTLS
@@ -14,10 +16,16 @@
  */
 #include "server/authn_int.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <gnutls/abstract.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "server/flags_table.h"
 
 #define SERVING_MAX_CHAIN 16
 
@@ -28,12 +36,21 @@ struct server__serving_pair {
 	gnutls_privkey_t key;
 };
 
-struct server__serving {
-	pthread_mutex_t mu;         /* cur */
-	struct server__serving_pair *cur;
-	pthread_mutex_t reload_mu;  /* the files' signatures */
-	char *cert_file, *key_file;
+/* One certificate/key file pair: the default one or an SNI one. */
+struct serving_source {
+	const char *purpose;              /* "serving-cert", "sni-serving-cert" */
+	char *cert_file, *key_file;       /* NULL: from memory, never reloaded */
 	struct server__file_sig cert_sig, key_sig;
+	struct server_strlist names;      /* SNI: the names given, n = 0: the cert's */
+	struct server__serving_pair *cur; /* under mu */
+};
+
+struct server__serving {
+	pthread_mutex_t mu;         /* every source's cur, sni */
+	struct serving_source *src; /* [0]: the default pair; then the SNI ones */
+	size_t nsrc;
+	struct server__sni *sni;    /* NULL without SNI pairs */
+	pthread_mutex_t reload_mu;  /* the files' signatures */
 };
 
 static void pair_free(struct server__serving_pair *p)
@@ -100,24 +117,167 @@ fail:
 	return NULL;
 }
 
+/* os.ReadFile's errors as Go words them ("open F: no such file or
+ * directory"); NULL then. */
+static char *read_small(const char *path, char *err, size_t errlen)
+{
+	struct dynbuf b;
+	char sys[128];
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		err_sys(errno, sys, sizeof(sys));
+		sys[0] = (char)tolower((unsigned char)sys[0]);
+		snprintf(err, errlen, "open %s: %s", path, sys);
+		return NULL;
+	}
+	dynbuf_init(&b, DYN_CONFIG_FILE);
+	errno = 0;
+	rc = dynbuf_read_fd(&b, fd);
+	if (rc != 0) {
+		err_sys(rc == ERR_TOOBIG ? EFBIG : errno, sys, sizeof(sys));
+		sys[0] = (char)tolower((unsigned char)sys[0]);
+		snprintf(err, errlen, "read %s: %s", path, sys);
+	}
+	close(fd);
+	if (rc != 0) {
+		dynbuf_clear(&b);
+		return NULL;
+	}
+	return dynbuf_take(&b, &len);
+}
+
+static void free_key_pem(char *key)
+{
+	if (key) {
+		memset(key, 0, strlen(key));
+		free(key);
+	}
+}
+
+/* The pair in src's files (DynamicCertKeyPairContent.loadCertKeyPair);
+ * NULL with Go's text in err. */
+static struct server__serving_pair *source_load(const struct serving_source *src, char *err,
+						size_t errlen)
+{
+	struct server__serving_pair *p = NULL;
+	char *crt = read_small(src->cert_file, err, errlen);
+	char *key = crt ? read_small(src->key_file, err, errlen) : NULL;
+
+	if (key && (!*crt || !*key))
+		snprintf(err, errlen, "missing content for serving cert \"%s::%s::%s\"",
+			 src->purpose, src->cert_file, src->key_file);
+	else if (key)
+		p = pair_load(crt, key, err, errlen);
+	free(crt);
+	free_key_pem(key);
+	return p;
+}
+
+/* The name table of the SNI pairs, pair i being cur[i] (or its source's
+ * current pair where cur[i] is NULL). */
+static struct server__sni *sni_build(const struct server__serving *s,
+				     struct server__serving_pair *const *cur)
+{
+	struct server__sni *t = server__sni_new();
+
+	for (size_t i = 1; i < s->nsrc; i++) {
+		const struct serving_source *src = &s->src[i];
+		struct server__serving_pair *p = cur && cur[i] ? cur[i] : src->cur;
+		struct server_strlist found = { NULL, 0 };
+		const struct server_strlist *names = &src->names;
+		struct dynbuf shown;
+		size_t len;
+		char *text;
+
+		if (names->n == 0) {
+			(void)server__sni_cert_names(&p->pcert[0].cert, &found);
+			names = &found;
+		}
+		dynbuf_init(&shown, 4096);
+		for (size_t j = 0; j < names->n; j++) {
+			server__sni_add(t, names->items[j], i, names == &src->names);
+			if (dynbuf_printf(&shown, "%s%s", j ? "," : "", names->items[j]) != 0)
+				break; /* the log line only */
+		}
+		text = dynbuf_take(&shown, &len);
+		log_v(2, "\"Loaded SNI cert\" index=%zu certName=\"%s::%s::%s\" names=\"%s\" "
+			 "explicit=%s", i - 1, src->purpose, src->cert_file, src->key_file, text,
+		      names == &src->names ? "true" : "false");
+		free(text);
+		for (size_t j = 0; j < found.n; j++)
+			free(found.items[j]);
+		free(found.items);
+	}
+	return t;
+}
+
+/* The SNI pairs of --tls-sni-cert-key, loaded into s->src[1...]. */
+static int sni_load(struct server__serving *s, const struct server_strlist *sni, char *err,
+		    size_t errlen)
+{
+	char why[512];
+
+	for (size_t i = 0; i < sni->n; i++) {
+		struct serving_source *src = &s->src[1 + i];
+		struct server__certkey ck;
+
+		/* the flag parser already checked the syntax */
+		if (server__certkey_split(sni->items[i], &ck, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "failed to load SNI cert and key: %s", why);
+			return ERR_INVAL;
+		}
+		src->purpose = "sni-serving-cert";
+		src->cert_file = ck.cert_file;
+		src->key_file = ck.key_file;
+		src->names = ck.names;
+		s->nsrc++;
+		if (!*src->cert_file || !*src->key_file) {
+			snprintf(err, errlen, "failed to load SNI cert and key: missing filename "
+					      "for serving cert");
+			return ERR_INVAL;
+		}
+		(void)server__file_changed(src->cert_file, &src->cert_sig);
+		(void)server__file_changed(src->key_file, &src->key_sig);
+		src->cur = source_load(src, why, sizeof(why));
+		if (!src->cur) {
+			snprintf(err, errlen, "failed to load SNI cert and key: %s", why);
+			return ERR_INVAL;
+		}
+	}
+	if (sni->n > 0)
+		s->sni = sni_build(s, NULL);
+	return 0;
+}
+
 struct server__serving *server__serving_new(const char *cert_pem, const char *key_pem,
 					    const char *cert_file, const char *key_file,
-					    char *err, size_t errlen)
+					    const struct server_strlist *sni, char *err,
+					    size_t errlen)
 {
 	struct server__serving *s;
 	struct server__serving_pair *p = pair_load(cert_pem, key_pem, err, errlen);
+	size_t nsni = sni ? sni->n : 0;
 
 	if (!p)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->reload_mu, NULL);
-	s->cur = p;
+	s->src = xcalloc(1 + nsni, sizeof(*s->src));
+	s->nsrc = 1;
+	s->src[0].purpose = "serving-cert";
+	s->src[0].cur = p;
 	if (cert_file && *cert_file && key_file && *key_file) {
-		s->cert_file = xstrdup(cert_file);
-		s->key_file = xstrdup(key_file);
-		(void)server__file_changed(cert_file, &s->cert_sig);
-		(void)server__file_changed(key_file, &s->key_sig);
+		s->src[0].cert_file = xstrdup(cert_file);
+		s->src[0].key_file = xstrdup(key_file);
+		(void)server__file_changed(cert_file, &s->src[0].cert_sig);
+		(void)server__file_changed(key_file, &s->src[0].key_sig);
+	}
+	if (nsni > 0 && sni_load(s, sni, err, errlen) != 0) {
+		server__serving_free(s);
+		return NULL;
 	}
 	return s;
 }
@@ -126,23 +286,36 @@ void server__serving_free(struct server__serving *s)
 {
 	if (!s)
 		return;
-	server__serving_release(s->cur);
+	for (size_t i = 0; i < s->nsrc; i++) {
+		struct server__certkey ck = { s->src[i].cert_file, s->src[i].key_file,
+					      s->src[i].names };
+
+		server__serving_release(s->src[i].cur);
+		server__certkey_clear(&ck);
+	}
+	server__sni_free(s->sni);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->reload_mu);
-	free(s->cert_file);
-	free(s->key_file);
+	free(s->src);
 	free(s);
 }
 
-struct server__serving_pair *server__serving_acquire(struct server__serving *s)
+/* The pair of slot, with a new reference. */
+static struct server__serving_pair *acquire_slot(struct server__serving *s,
+						 const struct server__sni_ask *ask)
 {
 	struct server__serving_pair *p;
 
 	pthread_mutex_lock(&s->mu);
-	p = s->cur;
+	p = s->src[s->sni && ask ? server__sni_pick(s->sni, ask) : 0].cur;
 	atomic_fetch_add(&p->refs, 1);
 	pthread_mutex_unlock(&s->mu);
 	return p;
+}
+
+struct server__serving_pair *server__serving_acquire(struct server__serving *s)
+{
+	return acquire_slot(s, NULL);
 }
 
 void server__serving_get(struct server__serving_pair *p, gnutls_pcert_st **pcert,
@@ -153,62 +326,71 @@ void server__serving_get(struct server__serving_pair *p, gnutls_pcert_st **pcert
 	*key = p->key;
 }
 
-static char *read_small(const char *path)
+/* src's pair again when either file changed (both stats, always: each
+ * signature must follow its file); NULL when unchanged or unusable (then
+ * logged, tried again at the next change of either file). */
+static struct server__serving_pair *source_reload(struct serving_source *src)
 {
-	struct dynbuf b;
-	size_t len;
+	struct server__serving_pair *p;
+	char err[512] = "";
+	bool c1 = server__file_changed(src->cert_file, &src->cert_sig);
+	bool c2 = server__file_changed(src->key_file, &src->key_sig);
 
-	dynbuf_init(&b, DYN_CONFIG_FILE);
-	if (dynbuf_read_file(&b, path) != 0 || b.len == 0) {
-		dynbuf_clear(&b);
+	if (!c1 && !c2)
 		return NULL;
-	}
-	return dynbuf_take(&b, &len);
+	p = source_load(src, err, sizeof(err));
+	if (!p)
+		log_error("\"Failed to load the serving certificate/key pair; keeping the "
+			  "previous one\" name=\"%s::%s::%s\" err=\"%s\"", src->purpose,
+			  src->cert_file, src->key_file, err);
+	return p;
 }
 
 bool server__serving_reload(struct server__serving *s)
 {
-	struct server__serving_pair *p = NULL, *old;
-	char *crt = NULL, *key = NULL, err[256] = "";
-	bool c1, c2;
+	struct server__serving_pair **fresh = xcalloc(s->nsrc, sizeof(*fresh));
+	struct server__sni *sni = NULL;
+	bool any = false, sni_changed = false;
 
-	if (!s->cert_file)
-		return false;
 	pthread_mutex_lock(&s->reload_mu);
-	/* both stats, always: each signature must follow its file */
-	c1 = server__file_changed(s->cert_file, &s->cert_sig);
-	c2 = server__file_changed(s->key_file, &s->key_sig);
-	if (c1 || c2) {
-		crt = read_small(s->cert_file);
-		key = crt ? read_small(s->key_file) : NULL;
-		if (!key)
-			snprintf(err, sizeof(err), "unable to read %s or %s", s->cert_file,
-				 s->key_file);
-		else
-			p = pair_load(crt, key, err, sizeof(err));
-		if (!p) {
-			/* tried again at the next change of either file */
-			log_error("\"Failed to load the serving certificate/key pair; keeping the "
-				  "previous one\" certFile=\"%s\" keyFile=\"%s\" err=\"%s\"",
-				  s->cert_file, s->key_file, err);
-		}
+	for (size_t i = 0; i < s->nsrc; i++) {
+		if (!s->src[i].cert_file || !(fresh[i] = source_reload(&s->src[i])))
+			continue;
+		any = true;
+		sni_changed |= i > 0;
 	}
-	if (p) {
+	/* a certificate's names may have changed with it */
+	if (sni_changed)
+		sni = sni_build(s, fresh);
+	if (any) {
 		pthread_mutex_lock(&s->mu);
-		old = s->cur;
-		s->cur = p;
+		for (size_t i = 0; i < s->nsrc; i++) {
+			struct server__serving_pair *old = s->src[i].cur;
+
+			if (fresh[i]) {
+				s->src[i].cur = fresh[i];
+				fresh[i] = old; /* released below */
+			}
+		}
+		if (sni) {
+			struct server__sni *old = s->sni;
+
+			s->sni = sni;
+			sni = old;
+		}
 		pthread_mutex_unlock(&s->mu);
-		server__serving_release(old);
-		log_info("\"Loaded a new cert/key pair\" name=\"serving-cert::%s::%s\"",
-			 s->cert_file, s->key_file);
+	}
+	for (size_t i = 0; i < s->nsrc; i++) {
+		if (!fresh[i])
+			continue;
+		server__serving_release(fresh[i]);
+		log_info("\"Loaded a new cert/key pair\" name=\"%s::%s::%s\"", s->src[i].purpose,
+			 s->src[i].cert_file, s->src[i].key_file);
 	}
 	pthread_mutex_unlock(&s->reload_mu);
-	free(crt);
-	if (key) {
-		memset(key, 0, strlen(key));
-		free(key);
-	}
-	return p != NULL;
+	server__sni_free(sni);
+	free(fresh);
+	return any;
 }
 
 /* ---- connections ---------------------------------------------------------------------- */
@@ -217,14 +399,17 @@ struct server__conn {
 	struct server__serving *serving;
 	struct server_authn_conn *authn;
 	struct server__serving_pair *pair; /* pinned by its handshake */
+	int fd;                            /* its socket (the local address) */
 };
 
-struct server__conn *server__conn_new(struct server__serving *s, gnutls_session_t session)
+struct server__conn *server__conn_new(struct server__serving *s, gnutls_session_t session,
+				      int fd)
 {
 	struct server__conn *c = xcalloc(1, sizeof(*c));
 
 	c->serving = s;
 	c->authn = server_authn_conn_new();
+	c->fd = fd;
 	if (session) {
 		gnutls_session_set_ptr(session, c);
 		/* no CA names: clients send their certificate whatever signed it */
@@ -254,6 +439,7 @@ int server__serving_retrieve(gnutls_session_t session, const gnutls_datum_t *req
 {
 	struct server__conn *c = gnutls_session_get_ptr(session);
 	struct server__serving_pair *p;
+	struct server__sni_ask ask;
 
 	(void)req_ca_rdn;
 	(void)nreqs;
@@ -261,7 +447,10 @@ int server__serving_retrieve(gnutls_session_t session, const gnutls_datum_t *req
 	(void)pk_algos_length;
 	if (!c)
 		return -1;
-	p = server__serving_acquire(c->serving);
+	/* the SNI pairs are fixed at start: no lock needed to know there are some */
+	if (c->serving->nsrc > 1)
+		server__sni_ask(session, c->fd, &ask);
+	p = acquire_slot(c->serving, c->serving->nsrc > 1 ? &ask : NULL);
 	server__serving_release(c->pair); /* a renegotiation re-pins */
 	c->pair = p;
 	server__serving_get(p, pcert, pcert_length, pkey);

@@ -8,7 +8,8 @@
 # is followed without a restart (and undone); then the serving
 # certificate files are replaced under the running server: new connections
 # get the new certificate, a kept-alive connection keeps working, no
-# restart.
+# restart; --tls-sni-cert-key pairs are served by server name (openssl
+# s_client -servername), and a missing pair stops the start.
 source "$(dirname "$0")/lib.sh"
 
 start_kubesim --nodes 2 --pods-per-node 2
@@ -22,6 +23,15 @@ for n in a b; do
 done
 cp "$WORK/serving/a.crt" "$WORK/serving/tls.crt"
 cp "$WORK/serving/a.key" "$WORK/serving/tls.key"
+# Two --tls-sni-cert-key pairs: "sni" named by its certificate (DNS SANs),
+# "x" by the names given after ':' (its own SAN then names nothing).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=metrics-apiserver-sni" \
+	-addext "subjectAltName=DNS:metrics.sni.test,DNS:*.wild.sni.test" \
+	-keyout "$WORK/serving/sni.key" -out "$WORK/serving/sni.crt" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=metrics-apiserver-x" -addext "subjectAltName=DNS:other.sni.test" \
+	-keyout "$WORK/serving/x.key" -out "$WORK/serving/x.crt" 2>/dev/null
 
 check_out "the ConfigMap is served as kube-apiserver writes it" \
 	bash -c '[ "$(kubectl get configmap -n kube-system extension-apiserver-authentication \
@@ -30,7 +40,9 @@ check_out "the ConfigMap is served as kube-apiserver writes it" \
 start_server --metric-resolution 10s --kubelet-request-timeout 5s --kubelet-use-node-status-port \
 	--kubelet-preferred-address-types InternalIP \
 	--kubelet-certificate-authority "$SIM_DIR/ca.crt" \
-	--tls-cert-file "$WORK/serving/tls.crt" --tls-private-key-file "$WORK/serving/tls.key"
+	--tls-cert-file "$WORK/serving/tls.crt" --tls-private-key-file "$WORK/serving/tls.key" \
+	--tls-sni-cert-key "$WORK/serving/sni.crt,$WORK/serving/sni.key" \
+	--tls-sni-cert-key "$WORK/serving/x.crt,$WORK/serving/x.key:explicit.sni.test,*.x.sni.test"
 register_apiservice
 
 check "APIService becomes Available" wait_until 40 apiservice_available v1beta1.metrics.k8s.io
@@ -53,6 +65,31 @@ check_eq "kubesim's token is reviewed (kubesim-admin in system:masters)" 200 \
 check_eq "an unknown token is 401" 401 "$(code -H 'Authorization: Bearer not-a-token')"
 body=$(curl -s --cacert "$WORK/serving/tls.crt" -H 'Authorization: Bearer not-a-token' "$url")
 check_eq "401 body" '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}' "$body"
+
+# ---- --tls-sni-cert-key: the client's server name picks the certificate -------
+# (upstream: exact name, then the name with its first label as "*"; names
+# after ':' replace the certificate's; else the default serving certificate)
+served() { # served NAME|-: the subject served for server name NAME (-: none sent)
+	local sni=(-servername "$1")
+	[ "$1" = - ] && sni=(-noservername)
+	openssl s_client -connect "127.0.0.1:$MAS_PORT" "${sni[@]}" </dev/null 2>/dev/null |
+		openssl x509 -noout -subject -nameopt RFC2253
+}
+check_eq "SNI metrics.sni.test: the SNI pair (its DNS SAN)" "subject=CN=metrics-apiserver-sni" \
+	"$(served metrics.sni.test)"
+check_eq "SNI a.wild.sni.test: the SNI pair (its *.wild.sni.test SAN)" \
+	"subject=CN=metrics-apiserver-sni" "$(served a.wild.sni.test)"
+check_eq "SNI explicit.sni.test: the pair given that name" "subject=CN=metrics-apiserver-x" \
+	"$(served explicit.sni.test)"
+check_eq "SNI q.x.sni.test: the pair given *.x.sni.test" "subject=CN=metrics-apiserver-x" \
+	"$(served q.x.sni.test)"
+check_eq "SNI other.sni.test (x's own SAN, overridden by its names): the default" \
+	"subject=CN=metrics-apiserver-a" "$(served other.sni.test)"
+check_eq "SNI b.a.wild.sni.test (a wildcard is one label): the default" \
+	"subject=CN=metrics-apiserver-a" "$(served b.a.wild.sni.test)"
+check_eq "no server name: the default certificate" "subject=CN=metrics-apiserver-a" "$(served -)"
+check "--tls-sni-cert-key is not logged as without effect" \
+	bash -c "! grep -q 'tls-sni-cert-key' '$MAS_LOG'"
 
 # ---- the ConfigMap is followed (re-read every 10 s) ---------------------------
 proxy_code() {
@@ -120,4 +157,34 @@ check_eq "the connection opened on A keeps working" "before 200 after 200 same-s
 check "the same server process (not restarted)" kill -0 "$MAS_PID"
 check_out "kubectl top nodes after the rotation" kubectl top nodes node-0
 check "the server logged the new pair" grep -q 'Loaded a new cert/key pair' "$MAS_LOG"
+check_eq "after the rotation, an unknown server name gets certificate B" \
+	"subject=CN=metrics-apiserver-b" "$(served unknown.sni.test)"
+check_eq "the SNI pair is still served for its name" "subject=CN=metrics-apiserver-sni" \
+	"$(served metrics.sni.test)"
+
+# The SNI pair's files replaced too: a new certificate with other names.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=metrics-apiserver-sni2" -addext "subjectAltName=DNS:metrics2.sni.test" \
+	-keyout "$WORK/serving/sni2.key" -out "$WORK/serving/sni2.crt" 2>/dev/null
+cp "$WORK/serving/sni2.key" "$WORK/serving/sni.key.new"
+cp "$WORK/serving/sni2.crt" "$WORK/serving/sni.crt.new"
+mv "$WORK/serving/sni.key.new" "$WORK/serving/sni.key"
+mv "$WORK/serving/sni.crt.new" "$WORK/serving/sni.crt"
+sni2_served() { [ "$(served metrics2.sni.test)" = "subject=CN=metrics-apiserver-sni2" ]; }
+check "new connections naming metrics2.sni.test get the new SNI pair (no restart)" \
+	wait_until 10 sni2_served
+check_eq "its old name is gone with it: the default" "subject=CN=metrics-apiserver-b" \
+	"$(served metrics.sni.test)"
+check "the same server process (not restarted)" kill -0 "$MAS_PID"
+
+# ---- a pair that cannot be read stops the start, before anything connects ------
+stop_server
+# (a kubeconfig that does not exist: the pair is checked before it is read)
+out=$(timeout 60 "$BUILD/metrics-apiserver" --kubeconfig "$WORK/none.kubeconfig" --secure-port "$(free_port)" \
+	--bind-address 127.0.0.1 --cert-dir "$WORK/certs" --kubelet-insecure-tls \
+	--tls-sni-cert-key "$WORK/serving/none.crt,$WORK/serving/none.key" 2>&1 >/dev/null |
+	grep -v '^[IWE][0-9]'; echo "rc=${PIPESTATUS[0]}")
+check_eq "a missing --tls-sni-cert-key file: upstream's error, exit 1" \
+	"Error: failed to load SNI cert and key: open $WORK/serving/none.crt: no such file or directory
+rc=1" "$out"
 finish

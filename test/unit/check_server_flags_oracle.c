@@ -380,14 +380,16 @@ END_TEST
 START_TEST(test_ignored_flags_listed)
 {
 	ck_assert_int_eq(PARSE("--tls-min-version=VersionTLS12", "--max-requests-inflight=10",
-			       "--kubelet-insecure-tls", "--logging-format=text", "--vmodule=a=1"), 0);
+			       "--kubelet-insecure-tls", "--logging-format=text", "--vmodule=a=1",
+			       "--tls-sni-cert-key=a.crt,a.key", "--audit-log-path=-",
+			       "--audit-policy-file=p.yaml", "--audit-log-format=legacy"), 0);
 	ck_assert_ptr_null(cfg.ignored_flags);
-	ck_assert_int_eq(PARSE("--audit-log-path=-", "--tls-cipher-suites=TLS_AES_128_GCM_SHA256",
-			       "--goaway-chance=0.01", "--audit-log-path=/var/log/a",
+	ck_assert_int_eq(PARSE("--audit-log-compress", "--tls-cipher-suites=TLS_AES_128_GCM_SHA256",
+			       "--goaway-chance=0.01", "--audit-log-compress=true",
 			       "--enable-priority-and-fairness=false", "--profiling=false"), 0);
 	ck_assert_ptr_nonnull(cfg.ignored_flags);
 	/* --profiling: no pprof in C, a no-op whatever its value */
-	ck_assert_str_eq(cfg.ignored_flags, "--goaway-chance, --audit-log-path, "
+	ck_assert_str_eq(cfg.ignored_flags, "--goaway-chance, --audit-log-compress, "
 					    "--enable-priority-and-fairness, --profiling");
 }
 END_TEST

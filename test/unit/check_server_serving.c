@@ -11,6 +11,8 @@
  * --max-requests-inflight: the generic apiserver's 429 with Retry-After;
  * --shutdown-send-retry-after: WithRetryAfter's 429 while draining;
  * --strict-transport-security-directives: the header, joined with "; ".
+ * --tls-sni-cert-key: the certificate each server name gets (GnuTLS
+ * clients with and without SNI), reloads, start-up errors.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -18,7 +20,7 @@
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,18 +92,17 @@ static void teardown(void)
 }
 
 /* Parses the NULL-terminated flags, validates them, starts the daemon
- * with the TLS settings they give; returns its port. */
-static int start(const char *first, ...)
+ * with the TLS settings and --tls-sni-cert-key pairs they give (files
+ * checked only by server_http_reload_certs); returns its port.  With err,
+ * a daemon that does not start gives 0 and its text there. */
+static int start_list(const char *const *args, char *err_out, size_t err_len)
 {
 	char *argv[16] = { "metrics-apiserver" };
 	char err[512] = "";
 	int argc = 1;
-	va_list ap;
 
-	va_start(ap, first);
-	for (const char *a = first; a && argc < 15; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
-	va_end(ap);
+	for (const char *const *a = args; *a && argc < 15; a++)
+		argv[argc++] = (char *)*a;
 	ck_assert_int_eq(server_flags_parse(&cfg, argc, argv, err, sizeof(err)), 0);
 	ck_assert_msg(server_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(server_tls_build(&cfg.serving, &tls, err, sizeof(err)) == 0, "%s", err);
@@ -113,17 +114,22 @@ static int start(const char *first, ...)
 	http = server_http_start(&(struct server_http_options){
 		.bind_address = "127.0.0.1", .port = 0,
 		.cert_pem = serving.cert_pem, .key_pem = serving.key_pem,
+		.sni_cert_keys = &cfg.serving.tls_sni_cert_key, .reload_ns = -1,
 		.routes = routes, .nroutes = COMMON_ARRAY_LEN(routes),
 		.authn = authn, .authz = authz, .threads = 2, .timeout_s = 5, .tls = &tls,
 		.max_requests_inflight = cfg.generic.max_requests_inflight,
 		.max_mutating_requests_inflight = cfg.generic.max_mutating_requests_inflight,
 		.hsts = hsts, .reuse_port = cfg.serving.permit_port_sharing,
 	}, err, sizeof(err));
+	if (err_out && !http) {
+		snprintf(err_out, err_len, "%s", err);
+		return 0;
+	}
 	ck_assert_msg(http != NULL, "%s", err);
 	return server_http_port(http);
 }
 
-#define START(...) start(__VA_ARGS__, (const char *)NULL)
+#define START(...) start_list((const char *const[]){ __VA_ARGS__, NULL }, NULL, 0)
 
 /* ---- a GnuTLS client with a priority string of its own ------------------- */
 
@@ -498,6 +504,281 @@ START_TEST(test_shutdown_send_retry_after)
 }
 END_TEST
 
+/* ---- --tls-sni-cert-key ------------------------------------------------------------ */
+
+/*
+ * Expectations from the Go apiserver (dynamiccertificates' named
+ * certificates and GetConfigForClient, crypto/tls getCertificate): a
+ * pair's names are those after ':' in its flag, else its certificate's CN
+ * (when a domain name, not an IP) and DNS SANs, never its IP SANs;
+ * explicit names beat extracted ones, the earlier flag beats the later;
+ * the lower-cased server name matches exactly, else with its first label
+ * as "*"; no server name: the pair named by the local IP address; else
+ * the default serving certificate (CN "localhost" here).
+ */
+static char dir[] = "/tmp/check_server_serving.XXXXXX";
+
+static char *in_dir(const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* dir/name.crt and dir/name.key: a serving certificate for cn with DNS
+ * SANs dns (NULL-terminated, may be NULL) and IP SAN ip (may be NULL). */
+static void sni_files(const char *name, const char *cn, const char *const *dns, const char *ip)
+{
+	const char *const ips[] = { ip };
+	struct certs_spec spec = { .cn = cn, .ips = ips, .nips = ip ? 1 : 0, .server_auth = true,
+				   .dns = dns };
+	struct certs_pair p;
+	char file[64], *path;
+
+	while (dns && dns[spec.ndns])
+		spec.ndns++;
+	testlib_cert(&spec, NULL, &p);
+	for (int k = 0; k < 2; k++) {
+		snprintf(file, sizeof(file), "%s.%s", name, k ? "key" : "crt");
+		path = in_dir(file);
+		ck_assert_int_eq(certs_write_file(path, k ? p.key_pem : p.cert_pem, 0600), 0);
+		free(path);
+	}
+	certs_pair_clear(&p);
+}
+
+/* "--tls-sni-cert-key=DIR/name.crt,DIR/name.key[:names]" (kept until teardown). */
+static char *sni_flags[8];
+static size_t nsni_flags;
+
+static const char *sni_flag(const char *name, const char *names)
+{
+	ck_assert_uint_lt(nsni_flags, COMMON_ARRAY_LEN(sni_flags));
+	sni_flags[nsni_flags] = xasprintf("--tls-sni-cert-key=%s/%s.crt,%s/%s.key%s%s", dir, name,
+					  dir, name, names ? ":" : "", names ? names : "");
+	return sni_flags[nsni_flags++];
+}
+
+static void setup_sni(void)
+{
+	setup();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	nsni_flags = 0;
+}
+
+static void teardown_sni(void)
+{
+	DIR *d;
+	struct dirent *e;
+
+	teardown();
+	for (size_t i = 0; i < nsni_flags; i++)
+		free(sni_flags[i]);
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = in_dir(e->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+}
+
+/* The Subject CN of the certificate a TLS handshake with server name sni
+ * (NULL: none sent) gets from 127.0.0.1:port; "" when the handshake fails. */
+static void served_cn(int port, const char *sni, char *cn, size_t cnlen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	const gnutls_datum_t *peer;
+	unsigned int npeer = 0;
+	gnutls_x509_crt_t crt;
+	int fd, rc;
+
+	cn[0] = '\0';
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(gnutls_certificate_allocate_credentials(&cred), 0);
+	ck_assert_int_eq(gnutls_init(&s, GNUTLS_CLIENT), 0);
+	ck_assert_int_eq(gnutls_set_default_priority(s), 0);
+	ck_assert_int_eq(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred), 0);
+	if (sni)
+		ck_assert_int_eq(gnutls_server_name_set(s, GNUTLS_NAME_DNS, sni, strlen(sni)), 0);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 5000);
+	do {
+		rc = gnutls_handshake(s);
+	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc == 0 && (peer = gnutls_certificate_get_peers(s, &npeer)) && npeer > 0) {
+		char *got;
+
+		ck_assert_int_eq(gnutls_x509_crt_init(&crt), 0);
+		ck_assert_int_eq(gnutls_x509_crt_import(crt, &peer[0], GNUTLS_X509_FMT_DER), 0);
+		got = certs_subject_attr(crt, GNUTLS_OID_X520_COMMON_NAME, 0);
+		snprintf(cn, cnlen, "%s", got ? got : "");
+		free(got);
+		gnutls_x509_crt_deinit(crt);
+	}
+	gnutls_bye(s, GNUTLS_SHUT_RDWR);
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	close(fd);
+}
+
+#define ASSERT_SERVED(port, sni, want)                                                     \
+	do {                                                                               \
+		char cn_[256];                                                             \
+		served_cn((port), (sni), cn_, sizeof(cn_));                                \
+		ck_assert_msg(strcmp(cn_, (want)) == 0, "server name %s: got \"%s\", want %s", \
+			      (sni) ? (sni) : "(none)", cn_, (want));                      \
+	} while (0)
+
+/* Names taken from the certificates: CN and DNS SANs, exact or wildcard,
+ * case-insensitive; anything else and no server name: the default. */
+START_TEST(test_sni_names_from_certificates)
+{
+	int port;
+
+	sni_files("a", "a.example.com", (const char *const[]){ "alt.example.com", NULL }, NULL);
+	sni_files("w", "wild", (const char *const[]){ "*.wild.example", NULL }, NULL);
+	/* an IP CN and an IP SAN name nothing: no-SNI clients keep the default */
+	sni_files("ip", "127.0.0.1", NULL, "127.0.0.1");
+	/* a CN is a name when a DNS-1123 subdomain after an optional "*." */
+	sni_files("star", "*.star.example", NULL, NULL);
+	sni_files("dash", "-dash.example", NULL, NULL);
+	port = START(sni_flag("a", NULL), sni_flag("w", NULL), sni_flag("ip", NULL),
+		     sni_flag("star", NULL), sni_flag("dash", NULL));
+	ASSERT_SERVED(port, "q.star.example", "*.star.example");
+	ASSERT_SERVED(port, "-dash.example", "localhost");
+	ASSERT_SERVED(port, "a.example.com", "a.example.com");
+	ASSERT_SERVED(port, "alt.example.com", "a.example.com");
+	ASSERT_SERVED(port, "A.Example.COM", "a.example.com");
+	ASSERT_SERVED(port, "b.wild.example", "wild");
+	/* a wildcard stands for one label only; "wild" (the CN) is a name too */
+	ASSERT_SERVED(port, "c.b.wild.example", "localhost");
+	ASSERT_SERVED(port, "wild.example", "localhost");
+	ASSERT_SERVED(port, "wild", "wild");
+	ASSERT_SERVED(port, "example.com", "localhost");
+	ASSERT_SERVED(port, "nothing.example", "localhost");
+	ASSERT_SERVED(port, NULL, "localhost");
+}
+END_TEST
+
+/* Names after ':' replace the certificate's; they beat extracted names
+ * whatever the order, and the earlier flag wins among equals. */
+START_TEST(test_sni_explicit_names)
+{
+	int port;
+
+	sni_files("first", "first.example", (const char *const[]){ "shared.example", NULL },
+		  NULL);
+	sni_files("second", "second.example",
+		  (const char *const[]){ "shared.example", "both.example", NULL }, NULL);
+	sni_files("x", "x-cert.example", (const char *const[]){ "first.example", NULL }, NULL);
+	sni_files("y", "y-cert.example", NULL, NULL);
+	sni_files("z", "z-cert.example", NULL, NULL);
+	port = START(sni_flag("first", NULL), sni_flag("second", NULL),
+		     sni_flag("x", "x.example,*.x.example, both.example"),
+		     sni_flag("y", "y.example,x.example"), sni_flag("z", "127.0.0.1"));
+	ASSERT_SERVED(port, "shared.example", "first.example");
+	ASSERT_SERVED(port, "second.example", "second.example");
+	ASSERT_SERVED(port, "both.example", "x-cert.example");
+	ASSERT_SERVED(port, "first.example", "first.example");
+	/* x's own CN is no name of it once names are given */
+	ASSERT_SERVED(port, "x-cert.example", "localhost");
+	ASSERT_SERVED(port, "x.example", "x-cert.example");
+	ASSERT_SERVED(port, "q.x.example", "x-cert.example");
+	ASSERT_SERVED(port, "y.example", "y-cert.example");
+	/* a client without a server name reaching 127.0.0.1: the pair so named */
+	ASSERT_SERVED(port, NULL, "z-cert.example");
+}
+END_TEST
+
+/* The files replaced: new connections get the new pair and its names;
+ * a broken pair keeps the previous one. */
+START_TEST(test_sni_reloaded)
+{
+	int port;
+	char *crt = in_dir("a.crt");
+
+	sni_files("a", "a.example.com", (const char *const[]){ "old.example.com", NULL }, NULL);
+	port = START(sni_flag("a", NULL));
+	ASSERT_SERVED(port, "old.example.com", "a.example.com");
+	ck_assert(!server_http_reload_certs(http));
+	sni_files("new", "a2.example.com", (const char *const[]){ "new.example.com", NULL }, NULL);
+	{
+		/* only the certificate: its key does not match yet */
+		struct dynbuf b;
+		char *other = in_dir("new.crt"), *pem;
+		size_t len;
+
+		dynbuf_init(&b, DYN_SMALL);
+		ck_assert_int_eq(dynbuf_read_file(&b, other), 0);
+		pem = dynbuf_take(&b, &len);
+		ck_assert_int_eq(certs_write_file(crt, pem, 0600), 0);
+		free(pem);
+		free(other);
+	}
+	ck_assert(!server_http_reload_certs(http));
+	ASSERT_SERVED(port, "old.example.com", "a.example.com");
+	ASSERT_SERVED(port, "new.example.com", "localhost");
+	sni_files("a", "a2.example.com", (const char *const[]){ "new.example.com", NULL }, NULL);
+	ck_assert(server_http_reload_certs(http));
+	ASSERT_SERVED(port, "new.example.com", "a2.example.com");
+	ASSERT_SERVED(port, "a2.example.com", "a2.example.com");
+	ASSERT_SERVED(port, "old.example.com", "localhost");
+	ASSERT_SERVED(port, NULL, "localhost");
+	free(crt);
+}
+END_TEST
+
+/* Bad pairs stop the start with SecureServingOptions.ApplyTo's text
+ * around Go's os.ReadFile / tls.X509KeyPair errors. */
+START_TEST(test_sni_bad_files)
+{
+	char err[512], *want, *crt = in_dir("missing.crt");
+
+	sni_files("a", "a.example.com", NULL, NULL);
+	sni_files("b", "b.example.com", NULL, NULL);
+	ck_assert_int_eq(start_list((const char *const[]){ sni_flag("missing", NULL), NULL }, err,
+				    sizeof(err)), 0);
+	want = xasprintf("failed to load SNI cert and key: open %s: no such file or directory",
+			 crt);
+	ck_assert_str_eq(err, want);
+	free(want);
+	teardown();
+	setup();
+	{
+		/* a's certificate with b's key */
+		char *flag = xasprintf("--tls-sni-cert-key=%s/a.crt,%s/b.key", dir, dir);
+
+		ck_assert_int_eq(start_list((const char *const[]){ flag, NULL }, err, sizeof(err)),
+				 0);
+		free(flag);
+	}
+	ck_assert_str_eq(err, "failed to load SNI cert and key: tls: private key does not match "
+			      "public key");
+	teardown();
+	setup();
+	sni_files("missing", "m", NULL, NULL);
+	ck_assert_int_eq(certs_write_file(crt, "", 0600), 0);
+	ck_assert_int_eq(start_list((const char *const[]){ sni_flag("missing", NULL), NULL }, err,
+				    sizeof(err)), 0);
+	want = xasprintf("failed to load SNI cert and key: missing content for serving cert "
+			 "\"sni-serving-cert::%s::%s/missing.key\"", crt, dir);
+	ck_assert_str_eq(err, want);
+	free(want);
+	free(crt);
+}
+END_TEST
+
 static Suite *serving_suite(void)
 {
 	Suite *s = suite_create("server_serving");
@@ -514,6 +795,14 @@ static Suite *serving_suite(void)
 	tcase_add_test(tc, test_all_go_names_accepted);
 	tcase_add_test(tc, test_max_requests_inflight);
 	tcase_add_test(tc, test_shutdown_send_retry_after);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sni");
+	tcase_add_checked_fixture(tc, setup_sni, teardown_sni);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_sni_names_from_certificates);
+	tcase_add_test(tc, test_sni_explicit_names);
+	tcase_add_test(tc, test_sni_reloaded);
+	tcase_add_test(tc, test_sni_bad_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
