@@ -313,6 +313,11 @@ struct sim_segments {
 	bool too_many;
 };
 
+/* --rbac-enforce (authorize.c): true when the request may go on; else resp
+ * holds kube-apiserver's 403 Forbidden Status. */
+bool sim_authorize(struct sim_cluster *c, const struct sim_request *req,
+		   struct sim_response *resp);
+
 void sim_path_split(const char *p, struct sim_segments *s);
 void sim_path_segments_free(struct sim_segments *s);
 
