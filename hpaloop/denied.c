@@ -2,8 +2,8 @@
  * denied.c - a missing RBAC permission of the embedded HPA controller is
  * logged once.  The first 403 for a permission (what kube-apiserver's
  * message names: "cannot <verb> resource "<r>" in API group "<g>"", the
- * namespace and object aside; for a non-resource request "cannot <verb>
- * path ...") is one warning naming it; later failures that carry a
+ * namespace and object aside, with the "User "<name>"" before it; for a
+ * non-resource request "cannot <verb> path ...") is one warning naming it; later failures that carry a
  * reported permission are logged at -v=2 only (hpaloop__warn), so a
  * permission the manifests lack does not fill the log every pass.  A
  * permission granted again and removed later is not logged a second time.
@@ -32,13 +32,16 @@ void hpaloop__denied_track(bool on)
 /* The permission a 403 message names (new string), or NULL when it names none. */
 static char *permission_of(const char *msg)
 {
-	const char *a = msg ? strstr(msg, "cannot ") : NULL, *g, *e;
+	const char *c = msg ? strstr(msg, "cannot ") : NULL, *a, *g, *e;
 
-	if (!a || !strstr(msg, "forbidden: "))
+	if (!c || !strstr(msg, "forbidden: "))
 		return NULL;
-	g = strstr(a, "\" in API group \"");
+	a = strstr(msg, "User \"");
+	if (!a || a > c)
+		a = c;
+	g = strstr(c, "\" in API group \"");
 	if (!g)
-		return strstr(a, " path \"") ? xstrdup(a) : NULL;
+		return strstr(c, " path \"") ? xstrdup(a) : NULL;
 	e = strchr(g + 16, '"');
 	return e ? xstrndup(a, (size_t)(e + 1 - a)) : NULL;
 }
@@ -68,10 +71,10 @@ void hpaloop__denied(const char *method, const char *path, const char *msg)
 	first = !known(p, true);
 	pthread_mutex_unlock(&mu);
 	if (first)
-		log_warn("the embedded HPA controller lacks an RBAC permission: it %s "
-			 "(%s %.*s: \"%s\"); it keeps serving the metrics APIs and retries every "
-			 "pass; logged once, then at -v=2 (see manifests/overlays/with-hpa)",
-			 p, method, (int)n, path, msg);
+		log_warn("the embedded HPA controller lacks an RBAC permission: %s (%s %.*s: 403 "
+			 "Forbidden); it retries every pass, the metrics APIs are served as before; "
+			 "logged once, then at -v=2 (manifests/overlays/with-hpa has the RBAC it needs)",
+			 p, method, (int)n, path);
 	else
 		log_v(2, "%s %.*s: %s", method, (int)n, path, msg);
 	free(p);

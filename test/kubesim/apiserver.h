@@ -61,7 +61,7 @@ extern const struct sim_kind sim_kind_namespaces, sim_kind_nodes, sim_kind_pods,
 	sim_kind_configmaps, sim_kind_events, sim_kind_services, sim_kind_endpoints,
 	sim_kind_deployments, sim_kind_hpas, sim_kind_apiservices, sim_kind_roles,
 	sim_kind_clusterroles, sim_kind_rolebindings, sim_kind_clusterrolebindings, sim_kind_leases,
-	sim_kind_serviceaccounts;
+	sim_kind_serviceaccounts, sim_kind_poddisruptionbudgets;
 
 /* ---- stored objects (store.c) ------------------------------------------ */
 
