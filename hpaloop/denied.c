@@ -46,31 +46,34 @@ static char *permission_of(const char *msg)
 	return e ? xstrndup(a, (size_t)(e + 1 - a)) : NULL;
 }
 
-/* Is p reported?  Adds it when add and there is room; under mu. */
-static bool known(const char *p, bool add)
+/* 1: p was reported; 0: it was not (added when add); -1: not, and no room. Under mu. */
+static int known(const char *p, bool add)
 {
 	for (size_t i = 0; i < nreported; i++)
 		if (strcmp(reported[i], p) == 0)
-			return true;
-	if (add && nreported < DENIED_MAX)
-		reported[nreported++] = xstrdup(p);
-	return !add;
+			return 1;
+	if (!add)
+		return 0;
+	if (nreported == DENIED_MAX)
+		return -1;
+	reported[nreported++] = xstrdup(p);
+	return 0;
 }
 
 void hpaloop__denied(const char *method, const char *path, const char *msg)
 {
 	char *p = permission_of(msg);
 	size_t n = strcspn(path, "?");
-	bool first;
+	int seen;
 
 	if (!atomic_load(&tracking) || !p) {
 		free(p);
 		return;
 	}
 	pthread_mutex_lock(&mu);
-	first = !known(p, true);
+	seen = known(p, true);
 	pthread_mutex_unlock(&mu);
-	if (first)
+	if (seen == 0)
 		log_warn("the embedded HPA controller lacks an RBAC permission: %s (%s %.*s: 403 "
 			 "Forbidden); it retries every pass, the metrics APIs are served as before; "
 			 "logged once, then at -v=2 (manifests/overlays/with-hpa has the RBAC it needs)",
@@ -87,7 +90,7 @@ bool hpaloop__denied_reported(const char *err)
 
 	if (p && atomic_load(&tracking)) {
 		pthread_mutex_lock(&mu);
-		r = known(p, false);
+		r = known(p, false) == 1;
 		pthread_mutex_unlock(&mu);
 	}
 	free(p);
