@@ -32,11 +32,12 @@ void hpaloop__denied_track(bool on)
 /* The permission a 403 message names (new string), or NULL when it names none. */
 static char *permission_of(const char *msg)
 {
-	const char *c = msg ? strstr(msg, "cannot ") : NULL, *a, *g, *e;
+	const char *f = msg ? strstr(msg, "forbidden: ") : NULL, *a, *c, *g, *e;
 
-	if (!c || !strstr(msg, "forbidden: "))
+	c = f ? strstr(f, "cannot ") : NULL; /* msg may be wrapped: "cannot list the pods ...: <msg>" */
+	if (!c)
 		return NULL;
-	a = strstr(msg, "User \"");
+	a = strstr(f, "User \"");
 	if (!a || a > c)
 		a = c;
 	g = strstr(c, "\" in API group \"");

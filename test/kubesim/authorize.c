@@ -131,6 +131,18 @@ static json_t *review_attrs(const struct attrs *a, const char *path)
 			 or_empty(a->name));
 }
 
+/* StatusDetails of NewForbidden: kind (the resource), group and name when set. */
+static json_t *forbidden_details(const struct attrs *a)
+{
+	json_t *details = json_pack("{s:s}", "kind", or_empty(a->res));
+
+	if (*a->group)
+		json_object_set_new(details, "group", json_string(a->group));
+	if (a->name && *a->name)
+		json_object_set_new(details, "name", json_string(a->name));
+	return details;
+}
+
 /* responsewriters.Forbidden into resp. */
 static void forbidden(const struct sim_request *req, const struct attrs *a, const char *reason,
 		      struct sim_response *resp)
@@ -159,15 +171,7 @@ static void forbidden(const struct sim_request *req, const struct attrs *a, cons
 		msg = xasprintf("%s \"%s\" is forbidden: %s", qualified, a->name, why);
 	else
 		msg = xasprintf("%s is forbidden: %s", qualified, why);
-	{
-		json_t *details = json_pack("{s:s}", "kind", or_empty(a->res));
-
-		if (*a->group)
-			json_object_set_new(details, "group", json_string(a->group));
-		if (a->name && *a->name)
-			json_object_set_new(details, "name", json_string(a->name));
-		sim_response_status_details(resp, 403, "Forbidden", msg, details);
-	}
+	sim_response_status_details(resp, 403, "Forbidden", msg, forbidden_details(a));
 	free(qualified);
 	free(why);
 	free(msg);

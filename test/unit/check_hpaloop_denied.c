@@ -22,6 +22,8 @@
 		 "resource \"deployments/scale\" in API group \"apps\" in the namespace \"shop\""
 #define EVENTS "events is forbidden: User \"" SA "\" cannot create resource \"events\" in " \
 	       "API group \"\" in the namespace \"default\""
+#define PODS "pods is forbidden: User \"" SA "\" cannot list resource \"pods\" in API group " \
+	     "\"\" in the namespace \"default\""
 #define PATHS "forbidden: User \"" SA "\" cannot get path \"/metrics\""
 
 /* Runs fn with stderr into a file; returns what was written (caller frees). */
@@ -82,6 +84,8 @@ START_TEST(test_one_warning_per_permission)
 	ck_assert(hpaloop__denied_reported(SCALE_DB));
 	ck_assert(!hpaloop__denied_reported(EVENTS));
 	ck_assert(!hpaloop__denied_reported("the server is currently unable to handle the request"));
+	/* as the callers wrap it */
+	ck_assert(hpaloop__denied_reported("failed to rescale: " SCALE_DB));
 	free(log);
 }
 END_TEST
@@ -106,6 +110,8 @@ START_TEST(test_each_permission_once)
 	ck_assert_uint_eq(count(log, "cannot get path \"/metrics\" (GET /metrics"), 1);
 	ck_assert(hpaloop__denied_reported(EVENTS));
 	ck_assert(hpaloop__denied_reported(PATHS));
+	ck_assert(!hpaloop__denied_reported("cannot list the pods of selector app=web: " PODS));
+	ck_assert(hpaloop__denied_reported("cannot list the pods of selector app=web: " EVENTS));
 	free(log);
 }
 END_TEST
