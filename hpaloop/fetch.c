@@ -65,7 +65,10 @@ int hpaloop__api_call(struct kube_client *c, const char *method, const char *pat
 	int status = 0;
 	int rc = kube_request(c, method, path, body, &status, &resp, why, sizeof(why));
 
-	return api_result(rc, status, resp, why, out, err, errlen);
+	rc = api_result(rc, status, resp, why, out, err, errlen);
+	if (rc == 403)
+		hpaloop__denied(method, path, err);
+	return rc;
 }
 
 int hpaloop__api_get(const struct hpaloop_local_api *local, struct kube_client *c,

@@ -99,6 +99,25 @@ int hpaloop__api_call(struct kube_client *c, const char *method, const char *pat
  * the same results and texts as hpaloop__api_call.  local may be NULL. */
 int hpaloop__api_get(const struct hpaloop_local_api *local, struct kube_client *c,
 		     const char *path, json_t **out, char *err, size_t errlen);
+
+/* ---- missing RBAC permissions, logged once (denied.c) ---------------- */
+
+/* On while the loop runs: hpaloop__api_call reports its 403s. */
+void hpaloop__denied_track(bool on);
+/* A 403 of method path with kube-apiserver's message msg: one warning the
+ * first time its permission is refused, -v=2 after. */
+void hpaloop__denied(const char *method, const char *path, const char *msg);
+/* err is a 403 message whose permission was reported already. */
+bool hpaloop__denied_reported(const char *err);
+/* log_warn, or log_v(2) when err is a missing permission reported already. */
+#define hpaloop__warn(err, ...)                          \
+	do {                                             \
+		if (hpaloop__denied_reported(err))       \
+			log_v(2, __VA_ARGS__);           \
+		else                                     \
+			log_warn(__VA_ARGS__);           \
+	} while (0)
+
 /* /apis/<group>/<version>/namespaces/<ns>/<resource>/<name>/scale, or NULL. */
 char *hpaloop__scale_path(const json_t *hpa, const char *ns);
 

@@ -38,18 +38,15 @@ struct hpaloop {
 /* GET the HPA list; new reference to its items, or NULL (logged). */
 static json_t *list_hpas(struct hpaloop *l)
 {
-	char err[512] = "";
+	char err[HPALOOP_ERRLEN] = "";
 	json_t *list = NULL, *items = NULL;
-	int status = 0;
-	int rc = kube_request(l->client, "GET", HPA_LIST_PATH, NULL, &status, &list, err,
-			      sizeof(err));
 
-	if (rc == 0 && status == 200 && json_is_array(json_object_get(list, "items")))
+	if (hpaloop__api_call(l->client, "GET", HPA_LIST_PATH, NULL, &list, err, sizeof(err)) != 0)
+		hpaloop__warn(err, "cannot list HorizontalPodAutoscalers: %s", err);
+	else if (json_is_array(json_object_get(list, "items")))
 		items = json_incref(json_object_get(list, "items"));
-	else if (rc != 0)
-		log_warn("cannot list HorizontalPodAutoscalers: %s", err);
 	else
-		log_warn("cannot list HorizontalPodAutoscalers: status %d", status);
+		log_warn("cannot list HorizontalPodAutoscalers: the answer has no items");
 	json_decref(list);
 	return items;
 }
@@ -210,6 +207,7 @@ struct hpaloop *hpaloop_start(const struct hpaloop_options *o, struct kube_clien
 
 	if (o->mode == HPALOOP_MODE_OFF || o->sync_period_ns <= 0)
 		return NULL;
+	hpaloop__denied_track(true);
 	l = xcalloc(1, sizeof(*l));
 	l->o = *o;
 	l->o.election = NULL; /* borrowed only until we return */

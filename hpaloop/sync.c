@@ -58,7 +58,7 @@ static int fetch(const struct hpaloop__sync_ctx *x, const json_t *hpa, const cha
 		st->selector = sel && *sel ? xstrdup(sel) : NULL;
 	}
 	if (rc != 0) {
-		log_warn("HPA %s/%s: %s", ns, name, err);
+		hpaloop__warn(err, "HPA %s/%s: %s", ns, name, err);
 		return ERR_IO;
 	}
 	f->pod_metrics = hpaloop__pod_metrics(x->snap, f->t.pods);
@@ -156,8 +156,8 @@ static void write_event(const struct hpaloop__sync_ctx *x, const json_t *hpa, st
 		path = xasprintf("/api/v1/namespaces/%s/events", ns);
 		body = hpaloop__event_new(hpa, ev, when);
 		if (call(x, "POST", path, body, &resp, err, sizeof(err)) != 0)
-			log_warn("Server rejected event (will not retry!) reason=%s: %s", ev->reason,
-				 err);
+			hpaloop__warn(err, "Server rejected event (will not retry!) reason=%s: %s",
+				      ev->reason, err);
 		json_decref(body);
 		free(path);
 	}
@@ -184,7 +184,7 @@ static void write_status(const struct hpaloop__sync_ctx *x, const json_t *hpa, s
 	struct hpa_event ev = { "Warning", "FailedUpdateStatus", err };
 
 	if (write_with_retry(x, get, put, hpa, status_body, r->status, err, sizeof(err)) != 0) {
-		log_warn("failed to update status for %s/%s: %s", ns, name, err);
+		hpaloop__warn(err, "failed to update status for %s/%s: %s", ns, name, err);
 		write_event(x, hpa, st, &ev, x->now + (int64_t)r->n_events);
 	}
 	free(get);
@@ -254,7 +254,7 @@ static int decide(const struct hpaloop__sync_ctx *x, struct hpa_input *in, const
 	if (write_with_retry(x, f->t.scale_path, f->t.scale_path, f->t.scale, scale_body, &desired,
 			     why, sizeof(why)) == 0)
 		return 0;
-	log_warn("failed to rescale HPA=\"%s\" to %d: %s", st->key, (int)desired, why);
+	hpaloop__warn(why, "failed to rescale HPA=\"%s\" to %d: %s", st->key, (int)desired, why);
 	hpa_result_clear(r);
 	in->scale_update_error = why;
 	rc = hpa_decide(in, &st->history, r, err, sizeof(err));

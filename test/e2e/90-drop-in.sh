@@ -23,19 +23,6 @@ start_kubesim --nodes 2 --pods-per-node 2
 for dir in base overlays/insecure-kubelet-tls; do
 	kubectl kustomize "$ROOT/manifests/$dir" >"$WORK/$(basename "$dir").yaml"
 done
-# kinds: the rendered objects' kinds; args: the Deployment's container args
-rendered() {
-	/usr/bin/python3 - "$1" "$2" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-if sys.argv[2] == "kinds":
-    print(" ".join(sorted({d["kind"] for d in docs})))
-else:
-    for d in docs:
-        if d["kind"] == "Deployment":
-            print("\n".join(d["spec"]["template"]["spec"]["containers"][0]["args"]))
-PY
-}
 check_eq "the base renders metrics-server's kinds" \
 	"APIService ClusterRole ClusterRoleBinding Deployment RoleBinding Service ServiceAccount" \
 	"$(rendered "$WORK/base.yaml" kinds)"
@@ -103,12 +90,6 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nsviewer}]
 YAML
 
-forbidden() { # RESOURCE USER [NAMESPACE]
-	local where="at the cluster scope"
-	[ -n "${3:-}" ] && where="in the namespace \"$3\""
-	echo "Error from server (Forbidden): $1.metrics.k8s.io is forbidden: User \"$2\" cannot list resource \"$1\" in API group \"metrics.k8s.io\" $where"
-}
-
 # drop_in LABEL ARGS-FILE: the binary with exactly those args (paths and
 # port mapped), registered as the APIService's backend, then the checks.
 drop_in() {
@@ -142,13 +123,13 @@ drop_in() {
 	echo "$out" | as_comment
 	check "$label: a pod with CPU and memory" grep -Eq '^[^ ]+ +[0-9]+m +[0-9]+Mi' <<<"$out"
 	check_eq "$label: nsviewer and nodes: kubectl's Forbidden text" \
-		"$(forbidden nodes nsviewer)" "$(as nsviewer top nodes 2>&1 || true)"
+		"$(top_forbidden nodes nsviewer)" "$(as nsviewer top nodes 2>&1 || true)"
 	check_eq "$label: nsviewer in kube-system: kubectl's Forbidden text" \
-		"$(forbidden pods nsviewer kube-system)" "$(as nsviewer top pods -n kube-system 2>&1 || true)"
+		"$(top_forbidden pods nsviewer kube-system)" "$(as nsviewer top pods -n kube-system 2>&1 || true)"
 	check_eq "$label: nobody (no binding): kubectl's Forbidden text for pods" \
-		"$(forbidden pods nobody "$NS")" "$(as nobody top pods -n "$NS" 2>&1 || true)"
+		"$(top_forbidden pods nobody "$NS")" "$(as nobody top pods -n "$NS" 2>&1 || true)"
 	check_eq "$label: nobody: kubectl's Forbidden text for nodes" \
-		"$(forbidden nodes nobody)" "$(as nobody top nodes 2>&1 || true)"
+		"$(top_forbidden nodes nobody)" "$(as nobody top nodes 2>&1 || true)"
 	check "$label: the server never logged a flag as unknown" \
 		bash -c "! grep -qi 'unknown flag' '$WORK/$label.log'"
 	kill "$MAS_PID" 2>/dev/null || true

@@ -304,3 +304,52 @@ kubesim_user() {
 
 # as NAME kubectl-args...: kubectl as a user made by kubesim_user.
 as() { local who=${1//:/_}; shift; kubectl --kubeconfig "$WORK/$who.kubeconfig" "$@"; }
+
+# rendered FILE kinds|args [ROOT]: of a `kubectl kustomize` output FILE,
+# the objects' kinds (sorted, one line) or the Deployment's container args,
+# one a line.  With ROOT, the args' paths are mapped as the pod sees them:
+# an absolute path under a volumeMount becomes ROOT/<path>, emptyDir
+# mounts are made and every mounted ConfigMap's keys are written there
+# (what the kubelet projects).
+rendered() {
+	/usr/bin/python3 - "$@" <<'PY'
+import os, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+if sys.argv[2] == "kinds":
+    print(" ".join(sorted({d["kind"] for d in docs})))
+    sys.exit(0)
+dep = [d for d in docs if d["kind"] == "Deployment"][0]["spec"]["template"]["spec"]
+args = dep["containers"][0]["args"]
+if len(sys.argv) > 3:
+    root = sys.argv[3]
+    vols = {v["name"]: v for v in dep.get("volumes", [])}
+    cms = {(d["metadata"]["name"]): d for d in docs if d["kind"] == "ConfigMap"}
+    mounts = []
+    for m in dep["containers"][0].get("volumeMounts", []):
+        where = root + m["mountPath"]
+        os.makedirs(where, exist_ok=True)
+        v = vols[m["name"]]
+        if "configMap" in v:
+            for k, text in cms[v["configMap"]["name"]].get("data", {}).items():
+                open(os.path.join(where, k), "w").write(text)
+        mounts.append(m["mountPath"].rstrip("/"))
+    out = []
+    for a in args:
+        if "=" in a:
+            flag, val = a.split("=", 1)
+            if any(val == p or val.startswith(p + "/") for p in mounts):
+                a = flag + "=" + root + val
+        out.append(a)
+    args = out
+print("\n".join(args))
+PY
+}
+
+# top_forbidden RESOURCE USER [NAMESPACE]: what `kubectl top` prints when
+# USER may not list RESOURCE (pods, nodes) of metrics.k8s.io (kube-
+# apiserver's Forbidden text, through kubectl's "Error from server").
+top_forbidden() {
+	local where="at the cluster scope"
+	[ -n "${3:-}" ] && where="in the namespace \"$3\""
+	echo "Error from server (Forbidden): $1.metrics.k8s.io is forbidden: User \"$2\" cannot list resource \"$1\" in API group \"metrics.k8s.io\" $where"
+}

@@ -61,7 +61,7 @@ extern const struct sim_kind sim_kind_namespaces, sim_kind_nodes, sim_kind_pods,
 	sim_kind_configmaps, sim_kind_events, sim_kind_services, sim_kind_endpoints,
 	sim_kind_deployments, sim_kind_hpas, sim_kind_apiservices, sim_kind_roles,
 	sim_kind_clusterroles, sim_kind_rolebindings, sim_kind_clusterrolebindings, sim_kind_leases,
-	sim_kind_serviceaccounts;
+	sim_kind_serviceaccounts, sim_kind_poddisruptionbudgets;
 
 /* ---- stored objects (store.c) ------------------------------------------ */
 
@@ -312,6 +312,11 @@ struct sim_segments {
 	size_t n;
 	bool too_many;
 };
+
+/* --rbac-enforce (authorize.c): true when the request may go on; else resp
+ * holds kube-apiserver's 403 Forbidden Status. */
+bool sim_authorize(struct sim_cluster *c, const struct sim_request *req,
+		   struct sim_response *resp);
 
 void sim_path_split(const char *p, struct sim_segments *s);
 void sim_path_segments_free(struct sim_segments *s);

@@ -22,7 +22,7 @@ static const char usage[] =
 	"cluster-ca|no-ip-san|self-signed]\n"
 	"               [--kubelet-client-auth[=BOOL]] [--config FILE] [--pod-start-delay DUR]\n"
 	"               [--pod-ready-delay DUR] [--parent-pid PID] [--token TOKEN]\n"
-	"               [--watch-cache-size N] [-v N]";
+	"               [--watch-cache-size N] [--rbac-enforce USER-PREFIX] [-v N]";
 
 static int parse_int(const char *name, const char *v, long long min, long long max,
 		     long long *out, char *err, size_t errlen)
@@ -123,6 +123,9 @@ static int apply_option(struct sim_config *cfg, const char *name, const char *v,
 	} else if (strcmp(name, "token") == 0) {
 		free(cfg->token);
 		cfg->token = xstrdup(v);
+	} else if (strcmp(name, "rbac-enforce") == 0) {
+		free(cfg->rbac_enforce);
+		cfg->rbac_enforce = xstrdup(v);
 	} else if (strcmp(name, "seed") == 0) {
 		if (parse_int(name, v, 0, INT64_MAX, &x, err, errlen))
 			return ERR_INVAL;
@@ -240,6 +243,7 @@ void sim_config_clear(struct sim_config *cfg)
 	free(cfg->bind);
 	free(cfg->config_file);
 	free(cfg->token);
+	free(cfg->rbac_enforce);
 	json_decref(cfg->extra);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -28,7 +28,8 @@ static const struct sim_kind *const review_kinds[] = { &tokenreviews, &subjectac
 /* Built-in groups in the order kube-apiserver lists them ("" = core). */
 static const char *const groups[] = { "apiregistration.k8s.io", "apps",
 				      "authentication.k8s.io", "authorization.k8s.io",
-				      "autoscaling", "rbac.authorization.k8s.io", "coordination.k8s.io" };
+				      "autoscaling", "policy", "rbac.authorization.k8s.io",
+				      "coordination.k8s.io" };
 
 static const char *group_version(const char *group)
 {

@@ -62,7 +62,7 @@ const struct sim_kind *const sim_kinds[] = {
 	&sim_kind_events,     &sim_kind_services,    &sim_kind_endpoints,   &sim_kind_deployments,
 	&sim_kind_hpas,       &sim_kind_apiservices, &sim_kind_clusterrolebindings,
 	&sim_kind_clusterroles, &sim_kind_rolebindings, &sim_kind_roles, &sim_kind_leases,
-	&sim_kind_serviceaccounts, NULL,
+	&sim_kind_serviceaccounts, &sim_kind_poddisruptionbudgets, NULL,
 };
 
 const struct sim_kind *sim_kind_find(const char *group, const char *resource)
@@ -90,7 +90,7 @@ const char *sim_kind_api_version(const struct sim_kind *k)
 {
 	static const char *const versions[] = { "v1", "apps/v1", "autoscaling/v2",
 						"apiregistration.k8s.io/v1", "rbac.authorization.k8s.io/v1",
-						"coordination.k8s.io/v1" };
+						"coordination.k8s.io/v1", "policy/v1" };
 	size_t i;
 
 	for (i = 0; i < COMMON_ARRAY_LEN(versions); i++) {

@@ -50,6 +50,7 @@ struct sim_config {
 	int64_t pod_ready_delay_ns;  /* Running -> Ready */
 	char *config_file;       /* YAML with extra objects/profiles, or NULL */
 	char *token;             /* bearer token accepted for clients */
+	char *rbac_enforce;      /* users with this prefix are authorized by RBAC, or NULL */
 	int parent_pid;          /* exit when this process goes away, 0 = off */
 	json_t *extra;           /* parsed config file (objects, policy, ...) or NULL */
 	size_t watch_cache_size; /* retained watch events (0 = 10000) */

@@ -1,7 +1,8 @@
 /*
  * router.c - maps an authenticated request to its handler: health,
  * control endpoint, discovery, built-in REST resources, reviews, and the
- * aggregator's proxy for any other /apis/<group>/<version>.  Requests the
+ * aggregator's proxy for any other /apis/<group>/<version>, after RBAC for
+ * the users --rbac-enforce names (authorize.c).  Requests the
  * aggregator itself sends (front_proxy) go to the fake metrics provider.
  */
 #include "test/kubesim/apiserver.h"
@@ -149,6 +150,8 @@ void sim_route(struct sim_cluster *c, const struct sim_request *req, struct sim_
 		sim_control_handle(c, req, resp);
 		return;
 	}
+	if (!sim_authorize(c, req, resp))
+		return;
 	sim_discovery_handle(c, req, resp, &handled);
 	if (handled || sim_openapi_handle(req, resp))
 		return;

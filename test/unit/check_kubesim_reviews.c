@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/kubesim/apiserver.h"
 #include "test/kubesim/kubesim.h"
 #include "test/unit/unit.h"
 
@@ -377,6 +378,163 @@ START_TEST(test_rbac_after_policy_and_masters)
 }
 END_TEST
 
+
+/* ---- --rbac-enforce: RBAC on kubesim's own API (authorize.c) -------------------- */
+
+/* sim_authorize for user (groups system:authenticated + extra) asking
+ * method path?query: "" when allowed, else "<code> <message> <details>". */
+static char *authz(const char *user, const char *extra, const char *method, const char *path,
+		   const char *query)
+{
+	const char *groups[2] = { "system:authenticated", extra };
+	struct sim_request req = { .method = method, .path = path, .query = query, .user = user,
+				   .groups = groups, .ngroups = extra ? 2 : 1 };
+	struct sim_response resp;
+	json_t *j;
+	char *out, *det;
+
+	req.query_args = json_object();
+	if (strncmp(query, "watch=", 6) == 0)
+		json_object_set_new(req.query_args, "watch", json_string(query + 6));
+	if (strncmp(query, "fieldSelector=", 14) == 0)
+		json_object_set_new(req.query_args, "fieldSelector", json_string(query + 14));
+	sim_response_init(&resp);
+	if (sim_authorize(&cl, &req, &resp)) {
+		ck_assert_int_eq((int)resp.body.len, 0);
+		out = xstrdup("");
+	} else {
+		j = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_str_eq(json_string_value(json_object_get(j, "reason")), "Forbidden");
+		ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), 403);
+		det = json_dumps(json_object_get(j, "details"), JSON_COMPACT | JSON_SORT_KEYS);
+		out = xasprintf("%d %s %s", resp.status,
+				json_string_value(json_object_get(j, "message")), det);
+		free(det);
+		json_decref(j);
+	}
+	sim_response_clear(&resp);
+	json_decref(req.query_args);
+	return out;
+}
+
+#define SA "system:serviceaccount:kube-system:metrics-server"
+
+static void expect_authz(const char *user, const char *method, const char *path,
+			 const char *query, const char *want)
+{
+	char *got = authz(user, "system:serviceaccounts", method, path, query);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(test_enforce_service_account)
+{
+	cl.cfg.rbac_enforce = "system:serviceaccount:";
+	/* granted by the auth-delegator binding */
+	expect_authz(SA, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", "", "");
+	/* discovery and /version: system:discovery, system:public-info-viewer */
+	expect_authz(SA, "GET", "/apis", "", "");
+	expect_authz(SA, "GET", "/api/v1", "", "");
+	expect_authz(SA, "GET", "/version", "", "");
+	/* kube-apiserver's texts (responsewriters.Forbidden) */
+	expect_authz(SA, "GET", "/metrics", "",
+		     "403 forbidden: User \"" SA "\" cannot get path \"/metrics\" {}");
+	expect_authz(SA, "GET", "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication", "",
+		     "403 configmaps \"extension-apiserver-authentication\" is forbidden: User \"" SA
+		     "\" cannot get resource \"configmaps\" in API group \"\" in the namespace "
+		     "\"kube-system\" {\"kind\":\"configmaps\",\"name\":\"extension-apiserver-authentication\"}");
+	expect_authz(SA, "GET", "/api/v1/pods", "",
+		     "403 pods is forbidden: User \"" SA "\" cannot list resource \"pods\" in API "
+		     "group \"\" at the cluster scope {\"kind\":\"pods\"}");
+	expect_authz(SA, "GET", "/api/v1/pods", "watch=true",
+		     "403 pods is forbidden: User \"" SA "\" cannot watch resource \"pods\" in API "
+		     "group \"\" at the cluster scope {\"kind\":\"pods\"}");
+	expect_authz(SA, "GET", "/api/v1/watch/namespaces/default/pods", "",
+		     "403 pods is forbidden: User \"" SA "\" cannot watch resource \"pods\" in API "
+		     "group \"\" in the namespace \"default\" {\"kind\":\"pods\"}");
+	expect_authz(SA, "PUT", "/apis/apps/v1/namespaces/team-a/deployments/web/scale", "",
+		     "403 deployments.apps \"web\" is forbidden: User \"" SA "\" cannot update "
+		     "resource \"deployments/scale\" in API group \"apps\" in the namespace "
+		     "\"team-a\" {\"group\":\"apps\",\"kind\":\"deployments\",\"name\":\"web\"}");
+	expect_authz(SA, "DELETE", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases", "",
+		     "403 leases.coordination.k8s.io is forbidden: User \"" SA "\" cannot "
+		     "deletecollection resource \"leases\" in API group \"coordination.k8s.io\" in "
+		     "the namespace \"kube-system\" {\"group\":\"coordination.k8s.io\",\"kind\":\"leases\"}");
+	/* a namespace itself */
+	expect_authz(SA, "GET", "/api/v1/namespaces/team-a", "",
+		     "403 namespaces \"team-a\" is forbidden: User \"" SA "\" cannot get resource "
+		     "\"namespaces\" in API group \"\" in the namespace \"team-a\" "
+		     "{\"kind\":\"namespaces\",\"name\":\"team-a\"}");
+	/* other users are not authorized (kubesim's default), nor the control endpoint */
+	expect_authz("jane", "GET", "/api/v1/pods", "", "");
+	expect_authz(SA, "GET", "/kubesim/v1/stats", "", "");
+	/* no prefix: nobody is */
+	cl.cfg.rbac_enforce = NULL;
+	expect_authz(SA, "GET", "/api/v1/pods", "", "");
+}
+END_TEST
+
+START_TEST(test_enforce_names_and_bindings)
+{
+	cl.cfg.rbac_enforce = "jane";
+	/* resourceNames: web only; a list by metadata.name is that name's */
+	expect_authz("jane", "GET", "/apis/apps/v1/namespaces/team-a/deployments/web/scale", "", "");
+	expect_authz("jane", "GET", "/apis/apps/v1/namespaces/team-a/deployments/db/scale", "",
+		     "403 deployments.apps \"db\" is forbidden: User \"jane\" cannot get resource "
+		     "\"deployments/scale\" in API group \"apps\" in the namespace \"team-a\" "
+		     "{\"group\":\"apps\",\"kind\":\"deployments\",\"name\":\"db\"}");
+	expect_authz("jane", "GET", "/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods", "", "");
+	expect_authz("jane", "GET", "/apis/metrics.k8s.io/v1beta1/namespaces/team-b/pods", "",
+		     "403 pods.metrics.k8s.io is forbidden: User \"jane\" cannot list resource "
+		     "\"pods\" in API group \"metrics.k8s.io\" in the namespace \"team-b\" "
+		     "{\"group\":\"metrics.k8s.io\",\"kind\":\"pods\"}");
+	/* the binding deleted: refused at once */
+	ck_assert_int_eq(sim_store_delete(cl.store, "rolebindings", "team-a", "jane-reads"), 0);
+	expect_authz("jane", "GET", "/apis/apps/v1/namespaces/team-a/deployments/web/scale", "",
+		     "403 deployments.apps \"web\" is forbidden: User \"jane\" cannot get resource "
+		     "\"deployments/scale\" in API group \"apps\" in the namespace \"team-a\" "
+		     "{\"group\":\"apps\",\"kind\":\"deployments\",\"name\":\"web\"}");
+	/* a binding to a missing role: its error is the reason */
+	cl.cfg.rbac_enforce = "gus";
+	expect_authz("gus", "GET", "/apis/metrics.k8s.io/v1beta1/namespaces/team-b/pods", "",
+		     "403 pods.metrics.k8s.io is forbidden: User \"gus\" cannot list resource "
+		     "\"pods\" in API group \"metrics.k8s.io\" in the namespace \"team-b\": RBAC: "
+		     "role.rbac.authorization.k8s.io \"ghost\" not found "
+		     "{\"group\":\"metrics.k8s.io\",\"kind\":\"pods\"}");
+}
+END_TEST
+
+START_TEST(test_enforce_field_selector_name)
+{
+	json_t *r = json_pack("{s:{s:s,s:s},s:[{s:[s],s:[s],s:[s],s:[s,s]}]}", "metadata", "name",
+			      "cm-one", "namespace", "team-a", "rules", "apiGroups", "",
+			      "resources", "configmaps", "resourceNames", "one", "verbs", "list",
+			      "watch");
+	json_t *b = json_pack("{s:{s:s,s:s},s:{s:s,s:s},s:[{s:s,s:s}]}", "metadata", "name",
+			      "cm-one", "namespace", "team-a", "roleRef", "kind", "Role", "name",
+			      "cm-one", "subjects", "kind", "User", "name", "jane");
+
+	ck_assert_int_eq(sim_store_create(cl.store, "roles", r), 0);
+	ck_assert_int_eq(sim_store_create(cl.store, "rolebindings", b), 0);
+	json_decref(r);
+	json_decref(b);
+	cl.cfg.rbac_enforce = "jane";
+	expect_authz("jane", "GET", "/api/v1/namespaces/team-a/configmaps",
+		     "fieldSelector=metadata.name=one", "");
+	expect_authz("jane", "GET", "/api/v1/namespaces/team-a/configmaps",
+		     "fieldSelector=metadata.name=two",
+		     "403 configmaps \"two\" is forbidden: User \"jane\" cannot list resource "
+		     "\"configmaps\" in API group \"\" in the namespace \"team-a\" "
+		     "{\"kind\":\"configmaps\",\"name\":\"two\"}");
+	expect_authz("jane", "GET", "/api/v1/namespaces/team-a/configmaps", "",
+		     "403 configmaps is forbidden: User \"jane\" cannot list resource "
+		     "\"configmaps\" in API group \"\" in the namespace \"team-a\" "
+		     "{\"kind\":\"configmaps\"}");
+}
+END_TEST
+
 static Suite *reviews_suite(void)
 {
 	TCase *rbac = tcase_create("rbac");
@@ -397,6 +555,9 @@ static Suite *reviews_suite(void)
 	tcase_add_test(rbac, test_rbac_cluster_role_binding_everywhere);
 	tcase_add_test(rbac, test_rbac_cluster_role_in_namespace_and_aggregation);
 	tcase_add_test(rbac, test_rbac_after_policy_and_masters);
+	tcase_add_test(rbac, test_enforce_service_account);
+	tcase_add_test(rbac, test_enforce_names_and_bindings);
+	tcase_add_test(rbac, test_enforce_field_selector_name);
 	suite_add_tcase(s, rbac);
 	return s;
 }
