@@ -14,6 +14,12 @@
  * waits keeps the in-flight slot it took, so --max-requests-inflight
  * counts it, as upstream's filter counts a goroutine blocked in its
  * authorizer.
+ *
+ * --request-timeout (or a shorter ?timeout=) is each request's deadline,
+ * as WithRequestDeadline sets it: a request still waiting for a worker at
+ * its deadline, or whose review returned after it, is answered 504 with
+ * WithTimeoutForNonLongRunningRequests' Status (a review already under
+ * way is not cut short: its own timeout bounds it).
  */
 #include "server/http_int.h"
 
@@ -95,6 +101,41 @@ static bool refused_draining(struct server_http *h, struct server__req *r)
 	return true;
 }
 
+/* WithRequestDeadline: r's deadline from --request-timeout and ?timeout=
+ * (only a shorter one counts); false after answering 400 for a ?timeout=
+ * that is no Go duration. */
+static bool set_deadline(struct server_http *h, struct server__req *r,
+			 const struct server_attrs *at)
+{
+	const char *q = server_query(&r->x, "timeout", NULL);
+	int64_t timeout = h->o.request_timeout_ns, user;
+	char why[256], *msg;
+
+	if (q && *q && go_parse_duration(q, &user, why, sizeof(why)) != 0) {
+		msg = xasprintf("invalid timeout specified in the request URL - %s", why);
+		server_reply_status(&r->x, 400, "BadRequest", msg, NULL, NULL, NULL);
+		free(msg);
+		return false;
+	}
+	if (q && *q && user > 0 && (timeout <= 0 || user < timeout))
+		timeout = user;
+	if (timeout > 0 && strcmp(at->verb, "watch") != 0) /* watches run long */
+		r->deadline_mono_ns = r->start_mono_ns + timeout;
+	return true;
+}
+
+/* Past r's deadline: the timeout filter's 504 replaces any answer. */
+static bool timed_out(struct server__req *r)
+{
+	if (r->deadline_mono_ns == 0 || clock_mono_ns() < r->deadline_mono_ns)
+		return false;
+	r->retry_after = NULL;
+	server_reply_status(&r->x, 504, "Timeout",
+			    "Timeout: request did not complete within the allotted timeout", "", "",
+			    ""); /* NewTimeoutError: details {} */
+	return true;
+}
+
 static void parse_attrs(struct server__req *r, struct server_attrs *at)
 {
 	bool watch_present;
@@ -124,6 +165,8 @@ static bool filter_start(struct server_http *h, struct server__req *r, bool may_
 		return true;
 	}
 	parse_attrs(r, &at);
+	if (r->deadline_mono_ns == 0 && !set_deadline(h, r, &at))
+		return true;
 	rc = server_authn_request(h->o.authn, x->conn, conn_state(x->conn), may_block, &r->user);
 	if (rc == ERR_AGAIN)
 		return false;
@@ -205,8 +248,10 @@ static void run_on_worker(struct server__job *j, bool cancelled)
 
 	if (cancelled)
 		reply_shutting_down(r);
-	else
+	else if (!timed_out(r)) {
 		(void)run_filters(r->h, r, true);
+		(void)timed_out(r);
+	}
 	atomic_fetch_sub(&r->h->waiting, 1);
 	r->answered = true;
 	MHD_resume_connection(c); /* r is libmicrohttpd's again from here */

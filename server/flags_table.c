@@ -242,7 +242,7 @@ const struct flag_def server__flag_defs[] = {
 	  "An optional field indicating the duration a handler must keep a request open before "
 	  "timing it out. This is the default request timeout for requests but may be "
 	  "overridden by flags such as --min-request-timeout for specific types of requests.",
-	  FX_TODO },
+	  FX_USED },
 	{ "runtime-config-emulation-forward-compatible", 0, FLAG_BOOL,
 	  CFG(generic.runtime_config_emulation_forward_compatible),
 	  SEC_GENERIC,

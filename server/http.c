@@ -118,6 +118,7 @@ static struct server__req *req_start(struct server__req *r, struct MHD_Connectio
 	r->x.path = url;
 	r->x.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
 	r->x.now_ns = clock_now_ns();
+	r->start_mono_ns = clock_mono_ns();
 	server__audit_init(&r->audit, c, r->x.now_ns);
 	r->x.pretty = want_pretty(&r->x);
 	r->x.status = 500;

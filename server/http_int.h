@@ -47,6 +47,8 @@ struct server__req {
 	struct server_http *h;
 	uint64_t body_bytes;
 	struct server__job job;          /* while a worker serves it */
+	int64_t start_mono_ns;           /* when its headers were read */
+	int64_t deadline_mono_ns;        /* --request-timeout or ?timeout= (0: none) */
 	struct server__audit_rec audit;  /* its Audit-ID, and its events' state */
 };
 

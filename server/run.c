@@ -249,6 +249,7 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.authn = rt->authn,
 		.authz = rt->authz,
 		.audit = rt->audit,
+		.request_timeout_ns = cfg->generic.request_timeout_ns,
 		.tls = &rt->tls,
 		.max_requests_inflight = cfg->generic.max_requests_inflight,
 		.max_mutating_requests_inflight = cfg->generic.max_mutating_requests_inflight,

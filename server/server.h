@@ -492,6 +492,7 @@ struct server_http_options {
 	const struct server_authn *authn; /* borrowed */
 	const struct server_authz *authz; /* borrowed */
 	const struct server_audit *audit; /* borrowed; NULL: no audit events */
+	int64_t request_timeout_ns;      /* --request-timeout (0: none) */
 	unsigned threads;                /* 0 = 2 */
 	unsigned max_connections;        /* 0 = 1024 */
 	unsigned timeout_s;              /* idle connection timeout, 0 = 60 */

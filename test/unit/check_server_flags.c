@@ -146,6 +146,13 @@ START_TEST(test_bad_values)
 	assert_parse_error(PARSE("--kubelet-request-timeout=soon"),
 			   "invalid argument \"soon\" for \"--kubelet-request-timeout\" flag: "
 			   "time: invalid duration \"soon\"");
+	/* time.ParseDuration names a unit it does not know */
+	assert_parse_error(PARSE("--kubelet-request-timeout=1m5sec"),
+			   "invalid argument \"1m5sec\" for \"--kubelet-request-timeout\" flag: "
+			   "time: unknown unit \"sec\" in duration \"1m5sec\"");
+	assert_parse_error(PARSE("--kubelet-request-timeout=1.5d"),
+			   "invalid argument \"1.5d\" for \"--kubelet-request-timeout\" flag: "
+			   "time: unknown unit \"d\" in duration \"1.5d\"");
 	assert_parse_error(PARSE("--bind-address=localhost"),
 			   "invalid argument \"localhost\" for \"--bind-address\" flag: "
 			   "failed to parse IP: \"localhost\"");

@@ -167,6 +167,23 @@ static int review_all_but_anonymous(void *ud, json_t *review, json_t **status, c
 	return 0;
 }
 
+/* (Re)starts the daemon of the fixture; request_timeout_ns as the flag. */
+static void start_http(int64_t request_timeout_ns)
+{
+	char err[256];
+
+	server_http_stop(http);
+	http = server_http_start(&(struct server_http_options){
+		.bind_address = "127.0.0.1", .port = 0,
+		.cert_pem = serving.cert_pem, .key_pem = serving.key_pem,
+		.routes = routes, .nroutes = COMMON_ARRAY_LEN(routes),
+		.authn = authn, .authz = authz, .threads = 2, .timeout_s = 10,
+		.request_timeout_ns = request_timeout_ns,
+	}, err, sizeof(err));
+	ck_assert_msg(http != NULL, "%s", err);
+	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%d", server_http_port(http));
+}
+
 static void setup(void)
 {
 	const char *names[] = { "front-proxy-client" };
@@ -192,14 +209,7 @@ static void setup(void)
 	gate.open = false; /* (CK_FORK=no runs every test in one process) */
 	gate.waiting = 0;
 	atomic_store(&health.shutting_down, false);
-	http = server_http_start(&(struct server_http_options){
-		.bind_address = "127.0.0.1", .port = 0,
-		.cert_pem = serving.cert_pem, .key_pem = serving.key_pem,
-		.routes = routes, .nroutes = COMMON_ARRAY_LEN(routes),
-		.authn = authn, .authz = authz, .threads = 2, .timeout_s = 10,
-	}, err, sizeof(err));
-	ck_assert_msg(http != NULL, "%s", err);
-	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%d", server_http_port(http));
+	start_http(0);
 }
 
 static void teardown(void)
@@ -596,6 +606,7 @@ END_TEST
 
 struct pending_call {
 	pthread_t thread;
+	const char *path;        /* NULL: the nodes list */
 	char user_hdr[64];
 	struct testlib_reply r;
 };
@@ -604,7 +615,7 @@ static void *call_main(void *arg)
 {
 	struct pending_call *p = arg;
 
-	p->r = request("/apis/metrics.k8s.io/v1beta1/nodes", &(struct testlib_call){
+	p->r = request(p->path ? p->path : "/apis/metrics.k8s.io/v1beta1/nodes", &(struct testlib_call){
 		.cert = "front-proxy-client", .headers = { p->user_hdr } });
 	return NULL;
 }
@@ -624,7 +635,7 @@ static void start_call(struct pending_call *p, const char *user)
  * ones are answered when their reviews are. */
 START_TEST(test_slow_review_holds_only_its_request)
 {
-	struct pending_call calls[3];
+	struct pending_call calls[3] = { 0 };
 	struct testlib_reply r;
 
 	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
@@ -664,7 +675,7 @@ static void *stop_main(void *arg)
  * shutting-down 429 at once. */
 START_TEST(test_stop_while_reviews_wait)
 {
-	struct pending_call calls[9];
+	struct pending_call calls[9] = { 0 };
 	size_t served = 0, refused = 0;
 	pthread_t stopper;
 
@@ -698,6 +709,57 @@ START_TEST(test_stop_while_reviews_wait)
 	}
 	ck_assert_uint_eq(served, 8);
 	ck_assert_uint_eq(refused, 1);
+}
+END_TEST
+
+/* --request-timeout: a request whose review comes back after its deadline
+ * gets WithTimeoutForNonLongRunningRequests' 504; ?timeout= shortens the
+ * deadline (never lengthens it); one that is no Go duration is a 400. */
+START_TEST(test_request_timeout)
+{
+	struct pending_call slow = { .path = NULL };
+	struct testlib_reply r;
+
+	start_http(300 * NS_PER_MS);
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
+	testlib_assert_reply(&r, 200, ALICE); /* a fast request is untouched */
+	start_call(&slow, "gated-1");
+	ck_assert(gate_wait_for(1));
+	usleep(500 * 1000);
+	gate_open();
+	pthread_join(slow.thread, NULL);
+	testlib_assert_reply(&slow.r, 504,
+			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+			     "\"status\":\"Failure\",\"message\":\"Timeout: request did not "
+			     "complete within the allotted timeout\",\"reason\":\"Timeout\","
+			     "\"details\":{},\"code\":504}\n");
+	r = request("/apis/metrics.k8s.io/v1beta1/nodes?timeout=1x", &front_proxy_alice);
+	testlib_assert_reply(&r, 400,
+			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+			     "\"status\":\"Failure\",\"message\":\"invalid timeout specified in "
+			     "the request URL - time: unknown unit \\\"x\\\" in duration "
+			     "\\\"1x\\\"\",\"reason\":\"BadRequest\",\"code\":400}\n");
+	/* a longer ?timeout= does not lift the flag's deadline: gated-2 waits
+	 * 500 ms of a 300 ms deadline */
+	gate.open = false;
+	start_http(300 * NS_PER_MS);
+	slow.path = "/apis/metrics.k8s.io/v1beta1/nodes?timeout=10s";
+	start_call(&slow, "gated-2");
+	ck_assert(gate_wait_for(2));
+	usleep(500 * 1000);
+	gate_open();
+	pthread_join(slow.thread, NULL);
+	ck_assert_int_eq(slow.r.status, 504);
+	/* no flag: a ?timeout= alone sets the deadline */
+	gate.open = false;
+	start_http(0);
+	slow.path = "/apis/metrics.k8s.io/v1beta1/nodes?timeout=200ms";
+	start_call(&slow, "gated-3");
+	ck_assert(gate_wait_for(3));
+	usleep(400 * 1000);
+	gate_open();
+	pthread_join(slow.thread, NULL);
+	ck_assert_int_eq(slow.r.status, 504);
 }
 END_TEST
 
@@ -739,6 +801,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_decide_without_blocking);
 	tcase_add_test(tc, test_slow_review_holds_only_its_request);
 	tcase_add_test(tc, test_stop_while_reviews_wait);
+	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_tls11_refused);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(unit, 10);
