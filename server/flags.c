@@ -3,6 +3,7 @@
  * error wording (cobra prints them as "Error: <message>").
  */
 #include "server/flags_table.h"
+#include "server/tls_int.h"
 #include "kube/kube.h"
 
 #include <arpa/inet.h>
@@ -490,9 +491,9 @@ static int check_tls(const struct server_serving_flags *s, char *err, size_t err
 {
 	struct server_tls t;
 
-	if (server_tls_build(s, &t, err, errlen) != 0)
+	if (server__tls_build(s, &t, err, errlen) != 0)
 		return ERR_INVAL;
-	server_tls_clear(&t);
+	server__tls_clear(&t);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * messages; and the Apply half of the former: -v, the format, --vmodule.
  */
 #include "server/flags_table.h"
+#include "server/tls_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,7 @@ int server__check_run_options(const struct server_generic_flags *g, char *err, s
 	return ERR_INVAL;
 }
 
-char *server_hsts_header(const struct server_generic_flags *g)
+char *server__hsts_header(const struct server_generic_flags *g)
 {
 	const struct server_strlist *l = &g->strict_transport_security_directives;
 	char *joined = NULL;

@@ -5,6 +5,7 @@
  * the list of TLS 1.2 suites a connection may use.
  */
 #include "server/flags_table.h"
+#include "server/tls_int.h"
 
 #include <gnutls/gnutls.h>
 #include <stdlib.h>
@@ -101,7 +102,7 @@ static int add_token(struct dynbuf *b, const char *token)
 
 /* cliflag.TLSCipherSuites (the first unknown name is the error) and the
  * GnuTLS keywords of every TLS 1.2 suite; on an error, b and t are half
- * built (server_tls_build drops them). */
+ * built (server__tls_build drops them). */
 static int add_suites(const struct server_strlist *names, struct dynbuf *b,
 		      struct server_tls *t, char *err, size_t errlen)
 {
@@ -190,7 +191,7 @@ static int add_curves(const struct server_strlist *ids, struct dynbuf *b, struct
 	return rc ? ERR_TOOBIG : 0;
 }
 
-int server_tls_build(const struct server_serving_flags *s, struct server_tls *t, char *err,
+int server__tls_build(const struct server_serving_flags *s, struct server_tls *t, char *err,
 		     size_t errlen)
 {
 	const char *versions = NULL, *min = s->tls_min_version ? s->tls_min_version : "";
@@ -220,7 +221,7 @@ int server_tls_build(const struct server_serving_flags *s, struct server_tls *t,
 		rc = dynbuf_printf(&b, ":%s", versions);
 	if (rc != 0) {
 		dynbuf_clear(&b);
-		server_tls_clear(t);
+		server__tls_clear(t);
 		return ERR_INVAL;
 	}
 	t->priorities = dynbuf_take(&b, &len);
@@ -228,21 +229,21 @@ int server_tls_build(const struct server_serving_flags *s, struct server_tls *t,
 	if (gnutls_priority_init(&check, t->priorities, &where) != GNUTLS_E_SUCCESS) {
 		snprintf(err, errlen, "GnuTLS rejects the TLS settings \"%.300s\" at \"%.60s\"",
 			 t->priorities, where ? where : "");
-		server_tls_clear(t);
+		server__tls_clear(t);
 		return ERR_INVAL;
 	}
 	gnutls_priority_deinit(check);
 	return 0;
 }
 
-void server_tls_clear(struct server_tls *t)
+void server__tls_clear(struct server_tls *t)
 {
 	free(t->priorities);
 	free(t->unavailable);
 	memset(t, 0, sizeof(*t));
 }
 
-bool server_tls_suite_allowed(const struct server_tls *t, int kx, int cipher, int mac)
+bool server__tls_suite_allowed(const struct server_tls *t, int kx, int cipher, int mac)
 {
 	if (!t || !t->restrict_suites)
 		return true;

@@ -18,6 +18,7 @@
  * against the trust sets of the moment.
  */
 #include "server/http_int.h"
+#include "server/tls_int.h"
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
@@ -201,7 +202,7 @@ static bool suite_refused(const struct server_http *h, struct MHD_Connection *c)
 		return true;
 	s = ci->tls_session;
 	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ||
-	    server_tls_suite_allowed(h->o.tls, (int)gnutls_kx_get(s), (int)gnutls_cipher_get(s),
+	    server__tls_suite_allowed(h->o.tls, (int)gnutls_kx_get(s), (int)gnutls_cipher_get(s),
 				     (int)gnutls_mac_get(s)))
 		return false;
 	log_v(2, "\"Closing a connection whose cipher suite --tls-cipher-suites does not list\" "

@@ -21,6 +21,7 @@
 #include "series/series.h"
 #include "server/authn_int.h" /* server__serving_new */
 #include "server/flags_table.h"
+#include "server/tls_int.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -255,10 +256,10 @@ static int start_http(const struct server_config *cfg, struct runtime *rt, char 
 		.max_mutating_requests_inflight = cfg->generic.max_mutating_requests_inflight,
 		.reuse_port = cfg->serving.permit_port_sharing,
 	};
-	rt->hsts = server_hsts_header(&cfg->generic);
+	rt->hsts = server__hsts_header(&cfg->generic);
 	o.hsts = rt->hsts;
 
-	if (server_tls_build(&cfg->serving, &rt->tls, err, errlen) != 0)
+	if (server__tls_build(&cfg->serving, &rt->tls, err, errlen) != 0)
 		return ERR_INVAL;
 	if (rt->tls.unavailable)
 		log_warn("\"TLS settings this build cannot offer, left out\" items=\"%s\"",
@@ -405,7 +406,7 @@ static void runtime_clear(struct runtime *rt)
 	free(rt->key_pem);
 	free(rt->cert_path);
 	free(rt->key_path);
-	server_tls_clear(&rt->tls);
+	server__tls_clear(&rt->tls);
 	free(rt->hsts);
 }
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "server/server.h"
+#include "server/tls_int.h"
 #include "test/unit/testlib.h"
 #include "test/unit/unit.h"
 
@@ -82,7 +83,7 @@ static void teardown(void)
 	server_http_stop(http);
 	server_authz_free(authz);
 	server_authn_free(authn);
-	server_tls_clear(&tls);
+	server__tls_clear(&tls);
 	free(hsts);
 	hsts = NULL;
 	certs_pair_clear(&serving);
@@ -105,11 +106,11 @@ static int start_list(const char *const *args, char *err_out, size_t err_len)
 		argv[argc++] = (char *)*a;
 	ck_assert_int_eq(server_flags_parse(&cfg, argc, argv, err, sizeof(err)), 0);
 	ck_assert_msg(server_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(server_tls_build(&cfg.serving, &tls, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(server__tls_build(&cfg.serving, &tls, err, sizeof(err)) == 0, "%s", err);
 	authn = server_authn_new(&cfg.authn, err, sizeof(err));
 	ck_assert_msg(authn != NULL, "%s", err);
 	authz = server_authz_new(&(struct server_authz_options){ .flags = &cfg.authz });
-	hsts = server_hsts_header(&cfg.generic);
+	hsts = server__hsts_header(&cfg.generic);
 	/* as run.c fills them */
 	http = server_http_start(&(struct server_http_options){
 		.bind_address = "127.0.0.1", .port = 0,
@@ -394,7 +395,7 @@ START_TEST(test_all_go_names_accepted)
 			 0);
 	ck_assert_uint_eq(cfg.serving.tls_cipher_suites.n, 27);
 	ck_assert_msg(server_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(server_tls_build(&cfg.serving, &tls, err, sizeof(err)), 0);
+	ck_assert_int_eq(server__tls_build(&cfg.serving, &tls, err, sizeof(err)), 0);
 	/* X25519MLKEM768 (Go knows it, GnuTLS 3.7 does not): noted, left out */
 	ck_assert_ptr_nonnull(tls.unavailable);
 	ck_assert_ptr_nonnull(strstr(tls.unavailable, "curve 4588"));
