@@ -441,6 +441,7 @@ void field_selector_clear(struct field_selector *fs);
  * otherwise.  NULL when an escape is malformed ("%4", "%zz").
  */
 char *url_unescape(const char *s, size_t n, bool plus_is_space);
+int hex_digit(char c); /* a hex digit's value (either case), or -1 */
 
 /* What url_escape_append encodes, as Go's net/url does. */
 enum url_escape {

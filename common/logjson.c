@@ -112,24 +112,13 @@ static json_t *jstr(const char *s, size_t n)
 	return j;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The value of n hex digits at p, or -1. */
 static long hexn(const char *p, int n)
 {
 	long v = 0;
 
 	for (int i = 0; i < n; i++) {
-		int h = hexval(p[i]);
+		int h = hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;

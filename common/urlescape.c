@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_value(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -30,8 +30,8 @@ char *url_unescape(const char *s, size_t n, bool plus_is_space)
 			*o++ = s[i];
 			continue;
 		}
-		hi = i + 1 < n ? hex_value(s[i + 1]) : -1;
-		lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+		hi = i + 1 < n ? hex_digit(s[i + 1]) : -1;
+		lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
 		if (hi < 0 || lo < 0) {
 			free(out);
 			return NULL;

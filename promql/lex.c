@@ -98,17 +98,6 @@ static bool ident_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == ':';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A quoted string starting at lx->i (the quote); Go's escapes unless raw. */
 static int lex_string(struct promql__lexer *lx, struct promql__token *t)
 {
@@ -154,7 +143,7 @@ static int lex_string(struct promql__lexer *lx, struct promql__token *t)
 				goto badesc;
 			}
 			for (k = 0; k < n; k++) {
-				int d = hexval(lx->q[lx->i]);
+				int d = hex_digit(lx->q[lx->i]);
 
 				if (d < 0 || d >= base)
 					goto badesc;

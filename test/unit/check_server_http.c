@@ -712,23 +712,38 @@ START_TEST(test_stop_while_reviews_wait)
 }
 END_TEST
 
+/* The answer a request of user (the n-th at the gate) gets when its
+ * review is held hold_ms, on a daemon with that --request-timeout. */
+static struct testlib_reply held_reply(const char *user, int n, const char *query, int64_t timeout_ns,
+			int hold_ms)
+{
+	struct pending_call p = { .path = NULL };
+	char *path = xasprintf("/apis/metrics.k8s.io/v1beta1/nodes%s", query);
+
+	gate.open = false;
+	start_http(timeout_ns);
+	p.path = path;
+	start_call(&p, user);
+	ck_assert(gate_wait_for(n));
+	usleep((useconds_t)hold_ms * 1000);
+	gate_open();
+	pthread_join(p.thread, NULL);
+	free(path);
+	return p.r;
+}
+
 /* --request-timeout: a request whose review comes back after its deadline
  * gets WithTimeoutForNonLongRunningRequests' 504; ?timeout= shortens the
  * deadline (never lengthens it); one that is no Go duration is a 400. */
 START_TEST(test_request_timeout)
 {
-	struct pending_call slow = { .path = NULL };
 	struct testlib_reply r;
 
 	start_http(300 * NS_PER_MS);
 	r = request("/apis/metrics.k8s.io/v1beta1/nodes", &front_proxy_alice);
 	testlib_assert_reply(&r, 200, ALICE); /* a fast request is untouched */
-	start_call(&slow, "gated-1");
-	ck_assert(gate_wait_for(1));
-	usleep(500 * 1000);
-	gate_open();
-	pthread_join(slow.thread, NULL);
-	testlib_assert_reply(&slow.r, 504,
+	r = held_reply("gated-1", 1, "", 300 * NS_PER_MS, 500);
+	testlib_assert_reply(&r, 504,
 			     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 			     "\"status\":\"Failure\",\"message\":\"Timeout: request did not "
 			     "complete within the allotted timeout\",\"reason\":\"Timeout\","
@@ -739,27 +754,10 @@ START_TEST(test_request_timeout)
 			     "\"status\":\"Failure\",\"message\":\"invalid timeout specified in "
 			     "the request URL - time: unknown unit \\\"x\\\" in duration "
 			     "\\\"1x\\\"\",\"reason\":\"BadRequest\",\"code\":400}\n");
-	/* a longer ?timeout= does not lift the flag's deadline: gated-2 waits
-	 * 500 ms of a 300 ms deadline */
-	gate.open = false;
-	start_http(300 * NS_PER_MS);
-	slow.path = "/apis/metrics.k8s.io/v1beta1/nodes?timeout=10s";
-	start_call(&slow, "gated-2");
-	ck_assert(gate_wait_for(2));
-	usleep(500 * 1000);
-	gate_open();
-	pthread_join(slow.thread, NULL);
-	ck_assert_int_eq(slow.r.status, 504);
-	/* no flag: a ?timeout= alone sets the deadline */
-	gate.open = false;
-	start_http(0);
-	slow.path = "/apis/metrics.k8s.io/v1beta1/nodes?timeout=200ms";
-	start_call(&slow, "gated-3");
-	ck_assert(gate_wait_for(3));
-	usleep(400 * 1000);
-	gate_open();
-	pthread_join(slow.thread, NULL);
-	ck_assert_int_eq(slow.r.status, 504);
+	/* a longer ?timeout= does not lift the flag's deadline; without the
+	 * flag, a ?timeout= alone sets it */
+	ck_assert_int_eq(held_reply("gated-2", 2, "?timeout=10s", 300 * NS_PER_MS, 500).status, 504);
+	ck_assert_int_eq(held_reply("gated-3", 3, "?timeout=200ms", 0, 400).status, 504);
 }
 END_TEST
 
