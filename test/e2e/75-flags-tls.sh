@@ -32,7 +32,7 @@ MANIFEST_ARGS=(--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
 	--kubelet-use-node-status-port --metric-resolution=15s)
 TLS_ARGS=(--tls-min-version=VersionTLS13
 	--tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-	--profiling=false --audit-log-maxage=30 --enable-priority-and-fairness=false
+	--profiling=false --audit-log-compress --enable-priority-and-fairness=false
 	--kubelet-insecure-tls)
 check "starts with --tls-min-version=VersionTLS13 and the manifest's args" \
 	start_server "${MANIFEST_ARGS[@]}" "${TLS_ARGS[@]}"
@@ -40,7 +40,7 @@ check "a TLS 1.3 client is served" curl -ksf "https://127.0.0.1:$MAS_PORT/livez"
 check "a TLS 1.2 client (curl --tls-max 1.2) is refused" \
 	bash -c "! curl -ks --tls-max 1.2 -o /dev/null https://127.0.0.1:$MAS_PORT/livez"
 check_eq "flags without effect named once in the log" 1 \
-	"$(grep -c 'Flags accepted but without effect in metrics-apiserver.* flags="--audit-log-maxage, --enable-priority-and-fairness, --profiling"' "$MAS_LOG")"
+	"$(grep -c 'Flags accepted but without effect in metrics-apiserver.* flags="--audit-log-compress, --enable-priority-and-fairness, --profiling"' "$MAS_LOG")"
 stop_server
 
 # --tls-cipher-suites restricts TLS 1.2 (Go leaves TLS 1.3 alone).
@@ -59,7 +59,7 @@ stop_server
 # ts in ms since the epoch, caller "dir/file.c:N", msg, "v" on info lines
 # only, then the line's keys; and klog's --vmodule raising one file's level.
 check "starts with --logging-format=json -v=2" start_server "${MANIFEST_ARGS[@]}" \
-	--kubelet-insecure-tls --logging-format=json -v=2 --audit-log-maxage=30
+	--kubelet-insecure-tls --logging-format=json -v=2 --audit-log-compress
 eventually 10 "a JSON line of the first scrape round" grep -q '"msg":"Scraping node"' "$MAS_LOG"
 stop_server
 check_out "every line the server wrote is a JSON object: ts, caller, msg, v, keys" \
@@ -78,7 +78,7 @@ for l in lines:
     assert "v" not in o or (isinstance(o["v"], int) and 0 <= o["v"] <= 2), l
     objs.append(o)
 flags = [o for o in objs if o["msg"] == "Flags accepted but without effect in metrics-apiserver"]
-assert len(flags) == 1 and flags[0]["flags"] == "--audit-log-maxage" and flags[0]["v"] == 0, flags
+assert len(flags) == 1 and flags[0]["flags"] == "--audit-log-compress" and flags[0]["v"] == 0, flags
 assert flags[0]["caller"].startswith("server/run.c:"), flags
 scr = [o for o in objs if o["msg"] == "Scraping node"]
 assert scr and scr[0]["v"] == 2 and scr[0]["node"] == "node-0", scr
