@@ -335,19 +335,20 @@ static void render_legacy(struct server__jout *o, const struct server__audit_eve
 	struct server__jout groups = { .rc = 0 };
 	audit_ip ips[AUDIT_MAX_XFF + 2];
 	time_t secs = (time_t)(r->received_ns / NS_PER_SEC);
-	long frac = (long)(r->received_ns % NS_PER_SEC);
-	char when[64], code[16];
+	char when[64], frac[16], code[16];
 	char *ua = user_agent(e->conn);
 	const char *status = e->response_status ? strstr(e->response_status, "\"code\":") : NULL;
 	struct tm tm;
-	int digits = 9;
+	size_t n;
 
 	gmtime_r(&secs, &tm); /* RFC3339Nano: trailing zeros of the fraction cut */
-	while (digits > 0 && frac % 10 == 0)
-		frac /= 10, digits--;
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d%s%.*ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, digits ? "." : "",
-		 digits, frac);
+	snprintf(frac, sizeof(frac), ".%09d", (int)(r->received_ns % NS_PER_SEC));
+	for (n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
+		frac[n - 1] = '\0';
+	if (n == 1)
+		frac[0] = '\0';
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	dynbuf_init(&groups.b, DYN_SMALL);
 	for (size_t i = 0; u && u->name && *u->name && i < u->ngroups; i++) {
 		server__jout_raw(&groups, i ? "," : "");
