@@ -221,6 +221,7 @@ static void teardown(void)
 	char name[64];
 
 	server_http_stop(http);
+	http = NULL; /* (CK_FORK=no: the next setup starts from none) */
 	server_authz_free(authz);
 	server_authn_free(authn);
 	server_config_clear(&cfg);
