@@ -104,8 +104,7 @@ static bool refused_draining(struct server_http *h, struct server__req *r)
 /* WithRequestDeadline: r's deadline from --request-timeout and ?timeout=
  * (only a shorter one counts); false after answering 400 for a ?timeout=
  * that is no Go duration. */
-static bool set_deadline(struct server_http *h, struct server__req *r,
-			 const struct server_attrs *at)
+static bool set_deadline(struct server_http *h, struct server__req *r)
 {
 	const char *q = server_query(&r->x, "timeout", NULL);
 	int64_t timeout = h->o.request_timeout_ns, user;
@@ -119,7 +118,7 @@ static bool set_deadline(struct server_http *h, struct server__req *r,
 	}
 	if (q && *q && user > 0 && (timeout <= 0 || user < timeout))
 		timeout = user;
-	if (timeout > 0 && strcmp(at->verb, "watch") != 0) /* watches run long */
+	if (timeout > 0 && strcmp(r->at.verb, "watch") != 0) /* watches run long */
 		r->deadline_mono_ns = r->start_mono_ns + timeout;
 	return true;
 }
@@ -136,13 +135,15 @@ static bool timed_out(struct server__req *r)
 	return true;
 }
 
-static void parse_attrs(struct server__req *r, struct server_attrs *at)
+/* r->at, the request's RequestInfo, worked out once for every filter. */
+static void parse_attrs(struct server__req *r)
 {
 	bool watch_present;
 	const char *watch = server_query(&r->x, "watch", &watch_present);
 
-	server_attrs_parse(at, r->x.method, r->x.path, watch, watch_present,
+	server_attrs_parse(&r->at, r->x.method, r->x.path, watch, watch_present,
 			   server_query(&r->x, "fieldSelector", NULL));
+	r->have_attrs = true;
 }
 
 /* Draining, URI length, authentication, in-flight slot: true when r is
@@ -151,7 +152,6 @@ static void parse_attrs(struct server__req *r, struct server_attrs *at)
 static bool filter_start(struct server_http *h, struct server__req *r, bool may_block)
 {
 	struct server_exchange *x = &r->x;
-	struct server_attrs at;
 	int rc;
 
 	if (!r->counted) {
@@ -164,24 +164,26 @@ static bool filter_start(struct server_http *h, struct server__req *r, bool may_
 		server_reply_text(x, 414, "URI Too Long\n");
 		return true;
 	}
-	parse_attrs(r, &at);
-	if (r->deadline_mono_ns == 0 && !set_deadline(h, r, &at))
-		return true;
+	if (!r->have_attrs) { /* (not again on a worker, after a TokenReview) */
+		parse_attrs(r);
+		if (!set_deadline(h, r))
+			return true;
+	}
 	rc = server_authn_request(h->o.authn, x->conn, conn_state(x->conn), may_block, &r->user);
 	if (rc == ERR_AGAIN)
 		return false;
 	if (rc != 0) {
-		server__audit_unauthenticated(h->o.audit, &r->audit, x, &at, r->raw_uri);
+		server__audit_unauthenticated(h->o.audit, &r->audit, x, &r->at, r->raw_uri);
 		server_reply_status(x, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL);
 		return true;
 	}
 	r->have_user = true;
 	x->user = &r->user;
-	if (!server__audit_begin(h->o.audit, &r->audit, x, &at, r->raw_uri)) {
+	if (!server__audit_begin(h->o.audit, &r->audit, x, &r->at, r->raw_uri)) {
 		server_authz_fail(x, r->raw_uri, "failed to store audit event");
 		return true;
 	}
-	if (take_slot(h, r, &at))
+	if (take_slot(h, r, &r->at))
 		r->stage = SERVER__STAGE_AUTHZ;
 	return true;
 }
@@ -192,11 +194,9 @@ static bool filter_rest(struct server_http *h, struct server__req *r, bool may_b
 {
 	struct server_exchange *x = &r->x;
 	const struct server_route *rt;
-	struct server_attrs at;
 	char *why = NULL;
 
-	parse_attrs(r, &at);
-	switch (server_authz_decide(h->o.authz, &r->user, &at, may_block, &why)) {
+	switch (server_authz_decide(h->o.authz, &r->user, &r->at, may_block, &why)) {
 	case SERVER_AUTHZ_PENDING:
 		return false;
 	case SERVER_AUTHZ_ALLOW:
@@ -205,7 +205,7 @@ static bool filter_rest(struct server_http *h, struct server__req *r, bool may_b
 		break;
 	case SERVER_AUTHZ_DENY:
 		server__audit_decision(&r->audit, "forbid", why);
-		server_authz_forbid(x, &r->user, &at, why);
+		server_authz_forbid(x, &r->user, &r->at, why);
 		free(why);
 		return true;
 	case SERVER_AUTHZ_ERROR:
@@ -275,10 +275,6 @@ bool server__serve(struct server_http *h, struct server__req *r)
 
 void server__audit_finish(struct server_http *h, struct server__req *r)
 {
-	struct server_attrs at;
-
-	if (!h->o.audit || r->audit.level == SERVER__AUDIT_NONE)
-		return;
-	parse_attrs(r, &at);
-	server__audit_complete(h->o.audit, &r->audit, &r->x, &at, r->raw_uri);
+	if (h->o.audit && r->audit.level != SERVER__AUDIT_NONE) /* only once r->at is known */
+		server__audit_complete(h->o.audit, &r->audit, &r->x, &r->at, r->raw_uri);
 }

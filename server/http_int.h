@@ -38,6 +38,8 @@ struct server__req {
 	enum server__stage stage;
 	struct server_user user;
 	bool have_user;
+	struct server_attrs at;          /* its RequestInfo, once have_attrs */
+	bool have_attrs;
 	bool responded;
 	bool answered;                   /* x is filled: queue it */
 	const char *retry_after;         /* Retry-After of a 429, or NULL */
